@@ -1,0 +1,3 @@
+"""TruceWatch: ceasefire monitoring and verification."""
+
+__version__ = "0.1.0"
