@@ -1,0 +1,31 @@
+"""Initial schema: every table of trucewatch.store.schema, plus SQLite R*Trees.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-23
+"""
+
+from alembic import op
+
+from trucewatch.store.schema import metadata
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    metadata.create_all(bind, checkfirst=True)
+    if bind.dialect.name == "sqlite":
+        for name in ("obs_rtree", "viol_rtree"):
+            op.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING rtree(id, min_lon, max_lon, min_lat, max_lat)")
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS obs_rtree")
+        op.execute("DROP TABLE IF EXISTS viol_rtree")
+    metadata.drop_all(bind)

@@ -1,0 +1,136 @@
+"""Tables of the store (SQLAlchemy 2 Core), shared by every backend.
+
+The Alembic migrations under trucewatch/store/migrations create exactly these
+tables; tests/store/test_migrations.py checks that a migrated database and this
+metadata agree.  Spatial look-ups use an R*Tree virtual table on SQLite (made by
+the migration, not part of this metadata) and PostGIS on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("party", String(40), nullable=False),
+    Column("name", Text, nullable=False, default=""),
+    Column("public_key", String(64)),
+    Column("reliability", Float, nullable=False, default=0.8),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("attributes", JSON, nullable=False, default=dict),
+    Column("created_at", Float, nullable=False),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    # Insertion order: also the R*Tree id on SQLite.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(200), nullable=False, unique=True),
+    Column("source_id", String(200), ForeignKey("sources.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("t", Float, nullable=False),
+    Column("time_sigma_s", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("err_major_m", Float, nullable=False),
+    Column("err_minor_m", Float, nullable=False),
+    Column("err_angle_deg", Float, nullable=False),
+    Column("footprint", JSON),
+    Column("attributes", JSON, nullable=False),
+    Column("payload_hash", String(64)),
+    # SHA-256 of the canonical observation: same id + same hash = duplicate.
+    Column("content_hash", String(64), nullable=False),
+    Column("signature", Text),
+    Column("ledger_index", Integer),
+    Column("ingested_at", Float, nullable=False),
+    Index("ix_observations_t", "t"),
+    Index("ix_observations_source_t", "source_id", "t"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("t", Float, nullable=False),
+    Column("time_sigma_s", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("location", JSON, nullable=False),
+    Column("origin", JSON),
+    Column("observation_ids", JSON, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_events_t", "t"),
+)
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(200), nullable=False, unique=True),
+    Column("event_id", String(200), nullable=False),
+    Column("rule", String(60), nullable=False),
+    Column("party", String(40), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("t", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("location", JSON, nullable=False),
+    Column("origin", JSON),
+    Column("evidence", JSON, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_violations_t", "t"),
+    Index("ix_violations_status", "status"),
+    Index("ix_violations_party_rule", "party", "rule"),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("violation_id", String(200), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("counter_evidence", JSON, nullable=False),
+    Index("ix_transitions_violation", "violation_id"),
+)
+
+#: Key/value settings of one deployment (agreement file, mission origin...).
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+# --------------------------------------------------------------------------
+# Sections below belong to individual stages; each appends its own tables.
+# --------------------------------------------------------------------------

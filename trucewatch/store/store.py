@@ -1,0 +1,466 @@
+"""The store: sources, observations, events, violations and their workflow.
+
+SQLite is the embedded default (one file per deployment, WAL, an R*Tree for
+bounding-box look-ups); PostgreSQL with PostGIS plugs in behind the same class
+(see trucewatch.store.postgres).  Writes are batched in one transaction and
+return only after the commit, so an acknowledged observation is durable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from sqlalchemy import Engine, Integer, column, create_engine, event, func, insert, select, text, update
+
+from trucewatch.model import (
+    Event,
+    Location,
+    Observation,
+    Rule,
+    Source,
+    Status,
+    Transition,
+    Violation,
+    from_unix,
+    sha256_hex,
+    utcnow,
+)
+from trucewatch.store import schema as S
+
+
+class StoreError(ValueError):
+    """A write the store refuses, naming the record and field."""
+
+
+@dataclass
+class RecordError:
+    record: str  # observation id or position in the batch
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.field}: {self.message}"
+
+
+@dataclass
+class IngestReport:
+    accepted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": len(self.accepted),
+            "duplicates": len(self.duplicates),
+            "duplicate_ids": self.duplicates[:100],
+            "errors": [{"record": e.record, "field": e.field, "message": e.message} for e in self.errors],
+        }
+
+
+def content_hash(obs: Observation) -> str:
+    """SHA-256 of the RFC 8785 canonical JSON of the observation's content.
+
+    Signature and ledger index are excluded: they are about the record, not
+    what was observed, and are added after the fact.
+    """
+    body = obs.model_dump(mode="json", exclude={"signature", "ledger_index"})
+    return sha256_hex(rfc8785.dumps(body))
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def _normalize_url(url_or_path: str | Path) -> str:
+    s = str(url_or_path)
+    if "://" in s:
+        return s
+    return sqlite_url(s)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Store:
+    """One deployment's database.  ``Store.open(path_or_url)`` migrates to head."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    # ------------------------------------------------------------------ setup
+    @classmethod
+    def open(cls, url_or_path: str | Path, *, migrate: bool = True) -> Store:
+        url = _normalize_url(url_or_path)
+        if url.startswith("postgresql"):
+            from trucewatch.store.postgres import PostgresStore
+
+            return PostgresStore.open_url(url, migrate=migrate)
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        from trucewatch.store.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --------------------------------------------------------------- settings
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.engine.begin() as c:
+            c.execute(S.settings.delete().where(S.settings.c.key == key))
+            c.execute(insert(S.settings).values(key=key, value=value))
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as c:
+            row = c.execute(select(S.settings.c.value).where(S.settings.c.key == key)).first()
+        return default if row is None else row[0]
+
+    # ---------------------------------------------------------------- sources
+    def add_sources(self, sources: Iterable[Source]) -> None:
+        """Insert or update sources (registration is idempotent)."""
+        now = time.time()
+        with self.engine.begin() as c:
+            for s in sources:
+                row = s.model_dump(mode="json")
+                exists = c.execute(select(S.sources.c.id).where(S.sources.c.id == s.id)).first()
+                if exists:
+                    c.execute(update(S.sources).where(S.sources.c.id == s.id).values(**row))
+                else:
+                    c.execute(insert(S.sources).values(**row, created_at=now))
+
+    def get_source(self, source_id: str) -> Source | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(S.sources).where(S.sources.c.id == source_id)).mappings().first()
+        return None if row is None else _row_source(row)
+
+    def list_sources(self) -> list[Source]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(S.sources).order_by(S.sources.c.id)).mappings().all()
+        return [_row_source(r) for r in rows]
+
+    def set_reliability(self, source_id: str, reliability: float) -> None:
+        with self.engine.begin() as c:
+            c.execute(update(S.sources).where(S.sources.c.id == source_id).values(reliability=float(reliability)))
+
+    # ----------------------------------------------------------- observations
+    def add_observations(self, observations: Sequence[Observation], *, now: datetime | None = None,
+                         check_sources: bool = True) -> IngestReport:
+        """Validate and insert a batch in one transaction.
+
+        Unknown source, time in the future, implausible uncertainty: a
+        RecordError naming the observation and field.  Same id with the same
+        content: a duplicate (idempotent).  Same id with other content: an
+        error, never an overwrite.
+        """
+        report = IngestReport()
+        now = now or utcnow()
+        with self.engine.begin() as c:
+            known = {r[0] for r in c.execute(select(S.sources.c.id))} if check_sources else None
+            rows: list[dict[str, Any]] = []
+            hashes: dict[str, str] = {}
+            for i, o in enumerate(observations):
+                rec = o.id or f"#{i}"
+                if known is not None and o.source_id not in known:
+                    report.errors.append(RecordError(rec, "source_id", f"unknown source {o.source_id!r}"))
+                    continue
+                try:
+                    o.check_plausible(now)
+                except ValueError as exc:
+                    fld, _, msg = str(exc).partition(": ")
+                    report.errors.append(RecordError(rec, fld, msg))
+                    continue
+                h = content_hash(o)
+                if o.id in hashes:
+                    if hashes[o.id] == h:
+                        report.duplicates.append(o.id)
+                    else:
+                        report.errors.append(RecordError(rec, "id", "repeated in the batch with different content"))
+                    continue
+                hashes[o.id] = h
+                rows.append(_obs_row(o, h))
+            existing: dict[str, str] = {}
+            ids = [r["id"] for r in rows]
+            for k in range(0, len(ids), 500):
+                chunk = ids[k : k + 500]
+                for oid, h in c.execute(select(S.observations.c.id, S.observations.c.content_hash)
+                                        .where(S.observations.c.id.in_(chunk))):
+                    existing[oid] = h
+            fresh = []
+            for r in rows:
+                old = existing.get(r["id"])
+                if old is None:
+                    fresh.append(r)
+                elif old == r["content_hash"]:
+                    report.duplicates.append(r["id"])
+                else:
+                    report.errors.append(RecordError(r["id"], "id", "already stored with different content; "
+                                                     "an observation is never overwritten"))
+            if fresh:
+                ingested = time.time()
+                for r in fresh:
+                    r["ingested_at"] = ingested
+                c.execute(insert(S.observations), fresh)
+                self._index_observations(c, [r["id"] for r in fresh])
+            report.accepted = [r["id"] for r in fresh]
+        return report
+
+    def _index_observations(self, c: Any, ids: list[str]) -> None:
+        if self.dialect != "sqlite":
+            return
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            marks = ",".join("?" * len(chunk))
+            c.exec_driver_sql(
+                "INSERT INTO obs_rtree (id, min_lon, max_lon, min_lat, max_lat) "
+                f"SELECT seq, lon, lon, lat, lat FROM observations WHERE id IN ({marks})", tuple(chunk))
+
+    def set_ledger_index(self, pairs: Iterable[tuple[str, int]]) -> None:
+        with self.engine.begin() as c:
+            for oid, idx in pairs:
+                c.execute(update(S.observations).where(S.observations.c.id == oid).values(ledger_index=idx))
+
+    def count_observations(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(select(func.count()).select_from(S.observations)).scalar_one())
+
+    def get_observations(self, ids: Sequence[str]) -> list[Observation]:
+        out: list[Observation] = []
+        with self.engine.connect() as c:
+            for k in range(0, len(ids), 500):
+                rows = c.execute(select(S.observations).where(S.observations.c.id.in_(list(ids[k : k + 500])))).mappings()
+                out += [_row_obs(r) for r in rows]
+        order = {oid: i for i, oid in enumerate(ids)}
+        return sorted(out, key=lambda o: order.get(o.id, 0))
+
+    def query_observations(self, *, t_from: float | None = None, t_to: float | None = None,
+                           bbox: tuple[float, float, float, float] | None = None,
+                           kinds: Sequence[str] | None = None, source_id: str | None = None,
+                           limit: int | None = None, after_seq: int | None = None) -> list[Observation]:
+        """Observations by time range, bounding box (min_lon, min_lat, max_lon, max_lat), kind."""
+        q = select(S.observations)
+        if t_from is not None:
+            q = q.where(S.observations.c.t >= t_from)
+        if t_to is not None:
+            q = q.where(S.observations.c.t < t_to)
+        if kinds:
+            q = q.where(S.observations.c.kind.in_(list(kinds)))
+        if source_id:
+            q = q.where(S.observations.c.source_id == source_id)
+        if after_seq is not None:
+            q = q.where(S.observations.c.seq > after_seq)
+        if bbox is not None:
+            q = self._bbox_filter(q, S.observations, "obs_rtree", bbox)
+        q = q.order_by(S.observations.c.seq)
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as c:
+            return [_row_obs(r) for r in c.execute(q).mappings()]
+
+    def _bbox_filter(self, q: Any, table: Any, rtree: str, bbox: tuple[float, float, float, float]) -> Any:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+        if self.dialect == "sqlite":
+            sub = text(f"SELECT id FROM {rtree} WHERE max_lon >= :a AND min_lon <= :b AND max_lat >= :c AND min_lat <= :d")
+            sub = sub.bindparams(a=min_lon, b=max_lon, c=min_lat, d=max_lat).columns(column("id", Integer))
+            return q.where(table.c.seq.in_(sub))
+        return q.where(table.c.lon.between(min_lon, max_lon), table.c.lat.between(min_lat, max_lat))
+
+    # ------------------------------------------------------------------ events
+    def save_events(self, events: Sequence[Event]) -> None:
+        """Replace the stored version of each event (fusion re-runs are idempotent)."""
+        now = time.time()
+        with self.engine.begin() as c:
+            ids = [e.id for e in events]
+            for k in range(0, len(ids), 500):
+                c.execute(S.events.delete().where(S.events.c.id.in_(ids[k : k + 500])))
+            if events:
+                c.execute(insert(S.events), [_event_row(e, now) for e in events])
+
+    def list_events(self, *, t_from: float | None = None, t_to: float | None = None) -> list[Event]:
+        q = select(S.events)
+        if t_from is not None:
+            q = q.where(S.events.c.t >= t_from)
+        if t_to is not None:
+            q = q.where(S.events.c.t < t_to)
+        with self.engine.connect() as c:
+            return [_row_event(r) for r in c.execute(q.order_by(S.events.c.t)).mappings()]
+
+    # -------------------------------------------------------------- violations
+    def save_violations(self, violations: Sequence[Violation], *, actor: str = "system") -> None:
+        """Insert new violations (with a ``detected`` transition) or refresh the
+        evidence and confidence of existing ones; never rewinds their status."""
+        now = time.time()
+        with self.engine.begin() as c:
+            for v in violations:
+                row = _viol_row(v, now)
+                old = c.execute(select(S.violations.c.status).where(S.violations.c.id == v.id)).first()
+                if old is None:
+                    c.execute(insert(S.violations).values(**row))
+                    c.execute(insert(S.transitions).values(
+                        violation_id=v.id, from_status=None, to_status=v.status.value, actor=actor,
+                        reason="detected by adjudication", at=now, counter_evidence=[]))
+                    if self.dialect == "sqlite":
+                        c.exec_driver_sql(
+                            "INSERT INTO viol_rtree (id, min_lon, max_lon, min_lat, max_lat) "
+                            "SELECT seq, lon, lon, lat, lat FROM violations WHERE id = ?", (v.id,))
+                else:
+                    row.pop("status")
+                    row.pop("created_at")
+                    c.execute(update(S.violations).where(S.violations.c.id == v.id).values(**row))
+
+    def get_violation(self, violation_id: str) -> Violation | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(S.violations).where(S.violations.c.id == violation_id)).mappings().first()
+        return None if row is None else _row_viol(row)
+
+    def query_violations(self, *, t_from: float | None = None, t_to: float | None = None,
+                         bbox: tuple[float, float, float, float] | None = None, rule: str | None = None,
+                         party: str | None = None, status: Sequence[str] | None = None,
+                         min_confidence: float | None = None, limit: int | None = None,
+                         offset: int = 0) -> list[Violation]:
+        q = select(S.violations)
+        if t_from is not None:
+            q = q.where(S.violations.c.t >= t_from)
+        if t_to is not None:
+            q = q.where(S.violations.c.t < t_to)
+        if rule:
+            q = q.where(S.violations.c.rule == rule)
+        if party:
+            q = q.where(S.violations.c.party == party)
+        if status:
+            q = q.where(S.violations.c.status.in_(list(status)))
+        if min_confidence is not None:
+            q = q.where(S.violations.c.confidence >= min_confidence)
+        if bbox is not None:
+            q = self._bbox_filter(q, S.violations, "viol_rtree", bbox)
+        q = q.order_by(S.violations.c.t, S.violations.c.id).offset(offset)
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as c:
+            return [_row_viol(r) for r in c.execute(q).mappings()]
+
+    def record_transition(self, tr: Transition) -> None:
+        """Write one workflow step and the new status atomically (the workflow
+        module checks that the step is allowed before calling this)."""
+        with self.engine.begin() as c:
+            cur = c.execute(select(S.violations.c.status).where(S.violations.c.id == tr.violation_id)).first()
+            if cur is None:
+                raise StoreError(f"{tr.violation_id}: violation_id: no such violation")
+            if tr.from_status is not None and cur[0] != tr.from_status.value:
+                raise StoreError(f"{tr.violation_id}: status: is {cur[0]}, not {tr.from_status.value} (concurrent change)")
+            c.execute(update(S.violations).where(S.violations.c.id == tr.violation_id)
+                      .values(status=tr.to_status.value, updated_at=time.time()))
+            c.execute(insert(S.transitions).values(
+                violation_id=tr.violation_id, from_status=tr.from_status.value if tr.from_status else None,
+                to_status=tr.to_status.value, actor=tr.actor, reason=tr.reason, at=tr.at.timestamp(),
+                counter_evidence=list(tr.counter_evidence)))
+
+    def transitions(self, violation_id: str) -> list[Transition]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(S.transitions).where(S.transitions.c.violation_id == violation_id)
+                             .order_by(S.transitions.c.seq)).mappings().all()
+        return [Transition(violation_id=r["violation_id"],
+                           from_status=Status(r["from_status"]) if r["from_status"] else None,
+                           to_status=Status(r["to_status"]), actor=r["actor"], reason=r["reason"],
+                           at=from_unix(r["at"]), counter_evidence=list(r["counter_evidence"] or []))
+                for r in rows]
+
+
+# ---------------------------------------------------------------- row mapping
+def _row_source(r: Any) -> Source:
+    return Source(id=r["id"], kind=r["kind"], party=r["party"], name=r["name"] or "", public_key=r["public_key"],
+                  reliability=r["reliability"], lat=r["lat"], lon=r["lon"], attributes=_j(r["attributes"]) or {})
+
+
+def _j(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, str) else v
+
+
+def _obs_row(o: Observation, h: str) -> dict[str, Any]:
+    loc = o.location
+    return {
+        "id": o.id, "source_id": o.source_id, "kind": o.kind.value, "t": o.time.timestamp(),
+        "time_sigma_s": o.time_sigma_s, "lat": loc.lat, "lon": loc.lon, "err_major_m": loc.err_major_m,
+        "err_minor_m": loc.err_minor_m, "err_angle_deg": loc.err_angle_deg, "footprint": loc.footprint,
+        "attributes": o.attributes, "payload_hash": o.payload_hash, "content_hash": h,
+        "signature": o.signature, "ledger_index": o.ledger_index,
+    }
+
+
+def _row_obs(r: Any) -> Observation:
+    return Observation.model_construct(
+        id=r["id"], source_id=r["source_id"], kind=r["kind"] if not isinstance(r["kind"], str) else _okind(r["kind"]),
+        time=from_unix(r["t"]), time_sigma_s=r["time_sigma_s"],
+        location=Location.model_construct(lat=r["lat"], lon=r["lon"], err_major_m=r["err_major_m"],
+                                          err_minor_m=r["err_minor_m"], err_angle_deg=r["err_angle_deg"],
+                                          footprint=_j(r["footprint"])),
+        attributes=_j(r["attributes"]) or {}, payload_hash=r["payload_hash"], signature=r["signature"],
+        ledger_index=r["ledger_index"],
+    )
+
+
+def _okind(k: str) -> Any:
+    from trucewatch.model import ObservationKind
+
+    return ObservationKind(k)
+
+
+def _event_row(e: Event, now: float) -> dict[str, Any]:
+    return {
+        "id": e.id, "kind": e.kind, "t": e.time.timestamp(), "time_sigma_s": e.time_sigma_s,
+        "lat": e.location.lat, "lon": e.location.lon, "location": e.location.model_dump(mode="json"),
+        "origin": e.origin.model_dump(mode="json") if e.origin else None, "observation_ids": e.observation_ids,
+        "confidence": e.confidence, "attributes": e.attributes, "explanation": e.explanation, "updated_at": now,
+    }
+
+
+def _row_event(r: Any) -> Event:
+    return Event(id=r["id"], kind=r["kind"], time=from_unix(r["t"]), time_sigma_s=r["time_sigma_s"],
+                 location=Location(**_j(r["location"])), origin=Location(**_j(r["origin"])) if r["origin"] else None,
+                 observation_ids=_j(r["observation_ids"]), confidence=r["confidence"],
+                 attributes=_j(r["attributes"]) or {}, explanation=_j(r["explanation"]) or [])
+
+
+def _viol_row(v: Violation, now: float) -> dict[str, Any]:
+    return {
+        "id": v.id, "event_id": v.event_id, "rule": v.rule.value, "party": v.party, "confidence": v.confidence,
+        "status": v.status.value, "t": v.time.timestamp(), "lat": v.location.lat, "lon": v.location.lon,
+        "location": v.location.model_dump(mode="json"), "origin": v.origin.model_dump(mode="json") if v.origin else None,
+        "evidence": [e.model_dump(mode="json") for e in v.evidence], "explanation": v.explanation,
+        "attributes": v.attributes, "created_at": now, "updated_at": now,
+    }
+
+
+def _row_viol(r: Any) -> Violation:
+    return Violation(id=r["id"], event_id=r["event_id"], rule=Rule(r["rule"]), party=r["party"],
+                     confidence=r["confidence"], status=Status(r["status"]), time=from_unix(r["t"]),
+                     location=Location(**_j(r["location"])), origin=Location(**_j(r["origin"])) if r["origin"] else None,
+                     evidence=_j(r["evidence"]), explanation=r["explanation"], attributes=_j(r["attributes"]) or {})
