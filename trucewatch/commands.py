@@ -1,9 +1,335 @@
-"""Top-level commands of the vertical slice: sim, ingest, fuse, score, demo."""
+"""Top-level commands of the vertical slice: sim, sources, ingest, process,
+report, export, score and demo."""
 
 from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import typer
 
 
+
+def default_agreement_path() -> Path:
+    return Path(str(resources.files("trucewatch.data").joinpath("agreements/ua-ru-2026/agreement.yaml")))
+
+
+def _load_agreement(path: Path | None) -> Any:
+    from trucewatch.agreement import AgreementError, load_agreement
+
+    try:
+        return load_agreement(path or default_agreement_path())
+    except AgreementError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def _fail(msg: str, code: int = 1) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: the bundled ua-ru-2026 sample).")
+
+
+def sim(
+    scenario: str = typer.Option("demo", "--scenario", help="Scenario name: demo, quiet, heavy."),
+    seed: int = typer.Option(1, "--seed"),
+    out: Path = typer.Option(..., "--out", help="Directory for truth.json, sources.json, observations.jsonl."),
+    day: str = typer.Option("2026-03-15", "--day", help="Simulated day (UTC)."),
+    agreement: Path | None = AgreementOpt,
+) -> None:
+    """Simulate a scenario: ground truth and the observations sources would produce."""
+    from trucewatch.sim.observe import observe, simulated_sources
+    from trucewatch.sim.scenario import make_scenario
+
+    agr = _load_agreement(agreement)
+    try:
+        sc = make_scenario(agr, scenario, seed, day)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    out.mkdir(parents=True, exist_ok=True)
+    sc.write(out / "truth.json")
+    sources = simulated_sources(agr)
+    (out / "sources.json").write_text(json.dumps([s.model_dump(mode="json") for s in sources], indent=1))
+    obs = observe(sc, agr, seed)
+    with open(out / "observations.jsonl", "w", encoding="utf-8") as f:
+        for o in obs:
+            f.write(o.model_dump_json() + "\n")
+    typer.echo(f"wrote {out}/truth.json ({len(sc.events)} events, {len(sc.violations())} violations), "
+               f"sources.json ({len(sources)}), observations.jsonl ({len(obs)})")
+
+
+def sources_add(
+    file: Path = typer.Argument(..., help="JSON list of sources (see docs/formats.md#sources)."),
+    db: Path = typer.Option(..., "--db", help="Store file or URL."),
+) -> None:
+    """Register sources (idempotent)."""
+    from pydantic import ValidationError
+
+    from trucewatch.model import Source
+    from trucewatch.store import Store
+
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        _fail(f"{file}: {exc}")
+    if not isinstance(raw, list):
+        _fail(f"{file}: expected a JSON list of sources")
+    good, bad = [], 0
+    for i, r in enumerate(raw):
+        try:
+            good.append(Source.model_validate(r))
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            typer.echo(f"{file}: [{i}] {r.get('id', '?') if isinstance(r, dict) else '?'}: "
+                       f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
+            bad += 1
+    with Store.open(db) as store:
+        store.add_sources(good)
+    typer.echo(f"registered {len(good)} source(s); {bad} rejected")
+    raise typer.Exit(1 if bad and not good else 0)
+
+
+def ingest(
+    file: Path = typer.Argument(..., help="Observations, one JSON object per line."),
+    db: Path = typer.Option(..., "--db", help="Store file or URL."),
+    require_signatures: bool = typer.Option(True, "--require-signatures/--unsigned",
+                                            help="Reject observations without a valid source signature."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Ingest observations: validate, check signatures, store, append to the evidence log."""
+    from trucewatch.pipeline import read_observations_jsonl
+    from trucewatch.store import RecordError, Store
+
+    if not file.is_file():
+        _fail(f"{file}: no such file")
+    obs, errors = [], []
+    for _, item in read_observations_jsonl(file):
+        (errors if isinstance(item, RecordError) else obs).append(item)
+    with Store.open(db) as store:
+        if require_signatures:
+            from trucewatch.ledger.ingest import ingest_signed
+
+            rep = ingest_signed(store, obs)
+        else:
+            rep = store.add_observations(obs)
+    rep.errors = errors + rep.errors
+    if as_json:
+        typer.echo(json.dumps(rep.as_dict()))
+    else:
+        for e in rep.errors:
+            typer.echo(f"{file}: {e}", err=True)
+        typer.echo(f"accepted {len(rep.accepted)}, duplicates {len(rep.duplicates)}, rejected {len(rep.errors)}")
+    raise typer.Exit(1 if rep.errors and not rep.accepted and not rep.duplicates else 0)
+
+
+def process_cmd(
+    db: Path = typer.Option(..., "--db", help="Store file or URL."),
+    agreement: Path | None = AgreementOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fuse stored observations into events, adjudicate violations, advance the workflow."""
+    from trucewatch.pipeline import process
+    from trucewatch.store import Store
+
+    agr = _load_agreement(agreement)
+    with Store.open(db) as store:
+        res = process(store, agr)
+    typer.echo(json.dumps(res.as_dict()) if as_json else
+               f"{res.observations} observations -> {res.events} events -> {len(res.violations)} violations")
+
+
+def export(
+    db: Path = typer.Option(..., "--db", help="Store file or URL."),
+    out: Path = typer.Option(..., "--out", help="File to write (.geojson or .csv)."),
+    status: list[str] = typer.Option([], "--status", help="Only these statuses (repeatable)."),
+) -> None:
+    """Export violations as GeoJSON (RFC 7946) or CSV."""
+    from trucewatch.report.export import violations_csv, violations_geojson
+    from trucewatch.store import Store
+
+    with Store.open(db) as store:
+        vs = store.query_violations(status=status or None)
+    if out.suffix.lower() == ".csv":
+        out.write_text(violations_csv(vs), encoding="utf-8")
+    elif out.suffix.lower() in (".geojson", ".json"):
+        out.write_text(json.dumps(violations_geojson(vs)), encoding="utf-8")
+    else:
+        _fail(f"{out}: unknown export format {out.suffix!r} (use .geojson or .csv)", 2)
+    typer.echo(f"wrote {len(vs)} violations to {out}")
+
+
+def score(
+    truth: Path = typer.Option(..., "--truth", help="truth.json from `trucewatch sim` or the demo."),
+    found: Path = typer.Option(..., "--found", help="violations.geojson to score."),
+    time_tol_s: float = typer.Option(3600.0, "--time-tol-s"),
+    dist_tol_m: float = typer.Option(5000.0, "--dist-tol-m"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Precision, recall, F1, attribution and location error of found violations."""
+    from trucewatch.sim.score import ScoreInputError, score_files
+
+    try:
+        res = score_files(truth, found, time_tol_s=time_tol_s, dist_tol_m=dist_tol_m)
+    except ScoreInputError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(res))
+    else:
+        for k, v in res.items():
+            if k != "per_rule":
+                typer.echo(f"{k:28s} {v}")
+
+
+report_app = typer.Typer(help="Reports: the daily report as HTML and PDF.", no_args_is_help=True)
+
+
+@report_app.command("daily")
+def report_daily(
+    db: Path = typer.Option(..., "--db", help="Store file or URL."),
+    day: str = typer.Option(..., "--date", help="Report date, YYYY-MM-DD."),
+    out: Path = typer.Option(..., "--out", help="Directory for report.html, report.pdf, map.png."),
+    cutoff: str = typer.Option("19:30", "--cutoff", help="Cut-off time HH:MM UTC (24:00 = end of day)."),
+    agreement: Path | None = AgreementOpt,
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf"),
+) -> None:
+    """Build the daily report for the 24 hours up to the cut-off."""
+    from trucewatch.report.daily import ReportError, build_daily_report
+    from trucewatch.store import Store
+
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        _fail(f"--date: expected YYYY-MM-DD, got {day!r}", 2)
+    agr = _load_agreement(agreement)
+    with Store.open(db) as store:
+        try:
+            paths = build_daily_report(store, agr, d, out, cutoff=cutoff, pdf=pdf)
+        except ReportError as exc:
+            _fail(str(exc), 2)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "2026-03-15",
+             progress: bool = True) -> dict[str, Any]:
+    """The whole pipeline on a simulated day; returns the score."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from trucewatch.agreement import load_agreement
+    from trucewatch.ledger import latest_checkpoint
+    from trucewatch.ledger.ingest import ingest_signed
+    from trucewatch.ledger.keys import generate_source_keys, sign_observations
+    from trucewatch.ledger.log import make_checkpoint
+    from trucewatch.pipeline import process
+    from trucewatch.report.daily import build_daily_report
+    from trucewatch.report.export import violations_geojson
+    from trucewatch.sim.observe import observe, simulated_sources
+    from trucewatch.sim.scenario import make_scenario
+    from trucewatch.sim.score import score_files
+    from trucewatch.store import Store
+
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "trucewatch.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    steps = ["agreement", "simulate", "sign and ingest", "fuse and adjudicate", "report", "score"]
+    timings: dict[str, float] = {}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  disable=not progress, transient=False) as bar:
+        task = bar.add_task("demo", total=len(steps))
+
+        def step(name: str) -> None:
+            timings[name] = time.perf_counter()
+            bar.update(task, description=f"demo: {name}")
+
+        step("agreement")
+        agr = load_agreement(default_agreement_path())
+        bar.advance(task)
+        step("simulate")
+        sc = make_scenario(agr, scenario, seed, day)
+        sc.write(out / "truth.json")
+        sources = simulated_sources(agr)
+        obs = observe(sc, agr, seed)
+        bar.advance(task)
+        step("sign and ingest")
+        keys = generate_source_keys(sources, seed=seed)
+        sources = [s.model_copy(update={"public_key": keys[s.id].public_hex}) for s in sources]
+        obs = sign_observations(obs, keys)
+        store = Store.open(db)
+        store.add_sources(sources)
+        rep = ingest_signed(store, obs)
+        make_checkpoint(store)
+        bar.advance(task)
+        step("fuse and adjudicate")
+        res = process(store, agr)
+        vs = store.query_violations()
+        (out / "violations.geojson").write_text(json.dumps(violations_geojson(vs), indent=1))
+        bar.advance(task)
+        step("report")
+        build_daily_report(store, agr, date.fromisoformat(day), out, cutoff="24:00")
+        bar.advance(task)
+        step("score")
+        result = score_files(out / "truth.json", out / "violations.geojson")
+        (out / "score.json").write_text(json.dumps(result, indent=1))
+        bar.advance(task)
+        _write_tokens(store, out)
+        store.close()
+    summary = {"observations": len(obs), "accepted": len(rep.accepted), "rejected": len(rep.errors),
+               "events": res.events, "violations": len(vs), "checkpoint": (latest_checkpoint(Store.open(db)) or {}).get("size"),
+               "score": {k: result[k] for k in ("precision", "recall", "f1", "attribution_accuracy",
+                                                "false_attribution_rate", "median_location_error_m")}}
+    return summary
+
+
+def _write_tokens(store: Any, out: Path) -> None:
+    """Demo access tokens for the dashboard (only for the local demo database)."""
+    try:
+        from trucewatch.service.auth import create_token
+    except ImportError:
+        return
+    tokens = {role: create_token(store, role=role, party=party, label=f"demo {role}")
+              for role, party in (("analyst", None), ("public", None))}
+    (out / "tokens.json").write_text(json.dumps(tokens, indent=1))
+
+
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", help="Directory for report.html, violations.geojson, truth.json, score.json, trucewatch.db."),
+    scenario: str = typer.Option("demo", "--scenario"),
+    seed: int = typer.Option(1, "--seed"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Run a built-in one-day scenario end to end and score it against its truth."""
+    t0 = time.perf_counter()
+    summary = run_demo(out, scenario=scenario, seed=seed, progress=not as_json and sys.stderr.isatty())
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    s = summary["score"]
+    typer.echo(f"{summary['observations']} observations, {summary['events']} events, {summary['violations']} violations "
+               f"in {summary['seconds']} s")
+    typer.echo(f"violation F1 {s['f1']} (precision {s['precision']}, recall {s['recall']}), attribution accuracy "
+               f"{s['attribution_accuracy']}, false attribution {s['false_attribution_rate']}, median location error "
+               f"{s['median_location_error_m']} m")
+    typer.echo(f"wrote {out}/report.html, report.pdf, violations.geojson, truth.json, score.json, trucewatch.db")
+
+
 def register(app: typer.Typer) -> None:
     """Mount the top-level commands on the main app."""
+    app.command("sim")(sim)
+    app.command("ingest")(ingest)
+    app.command("process")(process_cmd)
+    app.command("export")(export)
+    app.command("score")(score)
+    app.command("demo")(demo)
+    app.command("sources-add")(sources_add)
+    app.add_typer(report_app, name="report")
+
+
+__all__ = ["register", "run_demo"]

@@ -16,7 +16,6 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as _shp_transform
 
 GEOD = Geod(ellps="WGS84")
 EARTH_RADIUS_M = 6_371_008.8
@@ -53,10 +52,10 @@ class LocalFrame:
         return np.asarray(lat), np.asarray(lon)
 
     def geom_to_en(self, geom: BaseGeometry) -> BaseGeometry:
-        return _shp_transform(lambda x, y, z=None: self._fwd.transform(x, y), geom)
+        return shapely.transform(geom, lambda xy: np.column_stack(self._fwd.transform(xy[:, 0], xy[:, 1])))
 
     def geom_to_latlon(self, geom: BaseGeometry) -> BaseGeometry:
-        return _shp_transform(lambda x, y, z=None: self._inv.transform(x, y), geom)
+        return shapely.transform(geom, lambda xy: np.column_stack(self._inv.transform(xy[:, 0], xy[:, 1])))
 
 
 def distance_m(lat1, lon1, lat2, lon2) -> np.ndarray:  # noqa: ANN001 - arrays or floats

@@ -286,7 +286,7 @@ class Agreement:
         if party in self.areas_en:
             return shapely.intersection(buf, self.areas_en[party])
         # left/right: split the buffer by the line and keep pieces on that side
-        pieces = list(split(buf, self.line_en).geoms)
+        pieces = list(split(buf, _extended(self.line_en, distance_km * 1500.0)).geoms)
         keep = []
         for p in pieces:
             rp = p.representative_point()
@@ -372,6 +372,22 @@ class Agreement:
                           "properties": {"layer": "protected_object", "id": p.id, "name": p.name,
                                          "category": p.category, "radius_m": p.radius_m}})
         return {"type": "FeatureCollection", "features": feats}
+
+
+def _extended(line: BaseGeometry, by_m: float) -> BaseGeometry:
+    """The line with both ends pushed out by ``by_m`` so it cuts its own buffer in two."""
+    parts = list(line.geoms) if hasattr(line, "geoms") else [line]
+    out = []
+    for p in parts:
+        c = np.asarray(p.coords)
+        if len(c) < 2:
+            continue
+        d0 = c[0] - c[1]
+        d1 = c[-1] - c[-2]
+        c0 = c[0] + d0 / (np.hypot(*d0) or 1.0) * by_m
+        c1 = c[-1] + d1 / (np.hypot(*d1) or 1.0) * by_m
+        out.append(shapely.LineString(np.vstack([c0, c, c1])))
+    return shapely.MultiLineString(out) if len(out) > 1 else out[0]
 
 
 def load_agreement(file: str | Path) -> Agreement:

@@ -134,3 +134,69 @@ settings = Table(
 # --------------------------------------------------------------------------
 # Sections below belong to individual stages; each appends its own tables.
 # --------------------------------------------------------------------------
+
+# ---------------------------------------------------------------- service (issue 7: API, roles, alerts)
+# Owned by trucewatch.service.  Tokens are stored as SHA-256 of their secret
+# part only; the audit log keeps every access to non-public data; webhook
+# deliveries form a durable outbox (at-least-once, idempotency key unique).
+from sqlalchemy import UniqueConstraint as _Unique  # noqa: E402
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),  # public part of the token, shown in logs
+    Column("secret_hash", String(64), nullable=False),  # sha256 hex of the secret part
+    Column("role", String(20), nullable=False),
+    Column("party", String(40)),  # party liaison only
+    Column("source_ids", JSON, nullable=False),  # monitor only: sources it may submit for
+    Column("label", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("revoked_at", Float),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("token_id", String(40)),
+    Column("role", String(20)),
+    Column("party", String(40)),
+    Column("method", String(10), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("client", String(100)),
+    Index("ix_audit_log_at", "at"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(100), nullable=False),  # HMAC key, needed in clear to sign
+    Column("role", String(20), nullable=False),  # whose view the payload follows
+    Column("party", String(40)),
+    Column("created_at", Float, nullable=False),
+    Column("active", Integer, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(40), nullable=False),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("violation_id", String(200), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    _Unique("webhook_id", "idempotency_key", name="uq_webhook_deliveries_key"),
+    Index("ix_webhook_deliveries_due", "delivered_at", "next_attempt_at"),
+)
+# ---------------------------------------------------------------- end service

@@ -1,0 +1,58 @@
+"""Shared fixtures: the sample agreement (loaded once), a fresh SQLite store,
+and a guard for tests that need a local service (fails under CI=true)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_AGREEMENT = REPO / "trucewatch" / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
+SHARED = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def agreement():
+    from trucewatch.agreement import load_agreement
+
+    return load_agreement(SAMPLE_AGREEMENT)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    from trucewatch.store import Store
+
+    s = Store.open(tmp_path / "test.db")
+    yield s
+    s.close()
+
+
+def service_up(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(host: str, port: int, name: str) -> None:
+    """Skip locally when a service is down; under CI=true a missing service fails."""
+    if service_up(host, port):
+        return
+    msg = f"{name} is not running on {host}:{port} (scripts/services.sh starts it)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def require_shared(path: Path) -> Path:
+    """Shared data sits beside the clone in CI; fail there if it is missing."""
+    if path.exists():
+        return path
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"shared data missing: {path}")
+    pytest.skip(f"shared data missing: {path}")
+    return path

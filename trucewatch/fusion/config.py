@@ -1,0 +1,74 @@
+"""Fusion settings: gates, persistence windows and confidence weights.
+
+Everything that is a judgement call (how long a fire stays visible to a
+satellite, how wide the gates are, how much a thermal pixel without excess
+heat is worth) lives here and in docs/fusion.md, not in the algorithm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def _default_persist() -> dict[str, float]:
+    # How long after the happening an observation of this kind can still see it (s).
+    return {
+        "thermal_anomaly": 12 * 3600.0,  # a fire after a strike burns for hours
+        "damage": 14 * 86400.0,  # imagery change: any time until the next acquisition
+        "weapon_sighting": 0.0,
+        "report_claim": 0.0,  # the text stage already gives the claimed time and its sigma
+    }
+
+
+@dataclass
+class FusionConfig:
+    """Gates and weights (defaults documented in docs/fusion.md)."""
+
+    #: Spatial gate: squared Mahalanobis distance of two positions given both
+    #: covariances (chi-square, 2 dof, 99.9 %).
+    space_gate_chi2: float = 13.82
+    #: Time gate in combined one-sigma units (after persistence windows).
+    time_gate_sigma: float = 3.5
+    #: Time uncertainty floor (s) for clocks and processing.
+    time_floor_s: float = 1.0
+    #: Position uncertainty floor (m, one sigma) for every observation.
+    space_floor_m: float = 10.0
+    #: Observations this precise (95 % major axis, m) and this sharp in time
+    #: (sigma, s) seed events; coarser ones attach to seeds.
+    seed_max_err_m: float = 3000.0
+    seed_max_time_sigma_s: float = 120.0
+    persist_s: dict[str, float] = field(default_factory=_default_persist)
+    #: Sightings of one weapon stay one event while within this time of each other.
+    sighting_window_s: float = 3 * 3600.0
+    #: Vessel incidents of one vessel stay one event within this window.
+    vessel_window_s: float = 6 * 3600.0
+    #: Sensors of one network and kind closer than this share an error (m).
+    shared_error_cell_m: float = 25_000.0
+    #: Reject observations whose time sigma is above this (s): they say nothing about when.
+    max_time_sigma_s: float = 7 * 86400.0
+    #: Reliability used for a source the caller does not know (never silently 1).
+    unknown_source_reliability: float = 0.3
+    #: Strict mode raises FusionInputError on any bad record instead of skipping it.
+    strict: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FusionConfig:
+        known = {f.name for f in fields(cls)}
+        bad = sorted(set(data) - known)
+        if bad:
+            raise ValueError(f"fusion config: unknown key(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
+        cfg = cls(**{k: v for k, v in data.items() if k != "persist_s"})
+        if "persist_s" in data:
+            cfg.persist_s = {**_default_persist(), **data["persist_s"]}
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> FusionConfig:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping of fusion settings")
+        return cls.from_dict(raw.get("fusion", raw))

@@ -1,0 +1,73 @@
+"""The batch path through the stages: stored observations -> events -> violations
+-> workflow.  The demo, ``trucewatch process`` and the tests use it; the
+streaming path (trucewatch.fusion.IncrementalFusion, the NATS workers) does the
+same work incrementally.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from trucewatch.agreement import Agreement
+from trucewatch.model import Observation, Violation
+from trucewatch.store import RecordError, Store
+
+
+@dataclass
+class ProcessResult:
+    observations: int
+    events: int
+    violations: list[Violation]
+
+    def as_dict(self) -> dict[str, Any]:
+        by_status: dict[str, int] = {}
+        for v in self.violations:
+            by_status[v.status.value] = by_status.get(v.status.value, 0) + 1
+        return {"observations": self.observations, "events": self.events, "violations": len(self.violations),
+                "by_status": by_status}
+
+
+def process(store: Store, agreement: Agreement, *, t_from: float | None = None, t_to: float | None = None,
+            workflow_config: Any = None) -> ProcessResult:
+    """Fuse every stored observation in the window, adjudicate, advance the workflow."""
+    from trucewatch.adjudication import adjudicate
+    from trucewatch.adjudication.workflow import auto_advance
+    from trucewatch.fusion import fuse
+
+    obs = store.query_observations(t_from=t_from, t_to=t_to)
+    sources = {s.id: s for s in store.list_sources()}
+    events = fuse(obs, sources, agreement)
+    store.save_events(events)
+    violations = adjudicate(events, {o.id: o for o in obs}, agreement)
+    store.save_violations(violations)
+    auto_advance(store, violations, workflow_config)
+    ids = {v.id for v in violations}
+    stored = [v for v in store.query_violations(t_from=t_from, t_to=t_to) if v.id in ids]
+    return ProcessResult(len(obs), len(events), stored)
+
+
+def read_observations_jsonl(path: str | Path) -> Iterator[tuple[int, Observation | RecordError]]:
+    """Parse a JSONL file of observations; yield (line number, observation or error)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, RecordError(f"line {n}", "(json)", f"not valid JSON: {exc.msg} at column {exc.colno}")
+                continue
+            rid = str(raw.get("id", f"line {n}")) if isinstance(raw, dict) else f"line {n}"
+            try:
+                yield n, Observation.model_validate(raw)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                fld = ".".join(str(p) for p in err["loc"]) or "(record)"
+                yield n, RecordError(f"{rid} (line {n})", fld, err["msg"])

@@ -1,0 +1,1 @@
+"""Outputs people read: the daily report (HTML and PDF) and exports."""

@@ -1,0 +1,240 @@
+"""Alerts when a violation reaches ``verified``: server-sent events and signed webhooks.
+
+One watcher reads new ``verified`` transitions from the store (whoever wrote
+them: this API, the adjudication worker, another process) and
+- hands each to the SSE subscribers allowed to see it (role filter), and
+- writes one delivery per matching webhook into a durable outbox in the same
+  transaction that advances its cursor, so a crash cannot lose an alert.
+The dispatcher posts due deliveries with an HMAC-SHA256 signature and an
+idempotency key, retrying with exponential backoff: at-least-once delivery;
+receivers drop repeats by the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trucewatch.model import Status
+from trucewatch.service.auth import Principal, Role
+from trucewatch.service.config import ServiceConfig
+from trucewatch.service.views import Views, concerns
+from trucewatch.store import Store
+from trucewatch.store import schema as S
+
+CURSOR_KEY = "service.alert_seq"
+SIGNATURE_HEADER = "X-TruceWatch-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``t=<unix>,v1=<hex HMAC-SHA256 of "<unix>." + body>`` (the timestamp stops replays)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, tolerance_s: float = 300.0,
+                     now: float | None = None) -> bool:
+    """What a receiver runs: True when the header signs ``body`` and is fresh."""
+    try:
+        parts = dict(p.split("=", 1) for p in header.split(","))
+        ts = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    now = time.time() if now is None else now
+    if abs(now - ts) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, ts, body), header)
+
+
+def may_alert(p: Principal, v: dict[str, Any]) -> bool:
+    if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
+        return True
+    if p.role == Role.LIAISON and p.party:
+        return concerns(v, p.party)
+    return False  # the public learns of findings after the publication delay; monitors submit only
+
+
+@dataclass
+class Subscriber:
+    principal: Principal
+    queue: asyncio.Queue[tuple[int, dict[str, Any]]] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
+
+
+class AlertHub:
+    def __init__(self, store: Store, views: Views, config: ServiceConfig) -> None:
+        self.store = store
+        self.views = views
+        self.config = config
+        self.subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._wake_hooks = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.cursor = 0
+        self.client: httpx.AsyncClient | None = None
+
+    # ---------------------------------------------------------------- control
+    async def start(self) -> None:
+        self.cursor = await anyio.to_thread.run_sync(self._initial_cursor)
+        self.client = httpx.AsyncClient(timeout=self.config.webhook_timeout_s)
+        self._tasks = [asyncio.create_task(self._watch(), name="alert-watch"),
+                       asyncio.create_task(self._dispatch(), name="webhook-dispatch")]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks = []
+        if self.client is not None:
+            await self.client.aclose()
+
+    def wake(self) -> None:
+        """Look now (after this API wrote a transition) instead of at the next poll."""
+        self._wake.set()
+
+    def _initial_cursor(self) -> int:
+        cur = self.store.get_setting(CURSOR_KEY)
+        if cur is not None:
+            return int(cur)
+        with self.store.engine.connect() as c:
+            top = c.execute(select(S.transitions.c.seq).order_by(S.transitions.c.seq.desc()).limit(1)).scalar()
+        return int(top or 0)  # a new deployment does not alert on history
+
+    # ------------------------------------------------------------------ watch
+    async def _watch(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.config.alert_poll_s)
+            self._wake.clear()
+            try:
+                alerts = await anyio.to_thread.run_sync(self._scan)
+            except Exception:  # noqa: BLE001 - a busy database: try again at the next poll
+                await asyncio.sleep(self.config.alert_poll_s)
+                continue
+            for seq, v in alerts:
+                self._fan_out(seq, v)
+            if alerts:
+                self._wake_hooks.set()
+
+    def verified_since(self, after_seq: int, limit: int = 1000) -> list[tuple[int, float, dict[str, Any]]]:
+        with self.store.engine.connect() as c:
+            rows = c.execute(select(S.transitions.c.seq, S.transitions.c.violation_id, S.transitions.c.at)
+                             .where(S.transitions.c.seq > after_seq,
+                                    S.transitions.c.to_status == Status.VERIFIED.value)
+                             .order_by(S.transitions.c.seq).limit(limit)).all()
+        out = []
+        for seq, vid, at in rows:
+            v = self.views.raw(vid)
+            if v is not None:
+                out.append((int(seq), float(at), v))
+        return out
+
+    def _scan(self) -> list[tuple[int, dict[str, Any]]]:
+        with self.store.engine.connect() as c:
+            top = c.execute(select(S.transitions.c.seq).order_by(S.transitions.c.seq.desc()).limit(1)).scalar()
+        if not top or int(top) <= self.cursor:
+            return []
+        found = self.verified_since(self.cursor)
+        new_cursor = found[-1][0] if len(found) == 1000 else int(top)
+        now = time.time()
+        with self.store.engine.begin() as c:
+            hooks = c.execute(select(S.webhooks).where(S.webhooks.c.active == 1)).mappings().all()
+            for seq, at, v in found:
+                for h in hooks:
+                    p = Principal(token_id=f"webhook:{h['id']}", role=Role(h["role"]), party=h["party"])
+                    if not may_alert(p, v):
+                        continue
+                    payload = alert_payload(seq, at, self.views.render(p, v))
+                    with contextlib.suppress(IntegrityError):
+                        with c.begin_nested():
+                            c.execute(insert(S.webhook_deliveries).values(
+                                webhook_id=h["id"], idempotency_key=payload["idempotency_key"],
+                                violation_id=v["id"], payload=payload, attempts=0, next_attempt_at=now,
+                                delivered_at=None, last_error=None, created_at=now))
+            c.execute(S.settings.delete().where(S.settings.c.key == CURSOR_KEY))
+            c.execute(insert(S.settings).values(key=CURSOR_KEY, value=new_cursor))
+        self.cursor = new_cursor
+        return [(seq, v) for seq, _at, v in found]
+
+    def _fan_out(self, seq: int, v: dict[str, Any]) -> None:
+        for sub in list(self.subscribers):
+            if may_alert(sub.principal, v):
+                with contextlib.suppress(asyncio.QueueFull):
+                    sub.queue.put_nowait((seq, self.views.render(sub.principal, v)))
+
+    # -------------------------------------------------------------- webhooks
+    async def _dispatch(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_hooks.wait(), timeout=0.5)
+            self._wake_hooks.clear()
+            try:
+                await self.deliver_due()
+            except Exception:  # noqa: BLE001 - the outbox keeps them; retry next round
+                await asyncio.sleep(0.5)
+
+    async def deliver_due(self, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        due = await anyio.to_thread.run_sync(self._due, now)
+        if not due:
+            return 0
+        results = await asyncio.gather(*(self._post(d) for d in due))
+        await anyio.to_thread.run_sync(self._record, list(zip(due, results, strict=True)))
+        return sum(1 for ok, _ in results if ok)
+
+    def _due(self, now: float) -> list[dict[str, Any]]:
+        D, W = S.webhook_deliveries, S.webhooks
+        with self.store.engine.connect() as c:
+            rows = c.execute(select(D, W.c.url, W.c.secret).join(W, W.c.id == D.c.webhook_id)
+                             .where(D.c.delivered_at.is_(None), D.c.next_attempt_at <= now,
+                                    D.c.attempts < self.config.webhook_max_attempts, W.c.active == 1)
+                             .order_by(D.c.seq).limit(50)).mappings().all()
+        return [dict(r) for r in rows]
+
+    async def _post(self, d: dict[str, Any]) -> tuple[bool, str]:
+        assert self.client is not None
+        payload = d["payload"] if isinstance(d["payload"], dict) else json.loads(d["payload"])
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        ts = int(time.time())
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(d["secret"], ts, body),
+                   "Idempotency-Key": d["idempotency_key"], "User-Agent": "trucewatch-webhook/1"}
+        try:
+            r = await self.client.post(d["url"], content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= r.status_code < 300:
+            return True, ""
+        return False, f"HTTP {r.status_code}"
+
+    def _record(self, results: list[tuple[dict[str, Any], tuple[bool, str]]]) -> None:
+        now = time.time()
+        D = S.webhook_deliveries
+        with self.store.engine.begin() as c:
+            for d, (ok, err) in results:
+                attempts = int(d["attempts"]) + 1
+                if ok:
+                    c.execute(update(D).where(D.c.seq == d["seq"]).values(attempts=attempts, delivered_at=now,
+                                                                         last_error=None))
+                else:
+                    delay = min(self.config.webhook_backoff_s * 2 ** (attempts - 1), self.config.webhook_backoff_max_s)
+                    delay *= 1.0 + 0.1 * secrets.randbelow(100) / 100  # jitter: receivers recovering are not hammered
+                    c.execute(update(D).where(D.c.seq == d["seq"]).values(
+                        attempts=attempts, next_attempt_at=now + delay, last_error=err))
+
+
+def alert_payload(seq: int, at: float, violation: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "violation.verified", "idempotency_key": f"tw-verified-{seq}", "transition_seq": seq,
+            "verified_at": at, "violation": violation}

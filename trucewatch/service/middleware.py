@@ -1,0 +1,129 @@
+"""ASGI middleware: request size limits, content-type checks, the audit trail.
+
+Pure ASGI (no BaseHTTPMiddleware) so server-sent event streams pass through
+untouched and the hot query path pays no extra task per request.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trucewatch.service.audit import AuditLog
+from trucewatch.service.auth import INTERNAL_ROLES
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+async def _error(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class LimitsMiddleware:
+    """413 for bodies over ``max_body`` (declared or streamed); 415 for API writes that are not JSON."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                n = int(length)
+            except ValueError:
+                await _error(send, 400, "Content-Length is not a number")
+                return
+            if n > self.max_body:
+                await _error(send, 413, f"request body of {n} bytes exceeds the limit of {self.max_body} bytes")
+                return
+        if scope["path"].startswith("/api/"):
+            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if ctype != b"application/json":
+                shown = ctype.decode("latin-1") or "none"
+                await _error(send, 415, f"content type {shown!r} not accepted; send application/json")
+                return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_body:
+                    raise _TooLarge
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _error(send, 413, f"request body exceeds the limit of {self.max_body} bytes")
+
+
+class AuditMiddleware:
+    """Record every API request by an internal role, and every refused one."""
+
+    def __init__(self, app: ASGIApp, audit: AuditLog) -> None:
+        self.app = app
+        self.audit = audit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/v1/") or scope["path"] == "/api/v1/health":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def capture(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = int(msg["status"])
+                self._log(scope, status)
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, capture)
+        except Exception:
+            self._log(scope, 500)
+            raise
+
+    def _log(self, scope: Scope, status: int) -> None:
+        p: Any = scope.get("state", {}).get("principal")
+        if p is None and status not in (401, 403):
+            return  # anonymous and not refused: health, documents
+        if p is not None and p.role not in INTERNAL_ROLES and status not in (401, 403):
+            return  # public data read by the public
+        client = scope.get("client")
+        self.audit.record(token_id=p.token_id if p else None, role=p.role.value if p else None,
+                          party=p.party if p else None, method=scope["method"], path=scope["path"],
+                          query=_redact(scope.get("query_string", b"").decode("latin-1")), status_code=status,
+                          client=f"{client[0]}:{client[1]}" if client else None)
+
+
+def _redact(q: str) -> str:
+    """Never write a token passed in the query string into the log."""
+    parts = []
+    for kv in q.split("&"):
+        k, _, _v = kv.partition("=")
+        parts.append(f"{k}=***" if k == "access_token" else kv)
+    return "&".join(parts) if q else ""

@@ -1,0 +1,195 @@
+"""What each role sees of a finding, and the queries behind it.
+
+Queries read the violation table directly (R*Tree for the bounding box on
+SQLite) and build plain dicts: no per-row model validation on the hot path.
+Role filters are part of the SQL, so a page never holds rows the caller may
+not see, and counts cannot leak them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, and_, column, or_, select, text
+
+from trucewatch.model import SourceKind, from_unix
+from trucewatch.service.auth import Principal, Role
+from trucewatch.store import Store
+from trucewatch.store import schema as S
+
+V = S.violations
+
+#: Attribute keys that could place a sensor or name a monitor; never shown outside analysts.
+SENSITIVE_KEYS = ("sensor", "monitor", "team", "station", "operator", "flight_id", "source")
+#: Keys a liaison may use to name the party a finding concerns besides the attributed one.
+CONCERN_KEYS = ("victim_party", "target_party")
+
+
+@dataclass
+class ViolationFilter:
+    t_from: float | None = None
+    t_to: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    rule: str | None = None
+    party: str | None = None
+    status: list[str] | None = None
+    min_confidence: float | None = None
+    limit: int = 500
+    offset: int = 0
+
+
+def _j(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, str) else v
+
+
+def concerns(v: dict[str, Any], party: str) -> bool:
+    attrs = v.get("attributes") or {}
+    return v.get("party") == party or any(attrs.get(k) == party for k in CONCERN_KEYS)
+
+
+class Views:
+    def __init__(self, store: Store, public_statuses: list[str], public_delay_s: float) -> None:
+        self.store = store
+        self.public_statuses = list(public_statuses)
+        self.public_delay_s = public_delay_s
+        self._kinds: dict[str, str] = {}
+        self._kinds_at = 0.0
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------- visibility
+    def _visibility(self, p: Principal, now: float) -> Any:
+        """SQL condition restricting violations to what ``p`` may see (None: all)."""
+        if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
+            return None
+        if p.role == Role.LIAISON:
+            conds = [V.c.party == p.party]
+            conds += [V.c.attributes[k].as_string() == p.party for k in CONCERN_KEYS]
+            return or_(*conds)
+        if p.role == Role.PUBLIC:
+            cutoff = now - self.public_delay_s
+            published = (select(S.transitions.c.violation_id)
+                         .where(S.transitions.c.to_status.in_(self.public_statuses), S.transitions.c.at <= cutoff))
+            return and_(V.c.status.in_(self.public_statuses), V.c.id.in_(published))
+        return text("0 = 1")  # monitors see no findings
+
+    def query(self, p: Principal, f: ViolationFilter, now: float | None = None) -> list[dict[str, Any]]:
+        now = time.time() if now is None else now
+        q = select(V)
+        vis = self._visibility(p, now)
+        if vis is not None:
+            q = q.where(vis)
+        if f.t_from is not None:
+            q = q.where(V.c.t >= f.t_from)
+        if f.t_to is not None:
+            q = q.where(V.c.t < f.t_to)
+        if f.rule:
+            q = q.where(V.c.rule == f.rule)
+        if f.party:
+            q = q.where(V.c.party == f.party)
+        if f.status:
+            q = q.where(V.c.status.in_(f.status))
+        if f.min_confidence is not None:
+            q = q.where(V.c.confidence >= f.min_confidence)
+        if f.bbox is not None:
+            q = self._bbox(q, f.bbox)
+        q = q.order_by(V.c.t, V.c.id).offset(f.offset).limit(f.limit)
+        with self.store.engine.connect() as c:
+            rows = c.execute(q).mappings().all()
+        return [self.render(p, _row(r)) for r in rows]
+
+    def _bbox(self, q: Any, bbox: tuple[float, float, float, float]) -> Any:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        if self.store.dialect == "sqlite":
+            sub = text("SELECT id FROM viol_rtree WHERE max_lon >= :a AND min_lon <= :b "
+                       "AND max_lat >= :c AND min_lat <= :d")
+            sub = sub.bindparams(a=min_lon, b=max_lon, c=min_lat, d=max_lat).columns(column("id", Integer))
+            return q.where(V.c.seq.in_(sub))
+        return q.where(V.c.lon.between(min_lon, max_lon), V.c.lat.between(min_lat, max_lat))
+
+    def get(self, p: Principal, violation_id: str, now: float | None = None) -> dict[str, Any] | None:
+        """The violation as ``p`` sees it, or None when it is outside ``p``'s view."""
+        now = time.time() if now is None else now
+        q = select(V).where(V.c.id == violation_id)
+        vis = self._visibility(p, now)
+        if vis is not None:
+            q = q.where(vis)
+        with self.store.engine.connect() as c:
+            r = c.execute(q).mappings().first()
+        return None if r is None else self.render(p, _row(r))
+
+    def raw(self, violation_id: str) -> dict[str, Any] | None:
+        with self.store.engine.connect() as c:
+            r = c.execute(select(V).where(V.c.id == violation_id)).mappings().first()
+        return None if r is None else _row(r)
+
+    # --------------------------------------------------------------- redaction
+    def source_kinds(self) -> dict[str, str]:
+        with self._lock:
+            if time.monotonic() - self._kinds_at > 10.0:
+                self._kinds = {s.id: s.kind.value for s in self.store.list_sources()}
+                self._kinds_at = time.monotonic()
+            return self._kinds
+
+    def render(self, p: Principal, v: dict[str, Any]) -> dict[str, Any]:
+        if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
+            return v
+        kinds = self.source_kinds()
+        if p.role == Role.LIAISON:
+            out = dict(v)
+            out["attributes"] = _clean_attrs(v["attributes"])
+            out["evidence"] = [_liaison_evidence(e, kinds) for e in v["evidence"]]
+            return out
+        # public: no evidence identities, no explanation text, no attributes
+        counts: dict[str, int] = {}
+        for e in v["evidence"]:
+            counts[str(e.get("kind"))] = counts.get(str(e.get("kind")), 0) + 1
+        return {k: v[k] for k in ("id", "rule", "party", "status", "confidence", "time", "lat", "lon")} | {
+            "location": {k: v["location"].get(k) for k in ("lat", "lon", "err_major_m", "err_minor_m", "err_angle_deg")},
+            "origin": ({k: v["origin"].get(k) for k in ("lat", "lon", "err_major_m", "err_minor_m", "err_angle_deg")}
+                       if v.get("origin") else None),
+            "evidence_counts": counts,
+        }
+
+    def render_observation(self, p: Principal, o: dict[str, Any]) -> dict[str, Any]:
+        if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
+            return o
+        kinds = self.source_kinds()
+        out = dict(o)
+        out["attributes"] = _clean_attrs(o.get("attributes") or {})
+        if kinds.get(o["source_id"]) in _WITHHELD_KINDS:
+            out["source_id"] = f"withheld ({kinds[o['source_id']]})"
+        return out
+
+
+_WITHHELD_KINDS = {SourceKind.MONITOR_TEAM.value, SourceKind.ACOUSTIC_SENSOR.value, SourceKind.DRONE.value}
+
+
+def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attrs.items() if not any(s in k.lower() for s in SENSITIVE_KEYS)}
+
+
+def _liaison_evidence(e: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
+    out = dict(e)
+    k = kinds.get(str(e.get("source_id")))
+    if k in _WITHHELD_KINDS:
+        out["source_id"] = f"withheld ({k})"
+    return out
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return {
+        "id": r["id"], "event_id": r["event_id"], "rule": r["rule"], "party": r["party"],
+        "confidence": r["confidence"], "status": r["status"], "time": from_unix(r["t"]).isoformat(),
+        "t": r["t"], "lat": r["lat"], "lon": r["lon"], "location": _j(r["location"]), "origin": _j(r["origin"]),
+        "evidence": _j(r["evidence"]) or [], "explanation": r["explanation"], "attributes": _j(r["attributes"]) or {},
+        "updated_at": r["updated_at"],
+    }
+
+
+def observation_dict(o: Any) -> dict[str, Any]:
+    d = o.model_dump(mode="json") if hasattr(o, "model_dump") else dict(o)
+    return d

@@ -1,0 +1,575 @@
+"""Flight telemetry: MAVLink ``.tlog`` and a JSONL of the same fields, read into
+columns (one numpy array per field) so that every later stage is vectorized.
+
+A ``.tlog`` is what QGroundControl and MAVProxy record: each MAVLink packet is
+preceded by its receive time as a big-endian uint64 of microseconds since the
+Unix epoch.  We walk the records ourselves (rather than through
+``mavutil.mavlink_connection``, which silently drops a truncated last packet) so
+that a truncated, corrupt or out-of-order record is reported by byte offset and
+the rest of the flight is still read.  Packets are decoded, and their CRC
+checked, by pymavlink's generated ``ardupilotmega`` dialect.
+
+Messages used (MAVLink common / ardupilotmega):
+
+- ``GLOBAL_POSITION_INT``: navigation solution (lat, lon, alt MSL, relative alt,
+  velocity) -- the time base of the flight;
+- ``ATTITUDE``: roll, pitch, yaw of the airframe;
+- ``GIMBAL_DEVICE_ATTITUDE_STATUS`` (quaternion) or ``MOUNT_STATUS`` (centi-degrees):
+  camera gimbal angles;
+- ``GPS_RAW_INT``: raw GNSS fix type, satellites, HDOP, position, speed, course;
+- ``VFR_HUD``: airspeed, ground speed, heading;
+- ``CAMERA_INFORMATION``: focal length, sensor size, resolution (field of view);
+- ``HEARTBEAT``: the system id, used to find the registered airframe.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trucewatch.model import sha256_hex
+
+#: Navigation columns (sampled at GLOBAL_POSITION_INT times); angles in degrees.
+NAV_FIELDS = (
+    "t", "lat", "lon", "alt_msl", "alt_rel", "vn", "ve", "vd",
+    "roll", "pitch", "yaw", "gimbal_roll", "gimbal_pitch", "gimbal_yaw",
+    "airspeed", "groundspeed",
+)
+#: Raw GNSS columns (sampled at GPS_RAW_INT times).
+GPS_FIELDS = ("t", "lat", "lon", "alt", "fix", "sats", "hdop", "vel", "cog")
+
+
+class TelemetryError(ValueError):
+    """The file cannot be read as a flight at all (no usable navigation data)."""
+
+
+@dataclass
+class Camera:
+    """The camera on an airframe: field of view, image size and how its gimbal is reported."""
+
+    hfov_deg: float = 60.0
+    vfov_deg: float = 34.0
+    width_px: int = 1920
+    height_px: int = 1080
+    #: ``horizon``: gimbal roll/pitch are relative to the horizon and yaw to the
+    #: airframe's heading (a stabilised gimbal, MAVLink's default);
+    #: ``body``: all gimbal angles are relative to the airframe (a fixed or
+    #: unstabilised mount, where attitude moves the footprint).
+    gimbal_frame: str = "horizon"
+    #: Gimbal angles used when the log carries none (a fixed mount), degrees.
+    mount_pitch_deg: float = -90.0
+    mount_yaw_deg: float = 0.0
+    #: Camera frames are taken at this interval along the flight, seconds.
+    frame_interval_s: float = 1.0
+    #: One-sigma pointing error of the camera (attitude + gimbal), degrees.
+    pointing_sigma_deg: float = 0.5
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (0.5 <= self.hfov_deg < 170 and 0.5 <= self.vfov_deg < 170):
+            problems.append(f"field of view {self.hfov_deg}x{self.vfov_deg} deg is not between 0.5 and 170")
+        if self.width_px < 1 or self.height_px < 1:
+            problems.append(f"image size {self.width_px}x{self.height_px} px must be positive")
+        if self.gimbal_frame not in ("horizon", "body"):
+            problems.append(f"gimbal_frame {self.gimbal_frame!r} must be 'horizon' or 'body'")
+        if not self.frame_interval_s > 0:
+            problems.append("frame_interval_s must be positive")
+        if problems:
+            raise ValueError("camera: " + "; ".join(problems))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Camera:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        unknown = sorted(set(d) - set(known))
+        if unknown:
+            raise ValueError(f"camera: unknown field(s) {', '.join(unknown)}")
+        return cls(**known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class Flight:
+    """One flight of one airframe, as columns.  ``problems`` lists flagged records."""
+
+    flight_id: str
+    source_id: str | None
+    sysid: int | None
+    camera: Camera
+    nav: dict[str, np.ndarray]
+    gps: dict[str, np.ndarray]
+    problems: list[str] = field(default_factory=list)
+    payload_hash: str | None = None
+    origin: str = ""
+
+    @property
+    def t0(self) -> float:
+        return float(self.nav["t"][0])
+
+    @property
+    def t1(self) -> float:
+        return float(self.nav["t"][-1])
+
+    @property
+    def duration_h(self) -> float:
+        return (self.t1 - self.t0) / 3600.0
+
+    def __len__(self) -> int:
+        return int(self.nav["t"].shape[0])
+
+
+def make_flight_id(airframe: str, t0: float) -> str:
+    """Deterministic flight id: airframe plus start time (same log -> same id)."""
+    stamp = datetime.fromtimestamp(t0, tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in airframe)
+    return f"{safe}-{stamp}"
+
+
+# ----------------------------------------------------------------- tlog read
+_V1, _V2 = 0xFE, 0xFD
+
+
+def _packet_length(buf: bytes, pos: int) -> int | None:
+    """Total length of the MAVLink packet starting at ``pos`` or None if not a packet start."""
+    magic = buf[pos]
+    if magic == _V2:
+        if pos + 3 > len(buf):
+            return -1
+        plen, incompat = buf[pos + 1], buf[pos + 2]
+        return 10 + plen + 2 + (13 if incompat & 0x01 else 0)
+    if magic == _V1:
+        if pos + 2 > len(buf):
+            return -1
+        return 6 + buf[pos + 1] + 2
+    return None
+
+
+def _plausible_stamp(buf: bytes, pos: int) -> bool:
+    if pos + 9 > len(buf):
+        return False
+    us = struct.unpack_from(">Q", buf, pos)[0]
+    return 946_684_800_000_000 <= us <= 4_102_444_800_000_000 and buf[pos + 8] in (_V1, _V2)
+
+
+def _quat_to_euler(w: float, x: float, y: float, z: float) -> tuple[float, float, float]:
+    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
+    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    return math.degrees(roll), math.degrees(pitch), math.degrees(yaw)
+
+
+def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | None = None) -> Flight:
+    """Read a MAVLink telemetry log.  Bad records are listed in ``Flight.problems``.
+
+    ``sysid`` keeps only packets from that MAVLink system (a log may hold the
+    ground station's own packets too); by default the system that sent the
+    most ``GLOBAL_POSITION_INT`` packets is the airframe.
+    """
+    from pymavlink.dialects.v20 import ardupilotmega as mav2
+
+    path = Path(path)
+    buf = path.read_bytes()
+    mav = mav2.MAVLink(None)
+    mav.robust_parsing = True
+    problems: list[str] = []
+    rows: dict[str, list[tuple]] = {k: [] for k in ("pos", "att", "gim", "mnt", "gps", "hud")}
+    cam_info: tuple | None = None
+    decoded: list[tuple[float, int, Any]] = []
+    pos = 0
+    n = len(buf)
+    while pos < n:
+        rec = pos
+        if pos + 8 > n:
+            problems.append(f"{path.name}: record at byte {rec}: truncated (only {n - pos} bytes left of a timestamp)")
+            break
+        us = struct.unpack_from(">Q", buf, pos)[0]
+        pos += 8
+        plen = _packet_length(buf, pos) if pos < n else -1
+        if plen is None:
+            problems.append(f"{path.name}: record at byte {rec}: not a MAVLink packet (byte 0x{buf[pos]:02x}); resynchronising")
+            pos = _resync(buf, rec + 1)
+            continue
+        if plen < 0 or pos + plen > n:
+            problems.append(f"{path.name}: record at byte {rec}: truncated packet ({n - pos} of {max(plen, 0)} bytes); log ends here")
+            break
+        pkt = bytearray(buf[pos:pos + plen])
+        try:
+            msg = mav.decode(pkt)
+        except Exception as exc:  # pymavlink raises MAVError and struct.error for bad packets
+            problems.append(f"{path.name}: record at byte {rec}: bad packet ({exc}); skipped")
+            pos = _resync(buf, rec + 1)
+            continue
+        pos += plen
+        if msg.get_type() == "BAD_DATA":
+            problems.append(f"{path.name}: record at byte {rec}: bad packet; skipped")
+            continue
+        decoded.append((us / 1e6, rec, msg))
+    times = np.array([d[0] for d in decoded])
+    for i in np.flatnonzero(~_in_order(times)):
+        t, rec, msg = decoded[i]
+        problems.append(f"{path.name}: record at byte {rec} ({msg.get_type()}): time {t:.3f} is out of order "
+                        f"(time going backwards); record skipped")
+    for keep, (t, _rec, msg) in zip(_in_order(times), decoded, strict=True):
+        if not keep:
+            continue
+        mtype = msg.get_type()
+        src = msg.get_srcSystem()
+        if mtype == "GLOBAL_POSITION_INT":
+            rows["pos"].append((src, t, msg.lat / 1e7, msg.lon / 1e7, msg.alt / 1e3, msg.relative_alt / 1e3,
+                                msg.vx / 100, msg.vy / 100, msg.vz / 100))
+        elif mtype == "ATTITUDE":
+            rows["att"].append((src, t, math.degrees(msg.roll), math.degrees(msg.pitch), math.degrees(msg.yaw)))
+        elif mtype == "GIMBAL_DEVICE_ATTITUDE_STATUS":
+            r, p, y = _quat_to_euler(*msg.q)
+            rows["gim"].append((src, t, r, p, y))
+        elif mtype == "MOUNT_STATUS":
+            rows["mnt"].append((src, t, msg.pointing_b / 100, msg.pointing_a / 100, msg.pointing_c / 100))
+        elif mtype == "GPS_RAW_INT":
+            hdop = msg.eph / 100 if msg.eph != 65535 else math.nan
+            vel = msg.vel / 100 if msg.vel != 65535 else math.nan
+            cog = msg.cog / 100 if msg.cog != 65535 else math.nan
+            rows["gps"].append((src, t, msg.lat / 1e7, msg.lon / 1e7, msg.alt / 1e3, msg.fix_type,
+                                msg.satellites_visible if msg.satellites_visible != 255 else -1, hdop, vel, cog))
+        elif mtype == "VFR_HUD":
+            rows["hud"].append((src, t, msg.airspeed, msg.groundspeed, float(msg.heading)))
+        elif mtype == "CAMERA_INFORMATION" and cam_info is None:
+            cam_info = (msg.focal_length, msg.sensor_size_h, msg.sensor_size_v, msg.resolution_h, msg.resolution_v)
+    if not rows["pos"]:
+        raise TelemetryError(f"{path.name}: no GLOBAL_POSITION_INT packets: not a flight log"
+                             + (f" ({problems[0]})" if problems else ""))
+    if sysid is None:
+        ids, counts = np.unique([r[0] for r in rows["pos"]], return_counts=True)
+        sysid = int(ids[np.argmax(counts)])
+    camera = camera or Camera()
+    if cam_info is not None:
+        camera = _camera_from_info(camera, cam_info, problems, path.name)
+    sel = {k: np.array([r[1:] for r in v if r[0] == sysid], float) for k, v in rows.items()}
+    p = sel["pos"]
+    nav_raw = {"t": p[:, 0], "lat": p[:, 1], "lon": p[:, 2], "alt_msl": p[:, 3], "alt_rel": p[:, 4],
+               "vn": p[:, 5], "ve": p[:, 6], "vd": p[:, 7]}
+    att = sel["att"].reshape(-1, 4)
+    gim = sel["gim"].reshape(-1, 4) if sel["gim"].size else sel["mnt"].reshape(-1, 4)
+    hud = sel["hud"].reshape(-1, 4)
+    nav = assemble_nav(nav_raw, att, gim, hud, camera)
+    g = sel["gps"].reshape(-1, 10)
+    gps = {k: g[:, i] for i, k in enumerate(GPS_FIELDS)}
+    flight = Flight("", None, sysid, camera, nav, gps, problems, sha256_hex(buf), str(path))
+    return _finish(flight)
+
+
+def _in_order(t: np.ndarray) -> np.ndarray:
+    """Mask of records kept: isolated out-of-order stamps (one record ahead of or
+    behind its neighbours) are dropped first, then anything before the running
+    maximum (a clock that went back) until time passes it again."""
+    n = len(t)
+    keep = np.ones(n, bool)
+    if n < 2:
+        return keep
+    prev = np.concatenate([[-np.inf], t[:-1]])
+    nxt = np.concatenate([t[1:], [np.inf]])
+    ahead = (t > nxt) & (prev <= nxt)  # one stamp too late between two in order
+    keep &= ~ahead
+    ts = np.where(keep, t, -np.inf)
+    run_max = np.maximum.accumulate(ts)
+    prev_max = np.concatenate([[-np.inf], run_max[:-1]])
+    keep &= t >= prev_max
+    return keep
+
+
+def _resync(buf: bytes, start: int) -> int:
+    """Position of the next plausible tlog record at or after ``start`` (or the end)."""
+    n = len(buf)
+    pos = start
+    while pos < n:
+        nxt = [i for i in (buf.find(b"\xfd", pos + 8), buf.find(b"\xfe", pos + 8)) if i >= 0]
+        if not nxt:
+            return n
+        cand = min(nxt) - 8
+        if _plausible_stamp(buf, cand):
+            return cand
+        pos = cand + 1
+    return n
+
+
+def _camera_from_info(camera: Camera, info: tuple, problems: list[str], name: str) -> Camera:
+    focal, sw, sh, rw, rh = info
+    if focal > 0 and sw > 0 and sh > 0 and rw > 0 and rh > 0:
+        d = camera.to_dict()
+        d.update(hfov_deg=math.degrees(2 * math.atan(sw / (2 * focal))),
+                 vfov_deg=math.degrees(2 * math.atan(sh / (2 * focal))), width_px=int(rw), height_px=int(rh))
+        return Camera(**d)
+    problems.append(f"{name}: CAMERA_INFORMATION has no usable focal length/sensor size; registered camera used")
+    return camera
+
+
+def _interp_angle(t: np.ndarray, ts: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    return np.degrees(np.angle(np.interp(t, ts, np.cos(np.radians(deg))) + 1j * np.interp(t, ts, np.sin(np.radians(deg)))))
+
+
+def assemble_nav(nav_raw: dict[str, np.ndarray], att: np.ndarray, gim: np.ndarray, hud: np.ndarray,
+                 camera: Camera) -> dict[str, np.ndarray]:
+    """Put attitude, gimbal and air data on the navigation time base (interpolated)."""
+    t = nav_raw["t"]
+    nav = dict(nav_raw)
+    if len(att):
+        for i, k in enumerate(("roll", "pitch", "yaw")):
+            nav[k] = _interp_angle(t, att[:, 0], att[:, i + 1])
+    else:  # no attitude: level flight along the velocity vector
+        nav["roll"] = np.zeros_like(t)
+        nav["pitch"] = np.zeros_like(t)
+        nav["yaw"] = np.degrees(np.arctan2(nav["ve"], nav["vn"]))
+    if len(gim):
+        for i, k in enumerate(("gimbal_roll", "gimbal_pitch", "gimbal_yaw")):
+            nav[k] = _interp_angle(t, gim[:, 0], gim[:, i + 1])
+    else:
+        nav["gimbal_roll"] = np.zeros_like(t)
+        nav["gimbal_pitch"] = np.full_like(t, camera.mount_pitch_deg)
+        nav["gimbal_yaw"] = np.full_like(t, camera.mount_yaw_deg)
+    if len(hud):
+        nav["airspeed"] = np.interp(t, hud[:, 0], hud[:, 1])
+        nav["groundspeed"] = np.interp(t, hud[:, 0], hud[:, 2])
+    else:
+        nav["airspeed"] = np.full_like(t, np.nan)
+        nav["groundspeed"] = np.hypot(nav["vn"], nav["ve"])
+    return {k: np.asarray(nav[k], float) for k in NAV_FIELDS}
+
+
+def _finish(flight: Flight) -> Flight:
+    """Drop duplicate/invalid navigation samples (flagged) and set the flight id."""
+    nav = flight.nav
+    t = nav["t"]
+    bad = ~(np.isfinite(nav["lat"]) & np.isfinite(nav["lon"]) & (np.abs(nav["lat"]) <= 90) & (np.abs(nav["lon"]) <= 180))
+    bad |= (nav["lat"] == 0) & (nav["lon"] == 0)
+    dup = np.zeros_like(bad)
+    dup[1:] = np.diff(t) <= 0
+    for i in np.flatnonzero(bad)[:20]:
+        flight.problems.append(f"{flight.origin}: nav sample {i} at t={t[i]:.3f}: position "
+                               f"{nav['lat'][i]},{nav['lon'][i]} is not valid; skipped")
+    if bad.sum() > 20:
+        flight.problems.append(f"{flight.origin}: {int(bad.sum()) - 20} more invalid nav samples skipped")
+    for i in np.flatnonzero(dup & ~bad)[:20]:
+        flight.problems.append(f"{flight.origin}: nav sample {i}: time {t[i]:.3f} does not advance; skipped")
+    keep = ~(bad | dup)
+    if keep.sum() < 2:
+        raise TelemetryError(f"{flight.origin}: fewer than 2 valid navigation samples")
+    flight.nav = {k: v[keep] for k, v in nav.items()}
+    if len(flight.gps["t"]):
+        g = flight.gps
+        order_ok = np.concatenate([[True], np.diff(g["t"]) > 0])
+        flight.gps = {k: v[order_ok] for k, v in g.items()}
+    if not flight.flight_id:
+        flight.flight_id = make_flight_id(flight.source_id or f"sys{flight.sysid}", flight.t0)
+    return flight
+
+
+# --------------------------------------------------------------- tlog write
+def write_tlog(path: str | Path, flight: Flight, *, gps_every: int = 1, include_camera_info: bool = True) -> int:
+    """Write ``flight`` as a MAVLink tlog with pymavlink's own encoder; returns packets written.
+
+    Used by the simulator and tests, so that the reader is exercised on the
+    real binary format.
+    """
+    from pymavlink.dialects.v20 import ardupilotmega as mav2
+
+    mav = mav2.MAVLink(None, srcSystem=int(flight.sysid or 1), srcComponent=1)
+    cam = flight.camera
+    out = bytearray()
+    nav = flight.nav
+    t0 = nav["t"][0]
+    count = 0
+
+    def put(t: float, msg: Any) -> None:
+        nonlocal count
+        out.extend(struct.pack(">Q", round(t * 1e6)))
+        out.extend(msg.pack(mav))
+        count += 1
+
+    put(t0, mav2.MAVLink_heartbeat_message(1, 3, 0, 0, 4, 3))
+    if include_camera_info:
+        focal = 10.0
+        sw = 2 * focal * math.tan(math.radians(cam.hfov_deg / 2))
+        sh = 2 * focal * math.tan(math.radians(cam.vfov_deg / 2))
+        put(t0, mav2.MAVLink_camera_information_message(0, [0] * 32, [0] * 32, 0, focal, sw, sh, cam.width_px,
+                                                        cam.height_px, 0, 0, 0, b""))
+    g = flight.gps
+    gi = 0
+    ng = len(g["t"])
+    for i in range(len(nav["t"])):
+        t = float(nav["t"][i])
+        while gi < ng and g["t"][gi] <= t:
+            if gi % gps_every == 0:
+                put(float(g["t"][gi]), mav2.MAVLink_gps_raw_int_message(
+                    round(g["t"][gi] * 1e6), int(g["fix"][gi]), round(g["lat"][gi] * 1e7), round(g["lon"][gi] * 1e7),
+                    round(g["alt"][gi] * 1e3), 65535 if not np.isfinite(g["hdop"][gi]) else min(65534, round(g["hdop"][gi] * 100)),
+                    65535, 65535 if not np.isfinite(g["vel"][gi]) else round(g["vel"][gi] * 100),
+                    65535 if not np.isfinite(g["cog"][gi]) else round(g["cog"][gi] % 360 * 100) % 36000,
+                    int(g["sats"][gi]) if g["sats"][gi] >= 0 else 255))
+            gi += 1
+        ms = round((t - t0) * 1000) % 2**32
+        put(t, mav2.MAVLink_global_position_int_message(
+            ms, round(nav["lat"][i] * 1e7), round(nav["lon"][i] * 1e7), round(nav["alt_msl"][i] * 1e3),
+            round(nav["alt_rel"][i] * 1e3), round(nav["vn"][i] * 100), round(nav["ve"][i] * 100),
+            round(nav["vd"][i] * 100), round(nav["yaw"][i] % 360 * 100) % 36000))
+        put(t, mav2.MAVLink_attitude_message(ms, math.radians(nav["roll"][i]), math.radians(nav["pitch"][i]),
+                                             math.radians(((nav["yaw"][i] + 180) % 360) - 180), 0, 0, 0))
+        q = _euler_to_quat(nav["gimbal_roll"][i], nav["gimbal_pitch"][i], nav["gimbal_yaw"][i])
+        put(t, mav2.MAVLink_gimbal_device_attitude_status_message(0, 0, ms, 0, q, 0, 0, 0, 0))
+        if np.isfinite(nav["airspeed"][i]):
+            put(t, mav2.MAVLink_vfr_hud_message(float(nav["airspeed"][i]), float(nav["groundspeed"][i]),
+                                                round(nav["yaw"][i] % 360) % 360, 50, float(nav["alt_msl"][i]),
+                                                float(-nav["vd"][i])))
+    Path(path).write_bytes(bytes(out))
+    return count
+
+
+def _euler_to_quat(roll: float, pitch: float, yaw: float) -> list[float]:
+    r, p, y = (math.radians(a) / 2 for a in (roll, pitch, yaw))
+    cr, sr, cp, sp, cy, sy = math.cos(r), math.sin(r), math.cos(p), math.sin(p), math.cos(y), math.sin(y)
+    return [cr * cp * cy + sr * sp * sy, sr * cp * cy - cr * sp * sy, cr * sp * cy + sr * cp * sy, cr * cp * sy - sr * sp * cy]
+
+
+# ------------------------------------------------------------------- JSONL
+#: JSONL sample fields: required, then optional with their defaults.
+JSONL_REQUIRED = ("t", "lat", "lon", "alt_msl", "alt_rel")
+JSONL_OPTIONAL = {
+    "vn": math.nan, "ve": math.nan, "vd": 0.0, "roll": 0.0, "pitch": 0.0, "yaw": math.nan,
+    "gimbal_roll": 0.0, "gimbal_pitch": math.nan, "gimbal_yaw": math.nan, "airspeed": math.nan, "groundspeed": math.nan,
+    "gps_lat": math.nan, "gps_lon": math.nan, "gps_fix": 3, "gps_sats": -1, "gps_hdop": math.nan,
+}
+
+
+def _parse_time(v: Any) -> float:
+    if isinstance(v, bool):
+        raise ValueError("a boolean is not a time")
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        return datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(UTC).timestamp()
+    raise ValueError(f"{v!r} is not a time (unix seconds or ISO 8601)")
+
+
+def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
+    """Read telemetry JSONL (format in docs/drone.md).  Bad lines are flagged, not fatal."""
+    path = Path(path)
+    raw = path.read_bytes()
+    problems: list[str] = []
+    header: dict[str, Any] = {}
+    rows: list[list[float]] = []
+    cols = list(JSONL_REQUIRED) + list(JSONL_OPTIONAL)
+    last_t = -math.inf
+    for lineno, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: not JSON ({exc.msg}); skipped")
+            continue
+        if not isinstance(rec, dict):
+            problems.append(f"{where}: expected an object; skipped")
+            continue
+        if rec.get("type") == "flight":
+            header = rec
+            continue
+        try:
+            missing = [k for k in JSONL_REQUIRED if k not in rec]
+            if missing:
+                raise ValueError(f"field {missing[0]}: missing")
+            vals: list[float] = []
+            for k in cols:
+                v = rec.get(k, JSONL_OPTIONAL.get(k))
+                if k == "t":
+                    vals.append(_parse_time(v))
+                    continue
+                if v is None:
+                    v = JSONL_OPTIONAL.get(k, math.nan)
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    raise ValueError(f"field {k}: {v!r} is not a number")
+                vals.append(float(v))
+            if not (-90 <= vals[1] <= 90 and -180 <= vals[2] <= 180):
+                raise ValueError(f"field lat/lon: {vals[1]},{vals[2]} is off the globe")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}; skipped")
+            continue
+        if vals[0] <= last_t:
+            problems.append(f"{where}: field t: {vals[0]:.3f} does not advance from {last_t:.3f}; skipped")
+            continue
+        last_t = vals[0]
+        rows.append(vals)
+    if len(rows) < 2:
+        raise TelemetryError(f"{path.name}: fewer than 2 valid telemetry samples" + (f" ({problems[0]})" if problems else ""))
+    a = np.array(rows, float)
+    c = {k: a[:, i] for i, k in enumerate(cols)}
+    if "camera" in header and camera is None:
+        try:
+            camera = Camera.from_dict(header["camera"])
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{path.name}: header camera: {exc}; registered camera used")
+    camera = camera or Camera()
+    t = c["t"]
+    # velocities from positions where not given
+    if np.isnan(c["vn"]).any():
+        from trucewatch.geo import LocalFrame
+
+        fr = LocalFrame.around(c["lat"], c["lon"])
+        e, n = fr.to_en(c["lat"], c["lon"])
+        ve, vn = np.gradient(e, t), np.gradient(n, t)
+        c["vn"] = np.where(np.isnan(c["vn"]), vn, c["vn"])
+        c["ve"] = np.where(np.isnan(c["ve"]), ve, c["ve"])
+    c["yaw"] = np.where(np.isnan(c["yaw"]), np.degrees(np.arctan2(c["ve"], c["vn"])), c["yaw"])
+    c["gimbal_pitch"] = np.where(np.isnan(c["gimbal_pitch"]), camera.mount_pitch_deg, c["gimbal_pitch"])
+    c["gimbal_yaw"] = np.where(np.isnan(c["gimbal_yaw"]), camera.mount_yaw_deg, c["gimbal_yaw"])
+    c["groundspeed"] = np.where(np.isnan(c["groundspeed"]), np.hypot(c["vn"], c["ve"]), c["groundspeed"])
+    nav = {k: c[k] for k in NAV_FIELDS}
+    gps = {
+        "t": t, "lat": np.where(np.isnan(c["gps_lat"]), c["lat"], c["gps_lat"]),
+        "lon": np.where(np.isnan(c["gps_lon"]), c["lon"], c["gps_lon"]), "alt": c["alt_msl"],
+        "fix": c["gps_fix"], "sats": c["gps_sats"], "hdop": c["gps_hdop"],
+        "vel": np.hypot(c["vn"], c["ve"]), "cog": np.degrees(np.arctan2(c["ve"], c["vn"])) % 360,
+    }
+    sysid = header.get("sysid")
+    flight = Flight(str(header.get("flight_id") or ""), header.get("source_id"), int(sysid) if isinstance(sysid, int) else None,
+                    camera, nav, gps, problems, sha256_hex(raw), str(path))
+    return _finish(flight)
+
+
+def write_jsonl(path: str | Path, flight: Flight) -> None:
+    """Write ``flight`` in the telemetry JSONL format (GNSS sampled at nav times)."""
+    nav, g = flight.nav, flight.gps
+    t = nav["t"]
+
+    def at(k: str) -> np.ndarray:
+        if len(g["t"]) == 0:
+            return np.full_like(t, np.nan)
+        idx = np.clip(np.searchsorted(g["t"], t, side="right") - 1, 0, len(g["t"]) - 1)
+        return g[k][idx]
+
+    gl = {"gps_lat": at("lat"), "gps_lon": at("lon"), "gps_fix": at("fix"), "gps_sats": at("sats"), "gps_hdop": at("hdop")}
+    with open(path, "w") as f:
+        f.write(json.dumps({"type": "flight", "source_id": flight.source_id, "flight_id": flight.flight_id,
+                            "sysid": flight.sysid, "camera": flight.camera.to_dict()}) + "\n")
+        for i in range(len(t)):
+            rec: dict[str, Any] = {k: round(float(nav[k][i]), 7) for k in NAV_FIELDS if np.isfinite(nav[k][i])}
+            for k, v in gl.items():
+                if np.isfinite(v[i]):
+                    rec[k] = int(v[i]) if k in ("gps_fix", "gps_sats") else round(float(v[i]), 7)
+            f.write(json.dumps(rec) + "\n")
+
+
+def read_flight(path: str | Path, camera: Camera | None = None) -> Flight:
+    """A ``.tlog`` (binary MAVLink) or a ``.jsonl`` telemetry file, by content."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:1] in (b"{", b"\n", b" ") or path.suffix.lower() in (".jsonl", ".json"):
+        return read_jsonl(path, camera)
+    return read_tlog(path, camera)

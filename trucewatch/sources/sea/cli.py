@@ -1,0 +1,194 @@
+"""``trucewatch sea``: decode AIS NMEA, judge vessel tracks against a maritime agreement, simulate traffic."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(help="AIS (NMEA !AIVDM/!AIVDO): decode, vessel tracks, maritime incidents, live feeds.",
+                  no_args_is_help=True)
+
+DEFAULT_AGREEMENT = Path(__file__).resolve().parents[2] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
+
+
+def _agreement(path: Path | None) -> Any:
+    from trucewatch.agreement import AgreementError, load_agreement
+
+    try:
+        return load_agreement(path or DEFAULT_AGREEMENT)
+    except AgreementError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def _start(start: str | None) -> float | None:
+    if not start:
+        return None
+    from datetime import datetime
+
+    from trucewatch.model import to_utc
+
+    try:
+        return to_utc(datetime.fromisoformat(start.replace("Z", "+00:00"))).timestamp()
+    except ValueError:
+        typer.echo(f"error: --start: {start!r} is not an ISO 8601 time", err=True)
+        raise typer.Exit(2) from None
+
+
+def _naval(path: Path | None) -> set[int] | None:
+    if path is None:
+        return None
+    from trucewatch.sources.sea.pipeline import read_naval_list
+
+    try:
+        return read_naval_list(path)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _report(res: Any, out: Path | None, as_json: bool, errors_shown: int = 20) -> None:
+    for e in res.errors[:errors_shown]:
+        typer.echo(f"error: {e}", err=True)
+    if len(res.errors) > errors_shown:
+        typer.echo(f"... and {len(res.errors) - errors_shown} more errors", err=True)
+    if out is not None:
+        with out.open("w", encoding="utf-8") as fh:
+            for o in res.observations:
+                fh.write(o.model_dump_json() + "\n")
+    if as_json:
+        typer.echo(json.dumps({"stats": res.stats, "errors": [asdict(e) for e in res.errors],
+                               "incidents": [{"incident": i.incident, "mmsi": i.mmsi, "t": i.t, "lat": i.lat,
+                                              "lon": i.lon, "zone_id": i.zone_id} for i in res.incidents]},
+                              default=str))
+        return
+    typer.echo(f"{res.stats.get('lines', 0)} lines, {res.stats.get('positions', 0)} positions, "
+               f"{res.stats.get('vessels', 0)} vessels, {res.stats.get('vessel_hours', 0)} vessel-hours, "
+               f"{len(res.errors)} errors, {len(res.incidents)} incidents")
+    for i in res.incidents:
+        from trucewatch.model import from_unix
+
+        extra = i.attrs.get("spoof_mode") or (f"{i.attrs['gap_s'] / 3600:.1f} h" if "gap_s" in i.attrs else "")
+        typer.echo(f"  {from_unix(i.t).isoformat()}  {i.incident:22s} mmsi {i.mmsi}  "
+                   f"{i.attrs.get('vessel_type', '')}  zone {i.zone_id or '-'}  {extra}")
+    if out is not None:
+        typer.echo(f"wrote {len(res.observations)} observations to {out}")
+
+
+@app.command()
+def incidents(
+    file: Path = typer.Argument(..., help="NMEA file (one sentence per line; tag block c: or a time prefix gives the time)."),
+    agreement: Path | None = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: black-sea-maritime)."),
+    naval_mmsi: Path | None = typer.Option(None, help="File of known naval MMSIs (one per line)."),
+    start: str | None = typer.Option(None, help="Time of lines before the first timestamp (ISO 8601)."),
+    out: Path | None = typer.Option(None, "--out", help="Write VESSEL_INCIDENT observations as JSONL."),
+    source_id: str = typer.Option("ais:feed", help="Registered source id of the feed."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Decode an AIS file, build vessel tracks, and list incidents against the agreement."""
+    from trucewatch.sources.sea.pipeline import process_file
+
+    if not file.is_file():
+        typer.echo(f"error: {file}: file not found", err=True)
+        raise typer.Exit(2)
+    res = process_file(file, _agreement(agreement), source_id=source_id, naval_mmsi=_naval(naval_mmsi),
+                       start_time=_start(start))
+    _report(res, out, as_json)
+
+
+@app.command()
+def decode(
+    file: Path = typer.Argument(..., help="NMEA file."),
+    start: str | None = typer.Option(None, help="Time of lines before the first timestamp (ISO 8601)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Decode only: counts, per-record errors and the vessels seen (identity from static messages)."""
+    from trucewatch.sources.sea.nmea import decode_lines
+    from trucewatch.sources.sea.tracks import build_tracks
+
+    if not file.is_file():
+        typer.echo(f"error: {file}: file not found", err=True)
+        raise typer.Exit(2)
+    with file.open("rb") as fh:
+        res = decode_lines(fh, _start(start))
+    tr = build_tracks(res.positions, res.statics)
+    vessels = [{"mmsi": int(m), "reports": int(tr.ends[k] - tr.starts[k]), **{
+        f: getattr(tr.vessel(m), f) for f in ("name", "callsign", "ship_type", "category", "flag")}}
+        for k, m in enumerate(tr.mmsis)]
+    if as_json:
+        typer.echo(json.dumps({"stats": res.stats, "errors": [asdict(e) for e in res.errors], "vessels": vessels}))
+        return
+    for e in res.errors:
+        typer.echo(f"error: {e}", err=True)
+    typer.echo(f"{res.stats['lines']} lines, {res.stats['messages']} messages, {len(res.positions)} positions, "
+               f"{len(vessels)} vessels, {len(res.errors)} errors")
+    for v in vessels:
+        typer.echo(f"  {v['mmsi']}  {v['reports']:6d} reports  {v['name'] or '?':20s} {v['category']:16s} {v['flag']}")
+
+
+@app.command()
+def listen(
+    tcp: str | None = typer.Option(None, help="host:port of a TCP AIS server to read from."),
+    udp: str | None = typer.Option(None, help="host:port to receive UDP AIS datagrams on."),
+    seconds: float = typer.Option(60.0, help="Stop after this long."),
+    agreement: Path | None = typer.Option(None, "--agreement", "-a"),
+    out: Path | None = typer.Option(None, "--out", help="Write VESSEL_INCIDENT observations as JSONL."),
+    source_id: str = typer.Option("ais:live"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Read a live feed for a while, then judge the tracks it gave."""
+    from trucewatch.sources.sea.incidents import detect_incidents, incident_observations
+    from trucewatch.sources.sea.live import decode_stream, tcp_lines, udp_lines
+    from trucewatch.sources.sea.nmea import Positions
+    from trucewatch.sources.sea.pipeline import SeaResult
+    from trucewatch.sources.sea.tracks import build_tracks
+
+    if (tcp is None) == (udp is None):
+        typer.echo("error: give exactly one of --tcp or --udp", err=True)
+        raise typer.Exit(2)
+    addr = tcp or udp or ""
+    host, _, port = addr.rpartition(":")
+    if not host or not port.isdigit():
+        typer.echo(f"error: {'--tcp' if tcp else '--udp'}: {addr!r} is not host:port", err=True)
+        raise typer.Exit(2)
+    try:
+        lines = tcp_lines(host, int(port), max_s=seconds) if tcp else udp_lines(host, int(port), max_s=seconds)
+        parts, statics, errors, n = [], [], [], 0
+        for r in decode_stream(lines):
+            parts.append(r.positions)
+            statics += r.statics
+            errors += r.errors
+            n += r.stats.get("lines", 0)
+    except OSError as exc:
+        typer.echo(f"error: {addr}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    tracks = build_tracks(Positions.concat(parts), statics)
+    agr = _agreement(agreement)
+    inc = detect_incidents(tracks, agr)
+    res = SeaResult(tracks, inc, incident_observations(inc, source_id), errors,
+                    {"lines": n, "positions": len(tracks.pos), "vessels": len(tracks),
+                     "vessel_hours": round(tracks.hours(), 2)})
+    _report(res, out, as_json)
+
+
+@app.command()
+def simulate(
+    out: Path = typer.Option(..., "--out", help="NMEA file to write; the truth goes beside it as .truth.json."),
+    hours: float = typer.Option(24.0),
+    vessels: int = typer.Option(30, help="Merchant vessels on the corridor."),
+    seed: int = typer.Option(1),
+) -> None:
+    """Simulate AIS traffic on the Black Sea corridor (real NMEA, with gaps, spoofing and a warship)."""
+    import numpy as np
+
+    from trucewatch.sim.sea import simulate_sea
+
+    sim = simulate_sea(np.random.default_rng(seed), hours=hours, n_merchants=vessels)
+    sim.write(out)
+    truth = out.with_suffix(".truth.json")
+    truth.write_text(json.dumps([asdict(t) for t in sim.truth], indent=1))
+    typer.echo(f"wrote {len(sim.lines)} sentences to {out} and {len(sim.truth)} truth incidents to {truth}")

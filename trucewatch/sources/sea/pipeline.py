@@ -1,0 +1,60 @@
+"""AIS stage end to end: lines -> decode -> tracks -> incidents -> VESSEL_INCIDENT observations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from trucewatch.model import Observation, Source, SourceKind
+from trucewatch.sources.sea.incidents import Incident, Params, detect_incidents, incident_observations
+from trucewatch.sources.sea.nmea import AisError, decode_lines
+from trucewatch.sources.sea.tracks import Tracks, build_tracks
+
+
+@dataclass
+class SeaResult:
+    tracks: Tracks
+    incidents: list[Incident]
+    observations: list[Observation]
+    errors: list[AisError]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def ais_source(source_id: str = "ais:feed", name: str = "") -> Source:
+    """The registered Source for an AIS feed (kind AIS)."""
+    return Source(id=source_id, kind=SourceKind.AIS, name=name or f"AIS feed {source_id}", reliability=0.9)
+
+
+def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *, source_id: str = "ais:feed",
+                  naval_mmsi: set[int] | None = None, params: Params | None = None, start_time: float | None = None,
+                  end_time: float | None = None) -> SeaResult:
+    """Decode a whole stream and judge it.  ``end_time`` (default: the last report) closes open gaps."""
+    res = decode_lines(lines, start_time)
+    tracks = build_tracks(res.positions, res.statics, naval_mmsi)
+    if end_time is None and len(tracks.pos):
+        end_time = float(tracks.pos.t.max())
+    incidents = detect_incidents(tracks, agreement, params, end_time)
+    obs = incident_observations(incidents, source_id)
+    stats = dict(res.stats)
+    stats.update({"vessels": len(tracks), "vessel_hours": round(tracks.hours(), 2), "errors": len(res.errors),
+                  "incidents": len(incidents)})
+    return SeaResult(tracks, incidents, obs, res.errors, stats)
+
+
+def process_file(path: str | Path, agreement: Any | None = None, **kw: Any) -> SeaResult:
+    with open(path, "rb") as fh:
+        return process_lines(fh, agreement, **kw)
+
+
+def read_naval_list(path: str | Path) -> set[int]:
+    """MMSIs of known naval vessels, one per line (``#`` comments allowed)."""
+    out: set[int] = set()
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        s = line.split("#", 1)[0].strip()
+        if not s:
+            continue
+        if not s.isdigit() or not 0 < int(s) < 1_000_000_000:
+            raise ValueError(f"{path}: line {i}: mmsi: {s!r} is not a 9-digit MMSI")
+        out.add(int(s))
+    return out
