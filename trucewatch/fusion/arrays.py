@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -145,7 +145,7 @@ def revoked_at(source: Source) -> datetime | None:
         return _parse_time(source.attributes.get("revoked_at"))
     except ValueError:
         # An unreadable revocation time still means revoked: fail safe.
-        return datetime.min.replace(tzinfo=to_utc(datetime.now()).tzinfo)
+        return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def check_observation(o: Observation, sources: dict[str, Source], config: FusionConfig) -> RecordError | None:
@@ -345,3 +345,27 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
     fi.cov[:, 0] += extra_var
     fi.cov[:, 2] += extra_var
     return fi, good, errors
+
+
+def concat(a: FusionInput, b: FusionInput) -> FusionInput:
+    """Rows of ``a`` then ``b`` (source indexes remapped, links shifted)."""
+    srcs = list(a.obs.sources)
+    pos = {s: i for i, s in enumerate(srcs)}
+    for s in b.obs.sources:
+        if s not in pos:
+            pos[s] = len(srcs)
+            srcs.append(s)
+    remap = np.array([pos[s] for s in b.obs.sources], np.int32) if b.obs.sources else np.zeros(0, np.int32)
+    oa, ob = a.obs, b.obs
+    cat = np.concatenate
+    obs = ObservationArrays(cat([oa.ids, ob.ids]), cat([oa.source_idx, remap[ob.source_idx] if len(ob) else ob.source_idx]),
+                            srcs, cat([oa.kind, ob.kind]), cat([oa.t, ob.t]), cat([oa.t_sigma, ob.t_sigma]),
+                            cat([oa.lat, ob.lat]), cat([oa.lon, ob.lon]), cat([oa.err_major, ob.err_major]),
+                            cat([oa.err_minor, ob.err_minor]), cat([oa.err_angle, ob.err_angle]))
+    out = FusionInput(obs, cat([a.family, b.family]), cat([a.tier, b.tier]), cat([a.sub, b.sub]),
+                      cat([a.pair, b.pair]), cat([a.link_idx, b.link_idx + len(a)]), cat([a.link_key, b.link_key]),
+                      cat([a.rel, b.rel]), cat([a.group, b.group]), cat([a.copy, b.copy]),
+                      cat([a.source_kind, b.source_kind]))
+    out.xyz, out.cov = cat([a.xyz, b.xyz]), cat([a.cov, b.cov])
+    out.lo, out.hi = cat([a.lo, b.lo]), cat([a.hi, b.hi])
+    return out

@@ -66,7 +66,7 @@ def may_alert(p: Principal, v: dict[str, Any]) -> bool:
     return False  # the public learns of findings after the publication delay; monitors submit only
 
 
-@dataclass
+@dataclass(eq=False)
 class Subscriber:
     principal: Principal
     queue: asyncio.Queue[tuple[int, dict[str, Any]]] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
@@ -121,7 +121,7 @@ class AlertHub:
             self._wake.clear()
             try:
                 alerts = await anyio.to_thread.run_sync(self._scan)
-            except Exception:  # noqa: BLE001 - a busy database: try again at the next poll
+            except Exception:
                 await asyncio.sleep(self.config.alert_poll_s)
                 continue
             for seq, v in alerts:
@@ -183,7 +183,7 @@ class AlertHub:
             self._wake_hooks.clear()
             try:
                 await self.deliver_due()
-            except Exception:  # noqa: BLE001 - the outbox keeps them; retry next round
+            except Exception:
                 await asyncio.sleep(0.5)
 
     async def deliver_due(self, now: float | None = None) -> int:

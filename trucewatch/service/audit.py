@@ -62,7 +62,7 @@ class AuditLog:
         while not self._stop.wait(self.flush_s):
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - keep flushing; the next attempt retries
+            except Exception:
                 time.sleep(self.flush_s)
 
     def read(self, *, limit: int = 500, after_seq: int = 0) -> list[dict[str, Any]]:

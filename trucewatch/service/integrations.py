@@ -45,13 +45,33 @@ def _report_dict(rep: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------- ingest
 def ingest(store: Store, observations: list[Observation], *, require_signatures: bool) -> dict[str, Any]:
+    """Signed observations always go through the ledger (verified, stored, logged).
+
+    Unsigned ones are refused by the ledger when signatures are required, and
+    stored without a log entry only when the deployment says they are not.
+    """
     fn = _optional("trucewatch.ledger.ingest", "ingest_signed")
-    if fn is not None:
-        return _report_dict(fn(store, observations))
-    if require_signatures:
+    if fn is None and require_signatures:
         raise Unavailable("signed ingest needs trucewatch.ledger.ingest (not installed in this deployment); "
                           "set require_signatures: false to store unsigned observations")
-    return store.add_observations(observations).as_dict()
+    if fn is None:
+        return store.add_observations(observations).as_dict()
+    if require_signatures:
+        return _report_dict(fn(store, observations))
+    signed = [o for o in observations if o.signature]
+    unsigned = [o for o in observations if not o.signature]
+    parts = []
+    if signed:
+        parts.append(_report_dict(fn(store, signed)))
+    if unsigned:
+        parts.append(store.add_observations(unsigned).as_dict())
+    out: dict[str, Any] = {"accepted": 0, "duplicates": 0, "duplicate_ids": [], "errors": []}
+    for r in parts:
+        out["accepted"] += r["accepted"]
+        out["duplicates"] += r["duplicates"]
+        out["duplicate_ids"] += r["duplicate_ids"]
+        out["errors"] += r["errors"]
+    return out
 
 
 # ----------------------------------------------------------------- workflow
@@ -98,58 +118,60 @@ def transition(store: Store, violation_id: str, to_status: Status, *, actor: str
 # ------------------------------------------------------------------- ledger
 def _ledger() -> Any:
     try:
-        return importlib.import_module("trucewatch.ledger")
+        from trucewatch.ledger import api, log, merkle
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("trucewatch.ledger"):
             raise Unavailable("the evidence ledger (trucewatch.ledger) is not installed in this deployment") from None
         raise
-
-
-def _ledger_fn(*names: str) -> Callable[..., Any]:
-    mod = _ledger()
-    for name in names:
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            return fn
-    raise Unavailable(f"trucewatch.ledger offers none of {', '.join(names)}")
-
-
-def _jsonable(x: Any) -> Any:
-    if hasattr(x, "model_dump"):
-        return x.model_dump(mode="json")
-    if hasattr(x, "as_dict"):
-        return x.as_dict()
-    if hasattr(x, "__dataclass_fields__"):
-        import dataclasses
-
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(x).items()}
-    if isinstance(x, bytes):
-        return x.hex()
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    return x
+    return api, log, merkle
 
 
 def checkpoint(store: Store) -> dict[str, Any]:
-    fn = _ledger_fn("latest_checkpoint", "checkpoint")
-    return _jsonable(fn(store))
+    """The last signed checkpoint (size, root, signed note), or 404-worthy None."""
+    api, _log, _merkle = _ledger()
+    cp = api.latest_checkpoint(store)
+    if cp is None:
+        raise Refused("ledger: no signed checkpoint yet")
+    return dict(cp)
 
 
 def proof(store: Store, observation_id: str) -> dict[str, Any]:
-    """Inclusion proof of one observation and whether it verifies against the checkpoint."""
-    prove = _ledger_fn("inclusion_proof", "prove_inclusion", "proof")
-    verify = _ledger_fn("verify_inclusion", "verify_proof", "verify")
-    p = prove(store, observation_id)
-    if p is None:
+    """RFC 9162 inclusion proof of one observation, checked here.
+
+    The leaf is rebuilt from the observation *as stored* (canonical body,
+    signature, key), so ``verified`` means: this content is what the log
+    holds at that index, under the root of the last signed checkpoint (or,
+    when no checkpoint covers it yet, of the current tree head).
+    """
+    api, log_mod, merkle = _ledger()
+    log = log_mod.MerkleLog(store)
+    idx = log.index_of([observation_id]).get(observation_id)
+    if idx is None:
         return {"observation_id": observation_id, "in_ledger": False, "verified": False}
+    cp = api.latest_checkpoint(store)
+    if cp is not None and cp["size"] > idx:
+        size, root, signed = int(cp["size"]), bytes.fromhex(cp["root"]), True
+    else:
+        size, root = log.state()
+        signed = False
+    out: dict[str, Any] = {"observation_id": observation_id, "in_ledger": True, "index": idx, "tree_size": size,
+                           "root": root.hex(), "signed_checkpoint": signed,
+                           "checkpoint_seq": cp["seq"] if signed and cp else None}
     try:
-        ok = bool(verify(p))
-    except Exception as exc:  # noqa: BLE001 - a proof that cannot be checked does not verify
-        return {"observation_id": observation_id, "in_ledger": True, "verified": False, "error": str(exc),
-                "proof": _jsonable(p)}
-    return {"observation_id": observation_id, "in_ledger": True, "verified": ok, "proof": _jsonable(p)}
+        hashes = log.inclusion_proof(idx, size)
+        out["proof"] = [h.hex() for h in hashes]
+        leaf = next(iter(log.leaves(idx, idx + 1)))
+        rebuilt = api.rebuild_entries(store, [leaf])[0]
+        entry = rebuilt[4]
+        if entry is None:
+            out.update(verified=False, error="the stored observation no longer yields its log entry")
+            return out
+        merkle.verify_inclusion(entry, idx, size, hashes, root)
+    except Exception as exc:
+        out.update(verified=False, error=f"{type(exc).__name__}: {exc}")
+        return out
+    out["verified"] = True
+    return out
 
 
 # ------------------------------------------------------------------- report

@@ -24,10 +24,6 @@ async def _error(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class LimitsMiddleware:
     """413 for bodies over ``max_body`` (declared or streamed); 415 for API writes that are not JSON."""
 
@@ -56,29 +52,33 @@ class LimitsMiddleware:
                 shown = ctype.decode("latin-1") or "none"
                 await _error(send, 415, f"content type {shown!r} not accepted; send application/json")
                 return
+        # Read the body here (it is bounded by max_body) so an oversized
+        # stream without Content-Length is refused before the app parses it.
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.max_body:
-                    raise _TooLarge
-            return msg
-
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if msg["type"] == "http.disconnect":
+                return
+            body = msg.get("body", b"")
+            seen += len(body)
+            if seen > self.max_body:
                 await _error(send, 413, f"request body exceeds the limit of {self.max_body} bytes")
+                return
+            chunks.append(body)
+            if not msg.get("more_body", False):
+                break
+        whole = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": whole, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class AuditMiddleware:

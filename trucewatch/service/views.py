@@ -177,6 +177,7 @@ def _liaison_evidence(e: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any
     k = kinds.get(str(e.get("source_id")))
     if k in _WITHHELD_KINDS:
         out["source_id"] = f"withheld ({k})"
+        out["summary"] = f"{e.get('kind')} reported by a {k.replace('_', ' ')} (identity withheld)"
     return out
 
 

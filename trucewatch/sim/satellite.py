@@ -137,8 +137,8 @@ class Landscape:
     @classmethod
     def make(cls, cfg: FireSimConfig, rng: np.random.Generator) -> Landscape:
         lat0, lon0, lat1, lon1 = cfg.bbox
-        ny = int(round((lat1 - lat0) / cfg.cell_deg))
-        nx = int(round((lon1 - lon0) / cfg.cell_deg))
+        ny = round((lat1 - lat0) / cfg.cell_deg)
+        nx = round((lon1 - lon0) / cfg.cell_deg)
         n_ag = int(ny * nx * cfg.ag_cell_frac)
         cells = rng.choice(ny * nx, n_ag, replace=False)
         ag_lat = lat0 + (cells // nx + 0.5) * cfg.cell_deg
@@ -214,7 +214,7 @@ def observe(fires: Fires, cfg: FireSimConfig, rng: np.random.Generator) -> SimFi
     lon = fires.lon[fi]
     # per satellite and day, the scan angle over a place changes with the 16-day orbit repeat
     phase = (day * 7 + sat_i * 5 + np.floor(lon * 0.37).astype(np.int64)) % 16
-    scan_deg = (phase / 15.0 * 2 - 1) * 56.0 + rng.normal(0, 2.0, fi.size)
+    scan_deg = np.clip((phase / 15.0 * 2 - 1) * 56.0 + rng.normal(0, 2.0, fi.size), -56.06, 56.06)
     local_h = np.where(night == 1, 1.5, 13.5) + scan_deg / 56.0 * 0.7 \
         + np.array([_SAT_OFFSET_MIN[s] / 60.0 for s in cfg.satellites])[sat_i]
     t_pass = day * DAY_S + (local_h - lon / 15.0) * 3600.0
@@ -295,7 +295,7 @@ def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig 
         lo = np.array([float(_get(e, "lon")) for e in truth])
         cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
         start = math.floor(t.min() / DAY_S) * DAY_S
-        n_days = int(math.ceil((t.max() + 2 * DAY_S - start) / DAY_S))
+        n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
     else:
         return [], ""
     land = Landscape.make(cfg, rng)
@@ -321,7 +321,7 @@ class SarStack:
 
 def synthetic_sar_stack(out_dir: str | Path, rng: np.random.Generator, size: int = 256, n_ref: int = 10,
                         n_post: int = 3, n_buildings: int = 120, damaged_frac: float = 0.25, looks: float = 4.4,
-                        pixel_m: float = 10.0, change_db: float = 2.5, crs: str = "EPSG:32637",
+                        pixel_m: float = 10.0, change_db: float = 1.5, confounder_frac: float = 0.1, crs: str = "EPSG:32637",
                         origin: tuple[float, float] = (400_000.0, 5_280_000.0)) -> SarStack:
     """Write a co-registered VV/VH GeoTIFF stack with gamma speckle and known damaged footprints.
 
@@ -358,7 +358,13 @@ def synthetic_sar_stack(out_dir: str | Path, rng: np.random.Generator, size: int
     inb = lab >= 0
     base_vv[inb] += bright[lab[inb]]
     base_vh[inb] += bright[lab[inb]] * 0.6
-    dmg_px = inb & damaged[np.where(inb, lab, 0)]
+    # damage severity varies (a hit roof vs a collapsed block); some intact buildings change too
+    # (renovation, vehicles, a new fence): the test must not equate change with damage
+    severity = np.where(damaged, rng.uniform(0.2, 1.0, nb), 0.0)
+    other = ~damaged & (rng.random(nb) < confounder_frac)
+    other_db = np.where(other, rng.normal(0, 1.2, nb), 0.0)
+    sev_px = np.where(inb, severity[np.where(inb, lab, 0)], 0.0)
+    oth_px = np.where(inb, other_db[np.where(inb, lab, 0)], 0.0)
     dates = [str(np.datetime64("2025-01-05") + np.timedelta64(12 * i, "D")) for i in range(n_ref + n_post)]
     files = []
     for i, d in enumerate(dates):
@@ -368,9 +374,9 @@ def synthetic_sar_stack(out_dir: str | Path, rng: np.random.Generator, size: int
         vv_db = base_vv + season * (~inb) + gain
         vh_db = base_vh + season * (~inb) + gain
         if post:
-            delta = -change_db + rng.normal(0, 1.0, (size, size))
-            vv_db = np.where(dmg_px, vv_db + delta, vv_db)
-            vh_db = np.where(dmg_px, vh_db + delta * 0.7, vh_db)
+            delta = sev_px * (-change_db + rng.normal(0, 1.0, (size, size))) + oth_px
+            vv_db = vv_db + delta
+            vh_db = vh_db + delta * 0.7
         # intensity with gamma speckle (L looks), stored as amplitude like GRD products
         spk = rng.gamma(looks, 1.0 / looks, (2, size, size))
         amp = np.sqrt(np.stack([10 ** (vv_db / 10) * spk[0], 10 ** (vh_db / 10) * spk[1]])).astype(np.float32)
@@ -385,11 +391,37 @@ def synthetic_sar_stack(out_dir: str | Path, rng: np.random.Generator, size: int
     tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     feats = []
     for (b, r, c, h, w), dm in zip(boxes, damaged, strict=True):
-        x0, y0 = transform * (c, r)
-        x1, y1 = transform * (c + w, r + h)
+        x0, y0 = transform.c + c * transform.a, transform.f + r * transform.e
+        x1, y1 = transform.c + (c + w) * transform.a, transform.f + (r + h) * transform.e
         xs, ys = tr.transform([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
         feats.append({"type": "Feature", "properties": {"id": f"b{b:04d}", "damaged": bool(dm)},
                       "geometry": {"type": "Polygon", "coordinates": [[[float(x), float(y)] for x, y in
                                                                        zip(xs, ys, strict=True)]]}})
     fc = {"type": "FeatureCollection", "features": feats}
     return SarStack(files, dates, dates[n_ref], fc, damaged, crs, transform)
+
+
+def demo_strikes(rng: np.random.Generator, start: str | float, n_days: int,
+                 bbox: tuple[float, float, float, float] = FireSimConfig.bbox, per_day: float = 8.0,
+                 deep_per_day: float = 0.15) -> list[dict[str, Any]]:
+    """Stand-alone truth for benchmarks and tests: shelling along a wavy front, and some deep strikes.
+
+    The lead's scenario (trucewatch.sim.scenario) provides the real truth; this
+    only makes the stage testable on its own.
+    """
+    t0 = _unix(np.datetime64(start, "s")) if isinstance(start, str) else float(start)
+    lat0, lon0, lat1, lon1 = bbox
+    front_lon = (lon0 + lon1) / 2
+    k = rng.poisson(per_day, n_days)
+    d = np.repeat(np.arange(n_days), k)
+    la = rng.uniform(lat0 + 0.2, lat1 - 0.2, d.size)
+    lo = front_lon + 0.3 * np.sin(la * 3) + rng.normal(0, 0.1, d.size)
+    tt = t0 + d * DAY_S + rng.uniform(0, DAY_S, d.size)
+    ev: list[dict[str, Any]] = [{"t": float(a), "lat": float(b), "lon": float(c), "kind": "impact", "party": "RU"}
+                                for a, b, c in zip(tt, la, lo, strict=True)]
+    nd = rng.poisson(deep_per_day * n_days)
+    for a, b, c in zip(t0 + rng.uniform(0, n_days * DAY_S, nd), rng.uniform(lat0, lat1, nd),
+                       rng.uniform(lon0, lon1, nd), strict=True):
+        ev.append({"t": float(a), "lat": float(b), "lon": float(c), "kind": "missile_strike", "party": "RU"})
+    ev.sort(key=lambda e: e["t"])
+    return ev

@@ -131,6 +131,19 @@ settings = Table(
     Column("value", JSON, nullable=False),
 )
 
+
+#: Messages the pipeline could not process, with the reason (also on NATS TW_DLQ).
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(200), nullable=False),
+    Column("reason", String(60), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("at", Float, nullable=False),
+)
+
 # --------------------------------------------------------------------------
 # Sections below belong to individual stages; each appends its own tables.
 # --------------------------------------------------------------------------
@@ -200,3 +213,93 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "delivered_at", "next_attempt_at"),
 )
 # ---------------------------------------------------------------- end service
+
+# ---------------------------------------------------------------- ledger (issue 3: evidence ledger)
+# Owned by trucewatch.ledger.  An RFC 6962 Merkle log of signed observations:
+# every tree node hash is stored (nid = level << 48 | index; level 0 = leaf
+# hashes) so appends and proofs are O(log n) reads; ledger_state is updated in
+# the same transaction as each append and lets a reader detect a cut write.
+# See docs/ledger.md.
+from sqlalchemy import BigInteger as _BigInt  # noqa: E402
+from sqlalchemy import LargeBinary as _Blob  # noqa: E402
+
+_LedgerInt = _BigInt().with_variant(Integer, "sqlite")  # INTEGER PRIMARY KEY = rowid on SQLite
+
+ledger_state = Table(
+    "ledger_state",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("size", _LedgerInt, nullable=False),
+    Column("root", _Blob, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("nid", _LedgerInt, primary_key=True, autoincrement=False),  # level << 48 | index
+    Column("hash", _Blob, nullable=False),
+)
+
+ledger_leaves = Table(
+    "ledger_leaves",
+    metadata,
+    Column("idx", _LedgerInt, primary_key=True, autoincrement=False),
+    Column("observation_id", String(200), nullable=False, unique=True),
+    Column("key", _Blob, nullable=False),  # raw 32-byte Ed25519 public key that signed the entry
+    Column("appended_at", Float, nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("size", _LedgerInt, nullable=False),
+    Column("root", _Blob, nullable=False),
+    Column("note", Text, nullable=False),  # C2SP signed note, mission signature only
+    Column("created_at", Float, nullable=False),
+    Index("ix_ledger_checkpoints_size", "size"),
+)
+
+ledger_cosignatures = Table(
+    "ledger_cosignatures",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("checkpoint_seq", Integer, ForeignKey("ledger_checkpoints.seq"), nullable=False),
+    Column("witness", String(200), nullable=False),
+    Column("timestamp", _LedgerInt, nullable=False),
+    Column("line", Text, nullable=False),  # "— name base64(keyid || u64 time || sig)"
+    Column("created_at", Float, nullable=False),
+    _Unique("checkpoint_seq", "witness", name="uq_ledger_cosignatures_witness"),
+)
+
+ledger_source_keys = Table(
+    "ledger_source_keys",
+    metadata,
+    Column("public_key", String(64), primary_key=True),  # Ed25519, hex
+    Column("source_id", String(200), ForeignKey("sources.id"), nullable=False),
+    Column("valid_from", Float, nullable=False),
+    Column("valid_to", Float),
+    Column("revoked_at", Float),
+    Column("revoke_reason", Text),
+    Column("created_at", Float, nullable=False),
+    Index("ix_ledger_source_keys_source", "source_id"),
+)
+
+ledger_log_keys = Table(  # the mission's checkpoint-signing keys (vkeys, C2SP signed-note)
+    "ledger_log_keys",
+    metadata,
+    Column("vkey", String(300), primary_key=True),
+    Column("origin", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("retired_at", Float),
+)
+
+ledger_witnesses = Table(  # parties' cosigners (vkeys with signature type 0x04)
+    "ledger_witnesses",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("vkey", String(300), nullable=False),
+    Column("added_at", Float, nullable=False),
+)
+# ---------------------------------------------------------------- end ledger

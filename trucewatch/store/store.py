@@ -8,9 +8,11 @@ return only after the commit, so an acknowledged observation is durable.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -132,6 +134,21 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A cross-process lock named ``name`` (a file lock beside the SQLite file;
+        PostgreSQL overrides this with an advisory lock).  Released if the holder dies."""
+        import fcntl
+
+        db = self.engine.url.database or ":memory:"
+        path = Path(f"{db}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock")
+        with open(path, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     # --------------------------------------------------------------- settings
     def set_setting(self, key: str, value: Any) -> None:
@@ -313,7 +330,37 @@ class Store:
         with self.engine.connect() as c:
             return [_row_event(r) for r in c.execute(q.order_by(S.events.c.t)).mappings()]
 
+    def delete_events(self, ids: Sequence[str]) -> None:
+        with self.engine.begin() as c:
+            for k in range(0, len(ids), 500):
+                c.execute(S.events.delete().where(S.events.c.id.in_(list(ids[k : k + 500]))))
+
     # -------------------------------------------------------------- violations
+    def retire_violations(self, event_ids: Sequence[str], *, reason: str) -> tuple[int, int]:
+        """Violations of events that fusion has replaced (late evidence changed the
+        event): removed when no person ever acted on them, otherwise kept and
+        marked ``superseded`` so the audit trail stays whole.  Returns (removed, kept)."""
+        removed = kept = 0
+        with self.engine.begin() as c:
+            for k in range(0, len(event_ids), 500):
+                rows = c.execute(select(S.violations.c.id, S.violations.c.seq, S.violations.c.attributes)
+                                 .where(S.violations.c.event_id.in_(list(event_ids[k : k + 500])))).all()
+                for vid, seq, attrs in rows:
+                    human = c.execute(select(func.count()).select_from(S.transitions).where(
+                        S.transitions.c.violation_id == vid, S.transitions.c.actor != "system")).scalar_one()
+                    if human:
+                        a = dict(_j(attrs) or {})
+                        a["superseded"] = reason
+                        c.execute(update(S.violations).where(S.violations.c.id == vid).values(attributes=a))
+                        kept += 1
+                        continue
+                    c.execute(S.transitions.delete().where(S.transitions.c.violation_id == vid))
+                    c.execute(S.violations.delete().where(S.violations.c.id == vid))
+                    if self.dialect == "sqlite":
+                        c.exec_driver_sql("DELETE FROM viol_rtree WHERE id = ?", (seq,))
+                    removed += 1
+        return removed, kept
+
     def save_violations(self, violations: Sequence[Violation], *, actor: str = "system") -> None:
         """Insert new violations (with a ``detected`` transition) or refresh the
         evidence and confidence of existing ones; never rewinds their status."""
@@ -392,6 +439,19 @@ class Store:
                            to_status=Status(r["to_status"]), actor=r["actor"], reason=r["reason"],
                            at=from_unix(r["at"]), counter_evidence=list(r["counter_evidence"] or []))
                 for r in rows]
+
+
+    # ------------------------------------------------------------ dead letters
+    def add_dead_letter(self, subject: str, reason: str, detail: str, data: bytes | str) -> None:
+        text_data = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        with self.engine.begin() as c:
+            c.execute(insert(S.dead_letters).values(subject=subject, reason=reason, detail=detail[:4000],
+                                                    data=text_data[:65536], at=time.time()))
+
+    def list_dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(S.dead_letters).order_by(S.dead_letters.c.seq.desc()).limit(limit)).mappings()
+            return [dict(r) for r in rows]
 
 
 # ---------------------------------------------------------------- row mapping

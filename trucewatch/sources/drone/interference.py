@@ -140,13 +140,18 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     vgn = np.where(np.concatenate([[False], step_ok]), vgn, np.nan)
     vge = np.where(np.concatenate([[False], step_ok]), vge, np.nan)
     an, ae = air * np.cos(yaw), air * np.sin(yaw)
-    wn = _lagged_median(t, vgn - an, cfg.wind_window_s, cfg.wind_lag_s)
-    we = _lagged_median(t, vge - ae, cfg.wind_window_s, cfg.wind_lag_s)
-    use_air = has_air & np.isfinite(wn) & np.isfinite(we)
     prev_vn = np.concatenate([[np.nan], _ffill(vgn)[:-1]])
     prev_ve = np.concatenate([[np.nan], _ffill(vge)[:-1]])
+    wn = _ffill(_lagged_median(t, vgn - an, cfg.wind_window_s, cfg.wind_lag_s))
+    we = _ffill(_lagged_median(t, vge - ae, cfg.wind_window_s, cfg.wind_lag_s))
+    use_air = has_air & np.isfinite(wn) & np.isfinite(we)
     pvn = np.where(use_air, an + wn, prev_vn)
     pve = np.where(use_air, ae + we, prev_ve)
+    with np.errstate(invalid="ignore"):
+        sm_n = _smooth(t, np.where(use_air, vgn - an, np.nan), 10.0)
+        sm_e = _smooth(t, np.where(use_air, vge - ae, np.nan), 10.0)
+        rv = np.hypot(sm_n - wn, sm_e - we)
+    walk_offs = _walk_offs(t, rv, sm_n, sm_e, wn, we, cfg)
     # jump: step far from where predicted velocity takes it
     with np.errstate(invalid="ignore"):
         res = np.hypot(dpn - pvn[1:] * dt, dpe - pve[1:] * dt)
@@ -155,18 +160,12 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
         fast = step_ok & (np.hypot(dpn, dpe) > cfg.max_speed_mps * np.maximum(dt, 1e-3) + cfg.jump_m)
         fast |= good[1:] & (np.nan_to_num(g["vel"][1:], nan=0.0) > cfg.max_speed_mps)
         jump |= fast
-        # walk-off: smoothed velocity residual against air data
-        rvn = np.where(use_air, vgn - pvn, np.nan)
-        rve = np.where(use_air, vge - pve, np.nan)
-        rv = np.hypot(_smooth(t, rvn, 10.0), _smooth(t, rve, 10.0))
-    drag_mask = np.nan_to_num(rv, nan=0.0) > cfg.drag_mps
     spoof_events: list[tuple[float, float, str, np.ndarray]] = []
     for i in np.flatnonzero(jump):
         spoof_events.append((float(t[i]), float(t[i + 1]), "implausible_speed" if fast[i] else "position_jump",
                              np.array([dpe[i], dpn[i]])))
-    for a, b in _runs(drag_mask):
-        if t[b] - t[a] >= cfg.drag_s:
-            spoof_events.append((float(t[a]), float(t[b]), "track_walk_off", np.zeros(2)))
+    for a, b in walk_offs:
+        spoof_events.append((float(t[a]), float(t[b]), "track_walk_off", np.zeros(2)))
     spoofs = _pair_spoofs(sorted(spoof_events, key=lambda x: x[0]), cfg, float(nav["t"][-1]))
     # drop spoofing inside jamming (re-acquisition jumps are not spoofing)
     spoofs = [s for s in spoofs if not any(a - cfg.merge_gap_s <= s[0] <= b + cfg.merge_gap_s for a, b, _ in jams)
@@ -186,6 +185,34 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
         _locate(ep, flight, frame, cfg, trusted_before=_trusted_pos(t, ge, gn, good, ep.t_start))
     episodes.sort(key=lambda e: e.t_start)
     return episodes
+
+
+def _walk_offs(t: np.ndarray, rv: np.ndarray, sm_n: np.ndarray, sm_e: np.ndarray, wn: np.ndarray, we: np.ndarray,
+               cfg: InterferenceConfig) -> list[tuple[int, int]]:
+    """Index ranges where GNSS velocity departs from air data + wind for ``drag_s`` or longer.
+
+    At an onset the wind is frozen at its value from before it (the running
+    estimate would otherwise learn the spoofer's drift as wind) and the episode
+    lasts until the residual against that frozen wind stays low for ``drag_s``.
+    """
+    out: list[tuple[int, int]] = []
+    high = np.nan_to_num(rv, nan=0.0) > cfg.drag_mps
+    i = 0
+    n = len(t)
+    for a, b in _runs(high):
+        if a < i or t[b] - t[a] < cfg.drag_s:
+            continue
+        k = max(a - 1, 0)
+        r = np.hypot(sm_n[a:] - wn[k], sm_e[a:] - we[k])
+        low = np.nan_to_num(r, nan=np.inf) < cfg.drag_mps * 0.5
+        end = n - 1
+        for c, d in _runs(low):
+            if t[a + d] - t[a + c] >= cfg.drag_s or a + d == n - 1:
+                end = a + c
+                break
+        out.append((a, end))
+        i = end + 1
+    return out
 
 
 def _ffill(x: np.ndarray) -> np.ndarray:

@@ -259,7 +259,7 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     gim = sel["gim"].reshape(-1, 4) if sel["gim"].size else sel["mnt"].reshape(-1, 4)
     hud = sel["hud"].reshape(-1, 4)
     nav = assemble_nav(nav_raw, att, gim, hud, camera)
-    g = sel["gps"].reshape(-1, 10)
+    g = sel["gps"].reshape(-1, len(GPS_FIELDS))
     gps = {k: g[:, i] for i, k in enumerate(GPS_FIELDS)}
     flight = Flight("", None, sysid, camera, nav, gps, problems, sha256_hex(buf), str(path))
     return _finish(flight)

@@ -62,7 +62,7 @@ class BackgroundModel:
 
     # ---- keys ------------------------------------------------------------------------
     def _nx(self) -> int:
-        return int(round(360.0 / self.cell_deg))
+        return round(360.0 / self.cell_deg)
 
     def cell_of(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         iy = np.floor((np.asarray(lat) + 90.0) / self.cell_deg + 1e-9).astype(np.int64)
@@ -192,7 +192,6 @@ class BackgroundModel:
         if self.dayparts == 1:
             dp = np.zeros(q, np.int64)
         dp = np.asarray(dp, np.int64)
-        collapse = dp < 0  # query without daypart: sum the model's dayparts
         mu = np.full(q, np.nan)
         used = np.zeros(q, np.int64)
         cells_per_region = float(self.region_cells**2)
@@ -289,7 +288,7 @@ def cluster(new: FirmsBatch, det: Detection, link_m: float = 2000.0, link_s: flo
     pairs = cKDTree(pts).query_pairs(r=link_m, output_type="ndarray")
     g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(idx.size, idx.size)) if len(pairs) else \
         coo_matrix((idx.size, idx.size))
-    ncomp, lab = connected_components(g, directed=False)
+    _ncomp, lab = connected_components(g, directed=False)
     order = np.argsort(lab, kind="stable")
     bounds = np.flatnonzero(np.diff(lab[order])) + 1
     out = []

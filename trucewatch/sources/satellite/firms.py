@@ -42,6 +42,11 @@ _ORBIT_INCLINATION_DEG = 98.7
 
 VIIRS_CONFIDENCE = {"l": "low", "low": "low", "n": "nominal", "nominal": "nominal", "h": "high", "high": "high"}
 #: Bytes of the file beyond which a missing final newline means a truncated write.
+_INSTR = ("", "VIIRS", "MODIS", "?")
+_INSTR_ARR = np.array(_INSTR[:3], dtype=str)
+_CONF = ("", "low", "nominal", "high")
+_CONF_ARR = np.array(_CONF, dtype=str)
+_TEXT_COLUMNS = frozenset({"acq_date", "satellite", "instrument", "version", "daynight", "confidence"})
 _TIME_RE = re.compile(r"^\s*(\d{1,2}):?(\d{2})(?::(\d{2}))?\s*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -76,15 +81,15 @@ class FirmsBatch:
     t: np.ndarray  # float64 unix seconds (acquisition time, or noon when the file has no time)
     has_time: bool
     daypart: np.ndarray  # int8: 0 day, 1 night, -1 unknown
-    satellite: np.ndarray  # object: canonical code (NPP, N20, N21, TERRA, AQUA, or the file's own)
-    instrument: np.ndarray  # object: VIIRS / MODIS / ""
+    satellite: np.ndarray  # str: canonical code (NPP, N20, N21, TERRA, AQUA, or the file's own; "" if absent)
+    instrument: np.ndarray  # str: VIIRS / MODIS / ""
     scan_km: np.ndarray
     track_km: np.ndarray
     frp: np.ndarray  # MW, NaN when the file has none
-    confidence: np.ndarray  # object: low / nominal / high / "" (absent)
+    confidence: np.ndarray  # str: low / nominal / high / "" (absent)
     confidence_pct: np.ndarray  # MODIS 0-100, NaN for VIIRS
     brightness_k: np.ndarray  # I4 (VIIRS) or 21/22 (MODIS) brightness temperature, NaN if absent
-    version: np.ndarray  # object
+    version: np.ndarray  # str
     fire_type: np.ndarray  # int8 FIRMS ``type`` (0 vegetation, 1 volcano, 2 static land source, 3 offshore), -1 absent
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -145,9 +150,13 @@ class FirmsBatch:
         signs = np.array([(1, 1), (1, -1), (-1, -1), (-1, 1), (1, 1)], float)
         de = signs[None, :, 0] * (ht * te)[:, None] + signs[None, :, 1] * (hs * se)[:, None]
         dn = signs[None, :, 0] * (ht * tn)[:, None] + signs[None, :, 1] * (hs * sn)[:, None]
-        m_per_deg = 111_320.0
-        lat = self.lat[:, None] + dn / m_per_deg
-        lon = self.lon[:, None] + de / (m_per_deg * np.cos(np.radians(self.lat))[:, None])
+        # WGS84 radii of curvature: metres per degree of latitude and longitude at each pixel
+        a, e2 = 6_378_137.0, 6.69437999014e-3
+        s2 = np.sin(np.radians(self.lat)) ** 2
+        m_lat = a * (1 - e2) / (1 - e2 * s2) ** 1.5 * math.pi / 180.0
+        m_lon = a / np.sqrt(1 - e2 * s2) * np.cos(np.radians(self.lat)) * math.pi / 180.0
+        lat = self.lat[:, None] + dn / m_lat[:, None]
+        lon = self.lon[:, None] + de / m_lon[:, None]
         return np.stack([lon, lat], axis=-1)
 
     def footprints(self) -> np.ndarray:
@@ -157,10 +166,14 @@ class FirmsBatch:
         return shapely.polygons(self.footprint_coords())
 
     def covering_ellipse(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The smallest ellipse with the pixel's axes that covers the pixel: half sides x sqrt(2)."""
+        """The smallest ellipse with the pixel's axes that covers the pixel: half sides x sqrt(2).
+
+        A 1 % margin absorbs the flat-earth corner placement; VIIRS geolocation
+        error (under 100 m) is small against the pixel and is not added.
+        """
         az = self.track_azimuth_deg()
-        ht = self.track_km * 500.0 * math.sqrt(2)
-        hs = self.scan_km * 500.0 * math.sqrt(2)
+        ht = self.track_km * 500.0 * math.sqrt(2) * 1.01
+        hs = self.scan_km * 500.0 * math.sqrt(2) * 1.01
         major = np.maximum(ht, hs)
         minor = np.minimum(ht, hs)
         angle = np.where(ht >= hs, az, (az + 90.0) % 180.0)
@@ -178,9 +191,17 @@ def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np
         buf = source
     skipped: list[RowError] = []
     try:
+        # text columns as plain objects: hashing them later is several times faster than pandas' str dtype
+        if isinstance(buf, io.BytesIO):
+            head = buf.getvalue()[:4096].split(b"\n", 1)[0].decode("utf-8", "replace")
+        else:
+            with open(buf, "rb") as fh:
+                head = fh.readline(65536).decode("utf-8", "replace")
+        dtypes = {c: object for c in (h.strip().strip('"') for h in head.split(","))
+                  if c.strip().lower() in _TEXT_COLUMNS}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False)
+            df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False, dtype=dtypes)
     except (OSError, UnicodeDecodeError) as exc:
         raise FirmsError(f"{name}: cannot read: {exc}") from None
     except pd.errors.EmptyDataError:
@@ -219,18 +240,15 @@ def _lookup(values: np.ndarray, fn: Any, dtype: Any = object) -> np.ndarray:
 
 
 def _parse_dates(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unix seconds of midnight, day of year (1..366) and a bad-format mask; parsed once per distinct value."""
+    """Unix seconds of midnight, day of year (1..366) and an empty mask; parsed once per distinct value."""
     codes, uniq = _codes(col)
-    day_s = np.full(len(uniq) + 1, np.nan)
-    doy = np.zeros(len(uniq) + 1, np.int16)
-    for i, u in enumerate(uniq):
-        if _DATE_RE.match(u):
-            try:
-                d = np.datetime64(u, "D")
-            except ValueError:
-                continue
-            day_s[i] = d.astype("datetime64[s]").astype(np.int64)
-            doy[i] = (d - d.astype("datetime64[Y]")).astype(int) + 1
+    u = np.array([*uniq, ""], dtype=object)
+    fmt_ok = np.array([bool(_DATE_RE.match(x)) for x in uniq] + [False])
+    d = pd.to_datetime(pd.Series(np.where(fmt_ok, u, None)), format="%Y-%m-%d", errors="coerce").to_numpy("datetime64[D]")
+    ok = ~np.isnat(d)
+    day_s = np.where(ok, d.astype("datetime64[s]").astype(np.int64), 0).astype(np.float64)
+    day_s[~ok] = np.nan
+    doy = np.where(ok, (d - d.astype("datetime64[Y]")).astype(np.int64) + 1, 0).astype(np.int16)
     idx = np.where(codes < 0, len(uniq), codes)
     return day_s[idx], doy[idx], codes < 0
 
@@ -298,27 +316,25 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         notes.append(f"{name}: no acq_time column: times are noon UTC of acq_date (daypart unknown)")
         t = day_s + 43200.0
 
-    # satellite / instrument (mapped once per distinct value)
-    empty = np.empty(n, dtype=object)
-    empty[:] = ""
-    sat = empty
-    instr = empty
+    # satellite / instrument / confidence as small integer codes into tables (object arrays only at the end)
+    sat_tab: list[str] = [""]
+    sat_i = np.zeros(n, np.int32)
+    instr_i = np.zeros(n, np.int8)  # index into _INSTR
     if "satellite" in df.columns:
         codes, uniq = _codes(df["satellite"])
-        canon_l = [SATELLITE_ALIASES.get(u.lower(), re.sub(r"[^A-Za-z0-9]", "", u).upper()) for u in uniq] + [""]
-        idx = np.where(codes < 0, len(uniq), codes)
-        sat = np.array(canon_l, dtype=object)[idx]
-        instr = np.array([INSTRUMENT_OF.get(c, "") for c in canon_l], dtype=object)[idx]
+        sat_tab = [SATELLITE_ALIASES.get(u.lower(), re.sub(r"[^A-Za-z0-9]", "", u).upper()) for u in uniq] + [""]
+        sat_i = np.where(codes < 0, len(uniq), codes).astype(np.int32)
+        instr_i = np.array([_INSTR.index(INSTRUMENT_OF.get(c, "")) for c in sat_tab], np.int8)[sat_i]
         bad["satellite"] = codes < 0
     if "instrument" in df.columns:
         codes, uniq = _codes(df["instrument"])
-        canon = np.array([u.upper() for u in uniq] + [""], dtype=object)
-        col_instr = canon[np.where(codes < 0, len(uniq), codes)]
-        instr = np.where(col_instr != "", col_instr, instr)
-        bad["instrument"] = ~np.isin(instr, ["VIIRS", "MODIS", ""]) | (codes < 0)
+        tab = np.array([_INSTR.index(u.upper()) if u.upper() in _INSTR else 3 for u in uniq] + [0], np.int8)
+        col_i = tab[np.where(codes < 0, len(uniq), codes)]
+        instr_i = np.where(col_i != 0, col_i, instr_i).astype(np.int8)
+        bad["instrument"] = (instr_i == 3) | (codes < 0)
 
     # confidence: VIIRS classes or MODIS percent
-    conf = empty
+    conf_i = np.zeros(n, np.int8)  # index into _CONF
     conf_pct = np.full(n, np.nan)
     if "confidence" in df.columns:
         col = df["confidence"]
@@ -338,19 +354,19 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
                     except ValueError:
                         p = np.nan
                     c = "" if not (0 <= p <= 100) else ("low" if p < 30 else "nominal" if p < 80 else "high")
-                cls.append(c)
+                cls.append(_CONF.index(c))
                 pct.append(p)
             idx = np.where(codes < 0, len(uniq), codes)
-            conf = np.array([*cls, ""], dtype=object)[idx]
+            conf_i = np.array([*cls, 0], np.int8)[idx]
             conf_pct = np.array([*pct, np.nan])[idx]
-            bad["confidence"] = conf == ""
-        if np.isfinite(conf_pct).any():
-            c = np.where(conf_pct < 30, "low", np.where(conf_pct < 80, "nominal", "high")).astype(object)
-            conf = np.where(np.isfinite(conf_pct), c, conf)
-            instr = np.where((instr == "") & np.isfinite(conf_pct), "MODIS", instr)
-        instr = np.where((instr == "") & (conf != ""), "VIIRS", instr)
+            bad["confidence"] = conf_i == 0
+        fin = np.isfinite(conf_pct)
+        if fin.any():
+            conf_i = np.where(fin, np.where(conf_pct < 30, 1, np.where(conf_pct < 80, 2, 3)), conf_i).astype(np.int8)
+            instr_i = np.where((instr_i == 0) & fin, 2, instr_i).astype(np.int8)
+        instr_i = np.where((instr_i == 0) & (conf_i != 0), 1, instr_i).astype(np.int8)
     if "bright_ti4" in df.columns:
-        instr = np.where(instr == "", "VIIRS", instr)
+        instr_i = np.where(instr_i == 0, 1, instr_i).astype(np.int8)
 
     # pixel size
     for col_name in ("scan", "track"):
@@ -358,7 +374,7 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
             v, b = _numeric(df[col_name])
             bad[col_name] = b | ~((v > 0) & (v <= 10))
         else:
-            v = np.where(instr == "MODIS", NOMINAL_PIXEL_KM["MODIS"], NOMINAL_PIXEL_KM["VIIRS"])
+            v = np.where(instr_i == 2, NOMINAL_PIXEL_KM["MODIS"], NOMINAL_PIXEL_KM["VIIRS"])
             if col_name == "scan":
                 notes.append(f"{name}: no scan/track columns: nominal nadir pixel size used")
         if col_name == "scan":
@@ -388,10 +404,12 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         solar_h = ((t % 86400.0) / 3600.0 + lon / 15.0) % 24.0
         daypart = np.where((solar_h >= 6) & (solar_h < 18), 0, 1).astype(np.int8)
 
-    version = empty
+    ver_tab: list[str] = [""]
+    ver_i = np.zeros(n, np.int32)
     if "version" in df.columns:
         codes, uniq = _codes(df["version"])
-        version = np.array([*uniq, ""], dtype=object)[np.where(codes < 0, len(uniq), codes)]
+        ver_tab = [*uniq, ""]
+        ver_i = np.where(codes < 0, len(uniq), codes)
 
     ftype = np.full(n, -1, np.int8)
     if "type" in df.columns:
@@ -401,11 +419,13 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         ftype = np.where(okt, v, -1).astype(np.int8)
 
     # blank lines (every cell empty) are reported as such rather than field by field
-    blank = df.isna().all(axis=1).to_numpy() if n else np.zeros(0, bool)
+    blank = np.isnan(lat) & np.isnan(lon) & np.isnan(day_s)
+    if blank.any():
+        cand = np.flatnonzero(blank)
+        blank[cand] = df.iloc[cand].isna().all(axis=1).to_numpy()
     any_bad = blank.copy()
     for b in bad.values():
         any_bad |= b
-    raw_cache: dict[str, np.ndarray] = {}
     for i in np.flatnonzero(any_bad):
         if blank[i]:
             errors.append(RowError(name, int(line[i]), "*", "blank line"))
@@ -413,21 +433,20 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         for fname, b in bad.items():
             if not b[i]:
                 continue
-            if fname not in raw_cache:
-                raw_cache[fname] = df[fname].to_numpy(dtype=object)
-            raw = raw_cache[fname][i]
+            raw = df[fname].iat[i]
             if raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip() == "":
                 msg = "empty" + (" (truncated line?)" if i == n - 1 else "")
             else:
                 msg = _why(fname, raw)
             errors.append(RowError(name, int(line[i]), fname, msg))
     errors.sort(key=lambda e: e.line)
-    ok = ~any_bad
+    ok = ~any_bad if any_bad.any() else slice(None)  # no copy when every row is good
     return FirmsBatch(
         file=name, n_rows=n + len(skipped_lines), line=line[ok], lat=lat[ok], lon=lon[ok], t=t[ok], has_time=has_time,
-        daypart=daypart[ok], satellite=sat[ok], instrument=instr[ok], scan_km=scan[ok], track_km=track[ok],
-        frp=frp[ok], confidence=conf[ok], confidence_pct=conf_pct[ok], brightness_k=bright[ok], version=version[ok],
-        fire_type=ftype[ok], errors=errors, notes=notes,
+        daypart=daypart[ok], satellite=np.array(sat_tab, dtype=str)[sat_i[ok]],
+        instrument=_INSTR_ARR[np.minimum(instr_i[ok], 2)], scan_km=scan[ok], track_km=track[ok],
+        frp=frp[ok], confidence=_CONF_ARR[conf_i[ok]], confidence_pct=conf_pct[ok], brightness_k=bright[ok],
+        version=np.array(ver_tab, dtype=str)[ver_i[ok]], fire_type=ftype[ok], errors=errors, notes=notes,
     )
 
 

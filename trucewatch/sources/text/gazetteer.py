@@ -27,7 +27,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from trucewatch.geo import haversine_m
-from trucewatch.sources.text.translit import fold, stem, stem_variants, variants
+from trucewatch.sources.text.translit import fold, query_stems, stem, stem_variants, variants
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "gazetteer" / "gazetteer.tsv.gz"
 #: Fuzzy matches below this rapidfuzz ratio are not names of the place.
@@ -112,15 +112,27 @@ class Gazetteer:
         return _load(str(path or DATA))
 
     # -- matching ---------------------------------------------------------
-    def match_stem(self, st: str, fuzzy: bool = True) -> tuple[list[int], str, float]:
-        """Entry ids for a folded stem: exact, then alternations, then fuzzy."""
-        ids = self.index.get(st)
-        if ids:
-            return ids, "exact", 1.0
-        for v in stem_variants(st)[1:]:
-            ids = self.index.get(v)
+    def match_stem(self, st: str, fuzzy: bool = True, key: str | None = None
+                   ) -> tuple[list[int], str, float | np.ndarray]:
+        """Entry ids for a folded name: its stem and the stems its inflections may come from
+        (each id with a quality: plain stem 1.0, an alternative 0.95), then fuzzy."""
+        qual: dict[int, float] = {}
+        cands = query_stems(key) if key is not None else (st,)
+        for j, c in enumerate(cands):
+            ids = self.index.get(c)
             if ids:
-                return ids, "variant", 0.95
+                q = 1.0 if j == 0 else 0.95
+                for i in ids:
+                    if qual.get(i, 0.0) < q:
+                        qual[i] = q
+        if qual:
+            ids = list(qual)
+            return ids, "exact" if max(qual.values()) == 1.0 else "variant", np.fromiter(qual.values(), float)
+        if key is None:
+            for v in stem_variants(st)[1:]:
+                ids = self.index.get(v)
+                if ids:
+                    return ids, "variant", 0.95
         if fuzzy and len(st) >= 5:
             block = self._blocks.get(st[0], [])
             hits = process.extract(st, block, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3)
@@ -143,7 +155,7 @@ class Gazetteer:
     def rank(
         self,
         ids: list[int],
-        quality: float,
+        quality: float | np.ndarray,
         key: str | None = None,
         st: str | None = None,
         admin1: str | None = None,
@@ -153,11 +165,11 @@ class Gazetteer:
     ) -> np.ndarray:
         """Scores for candidate ids (vectorized over the candidates)."""
         idx = np.asarray(ids, int)
-        score = quality + 0.35 * self.prior[idx]
+        score = quality + 0.7 * self.prior[idx]
         if key is not None:
-            score = score + np.fromiter((0.25 * ((key, i) in self.full) for i in idx), float, len(idx))
+            score = score + np.fromiter((0.2 * ((key, i) in self.full) for i in idx), float, len(idx))
         if st is not None:
-            score = score + np.fromiter((0.3 * ((st, i) in self.primary) for i in idx), float, len(idx))
+            score = score + np.fromiter((0.15 * ((st, i) in self.primary) for i in idx), float, len(idx))
         if admin1:
             same = np.fromiter((self.admin1[i] == admin1 for i in idx), bool, len(idx))
             score = score + np.where(same, 1.0, -0.6)
@@ -165,7 +177,7 @@ class Gazetteer:
             lat = np.array([p[0] for p in near])
             lon = np.array([p[1] for p in near])
             d = haversine_m(self.lat[idx][:, None], self.lon[idx][:, None], lat[None, :], lon[None, :]).min(axis=1)
-            score = score + 0.8 * np.exp(-d / 40_000.0)
+            score = score + 0.5 * np.exp(-d / 25_000.0)
         if line_d is not None and line_weight:
             score = score + line_weight * np.exp(-line_d[idx] / 60_000.0)
         # an oblast entry is only a fallback
@@ -198,7 +210,7 @@ class Gazetteer:
         st = stem(key)
         if not st:
             return []
-        ids, match, q = self.match_stem(st)
+        ids, match, q = self.match_stem(st, key=key)
         if not ids:
             return []
         if admin1 and admin1 not in self.admin1_entry:

@@ -170,6 +170,57 @@ def stem(key: str) -> str:
     return " ".join(_stem_word(w) for w in key.split(" ") if w)
 
 
+_Q_ENDINGS = _ENDINGS + ("iv", "ov", "ev", "im", "ix", "i", "a", "u", "e", "o")
+
+
+def _word_alternatives(w: str) -> list[str]:
+    """Stems an inflected word may come from (the plain stem first)."""
+    out = [_stem_word(w)]
+    for e in _Q_ENDINGS:
+        if w.endswith(e) and len(w) - len(e) >= 2:
+            out.append(_TRAIL_V.sub("", w[: -len(e)]) or w[: -len(e)])
+    base = list(dict.fromkeys(out))
+    for b in base:
+        if b.endswith("sin") and len(b) > 6:  # Нікопольщина -> Нікополь
+            out.append(b[:-3])
+    base = list(dict.fromkeys(out))
+    for b in base:
+        if b.endswith("c"):
+            out.append(b[:-1] + "k")
+        if b.endswith("z"):
+            out.append(b[:-1] + "g")
+        m = re.search(r"([oe])([a-z]{1,2})$", b)
+        if m:
+            out.append(b[: m.start()] + "i" + m.group(2))
+        m = re.search(r"i(v|vk|vsk|n|nk)$", b)
+        if m:
+            out.append(b[: m.start()] + "o" + m.group(1))
+            out.append(b[: m.start()] + "e" + m.group(1))
+        if b.endswith("sk") and len(b) > 5:  # adjectives: Бучанський -> Буча, Херсонський -> Херсон
+            out.append(b[:-2])
+            if b.endswith("ansk"):
+                out.append(b[:-4])
+    return list(dict.fromkeys(x for x in out if len(x) >= 2))
+
+
+@lru_cache(maxsize=100_000)
+def query_stems(key: str) -> tuple[str, ...]:
+    """Candidate index stems for a folded (possibly inflected) name, most likely first."""
+    words = [w for w in key.split(" ") if w]
+    if not words:
+        return ()
+    if len(words) == 1:
+        return tuple(_word_alternatives(words[0]))
+    alts = [_word_alternatives(w)[:6] or [w] for w in words[:3]]
+    out = [" ".join(a[0] for a in alts)]
+    for k, a in enumerate(alts):
+        for x in a[1:]:
+            out.append(" ".join(x if j == k else alts[j][0] for j in range(len(alts))))
+    if len(alts) == 2:
+        out += [f"{x} {y}" for x in alts[0][:4] for y in alts[1][:4]]
+    return tuple(dict.fromkeys(out))
+
+
 def stem_variants(st: str) -> list[str]:
     """Alternations of the last word: ц/к (Костянтинівці), і/о (Харкові), Russian -овка."""
     out = [st]

@@ -1,4 +1,5 @@
-"""Initial schema: every table of trucewatch.store.schema, plus SQLite R*Trees.
+"""Initial schema: every table of trucewatch.store.schema, plus SQLite R*Trees
+or PostGIS point columns with GiST indexes.
 
 Revision ID: 0001
 Revises:
@@ -21,6 +22,12 @@ def upgrade() -> None:
     if bind.dialect.name == "sqlite":
         for name in ("obs_rtree", "viol_rtree"):
             op.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING rtree(id, min_lon, max_lon, min_lat, max_lat)")
+    elif bind.dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        for table in ("observations", "violations"):
+            op.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS geom geometry(Point, 4326) "
+                       "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED")
+            op.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_geom ON {table} USING GIST (geom)")
 
 
 def downgrade() -> None:

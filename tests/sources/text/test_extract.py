@@ -1,0 +1,99 @@
+"""Extraction rules: event type, place phrases, time windows, actor, weapon, facility."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from trucewatch.geo import haversine_m
+from trucewatch.sources.text.extract import Extractor, detect_language
+
+PUB = datetime(2026, 3, 12, 8, 10, tzinfo=UTC)  # a Thursday, 10:10 in Kyiv
+
+
+@pytest.fixture(scope="module")
+def ex() -> Extractor:
+    return Extractor()
+
+
+@pytest.mark.parametrize(
+    ("text", "etype"),
+    [("Окупанти обстріляли з артилерії Нікополь, поранено 3 людини.", "shelling"),
+     ("Ночью беспилотник атаковал Белгород.", "drone_strike"),
+     ("Russia launched an Iskander ballistic missile at Kharkiv.", "missile_strike"),
+     ("Росіяни скинули 20 КАБів на Куп'янськ.", "air_strike"),
+     ("Russian infantry assaults near Siversk were repelled.", "ground_assault"),
+     ("Пожар на нефтебазе в Миллерово.", "facility_fire"),
+     ("У Шостці знеструмлення: пошкоджено підстанцію.", "infrastructure_damage"),
+     ("Monitors were denied passage at a checkpoint near Polohy.", "monitor_interference"),
+     ("Обстріл з РСЗВ «Град» по Херсону, ракети влучили в будинки.", "shelling"),
+     ("Вибухи чути в Одесі.", "other")],
+)
+def test_event_type(ex: Extractor, text: str, etype: str) -> None:
+    assert ex.extract("r", "s", text, PUB).event_type == etype
+
+
+def test_language() -> None:
+    assert detect_language("Вночі ворог атакував Харків дронами") == "uk"
+    assert detect_language("Ночью противник атаковал Харьков беспилотниками") == "ru"
+    assert detect_language("Overnight drones hit Kharkiv") == "en"
+
+
+def test_region_disambiguates(ex: Extractor) -> None:
+    a = ex.extract("r", "s", "У Золочеві Харківської області внаслідок удару безпілотника загорілася лікарня", PUB)
+    b = ex.extract("r", "s", "Ракетный удар по Золочеву Львовской области.", PUB)
+    assert a.admin1 == "Kharkiv Oblast" and abs(a.lon - 35.98) < 0.1
+    assert b.admin1 == "Lviv Oblast" and abs(b.lon - 24.90) < 0.1
+
+
+def test_relative_km(ex: Extractor) -> None:
+    c = ex.extract("r", "s", "Shelling reported 10 km south of Huliaipole this morning.", PUB)
+    base = ex.gaz.lookup("Huliaipole")[0]
+    d = float(haversine_m(base.lat, base.lon, c.lat, c.lon))
+    assert 9_000 < d < 11_000 and c.lat < base.lat
+    assert c.radius_m >= 3_500  # the direction is uncertain
+
+
+def test_between_and_direction(ex: Extractor) -> None:
+    c = ex.extract("r", "s", "Бої між Костянтинівкою та Дружківкою тривають, ворог штурмує.", PUB)
+    a, b = ex.gaz.lookup("Kostiantynivka")[0], ex.gaz.lookup("Druzhkivka")[0]
+    assert abs(c.lat - (a.lat + b.lat) / 2) < 0.02 and c.place_phrase.startswith("between")
+    d = ex.extract("r", "s", "На Покровському напрямку Сили оборони відбили 39 атак.", PUB)
+    assert d.place == "Pokrovsk" and d.radius_m >= 25_000
+
+
+def test_near_widens(ex: Extractor) -> None:
+    a = ex.extract("r", "s", "Drone strike in Orikhiv.", PUB)
+    b = ex.extract("r", "s", "Drone strike near Orikhiv.", PUB)
+    assert b.radius_m == pytest.approx(a.radius_m + 5000)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "prec"),
+    [("Вночі дрон атакував Харків", "2026-03-11T16:00", "2026-03-12T04:00", "part_of_day"),
+     ("At 06:40 shelling hit Nikopol", "2026-03-12T04:25", "2026-03-12T04:55", "minute"),
+     ("Вчера вечером обстрел Херсона", "2026-03-11T15:00", "2026-03-11T22:00", "part_of_day"),
+     ("On Tuesday a drone hit Sumy", "2026-03-09T22:00", "2026-03-10T22:00", "day"),
+     ("Drone hit Sumy 2 hours ago", "2026-03-12T05:30", "2026-03-12T06:50", "hour"),
+     ("Обстріл Херсона", "2026-03-11T08:10", "2026-03-12T08:10", "day")],
+)
+def test_time_window(ex: Extractor, text: str, start: str, end: str, prec: str) -> None:
+    c = ex.extract("r", "s", text, PUB)
+    assert c.occurred_from.strftime("%Y-%m-%dT%H:%M") == start
+    assert c.occurred_to.strftime("%Y-%m-%dT%H:%M") == end
+    assert c.time_precision == prec
+
+
+def test_actor_weapon_facility(ex: Extractor) -> None:
+    c = ex.extract("r", "s", "Overnight a Russian Shahed drone hit the Gerkon oil depot near Kostiantynivka.", PUB)
+    assert c.actor == "RU" and c.weapon == "shahed" and c.facility == "oil_depot" and c.facility_name == "Gerkon"
+    d = ex.extract("r", "s", "ВСУ обстреляли нефтебазу «Херкон» в Константиновке.", PUB)
+    assert d.actor == "UA" and d.facility_name == "Херкон"
+
+
+def test_unlocated_has_reason(ex: Extractor) -> None:
+    c = ex.extract("r", "s", "Українська ППО за ніч збила 16 ударних безпілотників", PUB)
+    assert c.lat is None and c.reason
+    r = ex.extract("r", "s", "Росіяни 115 разів обстріляли Сумщину.", PUB)
+    assert r.admin1 == "Sumy Oblast" and r.radius_m > 20_000

@@ -1,0 +1,152 @@
+"""Events as columns for vectorized rule evaluation.
+
+Built once from Event objects and their member observations (at the edge), or
+directly from the fusion core's EventTable (benchmark), so every rule is a few
+numpy/shapely array operations over all events at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trucewatch.model import Event, Evidence, Observation, ObservationKind
+
+POINT_KINDS = (ObservationKind.IMPACT, ObservationKind.EXPLOSION, ObservationKind.LAUNCH)
+
+
+@dataclass
+class EventColumns:
+    ids: np.ndarray  # object
+    kind: np.ndarray  # object
+    t: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    err: np.ndarray  # 95 % major axis, m
+    has_origin: np.ndarray
+    olat: np.ndarray
+    olon: np.ndarray
+    oerr: np.ndarray
+    conf: np.ndarray
+    n_groups: np.ndarray
+    impact_known: np.ndarray  # bool
+    weapon_class: np.ndarray  # object: sighting class or None
+    classification: np.ndarray  # object
+    intercepted: np.ndarray  # bool
+    path: np.ndarray  # object: (k, 2) lon/lat array or None
+    affected_area: np.ndarray  # object: GeoJSON dict or None
+    incident: np.ndarray  # object
+    flag: np.ndarray  # object
+    #: located fire members for the contradiction check: event index, lat, lon, err (95 %), is_launch
+    m_ev: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    m_lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    m_lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    m_err: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    m_launch: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: evidence list of event e (materialized only for violations)
+    evidence_of: Callable[[int], list[Evidence]] = lambda e: []
+    summary_of: Callable[[int], str] = lambda e: ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def evidence_from(obs: Observation) -> Evidence:
+    loc = obs.location
+    a = obs.attributes
+    what = obs.kind.value.replace("_", " ")
+    extra = ""
+    if obs.kind == ObservationKind.REPORT_CLAIM:
+        extra = f", claims {a.get('event_type', 'an event')}" + (f" by {a['actor']}" if a.get("actor") else "")
+        if a.get("independent") is False or (a.get("origin_id") and a.get("origin_id") != obs.id):
+            extra += f" (copy of {a.get('origin_id') or 'an earlier post'})"
+    elif obs.kind == ObservationKind.WEAPON_SIGHTING:
+        extra = f", {a.get('count', 1)} x {a.get('weapon_class', 'weapon')}"
+    elif obs.kind == ObservationKind.AIR_TRACK:
+        extra = f", {a.get('classification', 'unknown')} track {a.get('track_id', '')}"
+    return Evidence(observation_id=obs.id, source_id=obs.source_id, kind=obs.kind, ledger_index=obs.ledger_index,
+                    summary=f"{what} at {loc.lat:.4f}, {loc.lon:.4f} (+/-{loc.err_major_m:.0f} m, 95 %), "
+                            f"{obs.time.strftime('%Y-%m-%d %H:%M:%S')} UTC{extra}")
+
+
+def _majority(values: list[Any]) -> Any:
+    vals = [v for v in values if v not in (None, "", "unknown")]
+    if not vals:
+        return None
+    c = Counter(vals)
+    return sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
+
+
+def from_events(events: list[Event], observations: dict[str, Observation]) -> tuple[EventColumns, list[str]]:
+    """Columns for ``events``; the second value lists problems (missing observations)."""
+    n = len(events)
+    problems: list[str] = []
+    f = np.full
+    cols = EventColumns(
+        ids=np.array([e.id for e in events], dtype=object), kind=np.array([e.kind for e in events], dtype=object),
+        t=np.array([e.time.timestamp() for e in events]), lat=np.array([e.location.lat for e in events]),
+        lon=np.array([e.location.lon for e in events]), err=np.array([e.location.err_major_m for e in events]),
+        has_origin=np.array([e.origin is not None for e in events], bool),
+        olat=np.array([e.origin.lat if e.origin else np.nan for e in events]),
+        olon=np.array([e.origin.lon if e.origin else np.nan for e in events]),
+        oerr=np.array([e.origin.err_major_m if e.origin else np.nan for e in events]),
+        conf=np.array([e.confidence for e in events]),
+        n_groups=np.array([int(e.attributes.get("n_independent", 1)) for e in events]),
+        impact_known=f(n, True), weapon_class=f(n, None, object), classification=f(n, None, object),
+        intercepted=f(n, False), path=f(n, None, object), affected_area=f(n, None, object),
+        incident=f(n, None, object), flag=f(n, None, object))
+    m_ev, m_lat, m_lon, m_err, m_launch = [], [], [], [], []
+    members: list[list[Observation]] = []
+    for i, e in enumerate(events):
+        mem = []
+        for oid in e.observation_ids:
+            o = observations.get(oid)
+            if o is None:
+                problems.append(f"{e.id}: observation_ids: {oid} is not among the observations given")
+                continue
+            mem.append(o)
+        members.append(mem)
+        kinds = {o.kind for o in mem}
+        cols.impact_known[i] = bool(kinds & {ObservationKind.IMPACT, ObservationKind.EXPLOSION}) or e.kind != "fire"
+        for o in mem:
+            if o.kind in POINT_KINDS:
+                m_ev.append(i)
+                m_lat.append(o.location.lat)
+                m_lon.append(o.location.lon)
+                m_err.append(o.location.err_major_m)
+                m_launch.append(o.kind == ObservationKind.LAUNCH)
+        sight = [o for o in mem if o.kind == ObservationKind.WEAPON_SIGHTING]
+        if sight:
+            cols.weapon_class[i] = _majority([o.attributes.get("weapon_class") for o in sight])
+        tracks = [o for o in mem if o.kind == ObservationKind.AIR_TRACK]
+        if tracks:
+            cols.classification[i] = _majority([o.attributes.get("classification") for o in tracks]) or "unknown"
+            cols.intercepted[i] = any(bool(o.attributes.get("intercepted")) for o in tracks)
+            best = max(tracks, key=lambda o: (len(o.attributes.get("path") or []), o.id))
+            p = best.attributes.get("path") or []
+            if len(p) >= 2:
+                cols.path[i] = np.array([[float(q[0]), float(q[1])] for q in p])
+        inter = [o for o in mem if o.kind == ObservationKind.INTERFERENCE and o.attributes.get("affected_area")]
+        if inter:
+            cols.affected_area[i] = [o.attributes["affected_area"] for o in inter]
+        ves = [o for o in mem if o.kind == ObservationKind.VESSEL_INCIDENT]
+        if ves:
+            cols.incident[i] = _majority([o.attributes.get("incident") for o in ves])
+            cols.flag[i] = _majority([o.attributes.get("flag") for o in ves])
+    cols.m_ev = np.array(m_ev, np.int64)
+    cols.m_lat = np.array(m_lat, float)
+    cols.m_lon = np.array(m_lon, float)
+    cols.m_err = np.array(m_err, float)
+    cols.m_launch = np.array(m_launch, bool)
+    cols.evidence_of = lambda e: [evidence_from(o) for o in sorted(members[e], key=lambda o: (o.time, o.id))]
+
+    def summary(e: int) -> str:
+        c = Counter(o.kind.value.replace("_", " ") for o in members[e])
+        return ", ".join(f"{k} x{v}" for k, v in sorted(c.items()))
+
+    cols.summary_of = summary
+    return cols, problems

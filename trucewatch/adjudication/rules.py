@@ -1,0 +1,427 @@
+"""Rules of the agreement evaluated on events, vectorized over all events.
+
+Attribution principle: a party is named only when the evidence puts the origin
+on that party's side *beyond its uncertainty* (the 95 % ellipse does not touch
+the contact line) and nothing in the event contradicts it; otherwise the
+finding is ``undetermined`` and the explanation says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+import yaml
+from scipy.special import ndtr
+from shapely.geometry import shape
+
+from trucewatch.adjudication.columns import EventColumns
+from trucewatch.geo import CHI2_95_2D
+from trucewatch.model import UNDETERMINED, Location, Rule, Violation, from_unix
+
+
+@dataclass
+class AdjudicationConfig:
+    """Thresholds of the rules (docs/fusion.md#adjudication)."""
+
+    #: Events less likely than this are not judged at all.
+    min_confidence: float = 0.2
+    #: An impact with no known origin this close to the line is fire across the
+    #: line by an undetermined party (beyond it, only the other rules apply).
+    unknown_origin_max_km: float = 40.0
+    #: Kinds of event that are fire near the line.
+    fire_kinds: tuple[str, ...] = ("fire", "strike")
+    #: Kinds of event that can hit a protected object.
+    strike_kinds: tuple[str, ...] = ("fire", "strike", "fire_thermal", "flight")
+    #: Air track classes that are military flights.
+    military_classes: tuple[str, ...] = ("shahed", "decoy", "cruise_missile", "ballistic_missile", "glide_bomb",
+                                         "aircraft", "helicopter", "uav", "drone")
+    #: Air track classes that are launches of missiles or long-range drones.
+    long_range_classes: tuple[str, ...] = ("shahed", "decoy", "cruise_missile", "ballistic_missile")
+    #: Assumed 95 % radius (m) of a track's first point when it carries no origin error.
+    track_origin_err_m: float = 5000.0
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> AdjudicationConfig:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        raw = raw.get("adjudication", raw)
+        known = {f.name for f in fields(cls)}
+        bad = sorted(set(raw) - known)
+        if bad:
+            raise ValueError(f"{path}: unknown adjudication setting(s) {', '.join(bad)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+
+
+@dataclass
+class Hit:
+    event: int
+    rule_id: str
+    rule: Rule
+    party: str
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    origin: tuple[float, float, float] | None = None  # lat, lon, err (when not the event's)
+
+
+def violation_id(rule_id: str, rule: Rule, event_id: str) -> str:
+    return "v-" + hashlib.sha256(f"{rule.value}|{rule_id}|{event_id}".encode()).hexdigest()[:20]
+
+
+def _fmt(lat: float, lon: float, err: float | None = None) -> str:
+    s = f"{abs(lat):.4f}{'N' if lat >= 0 else 'S'} {abs(lon):.4f}{'E' if lon >= 0 else 'W'}"
+    return s + (f" (+/-{err:,.0f} m, 95 %)" if err is not None and math.isfinite(err) else "")
+
+
+def side_certainty(agreement: Any, lat: np.ndarray, lon: np.ndarray, err: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Side (party or ""), distance to the line (m), and whether the 95 % circle
+    of radius ``err`` stays on that side (the point is beyond its uncertainty)."""
+    lat, lon, err = np.atleast_1d(lat), np.atleast_1d(lon), np.atleast_1d(err)
+    if len(lat) == 0:
+        return np.zeros(0, object), np.zeros(0), np.zeros(0, bool)
+    side = agreement.side_of(lat, lon)
+    dist = agreement.distance_to_line_m(lat, lon)
+    sure = (side != "") & (dist > err)
+    return side, dist, sure
+
+
+def p_side(dist: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Probability that a point estimated ``dist`` from the line is on that side."""
+    sigma = np.maximum(err, 1.0) / CHI2_95_2D
+    return ndtr(dist / sigma)
+
+
+def _contradictions(cols: EventColumns, agreement: Any, events: np.ndarray) -> dict[int, str]:
+    """Events whose located members sit on both sides beyond their uncertainty."""
+    out: dict[int, str] = {}
+    if len(cols.m_ev) == 0 or len(events) == 0:
+        return out
+    sel = np.isin(cols.m_ev, events)
+    if not sel.any():
+        return out
+    ev = cols.m_ev[sel]
+    side, _, sure = side_certainty(agreement, cols.m_lat[sel], cols.m_lon[sel], cols.m_err[sel])
+    launch = cols.m_launch[sel]
+    for role, mask in (("impacts", ~launch), ("launches", launch)):
+        m = mask & sure
+        for e in np.unique(ev[m]):
+            sides = set(side[m & (ev == e)].tolist())
+            if len(sides) > 1:
+                out[int(e)] = (f"contradictory evidence: {role} are located beyond their uncertainty on both "
+                               f"sides ({', '.join(sorted(sides))})")
+    return out
+
+
+def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
+    hits: list[Hit] = []
+    idx = cand[np.isin(cols.kind[cand], cfg.fire_kinds) & cols.impact_known[cand]]
+    if len(idx) == 0:
+        return hits
+    iside, idist, isure = side_certainty(agreement, cols.lat[idx], cols.lon[idx], cols.err[idx])
+    contra = _contradictions(cols, agreement, idx)
+    with_o = cols.has_origin[idx]
+    oside = np.full(len(idx), "", object)
+    odist = np.zeros(len(idx))
+    osure = np.zeros(len(idx), bool)
+    if with_o.any():
+        s, d, u = side_certainty(agreement, cols.olat[idx[with_o]], cols.olon[idx[with_o]], cols.oerr[idx[with_o]])
+        oside[with_o], odist[with_o], osure[with_o] = s, d, u
+    near = idist <= cfg.unknown_origin_max_km * 1000.0
+    for k, e in enumerate(idx.tolist()):
+        reasons: list[str] = []
+        conf = float(cols.conf[e])
+        impact_txt = (f"impact at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}, "
+                      f"{idist[k] / 1000:.1f} km from the line on {iside[k] or 'no party'}'s side")
+        if e in contra and not (with_o[k] and oside[k] and iside[k] and oside[k] != iside[k]):
+            reasons.append(f"Possible fire across the contact line: {impact_txt}.")
+            reasons.append(f"Party undetermined: {contra[e]}.")
+            hits.append(Hit(e, rule.id, Rule.FIRE_ACROSS_LINE, UNDETERMINED, conf * 0.5, reasons,
+                            {"impact_side": str(iside[k]), "contradictory": True}))
+        elif with_o[k] and oside[k] and iside[k] and oside[k] != iside[k]:
+            origin_txt = (f"launch at {_fmt(cols.olat[e], cols.olon[e], cols.oerr[e])}, "
+                          f"{odist[k] / 1000:.1f} km from the line on {oside[k]}'s side")
+            reasons += [f"Fire across the contact line: {origin_txt}; {impact_txt}."]
+            p = float(p_side(odist[k], cols.oerr[e]) * p_side(idist[k], cols.err[e]))
+            party = str(oside[k])
+            if e in contra:
+                party = UNDETERMINED
+                reasons.append(f"Party undetermined: {contra[e]}.")
+            elif not osure[k]:
+                party = UNDETERMINED
+                reasons.append(f"Party undetermined: the launch's 95 % ellipse ({cols.oerr[e]:,.0f} m) reaches "
+                               f"the line ({odist[k]:,.0f} m away), so it may have come from either side.")
+            elif not isure[k]:
+                party = UNDETERMINED
+                reasons.append(f"Party undetermined: the impact's 95 % ellipse ({cols.err[e]:,.0f} m) reaches the "
+                               "line, so the fire may not have crossed it.")
+            else:
+                reasons.append(f"Attributed to {party}: the launch lies on {party}'s side beyond its uncertainty.")
+            hits.append(Hit(e, rule.id, Rule.FIRE_ACROSS_LINE, party, conf * p, reasons,
+                            {"origin_side": str(oside[k]), "impact_side": str(iside[k]), "p_crossing": round(p, 4)}))
+        elif not with_o[k] and near[k] and iside[k]:
+            reasons.append(f"Fire near the contact line with no located launch: {impact_txt}.")
+            party = UNDETERMINED
+            if e in contra:
+                reasons.append(f"Party undetermined: {contra[e]}.")
+            else:
+                reasons.append("Party undetermined: no evidence locates where the fire came from.")
+            hits.append(Hit(e, rule.id, Rule.FIRE_ACROSS_LINE, party, conf, reasons,
+                            {"impact_side": str(iside[k]), "origin_known": False}))
+    return hits
+
+
+def _origin_party(cols: EventColumns, agreement: Any, e: int, contra: dict[int, str]) -> tuple[str, str]:
+    if not cols.has_origin[e]:
+        return UNDETERMINED, "Party undetermined: no evidence locates where the strike came from."
+    s, d, u = side_certainty(agreement, cols.olat[e : e + 1], cols.olon[e : e + 1], cols.oerr[e : e + 1])
+    if e in contra:
+        return UNDETERMINED, f"Party undetermined: {contra[e]}."
+    if not u[0]:
+        return UNDETERMINED, (f"Party undetermined: the origin's 95 % ellipse ({cols.oerr[e]:,.0f} m) reaches the "
+                              f"line or lies outside both parties' areas ({d[0]:,.0f} m from the line).")
+    return str(s[0]), (f"Attributed to {s[0]}: the origin {_fmt(cols.olat[e], cols.olon[e], cols.oerr[e])} lies on "
+                       f"{s[0]}'s side, {d[0] / 1000:.1f} km from the line, beyond its uncertainty.")
+
+
+def strike_on_protected(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
+    hits: list[Hit] = []
+    idx = cand[np.isin(cols.kind[cand], cfg.strike_kinds) & cols.impact_known[cand]]
+    idx = idx[~cols.intercepted[idx]]
+    if len(idx) == 0 or not agreement.protected:
+        return hits
+    cats = list(rule.applies_to) or None
+    j, d = agreement.nearest_protected(cols.lat[idx], cols.lon[idx], cats)
+    ok = j >= 0
+    radius = np.array([agreement.protected[x].radius_m if x >= 0 else 0.0 for x in j])
+    reach = radius + cols.err[idx]
+    hit = ok & (d <= reach)
+    if not hit.any():
+        return hits
+    contra = _contradictions(cols, agreement, idx[hit])
+    sigma = np.maximum(cols.err[idx], 1.0) / CHI2_95_2D
+    p_in = ndtr((radius - d) / sigma + 1.0)  # inside the object's area, given the effect's uncertainty
+    for k in np.flatnonzero(hit).tolist():
+        e = int(idx[k])
+        obj = agreement.protected[int(j[k])]
+        party, why = _origin_party(cols, agreement, e, contra)
+        what = {"flight": "a flight ended", "fire_thermal": "a fire was seen"}.get(str(cols.kind[e]), "a strike landed")
+        reasons = [f"Strike on a protected object: {what} at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}, "
+                   f"{d[k]:,.0f} m from {obj.name} ({obj.category}, protected radius {obj.radius_m:,.0f} m).", why]
+        if cols.kind[e] == "fire_thermal":
+            reasons.append("Only a thermal anomaly shows it: a fire, not proof of a strike, until corroborated.")
+        hits.append(Hit(e, rule.id, Rule.STRIKE_ON_PROTECTED_OBJECT, party, float(cols.conf[e] * min(p_in[k], 1.0)),
+                        reasons, {"protected_object": obj.id, "distance_m": round(float(d[k]), 1)}))
+    return hits
+
+
+def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
+    hits: list[Hit] = []
+    idx = cand[(cols.kind[cand] == "weapon_presence")]
+    idx = idx[np.array([cols.weapon_class[e] is not None for e in idx], bool)] if len(idx) else idx
+    if len(idx) == 0:
+        return hits
+    side, dist, sure = side_certainty(agreement, cols.lat[idx], cols.lon[idx], cols.err[idx])
+    e_, n_ = agreement.frame.to_en(cols.lat[idx], cols.lon[idx])
+    pts = shapely.points(e_, n_)
+    applies = set(rule.applies_to)
+    for k, e in enumerate(idx.tolist()):
+        wc = agreement.weapon_class_of(str(cols.weapon_class[e]))
+        if wc is None or (applies and wc.id not in applies and cols.weapon_class[e] not in applies):
+            continue
+        zones = [z for z in agreement.zones if z.kind == "withdrawal" and z.weapon_class == wc.id]
+        for z in zones:
+            if not shapely.contains(z.geometry_en, pts[k]):
+                continue
+            dz = float(shapely.distance(z.geometry_en.boundary, pts[k]))
+            p_in = float(ndtr(dz / (max(cols.err[e], 1.0) / CHI2_95_2D)))
+            zparty = z.party or (side[k] or UNDETERMINED)
+            reasons = [f"Heavy weapon in its withdrawal zone: {cols.weapon_class[e]} ({wc.id}, to be kept "
+                       f"{wc.distance_km:g} km from the line) seen at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}, "
+                       f"{dist[k] / 1000:.1f} km from the line, inside zone {z.id}."]
+            if sure[k] and side[k] == zparty:
+                party = zparty
+                reasons.append(f"Attributed to {party}: the sighting lies on {party}'s side beyond its uncertainty.")
+            else:
+                party = UNDETERMINED
+                reasons.append("Party undetermined: the sighting's 95 % ellipse reaches the line.")
+            if dz < cols.err[e]:
+                reasons.append(f"The ellipse reaches the zone's edge ({dz:,.0f} m away): confidence x{p_in:.2f}.")
+            hits.append(Hit(e, rule.id, Rule.HEAVY_WEAPON_IN_ZONE, party, float(cols.conf[e] * p_in), reasons,
+                            {"zone": z.id, "weapon_class": wc.id, "sighting_class": str(cols.weapon_class[e])}))
+            break
+    return hits
+
+
+def _track_origin(cols: EventColumns, cfg: AdjudicationConfig, e: int) -> tuple[float, float, float] | None:
+    if cols.has_origin[e]:
+        return float(cols.olat[e]), float(cols.olon[e]), float(cols.oerr[e])
+    p = cols.path[e]
+    if p is not None and len(p):
+        return float(p[0][1]), float(p[0][0]), cfg.track_origin_err_m
+    return None
+
+
+def air_rules(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rules: dict[Rule, list[Any]], cand: np.ndarray) -> list[Hit]:
+    hits: list[Hit] = []
+    idx = cand[cols.kind[cand] == "flight"]
+    if len(idx) == 0:
+        return hits
+    origins = [_track_origin(cols, cfg, int(e)) for e in idx]
+    have = np.array([o is not None for o in origins], bool)
+    olat = np.array([o[0] if o else np.nan for o in origins])
+    olon = np.array([o[1] if o else np.nan for o in origins])
+    oerr = np.array([o[2] if o else np.nan for o in origins])
+    oside = np.full(len(idx), "", object)
+    odist = np.zeros(len(idx))
+    osure = np.zeros(len(idx), bool)
+    if have.any():
+        s, d, u = side_certainty(agreement, olat[have], olon[have], oerr[have])
+        oside[have], odist[have], osure[have] = s, d, u
+    eside = agreement.side_of(cols.lat[idx], cols.lon[idx])
+    # path crossing: one vectorized intersects over all tracks with a path
+    crosses = np.zeros(len(idx), bool)
+    with_path = [k for k, e in enumerate(idx.tolist()) if cols.path[e] is not None]
+    if with_path:
+        coords = [cols.path[idx[k]] for k in with_path]
+        lens = np.array([len(c) for c in coords])
+        allc = np.concatenate(coords)
+        ee, nn = agreement.frame.to_en(allc[:, 1], allc[:, 0])
+        lines = shapely.linestrings(np.column_stack([ee, nn]), indices=np.repeat(np.arange(len(coords)), lens))
+        crosses[with_path] = shapely.intersects(lines, agreement.line_en)
+    crosses |= (oside != "") & (eside != "") & (oside != eside)
+    for k, e in enumerate(idx.tolist()):
+        cls = str(cols.classification[e] or "unknown")
+        track_txt = (f"{cls} track from {_fmt(olat[k], olon[k], oerr[k]) if have[k] else 'an unknown origin'} "
+                     f"to {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}")
+        if have[k] and osure[k]:
+            party = str(oside[k])
+            why = f"Attributed to {party}: the track starts on {party}'s side beyond its uncertainty."
+        else:
+            party = UNDETERMINED
+            why = ("Party undetermined: the track's origin is unknown or its uncertainty reaches the line"
+                   if have[k] else "Party undetermined: the track has no origin.")
+        org = (float(olat[k]), float(olon[k]), float(oerr[k])) if have[k] else None
+        if crosses[k] and cls in cfg.military_classes:
+            for r in rules.get(Rule.FLIGHT_ACROSS_LINE, []):
+                hits.append(Hit(e, r.id, Rule.FLIGHT_ACROSS_LINE, party, float(cols.conf[e]),
+                                [f"Military flight across the contact line: {track_txt}.", why],
+                                {"classification": cls, "intercepted": bool(cols.intercepted[e])}, org))
+        if cls in cfg.long_range_classes and have[k] and oside[k]:
+            for r in rules.get(Rule.LAUNCH_FROM_TERRITORY, []):
+                extra = []
+                if r.applies_to:
+                    j, d = agreement.nearest_protected(cols.lat[e : e + 1], cols.lon[e : e + 1], list(r.applies_to))
+                    if j[0] < 0 or cols.intercepted[e]:
+                        continue
+                    obj = agreement.protected[int(j[0])]
+                    if d[0] > obj.radius_m + cols.err[e]:
+                        continue
+                    extra = [f"The track ends {d[0]:,.0f} m from {obj.name} ({obj.category})."]
+                hits.append(Hit(e, r.id, Rule.LAUNCH_FROM_TERRITORY, party, float(cols.conf[e]),
+                                [f"Launch of a {cls} from {oside[k]}-held territory: {track_txt}.", *extra, why],
+                                {"classification": cls, "intercepted": bool(cols.intercepted[e])}, org))
+    return hits
+
+
+def interference(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
+    hits: list[Hit] = []
+    for e in cand[cols.kind[cand] == "interference"].tolist():
+        party, why = UNDETERMINED, "Party undetermined: the observations do not say where the interference came from."
+        areas = cols.affected_area[e]
+        if areas:
+            try:
+                geom = shapely.union_all([shape(a) for a in areas])
+            except Exception as exc:  # a broken polygon is reported, not guessed around
+                why = f"Party undetermined: affected_area is not a valid GeoJSON polygon ({exc})."
+                geom = None
+            if geom is not None and not geom.is_empty:
+                g_en = agreement.frame.geom_to_en(geom)
+                on = [p for p, a in agreement.areas_en.items() if a.contains(g_en)]
+                if len(on) == 1:
+                    party = on[0]
+                    why = f"Attributed to {party}: the whole area the interference came from lies on {party}'s side."
+                else:
+                    why = "Party undetermined: the area the interference may come from spans both sides."
+        hits.append(Hit(e, rule.id, Rule.INTERFERENCE_WITH_MONITORS, party, float(cols.conf[e]),
+                        [f"Interference with the monitors near {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}.", why]))
+    return hits
+
+
+def naval(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
+    hits: list[Hit] = []
+    for e in cand[cols.kind[cand] == "vessel"].tolist():
+        if cols.incident[e] != "barred_vessel_in_zone":
+            continue
+        flag = str(cols.flag[e] or "")
+        f3 = {"UKR": "UA", "RUS": "RU"}.get(flag.upper(), flag.upper())
+        party = next((p for p in agreement.parties if f3 == p), None)
+        why = (f"Attributed to {party}: the vessel flies its flag ({flag})." if party
+               else f"Party undetermined: the vessel's flag ({flag or 'unknown'}) is not a party's.")
+        hits.append(Hit(e, rule.id, Rule.NAVAL_VESSEL_IN_ZONE, party or UNDETERMINED, float(cols.conf[e]),
+                        [f"Barred vessel in a sea zone at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}.", why]))
+    return hits
+
+
+def evaluate(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig) -> list[Hit]:
+    """All hits of all rules present in the agreement, for events while it is active."""
+    n = len(cols)
+    if n == 0:
+        return []
+    active = cols.t >= agreement.start.timestamp()
+    if agreement.end is not None:
+        active &= cols.t < agreement.end.timestamp()
+    cand = np.flatnonzero(active & (cols.conf >= cfg.min_confidence))
+    by_kind: dict[Rule, list[Any]] = {}
+    for r in agreement.rules:
+        by_kind.setdefault(Rule(r.kind), []).append(r)
+    hits: list[Hit] = []
+    for r in by_kind.get(Rule.FIRE_ACROSS_LINE, []):
+        hits += fire_across_line(cols, agreement, cfg, r, cand)
+    for r in by_kind.get(Rule.STRIKE_ON_PROTECTED_OBJECT, []):
+        hits += strike_on_protected(cols, agreement, cfg, r, cand)
+    for r in by_kind.get(Rule.HEAVY_WEAPON_IN_ZONE, []):
+        hits += heavy_weapon_in_zone(cols, agreement, cfg, r, cand)
+    if Rule.FLIGHT_ACROSS_LINE in by_kind or Rule.LAUNCH_FROM_TERRITORY in by_kind:
+        hits += air_rules(cols, agreement, cfg, by_kind, cand)
+    for r in by_kind.get(Rule.INTERFERENCE_WITH_MONITORS, []):
+        hits += interference(cols, agreement, cfg, r, cand)
+    for r in by_kind.get(Rule.NAVAL_VESSEL_IN_ZONE, []):
+        hits += naval(cols, agreement, cfg, r, cand)
+    return hits
+
+
+def _loc(lat: float, lon: float, err: float) -> Location:
+    err = float(max(err, 1.0))
+    return Location(lat=float(lat), lon=float(lon), err_major_m=err, err_minor_m=err)
+
+
+def to_violations(hits: list[Hit], cols: EventColumns, locations: dict[str, Any] | None = None) -> list[Violation]:
+    """Violation objects with evidence and a plain-language explanation."""
+    out: list[Violation] = []
+    for h in hits:
+        e = h.event
+        eid = str(cols.ids[e])
+        evidence = cols.evidence_of(e)
+        loc, origin = (locations or {}).get(eid, (None, None))
+        if loc is None:
+            loc = _loc(cols.lat[e], cols.lon[e], cols.err[e])
+        if h.origin is not None:
+            origin = _loc(*h.origin)
+        elif origin is None and cols.has_origin[e]:
+            origin = _loc(cols.olat[e], cols.olon[e], cols.oerr[e])
+        cite = "; ".join(f"{ev.observation_id}" + (f" (ledger #{ev.ledger_index})" if ev.ledger_index is not None else "")
+                         for ev in evidence[:12])
+        more = f" and {len(evidence) - 12} more" if len(evidence) > 12 else ""
+        text = " ".join(h.reasons) + (f" Evidence: {cols.summary_of(e)}: {cite}{more}." if evidence else "") + \
+            f" Event confidence {cols.conf[e]:.2f} from {int(cols.n_groups[e])} independent line(s) of evidence."
+        attrs = {**h.attributes, "rule_id": h.rule_id, "n_independent": int(cols.n_groups[e]),
+                 "event_confidence": round(float(cols.conf[e]), 4)}
+        out.append(Violation(id=violation_id(h.rule_id, h.rule, eid), event_id=eid, rule=h.rule, party=h.party,
+                             confidence=float(np.clip(h.confidence, 0.0, 1.0)), time=from_unix(cols.t[e]),
+                             location=loc, origin=origin, evidence=evidence, explanation=text, attributes=attrs))
+    return out

@@ -1,0 +1,188 @@
+"""The verification workflow: allowed transitions only, each one recorded forever.
+
+    detected ──> corroborated ──> verified ──> notified ──> confirmed
+        │              │              │            │            │
+        │              └──────────────┴─> dismissed│            │
+        └──> verified, dismissed                   └─> contested ┘ (and back, with new counter-evidence)
+                                                         └─> confirmed | dismissed
+
+Automatic steps (detected -> corroborated -> verified) use thresholds from
+:class:`WorkflowConfig` (YAML), not code.  Humans (analysts, the parties) take
+the other steps through :func:`transition`; every step names its actor and
+reason and goes through ``Store.record_transition`` (append-only audit trail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from trucewatch.model import Status, Transition, Violation, utcnow
+
+S = Status
+
+#: The only transitions the workflow allows (from -> allowed targets).
+ALLOWED: dict[Status, frozenset[Status]] = {
+    S.DETECTED: frozenset({S.CORROBORATED, S.VERIFIED, S.DISMISSED}),
+    S.CORROBORATED: frozenset({S.VERIFIED, S.DISMISSED}),
+    S.VERIFIED: frozenset({S.NOTIFIED, S.DISMISSED}),
+    S.NOTIFIED: frozenset({S.CONTESTED, S.CONFIRMED}),
+    S.CONTESTED: frozenset({S.CONFIRMED, S.DISMISSED}),
+    S.CONFIRMED: frozenset({S.CONTESTED}),  # an appeal, only with new counter-evidence
+    S.DISMISSED: frozenset(),
+}
+#: Steps that put weight on the evidence: refused when a source of it is revoked.
+NEEDS_TRUSTED_EVIDENCE = frozenset({S.VERIFIED, S.CONFIRMED})
+
+
+class WorkflowError(ValueError):
+    """A transition that is refused; the message names the violation and why."""
+
+
+@dataclass
+class WorkflowConfig:
+    """Thresholds for the automatic steps (docs/fusion.md#workflow)."""
+
+    corroborate_min_confidence: float = 0.5
+    corroborate_min_independent: int = 2
+    verify_min_confidence: float = 0.9
+    verify_min_independent: int = 2
+    #: Findings naming no party may still be verified (that something happened).
+    verify_undetermined: bool = True
+    actor: str = "trucewatch:auto"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkflowConfig:
+        known = {f.name for f in fields(cls)}
+        bad = sorted(set(data) - known)
+        if bad:
+            raise ValueError(f"workflow config: unknown key(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
+        cfg = cls(**data)
+        for name in ("corroborate_min_confidence", "verify_min_confidence"):
+            v = getattr(cfg, name)
+            if not 0.0 <= float(v) <= 1.0:
+                raise ValueError(f"workflow config: {name}: {v} is not within [0, 1]")
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> WorkflowConfig:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping")
+        return cls.from_dict(raw.get("workflow", raw))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def allowed(from_status: Status, to_status: Status) -> bool:
+    return Status(to_status) in ALLOWED[Status(from_status)]
+
+
+def _revoked_sources(store: Any, v: Violation) -> list[str]:
+    from trucewatch.fusion.arrays import revoked_at
+
+    out = []
+    for sid in sorted({e.source_id for e in v.evidence}):
+        src = store.get_source(sid)
+        if src is not None and revoked_at(src) is not None:
+            out.append(f"{sid} (revoked at {revoked_at(src).isoformat()})")
+    return out
+
+
+def transition(store: Any, violation_id: str, to_status: Status | str, actor: str, reason: str,
+               counter_evidence: Sequence[str] = (), *, at: datetime | None = None) -> Transition:
+    """Move a violation to ``to_status`` if the workflow allows it; record who, when and why."""
+    try:
+        target = Status(to_status)
+    except ValueError:
+        raise WorkflowError(f"{violation_id}: to_status: unknown state {to_status!r}; states: "
+                            f"{', '.join(s.value for s in Status)}") from None
+    if not actor or not str(actor).strip():
+        raise WorkflowError(f"{violation_id}: actor: every step names who took it")
+    if not reason or not str(reason).strip():
+        raise WorkflowError(f"{violation_id}: reason: every step says why")
+    v = store.get_violation(violation_id)
+    if v is None:
+        raise WorkflowError(f"{violation_id}: violation_id: no such finding")
+    if not allowed(v.status, target):
+        nxt = ", ".join(sorted(s.value for s in ALLOWED[v.status])) or "none (final state)"
+        raise WorkflowError(f"{violation_id}: to_status: {v.status.value} -> {target.value} is not allowed; "
+                            f"from {v.status.value} the workflow allows: {nxt}")
+    ce = [str(c) for c in counter_evidence]
+    if target == Status.CONTESTED and not ce:
+        raise WorkflowError(f"{violation_id}: counter_evidence: a contest must cite counter-evidence "
+                            "(observation ids or document references)")
+    if target in NEEDS_TRUSTED_EVIDENCE:
+        bad = _revoked_sources(store, v)
+        if bad:
+            raise WorkflowError(f"{violation_id}: evidence: cannot move to {target.value}: evidence comes from "
+                                f"revoked source(s) {', '.join(bad)}; re-adjudicate without it")
+    tr = Transition(violation_id=violation_id, from_status=v.status, to_status=target, actor=str(actor),
+                    reason=str(reason), at=at or utcnow(), counter_evidence=ce)
+    from trucewatch.store.store import StoreError
+
+    try:
+        store.record_transition(tr)
+    except StoreError as exc:
+        raise WorkflowError(str(exc)) from None
+    return tr
+
+
+def contest(store: Any, violation_id: str, party: str, reason: str, counter_evidence: Sequence[str]) -> Transition:
+    """A party contests a notified (or confirmed) finding, citing counter-evidence."""
+    return transition(store, violation_id, Status.CONTESTED, f"party:{party}", reason, counter_evidence)
+
+
+def history(store: Any, violation_id: str) -> list[Transition]:
+    """The audit trail of one finding, oldest first."""
+    if store.get_violation(violation_id) is None:
+        raise WorkflowError(f"{violation_id}: violation_id: no such finding")
+    return store.transitions(violation_id)
+
+
+def meets(v: Violation, cfg: WorkflowConfig, target: Status) -> tuple[bool, str]:
+    """Whether ``v`` meets the automatic threshold for ``target``, and the reason."""
+    n = int(v.attributes.get("n_independent", 1))
+    if target == Status.CORROBORATED:
+        mc, mi = cfg.corroborate_min_confidence, cfg.corroborate_min_independent
+    else:
+        mc, mi = cfg.verify_min_confidence, cfg.verify_min_independent
+        if not cfg.verify_undetermined and v.party == "undetermined":
+            return False, "party undetermined"
+    ok = v.confidence >= mc and n >= mi
+    return ok, (f"confidence {v.confidence:.3f} {'>=' if v.confidence >= mc else '<'} {mc} and "
+                f"{n} independent line(s) of evidence {'>=' if n >= mi else '<'} {mi}")
+
+
+def auto_advance(store: Any, violations: Iterable[Violation], config: WorkflowConfig | None = None,
+                 *, at: datetime | None = None) -> list[Transition]:
+    """Save the violations (new ones as detected, known ones refreshed) and take
+    the automatic steps their evidence now supports.  Returns the steps taken;
+    those to ``verified`` are the alerts."""
+    cfg = config or WorkflowConfig()
+    vs = list(violations)
+    store.save_violations(vs)
+    taken: list[Transition] = []
+    for v in vs:
+        cur = store.get_violation(v.id)
+        if cur is None:
+            continue
+        status = cur.status
+        for target in (Status.CORROBORATED, Status.VERIFIED):
+            if not allowed(status, target):
+                continue
+            ok, why = meets(cur, cfg, target)
+            if not ok:
+                break
+            if target in NEEDS_TRUSTED_EVIDENCE and _revoked_sources(store, cur):
+                break
+            tr = transition(store, v.id, target, cfg.actor, f"automatic: {why}", at=at)
+            taken.append(tr)
+            status = target
+    return taken

@@ -1,0 +1,262 @@
+"""Pipeline workers on NATS JetStream: ingest and fusion, horizontally scaled.
+
+Every worker of a role pulls from one durable consumer (a work queue), so N
+processes share the load and a message goes to one of them at a time.  A
+message is acknowledged only after the database commit of its effect; a worker
+killed before that leaves it unacknowledged and JetStream redelivers it to
+another worker after ``ack_wait``.  Redelivery changes nothing: the store keys
+observations by id and content hash, the ledger appends only newly stored
+observations, and fusion results have deterministic ids and are upserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+from pydantic import ValidationError
+
+from trucewatch.agreement import Agreement
+from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, dead_letter, ensure_streams
+from trucewatch.deploy.sectors import Sectors
+from trucewatch.model import Observation, Status
+from trucewatch.store import Store
+
+log = logging.getLogger("trucewatch.worker")
+
+#: Fusion looks this far around a request's window for observations that may join its events.
+FUSION_MARGIN_S = 3 * 3600.0
+
+
+@dataclass
+class WorkerStats:
+    ingested: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    fused_requests: int = 0
+    alerts: int = 0
+    started: float = field(default_factory=time.time)
+
+
+def _ingest(store: Store, observations: list[Observation], require_signatures: bool) -> Any:
+    if require_signatures:
+        from trucewatch.ledger.ingest import ingest_signed
+
+        return ingest_signed(store, observations)
+    return store.add_observations(observations)
+
+
+class Worker:
+    """One worker process: ``role`` is ``ingest``, ``fusion`` or ``all``."""
+
+    def __init__(self, bus_url: str, store: Store, agreement: Agreement, *, role: str = "all",
+                 batch: int = 500, require_signatures: bool = True, sector_km: float = 100.0,
+                 ack_wait_s: float = 30.0) -> None:
+        if role not in ("ingest", "fusion", "all"):
+            raise ValueError(f"role: expected ingest, fusion or all, got {role!r}")
+        self.bus_url = bus_url
+        self.store = store
+        self.agreement = agreement
+        self.role = role
+        self.batch = batch
+        self.require_signatures = require_signatures
+        self.sectors = Sectors(agreement, sector_km)
+        self.ack_wait_s = ack_wait_s
+        self.stats = WorkerStats()
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self, *, until: Callable[[WorkerStats], bool] | None = None) -> WorkerStats:
+        nc = await connect(self.bus_url)
+        js = nc.jetstream()
+        await ensure_streams(js)
+        cfg = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s, max_ack_pending=20_000)
+        subs = []
+        if self.role in ("ingest", "all"):
+            subs.append(("ingest", await js.pull_subscribe("trucewatch.obs.>", durable="ingest", stream=OBS_STREAM, config=cfg)))
+        if self.role in ("fusion", "all"):
+            subs.append(("fusion", await js.pull_subscribe("trucewatch.fuse.>", durable="fusion", stream=FUSE_STREAM, config=cfg)))
+        try:
+            while not self._stop.is_set() and not (until and until(self.stats)):
+                idle = True
+                for kind, sub in subs:
+                    try:
+                        msgs = await sub.fetch(self.batch, timeout=0.5)
+                    except (NatsTimeout, asyncio.TimeoutError):
+                        continue
+                    except Exception as exc:  # bus down or restarting: reconnect happens in the client
+                        log.warning("fetch failed (%s); retrying", exc)
+                        await asyncio.sleep(0.5)
+                        continue
+                    idle = False
+                    try:
+                        if kind == "ingest":
+                            await self._handle_observations(js, msgs)
+                        else:
+                            await self._handle_fuse(js, msgs)
+                    except Exception as exc:
+                        # Database or bus failure mid-batch: nothing was acknowledged that
+                        # was not committed; hand the rest back for redelivery and go on.
+                        log.warning("%s batch failed (%s: %s); redelivering", kind, type(exc).__name__, exc)
+                        for m in msgs:
+                            try:
+                                await m.nak(delay=1.0)
+                            except Exception:  # the message will be redelivered after ack_wait anyway
+                                pass
+                        await asyncio.sleep(1.0)
+                if idle:
+                    await asyncio.sleep(0.05)
+        finally:
+            await nc.drain()
+        return self.stats
+
+    # ----------------------------------------------------------------- ingest
+    async def _handle_observations(self, js: Any, msgs: list[Any]) -> None:
+        good: list[Observation] = []
+        good_msgs: list[Any] = []
+        for m in msgs:
+            sector = m.subject.rsplit(".", 1)[-1]
+            try:
+                k = self.sectors.index(sector)
+            except ValueError as exc:
+                await self._dead(js, m, "unknown_sector", str(exc))
+                continue
+            try:
+                o = Observation.model_validate_json(m.data)
+            except ValidationError as exc:
+                e = exc.errors()[0]
+                await self._dead(js, m, "invalid", f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
+                continue
+            got = int(self.sectors.of(np.array([o.location.lat]), np.array([o.location.lon]))[0])
+            if got != k:
+                await self._dead(js, m, "wrong_sector", f"{o.id}: location is in {self.sectors.name(got)}, sent to {sector}")
+                continue
+            good.append(o)
+            good_msgs.append(m)
+        if good:
+            rep = await asyncio.to_thread(_ingest, self.store, good, self.require_signatures)
+            bad = {e.record.split(" ")[0]: e for e in rep.errors}
+            for o, m in zip(good, good_msgs, strict=True):
+                if o.id in bad:
+                    await self._dead(js, m, "rejected", str(bad[o.id]))
+            self.stats.ingested += len(rep.accepted)
+            self.stats.duplicates += len(rep.duplicates)
+            # Fuse requests for accepted *and* duplicate observations: a duplicate may be
+            # the redelivery of a batch whose requests were lost with the worker.
+            # Near a border the neighbour sector may own the event: ask it too.
+            windows: dict[int, tuple[float, float]] = {}
+            ok = [o for o in good if o.id not in bad]
+            if ok:
+                touched = self.sectors.touched(np.array([o.location.lat for o in ok]),
+                                               np.array([o.location.lon for o in ok]))
+                for o, ks in zip(ok, touched, strict=True):
+                    t = o.time.timestamp()
+                    for k in ks[ks >= 0]:
+                        lo, hi = windows.get(int(k), (t, t))
+                        windows[int(k)] = (min(lo, t), max(hi, t))
+            for k, (lo, hi) in windows.items():
+                await js.publish(f"trucewatch.fuse.{self.sectors.name(k)}", json.dumps({"t_from": lo, "t_to": hi}).encode())
+        # Acknowledge only now: the commit (and the fuse requests) are durable.
+        for m in good_msgs:
+            await m.ack()
+
+    async def _dead(self, js: Any, m: Any, reason: str, detail: str) -> None:
+        await dead_letter(js, reason, m.subject, m.data, detail)
+        await asyncio.to_thread(self.store.add_dead_letter, m.subject, reason, detail, m.data)
+        self.stats.dead += 1
+        await m.ack()
+
+    # ----------------------------------------------------------------- fusion
+    def _fuse_locked(self, k: int, lo: float, hi: float) -> list[Any]:
+        # Two workers must not re-fuse the same sector at once (read-compute-replace).
+        with self.store.exclusive(f"fuse-sector-{k}"):
+            return fuse_sector(self.store, self.agreement, self.sectors, k, lo, hi)
+
+    async def _handle_fuse(self, js: Any, msgs: list[Any]) -> None:
+        windows: dict[int, tuple[float, float]] = {}
+        for m in msgs:
+            try:
+                k = self.sectors.index(m.subject.rsplit(".", 1)[-1])
+                req = json.loads(m.data)
+                lo, hi = float(req["t_from"]), float(req["t_to"])
+            except (ValueError, KeyError, TypeError) as exc:
+                await self._dead(js, m, "invalid_fuse_request", str(exc))
+                continue
+            a, b = windows.get(k, (lo, hi))
+            windows[k] = (min(a, lo), max(b, hi))
+        for k, (lo, hi) in windows.items():
+            verified = await asyncio.to_thread(self._fuse_locked, k, lo, hi)
+            for v in verified:
+                await js.publish(f"trucewatch.alerts.{v.party}", v.model_dump_json().encode(),
+                                 headers={"Nats-Msg-Id": f"{v.id}:verified"})
+                self.stats.alerts += 1
+        for m in msgs:
+            await m.ack()
+        self.stats.fused_requests += len(msgs)
+
+
+def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_from: float, t_to: float) -> list[Any]:
+    """Re-fuse one sector around a window of new observations; return newly verified violations.
+
+    Observations are taken from ``FUSION_MARGIN_S`` around the window, in the
+    sector and its two neighbours.  The sector *owns* the events whose position
+    lies in it and whose time lies within half that margin of the window; those
+    it replaces: events it no longer finds are deleted and their untouched
+    violations retired (late evidence changed the event).  Events in the outer
+    ring may be incomplete here and are left to the request that covers them.
+    """
+    from trucewatch.adjudication import adjudicate
+    from trucewatch.adjudication.workflow import auto_advance
+    from trucewatch.fusion import fuse
+
+    core_lo, core_hi = t_from - FUSION_MARGIN_S / 2, t_to + FUSION_MARGIN_S / 2
+    obs = store.query_observations(t_from=t_from - FUSION_MARGIN_S, t_to=t_to + FUSION_MARGIN_S)
+    if obs:
+        own = sectors.of(np.array([o.location.lat for o in obs]), np.array([o.location.lon for o in obs]))
+        obs = [o for o, s in zip(obs, own, strict=True) if abs(int(s) - k) <= 1]
+    sources = {s.id: s for s in store.list_sources()}
+    events = fuse(obs, sources, agreement) if obs else []
+
+    def owned(evs: list[Any]) -> list[Any]:
+        if not evs:
+            return []
+        sec = sectors.of(np.array([e.location.lat for e in evs]), np.array([e.location.lon for e in evs]))
+        return [e for e, s in zip(evs, sec, strict=True) if s == k and core_lo <= e.time.timestamp() < core_hi]
+
+    mine = owned(events)
+    stale = sorted({e.id for e in owned(store.list_events(t_from=core_lo, t_to=core_hi))} - {e.id for e in mine})
+    if stale:
+        store.retire_violations(stale, reason="event replaced by a later fusion of more evidence")
+        store.delete_events(stale)
+    store.save_events(mine)
+    violations = adjudicate(mine, {o.id: o for o in obs}, agreement)
+    before = {v.id: v.status for v in (store.get_violation(v.id) for v in violations) if v is not None}
+    store.save_violations(violations)
+    auto_advance(store, violations, None)
+    out = []
+    for v in violations:
+        now = store.get_violation(v.id)
+        if now is not None and now.status == Status.VERIFIED and before.get(v.id) != Status.VERIFIED:
+            out.append(now)
+    return out
+
+
+async def publish_file(bus_url: str, agreement: Agreement, observations: list[Observation], sector_km: float = 100.0) -> int:
+    nc = await connect(bus_url)
+    js = nc.jetstream()
+    await ensure_streams(js)
+    from trucewatch.deploy.bus import publish_observations
+
+    n = await publish_observations(js, Sectors(agreement, sector_km), observations)
+    await nc.drain()
+    return n

@@ -1,0 +1,348 @@
+"""Batch association and fused estimates on columnar input (the hot path).
+
+Order of decisions (docs/fusion.md):
+
+1. *Units*: rows sharing an identity (object id, track id, origin post, text
+   cluster, summary window) or a launch/impact ``pair_id`` are one unit.
+2. *Seeds*: precise observations (acoustic fixes, launches, sightings, tracks,
+   vessel and interference reports) are linked by their gates; connected
+   components are events.
+3. *Second tier* (thermal pixels, damage, coarse fixes): each unit joins the
+   compatible event with the lowest cost (global arg-min over all candidate
+   pairs, ties to the event with the smallest id hash); the rest link among
+   themselves into their own events.
+4. *Text*: report units join the best compatible event of tiers 1-2; the rest
+   are report-only events.
+
+Every decision uses only gate-passing pairs, so the result decomposes over
+connected components of the gate graph: the basis of the incremental mode.
+Rows are first put in a canonical order (hash of the id), so the result does
+not depend on input order, bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from trucewatch.fusion.arrays import (
+    AIR,
+    FIRE,
+    INTERFERENCE,
+    LAUNCH,
+    SECOND,
+    SEED,
+    SIGHTING,
+    SUMMARY,
+    TEXT,
+    VESSEL,
+    FusionInput,
+)
+from trucewatch.fusion.config import FusionConfig
+from trucewatch.fusion.gating import gate_pairs, local_delta
+from trucewatch.geo import EARTH_RADIUS_M, ellipse_from_cov
+from trucewatch.model import KIND_CODES, ObservationKind
+
+KC = {k: KIND_CODES[k] for k in ObservationKind}
+FIRE_KINDS = np.array([KC[ObservationKind.LAUNCH], KC[ObservationKind.IMPACT], KC[ObservationKind.EXPLOSION]])
+
+
+def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    g = coo_matrix((np.ones(len(i), np.int8), (i, j)), shape=(n, n))
+    return connected_components(g, directed=False)[1]
+
+
+def _min_row_label(comp: np.ndarray) -> np.ndarray:
+    """Component label -> smallest row in it (canonical, order-free)."""
+    rep = np.full(comp.max() + 1 if len(comp) else 0, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(rep, comp, np.arange(len(comp), dtype=np.int64))
+    return rep[comp]
+
+
+def _key_edges(rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chain edges between rows sharing a key."""
+    if len(rows) < 2:
+        return rows[:0], rows[:0]
+    o = np.lexsort((rows, keys))
+    r, k = rows[o], keys[o]
+    same = k[1:] == k[:-1]
+    return r[:-1][same], r[1:][same]
+
+
+def canonical_order(ids: np.ndarray) -> np.ndarray:
+    """Permutation putting rows in order of a stable hash of their id."""
+    h = pd.util.hash_array(np.asarray(ids, dtype=object))
+    return np.argsort(h, kind="stable")
+
+
+def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each unit, the target with the lowest cost (ties: smallest target)."""
+    if len(unit) == 0:
+        return unit, target
+    o = np.lexsort((target, cost, unit))
+    u, t = unit[o], target[o]
+    first = np.ones(len(u), bool)
+    first[1:] = u[1:] != u[:-1]
+    return u[first], t[first]
+
+
+def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
+    """Event label per row: the smallest row index of its event (rows in canonical order)."""
+    n = len(fi)
+    rows = np.arange(n, dtype=np.int64)
+    # 1. units
+    ei, ej = _key_edges(fi.link_idx, fi.link_key)
+    has_pair = rows[fi.pair >= 0]
+    pi, pj = _key_edges(has_pair, fi.pair[has_pair])
+    ui, uj = np.concatenate([ei, pi]), np.concatenate([ej, pj])
+    unit = _min_row_label(_components(n, ui, uj))
+    utier = np.full(n, 9, np.int8)
+    np.minimum.at(utier, unit, fi.tier)
+    rtier = utier[unit]  # tier of the unit each row belongs to
+    label = np.full(n, -1, np.int64)
+
+    # 2. seeds
+    seed_rows = rows[(fi.tier == SEED) & (rtier == SEED)]
+    si, sj, _ = gate_pairs(fi, seed_rows, None, config)
+    in_seed = rtier == SEED
+    keep = in_seed[ui]
+    comp = _components(n, np.concatenate([ui[keep], si]), np.concatenate([uj[keep], sj]))
+    lab = _min_row_label(comp)
+    label[in_seed] = lab[in_seed]
+
+    # 3. second tier: attach, then link the rest among themselves
+    sec_units = rtier == SECOND
+    sec_rows = rows[(fi.tier == SECOND) & sec_units]
+    ai, aj, ac = gate_pairs(fi, sec_rows, seed_rows, config)
+    bu, bt = _best_per_unit(unit[ai], label[aj], ac)
+    attach = np.full(n, -1, np.int64)
+    attach[bu] = bt
+    joined = sec_units & (attach[unit] >= 0)
+    label[joined] = attach[unit[joined]]
+    rest = sec_rows[~joined[sec_rows]]
+    ri, rj, _ = gate_pairs(fi, rest, None, config)
+    rest_mask = sec_units & ~joined
+    keep = rest_mask[ui]
+    comp = _components(n, np.concatenate([ui[keep], ri]), np.concatenate([uj[keep], rj]))
+    lab = _min_row_label(comp)
+    label[rest_mask] = lab[rest_mask]
+
+    # 4. text: attach to any located event of tiers 1-2, else stand alone
+    text_units = rtier == TEXT
+    text_rows = rows[(fi.tier == TEXT) & text_units]
+    anchor = rows[(label >= 0) & (fi.tier < TEXT)]
+    ti, tj, tcst = gate_pairs(fi, text_rows, anchor, config)
+    bu, bt = _best_per_unit(unit[ti], label[tj], tcst)
+    attach[:] = -1
+    attach[bu] = bt
+    joined = text_units & (attach[unit] >= 0)
+    label[joined] = attach[unit[joined]]
+    alone = text_units & ~joined
+    label[alone] = unit[alone]
+    assert (label >= 0).all()
+    return label
+
+
+@dataclass
+class EventTable:
+    """Fused events, columnar; ``label`` maps each input row to its event."""
+
+    label: np.ndarray  # event index per row (rows in the caller's order)
+    rows_sorted: np.ndarray  # rows grouped by event
+    starts: np.ndarray  # offsets of each event in rows_sorted (len E+1)
+    ids: np.ndarray  # object: event ids
+    family: np.ndarray
+    kind: np.ndarray  # object
+    t: np.ndarray
+    t_sigma: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    err_major: np.ndarray
+    err_minor: np.ndarray
+    err_angle: np.ndarray
+    has_origin: np.ndarray
+    o_lat: np.ndarray
+    o_lon: np.ndarray
+    o_major: np.ndarray
+    o_minor: np.ndarray
+    o_angle: np.ndarray
+    confidence: np.ndarray
+    n_groups: np.ndarray
+    n_obs: np.ndarray
+    n_copies: np.ndarray
+    nis: np.ndarray  # mean normalized innovation of located members (consistency)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def members(self, e: int) -> np.ndarray:
+        return self.rows_sorted[self.starts[e] : self.starts[e + 1]]
+
+
+def event_ids(ids: np.ndarray, ev: np.ndarray, n_events: int) -> np.ndarray:
+    """``ev-`` + hash of the sorted member ids: same members, same id."""
+    o = np.lexsort((np.asarray(ids, dtype=str), ev))
+    h = pd.util.hash_array(np.asarray(ids, dtype=object)[o]).astype(np.uint64)
+    evs = ev[o]
+    # order-dependent mix over the sorted members (a polynomial hash mod 2^64)
+    acc = np.zeros(n_events, np.uint64)
+    mult = np.uint64(0x100000001B3)
+    starts = np.searchsorted(evs, np.arange(n_events))
+    pos = np.arange(len(evs)) - starts[evs]
+    # weight each member by mult**pos (wrapping uint64 arithmetic)
+    maxpos = int(pos.max()) + 1 if len(pos) else 1
+    powers = np.ones(maxpos, np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(1, maxpos):
+            powers[k] = powers[k - 1] * mult
+        np.add.at(acc, evs, h * powers[pos])
+        cnt = np.bincount(evs, minlength=n_events).astype(np.uint64)
+        acc2 = acc ^ (cnt * np.uint64(0x9E3779B97F4A7C15))
+    return np.array([f"ev-{int(x):016x}" for x in acc2], dtype=object)
+
+
+def _fuse_positions(fi: FusionInput, rows: np.ndarray, ev: np.ndarray, n_events: int, lat: np.ndarray, lon: np.ndarray,
+                    cov: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Information-weighted position per event; rows of one independence group
+    in one event share a weight of 1 (their errors are not independent)."""
+    present = np.zeros(n_events, bool)
+    if len(rows) == 0:
+        z = np.full(n_events, np.nan)
+        return present, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
+    lat, lon, cov, group = lat[rows], lon[rows], cov[rows], group[rows]
+    present[ev] = True
+    tr = cov[:, 0] + cov[:, 2]
+    o = np.lexsort((tr, ev))
+    first = np.ones(len(o), bool)
+    first[1:] = ev[o][1:] != ev[o][:-1]
+    ref = np.zeros(n_events, np.int64)
+    ref[ev[o][first]] = o[first]
+    rlat, rlon = lat[ref[ev]], lon[ref[ev]]
+    de, dn = local_delta(rlat, rlon, lat, lon)
+    # weight 1/(members of the same group in the event)
+    gk = pd.util.hash_array(ev.astype(np.int64)) ^ group.astype(np.uint64)
+    _, ginv, gcnt = np.unique(gk, return_inverse=True, return_counts=True)
+    w = 1.0 / gcnt[ginv]
+    det = cov[:, 0] * cov[:, 2] - cov[:, 1] ** 2
+    iee, ien, inn = cov[:, 2] / det, -cov[:, 1] / det, cov[:, 0] / det
+    W = np.zeros((n_events, 3))
+    b = np.zeros((n_events, 2))
+    for k, v in enumerate((iee, ien, inn)):
+        W[:, k] = np.bincount(ev, w * v, n_events)
+    b[:, 0] = np.bincount(ev, w * (iee * de + ien * dn), n_events)
+    b[:, 1] = np.bincount(ev, w * (ien * de + inn * dn), n_events)
+    wd = W[:, 0] * W[:, 2] - W[:, 1] ** 2
+    wd = np.where(present, wd, 1.0)
+    cee, cen, cnn = W[:, 2] / wd, -W[:, 1] / wd, W[:, 0] / wd
+    xe = cee * b[:, 0] + cen * b[:, 1]
+    xn = cen * b[:, 0] + cnn * b[:, 1]
+    r0 = np.zeros(n_events, np.int64)
+    r0[present] = ref[present]
+    base_lat, base_lon = lat[r0], lon[r0]
+    flat = base_lat + np.degrees(xn / EARTH_RADIUS_M)
+    flon = base_lon + np.degrees(xe / (EARTH_RADIUS_M * np.cos(np.radians(base_lat))))
+    C = np.empty((n_events, 2, 2))
+    C[:, 0, 0], C[:, 0, 1], C[:, 1, 0], C[:, 1, 1] = cee, cen, cen, cnn
+    maj, mnr, ang = ellipse_from_cov(C)
+    # consistency: mean squared Mahalanobis distance of members from the fused point
+    re, rn = de - xe[ev], dn - xn[ev]
+    nis_m = (cov[:, 2] * re * re - 2 * cov[:, 1] * re * rn + cov[:, 0] * rn * rn) / det
+    nis = np.bincount(ev, nis_m, n_events) / np.maximum(np.bincount(ev, minlength=n_events), 1)
+    nanm = ~present
+    for a in (flat, flon, maj, mnr, ang, nis):
+        a[nanm] = np.nan
+    return present, flat, flon, maj, mnr, ang, nis
+
+
+def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
+                origin_cols: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> EventTable:
+    """Associate rows and compute each event's fused location, origin, time and confidence.
+
+    ``origin_cols`` (lat, lon, 95 % radius) gives launch positions carried as
+    attributes (air tracks); NaN where none.
+    """
+    config = config or FusionConfig()
+    n = len(fi)
+    perm = canonical_order(fi.obs.ids)
+    # all sums run in canonical order, so results are bit-identical for any input order
+    caller_fi = fi
+    fi = fi.take(perm)
+    if origin_cols is not None:
+        origin_cols = (origin_cols[0][perm], origin_cols[1][perm], origin_cols[2][perm])
+    lab_c = associate(fi, config)
+    uniq, ev = np.unique(lab_c, return_inverse=True)
+    E = len(uniq)
+    from trucewatch.fusion.confidence import event_confidence
+
+    o = fi.obs
+    rows = np.arange(n)
+    fam_ev = np.full(E, -1, np.int64)
+    np.maximum.at(fam_ev, ev, fi.family.astype(np.int64))
+    # an event with a launch and impacts is a fire event (family FIRE wins)
+    famset = np.zeros((E, 7), bool)
+    famset[ev, fi.family] = True
+    fam_ev = np.where(famset[:, FIRE], FIRE, np.argmax(famset, axis=1))
+    kinds = np.zeros((E, len(KC)), bool)
+    kinds[ev, o.kind] = True
+    # location: everything but launches (launch-only events use the launches)
+    is_launch = o.kind == KC[ObservationKind.LAUNCH]
+    has_effect = np.bincount(ev, ~is_launch, E) > 0
+    loc_rows = rows[~is_launch | ~has_effect[ev]]
+    _, lat, lon, maj, mnr, ang, nis = _fuse_positions(fi, loc_rows, ev[loc_rows], E, o.lat, o.lon, fi.cov, fi.group)
+    lrows = rows[is_launch]
+    has_o, olat, olon, omaj, omin, oang, _ = _fuse_positions(fi, lrows, ev[lrows], E, o.lat, o.lon, fi.cov, fi.group)
+    if origin_cols is not None:
+        a_lat, a_lon, a_err = origin_cols
+        ok = np.isfinite(a_lat) & ~has_o[ev]
+        if ok.any():
+            r = rows[ok]
+            s1 = (np.maximum(a_err[r], 1.0) / 2.447746830680816) ** 2 + config.space_floor_m**2
+            ocov = np.zeros((n, 3))
+            ocov[r, 0] = s1
+            ocov[r, 2] = s1
+            h2, la2, lo2, mj2, mn2, an2, _ = _fuse_positions(fi, r, ev[r], E, a_lat, a_lon, ocov, fi.group)
+            for dst, src in ((olat, la2), (olon, lo2), (omaj, mj2), (omin, mn2), (oang, an2)):
+                dst[h2] = src[h2]
+            has_o = has_o | h2
+    # time: point-like members weighted by 1/sigma^2; otherwise the intersection of windows
+    tau2 = o.t_sigma**2 + config.time_floor_s**2
+    point = (fi.hi - fi.lo) <= 2 * config.time_gate_sigma * np.sqrt(tau2) + 1e-6
+    w = np.where(point, 1.0 / tau2, 0.0)
+    sw = np.bincount(ev, w, E)
+    t_pt = np.bincount(ev, w * (o.t - o.t.min() if n else o.t), E) / np.where(sw > 0, sw, 1) + (o.t.min() if n else 0)
+    lo_max = np.full(E, -np.inf)
+    np.maximum.at(lo_max, ev, fi.lo)
+    hi_min = np.full(E, np.inf)
+    np.minimum.at(hi_min, ev, fi.hi)
+    t_win = np.where(lo_max <= hi_min, (lo_max + hi_min) / 2, hi_min)
+    t = np.where(sw > 0, t_pt, t_win)
+    t_sig = np.where(sw > 0, 1.0 / np.sqrt(np.where(sw > 0, sw, 1)),
+                     np.abs(hi_min - lo_max) / (2 * config.time_gate_sigma))
+    conf, n_groups, n_copies = event_confidence(fi, ev, E, nis)
+    kind = np.empty(E, object)
+    kind[:] = "fire"
+    fire_like = kinds[:, FIRE_KINDS].any(axis=1)
+    txt = kinds[:, KC[ObservationKind.REPORT_CLAIM]] | kinds[:, KC[ObservationKind.DAMAGE]]
+    kind[(fam_ev == FIRE) & ~fire_like & txt] = "strike"
+    kind[(fam_ev == FIRE) & ~fire_like & ~txt] = "fire_thermal"
+    kind[fam_ev == LAUNCH] = "fire"
+    kind[fam_ev == SIGHTING] = "weapon_presence"
+    kind[fam_ev == AIR] = "flight"
+    kind[fam_ev == INTERFERENCE] = "interference"
+    kind[fam_ev == VESSEL] = "vessel"
+    kind[fam_ev == SUMMARY] = "air_summary"
+    order = np.argsort(ev, kind="stable")
+    starts = np.searchsorted(ev[order], np.arange(E + 1))
+    ids = event_ids(o.ids, ev, E)
+    label = np.empty(n, np.int64)
+    label[perm] = ev
+    del caller_fi
+    return EventTable(label, perm[order], starts, ids, fam_ev, kind, t, t_sig, lat, lon, maj, mnr, ang, has_o, olat, olon,
+                      omaj, omin, oang, conf, n_groups, np.bincount(ev, minlength=E), n_copies, nis)
+
+
+__all__ = ["SECOND", "SEED", "TEXT", "EventTable", "associate", "fuse_arrays"]

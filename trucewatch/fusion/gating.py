@@ -1,0 +1,124 @@
+"""Candidate pairs: which observations could be the same happening.
+
+Each observation's own uncertainty decides its gate (95 % ellipse -> covariance,
+pixel footprint, persistence window, time sigma), so one fixed radius cannot
+serve.  Observations are bucketed by family and by the size of their gates
+(powers of 4); for each pair of buckets one KD-tree box query with the largest
+gate of the two buckets finds candidates in O(n log n), then an exact test keeps
+the pairs whose Mahalanobis distance and time intervals agree.
+Coordinates are earth-centred (x, y, z) so no map projection is needed and the
+result does not depend on where a local frame was centred.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from trucewatch.fusion.arrays import FusionInput
+from trucewatch.fusion.config import FusionConfig
+from trucewatch.geo import EARTH_RADIUS_M
+
+#: Time gate cost at the edge of the window (keeps time and space comparable).
+TIME_COST_SCALE = 9.0
+
+
+def local_delta(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """East/north metres from point 1 to point 2 (tangent plane at their midpoint)."""
+    dlon = (lon2 - lon1 + 180.0) % 360.0 - 180.0
+    latm = np.radians((lat1 + lat2) / 2)
+    de = EARTH_RADIUS_M * np.cos(latm) * np.radians(dlon)
+    dn = EARTH_RADIUS_M * np.radians(lat2 - lat1)
+    return de, dn
+
+
+def pair_cost(fi: FusionInput, i: np.ndarray, j: np.ndarray, config: FusionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(passes the gate, cost) for rows i, j: squared Mahalanobis distance plus time cost."""
+    o = fi.obs
+    de, dn = local_delta(o.lat[i], o.lon[i], o.lat[j], o.lon[j])
+    cee = fi.cov[i, 0] + fi.cov[j, 0]
+    cen = fi.cov[i, 1] + fi.cov[j, 1]
+    cnn = fi.cov[i, 2] + fi.cov[j, 2]
+    det = np.maximum(cee * cnn - cen * cen, 1e-9)
+    m2 = (cnn * de * de - 2 * cen * de * dn + cee * dn * dn) / det
+    ci = (fi.lo[i] + fi.hi[i]) / 2
+    cj = (fi.lo[j] + fi.hi[j]) / 2
+    hw = np.maximum((fi.hi[i] - fi.lo[i]) / 2 + (fi.hi[j] - fi.lo[j]) / 2, 1e-9)
+    tc = np.abs(ci - cj) / hw
+    ok = (m2 <= config.space_gate_chi2) & (tc <= 1.0)
+    si, sj = fi.sub[i], fi.sub[j]
+    ok &= (si == sj) | (si < 0) | (sj < 0)
+    ok &= fi.family[i] == fi.family[j]
+    return ok, m2 + TIME_COST_SCALE * tc * tc
+
+
+def _bucket_keys(fi: FusionInput, rows: np.ndarray, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tr = fi.cov[rows, 0] + fi.cov[rows, 2]
+    det = fi.cov[rows, 0] * fi.cov[rows, 2] - fi.cov[rows, 1] ** 2
+    lmax = tr / 2 + np.sqrt(np.maximum(tr * tr / 4 - det, 0))
+    rs = np.sqrt(config.space_gate_chi2 * lmax)  # spatial reach of this row's gate, m
+    hw = (fi.hi[rows] - fi.lo[rows]) / 2  # temporal reach, s
+    bs = np.floor(np.log(np.maximum(rs, 1.0)) / np.log(4.0)).astype(np.int64)
+    bt = np.floor(np.log(np.maximum(hw, 1.0)) / np.log(4.0)).astype(np.int64)
+    key = (fi.family[rows].astype(np.int64) * 64 + bs) * 64 + bt
+    return key, rs, hw
+
+
+def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gate-passing pairs (i in rows_a, j in rows_b, cost); with rows_b None, pairs within rows_a (i < j by row)."""
+    same = rows_b is None
+    rows_a = np.asarray(rows_a, np.int64)
+    rows_b = rows_a if same else np.asarray(rows_b, np.int64)
+    out_i: list[np.ndarray] = []
+    out_j: list[np.ndarray] = []
+    if len(rows_a) == 0 or len(rows_b) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, np.zeros(0)
+    ka, rsa, hwa = _bucket_keys(fi, rows_a, config)
+    kb, rsb, hwb = (ka, rsa, hwa) if same else _bucket_keys(fi, rows_b, config)
+    ua = np.unique(ka)
+    ub = np.unique(kb)
+    groups_a = {k: rows_a[ka == k] for k in ua}
+    groups_b = groups_a if same else {k: rows_b[kb == k] for k in ub}
+    rs_a = {k: rsa[ka == k].max() for k in ua}
+    hw_a = {k: hwa[ka == k].max() for k in ua}
+    rs_b = rs_a if same else {k: rsb[kb == k].max() for k in ub}
+    hw_b = hw_a if same else {k: hwb[kb == k].max() for k in ub}
+    tc = (fi.lo + fi.hi) / 2
+    for a in ua:
+        for b in ub:
+            if a // 4096 != b // 4096:  # different family
+                continue
+            if same and b < a:
+                continue
+            ra, rb = groups_a[a], groups_b[b]
+            rs = rs_a[a] + rs_b[b]
+            rt = hw_a[a] + hw_b[b]
+            scale = rs / max(rt, 1e-9)
+            pa = np.column_stack([fi.xyz[ra], tc[ra] * scale])
+            ta = cKDTree(pa)
+            if same and a == b:
+                pr = ta.query_pairs(rs, p=np.inf, output_type="ndarray")
+                if len(pr) == 0:
+                    continue
+                i, j = ra[pr[:, 0]], ra[pr[:, 1]]
+            else:
+                pb = np.column_stack([fi.xyz[rb], tc[rb] * scale])
+                tb = cKDTree(pb)
+                m = ta.sparse_distance_matrix(tb, rs, p=np.inf, output_type="ndarray")
+                if len(m) == 0:
+                    continue
+                i, j = ra[m["i"]], rb[m["j"]]
+            out_i.append(i)
+            out_j.append(j)
+    if not out_i:
+        e = np.zeros(0, np.int64)
+        return e, e, np.zeros(0)
+    i = np.concatenate(out_i)
+    j = np.concatenate(out_j)
+    if same:
+        i, j = np.minimum(i, j), np.maximum(i, j)
+        keep = i != j
+        i, j = i[keep], j[keep]
+    ok, cost = pair_cost(fi, i, j, config)
+    return i[ok], j[ok], cost[ok]

@@ -1,0 +1,178 @@
+"""Store-side ledger operations: the mission's log key, checkpoints, witnesses,
+rebuilding log entries from stored observations, crash reconciliation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from trucewatch.ledger.canonical import canonical_body, entry_bytes
+from trucewatch.ledger.checkpoint import (
+    ALG_COSIGNATURE_V1,
+    ALG_ED25519,
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    add_signature_lines,
+    sign_checkpoint,
+    verify_cosignatures,
+)
+from trucewatch.ledger.log import LogEntry, LogError, MerkleLog, ensure_tables
+from trucewatch.model import Observation
+from trucewatch.store import schema as S
+from trucewatch.store.store import Store
+
+
+class LedgerSetupError(LogError):
+    """The ledger is not set up for this operation (no log key, unknown witness...)."""
+
+
+# ------------------------------------------------------------- log keys
+def init_log(store: Store, origin: str, signer: NoteSigner) -> str:
+    """Register the mission's checkpoint key for ``origin``; returns its vkey."""
+    ensure_tables(store)
+    if signer.alg != ALG_ED25519:
+        raise LedgerSetupError("the log key must be an Ed25519 (0x01) note key")
+    cur = log_origin(store)
+    if cur is not None and cur != origin:
+        raise LedgerSetupError(f"this log's origin is {cur!r}, not {origin!r}")
+    vkey = signer.vkey()
+    with store.engine.begin() as c:
+        if c.execute(select(S.ledger_log_keys.c.vkey).where(S.ledger_log_keys.c.vkey == vkey)).first() is None:
+            c.execute(insert(S.ledger_log_keys).values(vkey=vkey, origin=origin, created_at=time.time()))
+    return vkey
+
+
+def log_origin(store: Store) -> str | None:
+    ensure_tables(store)
+    with store.engine.connect() as c:
+        row = c.execute(select(S.ledger_log_keys.c.origin).order_by(S.ledger_log_keys.c.created_at).limit(1)).first()
+    return None if row is None else row[0]
+
+
+def log_verifiers(store: Store) -> list[NoteVerifier]:
+    ensure_tables(store)
+    with store.engine.connect() as c:
+        return [NoteVerifier.from_vkey(v) for (v,) in c.execute(select(S.ledger_log_keys.c.vkey))]
+
+
+# ------------------------------------------------------------ checkpoints
+def make_checkpoint(store: Store, signer: NoteSigner) -> dict[str, Any]:
+    """Sign the current tree head (after checking the stored log) and store it."""
+    origin = log_origin(store)
+    if origin is None:
+        raise LedgerSetupError("no log key registered: run `trucewatch ledger init` first")
+    if signer.vkey() not in {v.vkey() for v in log_verifiers(store)}:
+        raise LedgerSetupError(f"key {signer.name} is not a registered log key of {origin}")
+    log = MerkleLog(store)
+    size, root = log.check()
+    note = sign_checkpoint(Checkpoint(origin, size, root), signer)
+    seq = log.add_checkpoint(note, size, root)
+    return {"seq": seq, "size": size, "root": root.hex(), "note": note}
+
+
+def latest_checkpoint(store: Store) -> dict[str, Any] | None:
+    """The last signed checkpoint, with its cosignatures: size, root hash hex,
+    note text (what a daily report cites as the state it was built on)."""
+    ensure_tables(store)
+    cps = MerkleLog(store).checkpoints()
+    if not cps:
+        return None
+    cp = cps[-1]
+    note = add_signature_lines(cp["note"], cp["cosignatures"]) if cp["cosignatures"] else cp["note"]
+    return {"seq": cp["seq"], "size": cp["size"], "root": cp["root"].hex(), "note": note,
+            "created_at": cp["created_at"], "cosigners": len(cp["cosignatures"])}
+
+
+# -------------------------------------------------------------- witnesses
+def add_witness(store: Store, vkey: str) -> NoteVerifier:
+    ensure_tables(store)
+    v = NoteVerifier.from_vkey(vkey)
+    if v.alg != ALG_COSIGNATURE_V1:
+        raise LedgerSetupError(f"witness key {v.name} must be a cosignature/v1 (0x04) vkey")
+    with store.engine.begin() as c:
+        c.execute(S.ledger_witnesses.delete().where(S.ledger_witnesses.c.name == v.name))
+        c.execute(insert(S.ledger_witnesses).values(name=v.name, vkey=v.vkey(), added_at=time.time()))
+    return v
+
+
+def witnesses(store: Store) -> list[NoteVerifier]:
+    ensure_tables(store)
+    with store.engine.connect() as c:
+        return [NoteVerifier.from_vkey(v) for (v,) in c.execute(select(S.ledger_witnesses.c.vkey))]
+
+
+def add_cosignature(store: Store, checkpoint_seq: int, line: str) -> str:
+    """Store a witness's cosignature line after checking it against the registered witness key."""
+    cps = {cp["seq"]: cp for cp in MerkleLog(store).checkpoints()}
+    cp = cps.get(checkpoint_seq)
+    if cp is None:
+        raise LedgerSetupError(f"no checkpoint #{checkpoint_seq}")
+    ok = verify_cosignatures(add_signature_lines(cp["note"], [line]), witnesses(store))
+    if not ok:
+        raise LedgerSetupError("the cosignature is not by a registered witness (run `trucewatch ledger add-witness`)")
+    name, ts = next(iter(ok.items()))
+    with store.engine.begin() as c:
+        c.execute(S.ledger_cosignatures.delete().where(S.ledger_cosignatures.c.checkpoint_seq == checkpoint_seq,
+                                                       S.ledger_cosignatures.c.witness == name))
+        c.execute(insert(S.ledger_cosignatures).values(checkpoint_seq=checkpoint_seq, witness=name, timestamp=ts,
+                                                       line=line.rstrip("\n"), created_at=time.time()))
+    return name
+
+
+# ---------------------------------------------------------------- entries
+def entry_for(obs: Observation, key: bytes) -> bytes:
+    """The log entry of a stored observation signed with ``key``."""
+    return entry_bytes(canonical_body(obs), obs.signature or "", key.hex())
+
+
+def rebuild_entries(store: Store, rows: Sequence[tuple[int, str, bytes]]
+                    ) -> list[tuple[int, str, bytes, Observation | None, bytes | None]]:
+    """(index, observation id, key, observation or None, entry bytes or None) for leaves rows."""
+    obs = {o.id: o for o in store.get_observations([oid for _, oid, _ in rows])}
+    out = []
+    for i, oid, key in rows:
+        o = obs.get(oid)
+        e = None
+        if o is not None and o.signature:
+            try:
+                e = entry_for(o, key)
+            except Exception:  # stored content that cannot be canonicalized: reported by the caller
+                e = None
+        out.append((i, oid, key, o, e))
+    return out
+
+
+def reconcile(store: Store) -> dict[str, int]:
+    """Finish work a crash interrupted between storing, logging and indexing.
+
+    Observations stored with a signature but not in the log are re-verified
+    and appended; logged observations whose ``ledger_index`` was not written
+    get it.  Idempotent.
+    """
+    from trucewatch.ledger.keys import Keyring, verify_observations
+
+    log = MerkleLog(store)
+    with store.engine.connect() as c:
+        rows = c.execute(select(S.observations.c.id).where(S.observations.c.ledger_index.is_(None),
+                                                           S.observations.c.signature.is_not(None))
+                         .order_by(S.observations.c.seq)).all()
+    ids = [r[0] for r in rows]
+    logged = log.index_of(ids)
+    fix = [(oid, logged[oid]) for oid in ids if oid in logged]
+    todo = [oid for oid in ids if oid not in logged]
+    appended = 0
+    rejected = 0
+    if todo:
+        obs = store.get_observations(todo)
+        verified, errors = verify_observations(obs, Keyring.load(store), now=0.0)
+        rejected = len(errors)
+        entries = [LogEntry(v.obs.id, entry_bytes(v.canonical, v.signature, v.key.hex()), v.key) for v in verified]
+        idx = log.append(entries)
+        fix += list(zip([v.obs.id for v in verified], idx, strict=True))
+        appended = len(idx)
+    store.set_ledger_index(fix)
+    return {"indexed": len(fix) - appended, "appended": appended, "rejected": rejected}

@@ -1,0 +1,393 @@
+"""Offline verification of a whole store or of a published export directory.
+
+Checks, naming the entry (log index and observation id) of every failure:
+
+- the stored tree is a consistent state (no cut write) and matches the last checkpoint;
+- every checkpoint is signed by a log key, sizes never decrease, every
+  cosignature by a registered witness verifies;
+- every entry: its observation is present, unchanged (recomputed entry hash =
+  logged leaf hash), at the index it claims (no reordering), signed by a key
+  registered to its source and valid at its time;
+- the entries hash to every checkpoint's root (so all checkpoints are
+  consistent with each other and with the evidence).
+
+Signatures are checked in batches in worker threads (trucewatch.ledger.keys.verify_many).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from sqlalchemy import select
+
+from trucewatch.ledger import merkle
+from trucewatch.ledger.api import log_verifiers, rebuild_entries, witnesses
+from trucewatch.ledger.canonical import SIGNING_CONTEXT, canonical_body, parse_entry
+from trucewatch.ledger.checkpoint import (
+    Checkpoint,
+    NoteError,
+    NoteVerifier,
+    SignedNote,
+    add_signature_lines,
+    open_checkpoint,
+    verify_cosignatures,
+)
+from trucewatch.ledger.keys import Keyring, SourceKey, decode_signature, verify_many
+from trucewatch.ledger.log import LogCorruptError, MerkleLog
+from trucewatch.model import Observation
+from trucewatch.store import schema as S
+from trucewatch.store.store import Store
+
+_sha256 = hashlib.sha256
+_PAGE = 20_000
+
+
+@dataclass
+class Problem:
+    entry: int | None
+    observation_id: str | None
+    what: str
+
+    def __str__(self) -> str:
+        where = "log" if self.entry is None else f"entry {self.entry}"
+        if self.observation_id:
+            where += f" (observation {self.observation_id})"
+        return f"{where}: {self.what}"
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    root: str = ""
+    checkpoints: int = 0
+    cosignatures: int = 0
+    entries_checked: int = 0
+    signatures_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, entry: int | None, oid: str | None, what: str) -> None:
+        self.problems.append(Problem(entry, oid, what))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "size": self.size, "root": self.root, "checkpoints": self.checkpoints,
+                "cosignatures": self.cosignatures, "entries_checked": self.entries_checked,
+                "signatures_checked": self.signatures_checked,
+                "problems": [{"entry": p.entry, "observation_id": p.observation_id, "what": p.what}
+                             for p in self.problems[:1000]],
+                "problem_count": len(self.problems), "warnings": self.warnings[:100]}
+
+
+class _RootTracker:
+    """Roots of growing prefixes of a leaf sequence (compact range), O(log n) memory."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, bytes]] = []
+        self.n = 0
+
+    def push(self, h: bytes) -> None:
+        lv, cur = 0, h
+        while self.stack and self.stack[-1][0] == lv:
+            cur = _sha256(b"\x01" + self.stack.pop()[1] + cur).digest()
+            lv += 1
+        self.stack.append((lv, cur))
+        self.n += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        r = self.stack[-1][1]
+        for _, h in reversed(self.stack[:-1]):
+            r = _sha256(b"\x01" + h + r).digest()
+        return r
+
+
+def _check_key(keyring: Keyring, key: bytes, source_id: str, t: float) -> str | None:
+    k: SourceKey | None = keyring.by_key.get(key.hex())
+    if k is None:
+        return f"signed with key {key.hex()[:16]}…, which is not registered"
+    if k.source_id != source_id:
+        return f"signed with a key of source {k.source_id!r}, not of {source_id!r}"
+    if not k.covers(t):
+        if k.revoked_at is not None and t >= k.revoked_at:
+            return f"signing key {key.hex()[:16]}… was revoked at {k.revoked_at} before the observation time {t}"
+        return f"signing key {key.hex()[:16]}… is not valid at the observation time {t}"
+    return None
+
+
+def _check_checkpoints(report: VerifyReport, cps: list[dict[str, Any]], verifiers: list[NoteVerifier],
+                       wits: list[NoteVerifier], origin: str | None) -> list[tuple[int, bytes, str]]:
+    """Signature, cosignatures and ordering of each checkpoint; returns (size, root, label) of the good ones."""
+    good: list[tuple[int, bytes, str]] = []
+    last = -1
+    for c in cps:
+        label = c["label"]
+        try:
+            cp = open_checkpoint(c["note"], verifiers, origin=origin)
+        except NoteError as exc:
+            report.add(None, None, f"{label}: {exc}")
+            continue
+        if c.get("size") is not None and (cp.size != c["size"] or cp.root != c["root"]):
+            report.add(None, None, f"{label}: stored size/root differ from the signed note")
+        if cp.size < last:
+            report.add(None, None, f"{label}: size {cp.size} is smaller than an earlier checkpoint's {last}")
+        last = max(last, cp.size)
+        for line in c.get("cosignatures", []):
+            try:
+                n = verify_cosignatures(add_signature_lines(c["note"], [line]), wits)
+                if n:
+                    report.cosignatures += 1
+                else:
+                    report.warnings.append(f"{label}: cosignature by an unregistered witness ignored")
+            except NoteError as exc:
+                report.add(None, None, f"{label}: {exc}")
+        good.append((cp.size, cp.root, label))
+    report.checkpoints = len(good)
+    return good
+
+
+def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyReport:
+    """Verify everything in a store (see module doc).  ``log_keys``: pinned
+    mission vkeys (default: those registered in the store)."""
+    report = VerifyReport()
+    try:
+        log = MerkleLog(store)
+        size, root = log.state()
+    except LogCorruptError as exc:
+        report.add(None, None, str(exc))
+        return report
+    report.size, report.root = size, root.hex()
+    try:
+        log.check()
+    except LogCorruptError as exc:
+        report.add(None, None, str(exc))
+    verifiers = [NoteVerifier.from_vkey(v) for v in log_keys] if log_keys else log_verifiers(store)
+    origin = None
+    with store.engine.connect() as c:
+        row = c.execute(select(S.ledger_log_keys.c.origin).limit(1)).first()
+        origin = row[0] if row else None
+    cps = [{**c, "label": f"checkpoint #{c['seq']} (size {c['size']})"} for c in log.checkpoints()]
+    if not cps:
+        report.warnings.append("the log has no checkpoint: nothing is signed by the mission yet")
+    good = _check_checkpoints(report, cps, verifiers, witnesses(store), origin)
+    keyring = Keyring.load(store)
+    stored = dict(log.leaf_hashes(0, size))
+    tracker = _RootTracker()
+    targets = sorted({s for s, _, _ in good})
+    roots_at: dict[int, bytes] = {}
+    if 0 in targets:
+        roots_at[0] = merkle.EMPTY_ROOT
+    claimed: dict[str, int] = {}
+    expected = 0
+
+    def pages() -> Iterator[list[tuple[int, str, bytes]]]:
+        buf: list[tuple[int, str, bytes]] = []
+        for row in log.leaves(0, size):
+            buf.append(row)
+            if len(buf) >= _PAGE:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
+
+    for rows in pages():
+        items = []
+        metas = []
+        for i, oid, key, obs, entry in rebuild_entries(store, rows):
+            while expected < i:  # a gap in the entry table
+                report.add(expected, None, "missing from the log's entry table (deleted or cut)")
+                tracker.push(stored.get(expected, b"\0" * 32))
+                expected += 1
+                _mark(tracker, targets, roots_at)
+            expected = i + 1
+            claimed[oid] = i
+            report.entries_checked += 1
+            logged = stored.get(i)
+            if obs is None:
+                report.add(i, oid, "observation is missing from the store (deleted)")
+                h = logged or b"\0" * 32
+            elif entry is None:
+                report.add(i, oid, "stored observation has no signature or cannot be canonicalized")
+                h = logged or b"\0" * 32
+            else:
+                h = _sha256(b"\x00" + entry).digest()
+                if obs.ledger_index != i:
+                    report.add(i, oid, f"observation records ledger_index {obs.ledger_index}, not {i} "
+                                       "(entries reordered or index edited)")
+                if logged is None:
+                    report.add(i, oid, "leaf hash missing from the stored tree")
+                elif h != logged:
+                    report.add(i, oid, "stored evidence differs from the logged entry (changed, or entries reordered)")
+                why = _check_key(keyring, key, obs.source_id, obs.time.timestamp())
+                if why:
+                    report.add(i, oid, why)
+                try:
+                    sig = decode_signature(obs.signature)
+                    items.append((sig, SIGNING_CONTEXT + canonical_body(obs), key))
+                    metas.append((i, oid))
+                except ValueError as exc:
+                    report.add(i, oid, f"signature {exc}")
+            tracker.push(h)
+            _mark(tracker, targets, roots_at)
+        for (i, oid), ok in zip(metas, verify_many(items), strict=True):
+            report.signatures_checked += 1
+            if not ok:
+                report.add(i, oid, "signature does not verify: the evidence was changed or the signature forged")
+    while expected < size:
+        report.add(expected, None, "missing from the log's entry table (deleted or cut)")
+        tracker.push(stored.get(expected, b"\0" * 32))
+        expected += 1
+        _mark(tracker, targets, roots_at)
+    for s, r, label in good:
+        got = roots_at.get(s)
+        if got is None:
+            report.add(None, None, f"{label}: the log holds fewer than {s} entries (entries lost)")
+        elif got != r:
+            report.add(None, None, f"{label}: the stored entries do not hash to the signed root "
+                                   f"({got.hex()[:16]}… vs {r.hex()[:16]}…): evidence or tree rewritten")
+    _check_claims(store, report, claimed)
+    return report
+
+
+def _mark(tracker: _RootTracker, targets: list[int], roots_at: dict[int, bytes]) -> None:
+    if tracker.n in targets:
+        roots_at[tracker.n] = tracker.root()
+
+
+def _check_claims(store: Store, report: VerifyReport, claimed: dict[str, int]) -> None:
+    """Observations whose ledger_index points at an entry that is not theirs, and unlogged ones."""
+    with store.engine.connect() as c:
+        q = select(S.observations.c.id, S.observations.c.ledger_index, S.observations.c.signature)
+        unlogged = 0
+        for oid, idx, sig in c.execute(q):
+            if idx is None:
+                if sig is not None and oid not in claimed:
+                    unlogged += 1
+                continue
+            if claimed.get(oid) != idx:
+                report.add(int(idx), oid, "observation claims this log index, but the entry there is another "
+                                          "observation (reordered or index edited)")
+    if unlogged:
+        report.warnings.append(f"{unlogged} signed observations are stored but not yet in the log "
+                               "(interrupted ingest: run `trucewatch ledger reconcile`)")
+
+
+# ------------------------------------------------------------------ export
+def _read_tile(root: Path, level: int | str, n: int, width: int) -> bytes | None:
+    from trucewatch.ledger.export import tile_path
+
+    p = root / tile_path(level, n, width)
+    return p.read_bytes() if p.exists() else None
+
+
+def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> VerifyReport:
+    """Verify a static export directory without the service or its database."""
+    from trucewatch.ledger.export import TILE_WIDTH
+
+    root = Path(out_dir)
+    report = VerifyReport()
+    try:
+        keys = json.loads((root / "keys.json").read_text())
+        note_text = (root / "checkpoint").read_text()
+    except (OSError, ValueError) as exc:
+        report.add(None, None, f"export is incomplete: {exc}")
+        return report
+    if log_keys:
+        verifiers = [NoteVerifier.from_vkey(v) for v in log_keys]
+    else:
+        verifiers = [NoteVerifier.from_vkey(v) for v in keys.get("log_keys", [])]
+        report.warnings.append("log key taken from the export's own keys.json; pin it with --log-key")
+    wits = [NoteVerifier.from_vkey(v) for v in keys.get("witnesses", [])]
+    keyring = Keyring(SourceKey(k["public_key"], k["source_id"], k["valid_from"], k.get("valid_to"),
+                                k.get("revoked_at"), k.get("revoke_reason")) for k in keys.get("source_keys", []))
+    hist = []
+    cdir = root / "checkpoints"
+    for p in sorted(cdir.iterdir()) if cdir.is_dir() else []:
+        hist.append({"note": p.read_text(), "label": f"checkpoints/{p.name}", "size": None})
+    latest = {"note": note_text, "label": "checkpoint", "size": None}
+    for c in [*hist, latest]:  # split cosignature lines off so each is checked
+        try:
+            n = SignedNote.parse(c["note"])
+            body_sig = SignedNote(n.body, n.signatures[:1]).text()
+            c["cosignatures"] = [line for line in c["note"][len(body_sig):].split("\n") if line]
+            c["note"] = body_sig
+        except NoteError as exc:
+            report.add(None, None, f"{c['label']}: {exc}")
+            c["bad"] = True
+    good = _check_checkpoints(report, [c for c in [*hist, latest] if not c.get("bad")], verifiers, wits,
+                              keys.get("origin"))
+    try:
+        top = Checkpoint.parse_body(SignedNote.parse(note_text).body)
+    except NoteError:
+        return report
+    if not any(lbl == "checkpoint" for _, _, lbl in good):
+        return report
+    size = top.size
+    report.size, report.root = size, top.root.hex()
+    if any(s > size for s, _, _ in good):
+        report.add(None, None, "a historical checkpoint is larger than the latest one (rollback)")
+    tracker = _RootTracker()
+    targets = sorted({s for s, _, _ in good})
+    roots_at: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in targets else {}
+    items: list[tuple[bytes, bytes, bytes]] = []
+    metas: list[tuple[int, str]] = []
+    for t in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+        lo, hi = t * TILE_WIDTH, min(size, (t + 1) * TILE_WIDTH)
+        bundle = _read_tile(root, "entries", t, hi - lo)
+        hashes = _read_tile(root, 0, t, hi - lo)
+        if bundle is None:
+            report.add(lo, None, f"entry bundle for entries {lo}..{hi - 1} is missing")
+            return report
+        if hashes is None or len(hashes) != 32 * (hi - lo):
+            report.add(lo, None, f"hash tile for entries {lo}..{hi - 1} is missing or cut")
+            hashes = b""
+        pos = 0
+        for i in range(lo, hi):
+            if pos + 2 > len(bundle) or pos + 2 + int.from_bytes(bundle[pos:pos + 2], "big") > len(bundle):
+                report.add(i, None, f"entry bundle {t} is cut mid-write at byte {pos}")
+                return report
+            n = int.from_bytes(bundle[pos:pos + 2], "big")
+            entry = bundle[pos + 2:pos + 2 + n]
+            pos += 2 + n
+            h = _sha256(b"\x00" + entry).digest()
+            if hashes and hashes[(i - lo) * 32:(i - lo + 1) * 32] != h:
+                report.add(i, None, "entry differs from the published leaf hash")
+            tracker.push(h)
+            _mark(tracker, targets, roots_at)
+            report.entries_checked += 1
+            try:
+                e = parse_entry(entry)
+                o = Observation.model_validate(e["observation"])
+                key = bytes.fromhex(e["key"])
+                sig = decode_signature(e["signature"])
+            except Exception as exc:
+                report.add(i, None, f"malformed entry: {exc}")
+                continue
+            why = _check_key(keyring, key, o.source_id, o.time.timestamp())
+            if why:
+                report.add(i, o.id, why)
+            items.append((sig, SIGNING_CONTEXT + rfc8785.dumps(e["observation"]), key))
+            metas.append((i, o.id))
+        if pos != len(bundle):
+            report.add(hi - 1, None, f"entry bundle {t} has {len(bundle) - pos} extra bytes")
+    for (i, oid), ok in zip(metas, verify_many(items), strict=True):
+        report.signatures_checked += 1
+        if not ok:
+            report.add(i, oid, "signature does not verify: the evidence was changed or the signature forged")
+    for s, r, label in good:
+        got = roots_at.get(s)
+        if got is None:
+            report.add(None, None, f"{label}: the export holds fewer than {s} entries")
+        elif got != r:
+            report.add(None, None, f"{label}: the published entries do not hash to the signed root")
+    return report

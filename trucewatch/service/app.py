@@ -1,0 +1,661 @@
+"""The HTTP API and dashboard: ``create_app(store, agreement, config)``.
+
+Versioned under /api/v1, OpenAPI at /openapi.json.  Every /api/v1 route except
+``health`` needs a bearer token; the role decides what a route returns (see
+docs/service.md for the table).  Findings outside a caller's view are 404,
+never 403, so their existence does not leak.
+"""
+
+
+import asyncio
+import contextlib
+import math
+import re
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sse_starlette.sse import EventSourceResponse
+
+from trucewatch.model import Observation, Rule, Source, Status, to_utc
+from trucewatch.service import exports as X
+from trucewatch.service import integrations as I
+from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
+from trucewatch.service.audit import AuditLog
+from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
+from trucewatch.service.config import ServiceConfig
+from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
+from trucewatch.service.views import Views, ViolationFilter, concerns
+from trucewatch.store import Store
+from trucewatch.store import schema as S
+
+API = "/api/v1"
+STATIC = Path(str(resources.files("trucewatch.service") / "static"))
+PARTY_RE = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
+ALL = tuple(Role)
+INTERNAL = (Role.ADMINISTRATOR, Role.ANALYST)
+SERVICE_TABLES = [S.api_tokens, S.audit_log, S.webhooks, S.webhook_deliveries]
+
+
+# ------------------------------------------------------------------ bodies
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestBody(_Body):
+    #: Each item is an Observation (see trucewatch.model); items are checked one
+    #: by one so one bad record does not reject the batch.
+    observations: list[Any] = Field(min_length=1)
+
+
+class TransitionBody(_Body):
+    to_status: Status
+    reason: str = Field(default="", max_length=4000)
+
+
+class ContestBody(_Body):
+    reason: str = Field(min_length=1, max_length=4000)
+    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list,
+                                                                                        max_length=200)
+
+
+class KeyBody(_Body):
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$", description="Ed25519 public key, hex")
+
+
+class TokenBody(_Body):
+    role: Role
+    party: str | None = Field(default=None, pattern=PARTY_RE)
+    source_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=1000)
+    label: str = Field(default="", max_length=200)
+    ttl_s: float | None = Field(default=None, gt=0, le=10 * 365 * 86400)
+
+
+class WebhookBody(_Body):
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+    role: Role = Role.ANALYST
+    party: str | None = Field(default=None, pattern=PARTY_RE)
+
+
+class ExportFormat(StrEnum):
+    GEOJSON = "geojson"
+    GPKG = "gpkg"
+    CSV = "csv"
+    ACLED = "acled"
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+# ------------------------------------------------------------------ helpers
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    parts = value.split(",")
+    if len(parts) != 4:
+        raise HTTPException(422, "bbox: give min_lon,min_lat,max_lon,max_lat")
+    try:
+        a, b, c, d = (float(p) for p in parts)
+    except ValueError:
+        raise HTTPException(422, "bbox: four numbers separated by commas") from None
+    if not all(math.isfinite(x) for x in (a, b, c, d)):
+        raise HTTPException(422, "bbox: numbers must be finite")
+    if not (-180 <= a <= c <= 180 and -90 <= b <= d <= 90):
+        raise HTTPException(422, "bbox: need -180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90")
+    return a, b, c, d
+
+
+def _ts(v: datetime | None) -> float | None:
+    return None if v is None else to_utc(v).timestamp()
+
+
+def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    return [(".".join(str(x) for x in e["loc"]) or "(record)", e["msg"]) for e in exc.errors()]
+
+
+# ------------------------------------------------------------------ factory
+def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None = None) -> FastAPI:
+    """Build the service on one store.  ``agreement`` may be None (no map layers)."""
+    config = config or ServiceConfig()
+    S.metadata.create_all(store.engine, tables=SERVICE_TABLES, checkfirst=True)  # stores older than the service
+    tokens = TokenStore(store.engine, cache_s=config.token_cache_s)
+    audit = AuditLog(store.engine, flush_s=config.audit_flush_s)
+    views = Views(store, config.public_statuses, config.public_delay_s)
+    run_pipeline = I.pipeline(config.pipeline)
+    pipeline_lock = threading.Lock()
+    report_dir = Path(tempfile.mkdtemp(prefix="trucewatch-reports-"))
+    state: dict[str, Any] = {}
+    report_cache: dict[str, dict[str, str]] = {}
+    party_names = {p.id: (p.name or p.id) for p in agreement.spec.parties} if agreement is not None else {}
+    agreement_geojson: dict[str, Any] | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        hub = AlertHub(store, views, config)
+        state["hub"] = hub
+        audit.start()
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            audit.stop()
+
+    app = FastAPI(title="TruceWatch", version="1.0.0", lifespan=lifespan,
+                  description="Ceasefire monitoring and verification API. Bearer tokens (`tw_<id>.<secret>`); "
+                              "roles administrator, analyst, monitor, liaison, public.")
+    app.state.tokens = tokens
+    app.state.audit = audit
+    app.state.views = views
+    app.state.config = config
+    app.state.store = store
+    app.add_middleware(AuditMiddleware, audit=audit)
+    app.add_middleware(LimitsMiddleware, max_body=config.max_body_bytes)
+
+    # ------------------------------------------------------------- auth deps
+    def _authenticate(request: Request, allow_query: bool = False) -> Principal:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if not token and allow_query:
+            token = request.query_params.get("access_token", "")
+        if not token:
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            p = tokens.authenticate(token)
+        except AuthError as exc:
+            raise HTTPException(401, exc.message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        request.state.principal = p
+        return p
+
+    def require(*roles: Role, allow_query: bool = False) -> Callable[[Request], Principal]:
+        def dep(request: Request) -> Principal:
+            p = _authenticate(request, allow_query)
+            if p.role not in roles:
+                raise HTTPException(403, f"role {p.role.value} may not use this endpoint")
+            return p
+
+        return dep
+
+    Any_ = Depends(require(*ALL))
+    Internal = Depends(require(*INTERNAL))
+    Admin = Depends(require(Role.ADMINISTRATOR))
+    Findings = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
+
+    def violation_filter(
+        p: Principal,
+        t_from: Annotated[datetime | None, Query(description="ISO 8601; inclusive")] = None,
+        t_to: Annotated[datetime | None, Query(description="ISO 8601; exclusive")] = None,
+        bbox: Annotated[str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat")] = None,
+        rule: Rule | None = None,
+        party: Annotated[str | None, Query(pattern=PARTY_RE)] = None,
+        status: Annotated[list[Status] | None, Query()] = None,
+        min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+        limit: int | None = None,
+        offset: int = 0,
+        max_limit: int = config.max_page,
+    ) -> ViolationFilter:
+        if p.role == Role.LIAISON and party is not None and party != p.party:
+            raise HTTPException(403, f"a liaison of {p.party} sees only findings that concern {p.party}")
+        return ViolationFilter(t_from=_ts(t_from), t_to=_ts(t_to), bbox=_bbox(bbox),
+                               rule=rule.value if rule else None, party=party,
+                               status=[s.value for s in status] if status else None, min_confidence=min_confidence,
+                               limit=min(limit or config.default_page, max_limit), offset=offset)
+
+    Limit = Annotated[int | None, Query(ge=1, le=config.max_page)]
+    Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+    TFrom = Annotated[datetime | None, Query(description="ISO 8601; inclusive")]
+    TTo = Annotated[datetime | None, Query(description="ISO 8601; exclusive")]
+    BBox = Annotated[str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat")]
+    Party = Annotated[str | None, Query(pattern=PARTY_RE)]
+    Conf = Annotated[float | None, Query(ge=0, le=1)]
+    StatusQ = Annotated[list[Status] | None, Query()]
+    ViolationId = Annotated[str, PathParam(min_length=1, max_length=200)]
+
+    # ----------------------------------------------------------------- routes
+    @app.get(f"{API}/health", tags=["meta"])
+    def health() -> dict[str, Any]:
+        return {"ok": True, "time": time.time()}
+
+    @app.get(f"{API}/me", tags=["meta"])
+    def me(p: Principal = Any_) -> dict[str, Any]:
+        return {"token_id": p.token_id, "role": p.role.value, "party": p.party, "source_ids": list(p.source_ids),
+                "label": p.label}
+
+    @app.get(f"{API}/agreement", tags=["map"])
+    def agreement_layers(p: Principal = Any_) -> dict[str, Any]:
+        nonlocal agreement_geojson
+        if agreement is None:
+            raise HTTPException(404, "this deployment was started without an agreement")
+        if agreement_geojson is None:
+            agreement_geojson = agreement.to_geojson()
+            agreement_geojson["properties"] = {"id": agreement.id, "name": agreement.name,
+                                               "parties": [{"id": k, "name": v} for k, v in party_names.items()]}
+        return agreement_geojson
+
+    # ---- observations
+    @app.post(f"{API}/observations", tags=["ingest"])
+    def ingest(body: IngestBody, background: BackgroundTasks,
+               p: Principal = Depends(require(Role.ADMINISTRATOR, Role.MONITOR))) -> dict[str, Any]:
+        if len(body.observations) > config.max_batch:
+            raise HTTPException(413, f"observations: {len(body.observations)} in one batch; at most {config.max_batch}")
+        good: list[Observation] = []
+        errors: list[dict[str, str]] = []
+        for i, raw in enumerate(body.observations):
+            rec = str(raw.get("id") or f"#{i}")[:200] if isinstance(raw, dict) else f"#{i}"
+            try:
+                o = Observation.model_validate(raw)
+            except ValidationError as exc:
+                errors += [{"record": rec, "field": f, "message": m} for f, m in _pydantic_errors(exc)]
+                continue
+            if p.role == Role.MONITOR and o.source_id not in p.source_ids:
+                errors.append({"record": rec, "field": "source_id",
+                               "message": f"this token may not submit for source {o.source_id!r}"})
+                continue
+            good.append(o)
+        result = {"accepted": 0, "duplicates": 0, "duplicate_ids": [], "errors": []}
+        accepted_ids: list[str] = []
+        if good:
+            try:
+                result = I.ingest(store, good, require_signatures=config.require_signatures)
+            except I.Unavailable as exc:
+                raise HTTPException(503, str(exc)) from None
+            accepted_ids = [o.id for o in good]
+        result["errors"] = errors + list(result.get("errors", []))
+        if run_pipeline is not None and accepted_ids and result.get("accepted"):
+            background.add_task(_run_pipeline, accepted_ids)
+        return result
+
+    def _run_pipeline(ids: list[str]) -> None:
+        with pipeline_lock:
+            run_pipeline(store, agreement, ids)  # type: ignore[misc]
+        hub = state.get("hub")
+        if hub is not None:
+            hub.wake()
+
+    @app.get(f"{API}/observations", tags=["query"])
+    def observations(p: Principal = Internal, t_from: TFrom = None, t_to: TTo = None, bbox: BBox = None,
+                     kind: Annotated[list[str] | None, Query(max_length=20)] = None,
+                     source_id: Annotated[str | None, Query(max_length=200)] = None,
+                     limit: Limit = None) -> list[dict[str, Any]]:
+        obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to), bbox=_bbox(bbox), kinds=kind,
+                                       source_id=source_id, limit=limit or config.default_page)
+        return [o.model_dump(mode="json") for o in obs]
+
+    # ---- events
+    @app.get(f"{API}/events", tags=["query"])
+    def events(p: Principal = Internal, t_from: TFrom = None, t_to: TTo = None, bbox: BBox = None,
+               min_confidence: Conf = None, kind: Annotated[str | None, Query(max_length=40)] = None,
+               limit: Limit = None, offset: Offset = 0) -> list[dict[str, Any]]:
+        E = S.events
+        q = select(E)
+        if t_from is not None:
+            q = q.where(E.c.t >= _ts(t_from))
+        if t_to is not None:
+            q = q.where(E.c.t < _ts(t_to))
+        box = _bbox(bbox)
+        if box is not None:
+            q = q.where(E.c.lon.between(box[0], box[2]), E.c.lat.between(box[1], box[3]))
+        if min_confidence is not None:
+            q = q.where(E.c.confidence >= min_confidence)
+        if kind:
+            q = q.where(E.c.kind == kind)
+        q = q.order_by(E.c.t, E.c.id).offset(offset).limit(limit or config.default_page)
+        with store.engine.connect() as c:
+            rows = c.execute(q).mappings().all()
+        from trucewatch.store.store import _row_event
+
+        return [_row_event(r).model_dump(mode="json") for r in rows]
+
+    # ---- violations
+    def _filter(p: Principal, t_from: datetime | None, t_to: datetime | None, bbox: str | None, rule: Rule | None,
+                party: str | None, status: list[Status] | None, min_confidence: float | None, limit: int | None,
+                offset: int, max_limit: int) -> ViolationFilter:
+        return violation_filter(p, t_from, t_to, bbox, rule, party, status, min_confidence, limit, offset, max_limit)
+
+    @app.get(f"{API}/violations", tags=["query"])
+    def violations(p: Principal = Findings, t_from: TFrom = None, t_to: TTo = None, bbox: BBox = None,
+                   rule: Rule | None = None, party: Party = None, status: StatusQ = None,
+                   min_confidence: Conf = None, limit: Limit = None, offset: Offset = 0) -> list[dict[str, Any]]:
+        f = _filter(p, t_from, t_to, bbox, rule, party, status, min_confidence, limit, offset, config.max_page)
+        return views.query(p, f)
+
+    @app.get(f"{API}/violations/{{violation_id}}", tags=["query"])
+    def violation(violation_id: ViolationId, p: Principal = Findings) -> dict[str, Any]:
+        v = views.get(p, violation_id)
+        if v is None:
+            raise HTTPException(404, f"{violation_id}: no such finding in your view")
+        return v
+
+    @app.get(f"{API}/violations/{{violation_id}}/transitions", tags=["workflow"])
+    def violation_transitions(violation_id: ViolationId,
+                              p: Principal = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON))
+                              ) -> list[dict[str, Any]]:
+        if views.get(p, violation_id) is None:
+            raise HTTPException(404, f"{violation_id}: no such finding in your view")
+        out = [t.model_dump(mode="json") for t in store.transitions(violation_id)]
+        if p.role == Role.LIAISON:  # the other party's and the mission's staff names stay internal
+            for t in out:
+                if not t["actor"].startswith(f"liaison:{p.party}:"):
+                    t["actor"] = t["actor"].split(":")[0]
+        return out
+
+    @app.get(f"{API}/violations/{{violation_id}}/evidence", tags=["query"])
+    def violation_evidence(violation_id: ViolationId,
+                           p: Principal = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON))
+                           ) -> dict[str, Any]:
+        v = views.get(p, violation_id)
+        if v is None:
+            raise HTTPException(404, f"{violation_id}: no such finding in your view")
+        ids = [str(e.get("observation_id")) for e in views.raw(violation_id)["evidence"]]  # type: ignore[index]
+        obs = {o.id: o for o in store.get_observations(ids)}
+        items = []
+        for e, shown in zip(views.raw(violation_id)["evidence"], v["evidence"], strict=True):  # type: ignore[index]
+            o = obs.get(str(e.get("observation_id")))
+            item: dict[str, Any] = {"evidence": shown,
+                                    "observation": views.render_observation(p, o.model_dump(mode="json")) if o else None}
+            try:
+                item["ledger"] = I.proof(store, str(e.get("observation_id")))
+            except I.Unavailable as exc:
+                item["ledger"] = {"available": False, "verified": None, "reason": str(exc)}
+            except Exception as exc:
+                item["ledger"] = {"available": True, "verified": False, "reason": f"{type(exc).__name__}: {exc}"}
+            items.append(item)
+        return {"violation": v, "items": items}
+
+    def _apply(violation_id: str, to: Status, p: Principal, reason: str, counter: list[str] | None = None) -> Any:
+        try:
+            I.transition(store, violation_id, to, actor=p.actor, reason=reason, counter_evidence=counter)
+        except I.Refused as exc:
+            raise HTTPException(409, str(exc)) from None
+        except I.Unavailable as exc:
+            raise HTTPException(503, str(exc)) from None
+        hub = state.get("hub")
+        if hub is not None:
+            hub.wake()
+        return views.get(p, violation_id)
+
+    @app.post(f"{API}/violations/{{violation_id}}/transitions", tags=["workflow"])
+    def post_transition(violation_id: ViolationId, body: TransitionBody, p: Principal = Internal) -> dict[str, Any]:
+        if views.raw(violation_id) is None:
+            raise HTTPException(404, f"{violation_id}: no such finding")
+        return _apply(violation_id, body.to_status, p, body.reason)
+
+    @app.post(f"{API}/violations/{{violation_id}}/contest", tags=["workflow"])
+    def contest(violation_id: ViolationId, body: ContestBody,
+                p: Principal = Depends(require(Role.LIAISON, Role.ADMINISTRATOR))) -> dict[str, Any]:
+        v = views.get(p, violation_id)
+        if v is None:
+            raise HTTPException(404, f"{violation_id}: no such finding in your view")
+        if p.role == Role.LIAISON and v["party"] != p.party:
+            raise HTTPException(403, f"only the liaison of the party it is attributed to ({v['party']}) may contest it")
+        return _apply(violation_id, Status.CONTESTED, p, body.reason, body.counter_evidence)
+
+    # ---- sources and keys
+    @app.get(f"{API}/sources", tags=["sources"])
+    def sources(p: Principal = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.MONITOR))) -> list[dict[str, Any]]:
+        out = [s.model_dump(mode="json") for s in store.list_sources()]
+        if p.role == Role.MONITOR:
+            out = [s for s in out if s["id"] in p.source_ids]
+        return out
+
+    @app.post(f"{API}/sources", tags=["sources"])
+    def add_sources(body: list[dict[str, Any]], p: Principal = Admin) -> dict[str, Any]:
+        good, errors = [], []
+        for i, raw in enumerate(body[:10_000]):
+            rec = str(raw.get("id") or f"#{i}")[:200] if isinstance(raw, dict) else f"#{i}"
+            try:
+                good.append(Source.model_validate(raw))
+            except ValidationError as exc:
+                errors += [{"record": rec, "field": f, "message": m} for f, m in _pydantic_errors(exc)]
+        if good:
+            store.add_sources(good)
+        return {"registered": [s.id for s in good], "errors": errors}
+
+    @app.put(f"{API}/sources/{{source_id}}/key", tags=["sources"])
+    def set_key(source_id: Annotated[str, PathParam(min_length=1, max_length=200)], body: KeyBody,
+                p: Principal = Admin) -> dict[str, Any]:
+        s = store.get_source(source_id)
+        if s is None:
+            raise HTTPException(404, f"{source_id}: no such source")
+        s.public_key = body.public_key
+        store.add_sources([s])
+        return s.model_dump(mode="json")
+
+    @app.get(f"{API}/layers/sensors", tags=["map"])
+    def sensors(p: Principal = Internal) -> dict[str, Any]:
+        feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                  "properties": {"id": s.id, "kind": s.kind.value, "party": s.party, "name": s.name}}
+                 for s in store.list_sources() if s.lat is not None and s.lon is not None]
+        return {"type": "FeatureCollection", "features": feats}
+
+    @app.get(f"{API}/layers/coverage", tags=["map"])
+    def coverage(p: Principal = Internal) -> dict[str, Any]:
+        feats = []
+        for s in store.list_sources():
+            geom = s.attributes.get("coverage")
+            if isinstance(geom, dict) and "type" in geom:
+                feats.append({"type": "Feature", "geometry": geom.get("geometry", geom) if geom.get("type") == "Feature"
+                              else geom, "properties": {"source_id": s.id, "kind": s.kind.value}})
+        extra = store.get_setting("drone_coverage")
+        if isinstance(extra, dict) and extra.get("type") == "FeatureCollection":
+            feats += list(extra.get("features", []))
+        return {"type": "FeatureCollection", "features": feats}
+
+    # ---- ledger
+    @app.get(f"{API}/ledger/checkpoint", tags=["ledger"])
+    def ledger_checkpoint(p: Principal = Any_) -> dict[str, Any]:
+        try:
+            return I.checkpoint(store)
+        except I.Unavailable as exc:
+            raise HTTPException(503, str(exc)) from None
+        except I.Refused as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.get(f"{API}/ledger/proofs/{{observation_id}}", tags=["ledger"])
+    def ledger_proof(observation_id: Annotated[str, PathParam(min_length=1, max_length=200)],
+                     p: Principal = Internal) -> dict[str, Any]:
+        try:
+            return I.proof(store, observation_id)
+        except I.Unavailable as exc:
+            raise HTTPException(503, str(exc)) from None
+
+    # ---- exports
+    @app.get(f"{API}/exports/{{fmt}}", tags=["exports"], response_class=Response,
+             responses={200: {"content": {"application/geo+json": {}, "application/geopackage+sqlite3": {},
+                                          "text/csv": {}}}})
+    def export(fmt: ExportFormat, p: Principal = Findings, t_from: TFrom = None, t_to: TTo = None, bbox: BBox = None,
+               rule: Rule | None = None, party: Party = None, status: StatusQ = None, min_confidence: Conf = None,
+               limit: Annotated[int | None, Query(ge=1, le=100_000)] = None) -> Response:
+        f = _filter(p, t_from, t_to, bbox, rule, party, status, min_confidence, limit or 100_000, 0, 100_000)
+        rows = views.query(p, f)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        if fmt == ExportFormat.GEOJSON:
+            body, mt, ext = X.geojson_bytes(rows), "application/geo+json", "geojson"
+        elif fmt == ExportFormat.GPKG:
+            body, mt, ext = X.gpkg_bytes(rows), "application/geopackage+sqlite3", "gpkg"
+        elif fmt == ExportFormat.CSV:
+            body, mt, ext = X.to_csv(rows).encode(), "text/csv; charset=utf-8", "csv"
+        else:
+            body, mt, ext = X.to_acled(rows, party_names).encode(), "text/csv; charset=utf-8", "acled.csv"
+        return Response(body, media_type=mt,
+                        headers={"Content-Disposition": f'attachment; filename="trucewatch-{stamp}.{ext}"'})
+
+    # ---- daily report
+    report_locks: dict[str, threading.Lock] = {}
+
+    def _report(day: date, p: Principal) -> dict[str, str]:
+        """Build (once the cut-off has passed, then reuse) the day's report."""
+        cutoff = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=19, minutes=30)
+        now = time.time()
+        if p.role == Role.PUBLIC and now < cutoff.timestamp() + config.public_delay_s:
+            raise HTTPException(404, f"the report of {day.isoformat()} is published "
+                                     f"{config.public_delay_s:.0f} s after its 19:30 UTC cut-off")
+        if agreement is None:
+            raise HTTPException(404, "this deployment was started without an agreement")
+        key = day.isoformat()
+        with report_locks.setdefault(key, threading.Lock()):
+            cached = report_cache.get(key)
+            if cached is not None:
+                return cached
+            try:
+                paths = I.daily_report(store, agreement, day, report_dir / key)
+            except I.Unavailable as exc:
+                raise HTTPException(503, str(exc)) from None
+            except ValueError as exc:
+                raise HTTPException(422, str(exc)) from None
+            if now > cutoff.timestamp():  # a complete day does not change any more
+                report_cache[key] = paths
+            return paths
+
+    Reader = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
+
+    @app.get(f"{API}/reports/daily/{{day}}", tags=["reports"])
+    def daily(day: date, p: Principal = Reader) -> dict[str, Any]:
+        paths = _report(day, p)
+        return {"date": day.isoformat(), "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
+
+    @app.get(f"{API}/reports/daily/{{day}}/{{fmt}}", tags=["reports"], response_class=FileResponse)
+    def daily_file(day: date, fmt: ReportFormat, p: Principal = Reader) -> FileResponse:
+        paths = _report(day, p)
+        path = paths.get(fmt.value)
+        if path is None or not Path(path).is_file():
+            raise HTTPException(404, f"the report renderer made no {fmt.value} file for {day.isoformat()}")
+        mt = "application/pdf" if fmt == ReportFormat.PDF else "text/html; charset=utf-8"
+        return FileResponse(path, media_type=mt, filename=f"trucewatch-daily-{day.isoformat()}.{fmt.value}")
+
+    # ---- alerts
+    @app.get(f"{API}/alerts/stream", tags=["alerts"], response_class=Response,
+             responses={200: {"content": {"text/event-stream": {}}}})
+    async def alerts_stream(request: Request,
+                            p: Principal = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON,
+                                                           allow_query=True)),
+                            last_event_id: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> Response:
+        hub: AlertHub = state["hub"]
+        sub = Subscriber(p)
+        hub.subscribers.add(sub)
+        header_id = request.headers.get("last-event-id")
+        since = last_event_id
+        if header_id is not None and header_id.isdigit():
+            since = int(header_id)
+
+        async def gen() -> AsyncIterator[dict[str, Any]]:
+            import json
+
+            try:
+                yield {"event": "ready", "data": json.dumps({"role": p.role.value, "party": p.party})}
+                if since is not None:  # replay what the client missed (at-least-once across reconnects)
+                    missed = await asyncio.to_thread(hub.verified_since, since)
+                    for seq, at, v in missed:
+                        if seq <= hub.cursor and may_alert(p, v):
+                            yield _sse(seq, at, views.render(p, v))
+                while True:
+                    seq, v = await sub.queue.get()
+                    yield _sse(seq, time.time(), v)
+            finally:
+                hub.subscribers.discard(sub)
+
+        return EventSourceResponse(gen(), ping=15)
+
+    def _sse(seq: int, at: float, v: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        from trucewatch.service.alerts import alert_payload
+
+        return {"event": "violation.verified", "id": str(seq), "data": json.dumps(alert_payload(seq, at, v))}
+
+    # ---- webhooks (administrator)
+    @app.post(f"{API}/webhooks", tags=["alerts"])
+    def add_webhook(body: WebhookBody, p: Principal = Admin) -> dict[str, Any]:
+        if body.role == Role.LIAISON and not body.party:
+            raise HTTPException(422, "party: a liaison webhook needs the party it serves")
+        wid = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        with store.engine.begin() as c:
+            c.execute(S.webhooks.insert().values(id=wid, url=body.url, secret=secret, role=body.role.value,
+                                                 party=body.party, created_at=time.time(), active=1))
+        return {"id": wid, "url": body.url, "role": body.role.value, "party": body.party, "secret": secret}
+
+    @app.get(f"{API}/webhooks", tags=["alerts"])
+    def list_webhooks(p: Principal = Admin) -> list[dict[str, Any]]:
+        with store.engine.connect() as c:
+            rows = c.execute(select(S.webhooks)).mappings().all()
+        return [{k: r[k] for k in ("id", "url", "role", "party", "created_at", "active")} for r in rows]
+
+    @app.delete(f"{API}/webhooks/{{webhook_id}}", tags=["alerts"])
+    def delete_webhook(webhook_id: Annotated[str, PathParam(max_length=40)], p: Principal = Admin) -> dict[str, Any]:
+        with store.engine.begin() as c:
+            n = c.execute(S.webhooks.update().where(S.webhooks.c.id == webhook_id).values(active=0)).rowcount
+        if not n:
+            raise HTTPException(404, f"{webhook_id}: no such webhook")
+        return {"id": webhook_id, "active": False}
+
+    @app.get(f"{API}/webhooks/{{webhook_id}}/deliveries", tags=["alerts"])
+    def deliveries(webhook_id: Annotated[str, PathParam(max_length=40)], p: Principal = Admin) -> list[dict[str, Any]]:
+        D = S.webhook_deliveries
+        with store.engine.connect() as c:
+            rows = c.execute(select(D).where(D.c.webhook_id == webhook_id).order_by(D.c.seq).limit(1000)).mappings()
+            return [{k: r[k] for k in ("seq", "idempotency_key", "violation_id", "attempts", "next_attempt_at",
+                                       "delivered_at", "last_error")} for r in rows]
+
+    # ---- tokens and audit (administrator)
+    @app.post(f"{API}/tokens", tags=["admin"])
+    def create_token(body: TokenBody, p: Principal = Admin) -> dict[str, Any]:
+        if body.role == Role.LIAISON and agreement is not None and body.party not in agreement.parties:
+            raise HTTPException(422, f"party: {body.party!r} is not a party to the agreement")
+        try:
+            token, rec = tokens.create(body.role, party=body.party, source_ids=body.source_ids, label=body.label,
+                                       ttl_s=body.ttl_s)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return rec | {"token": token}
+
+    @app.get(f"{API}/tokens", tags=["admin"])
+    def list_tokens(p: Principal = Admin) -> list[dict[str, Any]]:
+        return tokens.list()
+
+    @app.delete(f"{API}/tokens/{{token_id}}", tags=["admin"])
+    def revoke_token(token_id: Annotated[str, PathParam(max_length=40)], p: Principal = Admin) -> dict[str, Any]:
+        if not tokens.revoke(token_id):
+            raise HTTPException(404, f"{token_id}: no such active token")
+        return {"id": token_id, "revoked": True}
+
+    @app.get(f"{API}/audit", tags=["admin"])
+    def audit_log(p: Principal = Admin, after_seq: Annotated[int, Query(ge=0)] = 0, limit: Limit = None
+                  ) -> list[dict[str, Any]]:
+        return audit.read(after_seq=after_seq, limit=limit or config.default_page)
+
+    # ---- dashboard
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/basemap/{name}.geojson", include_in_schema=False)
+    def basemap(name: str) -> Response:
+        if name not in ("countries", "land"):
+            raise HTTPException(404, "no such basemap layer")
+        data = (resources.files("trucewatch.data.geo") / f"{name}.geojson").read_bytes()
+        return Response(data, media_type="application/geo+json", headers={"Cache-Control": "max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(I.Unavailable)
+    async def _unavailable(_r: Request, exc: I.Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    _ = (re, concerns)
+    return app

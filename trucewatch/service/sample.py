@@ -1,0 +1,190 @@
+"""Sample findings for the dashboard, the tests and the API benchmark.
+
+Written straight into the store (sources, observations, violations with their
+evidence, workflow transitions), so the service can be shown and measured
+before, or without, the fusion and adjudication stages.  Positions are drawn
+near the agreement's contact line; parties from the agreement's sides.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+
+from trucewatch.model import (
+    Evidence,
+    Location,
+    Observation,
+    ObservationKind,
+    Rule,
+    Source,
+    SourceKind,
+    Status,
+    Transition,
+    Violation,
+    from_unix,
+)
+from trucewatch.store import Store
+from trucewatch.store.store import content_hash
+
+RULE_KINDS = {
+    Rule.FIRE_ACROSS_LINE: [ObservationKind.LAUNCH, ObservationKind.IMPACT],
+    Rule.HEAVY_WEAPON_IN_ZONE: [ObservationKind.WEAPON_SIGHTING],
+    Rule.STRIKE_ON_PROTECTED_OBJECT: [ObservationKind.IMPACT, ObservationKind.REPORT_CLAIM],
+    Rule.INTERFERENCE_WITH_MONITORS: [ObservationKind.INTERFERENCE],
+}
+
+
+def near_line(agreement: Any, n: int, rng: np.random.Generator, spread_m: float = 15_000.0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points scattered around the contact line (lat, lon arrays)."""
+    line = agreement.line_en
+    d = rng.uniform(0, line.length, n)
+    pts = shapely.line_interpolate_point(line, d)
+    e = shapely.get_x(pts) + rng.normal(0, spread_m, n)
+    nn = shapely.get_y(pts) + rng.normal(0, spread_m, n)
+    lat, lon = agreement.frame.to_latlon(e, nn)
+    return np.asarray(lat), np.asarray(lon)
+
+
+def sample_sources(agreement: Any, rng: np.random.Generator, n_sensors: int = 12) -> list[Source]:
+    lat, lon = near_line(agreement, n_sensors, rng, 5_000.0)
+    out = [Source(id=f"sensor-{i:03d}", kind=SourceKind.ACOUSTIC_SENSOR, name=f"acoustic sensor {i}",
+                  lat=float(lat[i]), lon=float(lon[i])) for i in range(n_sensors)]
+    out.append(Source(id="acoustic-net", kind=SourceKind.ACOUSTIC_NETWORK, name="acoustic locator"))
+    out.append(Source(id="team-alpha", kind=SourceKind.MONITOR_TEAM, name="Monitoring team Alpha"))
+    out.append(Source(id="sat-viirs", kind=SourceKind.SATELLITE, name="VIIRS active fires"))
+    clat, clon = near_line(agreement, 1, rng, 1_000.0)
+    poly = shapely.Point(float(clon[0]), float(clat[0])).buffer(0.08)
+    out.append(Source(id="drone-1", kind=SourceKind.DRONE, name="UAV patrol 1",
+                      attributes={"coverage": shapely.geometry.mapping(poly)}))
+    return out
+
+
+def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violations: int = 40,
+             day: datetime | None = None, verified_share: float = 0.5) -> list[Violation]:
+    """Sources, observations and violations of one day (status mix, both parties)."""
+    day = day or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    sources = sample_sources(agreement, rng)
+    store.add_sources(sources)
+    lat, lon = near_line(agreement, n_violations, rng)
+    sides = agreement.side_of(lat, lon)
+    rules = list(RULE_KINDS)
+    obs: list[Observation] = []
+    viols: list[Violation] = []
+    for i in range(n_violations):
+        rule = rules[i % len(rules)]
+        t = day + timedelta(seconds=float(rng.uniform(0, 86_000)))
+        party = str(sides[i]) or "undetermined"
+        if rule == Rule.FIRE_ACROSS_LINE and party in agreement.parties:
+            # the fire hits this side: it came from the other one
+            party = next(p for p in agreement.parties if p != party)
+        ev: list[Evidence] = []
+        for k, kind in enumerate(RULE_KINDS[rule]):
+            src = {"launch": "acoustic-net", "impact": "acoustic-net", "weapon_sighting": "drone-1",
+                   "report_claim": "team-alpha", "interference": "team-alpha"}[kind.value]
+            o = Observation(id=f"obs-{day:%Y%m%d}-{i:05d}-{k}", source_id=src, kind=kind, time=t,
+                            location=Location(lat=float(lat[i] + rng.normal(0, 0.01)),
+                                              lon=float(lon[i] + rng.normal(0, 0.01)),
+                                              err_major_m=float(rng.uniform(150, 900)), err_minor_m=120.0),
+                            attributes={"n_sensors": 4} if src == "acoustic-net" else {"note": "sample"})
+            obs.append(o)
+            ev.append(Evidence(observation_id=o.id, source_id=src, kind=kind, summary=f"{kind.value} by {src}"))
+        viols.append(Violation(
+            id=f"v-{day:%Y%m%d}-{i:05d}", event_id=f"e-{day:%Y%m%d}-{i:05d}", rule=rule, party=party,
+            confidence=float(np.round(rng.uniform(0.35, 0.99), 3)), time=t,
+            location=Location(lat=float(lat[i]), lon=float(lon[i]), err_major_m=float(rng.uniform(200, 2500)),
+                              err_minor_m=150.0, err_angle_deg=float(rng.uniform(0, 180))),
+            evidence=ev, explanation=f"sample {rule.value.replace('_', ' ')} near the line"))
+    rep = store.add_observations(obs)
+    if rep.errors:
+        raise ValueError(f"sample observations refused: {rep.errors[:3]}")
+    store.save_violations(viols)
+    _advance(store, viols, rng, verified_share, day)
+    return [store.get_violation(v.id) for v in viols]  # type: ignore[misc]
+
+
+def _advance(store: Store, viols: list[Violation], rng: np.random.Generator, share: float, day: datetime) -> None:
+    """Move a share of the findings along the workflow, backdated to the day."""
+    at = day + timedelta(hours=23)
+    for v in viols:
+        u = rng.uniform()
+        path: list[Status] = []
+        if u < share:
+            path = [Status.CORROBORATED, Status.VERIFIED]
+            if rng.uniform() < 0.4:
+                path.append(Status.NOTIFIED)
+        elif u < share + 0.2:
+            path = [Status.CORROBORATED]
+        elif u < share + 0.25:
+            path = [Status.DISMISSED]
+        prev = Status.DETECTED
+        for s in path:
+            store.record_transition(Transition(violation_id=v.id, from_status=prev, to_status=s,
+                                               actor="analyst:sample", reason="sample workflow", at=at))
+            prev = s
+
+
+def bulk_observations(store: Store, n: int, rng: np.random.Generator, agreement: Any, *, source_id: str = "bulk",
+                      t0: float | None = None, chunk: int = 100_000) -> int:
+    """Insert ``n`` synthetic observations fast (driver-level executemany), for load tests only.
+
+    Rows carry a real content hash of what they hold, so the store's duplicate
+    check works on them as on any other row.
+    """
+    store.add_sources([Source(id=source_id, kind=SourceKind.SIMULATOR, name="load-test source")])
+    t0 = time.time() - 30 * 86400 if t0 is None else t0
+    done = 0
+    while done < n:
+        m = min(chunk, n - done)
+        lat, lon = near_line(agreement, m, rng, 30_000.0)
+        t = t0 + rng.uniform(0, 29 * 86400, m)
+        rows = []
+        for j in range(m):
+            o = Observation.model_construct(
+                id=f"{source_id}-{done + j:08d}", source_id=source_id, kind=ObservationKind.EXPLOSION,
+                time=from_unix(t[j]), time_sigma_s=1.0,
+                location=Location.model_construct(lat=float(lat[j]), lon=float(lon[j]), err_major_m=300.0,
+                                                  err_minor_m=200.0, err_angle_deg=0.0, footprint=None),
+                attributes={}, payload_hash=None, signature=None, ledger_index=None)
+            rows.append((o.id, source_id, "explosion", float(t[j]), 1.0, float(lat[j]), float(lon[j]), 300.0, 200.0,
+                         0.0, None, "{}", None, content_hash(o), None, None, time.time()))
+        with store.engine.begin() as c:
+            first = c.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM observations").scalar()
+            c.exec_driver_sql(
+                "INSERT INTO observations (id, source_id, kind, t, time_sigma_s, lat, lon, err_major_m, err_minor_m, "
+                "err_angle_deg, footprint, attributes, payload_hash, content_hash, signature, ledger_index, "
+                "ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            if store.dialect == "sqlite":
+                c.exec_driver_sql("INSERT INTO obs_rtree (id, min_lon, max_lon, min_lat, max_lat) "
+                                  "SELECT seq, lon, lon, lat, lat FROM observations WHERE seq > ?", (first,))
+        done += m
+    return done
+
+
+def bulk_violations(store: Store, n: int, rng: np.random.Generator, agreement: Any, *, t0: float | None = None
+                    ) -> int:
+    """``n`` synthetic violations through Store.save_violations (for load tests)."""
+    t0 = time.time() - 30 * 86400 if t0 is None else t0
+    lat, lon = near_line(agreement, n, rng, 20_000.0)
+    sides = agreement.side_of(lat, lon)
+    rules = list(RULE_KINDS)
+    batch: list[Violation] = []
+    for i in range(n):
+        batch.append(Violation(
+            id=f"bulk-v-{i:07d}", event_id=f"bulk-e-{i:07d}", rule=rules[i % len(rules)],
+            party=str(sides[i]) or "undetermined", confidence=float(rng.uniform(0.3, 1.0)),
+            time=from_unix(t0 + float(rng.uniform(0, 29 * 86400))),
+            location=Location(lat=float(lat[i]), lon=float(lon[i]), err_major_m=500.0, err_minor_m=300.0),
+            evidence=[Evidence(observation_id=f"bulk-{i:08d}", source_id="bulk", kind=ObservationKind.EXPLOSION)],
+            explanation="load test"))
+        if len(batch) == 5000:
+            store.save_violations(batch)
+            batch = []
+    if batch:
+        store.save_violations(batch)
+    return n

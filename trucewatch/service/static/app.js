@@ -1,0 +1,297 @@
+/* TruceWatch dashboard: one page, Leaflet (vendored), no network beyond this server.
+ * Data comes from /api/v1 with the bearer token given in the URL fragment
+ * (#token=…, never sent to the server in URLs or logs) or typed in the header.
+ * All text from the API is inserted with textContent (no HTML injection). */
+(function () {
+  "use strict";
+  const API = "/api/v1";
+  const STATUS_COLOURS = {
+    detected: "#9e9e9e", corroborated: "#fbc02d", verified: "#e53935", notified: "#8e24aa",
+    contested: "#fb8c00", confirmed: "#6d0000", dismissed: "#cfd8dc",
+  };
+  const PARTY_COLOURS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00"];
+  const state = { token: null, me: null, violations: [], parties: [], markers: new Map(), selected: null, es: null };
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else if (k === "text") e.textContent = v; else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  }
+  function toast(msg) {
+    const t = document.getElementById("toast");
+    t.textContent = msg; t.style.display = "block";
+    clearTimeout(toast._t); toast._t = setTimeout(() => { t.style.display = "none"; }, 4000);
+  }
+  async function api(path) {
+    const r = await fetch(API + path, { headers: { Authorization: "Bearer " + state.token } });
+    if (!r.ok) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail; } catch (e) { /* not JSON */ }
+      const err = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+      err.status = r.status; throw err;
+    }
+    return r.json();
+  }
+  async function getJSON(url) { const r = await fetch(url); if (!r.ok) throw new Error(url + ": " + r.status); return r.json(); }
+  function partyColour(p) {
+    const i = state.parties.indexOf(p);
+    return i >= 0 ? PARTY_COLOURS[i % PARTY_COLOURS.length] : "#424242";
+  }
+  const fmtTime = (iso) => iso.replace("T", " ").slice(0, 16) + " UTC";
+
+  // ------------------------------------------------------------------ map
+  const map = L.map("map", { zoomControl: true, attributionControl: true, preferCanvas: false, worldCopyJump: false })
+    .setView([48.3, 35.5], 6);
+  map.attributionControl.setPrefix("Leaflet | borders: Natural Earth via world-atlas (ISC)");
+  const layers = {
+    land: L.layerGroup().addTo(map), countries: L.layerGroup().addTo(map), zones: L.layerGroup().addTo(map),
+    line: L.layerGroup().addTo(map), coverage: L.layerGroup().addTo(map), sensors: L.layerGroup().addTo(map),
+    events: L.layerGroup(), violations: L.layerGroup().addTo(map),
+  };
+  L.control.layers(null, {
+    "Contact line": layers.line, "Zones and protected objects": layers.zones, "Drone coverage": layers.coverage,
+    "Sensors": layers.sensors, "Events": layers.events, "Violations": layers.violations,
+  }, { collapsed: false }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  map.createPane("findings").style.zIndex = 450;  // above zones, below tooltips
+
+  async function loadBasemap() {
+    const [land, countries] = await Promise.all([getJSON("/basemap/land.geojson"), getJSON("/basemap/countries.geojson")]);
+    L.geoJSON(land, { style: { color: "#cfc8b8", weight: 0, fillColor: "#f2efe6", fillOpacity: 1 }, interactive: false })
+      .addTo(layers.land);
+    L.geoJSON(countries, {
+      style: { color: "#8d8776", weight: 1, fill: false }, interactive: false,
+    }).addTo(layers.countries);
+  }
+
+  async function loadAgreement() {
+    const fc = await api("/agreement");
+    state.parties = ((fc.properties || {}).parties || []).map((p) => p.id);
+    const zoneColours = { buffer: "#ffb300", withdrawal: "#7e57c2", weapon: "#7e57c2", maritime: "#00838f" };
+    const zones = { type: "FeatureCollection", features: fc.features.filter((f) => f.properties.layer === "zone") };
+    const line = { type: "FeatureCollection", features: fc.features.filter((f) => f.properties.layer === "contact_line") };
+    const objects = fc.features.filter((f) => f.properties.layer === "protected_object");
+    L.geoJSON(zones, {
+      style: (f) => ({ color: zoneColours[f.properties.kind] || "#7e57c2", weight: 1, fillOpacity: 0.06, dashArray: "4 3" }),
+      onEachFeature: (f, l) => l.bindTooltip(`zone ${f.properties.id} (${f.properties.kind}${f.properties.party ? ", " + f.properties.party : ""})`),
+    }).addTo(layers.zones);
+    for (const o of objects) {
+      const [lon, lat] = o.geometry.coordinates;
+      L.circle([lat, lon], { radius: o.properties.radius_m || 1000, color: "#00695c", weight: 2, fillOpacity: 0.15 })
+        .bindTooltip(`protected: ${o.properties.name} (${o.properties.category})`).addTo(layers.zones);
+    }
+    const lineLayer = L.geoJSON(line, { style: { color: "#b71c1c", weight: 3 }, interactive: false }).addTo(layers.line);
+    if (lineLayer.getBounds().isValid()) map.fitBounds(lineLayer.getBounds().pad(0.15));
+    const partySel = document.getElementById("f-party");
+    for (const p of [...state.parties, "undetermined"]) partySel.append(el("option", { value: p, text: p }));
+  }
+
+  async function loadOptional() {
+    try {
+      const s = await api("/layers/sensors");
+      L.geoJSON(s, { pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 4, color: "#37474f", weight: 1, fillColor: "#eceff1", fillOpacity: 1 })
+        .bindTooltip(`${f.properties.kind}: ${f.properties.id}`) }).addTo(layers.sensors);
+    } catch (e) { /* role without sensor positions */ }
+    try {
+      const c = await api("/layers/coverage");
+      L.geoJSON(c, { style: { color: "#1e88e5", weight: 1, dashArray: "2 4", fillOpacity: 0.08 } }).addTo(layers.coverage);
+    } catch (e) { /* role without coverage */ }
+    try {
+      const evs = await api("/events?limit=5000");
+      for (const ev of evs) {
+        L.circleMarker([ev.location.lat, ev.location.lon], { radius: 3, color: "#607d8b", weight: 1, fillOpacity: 0.6 })
+          .bindTooltip(`${ev.kind} ${fmtTime(ev.time)} (p=${ev.confidence.toFixed(2)})`).addTo(layers.events);
+      }
+    } catch (e) { /* role without events */ }
+  }
+
+  // ----------------------------------------------------------- violations
+  function query() {
+    const q = new URLSearchParams({ limit: "5000" });
+    const rule = document.getElementById("f-rule").value; if (rule) q.set("rule", rule);
+    const party = document.getElementById("f-party").value; if (party) q.set("party", party);
+    const conf = parseFloat(document.getElementById("f-conf").value); if (conf > 0) q.set("min_confidence", String(conf));
+    for (const cb of document.querySelectorAll("#f-status input:checked")) q.append("status", cb.value);
+    return q.toString();
+  }
+
+  async function loadViolations() {
+    try {
+      state.violations = await api("/violations?" + query());
+    } catch (e) {
+      state.violations = [];
+      toast("findings: " + e.message);
+    }
+    const ts = state.violations.map((v) => Date.parse(v.time));
+    state.tmin = ts.length ? Math.min(...ts) : Date.now() - 86400e3;
+    state.tmax = ts.length ? Math.max(...ts) : Date.now();
+    render();
+  }
+
+  function timeWindow() {
+    const frac = document.getElementById("t-slider").value / 1000;
+    const until = state.tmin + frac * (state.tmax - state.tmin);
+    const w = parseFloat(document.getElementById("t-window").value) * 1000;
+    document.getElementById("t-out").textContent = state.violations.length ? fmtTime(new Date(until).toISOString()) : "–";
+    return [w > 0 ? until - w : -Infinity, until + 1];
+  }
+
+  function render() {
+    layers.violations.clearLayers(); state.markers.clear();
+    const list = document.getElementById("list"); list.replaceChildren();
+    const [from, to] = timeWindow();
+    let n = 0;
+    for (const v of state.violations) {
+      const t = Date.parse(v.time);
+      if (t < from || t > to) continue;
+      n++;
+      const m = L.circleMarker([v.lat, v.lon], {
+        radius: 5 + 5 * v.confidence, color: partyColour(v.party), weight: 3,
+        fillColor: STATUS_COLOURS[v.status] || "#000", fillOpacity: 0.9,
+        className: `violation-marker status-${v.status}`, pane: "findings",
+      });
+      m.bindTooltip(`${v.rule.replaceAll("_", " ")} · ${v.party} · ${v.status} · ${(v.confidence * 100).toFixed(0)}%`);
+      m.on("click", () => select(v.id));
+      m.addTo(layers.violations);
+      if (m._path) m._path.setAttribute("data-violation", v.id);
+      state.markers.set(v.id, m);
+      const li = el("li", { "data-violation": v.id, text: `${fmtTime(v.time).slice(5)} ${v.rule.replaceAll("_", " ")} (${v.party}, ${v.status})` });
+      li.addEventListener("click", () => select(v.id));
+      list.append(li);
+    }
+    document.getElementById("count").textContent = `${n} of ${state.violations.length} findings shown`;
+  }
+
+  function legend() {
+    const lg = document.getElementById("legend"); lg.replaceChildren(el("h2", { text: "Status (fill)" }));
+    for (const [s, c] of Object.entries(STATUS_COLOURS)) {
+      const sw = el("span", { class: "swatch" }); sw.style.background = c;
+      lg.append(el("div", {}, sw, s));
+    }
+    lg.append(el("h2", { text: "Party (ring)" }));
+    for (const p of [...state.parties, "undetermined"]) {
+      const sw = el("span", { class: "swatch" }); sw.style.background = "#fff"; sw.style.borderColor = partyColour(p);
+      lg.append(el("div", {}, sw, p));
+    }
+  }
+
+  // ------------------------------------------------------- evidence panel
+  function row(dl, k, v) { dl.append(el("dt", { text: k }), el("dd", { text: v == null ? "–" : String(v) })); }
+
+  async function select(id) {
+    state.selected = id;
+    const panel = document.getElementById("panel"); const body = document.getElementById("panel-body");
+    panel.hidden = false; body.replaceChildren(el("p", { text: "loading…" }));
+    const m = state.markers.get(id);
+    if (m) map.panTo(m.getLatLng());
+    let data;
+    try {
+      data = await api(`/violations/${encodeURIComponent(id)}/evidence`);
+    } catch (e) {
+      if (e.status !== 403) { body.replaceChildren(el("p", { text: e.message })); return; }
+      data = { violation: state.violations.find((v) => v.id === id), items: null };
+    }
+    if (state.selected !== id) return;
+    const v = data.violation;
+    const dl = el("dl");
+    row(dl, "Rule", v.rule.replaceAll("_", " ")); row(dl, "Party", v.party); row(dl, "Status", v.status);
+    row(dl, "Confidence", (v.confidence * 100).toFixed(1) + " %"); row(dl, "Time", fmtTime(v.time));
+    row(dl, "Position", `${v.lat.toFixed(4)}, ${v.lon.toFixed(4)} (±${Math.round((v.location || {}).err_major_m || 0)} m)`);
+    if (v.origin) row(dl, "Origin", `${v.origin.lat.toFixed(4)}, ${v.origin.lon.toFixed(4)}`);
+    if (v.explanation) row(dl, "Why", v.explanation);
+    body.replaceChildren(el("h3", { text: v.id, "data-testid": "panel-title" }), dl);
+    if (!data.items) {
+      const counts = v.evidence_counts || {};
+      body.append(el("p", { text: "Evidence by kind: " + Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(", ") }));
+      return;
+    }
+    body.append(el("h3", { text: `Evidence (${data.items.length})` }));
+    for (const it of data.items) {
+      const o = it.observation; const e = it.evidence;
+      const box = el("div", { class: "evidence", "data-testid": "evidence" });
+      box.append(el("div", { class: "k", text: `${e.kind} — ${e.source_id}` }));
+      if (e.summary) box.append(el("div", { text: e.summary }));
+      if (o) box.append(el("div", { text: `${fmtTime(o.time)} at ${o.location.lat.toFixed(4)}, ${o.location.lon.toFixed(4)} ±${Math.round(o.location.err_major_m)} m` }));
+      else box.append(el("div", { text: "observation not in the store" }));
+      const lg = it.ledger || {};
+      let cls = "none"; let txt = "ledger: not checked";
+      if (lg.available === false) txt = "ledger: unavailable";
+      else if (lg.in_ledger === false) txt = "ledger: not yet appended";
+      else if (lg.verified === true) { cls = "ok"; txt = "ledger proof verifies ✓"; }
+      else if (lg.verified === false) { cls = "bad"; txt = "ledger proof FAILS ✗"; }
+      const badge = el("span", { class: `proof ${cls}`, "data-testid": "proof", text: txt });
+      if (lg.reason || lg.error) badge.title = lg.reason || lg.error;
+      box.append(badge);
+      body.append(box);
+    }
+  }
+
+  // --------------------------------------------------------------- alerts
+  function live() {
+    if (state.es) state.es.close();
+    if (!state.me || !["administrator", "analyst", "liaison"].includes(state.me.role)) return;
+    const es = new EventSource(`${API}/alerts/stream?access_token=${encodeURIComponent(state.token)}`);
+    state.es = es;
+    const badge = document.getElementById("live");
+    es.addEventListener("ready", () => { badge.textContent = "alerts: live"; badge.className = "live on"; });
+    es.addEventListener("violation.verified", (ev) => {
+      const a = JSON.parse(ev.data);
+      toast(`verified: ${a.violation.rule.replaceAll("_", " ")} (${a.violation.party})`);
+      loadViolations();
+    });
+    es.onerror = () => { badge.textContent = "alerts: reconnecting"; badge.className = "live off"; };
+  }
+
+  // ----------------------------------------------------------------- init
+  function filtersUI() {
+    const rules = ["fire_across_line", "heavy_weapon_in_zone", "strike_on_protected_object", "flight_across_line",
+      "interference_with_monitors", "naval_vessel_in_zone", "launch_from_territory"];
+    const ruleSel = document.getElementById("f-rule");
+    for (const r of rules) ruleSel.append(el("option", { value: r, text: r.replaceAll("_", " ") }));
+    const fs = document.getElementById("f-status");
+    for (const s of Object.keys(STATUS_COLOURS)) {
+      const cb = el("input", { type: "checkbox", value: s });
+      cb.addEventListener("change", loadViolations);
+      fs.append(el("label", {}, cb, " " + s));
+    }
+    for (const id of ["f-rule", "f-party"]) document.getElementById(id).addEventListener("change", loadViolations);
+    const conf = document.getElementById("f-conf");
+    conf.addEventListener("input", () => { document.getElementById("f-conf-out").textContent = (+conf.value).toFixed(2); });
+    conf.addEventListener("change", loadViolations);
+    document.getElementById("t-slider").addEventListener("input", render);
+    document.getElementById("t-window").addEventListener("change", render);
+    document.getElementById("panel-close").addEventListener("click", () => { document.getElementById("panel").hidden = true; });
+    document.getElementById("login").addEventListener("submit", (ev) => {
+      ev.preventDefault(); const t = document.getElementById("token").value.trim();
+      if (t) { sessionStorage.setItem("tw-token", t); start(t); }
+    });
+  }
+
+  async function start(token) {
+    state.token = token;
+    try {
+      state.me = await api("/me");
+    } catch (e) {
+      document.getElementById("who").textContent = "sign-in failed: " + e.message; return;
+    }
+    document.getElementById("who").textContent = `${state.me.role}${state.me.party ? " · " + state.me.party : ""}`;
+    document.getElementById("login").hidden = true;
+    try { await loadAgreement(); } catch (e) { toast("agreement: " + e.message); }
+    legend();
+    await loadViolations();
+    loadOptional();
+    live();
+    document.body.dataset.ready = "1";
+  }
+
+  filtersUI();
+  loadBasemap().catch((e) => toast("basemap: " + e.message));
+  const m = /token=([^&]+)/.exec(location.hash);
+  if (m) { sessionStorage.setItem("tw-token", decodeURIComponent(m[1])); history.replaceState(null, "", location.pathname); }
+  const saved = sessionStorage.getItem("tw-token");
+  if (saved) start(saved); else legend();
+  window.trucewatch = { state, select, map };
+})();

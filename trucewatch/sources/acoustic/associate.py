@@ -1,0 +1,322 @@
+"""Association: which arrivals came from the same source event.
+
+Arrivals are taken in time order.  The earliest unassigned arrival is the
+*seed*: its event's other arrivals can only be at sensors within twice the
+detection range, no earlier than the seed minus a slack and no later than the
+seed plus the sensor distance over the speed of sound (triangle inequality).
+Inside that physical window, hypotheses come from the exact four-arrival
+solution of the squared range equations (seed plus three picks: first the
+earliest pick at each of the nearest sensors, which is right for salvos where
+one launcher fires every half second, then rank-weighted random picks for
+interleaved batteries); each is scored by how many sensors have an arrival
+within tolerance of its prediction.  The best is refined with shrinking gates
+(120 ms, 30 ms, then ``gate_sigma`` clock sigmas), keeping at most one arrival
+per sensor.  A group is kept only when the seed survives and at least
+``min_sensors`` sensors agree; otherwise the seed alone is released as
+unassociated and the next arrival seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from trucewatch.sources.acoustic.formats import Arrivals, Sensors
+from trucewatch.sources.acoustic.geometry import EARTH_RADIUS_M, enu_rotation, ground_up, speed_of_sound, to_ecef
+
+
+@dataclass
+class LocateConfig:
+    """Knobs of association and localization (defaults suit a field network)."""
+
+    temp_c: float = 15.0
+    #: Farthest a sensor is expected to hear a source (m); bounds the association window.
+    max_range_m: float = 20_000.0
+    min_sensors: int = 4
+    #: Final gate and outlier threshold, in sigmas of clock plus model error.
+    gate_sigma: float = 3.5
+    #: Propagation-model error (wind, temperature layers, terrain) added to each clock sigma.
+    model_sigma_s: float = 0.0
+    #: Fits whose chi-square p-value is below this are rejected (residuals do not fit the noise).
+    p_min: float = 1e-3
+    hypotheses: int = 96
+    seed: int = 0
+    window_slack_s: float = 0.2
+    coarse_gates_s: tuple[float, ...] = (0.12, 0.03, 0.01)
+    #: Arrivals farther than this times the group's 75th-percentile sensor distance are left out.
+    reach_factor: float = 1.35
+    #: Groups smaller than this must also be heard by most sensors nearer than their median sensor.
+    small_group: int = 7
+    #: Largest share of those nearer sensors allowed to be silent at the predicted time.
+    max_silent_share: float = 0.34
+
+    @property
+    def c(self) -> float:
+        return speed_of_sound(self.temp_c)
+
+
+@dataclass
+class Association:
+    groups: list[np.ndarray]  # arrival indices per event (one per sensor)
+    unassigned: np.ndarray  # arrival indices in no group
+    seeds_tried: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Keys:
+    """Arrivals sorted by (sensor, time) as one float key: sensor * span + (t - t_min)."""
+
+    key: np.ndarray
+    span: float
+    t_min: float
+
+
+class Network:
+    """Sensor geometry precomputed once: ECEF, ENU rotations, neighbour lists."""
+
+    def __init__(self, sensors: Sensors, max_range_m: float) -> None:
+        self.sensors = sensors
+        self.ecef = to_ecef(sensors.lat, sensors.lon, sensors.alt) if len(sensors) else np.zeros((0, 3))
+        self.rot = enu_rotation(sensors.lat, sensors.lon)
+        self.tree = cKDTree(self.ecef) if len(sensors) else None
+        self.max_range_m = max_range_m
+        self._nb: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def neighbours(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """Other sensors that can hear a source that ``s`` hears, and their distance to ``s``."""
+        got = self._nb.get(s)
+        if got is None:
+            assert self.tree is not None
+            idx = np.array(self.tree.query_ball_point(self.ecef[s], 2.0 * self.max_range_m), dtype=np.int64)
+            idx = idx[idx != s]
+            d = np.linalg.norm(self.ecef[idx] - self.ecef[s], axis=1)
+            order = np.argsort(d, kind="stable")
+            got = (idx[order], d[order])
+            self._nb[s] = got
+        return got
+
+    def enu(self, ref: int, idx: np.ndarray) -> np.ndarray:
+        """Positions (K, 3) of sensors ``idx`` in the tangent plane of sensor ``ref``."""
+        return (self.ecef[idx] - self.ecef[ref]) @ self.rot[ref].T
+
+
+def _sigma(sensors: Sensors, cfg: LocateConfig) -> np.ndarray:
+    return np.sqrt(sensors.sigma**2 + cfg.model_sigma_s**2)
+
+
+def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network | None = None,
+              seed_before: float | None = None) -> Association:
+    """Group arrivals into events.  ``seed_before``: only seeds earlier than this (streaming)."""
+    n = len(arr)
+    if n == 0 or len(sensors) == 0:
+        return Association([], np.arange(n))
+    net = net or Network(sensors, cfg.max_range_m)
+    c = cfg.c
+    rng = np.random.default_rng(cfg.seed)
+    sig_s = _sigma(sensors, cfg)
+    # arrivals by (sensor, time) for window look-ups
+    by_sensor = np.lexsort((arr.t, arr.sensor))
+    t_min = float(arr.t.min())
+    span = float(arr.t.max() - t_min) + 1000.0
+    keys = _Keys(arr.sensor[by_sensor] * span + (arr.t[by_sensor] - t_min), span, t_min)
+    assigned = np.zeros(n, bool)
+    released = np.zeros(n, bool)
+    time_order = np.argsort(arr.t, kind="stable")
+    groups: list[np.ndarray] = []
+    tried = 0
+    for a0 in time_order:
+        if assigned[a0] or released[a0]:
+            continue
+        if seed_before is not None and arr.t[a0] >= seed_before:
+            break
+        tried += 1
+        g = _grow(a0, arr, net, cfg, c, rng, sig_s, by_sensor, keys, assigned)
+        if g is None:
+            released[a0] = True
+        else:
+            assigned[g] = True
+            groups.append(g)
+    return Association(groups, np.flatnonzero(~assigned), tried)
+
+
+def _window(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, by_sensor: np.ndarray,
+            keys: _Keys, assigned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unassigned arrivals physically able to share the seed's source, and their distance rank."""
+    s0, t0 = int(arr.sensor[a0]), float(arr.t[a0])
+    nb, d = net.neighbours(s0)
+    if nb.size == 0:
+        return np.arange(0), nb
+    lo = t0 - cfg.window_slack_s - keys.t_min
+    hi = t0 + d / c + cfg.window_slack_s - keys.t_min
+    # one binary search over (sensor, time) keys for every neighbour at once
+    i_lo = np.searchsorted(keys.key, nb * keys.span + lo)
+    i_hi = np.searchsorted(keys.key, nb * keys.span + hi, side="right")
+    cnt = np.maximum(i_hi - i_lo, 0)
+    if cnt.sum() == 0:
+        return np.arange(0), nb
+    rep = np.repeat(i_lo - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt) + np.arange(cnt.sum())
+    cand = by_sensor[rep]
+    cand = cand[~assigned[cand]]
+    return cand, nb
+
+
+def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng: np.random.Generator,
+          sig_s: np.ndarray, by_sensor: np.ndarray, keys: _Keys, assigned: np.ndarray) -> np.ndarray | None:
+    cand, nb = _window(a0, arr, net, cfg, c, by_sensor, keys, assigned)
+    if cand.size < cfg.min_sensors - 1:
+        return None
+    s0, t0 = int(arr.sensor[a0]), float(arr.t[a0])
+    cs = arr.sensor[cand]
+    # group candidates by sensor, sensors ordered by distance to the seed's sensor
+    dist_rank = np.full(len(net.sensors), -1, np.int64)
+    dist_rank[nb] = np.arange(nb.size)
+    order = np.lexsort((arr.t[cand], dist_rank[cs]))
+    cand, cs = cand[order], cs[order]
+    new_sensor = np.ones(cand.size, bool)
+    new_sensor[1:] = cs[1:] != cs[:-1]
+    sensor_start = np.flatnonzero(new_sensor)
+    n_sens = sensor_start.size
+    if n_sens < cfg.min_sensors - 1:
+        return None
+    rank = np.arange(cand.size) - np.repeat(sensor_start, np.diff(np.append(sensor_start, cand.size)))
+    per_sensor = np.diff(np.append(sensor_start, cand.size))
+    seg_id = np.repeat(np.arange(n_sens), per_sensor)
+    # geometry in the seed's tangent plane; times relative to the seed
+    all_idx = np.concatenate([[a0], cand])
+    P = net.enu(s0, arr.sensor[all_idx])
+    T = arr.t[all_idx] - t0
+    h0 = float(np.median(net.sensors.alt[arr.sensor[all_idx]]) - net.sensors.alt[s0])
+    # hypotheses: rows into all_idx (0 is the seed)
+    near = min(n_sens, 6)
+    det = [list(cmb) for cmb in combinations(range(near), 3)]
+    picks_det = np.array(det, np.int64).reshape(-1, 3)
+    picks_det = sensor_start[picks_det] + 1  # earliest arrival at each chosen sensor
+    H = cfg.hypotheses
+    w = 1.0 / (1.0 + np.arange(n_sens)) ** 0.5
+    draw = rng.random((H, n_sens)) ** (1.0 / w)
+    chosen = np.argpartition(-draw, 2, axis=1)[:, :3]
+    rk = np.minimum(rng.geometric(0.5, (H, 3)) - 1, per_sensor[chosen] - 1)
+    picks_rnd = sensor_start[chosen] + rk + 1
+    picks = np.vstack([picks_det, picks_rnd])
+    rows = np.column_stack([np.zeros(len(picks), np.int64), picks])
+    hyp = _four_point(P[rows], T[rows], h0, c)
+    # score: distinct sensors with an arrival near the prediction; the seed must fit
+    pred = _predict(hyp, P, h0, c)  # (H', K+1)
+    res = np.abs(T[None, :] - pred)
+    tol = cfg.coarse_gates_s[0]
+    inl = res[:, 1:] < tol
+    seed_ok = res[:, 0] < tol
+    hits = np.logical_or.reduceat(inl, sensor_start, axis=1).sum(axis=1)
+    score = np.where(seed_ok & np.isfinite(hyp).all(axis=1), hits - 0.5 * np.mean(np.where(inl, res[:, 1:], 0), axis=1) / tol, -1)
+    best = int(np.argmax(score))
+    if score[best] < cfg.min_sensors - 1:
+        return None
+    x = hyp[best].copy()
+    sig_all = sig_s[arr.sensor[all_idx]]
+    gates = [*cfg.coarse_gates_s, None]
+    chosen_rows = None
+    for gate in gates:
+        pred = _predict(x[None], P, h0, c)[0]
+        r = T - pred
+        gate_v = cfg.gate_sigma * sig_all if gate is None else np.maximum(gate, cfg.gate_sigma * sig_all)
+        ok = np.abs(r) < gate_v
+        if not ok[0]:
+            return None
+        # at most one arrival per sensor: the best fitting one
+        key = np.where(ok[1:], np.abs(r[1:]), np.inf)
+        pick = np.lexsort((key, seg_id))[sensor_start]
+        pick = pick[np.isfinite(key[pick])] + 1
+        chosen_rows = np.concatenate([[0], pick])
+        if chosen_rows.size < cfg.min_sensors:
+            return None
+        x = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c)
+        if x is None:
+            return None
+    # final membership with the refined position, and plausible range from the source
+    pred = _predict(x[None], P, h0, c)[0]
+    r = np.abs(T - pred)
+    assert chosen_rows is not None
+    d_src = np.hypot(P[chosen_rows, 0] - x[0], P[chosen_rows, 1] - x[1])
+    keep = (r[chosen_rows] < cfg.gate_sigma * sig_all[chosen_rows]) & (d_src <= cfg.max_range_m)
+    # a lone arrival far beyond the group's reach is more likely another event's than this one's
+    if keep.sum() >= cfg.min_sensors:
+        factor = cfg.reach_factor if keep.sum() >= 8 else cfg.reach_factor * 1.2
+        keep &= d_src <= factor * np.percentile(d_src[keep], 75) + 500.0
+    keep = chosen_rows[keep]
+    if keep.size < cfg.min_sensors or keep[0] != 0:
+        return None
+    if keep.size < cfg.small_group and _silent_neighbours(x, P, all_idx, keep, nb, s0, arr, net, keys, h0, c,
+                                                          cfg.gate_sigma * float(np.max(sig_all)), cfg.max_silent_share):
+        return None
+    return all_idx[keep]
+
+
+def _gauss_newton(P: np.ndarray, T: np.ndarray, sig: np.ndarray, x: np.ndarray, h0: float, c: float,
+                  iters: int = 4) -> np.ndarray | None:
+    """A few plain Gauss-Newton steps for one event (association only needs metres, not the last millimetre)."""
+    x = np.array(x, float)
+    for _ in range(iters):
+        u = h0 - (x[0] ** 2 + x[1] ** 2) / (2 * EARTH_RADIUS_M)
+        dx, dy, dz = x[0] - P[:, 0], x[1] - P[:, 1], u - P[:, 2]
+        d = np.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9
+        r = (T - (x[2] + d) / c) / sig
+        J = np.column_stack([dx / (c * d), dy / (c * d), np.full(d.size, 1.0 / c)]) / sig[:, None]
+        step, *_ = np.linalg.lstsq(J, r, rcond=None)
+        if not np.isfinite(step).all():
+            return None
+        x += step
+        if np.abs(step).max() < 0.01:
+            break
+    return x if np.isfinite(x).all() and np.hypot(x[0], x[1]) < 1e6 else None
+
+
+def _silent_neighbours(x: np.ndarray, P: np.ndarray, all_idx: np.ndarray, keep: np.ndarray, nb: np.ndarray, s0: int,
+                       arr: Arrivals, net: Network, keys: _Keys, h0: float, c: float, gate: float, share: float) -> bool:
+    """True when too many sensors nearer the fix than its median detecting sensor heard nothing then.
+
+    Four random arrivals can fit a source by chance (one degree of freedom);
+    a real source is also heard by the sensors closest to it.
+    """
+    det_s = arr.sensor[all_idx[keep]]
+    Q = net.enu(s0, nb)
+    d_nb = np.hypot(Q[:, 0] - x[0], Q[:, 1] - x[1])
+    d_det = np.hypot(P[keep, 0] - x[0], P[keep, 1] - x[1])
+    near = nb[(d_nb < np.median(d_det)) & ~np.isin(nb, det_s)]
+    if near.size == 0:
+        return False
+    Qn = net.enu(s0, near)
+    pred = _predict(x[None], Qn, h0, c)[0] + arr.t[all_idx[0]] - keys.t_min
+    lo = np.searchsorted(keys.key, near * keys.span + pred - gate)
+    hi = np.searchsorted(keys.key, near * keys.span + pred + gate, side="right")
+    silent = int(np.sum(hi == lo))
+    n_near_det = int(np.sum(d_det < np.median(d_det))) + 1
+    return silent > 0 and silent / (silent + n_near_det) > share
+
+
+def _predict(x: np.ndarray, P: np.ndarray, h0: float, c: float) -> np.ndarray:
+    """Arrival times (H, K) predicted by hypotheses x (H, 3: e, n, c*tau) at sensors P (K, 3)."""
+    u = ground_up(x[:, 0], x[:, 1], h0)
+    d = np.sqrt((x[:, None, 0] - P[None, :, 0]) ** 2 + (x[:, None, 1] - P[None, :, 1]) ** 2
+                + (u[:, None] - P[None, :, 2]) ** 2)
+    return (x[:, None, 2] + d) / c
+
+
+def _four_point(P: np.ndarray, T: np.ndarray, h0: float, c: float) -> np.ndarray:
+    """Exact solutions (H, 3) of the squared range equations for H sets of four arrivals."""
+    km = 1e-3
+    S = P * km
+    ct = T * c * km
+    u0 = h0 * km
+    A = np.stack([-2 * S[..., 0], -2 * S[..., 1], 2 * ct, np.ones_like(ct)], axis=-1)
+    rhs = ct * ct - np.sum(S * S, axis=-1) + 2 * S[..., 2] * u0
+    det = np.linalg.det(A)
+    good = np.abs(det) > 1e-9
+    A = np.where(good[:, None, None], A, np.eye(4))
+    sol = np.linalg.solve(A, rhs[..., None])[..., 0]
+    out = sol[:, :3] / km
+    out[~good] = np.nan
+    return out

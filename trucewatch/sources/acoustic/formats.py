@@ -1,0 +1,331 @@
+"""Sensor registry and arrival formats (CSV, JSONL, MQTT JSON payloads).
+
+Registry CSV: ``sensor_id,lat,lon,alt_m[,clock_sigma_s]``.
+Arrivals CSV or JSONL: ``sensor_id,time_unix_s[,snr_db][,kind_hint][,bearing_deg][,arrival_id]``.
+
+Every bad record yields a :class:`RecordError` naming the file, the record and
+the field; the rest of the file is still read.  Nothing is dropped silently:
+duplicates are reported, out-of-order arrivals are sorted and counted in notes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trucewatch.model import MAX_FUTURE_SKEW, to_utc, utcnow
+
+#: Clock/picking error assumed for a sensor whose registry row gives none.
+DEFAULT_CLOCK_SIGMA_S = 0.002
+KIND_NAMES = ("unknown", "launch", "impact")
+KIND_CODE = {k: i for i, k in enumerate(KIND_NAMES)}
+#: Earliest plausible arrival (2000-01-01): older times are a unit or field mix-up.
+MIN_TIME = 946_684_800.0
+#: Two reports of one sensor closer than this are the same arrival.
+DUPLICATE_S = 1e-6
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One bad input record: where it is, which field, what is wrong."""
+
+    source: str
+    record: int | str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source} record {self.record}: {self.field}: {self.message}"
+
+
+@dataclass
+class Sensors:
+    """The sensor registry as numpy columns."""
+
+    ids: np.ndarray  # object
+    lat: np.ndarray
+    lon: np.ndarray
+    alt: np.ndarray
+    sigma: np.ndarray  # clock/picking 1-sigma, s
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            self.index = {str(s): i for i, s in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return int(self.lat.shape[0])
+
+    @classmethod
+    def from_columns(cls, ids: Iterable[str], lat: Iterable[float], lon: Iterable[float],
+                     alt: Iterable[float] | None = None, sigma: Iterable[float] | float | None = None) -> Sensors:
+        ids_a = np.array(list(ids), dtype=object)
+        la = np.asarray(list(lat), float)
+        lo = np.asarray(list(lon), float)
+        al = np.zeros_like(la) if alt is None else np.asarray(list(alt), float)
+        if sigma is None:
+            sg = np.full_like(la, DEFAULT_CLOCK_SIGMA_S)
+        elif isinstance(sigma, (int, float)):
+            sg = np.full_like(la, float(sigma))
+        else:
+            sg = np.asarray(list(sigma), float)
+        return cls(ids_a, la, lo, al, sg)
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["sensor_id", "lat", "lon", "alt_m", "clock_sigma_s"])
+        for i in range(len(self)):
+            w.writerow([self.ids[i], f"{self.lat[i]:.7f}", f"{self.lon[i]:.7f}", f"{self.alt[i]:.1f}", f"{self.sigma[i]:.6g}"])
+        return buf.getvalue()
+
+
+@dataclass
+class Arrivals:
+    """Arrivals as numpy columns, sorted by time."""
+
+    ids: np.ndarray  # object
+    sensor: np.ndarray  # int index into Sensors
+    t: np.ndarray  # unix s
+    snr: np.ndarray  # dB, nan when not given
+    kind: np.ndarray  # int8 KIND_CODE
+    bearing: np.ndarray  # deg, nan when not given
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    @classmethod
+    def empty(cls) -> Arrivals:
+        return cls(np.array([], dtype=object), np.array([], np.int64), np.array([]), np.array([]),
+                   np.array([], np.int8), np.array([]))
+
+    def take(self, idx: np.ndarray) -> Arrivals:
+        return Arrivals(self.ids[idx], self.sensor[idx], self.t[idx], self.snr[idx], self.kind[idx], self.bearing[idx])
+
+    def sorted(self) -> Arrivals:
+        order = np.lexsort((self.sensor, self.t))
+        return self.take(order)
+
+    def to_csv(self, sensors: Sensors) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["arrival_id", "sensor_id", "time_unix_s", "snr_db", "kind_hint", "bearing_deg"])
+        for i in range(len(self)):
+            snr = "" if math.isnan(self.snr[i]) else f"{self.snr[i]:.1f}"
+            br = "" if math.isnan(self.bearing[i]) else f"{self.bearing[i]:.1f}"
+            w.writerow([self.ids[i], sensors.ids[self.sensor[i]], f"{self.t[i]:.6f}", snr, KIND_NAMES[self.kind[i]], br])
+        return buf.getvalue()
+
+    def records(self, sensors: Sensors) -> list[dict[str, Any]]:
+        out = []
+        for i in range(len(self)):
+            r: dict[str, Any] = {"arrival_id": str(self.ids[i]), "sensor_id": str(sensors.ids[self.sensor[i]]),
+                                 "time_unix_s": round(float(self.t[i]), 6), "kind_hint": KIND_NAMES[self.kind[i]]}
+            if not math.isnan(self.snr[i]):
+                r["snr_db"] = round(float(self.snr[i]), 1)
+            if not math.isnan(self.bearing[i]):
+                r["bearing_deg"] = round(float(self.bearing[i]), 1)
+            out.append(r)
+        return out
+
+
+def _num(raw: Any, name: str, src: str, rec: int | str, errors: list[RecordError], *, required: bool = True,
+         lo: float = -math.inf, hi: float = math.inf) -> float | None:
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        if required:
+            errors.append(RecordError(src, rec, name, "missing"))
+        return None
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        errors.append(RecordError(src, rec, name, f"{raw!r} is not a number"))
+        return None
+    if not math.isfinite(v):
+        errors.append(RecordError(src, rec, name, f"{raw!r} is not finite"))
+        return None
+    if not lo <= v <= hi:
+        errors.append(RecordError(src, rec, name, f"{v} is outside {lo}..{hi}"))
+        return None
+    return v
+
+
+def parse_sensor_rows(rows: Iterable[Mapping[str, Any]], src: str = "sensors") -> tuple[Sensors, list[RecordError]]:
+    """Registry rows (dicts) -> Sensors; row numbers in errors count the header as line 1."""
+    errors: list[RecordError] = []
+    ids: list[str] = []
+    cols: list[tuple[float, float, float, float]] = []
+    seen: dict[str, int] = {}
+    for k, row in enumerate(rows):
+        rec = k + 2
+        sid = str(row.get("sensor_id") or "").strip()
+        if not sid:
+            errors.append(RecordError(src, rec, "sensor_id", "missing"))
+            continue
+        if sid in seen:
+            errors.append(RecordError(src, rec, "sensor_id", f"{sid!r} already defined at record {seen[sid]}"))
+            continue
+        n_err = len(errors)
+        lat = _num(row.get("lat"), "lat", src, rec, errors, lo=-90, hi=90)
+        lon = _num(row.get("lon"), "lon", src, rec, errors, lo=-180, hi=180)
+        alt = _num(row.get("alt_m"), "alt_m", src, rec, errors, required=False, lo=-500, hi=9000)
+        sig = _num(row.get("clock_sigma_s"), "clock_sigma_s", src, rec, errors, required=False, lo=1e-6, hi=10.0)
+        if len(errors) > n_err or lat is None or lon is None:
+            continue
+        seen[sid] = rec
+        ids.append(sid)
+        cols.append((lat, lon, 0.0 if alt is None else alt, DEFAULT_CLOCK_SIGMA_S if sig is None else sig))
+    arr = np.array(cols, float).reshape(-1, 4)
+    return Sensors.from_columns(ids, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]), errors
+
+
+def read_sensors(path: str | Path) -> tuple[Sensors, list[RecordError]]:
+    p = Path(path)
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"sensor_id", "lat", "lon"} - set(reader.fieldnames or [])
+        if missing:
+            return Sensors.from_columns([], [], []), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")]
+        return parse_sensor_rows(reader, p.name)
+
+
+def _time(raw: Any, src: str, rec: int | str, errors: list[RecordError], now: float) -> float | None:
+    if isinstance(raw, str) and raw.strip() and not raw.strip().replace(".", "", 1).replace("-", "", 1).isdigit():
+        try:  # ISO 8601 is accepted too
+            return to_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))).timestamp()
+        except ValueError:
+            errors.append(RecordError(src, rec, "time_unix_s", f"{raw!r} is neither unix seconds nor ISO 8601"))
+            return None
+    t = _num(raw, "time_unix_s", src, rec, errors)
+    if t is None:
+        return None
+    if t > 1e11:
+        errors.append(RecordError(src, rec, "time_unix_s", f"{t} looks like milliseconds, expected seconds"))
+        return None
+    if t < MIN_TIME:
+        errors.append(RecordError(src, rec, "time_unix_s", f"{t} is before 2000-01-01"))
+        return None
+    if t > now + MAX_FUTURE_SKEW.total_seconds():
+        errors.append(RecordError(src, rec, "time_unix_s", f"{t} is {t - now:.0f} s in the future"))
+        return None
+    return t
+
+
+def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sensors: Sensors, src: str = "arrivals",
+                       now: float | None = None) -> tuple[Arrivals, list[RecordError], list[str]]:
+    """(record number, dict) pairs -> sorted Arrivals, per-record errors, notes."""
+    now = utcnow().timestamp() if now is None else now
+    errors: list[RecordError] = []
+    ids: list[str] = []
+    sens: list[int] = []
+    ts: list[float] = []
+    snr: list[float] = []
+    kinds: list[int] = []
+    brg: list[float] = []
+    recs: list[int | str] = []
+    for rec, row in rows:
+        if isinstance(row, _BadJson):
+            errors.append(RecordError(src, rec, "json", f"not valid JSON ({row.why})"))
+            continue
+        if not isinstance(row, Mapping):
+            errors.append(RecordError(src, rec, "record", "not an object"))
+            continue
+        n_err = len(errors)
+        sid = str(row.get("sensor_id") or "").strip()
+        si = sensors.index.get(sid)
+        if not sid:
+            errors.append(RecordError(src, rec, "sensor_id", "missing"))
+        elif si is None:
+            errors.append(RecordError(src, rec, "sensor_id", f"unknown sensor {sid!r} (not in the registry)"))
+        t = _time(row.get("time_unix_s"), src, rec, errors, now)
+        s = _num(row.get("snr_db"), "snr_db", src, rec, errors, required=False, lo=-50, hi=200)
+        b = _num(row.get("bearing_deg"), "bearing_deg", src, rec, errors, required=False, lo=0, hi=360)
+        kh = str(row.get("kind_hint") or "unknown").strip().lower()
+        if kh not in KIND_CODE:
+            errors.append(RecordError(src, rec, "kind_hint", f"{kh!r} is not one of {', '.join(KIND_NAMES)}"))
+        if len(errors) > n_err or t is None or si is None:
+            continue
+        aid = str(row.get("arrival_id") or "").strip() or f"{sid}@{t:.6f}"
+        ids.append(aid)
+        sens.append(si)
+        ts.append(t)
+        snr.append(math.nan if s is None else s)
+        kinds.append(KIND_CODE[kh])
+        brg.append(math.nan if b is None else b)
+        recs.append(rec)
+    arr = Arrivals(np.array(ids, dtype=object), np.array(sens, np.int64), np.array(ts, float), np.array(snr, float),
+                   np.array(kinds, np.int8), np.array(brg, float))
+    notes: list[str] = []
+    if len(arr):
+        # out of order per sensor: count, then sort (a field network interleaves sensors anyway)
+        t_a, s_a = arr.t, arr.sensor
+        order = np.lexsort((np.arange(len(arr)), s_a))
+        back = np.sum((np.diff(t_a[order]) < 0) & (np.diff(s_a[order]) == 0))
+        if back:
+            notes.append(f"{src}: {int(back)} arrival(s) out of time order within their sensor; sorted before association")
+    keep = _dedupe(arr, recs, src, errors)
+    arr = arr.take(keep).sorted()
+    return arr, errors, notes
+
+
+def _dedupe(arr: Arrivals, recs: list[int | str], src: str, errors: list[RecordError]) -> np.ndarray:
+    n = len(arr)
+    if n == 0:
+        return np.arange(0)
+    order = np.lexsort((np.arange(n), arr.t, arr.sensor))
+    s, t = arr.sensor[order], arr.t[order]
+    dup = np.zeros(n, bool)
+    dup[1:] = (s[1:] == s[:-1]) & (np.abs(t[1:] - t[:-1]) < DUPLICATE_S)
+    # the first of a run of duplicates is kept; each later one is reported against it
+    first = order[np.maximum.accumulate(np.where(~dup, np.arange(n), 0))]
+    for k in np.flatnonzero(dup):
+        errors.append(RecordError(src, recs[order[k]], "time_unix_s",
+                                  f"duplicate of record {recs[first[k]]} (same sensor, same time); ignored"))
+    _, first_id = np.unique(arr.ids, return_index=True)
+    same_id = np.ones(n, bool)
+    same_id[first_id] = False
+    for k in np.flatnonzero(same_id & ~np.isin(np.arange(n), order[dup])):
+        errors.append(RecordError(src, recs[k], "arrival_id", f"{arr.ids[k]!r} used by an earlier record; ignored"))
+    drop = np.zeros(n, bool)
+    drop[order[dup]] = True
+    drop |= same_id
+    return np.flatnonzero(~drop)
+
+
+def read_arrivals(path: str | Path, sensors: Sensors, now: float | None = None) -> tuple[Arrivals, list[RecordError], list[str]]:
+    """Arrivals from CSV (header row) or JSONL (one JSON object per line), by content."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8-sig")
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if first.lstrip().startswith("{"):
+        return parse_arrival_rows(_jsonl_rows(text, p.name), sensors, p.name, now)
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"sensor_id", "time_unix_s"} - set(reader.fieldnames or [])
+    if missing:
+        return Arrivals.empty(), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")], []
+    return parse_arrival_rows(((i + 2, r) for i, r in enumerate(reader)), sensors, p.name, now)
+
+
+def _jsonl_rows(text: str, src: str) -> Iterable[tuple[int, Any]]:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield i, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield i, _BadJson(str(exc))
+
+
+@dataclass(frozen=True)
+class _BadJson:
+    """A JSONL line that did not parse: reported by parse_arrival_rows as a bad record."""
+
+    why: str

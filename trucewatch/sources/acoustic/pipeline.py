@@ -1,0 +1,299 @@
+"""Sensors + arrivals -> located events -> Observations.
+
+``locate`` associates arrivals into events (see associate), fits all events
+at once (see solver), rejects fits whose residuals do not fit the clock noise
+or whose geometry cannot fix a position, and explains every arrival it could
+not use.  ``to_observations`` hands the fixes to fusion in the observation
+contract (LAUNCH / IMPACT / EXPLOSION with a 95 % ellipse).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import chi2 as chi2_dist
+
+from trucewatch.geo import ellipse_from_cov
+from trucewatch.model import Location, Observation, ObservationKind, from_unix
+from trucewatch.sources.acoustic.associate import LocateConfig, Network, _sigma, associate
+from trucewatch.sources.acoustic.formats import KIND_NAMES, Arrivals, RecordError, Sensors
+from trucewatch.sources.acoustic.geometry import enu_to_latlon, ground_up
+from trucewatch.sources.acoustic.solver import Batch, Solution, solve
+
+SOURCE_ID = "acoustic-net"
+#: Sensors closer than this are "at one point" for geometry checks.
+SAME_POINT_M = 1.0
+
+
+@dataclass
+class Fix:
+    """One located event."""
+
+    id: str
+    time_unix_s: float
+    lat: float
+    lon: float
+    err_major_m: float
+    err_minor_m: float
+    err_angle_deg: float
+    n_sensors: int
+    sensor_ids: list[str]
+    arrival_ids: list[str]
+    kind: str  # launch, impact, explosion
+    residual_rms_s: float
+    crlb_major_m: float
+    time_sigma_s: float
+    chi2: float
+    p_value: float
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("lat", "lon"):
+            d[k] = round(d[k], 7)
+        for k in ("err_major_m", "err_minor_m", "err_angle_deg", "crlb_major_m", "chi2"):
+            d[k] = round(d[k], 2)
+        d["time_unix_s"] = round(d["time_unix_s"], 4)
+        d["residual_rms_s"] = round(d["residual_rms_s"], 6)
+        d["time_sigma_s"] = round(d["time_sigma_s"], 6)
+        d["p_value"] = round(d["p_value"], 4)
+        return d
+
+
+@dataclass
+class Failure:
+    """Arrivals that could not be turned into a fix, and why."""
+
+    reason: str
+    time_unix_s: float
+    sensor_ids: list[str]
+    arrival_ids: list[str]
+
+    def line(self) -> str:
+        sens = ",".join(self.sensor_ids[:8]) + ("..." if len(self.sensor_ids) > 8 else "")
+        return f"cannot locate: {self.reason} (t={self.time_unix_s:.3f}, sensors {sens}, {len(self.arrival_ids)} arrival(s))"
+
+
+@dataclass
+class LocateResult:
+    fixes: list[Fix]
+    failures: list[Failure]
+    errors: list[RecordError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timing_s: dict[str, float] = field(default_factory=dict)
+    #: Arrival indices of each fix (into the Arrivals given), same order as fixes.
+    groups: list[np.ndarray] = field(default_factory=list)
+
+
+def fix_id(arrival_ids: list[str]) -> str:
+    """Deterministic id: the same arrivals always give the same observation id."""
+    return "acoustic-" + hashlib.sha256("|".join(sorted(arrival_ids)).encode()).hexdigest()[:24]
+
+
+def locate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig | None = None, *, net: Network | None = None,
+           seed_before: float | None = None) -> LocateResult:
+    """Associate and locate every event in ``arr``; explain every arrival not used."""
+    cfg = cfg or LocateConfig()
+    net = net or Network(sensors, cfg.max_range_m)
+    t0 = time.perf_counter()
+    asc = associate(sensors, arr, cfg, net, seed_before=seed_before)
+    t1 = time.perf_counter()
+    fixes, failures, used, groups = locate_groups(sensors, arr, asc.groups, cfg, net)
+    t2 = time.perf_counter()
+    left = np.setdiff1d(np.arange(len(arr)), used)
+    if seed_before is not None:  # streaming: young arrivals may still join an event
+        left = left[arr.t[left] < seed_before]
+    failures += explain_leftovers(sensors, arr, left, cfg, net)
+    failures.sort(key=lambda f: f.time_unix_s)
+    order = np.argsort([f.time_unix_s for f in fixes], kind="stable")
+    return LocateResult([fixes[i] for i in order], failures,
+                        timing_s={"associate": t1 - t0, "locate": t2 - t1, "explain": time.perf_counter() - t2},
+                        groups=[groups[i] for i in order])
+
+
+def build_batch(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
+                net: Network) -> tuple[Batch, np.ndarray, np.ndarray, np.ndarray]:
+    """Pad groups into a Batch in per-event tangent planes; returns (batch, idx, ref sensor, t_ref)."""
+    E = len(groups)
+    N = max((g.size for g in groups), default=0)
+    idx = np.full((E, N), -1, np.int64)
+    lens = np.array([g.size for g in groups], np.int64)
+    M = np.arange(N)[None, :] < lens[:, None]
+    if E:
+        idx[M] = np.concatenate(groups)
+    safe = np.where(M, idx, 0)
+    t = np.where(M, arr.t[safe], np.inf)
+    first = np.argmin(t, axis=1)
+    rows = np.arange(E)
+    ref_arr = safe[rows, first]
+    ref = arr.sensor[ref_arr]
+    t_ref = arr.t[ref_arr]
+    sens = arr.sensor[safe]
+    S = np.matmul(net.ecef[sens] - net.ecef[ref][:, None, :], net.rot[ref].transpose(0, 2, 1))
+    alt = np.where(M, sensors.alt[sens], np.nan)
+    h0 = np.nanmedian(alt, axis=1) - sensors.alt[ref] if E else np.zeros(0)
+    sig = _sigma(sensors, cfg)[sens]
+    T = np.where(M, arr.t[safe] - t_ref[:, None], 0.0)
+    return Batch(S, T, M, np.where(M, sig, 1.0), h0), idx, ref, t_ref
+
+
+def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
+                  net: Network) -> tuple[list[Fix], list[Failure], np.ndarray, list[np.ndarray]]:
+    """Vectorized fit of associated groups, outlier pass, residual and geometry checks."""
+    c = cfg.c
+    groups = [g for g in groups if g.size]
+    if not groups:
+        return [], [], np.zeros(0, np.int64), []
+    b, idx, ref, t_ref = build_batch(sensors, arr, groups, cfg, net)
+    sol = solve(b, c)
+    # outlier pass: drop the worst arrival where it is beyond the gate and enough remain; refit
+    for _ in range(2):
+        z = np.abs(sol.resid) / b.sig
+        worst = np.argmax(np.where(b.M, z, -1), axis=1)
+        rows = np.arange(len(worst))
+        bad = (z[rows, worst] > cfg.gate_sigma) & (b.M.sum(axis=1) > cfg.min_sensors)
+        if not bad.any():
+            break
+        b.M[rows[bad], worst[bad]] = False
+        sub = np.flatnonzero(bad)
+        bs = Batch(b.S[sub], b.T[sub], b.M[sub], b.sig[sub], b.h0[sub])
+        s2 = solve(bs, c, x0=sol.x[sub])
+        _merge(sol, s2, sub)
+    n = b.M.sum(axis=1)
+    dof = np.maximum(n - 3, 1)
+    p = chi2_dist.sf(sol.chi2, dof)
+    scale = np.maximum(1.0, sol.chi2 / dof)
+    maj, mnr, ang = ellipse_from_cov(sol.cov[:, :2, :2] * scale[:, None, None])
+    crlb_major, _, _ = ellipse_from_cov(sol.cov[:, :2, :2])
+    e, nn = sol.x[:, 0], sol.x[:, 1]
+    enu = np.column_stack([e, nn, ground_up(e, nn, b.h0)])
+    lat, lon = enu_to_latlon(net.ecef[ref], net.rot[ref], enu)
+    d_near = np.min(np.where(b.M, np.hypot(b.S[..., 0] - e[:, None], b.S[..., 1] - nn[:, None]), np.inf), axis=1)
+    spread = _spread(b)
+    fixes: list[Fix] = []
+    failures: list[Failure] = []
+    used: list[np.ndarray] = []
+    kept_groups: list[np.ndarray] = []
+    for i in range(len(groups)):
+        members = idx[i][b.M[i]]
+        aids = [str(a) for a in arr.ids[members]]
+        sids = [str(s) for s in sensors.ids[arr.sensor[members]]]
+        reason = None
+        if n[i] < cfg.min_sensors:
+            reason = f"only {n[i]} sensor(s) heard it (need {cfg.min_sensors})"
+        elif spread[i] < SAME_POINT_M:
+            reason = "all sensors that heard it are at one point"
+        elif not sol.ok[i] or not np.isfinite(maj[i]):
+            reason = "sensor geometry cannot fix a position (sensors in a line or too close together)"
+        elif p[i] < cfg.p_min:
+            rms = float(np.sqrt(np.sum(sol.resid[i] ** 2) / n[i]))
+            reason = (f"residuals do not fit the clock noise: rms {rms * 1000:.1f} ms vs sigma "
+                      f"{float(np.median(b.sig[i][b.M[i]])) * 1000:.1f} ms, chi2 {sol.chi2[i]:.1f} on {dof[i]} dof "
+                      f"(p={p[i]:.1e})")
+        elif d_near[i] > cfg.max_range_m:
+            reason = f"fix is {d_near[i] / 1000:.1f} km from the nearest sensor that heard it (beyond max range)"
+        elif maj[i] > 500_000.0:
+            reason = f"95 % error ellipse of {maj[i] / 1000:.0f} km says nothing about place"
+        if reason is not None:
+            failures.append(Failure(reason, float(t_ref[i]), sids, aids))
+            used.append(members)
+            continue
+        kinds = arr.kind[members]
+        n_l, n_i = int(np.sum(kinds == 1)), int(np.sum(kinds == 2))
+        kind = "launch" if n_l > n_i else "impact" if n_i > n_l else "explosion"
+        rms = float(np.sqrt(np.sum(sol.resid[i] ** 2) / n[i]))
+        fixes.append(Fix(fix_id(aids), float(t_ref[i] + sol.x[i, 2] / c), float(lat[i]), float(lon[i]),
+                         float(max(maj[i], 1.0)), float(max(mnr[i], 1.0)), float(ang[i]), int(n[i]), sids, aids, kind,
+                         rms, float(crlb_major[i]), float(np.sqrt(max(sol.cov[i, 2, 2], 0)) / c), float(sol.chi2[i]),
+                         float(p[i])))
+        used.append(members)
+        kept_groups.append(members)
+    return fixes, failures, np.concatenate(used) if used else np.zeros(0, np.int64), kept_groups
+
+
+def _merge(sol: Solution, s2: Solution, sub: np.ndarray) -> None:
+    sol.x[sub] = s2.x
+    sol.cov[sub] = s2.cov
+    sol.chi2[sub] = s2.chi2
+    sol.n[sub] = s2.n
+    sol.resid[sub] = s2.resid
+    sol.ok[sub] = s2.ok
+
+
+def _spread(b: Batch) -> np.ndarray:
+    """Largest distance of a sensor from the group's first sensor (m): ~0 when all at one point."""
+    d = np.hypot(b.S[..., 0], b.S[..., 1])
+    return np.max(np.where(b.M, d, 0.0), axis=1)
+
+
+def explain_leftovers(sensors: Sensors, arr: Arrivals, left: np.ndarray, cfg: LocateConfig,
+                      net: Network) -> list[Failure]:
+    """Group unused arrivals that could share a source, and say why each group has no fix."""
+    if left.size == 0:
+        return []
+    left = left[np.argsort(arr.t[left], kind="stable")]
+    t = arr.t[left]
+    horizon = 2 * cfg.max_range_m / cfg.c + cfg.window_slack_s
+    hi = np.searchsorted(t, t + horizon, side="right")
+    cnt = hi - np.arange(left.size) - 1
+    i = np.repeat(np.arange(left.size), cnt)
+    j = i + 1 + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    if i.size:
+        si, sj = arr.sensor[left[i]], arr.sensor[left[j]]
+        d = np.linalg.norm(net.ecef[si] - net.ecef[sj], axis=1)
+        link = (np.abs(t[j] - t[i]) <= d / cfg.c + cfg.window_slack_s) & (d <= 2 * cfg.max_range_m) & (si != sj)
+        i, j = i[link], j[link]
+    g = sparse.coo_matrix((np.ones(i.size), (i, j)), shape=(left.size, left.size))
+    ncomp, lab = connected_components(g, directed=False)
+    order = np.argsort(lab, kind="stable")
+    bounds = np.flatnonzero(np.diff(lab[order])) + 1
+    out: list[Failure] = []
+    for comp in np.split(order, bounds):
+        members = left[comp]
+        s = arr.sensor[members]
+        uniq = np.unique(s)
+        if uniq.size < cfg.min_sensors:
+            why = (f"only {uniq.size} sensor(s) heard it (need {cfg.min_sensors})" if uniq.size > 1 else
+                   "heard by one sensor only (false alarm, or too far for the others)")
+        else:
+            P = net.ecef[uniq] - net.ecef[uniq].mean(axis=0)
+            sv = np.linalg.svd(P, compute_uv=False)
+            if sv[0] < SAME_POINT_M:
+                why = f"all {uniq.size} sensors that heard it are at one point"
+            elif sv[1] < SAME_POINT_M * 10:
+                why = f"the {uniq.size} sensors that heard it lie in a line: no unique position"
+            else:
+                why = f"arrivals at {uniq.size} sensors do not fit one source within the timing noise"
+        out.append(Failure(why, float(arr.t[members].min()), [str(x) for x in sensors.ids[s]],
+                           [str(x) for x in arr.ids[members]]))
+    return out
+
+
+def to_observations(result: LocateResult, source_id: str = SOURCE_ID,
+                    pairs: dict[str, str] | None = None) -> list[Observation]:
+    """Fixes as Observations (LAUNCH / IMPACT / EXPLOSION); ``pairs`` maps fix id -> pair_id."""
+    kinds = {"launch": ObservationKind.LAUNCH, "impact": ObservationKind.IMPACT, "explosion": ObservationKind.EXPLOSION}
+    out = []
+    for f in result.fixes:
+        attrs: dict[str, Any] = {"n_sensors": f.n_sensors, "sensor_ids": f.sensor_ids, "arrival_ids": f.arrival_ids,
+                                 "residual_rms_s": round(f.residual_rms_s, 6), "crlb_major_m": round(f.crlb_major_m, 2),
+                                 "p_value": round(f.p_value, 4)}
+        if pairs and f.id in pairs:
+            attrs["pair_id"] = pairs[f.id]
+        payload = "|".join(sorted(f.arrival_ids)).encode()
+        out.append(Observation(
+            id=f.id, source_id=source_id, kind=kinds[f.kind], time=from_unix(f.time_unix_s),
+            time_sigma_s=max(f.time_sigma_s, 1e-4),
+            location=Location(lat=f.lat, lon=f.lon, err_major_m=f.err_major_m, err_minor_m=f.err_minor_m,
+                              err_angle_deg=f.err_angle_deg),
+            attributes=attrs, payload_hash=hashlib.sha256(payload).hexdigest()))
+    return out
+
+
+__all__ = ["KIND_NAMES", "SOURCE_ID", "Failure", "Fix", "LocateConfig", "LocateResult", "explain_leftovers",
+           "fix_id", "locate", "locate_groups", "to_observations"]

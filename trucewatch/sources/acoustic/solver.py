@@ -1,0 +1,203 @@
+"""Vectorized TDOA localization: many events solved at once with numpy.
+
+Each event i has up to N arrivals (padded, with a mask) at sensors whose
+positions are given in that event's own tangent plane.  Unknowns are east,
+north and the origin time (scaled to metres as c*tau so the normal equations
+are well conditioned); the source sits on the ground (see geometry).  The fit
+is Levenberg-Marquardt with Huber weights (robust to one bad pick, nearly
+fully efficient on Gaussian clock noise), per-event damping, all events in
+lock-step.  The covariance is the inverse Fisher information, which at the
+true position is the Cramér-Rao lower bound for that geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trucewatch.sources.acoustic.geometry import EARTH_RADIUS_M, ground_up
+
+#: Huber threshold in units of sigma: 3 keeps >99 % efficiency on Gaussian noise.
+HUBER_K = 3.0
+DEBUG = False
+
+
+@dataclass
+class Batch:
+    """Padded arrivals of E events (E, N); positions in metres, times in s relative to ``t_ref``."""
+
+    S: np.ndarray  # (E, N, 3) sensor east/north/up in the event's plane
+    T: np.ndarray  # (E, N) arrival time - t_ref
+    M: np.ndarray  # (E, N) bool
+    sig: np.ndarray  # (E, N) 1-sigma s
+    h0: np.ndarray  # (E,) source ground height at the plane origin (up coordinate)
+
+
+@dataclass
+class Solution:
+    x: np.ndarray  # (E, 3): east, north, c*tau
+    cov: np.ndarray  # (E, 3, 3) inverse Fisher information at x
+    chi2: np.ndarray  # (E,)
+    n: np.ndarray  # (E,) arrivals used
+    resid: np.ndarray  # (E, N) residual s (0 where masked)
+    ok: np.ndarray  # (E,) finite, non-degenerate
+    iterations: int
+
+
+def _model(x: np.ndarray, b: Batch, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted arrival times (E, N) and their Jacobian (E, N, 3)."""
+    e = x[:, 0:1]
+    n = x[:, 1:2]
+    u = ground_up(e, n, b.h0[:, None])
+    dx = e - b.S[..., 0]
+    dy = n - b.S[..., 1]
+    dz = u - b.S[..., 2]
+    d = np.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9
+    pred = (x[:, 2:3] + d) / c
+    J = np.empty(b.S.shape)
+    cd = c * d
+    J[..., 0] = (dx - dz * e / EARTH_RADIUS_M) / cd
+    J[..., 1] = (dy - dz * n / EARTH_RADIUS_M) / cd
+    J[..., 2] = 1.0 / c
+    return pred, J
+
+
+def _huber(r: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
+    a = np.abs(r)
+    cost = np.where(a <= k, 0.5 * r * r, k * a - 0.5 * k * k)
+    w = np.where(a <= k, 1.0, k / np.maximum(a, 1e-300))
+    return cost, w
+
+
+def fisher(b: Batch, x: np.ndarray, c: float) -> np.ndarray:
+    """Fisher information (E, 3, 3) of the arrivals in ``b`` about (e, n, c*tau) at ``x``."""
+    _, J = _model(x, b, c)
+    Jw = J * (b.M / b.sig)[..., None]
+    return np.einsum("eni,enj->eij", Jw, Jw)
+
+
+def safe_inv(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of a stack of 3x3 information matrices (closed form); flags singular ones."""
+    F = np.asarray(F, float)
+    scale = np.sqrt(np.abs(np.einsum("eii->ei", F))) + 1e-300
+    A = F / scale[:, :, None] / scale[:, None, :]
+    a, b, c = A[:, 0, 0], A[:, 0, 1], A[:, 0, 2]
+    d, e, f = A[:, 1, 0], A[:, 1, 1], A[:, 1, 2]
+    g, h, i = A[:, 2, 0], A[:, 2, 1], A[:, 2, 2]
+    co = np.stack([e * i - f * h, -(d * i - f * g), d * h - e * g,
+                   -(b * i - c * h), a * i - c * g, -(a * h - b * g),
+                   b * f - c * e, -(a * f - c * d), a * e - b * d], axis=-1).reshape(-1, 3, 3)
+    det = a * co[:, 0, 0] + b * co[:, 0, 1] + c * co[:, 0, 2]
+    # diagonal is 1 after scaling, so det near 0 means (near) linear dependence
+    ok = np.isfinite(det) & (det > 1e-10)
+    inv = co.transpose(0, 2, 1) / np.where(ok, det, 1.0)[:, None, None]
+    return inv / scale[:, :, None] / scale[:, None, :], ok
+
+
+def linear_init(b: Batch, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form start (E, 3) from the squared range equations (exact for 4 noiseless arrivals)."""
+    km = 1e-3
+    S = b.S * km
+    ct = b.T * c * km
+    u0 = b.h0[:, None] * km
+    A = np.stack([-2 * S[..., 0], -2 * S[..., 1], 2 * ct, np.ones_like(ct)], axis=-1) * b.M[..., None]
+    rhs = (ct * ct - np.sum(S * S, axis=-1) + 2 * S[..., 2] * u0) * b.M
+    At = A.transpose(0, 2, 1)
+    AtA = np.matmul(At, A)
+    Atb = np.matmul(At, rhs[..., None])[..., 0]
+    sc = np.sqrt(np.abs(np.einsum("eii->ei", AtA))) + 1e-300
+    An = AtA / sc[:, :, None] / sc[:, None, :]
+    good = np.abs(np.linalg.det(An)) > 1e-12
+    An = np.where(good[:, None, None], An, np.eye(4))
+    sol = np.linalg.solve(An, (Atb / sc)[..., None])[..., 0] / sc
+    sol[~good] = np.nan
+    x = np.column_stack([sol[:, 0], sol[:, 1], sol[:, 2]]) / km
+    ok = np.isfinite(x).all(axis=1) & (np.hypot(x[:, 0], x[:, 1]) < 100_000.0)
+    # fall-back: the first sensor's position, origin time from its arrival
+    first = np.argmin(np.where(b.M, b.T, np.inf), axis=1)
+    rows = np.arange(len(first))
+    fb = np.column_stack([b.S[rows, first, 0], b.S[rows, first, 1], c * b.T[rows, first]])
+    x = np.where(ok[:, None], x, fb)
+    # make c*tau consistent with the nearest (earliest) arrival for the chosen position
+    pred, _ = _model(np.column_stack([x[:, :2], np.zeros(len(x))]), b, c)
+    x[:, 2] = c * np.sum(np.where(b.M, b.T - pred, 0.0), axis=1) / np.maximum(b.M.sum(axis=1), 1)
+    x[:, 2] = np.where(np.isfinite(x[:, 2]), x[:, 2], fb[:, 2])
+    return x, ok
+
+
+def _sub(b: Batch, idx: np.ndarray, width: int | None = None) -> Batch:
+    w = slice(None) if width is None else slice(0, width)
+    return Batch(b.S[idx, w], b.T[idx, w], b.M[idx, w], b.sig[idx, w], b.h0[idx])
+
+
+def _pred(x: np.ndarray, b: Batch, c: float) -> np.ndarray:
+    e = x[:, 0:1]
+    n = x[:, 1:2]
+    u = ground_up(e, n, b.h0[:, None])
+    d = np.sqrt((e - b.S[..., 0]) ** 2 + (n - b.S[..., 1]) ** 2 + (u - b.S[..., 2]) ** 2)
+    return (x[:, 2:3] + d) / c
+
+
+def _lm(b: Batch, c: float, x: np.ndarray, max_iter: int, tol_m: float, k: float) -> int:
+    """Levenberg-Marquardt on the events of ``b`` in place on ``x``; only unconverged events are worked on."""
+    E = x.shape[0]
+    lam = np.full(E, 1e-3)
+    act = np.arange(E)
+    it = 0
+    for it in range(1, max_iter + 1):
+        if act.size == 0:
+            break
+        sb = b if act.size == E else _sub(b, act)
+        xa = x[act]
+        pred, J = _model(xa, sb, c)
+        wm = sb.M / sb.sig
+        r = (sb.T - pred) * wm
+        ca, w = _huber(r, k)
+        ca = ca.sum(axis=1)
+        Jw = J * wm[..., None]
+        JwW = Jw * w[..., None]
+        A = np.matmul(JwW.transpose(0, 2, 1), Jw)
+        g = np.matmul(JwW.transpose(0, 2, 1), r[..., None])[..., 0]
+        diag = np.einsum("eii->ei", A)
+        la = lam[act]
+        A[:, [0, 1, 2], [0, 1, 2]] += la[:, None] * diag + 1e-12 * diag.sum(axis=1, keepdims=True) + 1e-300
+        try:
+            step = np.linalg.solve(A, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.einsum("eij,ej->ei", np.linalg.pinv(A), g)
+        step = np.where(np.isfinite(step), step, 0.0)
+        xn = xa + step
+        cn, _ = _huber((sb.T - _pred(xn, sb, c)) * wm, k)
+        better = cn.sum(axis=1) <= ca
+        x[act[better]] = xn[better]
+        lam[act] = np.where(better, np.maximum(la / 10, 1e-9), la * 10)
+        done = (np.abs(step).max(axis=1) < tol_m) | (lam[act] >= 1e8)
+        act = act[~done]
+        if DEBUG:
+            print(it, act.size, np.abs(step).max())
+    return it
+
+
+def solve(b: Batch, c: float, x0: np.ndarray | None = None, max_iter: int = 30, tol_m: float = 1e-3,
+          huber_k: float = HUBER_K, chunk: int = 4096) -> Solution:
+    """Robust Levenberg-Marquardt over all events at once (chunked by size to limit padding)."""
+    E = b.T.shape[0]
+    x = linear_init(b, c)[0] if x0 is None else np.array(x0, float, copy=True)
+    n = b.M.sum(axis=1)
+    last = np.where(b.M.any(axis=1), b.M.shape[1] - np.argmax(b.M[:, ::-1], axis=1), 0)
+    order = np.argsort(last, kind="stable")
+    its = 0
+    for s in range(0, E, chunk):
+        idx = order[s:s + chunk]
+        width = int(last[idx].max()) if idx.size else 0
+        xs = x[idx]
+        its = max(its, _lm(_sub(b, idx, width), c, xs, max_iter, tol_m, huber_k))
+        x[idx] = xs
+    pred, J = _model(x, b, c)
+    resid = np.where(b.M, b.T - pred, 0.0)
+    chi2 = np.sum((resid / b.sig) ** 2 * b.M, axis=1)
+    Jw = J * (b.M / b.sig)[..., None]
+    cov, ok = safe_inv(np.matmul(Jw.transpose(0, 2, 1), Jw))
+    ok &= np.isfinite(x).all(axis=1)
+    return Solution(x, cov, chi2, n, resid, ok, its)

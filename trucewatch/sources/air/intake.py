@@ -1,0 +1,176 @@
+"""Summary intake: text-report formats in, AIR_SUMMARY observations out.
+
+Accepted inputs (the same shapes the text-report stage reads):
+- JSONL, one post per line: ``{"id", "published"|"date", "text"|"message", "channel"}``;
+- a Telegram Desktop export (``result.json``: ``{"name", "messages": [{"id", "date", "text"}]}``,
+  where ``text`` may be a list of strings and entity objects);
+- a plain text file: one summary (``published`` from the caller).
+Posts that are not air-defence summaries (no launch or interception counts) are
+skipped with a note, not an error; a post whose numbers do not add up is kept,
+flagged, and reported as an error naming the post and field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, Source, SourceKind, sha256_hex, to_utc
+from trucewatch.sources.air.summary import Summary, parse_summary
+
+#: Where a summary with no geocoded launch area is put: Ukraine's centre, as wide as allowed.
+UKRAINE_CENTRE = (48.4, 31.2)
+
+
+@dataclass
+class Post:
+    id: str
+    published: datetime | None
+    text: str
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeError:
+    record: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.field}: {self.message}"
+
+
+def air_force_source(source_id: str = "airforce:kpszsu") -> Source:
+    """Ukraine's Air Force channel (a party's official channel: party UA)."""
+    return Source(id=source_id, kind=SourceKind.AIR_DEFENCE, party="UA", name="Air Force of the Armed Forces of Ukraine",
+                  reliability=0.85)
+
+
+def _tg_text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "".join(x if isinstance(x, str) else str(x.get("text", "")) for x in v)
+    return ""
+
+
+def _dt(v: Any) -> datetime | None:
+    if v in (None, ""):
+        return None
+    if isinstance(v, (int, float)):
+        from trucewatch.model import from_unix
+
+        return from_unix(v)
+    return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
+
+
+def read_posts(path: str | Path, published: datetime | None = None) -> tuple[list[Post], list[IntakeError]]:
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    posts: list[Post] = []
+    errors: list[IntakeError] = []
+    stripped = text.lstrip()
+    if path.suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped and not stripped.startswith('{\n "name"')):
+        for no, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            rec = f"{path.name} line {no}"
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(IntakeError(rec, "(line)", f"not JSON: {exc.msg}"))
+                continue
+            body = d.get("text") if isinstance(d, dict) else None
+            body = body if body is not None else (d.get("message") if isinstance(d, dict) else None)
+            if not isinstance(body, (str, list)) or not _tg_text(body).strip():
+                errors.append(IntakeError(rec, "text", "missing or empty"))
+                continue
+            try:
+                pub = _dt(d.get("published", d.get("date")))
+            except ValueError as exc:
+                errors.append(IntakeError(rec, "published", str(exc)))
+                continue
+            posts.append(Post(str(d.get("id", f"{path.stem}-{no}")), pub or published, _tg_text(body),
+                              str(d.get("channel", ""))))
+        return posts, errors
+    if stripped.startswith("{"):
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return [], [IntakeError(path.name, "(file)", f"not JSON: {exc.msg}")]
+        chan = str(d.get("name", ""))
+        for i, m in enumerate(d.get("messages", [])):
+            body = _tg_text(m.get("text"))
+            if not body.strip():
+                continue  # service messages, photos without captions
+            try:
+                pub = _dt(m.get("date_unixtime") and int(m["date_unixtime"]) or m.get("date"))
+            except (ValueError, TypeError) as exc:
+                errors.append(IntakeError(f"{path.name} messages[{i}]", "date", str(exc)))
+                continue
+            posts.append(Post(f"{chan or path.stem}/{m.get('id', i)}", pub, body, chan))
+        return posts, errors
+    return [Post(path.stem, published, text)], errors
+
+
+def summary_observations(s: Summary, source_id: str) -> list[Observation]:
+    """One AIR_SUMMARY per weapon type; location = the launch areas (centroid, error covering them)."""
+    from trucewatch.geo import haversine_m
+
+    obs = []
+    for k, it in enumerate(s.items):
+        areas = [a for a in (it.launch_areas or s.launch_areas) if a.get("lat") is not None]
+        if areas:
+            import numpy as np
+
+            la = np.array([a["lat"] for a in areas], float)
+            lo = np.array([a["lon"] for a in areas], float)
+            er = np.array([a["err_m"] or 50_000.0 for a in areas], float)
+            clat, clon = float(la.mean()), float(lo.mean())
+            err = float(np.max(haversine_m(clat, clon, la, lo) + er))
+        else:
+            clat, clon = UKRAINE_CENTRE
+            err = MAX_ERROR_M
+        err = min(max(err, 1000.0), MAX_ERROR_M)
+        t = s.window_to or s.window_from
+        if t is None:
+            continue
+        sigma = (s.window_to - s.window_from).total_seconds() / 2 if s.window_from and s.window_to else 6 * 3600.0
+        attrs = {
+            "weapon_type": it.weapon_type, "launched": it.launched, "intercepted": it.intercepted, "lost": it.lost,
+            "launch_areas": [{"name": a["name"], "id": a.get("id"), "lat": a.get("lat"), "lon": a.get("lon"),
+                              "err_m": a.get("err_m")} for a in (it.launch_areas or s.launch_areas)],
+            "window_from": s.window_from.isoformat() if s.window_from else None,
+            "window_to": s.window_to.isoformat() if s.window_to else None,
+            "models": it.models, "includes_decoys": it.includes_decoys, "summary_id": s.id, "language": s.language,
+            "total_launched": s.total_launched, "total_intercepted": s.total_intercepted,
+            "problems": s.problems, "inconsistent": any("more than" in p or "add up" in p for p in s.problems),
+        }
+        key = f"{source_id}|{s.id}|{it.weapon_type}"
+        obs.append(Observation(
+            id=f"airsum-{sha256_hex(key.encode())[:24]}", source_id=source_id, kind=ObservationKind.AIR_SUMMARY,
+            time=t, time_sigma_s=max(sigma, 0.0), location=Location(lat=clat, lon=clon, err_major_m=err, err_minor_m=err),
+            attributes=attrs, payload_hash=sha256_hex(s.text.encode("utf-8"))))
+        del k
+    return obs
+
+
+def process_posts(posts: list[Post], source_id: str = "airforce:kpszsu") -> tuple[list[Summary], list[Observation], list[IntakeError]]:
+    """Parse every post; posts without counts are skipped; numbers that do not add up are errors (kept, flagged)."""
+    sums, obs, errors = [], [], []
+    for p in posts:
+        s = parse_summary(p.text, summary_id=p.id, published=p.published)
+        if not s.items:
+            continue  # not an air-defence summary
+        sums.append(s)
+        for prob in s.problems:
+            fld = prob.split(":", 1)[0]
+            errors.append(IntakeError(p.id, fld, prob.split(":", 1)[1].strip() if ":" in prob else prob))
+        if s.window_to is None and s.window_from is None:
+            errors.append(IntakeError(p.id, "published", "no date in the text and none given: no time window"))
+            continue
+        obs += summary_observations(s, source_id)
+    return sums, obs, errors

@@ -1,0 +1,272 @@
+"""``trucewatch drone``: register airframes, ingest flight logs (MAVLink .tlog or
+telemetry JSONL) with their detections, export coverage, ask whether a place
+was seen, and check declared storage sites."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(help="Drone patrols: telemetry, coverage, weapon sightings, storage sites, GNSS interference.",
+                  no_args_is_help=True)
+
+StateOpt = typer.Option(None, "--state", help="State directory (default $TRUCEWATCH_DRONE_STATE or ./trucewatch-data/drone).")
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _state(path: Path | None) -> Any:
+    from trucewatch.sources.drone.state import DroneState
+
+    return DroneState(path)
+
+
+def _time(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    from trucewatch.model import to_utc
+
+    try:
+        return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00"))).timestamp()
+    except ValueError:
+        _fail(f"{name}: {value!r} is not an ISO 8601 time")
+    return None
+
+
+def _agreement(path: Path | None) -> Any:
+    from trucewatch.agreement import AgreementError, load_agreement
+    from trucewatch.commands import default_agreement_path
+
+    try:
+        return load_agreement(path or default_agreement_path())
+    except AgreementError as exc:
+        _fail(str(exc), 1)
+
+
+@app.command()
+def register(
+    source_id: str = typer.Argument(..., help="Source id of the airframe, e.g. drone:lr-01."),
+    sysid: int = typer.Option(None, "--sysid", help="MAVLink system id in its logs."),
+    name: str = typer.Option("", "--name"),
+    party: str = typer.Option("neutral", "--party"),
+    hfov: float = typer.Option(60.0, "--hfov", help="Horizontal field of view, degrees."),
+    vfov: float = typer.Option(34.0, "--vfov", help="Vertical field of view, degrees."),
+    width: int = typer.Option(1920, "--width"),
+    height: int = typer.Option(1080, "--height"),
+    gimbal_frame: str = typer.Option("horizon", "--gimbal-frame", help="horizon (stabilised) or body (fixed mount)."),
+    mount_pitch: float = typer.Option(-90.0, "--mount-pitch", help="Camera pitch when the log has no gimbal data."),
+    frame_interval: float = typer.Option(1.0, "--frame-interval", help="Seconds between camera frames."),
+    state: Path | None = StateOpt,
+) -> None:
+    """Register an airframe as a DRONE source (flights from unregistered airframes are refused)."""
+    from pydantic import ValidationError
+
+    from trucewatch.model import Source, SourceKind
+    from trucewatch.sources.drone.telemetry import Camera
+
+    try:
+        cam = Camera(hfov_deg=hfov, vfov_deg=vfov, width_px=width, height_px=height, gimbal_frame=gimbal_frame,
+                     mount_pitch_deg=mount_pitch, frame_interval_s=frame_interval)
+        attrs: dict[str, Any] = {"camera": cam.to_dict()}
+        if sysid is not None:
+            attrs["sysid"] = sysid
+        src = Source(id=source_id, kind=SourceKind.DRONE, name=name, party=party, attributes=attrs)
+        _state(state).register(src)
+    except (ValueError, ValidationError) as exc:
+        _fail(str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc))
+    typer.echo(f"registered {source_id}")
+
+
+@app.command()
+def ingest(
+    log: Path = typer.Argument(..., help="Telemetry: MAVLink .tlog or telemetry .jsonl."),
+    source: str = typer.Option(None, "--source", help="Registered source id (default: found by the log's MAVLink sysid)."),
+    detections: Path = typer.Option(None, "--detections", "-d", help="Detections JSONL for this flight."),
+    agreement: Path = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: bundled sample)."),
+    dem: Path = typer.Option(None, "--dem", help="Terrain model (GeoTIFF, EPSG:4326) instead of flat ground."),
+    store: str = typer.Option(None, "--store", help="Also add the source and observations to this store (URL or SQLite path)."),
+    as_json: bool = typer.Option(False, "--json"),
+    state: Path | None = StateOpt,
+) -> None:
+    """Read a flight log, find interference, coverage, sightings and violation candidates; keep them in the state."""
+    from trucewatch.sources.drone.detections import read_detections
+    from trucewatch.sources.drone.geometry import Dem
+    from trucewatch.sources.drone.pipeline import UnregisteredSource, bind_source, process_flight, resolve_source
+    from trucewatch.sources.drone.telemetry import TelemetryError, read_flight
+
+    st = _state(state)
+    if not log.exists():
+        _fail(f"{log}: no such file")
+    try:
+        flight = read_flight(log)
+        src = resolve_source(flight, st.sources(), source)
+        if src.attributes.get("camera"):
+            # read again with the airframe's camera (mount, frame rate); CAMERA_INFORMATION still wins for the FOV
+            flight = read_flight(log, st.camera_of(src))
+        bind_source(flight, src)
+    except (TelemetryError, UnregisteredSource, OSError) as exc:
+        _fail(str(exc))
+    dets: list = []
+    problems: list[str] = []
+    if detections is not None:
+        try:
+            batch = read_detections(detections, flight.flight_id)
+        except OSError as exc:
+            _fail(f"{detections}: {exc}")
+        problems += batch.problems
+        others = sorted({d.flight_id for d in batch.detections} - {flight.flight_id})
+        dets = [d for d in batch.detections if d.flight_id == flight.flight_id]
+        if others and not dets:
+            problems.append(f"{detections.name}: no detection names flight {flight.flight_id} (found {', '.join(others[:3])})")
+    d = None
+    if dem is not None:
+        try:
+            d = Dem.from_file(str(dem))
+        except Exception as exc:  # rasterio raises its own error types for unreadable rasters
+            _fail(f"{dem}: {exc}")
+    agr = _agreement(agreement)
+    res = process_flight(flight, dets, agr, dem=d, detections_label=detections.name if detections else "detections")
+    res.problems = problems + res.problems
+    st.save_flight(res)
+    summary = res.summary()
+    if store:
+        from trucewatch.store.store import Store
+
+        with Store.open(store) as s:
+            s.add_sources([src])
+            rep = s.add_observations(res.observations)
+            summary["store"] = rep.as_dict()
+    for p in res.problems[:50]:
+        typer.echo(f"warning: {p}", err=True)
+    if len(res.problems) > 50:
+        typer.echo(f"warning: ... and {len(res.problems) - 50} more flagged records", err=True)
+    if as_json:
+        typer.echo(json.dumps({**summary, "candidates": res.candidates,
+                               "interference": [o.attributes | {"id": o.id} for o in res.interference]}, default=str))
+    else:
+        typer.echo(f"flight {flight.flight_id} ({src.id}): {summary['frames']} frames, {summary['sightings']} sightings, "
+                   f"{summary['violation_candidates']} weapons in withdrawal zones, {summary['interference']} interference "
+                   f"episodes, {summary['problems']} flagged records")
+
+
+@app.command()
+def flights(as_json: bool = typer.Option(False, "--json"), state: Path | None = StateOpt) -> None:
+    """List ingested flights."""
+    st = _state(state)
+    rows = [{k: v for k, v in st.summary(f).items() if k not in ("candidates", "episodes", "problems", "camera")}
+            for f in st.flight_ids()]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for r in rows:
+        typer.echo(f"{r['flight_id']}  {r['start'][:19]}  {r['duration_h']:.2f} h  {r['sightings']} sightings  "
+                   f"{r['interference']} interference")
+
+
+@app.command()
+def coverage(
+    flight: str = typer.Option(..., "--flight", help="Flight id (see `trucewatch drone flights`)."),
+    out: Path = typer.Option(..., "--out", help="GeoJSON file to write."),
+    state: Path | None = StateOpt,
+) -> None:
+    """Write a flight's coverage (footprints by ground-resolution band, and the track) as GeoJSON."""
+    st = _state(state)
+    try:
+        fs = st.frames(flight)
+    except KeyError:
+        _fail(f"unknown flight {flight!r}; known: {', '.join(st.flight_ids()[:10]) or 'none'}")
+    gj = fs.to_geojson()
+    out.write_text(json.dumps(gj))
+    typer.echo(f"wrote {out} ({len(gj['features'])} features)")
+
+
+@app.command()
+def seen(
+    lat: float = typer.Option(..., "--lat"),
+    lon: float = typer.Option(..., "--lon"),
+    t_from: str = typer.Option(None, "--from", help="ISO 8601 start (default: any)."),
+    t_to: str = typer.Option(None, "--to", help="ISO 8601 end (default: any)."),
+    cls: str = typer.Option("tank", "--class", help="Sighting class whose required resolution applies."),
+    state: Path | None = StateOpt,
+) -> None:
+    """Was this place observed between two times at a resolution good enough for the class? (JSON)"""
+    import math
+
+    from trucewatch.model import from_unix
+    from trucewatch.sources.drone.coverage import required_gsd
+
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        _fail(f"--lat/--lon: {lat},{lon} is off the globe")
+    st = _state(state)
+    a = _time(t_from, "--from")
+    b = _time(t_to, "--to")
+    a = -math.inf if a is None else a
+    b = math.inf if b is None else b
+    need = required_gsd(cls)
+    best, first, by = math.inf, math.nan, None
+    for fid in st.flight_ids():
+        fs = st.frames(fid)
+        s, g, f = fs.seen([lat], [lon], a, b, need)
+        if g[0] < best:
+            best = float(g[0])
+        if s[0] and not (first <= f[0]):
+            first, by = float(f[0]), fid
+    typer.echo(json.dumps({"lat": lat, "lon": lon, "class": cls, "required_gsd_m": need,
+                           "observed": by is not None, "first_time": from_unix(first).isoformat() if by else None,
+                           "flight_id": by, "best_gsd_m": None if math.isinf(best) else round(best, 3)}))
+
+
+@app.command()
+def sites(
+    sites_file: Path = typer.Option(None, "--sites", help="Sites file (default: sites.yaml in the state directory)."),
+    t_from: str = typer.Option(None, "--from"),
+    t_to: str = typer.Option(None, "--to"),
+    all_visits: bool = typer.Option(False, "--all-visits", help="Every visit, not only the latest per site and class."),
+    as_json: bool = typer.Option(False, "--json"),
+    state: Path | None = StateOpt,
+) -> None:
+    """Per declared storage site and class: declared, seen, status (present / missing / unverifiable)."""
+    import math
+
+    from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
+
+    st = _state(state)
+    path = sites_file or st.root / "sites.yaml"
+    if not path.exists():
+        _fail(f"{path}: no sites file (give --sites FILE)")
+    try:
+        declared = load_sites(path)
+    except SitesError as exc:
+        _fail(str(exc))
+    a = _time(t_from, "--from")
+    b = _time(t_to, "--to")
+    fids = st.flight_ids()
+    framesets = [st.frames(f) for f in fids]
+    sightings = [o for f in fids for o in st.observations(f) if o.kind.value == "weapon_sighting"]
+    recs = check_sites(declared, framesets, sightings, -math.inf if a is None else a, math.inf if b is None else b)
+    if not all_visits:
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in recs:
+            k = (r["site_id"], r["class"])
+            if k not in latest or (r["visit_to"] or 0) > (latest[k]["visit_to"] or 0):
+                latest[k] = r
+        recs = list(latest.values())
+        seen_keys = set(latest)
+        for s in declared:
+            for it in s.inventory:
+                if (s.id, it.cls) not in seen_keys:
+                    recs.append({"site_id": s.id, "site_name": s.name, "party": s.party, "class": it.cls,
+                                 "declared": it.count, "seen": 0, "status": "not_visited", "flight_id": None})
+    recs.sort(key=lambda r: (r["site_id"], r["class"]))
+    if as_json:
+        typer.echo(json.dumps(recs, default=str))
+        return
+    for r in recs:
+        typer.echo(f"{r['site_id']:<20} {r['class']:<26} declared {r['declared']:>3}  seen {r['seen']:>3}  {r['status']}")

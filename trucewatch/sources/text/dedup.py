@@ -1,0 +1,185 @@
+"""Which claims describe the same event (clusters), and which posts are copies.
+
+Same event: occurrence windows overlap (two hours' slack), places within the
+sum of their honest radii (at least 3 km), compatible event types (a fire or an
+outage is compatible with the strike that caused it; "other" with anything),
+and facilities that do not contradict each other (compared after folding, so
+Hercon and Gerkon meet).  The pair test is vectorized over all pairs in blocks;
+clusters are the connected components.
+
+Copies: fusion must count independent sources, not posts.  A post is a copy
+when Telegram says it was forwarded, when it cites another channel ("via @x",
+"джерело: t.me/..."), when its folded text is nearly the same as an earlier
+post's of the same cluster (same language, or Ukrainian/Russian cognates), or
+when it is a translation: an earlier post of the same cluster in another
+language carries the same numbers, place, type, weapon and facility.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from trucewatch.geo import haversine_m
+from trucewatch.sources.text.extract import EVENT_TYPES, Claim
+from trucewatch.sources.text.translit import fold
+
+_TYPE = {t: i for i, t in enumerate(EVENT_TYPES)}
+_EFFECT = {_TYPE["facility_fire"], _TYPE["infrastructure_damage"]}
+_STRIKE = {_TYPE[t] for t in ("shelling", "drone_strike", "missile_strike", "air_strike")}
+TIME_SLACK_S = 2 * 3600.0
+MIN_JOIN_M = 3000.0
+#: Place radius above which a claim is too vague to join an event on place alone.
+MAX_JOIN_RADIUS_M = 40_000.0
+BLOCK = 2000
+_CITE = re.compile(r"(?:via|source|джерело|источник|по данным|за даними|пише|пишет|передає|передает)\s*:?\s*@\w+|"
+                   r"t\.me/\w+|(?:via|джерело|источник)\s*:", re.IGNORECASE)
+
+
+def _type_compat() -> np.ndarray:
+    n = len(EVENT_TYPES)
+    m = np.eye(n, dtype=bool)
+    other = _TYPE["other"]
+    m[other, :] = m[:, other] = True
+    for e in _EFFECT:
+        for s in _STRIKE | _EFFECT:
+            m[e, s] = m[s, e] = True
+    return m
+
+
+COMPAT = _type_compat()
+
+
+class _UF:
+    def __init__(self, n: int) -> None:
+        self.p = np.arange(n)
+
+    def find(self, a: int) -> int:
+        p = self.p
+        while p[a] != a:
+            p[a] = p[p[a]]
+            a = p[a]
+        return int(a)
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.p[max(ra, rb)] = min(ra, rb)
+
+
+def _fac_key(c: Claim) -> str:
+    return fold(c.facility_name) if c.facility_name else ""
+
+
+def cluster(claims: list[Claim]) -> None:
+    """Set ``cluster`` (an int, equal for the same event) on every claim, in place."""
+    n = len(claims)
+    if n == 0:
+        return
+    lat = np.array([c.lat if c.lat is not None else np.nan for c in claims], float)
+    lon = np.array([c.lon if c.lon is not None else np.nan for c in claims], float)
+    r = np.array([c.radius_m if c.radius_m is not None else np.nan for c in claims], float)
+    t0 = np.array([c.occurred_from.timestamp() for c in claims])
+    t1 = np.array([c.occurred_to.timestamp() for c in claims])
+    ty = np.array([_TYPE[c.event_type] for c in claims], int)
+    fk = [c.facility or "" for c in claims]
+    fn = [_fac_key(c) for c in claims]
+    fac_kind = {k: i + 1 for i, k in enumerate(sorted(set(fk) - {""}))}
+    fkind = np.array([fac_kind.get(k, 0) for k in fk], int)
+    ok = np.isfinite(lat) & (r <= MAX_JOIN_RADIUS_M)
+    order = np.argsort(t1, kind="stable")
+    uf = _UF(n)
+    for s in range(0, n, BLOCK):
+        a = order[s:s + BLOCK]
+        b = order[s:s + 2 * BLOCK]  # this block against itself and the next (time-sorted)
+        # windows must overlap by half the shorter one (max 30 min); short windows (stated
+        # clock times) get slack, whole-day windows of consecutive days do not join
+        overlap = np.minimum(t1[a][:, None], t1[b][None, :]) - np.maximum(t0[a][:, None], t0[b][None, :])
+        wa, wb = (t1 - t0)[a][:, None], (t1 - t0)[b][None, :]
+        need = np.minimum(1800.0, 0.5 * np.minimum(wa, wb)) - np.where((wa < 7200) & (wb < 7200), TIME_SLACK_S, 0.0)
+        dt_ok = overlap >= need
+        d = haversine_m(lat[a][:, None], lon[a][:, None], lat[b][None, :], lon[b][None, :])
+        d_ok = d <= np.maximum(r[a][:, None] + r[b][None, :], MIN_JOIN_M)
+        t_ok = COMPAT[ty[a][:, None], ty[b][None, :]]
+        fa, fb = fkind[a][:, None], fkind[b][None, :]
+        f_ok = (fa == 0) | (fb == 0) | (fa == fb)
+        m = dt_ok & d_ok & t_ok & f_ok & ok[a][:, None] & ok[b][None, :]
+        ii, jj = np.nonzero(m)
+        for x, y in zip(a[ii].tolist(), b[jj].tolist(), strict=True):
+            if x == y:
+                continue
+            if fn[x] and fn[y] and fuzz.ratio(fn[x], fn[y]) < 70:
+                continue  # two different named facilities
+            uf.union(x, y)
+    roots = [uf.find(i) for i in range(n)]
+    first: dict[int, int] = {}
+    pub = [c.published_at.timestamp() for c in claims]
+    for i in sorted(range(n), key=lambda i: (pub[i], i)):
+        first.setdefault(roots[i], len(first))
+    for i, c in enumerate(claims):
+        c.cluster = first[roots[i]]
+
+
+def cluster_key(claims: list[Claim], c: Claim) -> str:
+    """A stable string id for a claim's cluster: hash of its earliest report id."""
+    ids = sorted((x.published_at, x.report_id) for x in claims if x.cluster == c.cluster)
+    return "rc:" + hashlib.sha256(ids[0][1].encode()).hexdigest()[:16]
+
+
+def _text_key(c: Claim, text: str) -> str:
+    return fold(re.sub(r"https?://\S+|@\w+|#\w+", " ", text))
+
+
+def mark_copies(claims: list[Claim], texts: list[str], forwarded: list[str | None]) -> None:
+    """Set ``independent`` and ``origin_id`` on every claim, in place."""
+    n = len(claims)
+    keys = [_text_key(c, t) for c, t in zip(claims, texts, strict=True)]
+    for c, k in zip(claims, keys, strict=True):
+        c.text_key = k
+    by_cluster: dict[int, list[int]] = {}
+    for i, c in enumerate(claims):
+        by_cluster.setdefault(c.cluster, []).append(i)
+    origin: list[int] = list(range(n))
+    for members in by_cluster.values():
+        members.sort(key=lambda i: (claims[i].published_at, i))
+        for pos, j in enumerate(members):
+            cj = claims[j]
+            src: int | None = None
+            earlier = [i for i in members[:pos] if claims[i].source != cj.source]
+            if forwarded[j] or _CITE.search(texts[j]):
+                src = earlier[0] if earlier else None
+                if src is None and forwarded[j]:
+                    cj.independent = False  # forwarded from a post we do not hold
+                    cj.origin_id = None
+            if src is None:
+                best = 0.0
+                for i in earlier:
+                    ci = claims[i]
+                    s = _copy_score(ci, cj, keys[i], keys[j])
+                    if s > best:
+                        best, src = s, i
+                if best < 1.0:
+                    src = None
+            if src is not None:
+                cj.independent = False
+                origin[j] = origin[src]
+                cj.origin_id = claims[origin[j]].report_id
+
+
+def _copy_score(a: Claim, b: Claim, ka: str, kb: str) -> float:
+    """>= 1 when b reads as a copy or translation of a."""
+    same_script = (a.language == "en") == (b.language == "en")
+    if same_script:
+        sim = fuzz.token_set_ratio(ka, kb) if min(len(ka), len(kb)) > 20 else fuzz.ratio(ka, kb)
+        thr = 82.0 if a.language == b.language else 68.0  # uk/ru cognates read alike when folded
+        if sim >= thr:
+            return sim / thr
+    # translation: same checkable content in another language
+    na, nb = sorted(a.numbers), sorted(b.numbers)
+    if a.language != b.language and na and na == nb and a.place_id == b.place_id and a.event_type == b.event_type \
+            and a.weapon == b.weapon and a.facility == b.facility and len(na) >= 2:
+        return 1.0
+    return 0.0

@@ -1,0 +1,775 @@
+"""Rule-based extraction of one claim from one report: event type, place (with
+relative phrases), time window, claimed actor, weapon and facility.
+
+Rules first, by design: the three languages' vocabulary for the event types is
+small and stable, the rules explain themselves ("matched 'обстріл'"), and they
+run at thousands of reports per second on two cores.  Place names come from the
+gazetteer (trucewatch.sources.text.gazetteer); times are resolved against the
+publication time in Kyiv local time with an honest window (its width is the
+precision).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from trucewatch.geo import haversine_m
+from trucewatch.sources.text.gazetteer import _REGION_BY_STEM, Gazetteer
+from trucewatch.sources.text.translit import fold, stem
+
+KYIV = ZoneInfo("Europe/Kyiv")
+EVENT_TYPES = (
+    "shelling", "drone_strike", "missile_strike", "air_strike", "ground_assault", "facility_fire",
+    "infrastructure_damage", "monitor_interference", "other",
+)
+
+# ---------------------------------------------------------------------------
+# language
+_UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
+_RU_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
+_CYR = re.compile(r"[\u0400-\u04FF]")
+
+
+def detect_language(text: str) -> str:
+    """uk, ru or en (other Latin text is read with the English rules)."""
+    uk = len(_UK_ONLY.findall(text))
+    ru = len(_RU_ONLY.findall(text))
+    if uk or ru:
+        return "uk" if uk >= ru else "ru"
+    cyr = len(_CYR.findall(text))
+    if cyr:
+        # Ukrainian text of any length nearly always has і/ї/є; without them it is Russian
+        return "ru" if cyr > 25 or re.search(r"\b(что|как|это|был|была|были|возле|около)\b", text.lower()) else "uk"
+    return "en"
+
+
+# ---------------------------------------------------------------------------
+# event type: weighted keyword patterns (lower-cased text), all languages at once
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
+    "shelling": [
+        (_rx(r"\bshell(?:ed|ing|s)?\b", r"\bartiller", r"\bmortar", r"\bhowitzer", r"\bmlrs\b", r"\bgrad\b",
+             r"\buragan\b", r"\bsmerch\b", r"\bcannon"), 2.0),
+        (_rx(r"обстр[іе]л", r"артилер", r"артиллер", r"мін[оа]мет", r"миномет", r"рсзв", r"рсзо", r"\bград",
+             r"гаубиц", r"гармат", r"орудий", r"обстрілял", r"обстреля"), 2.0),
+    ],
+    "drone_strike": [
+        (_rx(r"\bdrones?\b", r"\buav", r"\bfpv\b", r"shahed", r"\bgeran", r"lancet", r"quadcopter",
+             r"loitering munition"), 2.2),
+        (_rx(r"дрон", r"безпілот", r"беспилот", r"бпла", r"\bфпв\b", r"шахед", r"герань", r"ланцет",
+             r"квадрокоптер", r"ударн\w+ бпла"), 2.2),
+    ],
+    "missile_strike": [
+        (_rx(r"missile", r"iskander", r"kalibr", r"\bkh-\d+", r"ballistic", r"cruise", r"\bs-300\b",
+             r"\batacms\b", r"storm shadow"), 2.6),
+        (_rx(r"ракет", r"іскандер", r"искандер", r"калібр", r"калибр", r"\bх-\d+", r"баліст", r"баллист",
+             r"крилат", r"крылат", r"\bс-300\b"), 2.6),
+    ],
+    "air_strike": [
+        (_rx(r"glide bomb", r"guided (?:aerial )?bomb", r"\bkabs?\b", r"\bfab-?\d*", r"air ?strike",
+             r"aerial bomb", r"\bumpk\b", r"aviation strike", r"warplane", r"bombed"), 3.0),
+        (_rx(r"\bкаб", r"\bфаб", r"авіабомб", r"авиабомб", r"авіаудар", r"авиаудар", r"авіаційн\w* бомб",
+             r"авиационн\w* бомб", r"керован\w* бомб", r"управляем\w* бомб", r"\bупаб", r"\bумпк"), 3.0),
+    ],
+    "ground_assault": [
+        (_rx(r"\bassault", r"\bstorm(?:ed|ing)\b", r"offensive", r"\badvance[ds]?\b", r"infantry",
+             r"armou?red vehicles? attack", r"ground attack", r"repelled"), 2.0),
+        (_rx(r"штурм", r"наступ", r"піхот", r"пехот", r"відбил\w* атак", r"отбил\w* атак", r"прорив",
+             r"прорыв", r"бронетехн"), 2.0),
+    ],
+    "facility_fire": [
+        (_rx(r"\bfire\b", r"\bblaze", r"burning", r"caught fire", r"\bablaze", r"\bexplosions? at\b"), 1.2),
+        (_rx(r"пожеж", r"пожар", r"горить", r"горит", r"загоран", r"возгоран", r"палає", r"полыха"), 1.2),
+    ],
+    "infrastructure_damage": [
+        (_rx(r"power outage", r"blackout", r"without (?:power|electricity|water)", r"power line",
+             r"substation", r"de-?energi", r"infrastructure", r"water supply", r"gas pipeline"), 1.4),
+        (_rx(r"знеструм", r"без світла", r"без электр", r"без свет", r"інфраструктур", r"инфраструктур",
+             r"лінія електропередач", r"лэп", r"лЕП", r"підстанц", r"подстанц", r"обесточ", r"водопостач",
+             r"водоснабж", r"газопровід", r"газопровод"), 1.4),
+    ],
+    "monitor_interference": [
+        (_rx(r"\bmonitors?\b", r"\bosce\b", r"\bsmm\b", r"monitoring mission", r"\bpatrol"), 1.5),
+        (_rx(r"спостерігач", r"наблюдател", r"\bобсє\b", r"\bобсе\b", r"\bсмм\b", r"місі[яї] ", r"мисси[яи]",
+             r"патрул"), 1.5),
+        (_rx(r"denied", r"prevented", r"blocked", r"jamm", r"not allowed", r"refused (?:passage|access)",
+             r"turned back", r"obstruct", r"restrict", r"threaten"), 1.2),
+        (_rx(r"не пропуст", r"заблокув", r"заблокир", r"перешкод", r"препятств", r"глушін", r"глушен",
+             r"подавлен", r"заважа", r"мешал", r"погрожу", r"угрожа", r"обмеж", r"огранич"), 1.2),
+    ],
+}
+#: Generic words that say "something hit" without the means (fall back to these types).
+_GENERIC_HIT = _rx(r"\bstrike", r"\bhit\b", r"\battack", r"удар", r"атак", r"вибух", r"взрыв", r"explosion")
+_FACILITY_RX: list[tuple[str, re.Pattern[str]]] = [
+    ("oil_depot", _rx(r"oil depot", r"fuel depot", r"oil terminal", r"нафтобаз", r"нефтебаз", r"паливн\w* склад",
+                      r"топливн\w* склад", r"нафтосховищ", r"нефтехранилищ")),
+    ("refinery", _rx(r"refinery", r"\bнпз\b", r"нафтопереробн", r"нефтеперераб")),
+    ("substation", _rx(r"substation", r"підстанц", r"подстанц")),
+    ("power_plant", _rx(r"power (?:plant|station)", r"\bchp\b", r"\bтец\b", r"\bтэц\b", r"\bтес\b", r"\bтэс\b",
+                        r"\bгес\b", r"\bгэс\b", r"\bаес\b", r"\bаэс\b", r"електростанц", r"электростанц",
+                        r"nuclear plant", r"\bnpp\b")),
+    ("airfield", _rx(r"airfield", r"air ?base", r"airport", r"аеродром", r"аэродром", r"аеропорт", r"аэропорт",
+                     r"авіабаз", r"авиабаз")),
+    ("port", _rx(r"\bport\b", r"\bпорт[уіаеи]?\b", r"\bharbou?r")),
+    ("bridge", _rx(r"\bbridge", r"\bміст\b", r"\bмост[уа]?\b", r"\bмосту\b")),
+    ("railway", _rx(r"railway", r"rail station", r"залізнич", r"железнодорож", r"\bвокзал", r"\bдепо\b")),
+    ("hospital", _rx(r"hospital", r"clinic", r"лікарн", r"больниц", r"госпітал", r"госпитал")),
+    ("school", _rx(r"\bschool", r"kindergarten", r"\bшкол", r"дитсад", r"детск\w* сад", r"дитяч\w* садок")),
+    ("ammunition_depot", _rx(r"ammunition depot", r"ammo depot", r"arms depot", r"склад\w* боєприпас",
+                             r"склад\w* боеприпас", r"арсенал", r"arsenal")),
+    ("warehouse", _rx(r"warehouse", r"склад")),
+    ("factory", _rx(r"factory", r"\bplant\b", r"enterprise", r"завод", r"підприємств", r"предприяти", r"фабрик")),
+    ("gas_station", _rx(r"gas station", r"petrol station", r"\bазс\b")),
+    ("residential", _rx(r"apartment", r"residential", r"high-rise", r"багатоповерх", r"многоэтаж",
+                        r"житлов\w* будин", r"жилой дом", r"приватн\w* будин", r"частн\w* дом")),
+]
+_FAC_NAME = re.compile(r"[«\"“„']\s*([^»\"”“'\n]{2,40}?)\s*[»\"”“']|\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+
+WEAPONS: list[tuple[str, re.Pattern[str]]] = [
+    ("shahed", _rx(r"shahed", r"geran", r"шахед", r"герань", r"герані")),
+    ("lancet", _rx(r"lancet", r"ланцет")),
+    ("fpv_drone", _rx(r"\bfpv\b", r"\bфпв\b")),
+    ("iskander", _rx(r"iskander", r"іскандер", r"искандер")),
+    ("kalibr", _rx(r"kalibr", r"калібр", r"калибр")),
+    ("kh-101", _rx(r"\bkh-?101\b", r"\bх-?101\b")),
+    ("kh-22", _rx(r"\bkh-?22\b", r"\bх-?22\b")),
+    ("kh-59", _rx(r"\bkh-?59\b", r"\bх-?59\b")),
+    ("s-300", _rx(r"\bs-?300\b", r"\bс-?300\b")),
+    ("glide_bomb", _rx(r"glide bomb", r"\bkab", r"\bumpk", r"\bкаб", r"\bумпк", r"керован\w* авіа\w* бомб",
+                       r"управляем\w* авиа\w* бомб")),
+    ("fab", _rx(r"\bfab-?\d+", r"\bфаб-?\d+")),
+    ("grad", _rx(r"\bgrad\b", r"\bград\b", r"\bbm-21\b", r"\bбм-21\b")),
+    ("uragan", _rx(r"uragan", r"ураган")),
+    ("smerch", _rx(r"smerch", r"смерч")),
+    ("tornado-s", _rx(r"tornado", r"торнадо")),
+    ("himars", _rx(r"himars", r"хаймарс", r"хімарс")),
+    ("atacms", _rx(r"atacms")),
+    ("mortar", _rx(r"mortar", r"міномет", r"миномет")),
+    ("artillery", _rx(r"artiller", r"howitzer", r"артилер", r"артиллер", r"гаубиц", r"гармат")),
+    ("ballistic_missile", _rx(r"ballistic", r"балістичн", r"баллистич")),
+    ("cruise_missile", _rx(r"cruise missile", r"крилат\w* ракет", r"крылат\w* ракет")),
+]
+
+# ---------------------------------------------------------------------------
+# actor: who is claimed to have done it (party codes of the sample agreement)
+ACTOR_RU = _rx(r"\brussian (?:\w+ )?(?:drones?|missiles?|glide bombs?|shells?)\b", r"\brussian (?:forces|troops|army|military|drones?|missiles?|artillery|aircraft|shelling|attack)",
+               r"\brussia (?:attacked|struck|launched|shelled|hit)", r"\boccupiers?\b", r"\bthe enemy\b",
+               r"окупант", r"оккупант", r"рашист", r"росі[яй]\w*", r"російськ", r"\bрф\b", r"\bрос\w*ськ\w* армі",
+               r"ворог", r"вс рф", r"армия россии", r"российск\w* (?:войск|арми|военн|дрон|ракет|авиац)")
+ACTOR_UA = _rx(r"\bukrainian (?:\w+ )?(?:drones?|missiles?|shells?)\b", r"\bukrainian (?:forces|troops|army|military|drones?|missiles?|artillery|shelling|attack)",
+               r"\bukraine (?:attacked|struck|launched|shelled|hit)", r"\bafu\b", r"\bзсу\b", r"\bвсу\b",
+               r"\bвфу\b", r"укронацист", r"киевск\w* режим", r"боевики киев", r"украинск\w* (?:войск|арми|военн|"
+               r"боевик|дрон|беспилот|ракет|формирован)", r"противник", r"українськ\w* (?:військ|дрон|сил)",
+               r"сили оборони", r"сил\w* оборон")
+
+# ---------------------------------------------------------------------------
+# place phrases
+_WORD = re.compile(r"[A-Za-zÀ-ž\u0400-\u04FF'’ʼ][A-Za-zÀ-ž\u0400-\u04FF'’ʼ\-]*|\d+(?:[.,]\d+)?|[.!?;:\n]")
+_NEAR = {fold(w) for w in ("near", "outside", "around", "close", "біля", "поблизу", "неподалік", "під", "коло",
+                           "около", "возле", "вблизи", "под", "недалеко", "рядом", "поруч", "outskirts",
+                           "околиці", "окраине", "околицях", "околицы", "vicinity")}
+_IN = {fold(w) for w in ("in", "at", "into", "on", "у", "в", "во", "на", "по", "over", "of", "from", "з", "із",
+                         "зі", "из", "со", "до", "від", "от", "towards", "toward", "біля", "near", "южнее",
+                         "севернее", "западнее", "восточнее", "південніше", "північніше", "західніше",
+                         "східніше")}
+_BETWEEN = {fold(w) for w in ("between", "між", "поміж", "между")}
+_AND = {fold(w) for w in ("and", "та", "і", "й", "и")}
+_DIRECTION_WORDS = {stem(fold(w)) for w in ("direction", "axis", "sector", "напрямку", "напрямок", "напрямі",
+                                           "направлении", "направление", "направлений")}
+_DISTRICT_WORDS = {stem(fold(w)) for w in ("district", "raion", "району", "район", "районі", "районе", "громади",
+                                          "громаді", "громада", "community", "hromada")}
+_REGION_WORDS = {stem(fold(w)) for w in ("oblast", "region", "province", "області", "область", "областей",
+                                        "обл", "области", "краю", "край", "krai")}
+_LINE_RX = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(?:km|км|kilomet\w*|кілометр\w*|километр\w*)\s+(?:from|від|от)\s+(?:the\s+)?"
+    r"(?:line of contact|contact line|front ?line|front|лінії (?:зіткнення|фронту)|линии (?:соприкосновения|фронта)"
+    r"|лінії розмежування|линии разграничения)", re.IGNORECASE)
+_KM_RX = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(?:km|км|kilomet\w*|кілометр\w*|километр\w*)\s+(?:to the\s+|на\s+|к\s+)?"
+    r"(north-?east|north-?west|south-?east|south-?west|north|south|east|west|"
+    r"північн\w*[- ]?схід|північн\w*[- ]?захід|південн\w*[- ]?схід|південн\w*[- ]?захід|північ|південь|схід|захід|"
+    r"северо-?восток|северо-?запад|юго-?восток|юго-?запад|север|юг|восток|запад)?\w*\s*"
+    r"(?:of|from|від|вiд|от|до)\s", re.IGNORECASE)
+_BEARINGS = [("north-?east|північн\\w*[- ]?схід|северо-?восток", 45), ("north-?west|північн\\w*[- ]?захід|северо-?запад", 315),
+             ("south-?east|південн\\w*[- ]?схід|юго-?восток", 135), ("south-?west|південн\\w*[- ]?захід|юго-?запад", 225),
+             ("north|північ|север", 0), ("south|південь|юг", 180), ("east|схід|восток", 90), ("west|захід|запад", 270)]
+
+
+def _bearing(word: str | None) -> float | None:
+    if not word:
+        return None
+    for rx, b in _BEARINGS:
+        if re.fullmatch(rx, word.lower()):
+            return float(b)
+    return None
+
+
+#: Capitalised words that are not places (countries, parties, weapons, days, months, people).
+_STOP = {stem(fold(w)) for w in (
+    "Ukraine Україна Украина Russia Росія Россия Russian Ukrainian Російська Українська Российская Украинская "
+    "Kremlin Кремль ЗСУ ВСУ ЗСУ AFU Armed Forces Defence Defense Forces General Staff Генштаб Генштабу "
+    "Shahed Шахед Iskander Kalibr Grad Uragan Smerch Tornado HIMARS ATACMS Lancet Ланцет Геран Герань Іскандер "
+    "Искандер Калібр Калибр Град Ураган Смерч Торнадо Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+    "January February March April May June July August September October November December "
+    "Понеділок Вівторок Середа Четвер Пятниця Субота Неділя Понедельник Вторник Среда Четверг Пятница Суббота "
+    "Воскресенье OSCE SMM ОБСЄ ОБСЕ СММ Telegram Reuters AP AFP Ukrinform Укрінформ Суспільне Suspilne "
+    "Zelensky Zelenskyy Zelenskiy Зеленський Зеленский Putin Путін Путин Syrskyi Сирський Gerasimov "
+    "The This That There These According Earlier Later Today Yesterday Tonight Overnight Last At In On By "
+    "Вночі Ночью Вчора Вчера Сьогодні Сегодня Зранку Утром Вранці Увечері Вечером Днем Вдень Також Также "
+    "Внаслідок В результате Унаслідок Через Після После Зокрема Кроме Крім За Від Від Про По На У В "
+    "Mission Місія Миссия Патруль Patrol Team Команда Група Группа Ворог Противник Enemy "
+    "UAV БпЛА БПЛА КАБ ФАБ NATO НАТО EU ЄС ЕС UN ООН ДСНС ГСЧС ОВА ОДА ЦОД Нацполіція Police Поліція "
+    "Energoatom Енергоатом Ukrenergo Укренерго DTEK ДТЕК Naftogaz Нафтогаз Photo Фото Video Відео Видео "
+    "Air Force Повітряні Сили ППО ПВО Air Defence Defense Ministry Міноборони Минобороны MoD Мин "
+    "Oblast Region Області Области Район District Community Громада Багато Много Кілька Декілька Понад Более "
+    "Близько Около Кулик Загалом Всего Щонайменше Минимум Президент Мер Голова Глава Очільник"
+).split()}
+_STOP -= {""}
+
+_NUM_RX = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@dataclass
+class PlaceHit:
+    start: int  # token index
+    end: int
+    text: str
+    ids: list[int]
+    match: str
+    quality: object
+    after_prep: bool
+    near: bool
+    kind: str = "place"  # place, district, direction
+    key: str = ""
+    st: str = ""
+
+
+@dataclass
+class Claim:
+    """What one report claims; ``lat`` is None with a ``reason`` when unlocatable."""
+
+    report_id: str
+    source: str
+    language: str
+    event_type: str
+    event_scores: dict[str, float]
+    place: str | None
+    lat: float | None
+    lon: float | None
+    radius_m: float | None
+    admin1: str | None
+    country: str | None
+    place_id: int | None
+    place_phrase: str | None
+    occurred_from: datetime
+    occurred_to: datetime
+    time_precision: str
+    actor: str | None
+    weapon: str | None
+    facility: str | None
+    facility_name: str | None
+    published_at: datetime
+    reason: str | None = None
+    numbers: list[str] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)
+    line_distance_km: float | None = None
+    cluster: int = -1
+    independent: bool = True
+    origin_id: str | None = None
+    url: str | None = None
+    forwarded_from: str | None = None
+    text_key: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "report_id": self.report_id, "source": self.source, "language": self.language,
+            "event_type": self.event_type, "place": self.place, "lat": self.lat, "lon": self.lon,
+            "radius_m": None if self.radius_m is None else round(self.radius_m),
+            "admin1": self.admin1, "country": self.country,
+            "occurred_from": self.occurred_from.isoformat(), "occurred_to": self.occurred_to.isoformat(),
+            "time_precision": self.time_precision, "actor": self.actor, "weapon": self.weapon,
+            "facility": self.facility_label(), "cluster": self.cluster, "independent": self.independent,
+            "origin_id": self.origin_id, "reason": self.reason,
+        }
+
+    def facility_label(self) -> str | None:
+        if self.facility and self.facility_name:
+            return f"{self.facility}:{self.facility_name}"
+        return self.facility or self.facility_name
+
+
+# ---------------------------------------------------------------------------
+_DEFAULT_AGREEMENT: list = []
+
+
+def default_agreement():  # noqa: ANN201
+    """The bundled sample agreement: its contact line helps disambiguate front-line villages."""
+    if not _DEFAULT_AGREEMENT:
+        from pathlib import Path
+
+        from trucewatch.agreement import load_agreement
+
+        path = Path(__file__).resolve().parents[2] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
+        try:
+            _DEFAULT_AGREEMENT.append(load_agreement(path))
+        except Exception:  # noqa: BLE001 - without a line, disambiguation uses the other cues
+            _DEFAULT_AGREEMENT.append(None)
+    return _DEFAULT_AGREEMENT[0]
+
+
+def tokenize(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _is_cap(tok: str) -> bool:
+    return tok[:1].isupper()
+
+
+class Extractor:
+    """Turns report texts into :class:`Claim`s (one per report)."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None, agreement=None, use_line: bool = True) -> None:  # noqa: ANN001
+        self.gaz = gazetteer or Gazetteer.load()
+        if agreement is None and use_line:
+            agreement = default_agreement()
+        self.agreement = agreement
+        self.line_d = self.gaz.line_distance(agreement) if agreement is not None else None
+
+    # -- regions ----------------------------------------------------------
+    def regions_in(self, toks: list[str]) -> tuple[list[str], set[int]]:
+        """Regions the text names, and the token positions used for them."""
+        found: list[str] = []
+        used: set[int] = set()
+        for i, tok in enumerate(toks):
+            if len(tok) < 3 or not tok[0].isalpha():
+                continue
+            st = stem(fold(tok))
+            nxt = stem(fold(toks[i + 1])) if i + 1 < len(toks) else ""
+            label = None
+            if nxt in _REGION_WORDS:
+                label = _REGION_BY_STEM.get(st) or _REGION_BY_STEM.get(st.removesuffix("sk"))
+                if label:
+                    used.update((i, i + 1))
+            elif st.endswith("sin") and len(st) > 5:  # Харківщина, Сумщині, Донеччина
+                label = _REGION_BY_STEM.get(st) or _REGION_BY_STEM.get(st[:-3]) or _REGION_BY_STEM.get(st[:-2])
+                if label:
+                    used.add(i)
+            if label and label not in found:
+                found.append(label)
+        return found, used
+
+    # -- places -----------------------------------------------------------
+    def place_hits(self, toks: list[str], skip: set[int]) -> list[PlaceHit]:
+        hits: list[PlaceHit] = []
+        i = 0
+        n = len(toks)
+        sentence_start = True
+        while i < n:
+            tok = toks[i]
+            if tok in ".!?;:\n":
+                sentence_start = True
+                i += 1
+                continue
+            if i in skip or not _is_cap(tok) or not tok[0].isalpha() or len(tok) < 3:
+                sentence_start = sentence_start and not tok[0].isalpha()
+                i += 1
+                continue
+            prev = fold(toks[i - 1]) if i > 0 else ""
+            prev2 = fold(toks[i - 2]) if i > 1 else ""
+            after_prep = prev in _IN or prev in _NEAR
+            near = prev in _NEAR or prev2 in _NEAR
+            hit = None
+            for m in (3, 2, 1):
+                if i + m > n:
+                    continue
+                span = toks[i:i + m]
+                if any(not t[0].isalpha() or (j > 0 and not _is_cap(t) and fold(t) not in ("na", "on"))
+                       for j, t in enumerate(span)):
+                    continue
+                key = fold(" ".join(span))
+                st = stem(key)
+                if m == 1 and st in _STOP:
+                    break
+                fuzzy = m == 1 and (after_prep or not sentence_start) and len(st) >= 5
+                ids, match, q = self.gaz.match_stem(st, fuzzy=fuzzy, key=key)
+                if ids:
+                    hit = PlaceHit(i, i + m, " ".join(span), ids, match, q, after_prep, near, key=key, st=st)
+                    break
+            sentence_start = False
+            if hit is None:
+                i += 1
+                continue
+            nxt = stem(fold(toks[hit.end])) if hit.end < n else ""
+            if nxt in _DIRECTION_WORDS:
+                hit.kind = "direction"
+            elif nxt in _DISTRICT_WORDS:
+                hit.kind = "district"
+            elif nxt in _REGION_WORDS:
+                i = hit.end + 1
+                continue
+            # "the Pokrovsk direction" / "на Покровському напрямку" (word before)
+            if i >= 1 and stem(fold(toks[i - 1])) in _DIRECTION_WORDS:
+                hit.kind = "direction"
+            # sentence-initial capitalised words are only places when well known or after a preposition
+            if (hit.start == 0 or toks[hit.start - 1] in ".!?;:\n") and not after_prep:
+                if self.gaz.population[hit.ids].max() < 5000 and hit.end - hit.start == 1 and hit.match != "exact":
+                    i = hit.end
+                    continue
+            hits.append(hit)
+            i = hit.end
+        return hits
+
+    def resolve(self, hits: list[PlaceHit], regions: list[str], event_type: str) -> list[int]:
+        """Pick one gazetteer id per hit, using region, co-named places and the line."""
+        chosen: list[int] = [-1] * len(hits)
+        anchors: list[tuple[float, float]] = []
+        # unambiguous hits first become anchors for the others
+        order = sorted(range(len(hits)), key=lambda k: len(hits[k].ids))
+        line_w = 0.2 if event_type in ("shelling", "ground_assault", "air_strike", "drone_strike") else 0.12
+        for k in order:
+            h = hits[k]
+            best_sc = -1e9
+            best = -1
+            for reg in regions or [None]:
+                sc = self.gaz.rank(h.ids, h.quality, h.key, h.st, reg,
+                                   [a for j, a in enumerate(anchors)] or None, self.line_d, line_w)
+                j = int(np.argmax(sc))
+                if sc[j] > best_sc:
+                    best_sc, best = float(sc[j]), h.ids[j]
+            chosen[k] = best
+            anchors.append((float(self.gaz.lat[best]), float(self.gaz.lon[best])))
+        return chosen
+
+    # -- time -------------------------------------------------------------
+    def time_window(self, text_l: str, pub: datetime) -> tuple[datetime, datetime, str]:
+        """Occurrence window [from, to] in UTC and its precision, from phrases in the text."""
+        loc = pub.astimezone(KYIV)
+        day0 = loc.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = day0
+        prec = None
+        # explicit day: weekday, yesterday, date
+        if re.search(r"\byesterday\b|вчора|вчера|учора", text_l):
+            day = day0 - timedelta(days=1)
+            prec = "day"
+        elif re.search(r"позавчора|позавчера|day before yesterday", text_l):
+            day = day0 - timedelta(days=2)
+            prec = "day"
+        else:
+            wd = _weekday(text_l)
+            if wd is not None:
+                back = (loc.weekday() - wd) % 7
+                day = day0 - timedelta(days=back)
+                prec = "day"
+            else:
+                dm = _date(text_l, loc)
+                if dm is not None:
+                    day = dm
+                    prec = "day"
+        hm = re.search(r"(?:\bat|\bо|\bоб|\bв|\bоколо|\baround|\bабо|\bблизько)\s+(\d{1,2})[:.](\d{2})\b", text_l)
+        if hm and int(hm.group(1)) < 24 and int(hm.group(2)) < 60:
+            t = day.replace(hour=int(hm.group(1)), minute=int(hm.group(2)))
+            if t > loc + timedelta(minutes=5):
+                t -= timedelta(days=1)
+            return _utc(t - timedelta(minutes=15)), _utc(t + timedelta(minutes=15)), "minute"
+        ago = re.search(r"(\d+|an?|one|two|three|годину|час)\s*(hours?|годин\w*|час\w*)\s*(ago|тому|назад)", text_l)
+        if ago:
+            g = ago.group(1)
+            h = int(g) if g.isdigit() else (2 if g == "two" else 3 if g == "three" else 1)
+            t = loc - timedelta(hours=h)
+            return _utc(t - timedelta(minutes=40)), _utc(t + timedelta(minutes=40)), "hour"
+        if re.search(r"just now|minutes ago|щойно|только что|хвилин\w* тому|минут\w* назад|right now|зараз", text_l):
+            return _utc(loc - timedelta(minutes=30)), _utc(loc), "hour"
+        part = None
+        if re.search(r"last night|overnight|tonight|during the night|at night|вночі|уночі|цієї ночі|минулої ночі|"
+                     r"ночью|этой ночью|в ночь|прошлой ночью|протягом ночі|в течение ночи|нічн|ночн", text_l):
+            part = (-6, 6)
+        elif re.search(r"\bmorning|вранці|зранку|ранком|утром|с утра|this am\b", text_l):
+            part = (5, 12)
+        elif re.search(r"afternoon|вдень|удень|днем|днём|опівдні|в обед", text_l):
+            part = (12, 18)
+        elif re.search(r"\bevening|ввечері|увечері|вечером|вечора", text_l):
+            part = (17, 24)
+        if part is not None:
+            a = day + timedelta(hours=part[0])
+            b = day + timedelta(hours=part[1])
+            if prec is None and a > loc:  # "this evening" said in the morning means yesterday's
+                a -= timedelta(days=1)
+                b -= timedelta(days=1)
+            b = min(b, loc) if b > loc and a < loc else b
+            return _utc(a), _utc(b), "part_of_day"
+        if prec == "day":
+            return _utc(day), _utc(min(day + timedelta(days=1), loc)), "day"
+        if re.search(r"\btoday\b|сьогодні|сегодня|this afternoon|this evening", text_l):
+            return _utc(day0), _utc(loc), "day"
+        if re.search(r"last week|past week|минулого тижня|на минулому тижні|на прошлой неделе|за тиждень|за неделю",
+                     text_l):
+            return _utc(day0 - timedelta(days=7)), _utc(loc), "week"
+        # nothing said: reports are about the last day
+        return _utc(loc - timedelta(hours=24)), _utc(loc), "day"
+
+    # -- the whole report ---------------------------------------------------
+    def classify(self, text_l: str) -> tuple[str, dict[str, float]]:
+        scores: dict[str, float] = {}
+        for et, rules in EVENT_RULES.items():
+            s = 0.0
+            for rx, w in rules:
+                if rx.search(text_l):
+                    s += w
+            if s:
+                scores[et] = s
+        mi = scores.get("monitor_interference", 0.0)
+        # monitors must be named *and* hindered
+        if mi and not (mi >= 2.6):
+            scores.pop("monitor_interference")
+        elif mi:
+            scores["monitor_interference"] = mi + 2.0
+        # "MLRS rockets" are shelling, not missiles
+        if "missile_strike" in scores and "shelling" in scores and re.search(
+                r"\bmlrs|рсзв|рсзо|\bgrad\b|\bград|uragan|ураган|smerch|смерч|реактивн", text_l) \
+                and not re.search(r"missile|ракет[аиу] (?:типу|типа)|баліст|баллист|крилат|крылат|iskander|іскандер|"
+                                  r"искандер|kalibr|калібр|калибр", text_l):
+            scores.pop("missile_strike")
+        if not scores:
+            return ("other", {})
+        # a named means beats the effect (fire, outage) it caused
+        means = {k: v for k, v in scores.items() if k not in ("facility_fire", "infrastructure_damage")}
+        pool = means or scores
+        prio = {t: i for i, t in enumerate(("monitor_interference", "air_strike", "missile_strike", "drone_strike",
+                                            "shelling", "ground_assault", "facility_fire", "infrastructure_damage"))}
+        best = max(pool, key=lambda k: (pool[k], -prio.get(k, 99)))
+        if best == "ground_assault" and "shelling" in scores and scores["ground_assault"] <= scores["shelling"]:
+            best = "shelling"
+        return best, scores
+
+    def facility(self, text: str, text_l: str) -> tuple[str | None, str | None]:
+        kind = None
+        pos = -1
+        for k, rx in _FACILITY_RX:
+            m = rx.search(text_l)
+            if m:
+                kind, pos = k, m.end()
+                break
+        name = None
+        if kind is not None:
+            window = text[pos:pos + 60]
+            before = text[max(0, pos - 60):pos]
+            m = re.search(r"[«\"“„]\s*([^»\"”“\n]{2,40}?)\s*[»\"”“]", window) or re.search(
+                r"[«\"“„]\s*([^»\"”“\n]{2,40}?)\s*[»\"”“]", before)
+            if m:
+                name = m.group(1).strip()
+            else:
+                m = re.match(r"\s*(?:of\s+|of the\s+|company\s+)?([A-Z][A-Za-z]+(?:[- ][A-Z][A-Za-z]+)?)\b", window)
+                if m and stem(fold(m.group(1))) not in _STOP and not self.gaz.index.get(stem(fold(m.group(1)))):
+                    name = m.group(1)
+                else:
+                    m = re.search(r"\b([A-Z][a-z]+)\s+(?:oil depot|fuel depot|refinery|plant|factory|terminal)",
+                                  text[max(0, pos - 40):pos + 5])
+                    if m and stem(fold(m.group(1))) not in _STOP and not self.gaz.index.get(stem(fold(m.group(1)))):
+                        name = m.group(1)
+        return kind, name
+
+    def weapon(self, text_l: str) -> str | None:
+        for name, rx in WEAPONS:
+            if rx.search(text_l):
+                return name
+        return None
+
+    def actor(self, text_l: str, source_party: str | None) -> str | None:
+        ru = len(ACTOR_RU.findall(text_l))
+        ua = len(ACTOR_UA.findall(text_l))
+        if ru > ua:
+            return "RU"
+        if ua > ru:
+            return "UA"
+        if source_party in ("UA", "RU") and not (ru or ua):
+            return None
+        return None
+
+    def extract(self, rid: str, source: str, text: str, published: datetime, lang: str | None = None,
+                source_party: str | None = None) -> Claim:
+        text_l = text.lower()
+        language = lang or detect_language(text)
+        toks = tokenize(text)
+        et, scores = self.classify(text_l)
+        t0, t1, prec = self.time_window(text_l, published)
+        regions, used = self.regions_in(toks)
+        hits = self.place_hits(toks, used)
+        fac, fac_name = self.facility(text, text_l)
+        claim = Claim(
+            report_id=rid, source=source, language=language, event_type=et, event_scores=scores, place=None,
+            lat=None, lon=None, radius_m=None, admin1=regions[0] if regions else None, country=None, place_id=None,
+            place_phrase=None, occurred_from=t0, occurred_to=t1, time_precision=prec,
+            actor=self.actor(text_l, source_party), weapon=self.weapon(text_l), facility=fac,
+            facility_name=fac_name, published_at=published,
+            numbers=_NUM_RX.findall(text),
+        )
+        m = _LINE_RX.search(text)
+        if m:
+            claim.line_distance_km = float(m.group(1).replace(",", "."))
+        self._locate(claim, text, toks, hits, regions)
+        claim.concepts = sorted({et, fac or "", claim.weapon or "", str(claim.place_id)} - {""})
+        return claim
+
+    def _locate(self, claim: Claim, text: str, toks: list[str], hits: list[PlaceHit], regions: list[str]) -> None:
+        g = self.gaz
+        if not hits:
+            if regions:
+                i = g.admin1_entry.get(regions[0])
+                if i is not None:
+                    self._set(claim, i, float(g.lat[i]), float(g.lon[i]), float(g.radius[i]), regions[0], "region")
+                    return
+            claim.reason = "no place named" if not regions else f"region {regions[0]} not in gazetteer"
+            return
+        chosen = self.resolve(hits, regions, claim.event_type)
+        # primary place: first hit after a location preposition, else the first hit
+        k = next((j for j, h in enumerate(hits) if h.after_prep and h.kind != "district"),
+                 next((j for j, h in enumerate(hits) if h.kind != "district"), 0))
+        h = hits[k]
+        i = chosen[k]
+        lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
+        phrase = h.text
+        # between A and B
+        if k + 1 < len(hits):
+            h2 = hits[k + 1]
+            gap = [fold(t) for t in toks[h.end:h2.start]]
+            before = fold(toks[h.start - 1]) if h.start > 0 else ""
+            if before in _BETWEEN and len(gap) == 1 and gap[0] in _AND:
+                i2 = chosen[k + 1]
+                d = float(haversine_m(lat, lon, g.lat[i2], g.lon[i2]))
+                if d < 80_000:
+                    lat, lon = (lat + float(g.lat[i2])) / 2, (lon + float(g.lon[i2])) / 2
+                    r = max(d / 2 + max(r, float(g.radius[i2])), r)
+                    phrase = f"between {h.text} and {h2.text}"
+                    self._set(claim, i, lat, lon, r, g.admin1[i], phrase)
+                    return
+        # N km [direction] of A (the phrase ends right before the place)
+        start_char = _char_offset(text, toks, h.start)
+        km = None
+        for m in _KM_RX.finditer(text, max(0, start_char - 80), start_char + 1):
+            if m.end() >= start_char - 3:
+                km = m
+        if km is not None:
+            dist = float(km.group(1).replace(",", ".")) * 1000.0
+            if dist <= 100_000:
+                b = _bearing(km.group(2))
+                if b is not None:
+                    lat, lon = _offset(lat, lon, dist, b)
+                    r = max(r, 0.35 * dist + 1000.0)
+                    phrase = f"{km.group(0).strip()} {h.text}"
+                else:
+                    r = r + dist
+                    phrase = f"within {dist / 1000:g} km of {h.text}"
+                self._set(claim, i, lat, lon, r, g.admin1[i], phrase)
+                return
+        if h.kind == "direction":
+            r = max(r, 25_000.0)
+            phrase = f"{h.text} direction"
+        elif h.kind == "district":
+            r = max(r, 30_000.0)
+            phrase = f"{h.text} district"
+        elif h.near:
+            r = r + 5_000.0
+            phrase = f"near {h.text}"
+        self._set(claim, i, lat, lon, r, g.admin1[i], phrase)
+
+    def _set(self, claim: Claim, i: int, lat: float, lon: float, r: float, admin1: str, phrase: str) -> None:
+        g = self.gaz
+        claim.place = g.name[i]
+        claim.place_id = int(i)
+        claim.lat, claim.lon, claim.radius_m = round(lat, 5), round(lon, 5), r
+        claim.admin1 = admin1 or claim.admin1
+        claim.country = g.country[i]
+        claim.place_phrase = phrase
+
+
+def _char_offset(text: str, toks: list[str], k: int) -> int:
+    """Character offset of token k (tokens are found left to right)."""
+    pos = 0
+    for j, t in enumerate(toks):
+        p = text.find(t, pos)
+        if p < 0:
+            return pos
+        if j == k:
+            return p
+        pos = p + len(t)
+    return pos
+
+
+def _offset(lat: float, lon: float, dist_m: float, bearing_deg: float) -> tuple[float, float]:
+    b = np.radians(bearing_deg)
+    dlat = dist_m * np.cos(b) / 111_320.0
+    dlon = dist_m * np.sin(b) / (111_320.0 * np.cos(np.radians(lat)))
+    return lat + float(dlat), lon + float(dlon)
+
+
+def _utc(t: datetime) -> datetime:
+    return t.astimezone(UTC)
+
+
+_WEEKDAYS = [
+    (r"monday|понеділ|понедельник", 0), (r"tuesday|вівтор|вторник", 1), (r"wednesday|серед[уи]|среду|среда", 2),
+    (r"thursday|четвер|четверг", 3), (r"friday|п.ятниц|пятниц", 4), (r"saturday|субот", 5),
+    (r"sunday|неділ|воскресен", 6),
+]
+_WD_RX = [(re.compile(r"\b(?:on|у|в|во)\s+(?:" + p + ")"), d) for p, d in _WEEKDAYS]
+_MONTHS = {
+    1: r"january|jan\b|січ|январ", 2: r"february|feb\b|лют|феврал", 3: r"march|mar\b|берез|март",
+    4: r"april|apr\b|квіт|апрел", 5: r"may\b|травн|мая|май", 6: r"june|jun\b|червн|июн",
+    7: r"july|jul\b|липн|июл", 8: r"august|aug\b|серпн|август", 9: r"september|sep\b|вересн|сентябр",
+    10: r"october|oct\b|жовтн|октябр", 11: r"november|nov\b|листопад|ноябр", 12: r"december|dec\b|грудн|декабр",
+}
+_DATE_RX = re.compile(r"\b(\d{1,2})\s+(" + "|".join(f"(?:{v})" for v in _MONTHS.values()) + r")\w*")
+_DATE_RX2 = re.compile(r"\b(" + "|".join(f"(?:{v})" for v in _MONTHS.values()) + r")\w*\s+(\d{1,2})\b")
+_DOTDATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?\b")
+
+
+def _weekday(text_l: str) -> int | None:
+    for rx, d in _WD_RX:
+        if rx.search(text_l):
+            return d
+    return None
+
+
+def _month_of(word: str) -> int | None:
+    for m, rx in _MONTHS.items():
+        if re.match(rx, word):
+            return m
+    return None
+
+
+def _date(text_l: str, loc: datetime) -> datetime | None:
+    day = month = None
+    m = _DATE_RX.search(text_l)
+    if m:
+        day, month = int(m.group(1)), _month_of(m.group(2))
+    else:
+        m = _DATE_RX2.search(text_l)
+        if m:
+            day, month = int(m.group(2)), _month_of(m.group(1))
+        else:
+            m = _DOTDATE.search(text_l)
+            if m and int(m.group(2)) <= 12:
+                day, month = int(m.group(1)), int(m.group(2))
+    if not day or not month or day > 31:
+        return None
+    year = loc.year
+    try:
+        d = loc.replace(year=year, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
+    except ValueError:
+        return None
+    if d > loc:
+        try:
+            d = d.replace(year=year - 1)
+        except ValueError:
+            return None
+    if (loc - d).days > 60:
+        return None
+    return d

@@ -1,0 +1,425 @@
+"""Reading reports: Telegram Desktop exports, RSS/Atom feeds, the project JSONL,
+and monitor patrol reports (structured form or free text).
+
+Everything becomes a :class:`Record` of the documented JSONL layout
+``{id, source, published_at, text, lang?, url?}`` (plus ``forwarded_from``,
+``source_kind``, ``party`` and ``patrol`` when known).  A record that cannot be
+read yields a :class:`RecordError` naming the record and the field; the rest of
+the file is still read.  A Telegram export broken in the middle is read message
+by message, so one damaged message costs one record, not the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+#: Longer posts are not reports (a pasted book, a binary blob): rejected, named.
+MAX_TEXT_CHARS = 100_000
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+@dataclass
+class Record:
+    id: str
+    source: str
+    published_at: datetime
+    text: str
+    lang: str | None = None
+    url: str | None = None
+    forwarded_from: str | None = None
+    source_kind: str | None = None
+    party: str | None = None
+    patrol: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d = {"id": self.id, "source": self.source, "published_at": self.published_at.isoformat(),
+             "text": self.text, "lang": self.lang, "url": self.url}
+        for k in ("forwarded_from", "source_kind", "party", "patrol"):
+            if getattr(self, k) is not None:
+                d[k] = getattr(self, k)
+        return d
+
+
+@dataclass
+class RecordError:
+    """A record that could not be used: where it is, which field, why."""
+
+    record: str  # "line 12", "message 5 (id=123)", "entry 3 (guid=...)"
+    field: str
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.field}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"record": self.record, "field": self.field, "error": self.message}
+
+
+def parse_time(value: Any) -> datetime:
+    """ISO 8601, RFC 822 or unix seconds -> aware UTC datetime; ValueError otherwise."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a date and time, got {value!r}")
+    s = value.strip()
+    if re.fullmatch(r"\d{9,11}(\.\d+)?", s):
+        return datetime.fromtimestamp(float(s), tz=UTC)
+    try:
+        t = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            t = parsedate_to_datetime(s)
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"cannot parse date {s[:60]!r} (expected ISO 8601 or RFC 822)") from None
+        if t is None:
+            raise ValueError(f"cannot parse date {s[:60]!r}")
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def check_text(text: Any) -> str:
+    """The report text, or ValueError saying why it is not one."""
+    if text is None:
+        raise ValueError("missing")
+    if not isinstance(text, str):
+        raise ValueError(f"expected a string, got {type(text).__name__}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"{len(text)} characters exceeds the {MAX_TEXT_CHARS} limit for one report")
+    if not text.strip():
+        raise ValueError("empty")
+    bad = len(_CTRL.findall(text))
+    if bad > max(2, 0.02 * len(text)):
+        raise ValueError(f"not readable text ({bad} control or replacement characters: binary data?)")
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3:
+        raise ValueError("no words")
+    return text
+
+
+def record_from_dict(d: Any, where: str, default_source: str = "unknown") -> Record:
+    """One JSONL object -> Record; raises RecordError."""
+    if not isinstance(d, dict):
+        raise _RE(where, "record", f"expected a JSON object, got {type(d).__name__}")
+    rid = d.get("id")
+    if rid is None or (isinstance(rid, str) and not rid.strip()):
+        raise _RE(where, "id", "missing")
+    rid = str(rid)
+    where = f"{where} (id={rid[:60]})"
+    source = d.get("source") or default_source
+    if not isinstance(source, str):
+        raise _RE(where, "source", f"expected a string, got {type(source).__name__}")
+    try:
+        pub = parse_time(d.get("published_at"))
+    except ValueError as e:
+        raise _RE(where, "published_at", str(e)) from None
+    patrol = d.get("patrol")
+    text = d.get("text")
+    if patrol is not None:
+        if not isinstance(patrol, dict):
+            raise _RE(where, "patrol", "expected an object")
+        text = text if isinstance(text, str) and text.strip() else patrol_text(patrol, where)
+    try:
+        text = check_text(text)
+    except ValueError as e:
+        raise _RE(where, "text", str(e)) from None
+    lang = d.get("lang")
+    if lang is not None and lang not in ("en", "uk", "ru"):
+        raise _RE(where, "lang", f"unsupported language {lang!r} (en, uk, ru)")
+    return Record(id=rid, source=source, published_at=pub, text=text, lang=lang, url=d.get("url"),
+                  forwarded_from=d.get("forwarded_from"), source_kind=d.get("source_kind"),
+                  party=d.get("party"), patrol=patrol)
+
+
+class _RE(Exception):
+    def __init__(self, record: str, fld: str, msg: str) -> None:
+        super().__init__(msg)
+        self.err = RecordError(record, fld, msg)
+
+
+# ---------------------------------------------------------------------------
+# monitor patrol reports, structured form
+PATROL_WHAT = {
+    "explosion": "explosion", "explosions": "explosion", "shelling": "artillery shelling",
+    "artillery": "artillery shelling", "mortar": "mortar shelling", "mlrs": "MLRS shelling",
+    "small_arms": "small-arms fire", "drone": "drone strike", "uav": "drone strike", "missile": "missile strike",
+    "glide_bomb": "glide bomb air strike", "air_strike": "air strike", "assault": "ground assault",
+    "fire": "fire", "denied": "monitors denied passage", "jamming": "monitors' UAV jammed",
+    "interference": "interference with monitors",
+}
+DISTANCE_BANDS_KM = {"0-2": (0, 2), "2-5": (2, 5), "5-10": (5, 10), "10-20": (10, 20), ">20": (20, 40)}
+COMPASS = {"N": 0, "NNE": 22.5, "NE": 45, "ENE": 67.5, "E": 90, "ESE": 112.5, "SE": 135, "SSE": 157.5, "S": 180,
+           "SSW": 202.5, "SW": 225, "WSW": 247.5, "W": 270, "WNW": 292.5, "NW": 315, "NNW": 337.5}
+
+
+def patrol_text(p: dict[str, Any], where: str) -> str:
+    """A structured patrol observation written as the sentence a monitor would write.
+
+    Fields: ``mode`` (heard/seen), ``what`` (see PATROL_WHAT), ``count``,
+    ``direction`` (compass point or degrees), ``distance_band`` (0-2, 2-5, 5-10,
+    10-20, >20 km), ``place`` (where the team was), ``region``.  The direction
+    and distance become a relative phrase the extractor resolves.
+    """
+    what = p.get("what")
+    if what not in PATROL_WHAT:
+        raise _RE(where, "patrol.what", f"unknown {what!r}; one of {', '.join(sorted(PATROL_WHAT))}")
+    place = p.get("place")
+    if not isinstance(place, str) or not place.strip():
+        raise _RE(where, "patrol.place", "missing")
+    count = p.get("count", 1)
+    if not isinstance(count, int) or count < 0:
+        raise _RE(where, "patrol.count", f"expected a non-negative integer, got {count!r}")
+    mode = p.get("mode", "heard")
+    if mode not in ("heard", "seen"):
+        raise _RE(where, "patrol.mode", f"expected heard or seen, got {mode!r}")
+    loc = f"at {place}"
+    band = p.get("distance_band")
+    direction = p.get("direction")
+    if band is not None:
+        if band not in DISTANCE_BANDS_KM:
+            raise _RE(where, "patrol.distance_band", f"unknown {band!r}; one of {', '.join(DISTANCE_BANDS_KM)}")
+        lo, hi = DISTANCE_BANDS_KM[band]
+        mid = (lo + hi) / 2
+        if direction is not None:
+            deg = COMPASS.get(str(direction).upper()) if not isinstance(direction, (int, float)) else float(direction)
+            if deg is None:
+                raise _RE(where, "patrol.direction", f"expected a compass point or degrees, got {direction!r}")
+            names = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"]
+            loc = f"{mid:g} km {names[int(((deg % 360) + 22.5) // 45) % 8]} of {place}"
+        else:
+            loc = f"{mid:g} km from {place}"
+    region = p.get("region")
+    reg = f", {region}" if isinstance(region, str) and region else ""
+    when = p.get("at")
+    at = ""
+    if when:
+        try:
+            t = parse_time(when)
+        except ValueError as e:
+            raise _RE(where, "patrol.at", str(e)) from None
+        at = f" at {t.astimezone(_kyiv()).strftime('%H:%M')}"
+    return f"The patrol {mode} {count} {PATROL_WHAT[what]}{at} {loc}{reg}. {p.get('note', '')}".strip()
+
+
+def _kyiv():  # noqa: ANN202
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Kyiv")
+
+
+# ---------------------------------------------------------------------------
+# formats
+def read_jsonl(path: Path | str, default_source: str | None = None) -> tuple[list[Record], list[RecordError]]:
+    recs: list[Record] = []
+    errs: list[RecordError] = []
+    src = default_source or Path(path).stem
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            where = f"line {n}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                errs.append(RecordError(where, "record", f"not UTF-8 ({e.reason} at byte {e.start})"))
+                continue
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as e:
+                errs.append(RecordError(where, "record", f"broken JSON: {e.msg} at column {e.colno}"))
+                continue
+            try:
+                recs.append(record_from_dict(d, where, src))
+            except _RE as e:
+                errs.append(e.err)
+    return recs, errs
+
+
+def _tg_text(t: Any) -> str:
+    """Telegram's ``text``: a string or a list of strings and entity objects."""
+    if isinstance(t, str):
+        return t
+    if isinstance(t, list):
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) if isinstance(p, dict) else "" for p in t)
+    raise ValueError(f"expected a string or a list of entities, got {type(t).__name__}")
+
+
+def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], list[RecordError]]:
+    """Header fields and the messages of a Telegram export, tolerating broken messages."""
+    try:
+        doc = json.loads(raw)
+        if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
+            raise _RE("file", "messages", "not a Telegram export (no 'messages' list)")
+        return doc, list(enumerate(doc["messages"], 1)), []
+    except json.JSONDecodeError:
+        pass
+    errs: list[RecordError] = []
+    head: dict[str, Any] = {}
+    for k in ("name", "type", "id"):
+        m = re.search(r'"%s"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)' % k, raw[:2000])
+        if m:
+            head[k] = json.loads(m.group(1))
+    m = re.search(r'"messages"\s*:\s*\[', raw)
+    if not m:
+        raise _RE("file", "messages", "not a Telegram export (no 'messages' list) and not valid JSON")
+    dec = json.JSONDecoder()
+    pos = m.end()
+    out: list[tuple[int, Any]] = []
+    n = 0
+    start_rx = re.compile(r'\{\s*"id"\s*:')
+    while True:
+        while pos < len(raw) and raw[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(raw) or raw[pos] == "]":
+            break
+        n += 1
+        try:
+            obj, end = dec.raw_decode(raw, pos)
+            out.append((n, obj))
+            pos = end
+        except json.JSONDecodeError as e:
+            line = raw.count("\n", 0, e.pos) + 1
+            nxt = start_rx.search(raw, pos + 1)
+            mid = re.search(r'"id"\s*:\s*(-?\d+)', raw[pos:pos + 200])
+            ident = f" (id={mid.group(1)})" if mid else ""
+            errs.append(RecordError(f"message {n}{ident}", "record", f"broken JSON at line {line}: {e.msg}"))
+            if not nxt:
+                break
+            pos = nxt.start()
+    return head, out, errs
+
+
+def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+    raw = Path(path).read_bytes().decode("utf-8", errors="replace")
+    try:
+        head, msgs, errs = _iter_tg_messages(raw)
+    except _RE as e:
+        return [], [e.err]
+    channel = str(head.get("name") or Path(path).parent.name or "telegram")
+    chan_id = head.get("id")
+    source = f"telegram:{chan_id}" if chan_id is not None else f"telegram:{channel}"
+    recs: list[Record] = []
+    for n, m in msgs:
+        where = f"message {n}"
+        if not isinstance(m, dict):
+            errs.append(RecordError(where, "record", "expected an object"))
+            continue
+        if m.get("type", "message") != "message":
+            continue  # service messages (pins, joins) are not reports
+        mid = m.get("id")
+        where = f"message {n} (id={mid})"
+        if mid is None:
+            errs.append(RecordError(where, "id", "missing"))
+            continue
+        try:
+            text = _tg_text(m.get("text", ""))
+        except ValueError as e:
+            errs.append(RecordError(where, "text", str(e)))
+            continue
+        if not text.strip() and (m.get("photo") or m.get("file") or m.get("media_type")):
+            continue  # media without a caption: nothing to read, not an error
+        try:
+            text = check_text(text)
+        except ValueError as e:
+            errs.append(RecordError(where, "text", str(e)))
+            continue
+        try:
+            if "date_unixtime" in m:
+                pub = parse_time(int(m["date_unixtime"]))
+            else:
+                pub = parse_time(m.get("date"))
+                if pub.tzinfo is UTC and isinstance(m.get("date"), str) and "+" not in m["date"] \
+                        and not m["date"].endswith("Z"):
+                    # Telegram Desktop writes local time without an offset; the export is made in Kyiv time
+                    pub = pub.replace(tzinfo=_kyiv()).astimezone(UTC)
+        except (ValueError, TypeError) as e:
+            errs.append(RecordError(where, "date", str(e)))
+            continue
+        fwd = m.get("forwarded_from")
+        recs.append(Record(id=f"{source}/{mid}", source=source, published_at=pub, text=text,
+                           forwarded_from=str(fwd) if fwd else None, source_kind=None,
+                           url=f"https://t.me/{head['name']}/{mid}" if isinstance(head.get("name"), str)
+                           and re.fullmatch(r"[A-Za-z0-9_]{5,}", head["name"]) else None))
+    return recs, errs
+
+
+def read_feed(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+    """RSS 0.9x/1.0/2.0 or Atom via feedparser; each entry one record."""
+    import feedparser
+
+    data = Path(path).read_bytes()
+    fp = feedparser.parse(data)
+    errs: list[RecordError] = []
+    if fp.bozo and not fp.entries:
+        return [], [RecordError("file", "feed", f"not a readable feed: {fp.get('bozo_exception')}")]
+    title = fp.feed.get("title") or Path(path).stem
+    link = fp.feed.get("link") or ""
+    host = re.sub(r"^https?://(www\.)?", "", link).split("/")[0] if link else ""
+    source = f"feed:{host or re.sub(r'[^A-Za-z0-9_.-]+', '_', title)[:80]}"
+    recs: list[Record] = []
+    for n, e in enumerate(fp.entries, 1):
+        rid = e.get("id") or e.get("link") or e.get("title")
+        where = f"entry {n}" + (f" (id={str(rid)[:80]})" if rid else "")
+        if not rid:
+            errs.append(RecordError(where, "id", "entry has no guid, link or title"))
+            continue
+        raw_date = e.get("published") or e.get("updated") or e.get("dc_date")
+        parsed = e.get("published_parsed") or e.get("updated_parsed")
+        if parsed:
+            pub = datetime(*parsed[:6], tzinfo=UTC)
+        else:
+            try:
+                pub = parse_time(raw_date)
+            except ValueError as ex:
+                errs.append(RecordError(where, "published", str(ex)))
+                continue
+        text = " ".join(x for x in (e.get("title"), _strip_html(e.get("summary") or "")) if x)
+        try:
+            text = check_text(text)
+        except ValueError as ex:
+            errs.append(RecordError(where, "text", str(ex)))
+            continue
+        recs.append(Record(id=f"{source}/{rid}", source=source, published_at=pub, text=text, url=e.get("link"),
+                           lang=(fp.feed.get("language") or "")[:2] or None if (fp.feed.get("language") or "")[:2]
+                           in ("en", "uk", "ru") else None))
+    return recs, errs
+
+
+def _strip_html(s: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", s)).strip()
+
+
+def read_any(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+    """Pick the reader from the content: Telegram export, feed, or JSONL."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        return [], [RecordError(str(p), "file", f"cannot read: {e.strerror}")]
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        return read_feed(p)
+    if stripped.startswith(b"{") and (b'"messages"' in head or (b'"name"' in head and b'"type"' in head
+                                                                  and b"\n" in stripped[:3])):
+        return read_telegram(p)
+    if stripped.startswith(b"["):
+        try:
+            arr = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return [], [RecordError(str(p), "file", f"broken JSON array: {e}")]
+        recs, errs = [], []
+        for n, d in enumerate(arr, 1):
+            try:
+                recs.append(record_from_dict(d, f"item {n}", p.stem))
+            except _RE as e:
+                errs.append(e.err)
+        return recs, errs
+    return read_jsonl(p)
