@@ -154,7 +154,7 @@ def fix_postal_outliers(postal: list[dict]) -> int:
     return n
 
 
-def haversine(lat1, lon1, lat2, lon2):  # noqa: ANN001
+def haversine(lat1, lon1, lat2, lon2):
     p1, p2 = np.radians(lat1), np.radians(lat2)
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
     return 2 * 6371008.8 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))

@@ -28,6 +28,7 @@ SUBAPPS: list[tuple[str, str]] = [
     ("ledger", "trucewatch.ledger.cli"),
     ("drone", "trucewatch.sources.drone.cli"),
     ("air", "trucewatch.sources.air.cli"),
+    ("acoustic", "trucewatch.sources.acoustic.cli"),
 ]
 
 #: Modules whose ``register(app)`` adds top-level commands (demo, sim, score...).

@@ -222,10 +222,12 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from trucewatch.agreement import load_agreement
-    from trucewatch.ledger import latest_checkpoint
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import generate_source_keys, sign_observations
-    from trucewatch.ledger.log import make_checkpoint
+    import numpy as np
+
+    from trucewatch.ledger import ingest_signed, latest_checkpoint, make_checkpoint
+    from trucewatch.ledger.api import init_log
+    from trucewatch.ledger.checkpoint import NoteSigner
+    from trucewatch.ledger.keys import generate_source_keys, public_key_hex, register_source_keys, sign_observations
     from trucewatch.pipeline import process
     from trucewatch.report.daily import build_daily_report
     from trucewatch.report.export import violations_geojson
@@ -258,13 +260,17 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
         obs = observe(sc, agr, seed)
         bar.advance(task)
         step("sign and ingest")
-        keys = generate_source_keys(sources, seed=seed)
-        sources = [s.model_copy(update={"public_key": keys[s.id].public_hex}) for s in sources]
+        keys = generate_source_keys(sources, rng=np.random.default_rng(seed))
+        sources = [s.model_copy(update={"public_key": public_key_hex(keys[s.id])}) for s in sources]
         obs = sign_observations(obs, keys)
         store = Store.open(db)
         store.add_sources(sources)
+        register_source_keys(store, keys)
+        log_key = NoteSigner.generate("demo.trucewatch.example/log")
+        init_log(store, "demo.trucewatch.example/log", log_key)
+        _write_private(out / "keys" / "log.key", log_key.private_key_string())
         rep = ingest_signed(store, obs)
-        make_checkpoint(store)
+        make_checkpoint(store, log_key)
         bar.advance(task)
         step("fuse and adjudicate")
         res = process(store, agr)
@@ -279,12 +285,20 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
         (out / "score.json").write_text(json.dumps(result, indent=1))
         bar.advance(task)
         _write_tokens(store, out)
+        checkpoint_size = (latest_checkpoint(store) or {}).get("size")
         store.close()
     summary = {"observations": len(obs), "accepted": len(rep.accepted), "rejected": len(rep.errors),
-               "events": res.events, "violations": len(vs), "checkpoint": (latest_checkpoint(Store.open(db)) or {}).get("size"),
+               "events": res.events, "violations": len(vs), "checkpoint_size": checkpoint_size,
                "score": {k: result[k] for k in ("precision", "recall", "f1", "attribution_accuracy",
                                                 "false_attribution_rate", "median_location_error_m")}}
     return summary
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A secret for the local demo only: 0600, beside the demo's database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+    path.chmod(0o600)
 
 
 def _write_tokens(store: Any, out: Path) -> None:

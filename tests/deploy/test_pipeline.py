@@ -77,8 +77,10 @@ async def _run(nats_url, store, agreement, observations, extra=None, expect=None
 
 def test_end_to_end_with_dead_letters(nats_server, store, agreement, signed_day):
     forged = signed_day[0].model_copy(update={"id": "forged-1", "signature": signed_day[1].signature})
+    sec = Sectors(agreement)
+    home = sec.name(int(sec.of(np.array([forged.location.lat]), np.array([forged.location.lon]))[0]))
     extra = [("trucewatch.obs.s02", b"{not json"), ("trucewatch.obs.s99", signed_day[2].model_dump_json().encode()),
-             ("trucewatch.obs.s00", forged.model_dump_json().encode())]
+             (f"trucewatch.obs.{home}", forged.model_dump_json().encode())]
     stats = asyncio.run(_run(nats_server.url, store, agreement, signed_day, extra, expect=len(signed_day) + 3))
     assert stats.ingested == len(signed_day)
     assert store.count_observations() == len(signed_day)

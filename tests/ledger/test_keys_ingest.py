@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from datetime import timedelta
 
 import numpy as np
@@ -59,7 +61,19 @@ def test_entry_is_rfc8785_of_the_documented_object():
         parse_entry(e.replace(b'"v":1', b'"v": 1'))
 
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**53, 2**53),
+@pytest.fixture(scope="module")
+def rt_store(tmp_path_factory):
+    from trucewatch.store import Store
+
+    store = Store.open(tmp_path_factory.mktemp("s") / "s.db")
+    store.add_sources([Source(id="src-0", kind="drone")])
+    keys = generate_source_keys(["src-0"], np.random.default_rng(1))
+    register_key(store, "src-0", public_key_hex(keys["src-0"]), valid_from=0)
+    yield store, keys, itertools.count()
+    store.close()
+
+
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**53 + 1, 2**53 - 1),
                          st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
 json_values = st.recursive(json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
                                                                                                 max_size=3), max_leaves=8)
@@ -68,25 +82,31 @@ json_values = st.recursive(json_scalars, lambda c: st.lists(c, max_size=3) | st.
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(attrs=st.dictionaries(st.text(min_size=1, max_size=6), json_values, max_size=4),
        micro=st.integers(0, 999_999), days=st.integers(0, 3000))
-def test_signature_survives_the_store_round_trip(tmp_path_factory, attrs, micro, days):
+def test_signature_survives_the_store_round_trip(rt_store, attrs, micro, days):
     """What the store gives back canonicalizes to the bytes that were signed."""
-    from trucewatch.store import Store
-
-    store = Store.open(tmp_path_factory.mktemp("s") / "s.db")
-    store.add_sources([Source(id="src-0", kind="drone")])
-    keys = generate_source_keys(["src-0"], np.random.default_rng(1))
-    register_key(store, "src-0", public_key_hex(keys["src-0"]), valid_from=0)
+    store, keys, counter = rt_store
+    n = next(counter)
     o = make_observations(1)[0].model_copy(update={
-        "attributes": attrs, "time": T0.replace(microsecond=micro) - timedelta(days=days)})
+        "id": f"rt-{n}", "attributes": attrs, "time": T0.replace(microsecond=micro) - timedelta(days=days)})
     s = sign_observations([o], keys)[0]
     rep = ingest_signed(store, [s])
     assert rep.accepted == [o.id], rep.as_dict()
     back = store.get_observations([o.id])[0]
     assert canonical_body(back) == canonical_body(s)
-    assert back.ledger_index == 0
-    assert MerkleLog(store).leaf_hash_at(0) == __import__("hashlib").sha256(
+    idx = back.ledger_index
+    assert idx == n
+    assert MerkleLog(store).leaf_hash_at(idx) == hashlib.sha256(
         b"\0" + entry_for(back, bytes(keys["src-0"].verify_key))).digest()
-    store.close()
+
+
+def test_uncanonicalizable_attributes_rejected_by_name(store):
+    keys = _setup(store, 1)
+    o = make_observations(1, sources=1)[0].model_copy(update={"attributes": {"big": 2**60}})
+    with pytest.raises(ValueError, match="attributes"):
+        sign_observation(o, keys["src-0"])
+    o2 = o.model_copy(update={"signature": "A" * 86 + "=="})
+    rep = ingest_signed(store, [o2])
+    assert rep.errors[0].record == o.id and rep.errors[0].field == "attributes"
 
 
 def _setup(store, n_sources=2):

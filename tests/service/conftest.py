@@ -45,7 +45,7 @@ def store(tmp_path: Path, agreement: Any) -> Iterator[Store]:
 @pytest.fixture()
 def config() -> ServiceConfig:
     return ServiceConfig(require_signatures=False, public_delay_s=3600, alert_poll_s=0.05,
-                         max_body_bytes=64 * 1024, webhook_backoff_s=0.05)
+                         max_body_bytes=64 * 1024, webhook_backoff_s=0.2, sse_ping_s=0.3)
 
 
 @pytest.fixture()
@@ -97,7 +97,8 @@ class LiveServer:
     def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cfg = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        cfg = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
+                             timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(cfg)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -38,7 +38,7 @@ def test_forged_token_is_401(client, tokens) -> None:
 
 def test_expired_and_revoked_tokens(app, client) -> None:
     ts = app.state.tokens
-    tok, rec = ts.create("analyst", ttl_s=0.2)
+    tok, _ = ts.create("analyst", ttl_s=0.2)
     assert client.get("/api/v1/me", headers=auth(tok)).status_code == 200
     time.sleep(0.3)
     r = client.get("/api/v1/me", headers=auth(tok))

@@ -23,7 +23,14 @@ def _front(rng: np.random.Generator, length_km: float, n_events: int, events_per
     import shapely
 
     from trucewatch.geo import LocalFrame
-    from trucewatch.sim.acoustic import CHARGE_KG, IMPACT_SCATTER_M, LAUNCH_FACTOR, ROUND_INTERVAL_S, Sources, band_network
+    from trucewatch.sim.acoustic import (
+        CHARGE_KG,
+        IMPACT_SCATTER_M,
+        LAUNCH_FACTOR,
+        ROUND_INTERVAL_S,
+        Sources,
+        band_network,
+    )
 
     frame = LocalFrame(48.30, 37.80)
     L = length_km * 1000.0
@@ -36,6 +43,7 @@ def _front(rng: np.random.Generator, length_km: float, n_events: int, events_per
     sensors = band_network(line, frame, rng, spacing_m, depth_m, clock_sigma, terrain=terrain)
 
     def at(s: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = np.clip(s, 0.0, line.length - 100.0)
         p = shapely.line_interpolate_point(line, s)
         q = shapely.line_interpolate_point(line, s + 50.0)
         px, py = shapely.get_x(p), shapely.get_y(p)
@@ -102,19 +110,19 @@ def _baseline(b: Any, c: float, x0: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    from trucewatch.geo import ellipse_from_cov
+    from trucewatch.geo import ellipse_cov, ellipse_from_cov
     from trucewatch.sim.acoustic import simulate_arrivals
     from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
     from trucewatch.sources.acoustic.geometry import enu_rotation, to_ecef
     from trucewatch.sources.acoustic.pipeline import build_batch, locate_groups
-    from trucewatch.sources.acoustic.solver import Batch, fisher, linear_init, safe_inv, solve
+    from trucewatch.sources.acoustic.solver import fisher, linear_init, safe_inv, solve
 
     rng = np.random.default_rng(seed)
     sizes = dict(length_km=30.0, n_events=600) if quick else dict(length_km=120.0, n_events=10_000)
     clock = 0.001
     world = _front(rng, sizes["length_km"], sizes["n_events"], 30.0, clock, 3400.0, 10_000.0)
     sensors, src = world["sensors"], world["sources"]
-    arr, lab = simulate_arrivals(sensors, src, rng, fa_per_hour=6.0)
+    arr, lab, lab2 = simulate_arrivals(sensors, src, rng, fa_per_hour=6.0, return_merged=True)
     cfg = LocateConfig(max_range_m=15_000.0, seed=seed)
     net = Network(sensors, cfg.max_range_m)
 
@@ -122,66 +130,65 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     asc = associate(sensors, arr, cfg, net)
     t_assoc = time.perf_counter() - t0
     groups = asc.groups
-    # ours: the vectorized fit of every associated event at once (numerics), then the full stage
-    t0 = time.perf_counter()
-    b, idx, ref, t_ref = build_batch(sensors, arr, groups, cfg, net)
-    x0, _ = linear_init(b, cfg.c)
-    sol = solve(b, cfg.c, x0=x0)
-    t_ours = time.perf_counter() - t0
+    E = len(groups)
+
+    def ours() -> Any:
+        b, *_ = build_batch(sensors, arr, groups, cfg, net)
+        x0, _ = linear_init(b, cfg.c)
+        return b, x0, solve(b, cfg.c, x0=x0)
+
+    # timing: best of three for both, the baseline on a fixed subset of the same associated events
+    t_ours = np.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        b, x0, sol = ours()
+        t_ours = min(t_ours, time.perf_counter() - t0)
+    sub = np.sort(rng.choice(E, size=min(E, 2000), replace=False))
+    from trucewatch.sources.acoustic.solver import _sub
+
+    b_sub = _sub(b, sub)
+    t_base = np.inf
+    for _ in range(3):
+        x_base, tb = _baseline(b_sub, cfg.c, x0[sub])
+        t_base = min(t_base, tb)
     t0 = time.perf_counter()
     fixes, failures, _, kept = locate_groups(sensors, arr, groups, cfg, net)
     t_stage = time.perf_counter() - t0
-    x_base, t_base = _baseline(b, cfg.c, x0)
 
-    # truth per fix: majority source; purity when every arrival is from that one source
+    # truth per fix: the majority source; pure when every arrival carries that source
+    # (an onset that merged two sources within the sensor's dead time carries both)
     n_src = len(src)
-    pure, err, inside, crlb_cov, maj_src = [], [], [], [], []
-    truth_xyz = to_ecef(np.array(src.lat), np.array(src.lon), np.array(src.alt))
-    by_src = np.argsort(lab, kind="stable")
-    cut = np.searchsorted(lab[by_src], np.arange(-1, n_src + 1))
-    fix_src = []
-    for f, g in zip(fixes, kept, strict=True):
-        lg = lab[g]
-        vals, cnts = np.unique(lg, return_counts=True)
+    fix_src = np.empty(len(fixes), np.int64)
+    pure = np.zeros(len(fixes), bool)
+    for k, g in enumerate(kept):
+        vals, cnts = np.unique(lab[g], return_counts=True)
         s = int(vals[np.argmax(cnts)])
-        pure.append(bool(vals.size == 1 and s >= 0))
-        fix_src.append(s)
-    pure_a = np.array(pure)
-    fix_src_a = np.array(fix_src)
-    ok = pure_a
-    # error of pure fixes in metres (tangent plane at the truth)
-    fl = np.array([f.lat for f in fixes])
-    fo = np.array([f.lon for f in fixes])
-    fx = to_ecef(fl, fo, np.array(src.alt)[np.maximum(fix_src_a, 0)])
-    sel = np.flatnonzero(ok)
-    tr = truth_xyz[fix_src_a[sel]]
-    R = enu_rotation(np.array(src.lat)[fix_src_a[sel]], np.array(src.lon)[fix_src_a[sel]])
-    d_enu = np.einsum("eij,ej->ei", R, fx[sel] - tr)
+        fix_src[k] = s
+        pure[k] = s >= 0 and bool(np.all((lab[g] == s) | (lab2[g] == s)))
+    sel = np.flatnonzero(pure)
+    slat, slon, salt = np.array(src.lat), np.array(src.lon), np.array(src.alt)
+    tr = to_ecef(slat[fix_src[sel]], slon[fix_src[sel]], salt[fix_src[sel]])
+    fx = to_ecef(np.array([fixes[i].lat for i in sel]), np.array([fixes[i].lon for i in sel]), salt[fix_src[sel]])
+    R = enu_rotation(slat[fix_src[sel]], slon[fix_src[sel]])
+    d_enu = np.einsum("eij,ej->ei", R, fx - tr)[:, :2]
     err = np.hypot(d_enu[:, 0], d_enu[:, 1])
-    # ellipse coverage: Mahalanobis distance of the truth in the reported 95 % ellipse
-    from trucewatch.geo import ellipse_cov
-
+    # reported 95 % ellipse: share of truths inside it
     C = ellipse_cov(np.array([fixes[i].err_major_m for i in sel]), np.array([fixes[i].err_minor_m for i in sel]),
                     np.array([fixes[i].err_angle_deg for i in sel]))
-    dm = np.einsum("ei,eij,ej->e", d_enu[:, :2], np.linalg.inv(C), d_enu[:, :2])
-    inside = float(np.mean(dm <= 5.991)) if sel.size else 0.0
-    # CRLB at the truth with every sensor that truly heard each located source
-    true_groups = [by_src[cut[s + 1]:cut[s + 2]] for s in fix_src_a[sel]]
+    inside = float(np.mean(np.einsum("ei,eij,ej->e", d_enu, np.linalg.inv(C), d_enu) <= 5.991)) if sel.size else 0.0
+    # the bound: Fisher information at the truth from every sensor that truly heard the source
+    by_src = np.argsort(lab, kind="stable")
+    cut = np.searchsorted(lab[by_src], np.arange(-1, n_src + 1))
+    true_groups = [by_src[cut[s + 1]:cut[s + 2]] for s in fix_src[sel]]
     bt, _, ref_t, _ = build_batch(sensors, arr, true_groups, cfg, net)
     xt = np.einsum("eij,ej->ei", net.rot[ref_t], tr - net.ecef[ref_t])
-    crlb, good = safe_inv(fisher(bt, np.column_stack([xt[:, 0], xt[:, 1], np.zeros(len(xt))]), cfg.c))
-    draws = []
-    for _ in range(20):
-        z = rng.standard_normal((len(sel), 2))
-        Lc = np.linalg.cholesky(crlb[:, :2, :2] + np.eye(2) * 1e-12)
-        draws.append(np.hypot(*np.einsum("eij,ej->ei", Lc, z).T))
+    crlb, _ = safe_inv(fisher(bt, np.column_stack([xt[:, 0], xt[:, 1], np.zeros(len(xt))]), cfg.c))
+    Lc = np.linalg.cholesky(crlb[:, :2, :2] + np.eye(2) * 1e-12)
+    draws = [np.hypot(*np.einsum("eij,ej->ei", Lc, rng.standard_normal((len(sel), 2))).T) for _ in range(20)]
     crlb_median = float(np.median(np.concatenate(draws)))
     med = float(np.median(err)) if err.size else float("nan")
-    # baseline accuracy on the same events (sanity: both should sit at the bound)
-    base_err = np.hypot(*(x_base[:, :2] - sol.x[:, :2]).T)
-    heard4 = np.array([len(np.unique(arr.sensor[by_src[cut[s + 1]:cut[s + 2]]])) >= 4 for s in range(n_src)])
-    located_src = np.unique(fix_src_a[ok])
-    E = len(groups)
+    base_diff = np.hypot(*(x_base[:, :2] - sol.x[sub, :2]).T)
+    n_heard4 = sum(np.unique(arr.sensor[by_src[cut[s + 1]:cut[s + 2]]]).size >= 4 for s in range(n_src))
     maj, _, _ = ellipse_from_cov(crlb[:, :2, :2])
     return {
         "benchmark": "acoustic",
@@ -195,23 +202,23 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
         "timing_noise_s": clock,
         "n_associated": E,
         "n_located": len(fixes),
-        "n_cannot_locate_groups": len(failures),
-        "recall": round(float(located_src.size / max(heard4.sum(), 1)), 4),
+        "n_rejected_fits": len(failures),
+        "recall": round(float(np.unique(fix_src[pure]).size / max(n_heard4, 1)), 4),
         "median_error_m": round(med, 3),
         "p95_error_m": round(float(np.percentile(err, 95)), 3) if err.size else None,
         "crlb_median_m": round(crlb_median, 3),
         "ratio_to_crlb": round(med / crlb_median, 4),
-        "crlb_major95_median_m": round(float(np.median(maj)), 2),
+        "crlb_major95_median_m": round(float(np.median(maj)), 3),
         "ellipse_coverage_95": round(inside, 4),
-        "association_purity": round(float(pure_a.mean()) if pure_a.size else 0.0, 4),
+        "association_purity": round(float(pure.mean()) if pure.size else 0.0, 4),
         "events_per_s": round(E / t_ours, 1),
-        "baseline_events_per_s": round(E / t_base, 1),
-        "speedup": round(t_base / t_ours, 2),
-        "baseline_vs_ours_median_diff_m": round(float(np.median(base_err)), 4),
+        "baseline_events_per_s": round(len(sub) / t_base, 1),
+        "speedup": round((t_base / len(sub)) / (t_ours / E), 2),
+        "baseline_events_timed": len(sub),
+        "baseline_vs_ours_median_diff_m": round(float(np.median(base_diff)), 4),
         "locate_stage_events_per_s": round(E / t_stage, 1),
         "associate_events_per_s": round(E / t_assoc, 1),
         "end_to_end_events_per_s": round(E / (t_assoc + t_stage), 1),
-        "seconds": {"associate": round(t_assoc, 3), "fit": round(t_ours, 3), "locate_stage": round(t_stage, 3),
-                    "baseline": round(t_base, 3)},
-        "_unused": bool(Batch and good is not None),
+        "seconds": {"associate": round(t_assoc, 3), "fit_best_of_3": round(t_ours, 4),
+                    "locate_stage": round(t_stage, 3), "baseline_best_of_3": round(t_base, 3)},
     }

@@ -103,7 +103,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     site_status: dict[str, int] = {}
     site_right = site_total = 0
     for s in seeds:
-        sc = make_scenario(agr, "demo", s)
+        sc = make_scenario(agr, "quiet" if quick else "demo", s)
         sim = simulate(sc, np.random.default_rng(s + 1000), agr, spoofing=0.3)
         dets = [parse_detection(d, i + 1, None, json.dumps(d)) for i, d in enumerate(sim.detections)]
         by_flight: dict[str, list] = {}

@@ -39,7 +39,7 @@ def pairwise_f1(pred: list, truth: list) -> dict:
     return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4)}
 
 
-def exact_baseline(rows: list[dict], gaz) -> list[tuple[float, float] | None]:  # noqa: ANN001
+def exact_baseline(rows: list[dict], gaz) -> list[tuple[float, float] | None]:
     import re
 
     from trucewatch.sources.text.translit import fold

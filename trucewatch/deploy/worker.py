@@ -117,7 +117,10 @@ class Worker:
                 if idle:
                     await asyncio.sleep(0.05)
         finally:
-            await nc.drain()
+            try:
+                await nc.drain()
+            except Exception:  # a drain that times out must not lose the stats
+                await nc.close()
         return self.stats
 
     # ----------------------------------------------------------------- ingest

@@ -83,6 +83,7 @@ class FusionInput:
     notes: list[str] = field(default_factory=list)
     # derived
     xyz: np.ndarray = field(init=False)
+    coslat: np.ndarray = field(init=False)
     cov: np.ndarray = field(init=False)  # (n, 3): var_e, cov_en, var_n (one sigma, m^2)
     lo: np.ndarray = field(init=False)  # earliest time the happening can have had
     hi: np.ndarray = field(init=False)
@@ -90,6 +91,7 @@ class FusionInput:
     def derive(self, config: FusionConfig) -> None:
         o = self.obs
         la, lo_ = np.radians(o.lat), np.radians(o.lon)
+        self.coslat = np.cos(la)
         self.xyz = EARTH_RADIUS_M * np.column_stack([np.cos(la) * np.cos(lo_), np.cos(la) * np.sin(lo_), np.sin(la)])
         c = ellipse_cov(o.err_major, o.err_minor, o.err_angle)
         fl = config.space_floor_m**2
@@ -120,6 +122,7 @@ class FusionInput:
                           pos[self.link_idx[keep]], self.link_key[keep], self.rel[idx], self.group[idx],
                           self.copy[idx], self.source_kind[idx])
         out.xyz, out.cov, out.lo, out.hi = self.xyz[idx], self.cov[idx], self.lo[idx], self.hi[idx]
+        out.coslat = self.coslat[idx]
         return out
 
 
@@ -366,6 +369,6 @@ def concat(a: FusionInput, b: FusionInput) -> FusionInput:
                       cat([a.pair, b.pair]), cat([a.link_idx, b.link_idx + len(a)]), cat([a.link_key, b.link_key]),
                       cat([a.rel, b.rel]), cat([a.group, b.group]), cat([a.copy, b.copy]),
                       cat([a.source_kind, b.source_kind]))
-    out.xyz, out.cov = cat([a.xyz, b.xyz]), cat([a.cov, b.cov])
+    out.xyz, out.cov, out.coslat = cat([a.xyz, b.xyz]), cat([a.cov, b.cov]), cat([a.coslat, b.coslat])
     out.lo, out.hi = cat([a.lo, b.lo]), cat([a.hi, b.hi])
     return out

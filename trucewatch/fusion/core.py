@@ -83,11 +83,13 @@ def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tu
     """For each unit, the target with the lowest cost (ties: smallest target)."""
     if len(unit) == 0:
         return unit, target
-    o = np.lexsort((target, cost, unit))
-    u, t = unit[o], target[o]
-    first = np.ones(len(u), bool)
-    first[1:] = u[1:] != u[:-1]
-    return u[first], t[first]
+    uu, inv = np.unique(unit, return_inverse=True)
+    best = np.full(len(uu), np.inf)
+    np.minimum.at(best, inv, cost)
+    at_min = cost <= best[inv]
+    tgt = np.full(len(uu), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(tgt, inv[at_min], target[at_min])
+    return uu, tgt
 
 
 def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
@@ -133,7 +135,10 @@ def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
 
     # 4. text: attach to any located event of tiers 1-2, else stand alone
     text_units = rtier == TEXT
-    text_rows = rows[(fi.tier == TEXT) & text_units]
+    # copies follow their unit: only rows that are not copies gate (unless a unit has nothing else)
+    unit_has_orig = np.zeros(n, bool)
+    unit_has_orig[unit[(fi.tier == TEXT) & ~fi.copy]] = True
+    text_rows = rows[(fi.tier == TEXT) & text_units & (~fi.copy | ~unit_has_orig[unit])]
     anchor = rows[(label >= 0) & (fi.tier < TEXT)]
     ti, tj, tcst = gate_pairs(fi, text_rows, anchor, config)
     bu, bt = _best_per_unit(unit[ti], label[tj], tcst)
@@ -184,25 +189,19 @@ class EventTable:
 
 
 def event_ids(ids: np.ndarray, ev: np.ndarray, n_events: int) -> np.ndarray:
-    """``ev-`` + hash of the sorted member ids: same members, same id."""
-    o = np.lexsort((np.asarray(ids, dtype=str), ev))
-    h = pd.util.hash_array(np.asarray(ids, dtype=object)[o]).astype(np.uint64)
-    evs = ev[o]
-    # order-dependent mix over the sorted members (a polynomial hash mod 2^64)
-    acc = np.zeros(n_events, np.uint64)
-    mult = np.uint64(0x100000001B3)
-    starts = np.searchsorted(evs, np.arange(n_events))
-    pos = np.arange(len(evs)) - starts[evs]
-    # weight each member by mult**pos (wrapping uint64 arithmetic)
-    maxpos = int(pos.max()) + 1 if len(pos) else 1
-    powers = np.ones(maxpos, np.uint64)
+    """``ev-`` + a hash of the member ids (order-free): same members, same id."""
+    h = pd.util.hash_array(np.asarray(ids, dtype=object)).astype(np.uint64)
     with np.errstate(over="ignore"):
-        for k in range(1, maxpos):
-            powers[k] = powers[k - 1] * mult
-        np.add.at(acc, evs, h * powers[pos])
-        cnt = np.bincount(evs, minlength=n_events).astype(np.uint64)
-        acc2 = acc ^ (cnt * np.uint64(0x9E3779B97F4A7C15))
-    return np.array([f"ev-{int(x):016x}" for x in acc2], dtype=object)
+        # two independent order-free mixes: a sum and a xor of scrambled member hashes
+        a = (h ^ (h >> np.uint64(31))) * np.uint64(0x9E3779B97F4A7C15)
+        b = (h ^ (h >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
+        s1 = np.zeros(n_events, np.uint64)
+        np.add.at(s1, ev, a)
+        s2 = np.zeros(n_events, np.uint64)
+        np.bitwise_xor.at(s2, ev, b)
+        cnt = np.bincount(ev, minlength=n_events).astype(np.uint64)
+        mix = s1 ^ (s2 * np.uint64(0x94D049BB133111EB)) ^ (cnt * np.uint64(0xD6E8FEB86659FD93))
+    return np.array([f"ev-{int(x):016x}" for x in mix], dtype=object)
 
 
 def _fuse_positions(fi: FusionInput, rows: np.ndarray, ev: np.ndarray, n_events: int, lat: np.ndarray, lon: np.ndarray,
@@ -259,11 +258,14 @@ def _fuse_positions(fi: FusionInput, rows: np.ndarray, ev: np.ndarray, n_events:
 
 
 def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
-                origin_cols: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> EventTable:
+                origin_cols: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                labels: np.ndarray | None = None) -> EventTable:
     """Associate rows and compute each event's fused location, origin, time and confidence.
 
     ``origin_cols`` (lat, lon, 95 % radius) gives launch positions carried as
-    attributes (air tracks); NaN where none.
+    attributes (air tracks); NaN where none.  ``labels`` (any integer per row)
+    replaces association, to score another clustering (the DBSCAN baseline)
+    with the same estimates, confidence and rules.
     """
     config = config or FusionConfig()
     n = len(fi)
@@ -273,7 +275,7 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     fi = fi.take(perm)
     if origin_cols is not None:
         origin_cols = (origin_cols[0][perm], origin_cols[1][perm], origin_cols[2][perm])
-    lab_c = associate(fi, config)
+    lab_c = associate(fi, config) if labels is None else np.asarray(labels)[perm]
     uniq, ev = np.unique(lab_c, return_inverse=True)
     E = len(uniq)
     from trucewatch.fusion.confidence import event_confidence

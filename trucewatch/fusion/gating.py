@@ -35,7 +35,9 @@ def local_delta(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.n
 def pair_cost(fi: FusionInput, i: np.ndarray, j: np.ndarray, config: FusionConfig) -> tuple[np.ndarray, np.ndarray]:
     """(passes the gate, cost) for rows i, j: squared Mahalanobis distance plus time cost."""
     o = fi.obs
-    de, dn = local_delta(o.lat[i], o.lon[i], o.lat[j], o.lon[j])
+    dlon = (o.lon[j] - o.lon[i] + 180.0) % 360.0 - 180.0
+    de = (EARTH_RADIUS_M * np.pi / 180.0) * 0.5 * (fi.coslat[i] + fi.coslat[j]) * dlon
+    dn = (EARTH_RADIUS_M * np.pi / 180.0) * (o.lat[j] - o.lat[i])
     cee = fi.cov[i, 0] + fi.cov[j, 0]
     cen = fi.cov[i, 1] + fi.cov[j, 1]
     cnn = fi.cov[i, 2] + fi.cov[j, 2]

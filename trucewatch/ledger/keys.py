@@ -163,6 +163,9 @@ class Keyring:
             self.by_key[k.public_key] = k
         for lst in self.by_source.values():
             lst.sort(key=lambda k: -k.valid_from)  # newest first: the usual signer
+        # Sources with one open-ended, unrevoked key (the common case) skip the window checks.
+        self._simple = {sid: (lst[0].valid_from, lst) for sid, lst in self.by_source.items()
+                        if len(lst) == 1 and lst[0].valid_to is None and lst[0].revoked_at is None}
 
     @classmethod
     def load(cls, store: Store) -> Keyring:
@@ -171,6 +174,9 @@ class Keyring:
     def candidates(self, source_id: str, t: float, now: float | None = None) -> list[SourceKey]:
         """Keys of the source valid at observation time ``t``; with ``now``,
         keys revoked at or before ``now`` are left out (ingest rule)."""
+        simple = self._simple.get(source_id)
+        if simple is not None and t >= simple[0]:
+            return simple[1]
         out = []
         for k in self.by_source.get(source_id, ()):
             if k.covers(t) and (now is None or k.revoked_at is None or now < k.revoked_at):
@@ -202,7 +208,11 @@ def public_key_hex(sk: SigningKey) -> str:
 
 
 def sign_observation(obs: Observation, key: SigningKey) -> Observation:
-    sig = key.sign(signing_message(obs)).signature
+    try:
+        msg = signing_message(obs)
+    except Exception as exc:  # rfc8785 refuses NaN, integers beyond 2**53, non-string keys
+        raise ValueError(f"{obs.id}: attributes: cannot be canonicalized for signing: {exc}") from None
+    sig = key.sign(msg).signature
     return obs.model_copy(update={"signature": binascii.b2a_base64(sig, newline=False).decode()})
 
 

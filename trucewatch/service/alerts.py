@@ -83,9 +83,11 @@ class AlertHub:
         self._tasks: list[asyncio.Task[Any]] = []
         self.cursor = 0
         self.client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ---------------------------------------------------------------- control
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.cursor = await anyio.to_thread.run_sync(self._initial_cursor)
         self.client = httpx.AsyncClient(timeout=self.config.webhook_timeout_s)
         self._tasks = [asyncio.create_task(self._watch(), name="alert-watch"),
@@ -102,8 +104,20 @@ class AlertHub:
             await self.client.aclose()
 
     def wake(self) -> None:
-        """Look now (after this API wrote a transition) instead of at the next poll."""
-        self._wake.set()
+        """Look now (after this API wrote a transition) instead of at the next poll.
+
+        Called from request worker threads: asyncio events are not thread-safe,
+        so the set is handed to the hub's loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if asyncio.get_running_loop() is loop:
+                self._wake.set()
+                return
+        except RuntimeError:
+            pass
+        loop.call_soon_threadsafe(self._wake.set)
 
     def _initial_cursor(self) -> int:
         cur = self.store.get_setting(CURSOR_KEY)
@@ -177,14 +191,26 @@ class AlertHub:
 
     # -------------------------------------------------------------- webhooks
     async def _dispatch(self) -> None:
+        wait = 0.5
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_hooks.wait(), timeout=0.5)
+                await asyncio.wait_for(self._wake_hooks.wait(), timeout=wait)
             self._wake_hooks.clear()
             try:
                 await self.deliver_due()
-            except Exception:
+                nxt = await anyio.to_thread.run_sync(self._next_due)
+            except Exception:  # the outbox keeps them; retry next round
                 await asyncio.sleep(0.5)
+                nxt = None
+            # sleep until the next retry is due (backoff stays exact), at most 0.5 s
+            wait = 0.5 if nxt is None else min(0.5, max(0.005, nxt - time.time()))
+
+    def _next_due(self) -> float | None:
+        D = S.webhook_deliveries
+        with self.store.engine.connect() as c:
+            return c.execute(select(D.c.next_attempt_at).where(
+                D.c.delivered_at.is_(None), D.c.attempts < self.config.webhook_max_attempts)
+                .order_by(D.c.next_attempt_at).limit(1)).scalar()
 
     async def deliver_due(self, now: float | None = None) -> int:
         now = time.time() if now is None else now

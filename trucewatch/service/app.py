@@ -63,13 +63,13 @@ class IngestBody(_Body):
 
 class TransitionBody(_Body):
     to_status: Status
-    reason: str = Field(default="", max_length=4000)
+    reason: str = Field(min_length=1, max_length=4000, description="why (kept in the audit trail)")
 
 
 class ContestBody(_Body):
     reason: str = Field(min_length=1, max_length=4000)
-    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list,
-                                                                                        max_length=200)
+    #: Observation ids or document references; a contest must cite at least one.
+    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1, max_length=200)
 
 
 class KeyBody(_Body):
@@ -148,6 +148,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         hub = AlertHub(store, views, config)
         state["hub"] = hub
+        await asyncio.to_thread(I.warm_up)
         audit.start()
         await hub.start()
         try:
@@ -569,7 +570,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
             finally:
                 hub.subscribers.discard(sub)
 
-        return EventSourceResponse(gen(), ping=15)
+        return EventSourceResponse(gen(), ping=config.sse_ping_s)
 
     def _sse(seq: int, at: float, v: dict[str, Any]) -> dict[str, Any]:
         import json

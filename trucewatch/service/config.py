@@ -40,6 +40,8 @@ class ServiceConfig(BaseModel):
     webhook_backoff_s: float = Field(default=1.0, gt=0)
     webhook_backoff_max_s: float = Field(default=300.0, gt=0)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    #: Keep-alive comment interval on the SSE stream (proxies drop silent connections).
+    sse_ping_s: float = Field(default=15.0, gt=0)
     #: Audit records are written in batches this often (and at shutdown).
     audit_flush_s: float = Field(default=0.25, gt=0)
     #: Optional ``module:function`` called as fn(store, agreement, accepted_ids)

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from trucewatch.model import Observation, Status, Transition
+from trucewatch.model import Observation, Status
 from trucewatch.store import Store, StoreError
 
 
@@ -75,44 +75,20 @@ def ingest(store: Store, observations: list[Observation], *, require_signatures:
 
 
 # ----------------------------------------------------------------- workflow
-#: Used only while trucewatch.adjudication.workflow is absent: the steps of
-#: the verification workflow (detected -> corroborated -> verified -> notified
-#: -> contested -> confirmed/dismissed), dismissal possible before confirmation.
-FALLBACK_STEPS: dict[Status, set[Status]] = {
-    Status.DETECTED: {Status.CORROBORATED, Status.VERIFIED, Status.DISMISSED},
-    Status.CORROBORATED: {Status.VERIFIED, Status.DISMISSED},
-    Status.VERIFIED: {Status.NOTIFIED, Status.CONTESTED, Status.CONFIRMED, Status.DISMISSED},
-    Status.NOTIFIED: {Status.CONTESTED, Status.CONFIRMED, Status.DISMISSED},
-    Status.CONTESTED: {Status.CONFIRMED, Status.DISMISSED, Status.VERIFIED},
-    Status.CONFIRMED: set(),
-    Status.DISMISSED: set(),
-}
-
-
 def transition(store: Store, violation_id: str, to_status: Status, *, actor: str, reason: str = "",
                counter_evidence: list[str] | None = None) -> Any:
+    """One step through trucewatch.adjudication.workflow (which decides what is allowed)."""
     fn = _optional("trucewatch.adjudication.workflow", "transition")
-    if fn is not None:
-        kwargs: dict[str, Any] = {"actor": actor, "reason": reason, "counter_evidence": list(counter_evidence or [])}
-        params = inspect.signature(fn).parameters
-        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-            kwargs = {k: v for k, v in kwargs.items() if k in params}
-        try:
-            return fn(store, violation_id, to_status, **kwargs)
-        except (ValueError, StoreError) as exc:
-            raise Refused(str(exc)) from None
-    v = store.get_violation(violation_id)
-    if v is None:
-        raise Refused(f"{violation_id}: violation_id: no such violation")
-    if to_status not in FALLBACK_STEPS[v.status]:
-        raise Refused(f"{violation_id}: to_status: {v.status.value} -> {to_status.value} is not a workflow step")
-    tr = Transition(violation_id=violation_id, from_status=v.status, to_status=to_status, actor=actor,
-                    reason=reason, counter_evidence=list(counter_evidence or []))
+    if fn is None:
+        raise Unavailable("the verification workflow (trucewatch.adjudication.workflow) is not installed")
+    kwargs: dict[str, Any] = {"actor": actor, "reason": reason, "counter_evidence": list(counter_evidence or [])}
+    params = inspect.signature(fn).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
     try:
-        store.record_transition(tr)
-    except StoreError as exc:
+        return fn(store, violation_id, to_status, **kwargs)
+    except (ValueError, StoreError) as exc:
         raise Refused(str(exc)) from None
-    return tr
 
 
 # ------------------------------------------------------------------- ledger
@@ -181,6 +157,20 @@ def daily_report(store: Store, agreement: Any, day: date, out_dir: Path) -> dict
         raise Unavailable("the daily report renderer (trucewatch.report.daily) is not installed yet")
     paths = fn(store, agreement, day, out_dir)
     return {k: str(v) for k, v in dict(paths).items()}
+
+
+def warm_up() -> list[str]:
+    """Import the stages a request may need now, so the first workflow step
+    or proof after start-up does not pay seconds of imports (and delay alerts)."""
+    loaded = []
+    for mod in ("trucewatch.adjudication.workflow", "trucewatch.fusion.arrays", "trucewatch.ledger.api",
+                "trucewatch.ledger.ingest"):
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            continue
+        loaded.append(mod)
+    return loaded
 
 
 def pipeline(spec: str | None) -> Callable[..., Any] | None:

@@ -110,8 +110,12 @@ def band_network(line_en: Any, frame: LocalFrame, rng: np.random.Generator, spac
 
 def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, *, temp_c: float = 15.0,
                       fa_per_hour: float = 6.0, t_span: tuple[float, float] | None = None,
-                      hint_accuracy: float = 0.8, noise_db: np.ndarray | None = None) -> tuple[Arrivals, np.ndarray]:
-    """Arrivals heard by ``sensors`` from ``src`` plus false alarms; returns (arrivals, source index or -1)."""
+                      hint_accuracy: float = 0.8, noise_db: np.ndarray | None = None,
+                      return_merged: bool = False) -> tuple[Arrivals, np.ndarray]:
+    """Arrivals heard by ``sensors`` from ``src`` plus false alarms; returns (arrivals, source index or -1).
+
+    With ``return_merged`` also the second source of arrivals where two onsets fell within the dead time.
+    """
     c = speed_of_sound(temp_c)
     a = src.arrays()
     ns = len(sensors)
@@ -147,7 +151,8 @@ def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, 
         out_snr.append(rng.uniform(10.0, 22.0, int(k.sum())))
         out_src.append(np.full(int(k.sum()), -1))
     if not out_s:
-        return Arrivals.empty(), np.zeros(0, np.int64)
+        z = np.zeros(0, np.int64)
+        return (Arrivals.empty(), z, z) if return_merged else (Arrivals.empty(), z)  # type: ignore[return-value]
     s = np.concatenate(out_s)
     t = np.concatenate(out_t)
     snr = np.concatenate(out_snr)
@@ -162,10 +167,16 @@ def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, 
     s, t, snr, lab, hint = s[o], t[o], snr[o], lab[o], hint[o]
     merged = np.zeros(t.size, bool)
     merged[1:] = (s[1:] == s[:-1]) & (np.diff(t) < DEAD_TIME_S)
-    s, t, snr, lab, hint = s[~merged], t[~merged], snr[~merged], lab[~merged], hint[~merged]
+    # the reported onset also carries the merged source (second label, -1 if none)
+    run_start = np.maximum.accumulate(np.where(~merged, np.arange(t.size), 0))
+    lab2 = np.full(t.size, -1)
+    lab2[run_start[merged]] = lab[merged]
+    s, t, snr, lab, hint, lab2 = s[~merged], t[~merged], snr[~merged], lab[~merged], hint[~merged], lab2[~merged]
     ids = np.array([f"{sensors.ids[i]}@{x:.6f}" for i, x in zip(s, t, strict=True)], dtype=object)
     arr = Arrivals(ids, s.astype(np.int64), t, snr, hint, np.full(t.size, np.nan))
     order = np.lexsort((s, t))
+    if return_merged:
+        return arr.take(order), lab[order], lab2[order]  # type: ignore[return-value]
     return arr.take(order), lab[order]
 
 
@@ -209,7 +220,7 @@ class AcousticSim:
 
 
 def simulate(scenario: Any, agreement: Any, rng: np.random.Generator, *, spacing_m: float = 3000.0,
-             depth_m: float = 12_000.0, clock_sigma_s: float = 0.001, fa_per_hour: float = 6.0,
+             depth_m: float = 12_000.0, clock_sigma_s: float = 0.001, fa_per_hour: float = 0.25,
              temp_c: float = 15.0) -> AcousticSim:
     """The scenario as the acoustic network hears it, through the real locator and pairing."""
     from trucewatch.sources.acoustic.associate import LocateConfig

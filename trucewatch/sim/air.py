@@ -251,7 +251,7 @@ def _summary_post(night: int, morning: datetime, counts: dict[str, list[int]], a
             parts.append(f"{counts[k][0]} {_UK_INS[k]}{src}")
     text = (f"У ніч на {morning.day} {_MONTHS[morning.month - 1]} (з 18:00 {prev.day} {_MONTHS[prev.month - 1]}) противник "
             f"атакував {total} засобами повітряного нападу: " + ", ".join(parts) + ".\n"
-            f"Напрямки пуску ударних БпЛА – " + ", ".join(_UK_NAMES[a] for a in sorted(areas.get("shahed", set()))) + ".\n"
+            "Напрямки пуску ударних БпЛА – " + ", ".join(_UK_NAMES[a] for a in sorted(areas.get("shahed", set()))) + ".\n"
             f"За попередніми даними, станом на 08:30, протиповітряною обороною збито/подавлено "
             f"{sum(c[1] for c in counts.values())} засобів повітряного нападу противника:\n"
             + "\n".join(f"– {counts[k][1]} {_UK_GEN[k]};" for k in counts if counts[k][1]))

@@ -35,6 +35,8 @@ SATELLITES = ("NPP", "N20", "N21")
 _SAT_OFFSET_MIN = {"NPP": 0.0, "N20": -50.0, "N21": -25.0}
 FIRE_KINDS = frozenset({"impact", "strike", "explosion", "fire", "shelling", "air_strike", "missile_strike",
                         "drone_strike", "facility_fire"})
+#: Truth kinds that are ordinary (not war) fires.
+BACKGROUND_KINDS = frozenset({"field_fire", "wildfire", "agricultural_fire"})
 
 
 @dataclass
@@ -96,29 +98,50 @@ def _unix(t: Any) -> float:
     return float(t)
 
 
+def _attr(ev: Any, name: str) -> Any:
+    v = _get(ev, name)
+    if v is None:
+        attrs = _get(ev, "attributes") or {}
+        v = attrs.get(name) if isinstance(attrs, dict) else None
+    return v
+
+
 def war_fires(truth: Iterable[Any], rng: np.random.Generator, prob: float = 0.45) -> Fires:
-    """Fires started by fire-causing truth events (``kind`` in FIRE_KINDS)."""
-    rows = [(i, _unix(_get(e, "t")), float(_get(e, "lat")), float(_get(e, "lon")), str(_get(e, "kind", "")),
-             bool(_get(e, "facility") or _get(e, "protected") or _get(e, "target_kind")))
-            for i, e in enumerate(truth) if str(_get(e, "kind", "")).lower() in FIRE_KINDS]
+    """Fires started by truth events: war fires from ``kind`` in FIRE_KINDS, ordinary ones from BACKGROUND_KINDS.
+
+    Strikes on facilities (``strike``, ``missile_strike``, or any event naming an
+    ``object_id``/``facility``) almost always burn, for a day or more; shelling
+    impacts start a fire with probability ``prob`` and burn for hours.  Truth
+    field fires (``field_fire``) become background fires (``war`` False).
+    """
+    rows = []
+    for i, e in enumerate(truth):
+        kind = str(_get(e, "kind", "")).lower()
+        if kind not in FIRE_KINDS and kind not in BACKGROUND_KINDS:
+            continue
+        big = kind in ("strike", "missile_strike", "facility_fire") or bool(
+            _attr(e, "object_id") or _attr(e, "facility") or _attr(e, "target_kind"))
+        rows.append((i, _unix(_get(e, "t")), float(_get(e, "lat")), float(_get(e, "lon")), big,
+                     kind in BACKGROUND_KINDS))
     if not rows:
         return Fires(*(np.zeros(0) for _ in range(5)), np.zeros(0, bool), np.zeros(0, np.int64))
     idx = np.array([r[0] for r in rows], np.int64)
     t = np.array([r[1] for r in rows])
     lat = np.array([r[2] for r in rows])
     lon = np.array([r[3] for r in rows])
-    big = np.array([r[5] or r[4] in ("missile_strike", "facility_fire") for r in rows], bool)
-    p = np.where(big, 0.9, prob)
+    big = np.array([r[4] for r in rows], bool)
+    bgk = np.array([r[5] for r in rows], bool)
+    p = np.where(big | bgk, 0.9, prob)
     keep = rng.random(idx.size) < p
     n = int(keep.sum())
-    big = big[keep]
-    # shelling fires burn hours; facility and depot fires burn a day or more
+    big, bgk = big[keep], bgk[keep]
+    # shelling and field fires burn hours; facility and depot fires burn a day or more
     dur = np.where(big, rng.lognormal(math.log(30 * 3600), 0.6, n), rng.lognormal(math.log(5 * 3600), 0.8, n))
     frp = np.where(big, rng.lognormal(math.log(40), 0.8, n), rng.lognormal(math.log(6), 0.9, n))
     jitter = rng.normal(0, 80.0, (n, 2))  # metres: the fire is near, not at, the impact point
     la = lat[keep] + jitter[:, 1] / 111_320.0
     lo = lon[keep] + jitter[:, 0] / (111_320.0 * np.cos(np.radians(lat[keep])))
-    return Fires(la, lo, t[keep], dur, frp, np.ones(n, bool), idx[keep])
+    return Fires(la, lo, t[keep], dur, frp, ~bgk, idx[keep])
 
 
 @dataclass

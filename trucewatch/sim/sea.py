@@ -283,7 +283,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
         for i in k.tolist():
             msg = {"type": 1, "mmsi": v.mmsi, "status": int(v.status[i]), "speed": float(round(v.sog[i], 1)),
                    "lon": float(v.lon[i]), "lat": float(v.lat[i]), "course": float(round(v.cog[i], 1) % 360),
-                   "heading": int(round(v.cog[i])) % 360, "second": int(v.t[i]) % 60, "accuracy": 1}
+                   "heading": round(v.cog[i]) % 360, "second": int(v.t[i]) % 60, "accuracy": 1}
             recs.append((float(v.t[i]), encode_dict(msg, talker_id="AI", sentence_type="VDM",
                                                       radio_channel="A" if i % 2 else "B")[0]))
         for j, ts in enumerate(np.arange(v.t[0] + rng.uniform(0, static_s), t1, static_s).tolist()):

@@ -69,7 +69,7 @@ TEMPLATES = {
 WHEN = {"en": "At {hm}", "uk": "О {hm}", "ru": "В {hm}"}
 
 
-def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Index of the nearest settlement (not an oblast entry) for each point (vectorized per point)."""
     ok = np.array([k != "admin1" for k in gaz.kind]) & (gaz.radius < 5000)
     cand = np.flatnonzero(ok)
@@ -80,7 +80,7 @@ def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:  # noq
     return out
 
 
-def _name(gaz, i: int, lang: str, rng: np.random.Generator) -> str:  # noqa: ANN001
+def _name(gaz, i: int, lang: str, rng: np.random.Generator) -> str:
     local = gaz.name_local[i]
     if lang == "en":
         system = ["national", "national", "bgn_pcgn_1965", "russian_bgn"][int(rng.integers(0, 4))]
@@ -88,7 +88,7 @@ def _name(gaz, i: int, lang: str, rng: np.random.Generator) -> str:  # noqa: ANN
     return local
 
 
-def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz=None  # noqa: ANN001
+def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz=None
                      ) -> list[dict[str, Any]]:
     """Records (with a ``truth`` key) for events of {id, t, lat, lon, type}."""
     from trucewatch.sources.text.gazetteer import Gazetteer
@@ -134,7 +134,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
     return out
 
 
-def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, report_share: float = 0.6  # noqa: ANN001
+def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, report_share: float = 0.6
              ) -> dict[str, Any]:
     """Posts about a share of the truth events, and the observations the stage makes of them.
 

@@ -128,3 +128,21 @@ def test_real_2022_war_excess():
     war, n_clusters = share("2022-02-24", "2022-03-10")  # the first fortnight of the invasion
     assert war > control + 0.05, (war, control)
     assert n_clusters > 50
+
+
+def test_more_satellites_do_not_inflate_the_count():
+    """A history from S-NPP alone, new data from three VIIRS satellites: same fire, same verdict."""
+    lines = ["latitude,longitude,acq_date,acq_time,satellite,daynight"]
+    for d in np.arange(np.datetime64("2024-03-01"), np.datetime64("2024-04-30")):
+        if int((d - np.datetime64("2024-03-01")).astype(int)) % 3 == 0:
+            lines.append(f"47.35,37.35,{d},1030,N,D")
+    m = BackgroundModel.fit(read_firms(("\n".join(lines) + "\n").encode(), "h.csv"))
+    new = "latitude,longitude,acq_date,acq_time,satellite,daynight\n" + "".join(
+        f"47.35,37.35,2025-03-20,{t},{s},D\n" for t, s in (("0940", "N20"), ("1005", "N21"), ("1030", "N")))
+    d = detect(m, read_firms(new.encode(), "n.csv"))
+    assert d.observed.tolist() == [1, 1, 1]
+    assert not d.excess.any()
+    one = "latitude,longitude,acq_date,acq_time,satellite,daynight\n" + "47.35,37.35,2025-03-20,1030,N,D\n" * 3
+    d1 = detect(m, read_firms(one.encode(), "one.csv"))
+    assert d1.observed.tolist() == [3, 3, 3]
+    assert d1.p_value[0] < d.p_value[0]

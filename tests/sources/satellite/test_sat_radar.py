@@ -74,6 +74,7 @@ def _copy_with(src, dst, **changes):
         for i, dsc in enumerate(desc[: prof["count"]]):
             if dsc:
                 out.set_band_description(i + 1, dsc)
+        tags.pop("ACQUISITION_DATE", None)  # the date comes from the new file name
         out.update_tags(**tags)
 
 
@@ -92,7 +93,7 @@ def test_crs_grid_and_band_mismatch_named(stack, tmp_path):
     probs = ei.value.problems
     assert any(bad_crs.name in p and "CRS" in p for p in probs)
     assert any(bad_grid.name in p and "transform" in p for p in probs)
-    assert any(one_band.name in p and "band 2 (VH)" in p for p in probs)
+    assert any(one_band.name in p and "no VH band for 2025-06-25" in p for p in probs)
     assert len(probs) == 3
 
 
@@ -117,3 +118,56 @@ def test_dates_from_file_names(tmp_path, stack):
         out.write(data)
     with pytest.raises(RadarError, match=r"scene\.tif: no acquisition date"):
         open_stack([stack.files[0], nodate])
+
+
+def test_footprints_in_a_projected_crs(stack):
+    """Legacy GeoJSON with a crs member (UTM): same scores as lon/lat, observations in lon/lat."""
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import mapping, shape
+
+    tr = Transformer.from_crs("EPSG:4326", stack.crs, always_xy=True)
+    feats = []
+    for f in stack.footprints["features"][:20]:
+        g = shapely.transform(shape(f["geometry"]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        feats.append({"type": "Feature", "properties": f["properties"], "geometry": mapping(g)})
+    utm = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32637"}},
+           "features": feats}
+    ll = {"type": "FeatureCollection", "features": stack.footprints["features"][:20]}
+    a = change_test(stack.files, stack.split, footprints=utm, corr_px=1.0)
+    b = change_test(stack.files, stack.split, footprints=ll, corr_px=1.0)
+    assert [r["n_pixels"] for r in a.footprints] == [r["n_pixels"] for r in b.footprints]
+    obs = to_observations(a, threshold=0.0)
+    assert obs and all(30 < o.location.lon < 45 and 40 < o.location.lat < 55 for o in obs)
+
+
+def test_one_file_per_polarisation_and_db_files(stack, tmp_path):
+    """SNAP-style exports: a file per polarisation, or bands already in dB: same test statistic."""
+    split_files, db_files = [], []
+    for f in stack.files:
+        with rasterio.open(f) as ds:
+            prof, data, date = ds.profile, ds.read(), ds.tags()["ACQUISITION_DATE"].replace("-", "")
+        prof.update(count=1)
+        for i, q in enumerate(("VV", "VH")):
+            out = tmp_path / f"S1_{date}_{q}.tif"
+            with rasterio.open(out, "w", **prof) as o:
+                o.write(data[i : i + 1])
+            split_files.append(out)
+        prof.update(count=2, nodata=-9999.0)
+        out = tmp_path / f"S1_{date}_db.tif"
+        with rasterio.open(out, "w", **prof) as o:
+            o.write((20 * np.log10(data)).astype("float32"))
+            o.set_band_description(1, "Sigma0_VV_db")
+            o.set_band_description(2, "Sigma0_VH_db")
+        db_files.append(out)
+    st = open_stack(split_files[::-1])
+    assert st.pols == ["VV", "VH"] and len(st.dates) == len(stack.files) and not st.db
+    assert open_stack(db_files).db
+    ref = change_test(stack.files, stack.split, out=tmp_path / "ref.tif")
+    for files, name in ((split_files, "split.tif"), (db_files, "db.tif")):
+        change_test(files, stack.split, out=tmp_path / name)
+        with rasterio.open(tmp_path / "ref.tif") as a, rasterio.open(tmp_path / name) as b:
+            np.testing.assert_allclose(a.read(2), b.read(2), rtol=1e-4, atol=1e-4)
+    assert ref.n_ref == 10
+    with pytest.raises(RadarError, match="mixes dB and linear"):
+        open_stack([*stack.files[:2], db_files[2]])

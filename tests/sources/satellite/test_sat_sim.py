@@ -68,3 +68,15 @@ def test_simulate_hook_returns_observations_and_csv():
     near = [o for o in obs if abs(o.location.lat - 48.1) < 0.15 and abs(o.location.lon - 37.5) < 0.05]
     assert near  # the depot fires were seen
     assert simulate([], rng) == ([], "")
+
+
+def test_simulate_accepts_scenario_truth(agreement):
+    from trucewatch.sim.scenario import make_scenario
+
+    sc = make_scenario(agreement, seed=3)
+    f = war_fires(sc.events, np.random.default_rng(3))
+    kinds = [sc.events[i].kind for i in f.truth_index.tolist()]
+    assert set(kinds) <= {"fire", "strike", "field_fire"}
+    assert all((k != "field_fire") == w for k, w in zip(kinds, f.war.tolist(), strict=True))
+    obs, csv_text = simulate(sc.events, np.random.default_rng(3))
+    assert obs and csv_text.count("\n") == len(obs) + 1

@@ -52,7 +52,7 @@ def test_fast_path_matches_pyais(mtype, mmsi, lat, lon, speed, course, heading, 
     assert abs(p.sog[0] - ref.speed) < 1e-6
     assert abs(p.cog[0] - ref.course) < 1e-6
     assert p.heading[0] == ref.heading
-    assert p.msg_type[0] == mtype
+    assert p.msg_type[0] == ref.msg_type
     if mtype != 18:
         assert p.nav_status[0] == int(ref.status)
 
@@ -88,8 +88,8 @@ def test_bad_records_get_errors_and_the_rest_goes_on():
     fields = {e.line: e.field for e in res.errors}
     assert fields[2] == "checksum"
     assert fields[3] == "mmsi"
-    assert fields[4] == "msg_type" and "unknown AIS message type 30" in str([e for e in res.errors if e.line == 4][0])
-    assert fields[5] == "fragment" and "missing part(s) [2]" in str([e for e in res.errors if e.line == 5][0])
+    assert fields[4] == "msg_type" and "unknown AIS message type 30" in str(next(e for e in res.errors if e.line == 4))
+    assert fields[5] == "fragment" and "missing part(s) [2]" in str(next(e for e in res.errors if e.line == 5))
     assert fields[7] == "fragment"  # still waiting at the end of the stream
     assert fields[8] == "sentence"
     assert len(res.positions) == 3  # the three good lines

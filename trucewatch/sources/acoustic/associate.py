@@ -47,7 +47,9 @@ class LocateConfig:
     window_slack_s: float = 0.2
     coarse_gates_s: tuple[float, ...] = (0.12, 0.03, 0.01)
     #: Arrivals farther than this times the group's 75th-percentile sensor distance are left out.
-    reach_factor: float = 1.35
+    reach_factor: float = 1.6
+    #: Far members whose SNR is off the group's attenuation curve by more than this many scales are left out.
+    snr_z: float = 3.5
     #: Groups smaller than this must also be heard by most sensors nearer than their median sensor.
     small_group: int = 7
     #: Largest share of those nearer sensors allowed to be silent at the predicted time.
@@ -182,7 +184,6 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
     n_sens = sensor_start.size
     if n_sens < cfg.min_sensors - 1:
         return None
-    rank = np.arange(cand.size) - np.repeat(sensor_start, np.diff(np.append(sensor_start, cand.size)))
     per_sensor = np.diff(np.append(sensor_start, cand.size))
     seg_id = np.repeat(np.arange(n_sens), per_sensor)
     # geometry in the seed's tangent plane; times relative to the seed
@@ -246,13 +247,37 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
     if keep.sum() >= cfg.min_sensors:
         factor = cfg.reach_factor if keep.sum() >= 8 else cfg.reach_factor * 1.2
         keep &= d_src <= factor * np.percentile(d_src[keep], 75) + 500.0
-    keep = chosen_rows[keep]
+    rows_k = chosen_rows[keep]
+    keep = _snr_consistent(rows_k, d_src[keep], arr.snr[all_idx[rows_k]], cfg.snr_z)
     if keep.size < cfg.min_sensors or keep[0] != 0:
         return None
     if keep.size < cfg.small_group and _silent_neighbours(x, P, all_idx, keep, nb, s0, arr, net, keys, h0, c,
                                                           cfg.gate_sigma * float(np.max(sig_all)), cfg.max_silent_share):
         return None
     return all_idx[keep]
+
+
+def _snr_consistent(rows: np.ndarray, d: np.ndarray, snr: np.ndarray, z_max: float) -> np.ndarray:
+    """Drop far members whose loudness does not fit the group's own attenuation with distance.
+
+    A sensor that missed this event can still report a neighbouring event at
+    the predicted time by chance; that arrival is then much louder (or quieter)
+    than this source would be at that distance.  Model: snr + 20 log10 d =
+    A - b d (spherical spreading plus linear excess attenuation), fitted to
+    the group itself, robust scale (MAD, at least 2 dB).  Needs six or more SNRs.
+    """
+    ok = np.isfinite(snr)
+    if ok.sum() < 6:
+        return rows
+    y = snr + 20 * np.log10(np.maximum(d, 1.0))
+    X = np.column_stack([np.ones(d.size), d / 1000.0])
+    coef, *_ = np.linalg.lstsq(X[ok], y[ok], rcond=None)
+    r = y - X @ coef
+    scale = max(1.4826 * float(np.median(np.abs(r[ok] - np.median(r[ok])))), 2.0)
+    far = d > np.median(d)
+    bad = ok & far & (np.abs(r) > z_max * scale)
+    bad[0] = False  # the seed stays (it is nearest by construction)
+    return rows[~bad]
 
 
 def _gauss_newton(P: np.ndarray, T: np.ndarray, sig: np.ndarray, x: np.ndarray, h0: float, c: float,

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 from scipy.stats import chi2 as chi2_dist
 
 from trucewatch.geo import ellipse_from_cov
@@ -135,8 +133,10 @@ def build_batch(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: 
     t_ref = arr.t[ref_arr]
     sens = arr.sensor[safe]
     S = np.matmul(net.ecef[sens] - net.ecef[ref][:, None, :], net.rot[ref].transpose(0, 2, 1))
-    alt = np.where(M, sensors.alt[sens], np.nan)
-    h0 = np.nanmedian(alt, axis=1) - sensors.alt[ref] if E else np.zeros(0)
+    # the source is taken on the ground at the median height of its sensors
+    alt = np.sort(np.where(M, sensors.alt[sens], np.inf), axis=1)
+    mid = np.maximum(lens - 1, 0)
+    h0 = (0.5 * (alt[rows, mid // 2] + alt[rows, (mid + 1) // 2]) - sensors.alt[ref]) if E else np.zeros(0)
     sig = _sigma(sensors, cfg)[sens]
     T = np.where(M, arr.t[safe] - t_ref[:, None], 0.0)
     return Batch(S, T, M, np.where(M, sig, 1.0), h0), idx, ref, t_ref
@@ -248,10 +248,21 @@ def explain_leftovers(sensors: Sensors, arr: Arrivals, left: np.ndarray, cfg: Lo
         d = np.linalg.norm(net.ecef[si] - net.ecef[sj], axis=1)
         link = (np.abs(t[j] - t[i]) <= d / cfg.c + cfg.window_slack_s) & (d <= 2 * cfg.max_range_m) & (si != sj)
         i, j = i[link], j[link]
-    g = sparse.coo_matrix((np.ones(i.size), (i, j)), shape=(left.size, left.size))
-    ncomp, lab = connected_components(g, directed=False)
-    order = np.argsort(lab, kind="stable")
-    bounds = np.flatnonzero(np.diff(lab[order])) + 1
+    # star clusters, not chains: an arrival joins the earliest linked arrival that leads a cluster
+    # (links only go forward in time, so one pass in time order settles it)
+    lead = np.arange(left.size)
+    if i.size:
+        o = np.lexsort((i, j))
+        i, j = i[o], j[o]
+        starts = np.searchsorted(j, np.arange(left.size))
+        ends = np.searchsorted(j, np.arange(left.size), side="right")
+        for k in range(left.size):
+            for m in i[starts[k]:ends[k]]:
+                if lead[m] == m:
+                    lead[k] = m
+                    break
+    order = np.argsort(lead, kind="stable")
+    bounds = np.flatnonzero(np.diff(lead[order])) + 1
     out: list[Failure] = []
     for comp in np.split(order, bounds):
         members = left[comp]

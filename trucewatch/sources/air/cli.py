@@ -95,7 +95,7 @@ def tracks(
     for e in errors:
         typer.echo(f"error: {e}", err=True)
     obs = track_observations(trs, source_id)
-    for tr, o in zip(trs, obs):
+    for tr, o in zip(trs, obs, strict=False):
         tr.attributes["observation_id"] = o.id
     findings = track_findings(trs, agr)
     _write(out, obs)

@@ -107,7 +107,7 @@ def read_posts(path: str | Path, published: datetime | None = None) -> tuple[lis
             if not body.strip():
                 continue  # service messages, photos without captions
             try:
-                pub = _dt(m.get("date_unixtime") and int(m["date_unixtime"]) or m.get("date"))
+                pub = _dt((m.get("date_unixtime") and int(m["date_unixtime"])) or m.get("date"))
             except (ValueError, TypeError) as exc:
                 errors.append(IntakeError(f"{path.name} messages[{i}]", "date", str(exc)))
                 continue

@@ -139,7 +139,7 @@ def _counted(clause: str) -> list[re.Match[str]]:
         head = clause[max(0, a - 12):a].lower().strip()
         if re.match(rf"({_MONTH_RE})\b", tail) or re.search(rf"\b({_MONTH_RE})$", head):
             continue  # a date
-        if re.match(r"(р\.|року|year|рік|рр)", tail) or len(m.group()) == 4 and 1990 < int(m.group()) < 2100:
+        if re.match(r"(р\.|року|year|рік|рр)", tail) or (len(m.group()) == 4 and 1990 < int(m.group()) < 2100):
             continue  # a year
         if _SUB.match(clause[b:b + 12]):
             continue  # "близько 100 з них" - a part of a count given before
@@ -258,7 +258,7 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
     items: dict[str, SummaryItem] = {}
     totals: dict[str, int] = {}
     launched_types: list[str] = []
-    for state, kind, n, models, decoys, areas in found:
+    for state, kind, *_ in found:
         if state == "launch" and kind not in (None, "total"):
             kind = _resolve(kind, launched_types) if kind in ("drone", "missile") and launched_types else kind
             if kind not in launched_types:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -154,9 +155,9 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
     cls_a = np.array(cls, dtype=object)[order]
     icp_a = np.array(icp)[order]
     out = []
-    for a, b in zip(starts.tolist(), ends.tolist()):
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=False):
         vals, counts = np.unique(cls_a[a:b], return_counts=True)
-        known = [(c, v) for v, c in zip(vals, counts) if v != "unknown"]
+        known = [(c, v) for v, c in zip(vals, counts, strict=False) if v != "unknown"]
         klass = max(known)[1] if known else "unknown"
         out.append(AirTrack(str(uid[inv_s[a]]), arr["t"][a:b], arr["lat"][a:b], arr["lon"][a:b], arr["alt"][a:b],
                             arr["err"][a:b], klass, bool(icp_a[a:b].any())))
@@ -175,14 +176,14 @@ def simplified_path(tr: AirTrack, tol_m: float = SIMPLIFY_M) -> list[list[float]
     from trucewatch.geo import LocalFrame
 
     if len(tr.t) <= 2:
-        return [[float(a), float(b), float(c)] for a, b, c in zip(tr.lon, tr.lat, tr.t)]
+        return [[float(a), float(b), float(c)] for a, b, c in zip(tr.lon, tr.lat, tr.t, strict=False)]
     fr = LocalFrame.around(tr.lat, tr.lon)
     e, n = fr.to_en(tr.lat, tr.lon)
     line = shapely.LineString(np.column_stack([e, n]))
     simp = shapely.simplify(line, tol_m, preserve_topology=False)
     kept = shapely.get_coordinates(simp)
     # kept vertices are a subset of the originals: map them back to their indices for the times
-    where = {(float(x), float(y)): i for i, (x, y) in enumerate(zip(e.tolist(), n.tolist()))}
+    where = {(float(x), float(y)): i for i, (x, y) in enumerate(zip(e.tolist(), n.tolist(), strict=False))}
     idx = np.unique(np.r_[0, [where[(float(x), float(y))] for x, y in kept if (float(x), float(y)) in where], len(e) - 1])
     return [[round(float(tr.lon[i]), 6), round(float(tr.lat[i]), 6), float(tr.t[i])] for i in idx.tolist()]
 
@@ -195,7 +196,7 @@ def track_observations(tracks: list[AirTrack], source_id: str) -> list[Observati
         key = f"{source_id}|{tr.track_id}|{tr.t[0]:.3f}"
         attrs = {"track_id": tr.track_id, "classification": tr.classification,
                  "origin": {"lat": float(tr.lat[0]), "lon": float(tr.lon[0]), "err_m": float(tr.err_m[0])},
-                 "path": path, "intercepted": tr.intercepted, "n_points": int(len(tr.t)),
+                 "path": path, "intercepted": tr.intercepted, "n_points": len(tr.t),
                  "start": from_unix(tr.t[0]).isoformat(), **tr.attributes}
         obs.append(Observation(
             id=f"trk-{sha256_hex(key.encode())[:24]}", source_id=source_id, kind=ObservationKind.AIR_TRACK,

@@ -98,18 +98,24 @@ def ingest(
     """Read a flight log, find interference, coverage, sightings and violation candidates; keep them in the state."""
     from trucewatch.sources.drone.detections import read_detections
     from trucewatch.sources.drone.geometry import Dem
-    from trucewatch.sources.drone.pipeline import UnregisteredSource, bind_source, process_flight, resolve_source
+    from trucewatch.sources.drone.pipeline import (
+        UnregisteredSource,
+        bind_source,
+        process_flight,
+        resolve_source,
+        source_for_file,
+    )
     from trucewatch.sources.drone.telemetry import TelemetryError, read_flight
 
     st = _state(state)
     if not log.exists():
         _fail(f"{log}: no such file")
     try:
-        flight = read_flight(log)
-        src = resolve_source(flight, st.sources(), source)
-        if src.attributes.get("camera"):
-            # read again with the airframe's camera (mount, frame rate); CAMERA_INFORMATION still wins for the FOV
-            flight = read_flight(log, st.camera_of(src))
+        src = source_for_file(str(log), st.sources(), source)
+        cam = st.camera_of(src) if src is not None and src.attributes.get("camera") else None
+        flight = read_flight(log, cam)
+        if src is None:
+            src = resolve_source(flight, st.sources(), source)
         bind_source(flight, src)
     except (TelemetryError, UnregisteredSource, OSError) as exc:
         _fail(str(exc))

@@ -249,7 +249,7 @@ def _split_components(comp: np.ndarray, e: np.ndarray, n: np.ndarray, sig: np.nd
     out = comp.copy()
     nxt = int(comp.max()) + 1 if comp.size else 0
     labels, counts = np.unique(comp, return_counts=True)
-    for c in labels[counts > 2]:
+    for c in labels[counts > 1]:
         idx = np.flatnonzero(comp == c)
         if idx.size > 3000:  # keep memory bounded; single linkage stands
             continue

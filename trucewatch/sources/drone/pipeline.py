@@ -17,7 +17,7 @@ from trucewatch.sources.drone import interference as itf
 from trucewatch.sources.drone.coverage import FrameSet
 from trucewatch.sources.drone.detections import Detection, locate, merge
 from trucewatch.sources.drone.geometry import Dem
-from trucewatch.sources.drone.telemetry import Flight, make_flight_id
+from trucewatch.sources.drone.telemetry import Camera, Flight, make_flight_id
 from trucewatch.sources.drone.weapons import check_weapons
 
 
@@ -69,6 +69,17 @@ def resolve_source(flight: Flight, sources: list[Source], source_id: str | None 
                                  f"({', '.join(s.id for s in hits)}); pass --source")
     raise UnregisteredSource(f"{flight.origin}: flight from unregistered source (MAVLink system id {flight.sysid}); "
                              "register the airframe with its --sysid or pass --source")
+
+
+def source_for_file(path: str, sources: list[Source], source_id: str | None = None) -> Source | None:
+    """The registered source of a telemetry file from its first records (None: read it all to know)."""
+    from trucewatch.sources.drone.telemetry import peek_source
+
+    sid, sysid = peek_source(path)
+    if source_id is None and sid is None and sysid is None:
+        return None
+    probe = Flight("", sid, sysid, Camera(), {}, {}, [], None, str(path))
+    return resolve_source(probe, sources, source_id)
 
 
 def bind_source(flight: Flight, source: Source) -> Flight:

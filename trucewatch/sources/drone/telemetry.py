@@ -565,6 +565,41 @@ def write_jsonl(path: str | Path, flight: Flight) -> None:
             f.write(json.dumps(rec) + "\n")
 
 
+def peek_source(path: str | Path, max_records: int = 500) -> tuple[str | None, int | None]:
+    """(source id, MAVLink sysid) named by the start of a telemetry file, without reading it all."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    if head[:1] in (b"{", b"\n", b" ") or path.suffix.lower() in (".jsonl", ".json"):
+        try:
+            first = json.loads(head.split(b"\n", 1)[0])
+        except ValueError:
+            return None, None
+        if isinstance(first, dict) and first.get("type") == "flight":
+            sysid = first.get("sysid")
+            return first.get("source_id"), sysid if isinstance(sysid, int) else None
+        return None, None
+    from pymavlink.dialects.v20 import ardupilotmega as mav2
+
+    mav = mav2.MAVLink(None)
+    counts: dict[int, int] = {}
+    pos = 0
+    for _ in range(max_records):
+        if pos + 9 > len(head):
+            break
+        plen = _packet_length(head, pos + 8)
+        if plen is None or plen < 0 or pos + 8 + plen > len(head):
+            break
+        try:
+            msg = mav.decode(bytearray(head[pos + 8:pos + 8 + plen]))
+        except Exception:  # corrupt start: let the full reader report it
+            break
+        if msg.get_type() in ("GLOBAL_POSITION_INT", "HEARTBEAT"):
+            counts[msg.get_srcSystem()] = counts.get(msg.get_srcSystem(), 0) + 1
+        pos += 8 + plen
+    return None, (max(counts, key=lambda k: counts[k]) if counts else None)
+
+
 def read_flight(path: str | Path, camera: Camera | None = None) -> Flight:
     """A ``.tlog`` (binary MAVLink) or a ``.jsonl`` telemetry file, by content."""
     path = Path(path)

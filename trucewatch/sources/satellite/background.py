@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from trucewatch.sources.satellite.firms import FirmsBatch
@@ -39,6 +40,16 @@ def _doy(t: np.ndarray) -> np.ndarray:
 
 def _day_index(t: np.ndarray) -> np.ndarray:
     return np.floor(t / DAY_S).astype(np.int64)
+
+
+def _max_over_satellites(key: np.ndarray, satellite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and, for each, the largest count any single satellite contributed."""
+    sat_code, sat_uniq = pd.factorize(satellite)
+    ns = max(len(sat_uniq), 1)
+    u1, c1 = np.unique(key * ns + np.maximum(sat_code, 0), return_counts=True)
+    k2 = u1 // ns
+    starts = np.flatnonzero(np.r_[True, k2[1:] != k2[:-1]])
+    return k2[starts], np.maximum.reduceat(c1, starts) if c1.size else c1
 
 
 class ModelError(ValueError):
@@ -91,27 +102,31 @@ class BackgroundModel:
                 np.zeros(0, np.int64), np.zeros((0, N_DOY, dayparts)), np.zeros(N_DOY), 1.0,
                 np.zeros(0), np.zeros(0, bool))
         cell = m.cell_of(hist.lat, hist.lon)
-        doy = _doy(hist.t)
         dp = hist.daypart.astype(np.int64) if dayparts == 2 else np.zeros(len(hist), np.int64)
         keys, ci = np.unique(cell, return_inverse=True)
+        days = _day_index(hist.t)
+        d0, d1 = int(days.min()), int(days.max())
+        all_days = np.arange(d0, d1 + 1)
+        n_days = all_days.size
+        # exposure: every calendar day between the first and last history date counts once
+        exposure = np.bincount(_doy(all_days.astype(np.float64) * DAY_S), minlength=N_DOY).astype(np.float64)
+
+        # count per cell, date and daypart as seen by ONE satellite (the busiest): a history from
+        # S-NPP alone and new data from three VIIRS satellites then count alike
+        key = (ci.astype(np.int64) * (n_days + 1) + (days - d0)) * dayparts + dp
+        uk, kc = _max_over_satellites(key, hist.satellite)
+        kci = uk // dayparts // (n_days + 1)
+        kday = (uk // dayparts) % (n_days + 1)
+        kdp = uk % dayparts
+        kdoy = _doy((kday + d0).astype(np.float64) * DAY_S)
         counts = np.zeros((keys.size, N_DOY, dayparts), np.int32)
-        np.add.at(counts, (ci, doy, dp), 1)
+        np.add.at(counts, (kci, kdoy, kdp), kc)
         rkeys_all = m.region_of(keys)
         rkeys, ri = np.unique(rkeys_all, return_inverse=True)
         rcounts = np.zeros((rkeys.size, N_DOY, dayparts), np.int64)
         np.add.at(rcounts, ri, counts)
 
-        # exposure: every calendar day between the first and last history date counts once
-        days = _day_index(hist.t)
-        d0, d1 = int(days.min()), int(days.max())
-        all_days = np.arange(d0, d1 + 1)
-        exposure = np.bincount(_doy(all_days.astype(np.float64) * DAY_S), minlength=N_DOY).astype(np.float64)
-        n_days = all_days.size
-
         # per-date counts for dispersion and persistence
-        key = (ci.astype(np.int64) * (n_days + 1) + (days - d0)) * dayparts + dp
-        uk, kc = np.unique(key, return_counts=True)
-        kci = uk // dayparts // (n_days + 1)
         total = np.bincount(kci, weights=kc, minlength=keys.size)
         sumsq = np.bincount(kci, weights=kc.astype(float) ** 2, minlength=keys.size)
         cell_days = n_days * dayparts
@@ -259,7 +274,8 @@ def detect(model: BackgroundModel, new: FirmsBatch, alpha: float = 0.05, alpha_p
     if model.dayparts == 1:
         dp = np.zeros(n, np.int64)
     key = (cell * 100_000 + day) * 3 + (dp + 1)
-    uk, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    uk, cnt = _max_over_satellites(key, new.satellite)  # observed as by one satellite, like the history
+    inv = np.searchsorted(uk, key)
     first = np.zeros(uk.size, np.int64)
     first[inv] = np.arange(n)
     mu, used, pers = model.expected(cell[first], _doy(new.t[first]), dp[first])
@@ -310,8 +326,10 @@ def cluster(new: FirmsBatch, det: Detection, link_m: float = 2000.0, link_s: flo
             "persistent_source": bool(det.persistent[grp].any()),
             "satellites": sorted(set(new.satellite[grp].tolist()) - {""}),
             "frp_sum": None if np.isnan(new.frp[grp]).all() else round(float(np.nansum(new.frp[grp])), 2),
-            "explanation": (f"{grp.size} detections where {float(det.expected[kk].sum()):.3g} were expected in "
-                            f"{keys.size} cell-day(s); chance in a normal year p={min(1.0, p_min * keys.size):.2g}"
+            "explanation": (f"{grp.size} flagged detection(s); their {keys.size} cell-day(s) had "
+                            f"{int(det.observed[kk].sum())} (busiest satellite) where "
+                            f"{float(det.expected[kk].sum()):.3g} were expected; chance in a normal year "
+                            f"p={min(1.0, p_min * keys.size):.2g}"
                             + (" (persistent source: stricter threshold)" if det.persistent[grp].any() else "")),
         })
     out.sort(key=lambda c: (c["first_seen"], c["lat"], c["lon"]))

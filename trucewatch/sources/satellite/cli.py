@@ -22,7 +22,7 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _read(files: list[Path], since: str | None = None, until: str | None = None, as_json: bool = False):  # noqa: ANN202
+def _read(files: list[Path], since: str | None = None, until: str | None = None, as_json: bool = False):
     """Read every file; a file that cannot be read is reported and the others still load."""
     from trucewatch.sources.satellite.firms import FirmsBatch, FirmsError, read_firms
 

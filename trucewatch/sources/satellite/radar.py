@@ -41,14 +41,19 @@ class RadarError(ValueError):
 @dataclass
 class Stack:
     files: list[Path]
-    dates: list[np.datetime64]
-    bands: dict[str, int]  # polarisation -> 1-based band index
+    dates: list[np.datetime64]  # one per acquisition, sorted
+    pols: list[str]  # polarisations used, e.g. ["VV", "VH"]
+    layers: list[dict[str, tuple[Path, int]]]  # per date: polarisation -> (file, 1-based band)
     crs: Any
     transform: Any
     width: int
     height: int
     nodata: float | None
+    db: bool  # values already in dB (else linear amplitude or intensity: the t-test does not care which)
     notes: list[str] = field(default_factory=list)
+
+
+_POL_RE = re.compile(r"(?<![A-Z])(VV|VH|HH|HV)(?![A-Z])")
 
 
 def _file_date(path: Path, tags: dict[str, str]) -> np.datetime64 | None:
@@ -67,8 +72,18 @@ def _file_date(path: Path, tags: dict[str, str]) -> np.datetime64 | None:
     return None
 
 
+_OK_DTYPES = ("float32", "float64", "uint16", "int16", "uint8", "uint32", "int32")
+
+
 def open_stack(files: list[str | Path]) -> Stack:
-    """Check that every file is on the first file's grid, CRS and band layout; read dates."""
+    """Check that every file is on the first file's grid and CRS; find each date's polarisations.
+
+    A file may hold both polarisations (bands described ``VV``/``VH``, or SNAP's
+    ``Sigma0_VV_db``...; undescribed bands are taken as VV, VH in order) or one
+    (its polarisation from the band description or a ``_VV``/``_VH`` token in
+    the file name); files of the same date are paired.  Every problem is
+    listed, naming the file and band.
+    """
     import rasterio
     from rasterio.errors import RasterioIOError
 
@@ -77,9 +92,10 @@ def open_stack(files: list[str | Path]) -> Stack:
         raise RadarError(["no files given"])
     paths = [Path(f) for f in files]
     ref = None
-    dates: list[np.datetime64] = []
-    bands: dict[str, int] = {}
     notes: list[str] = []
+    by_date: dict[np.datetime64, dict[str, tuple[Path, int]]] = {}
+    files_of: dict[np.datetime64, list[Path]] = {}
+    db_flags: dict[Path, bool] = {}
     for p in paths:
         try:
             ds = rasterio.open(p)
@@ -89,17 +105,11 @@ def open_stack(files: list[str | Path]) -> Stack:
         with ds:
             desc = [(d or "").strip().upper() for d in ds.descriptions]
             if ref is None:
-                ref = (p, ds.crs, ds.transform, ds.width, ds.height, ds.count, desc, ds.nodata)
-                named = {d: i + 1 for i, d in enumerate(desc) if d in POLARISATIONS}
-                if named:
-                    bands = named
-                else:
-                    bands = {pol: i + 1 for i, pol in enumerate(("VV", "VH")[: ds.count])}
-                    notes.append(f"{p}: bands have no VV/VH descriptions: band order taken as {', '.join(bands)}")
+                ref = (p, ds.crs, ds.transform, ds.width, ds.height, ds.nodata)
                 if ds.crs is None:
                     problems.append(f"{p}: no CRS: the stack cannot be placed on the ground")
             else:
-                rp, rcrs, rtr, rw, rh, _rc, rdesc, _rn = ref
+                rp, rcrs, rtr, rw, rh, _rn = ref
                 if ds.crs != rcrs:
                     problems.append(f"{p}: CRS {ds.crs} differs from the stack's {rcrs} (first file {rp.name})")
                 if (ds.width, ds.height) != (rw, rh):
@@ -108,23 +118,53 @@ def open_stack(files: list[str | Path]) -> Stack:
                 elif not ds.transform.almost_equals(rtr, precision=1e-6 * max(abs(rtr.a), 1e-9)):
                     problems.append(f"{p}: grid transform {tuple(ds.transform)[:6]} differs from the stack's "
                                     f"{tuple(rtr)[:6]} (first file {rp.name}); co-register first")
-                for pol, bi in bands.items():
-                    if bi > ds.count:
-                        problems.append(f"{p}: band {bi} ({pol}) missing: file has {ds.count} band(s)")
-                    elif desc[bi - 1] and rdesc[bi - 1] and desc[bi - 1] != rdesc[bi - 1]:
-                        problems.append(f"{p}: band {bi} is {desc[bi - 1]!r}, the stack's band {bi} is {pol}")
-                for pol, bi in bands.items():
-                    if bi <= ds.count and ds.dtypes[bi - 1] not in ("float32", "float64", "uint16", "int16",
-                                                                     "uint8", "uint32", "int32"):
-                        problems.append(f"{p}: band {bi} ({pol}) has unsupported type {ds.dtypes[bi - 1]}")
+            # which band is which polarisation
+            pols: dict[str, int] = {}
+            for i, d in enumerate(desc):
+                m = _POL_RE.search(d)
+                if m and m.group(1) not in pols:
+                    pols[m.group(1)] = i + 1
+            if not pols:
+                m = _POL_RE.search(p.stem.upper().replace("-", "_"))
+                if ds.count == 1 and m:
+                    pols = {m.group(1): 1}
+                else:
+                    pols = {pol: i + 1 for i, pol in enumerate(("VV", "VH")[: ds.count])}
+                    notes.append(f"{p}: bands have no polarisation in their descriptions: taken as "
+                                 f"{', '.join(f'band {b} {q}' for q, b in pols.items())}")
+            for pol, bi in pols.items():
+                if ds.dtypes[bi - 1] not in _OK_DTYPES:
+                    problems.append(f"{p}: band {bi} ({pol}) has unsupported type {ds.dtypes[bi - 1]}")
+            db_flags[p] = any("DB" in desc[bi - 1].replace("_", " ").split() or desc[bi - 1].endswith("_DB")
+                              for bi in pols.values())
             d = _file_date(p, ds.tags())
             if d is None:
                 problems.append(f"{p}: no acquisition date (tag ACQUISITION_DATE or YYYYMMDD in the file name)")
-            dates.append(d if d is not None else np.datetime64("NaT"))
+                continue
+            slot = by_date.setdefault(d, {})
+            files_of.setdefault(d, []).append(p)
+            for pol, bi in pols.items():
+                if pol in slot:
+                    problems.append(f"{p}: band {bi} ({pol}) for {d} duplicates {slot[pol][0].name} band {slot[pol][1]}")
+                else:
+                    slot[pol] = (p, bi)
+    if ref is None:
+        raise RadarError(problems)
+    dates = sorted(by_date)
+    # polarisations present on the first date define the stack; every date must have them
+    want = [q for q in ("VV", "VH", "HH", "HV") if dates and q in by_date[dates[0]]]
+    for d in dates:
+        for q in want:
+            if q not in by_date[d]:
+                problems.append(f"{', '.join(str(f) for f in files_of[d])}: no {q} band for {d} "
+                                f"(the stack's first date has {', '.join(want)})")
+    if len(set(db_flags.values())) > 1:
+        problems.append("stack mixes dB and linear files: " + ", ".join(f"{f.name}={'dB' if v else 'linear'}"
+                                                                       for f, v in db_flags.items()))
     if problems:
         raise RadarError(problems)
-    assert ref is not None
-    return Stack(paths, dates, bands, ref[1], ref[2], ref[3], ref[4], ref[7], notes)
+    return Stack(paths, [np.datetime64(d, "D") for d in dates], want, [{q: by_date[d][q] for q in want} for d in dates],
+                 ref[1], ref[2], ref[3], ref[4], ref[5], bool(next(iter(db_flags.values()), False)), notes)
 
 
 @dataclass
@@ -193,8 +233,7 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
     nf = len(fp_geoms)
     z_sum = np.zeros(nf)
     z_n = np.zeros(nf)
-    band_idx = list(st.bands.values())
-    dsets = [rasterio.open(p) for p in st.files]
+    dsets = {p: rasterio.open(p) for p in st.files}
     dst = None
     n_px = 0
     n_hi = 0
@@ -211,12 +250,17 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
         for r0 in range(0, st.height, tile):
             for c0 in range(0, st.width, tile):
                 win = Window(c0, r0, min(tile, st.width - c0), min(tile, st.height - r0))
-                cube = np.stack([ds.read(band_idx, window=win).astype(np.float32) for ds in dsets])  # (N, B, h, w)
-                bad = ~np.isfinite(cube) | (cube <= 0)
+                cube = np.stack([np.stack([dsets[lay[q][0]].read(lay[q][1], window=win).astype(np.float32)
+                                           for q in st.pols]) for lay in st.layers])  # (N, B, h, w)
+                bad = ~np.isfinite(cube)
                 if st.nodata is not None and np.isfinite(st.nodata):
                     bad |= cube == st.nodata
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    db = np.where(bad, np.nan, 20.0 * np.log10(cube))  # amplitude -> dB intensity
+                if st.db:
+                    db = np.where(bad, np.nan, cube)
+                else:
+                    # amplitude or intensity: log makes speckle additive; the factor 10 or 20 cancels in t
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        db = np.where(bad | (cube <= 0), np.nan, 20.0 * np.log10(cube))
                 t, df = _ttest(db[ref], db[post])  # (B, h, w)
                 # signed normal scores per polarisation, combined by Stouffer: a building that lost its
                 # double bounce darkens in every pixel, and a signed mean keeps that consistency
@@ -242,7 +286,7 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
                     z_sum += np.bincount(lab[m], weights=z[m].astype(np.float64), minlength=nf)
                     z_n += np.bincount(lab[m], minlength=nf)
     finally:
-        for ds in dsets:
+        for ds in dsets.values():
             ds.close()
         if dst is not None:
             dst.close()
@@ -276,7 +320,11 @@ def _footprints_in_crs(fc: dict[str, Any], crs: Any) -> tuple[list, list[str], l
     from pyproj import Transformer
     from shapely.geometry import shape
 
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    src_crs = _fc_crs(fc)
+    try:
+        tr = Transformer.from_crs(src_crs, crs, always_xy=True)
+    except Exception as exc:  # pyproj raises its own CRSError
+        raise RadarError([f"footprints: crs {src_crs!r}: {exc}"]) from None
     feats = fc.get("features", []) if fc.get("type") == "FeatureCollection" else [fc]
     geoms, ids, props = [], [], []
     problems = []
@@ -297,6 +345,15 @@ def _footprints_in_crs(fc: dict[str, Any], crs: Any) -> tuple[list, list[str], l
     if problems:
         raise RadarError(problems)
     return geoms, ids, props
+
+
+def _fc_crs(fc: dict[str, Any]) -> str:
+    """GeoJSON is lon/lat, unless a legacy ``crs`` member names another (e.g. urn:ogc:def:crs:EPSG::32637)."""
+    c = fc.get("crs")
+    named = ((c.get("properties") or {}).get("name")) if isinstance(c, dict) else None
+    if named and "CRS84" not in str(named).upper():
+        return str(named)
+    return "EPSG:4326"
 
 
 def _rasterize(geoms: list, win: Any, transform: Any) -> np.ndarray:
@@ -357,11 +414,20 @@ def to_observations(res: RadarResult, threshold: float = 0.9, source_id: str = "
 
 def attach_geometry(res: RadarResult, fc: dict[str, Any]) -> None:
     """Give each footprint record its lon/lat geometry (for observations and maps)."""
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import mapping, shape
+
     feats = fc.get("features", []) if fc.get("type") == "FeatureCollection" else [fc]
+    src = _fc_crs(fc)
+    tr = None if src == "EPSG:4326" else Transformer.from_crs(src, "EPSG:4326", always_xy=True)
     by_id = {}
     for i, f in enumerate(feats):
         pr = f.get("properties") or {}
-        by_id[str(pr.get("id", f.get("id", i)))] = f.get("geometry")
+        g = f.get("geometry")
+        if tr is not None and g:
+            g = mapping(shapely.transform(shape(g), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
+        by_id[str(pr.get("id", f.get("id", i)))] = g
     for r in res.footprints:
         r["_geometry"] = by_id.get(r["id"])
 

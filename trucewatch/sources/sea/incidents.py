@@ -87,16 +87,18 @@ def sea_zones(agreement: Any) -> list[SeaZone]:
         if z.kind in SEA_ZONE_KINDS or z.barred_vessel_types:
             barred = {ALIASES.get(b, b) for b in z.barred_vessel_types}
             out.append(SeaZone(z.id, z.kind, barred, z.geometry_en))
-    rules = agreement.rules_of(Rule.NAVAL_VESSEL_IN_ZONE)
-    if rules:
-        cats = {c for r in rules for c in r.applies_to}
+    if agreement.rules_of(Rule.NAVAL_VESSEL_IN_ZONE):
+        # a protected port that no drawn sea zone covers gets its own circle (radius_m) barred to naval vessels
         frame: LocalFrame = agreement.frame
         for p in agreement.protected:
-            if p.category == "port" and (not cats or "port" in cats):
-                e, n = frame.to_en(p.lat, p.lon)
-                geom = shapely.Point(float(e), float(n)).buffer(p.radius_m, quad_segs=16)
-                shapely.prepare(geom)
-                out.append(SeaZone(f"port:{p.id}", "port_exclusion", {"military"}, geom))
+            if p.category != "port":
+                continue
+            e, n = frame.to_en(p.lat, p.lon)
+            if any(shapely.contains_xy(z.geometry_en, float(e), float(n)) for z in out):
+                continue
+            geom = shapely.Point(float(e), float(n)).buffer(p.radius_m, quad_segs=16)
+            shapely.prepare(geom)
+            out.append(SeaZone(f"port:{p.id}", "port_exclusion", {"military"}, geom))
     return out
 
 

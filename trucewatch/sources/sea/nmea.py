@@ -19,9 +19,9 @@ rest of the stream goes on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 import numpy as np
 
@@ -166,13 +166,11 @@ def decode_positions(payloads: np.ndarray) -> dict[str, np.ndarray]:
     mmsi = _field(b, 8, 30)
     # class A: status 38, rot 42, sog 50, acc 60, lon 61, lat 89, cog 116, hdg 128
     # class B: sog 46, acc 56, lon 57, lat 85, cog 112, hdg 124
-    off = np.where(cls_b, -4, 0)
     sog_a, sog_b = _field(b, 50, 10), _field(b, 46, 10)
     lon_a, lon_b = _field(b, 61, 28, True), _field(b, 57, 28, True)
     lat_a, lat_b = _field(b, 89, 27, True), _field(b, 85, 27, True)
     cog_a, cog_b = _field(b, 116, 12), _field(b, 112, 12)
     hdg_a, hdg_b = _field(b, 128, 9), _field(b, 124, 9)
-    del off
     sog = np.where(cls_b, sog_b, sog_a).astype(float)
     lon = np.where(cls_b, lon_b, lon_a) / 600000.0
     lat = np.where(cls_b, lat_b, lat_a) / 600000.0
@@ -333,7 +331,7 @@ class AisDecoder:
         ]
         slow += multi_out
         if slow:
-            pos_parts.append(self._slow(slow, sent_by_line=dict(zip(s_line, sent)), errors=errors,
+            pos_parts.append(self._slow(slow, sent_by_line=dict(zip(s_line, sent, strict=False)), errors=errors,
                                         statics=statics, stats=stats))
         positions = Positions.concat(pos_parts)
         if len(positions) > 1 and np.any(np.diff(positions.line) < 0):
@@ -412,11 +410,11 @@ class AisDecoder:
         raws: list[bytes] = []
         for line, t, payload, fill, raw in items:
             rawb = sent_by_line.get(line, raw.encode()) if not raw else raw.encode()
-            c = payload[0] - 48
-            mtype = (c - 8 if c > 40 else c) >> 0
-            if not 0 <= c <= 63 or any(ch < 48 or ch > 119 or 87 < ch < 96 for ch in payload):
+            if any(ch < 48 or ch > 119 or 87 < ch < 96 for ch in payload):
                 errors.append(AisError(line, "payload", "character outside the AIS 6-bit alphabet", rawb.decode("ascii", "replace")))
                 continue
+            c = payload[0] - 48
+            mtype = c - 8 if c > 40 else c  # first 6-bit character = message type
             if mtype not in KNOWN_TYPES or mtype not in MSG_CLASS:
                 errors.append(AisError(line, "msg_type", f"unknown AIS message type {mtype}", rawb.decode("ascii", "replace")))
                 continue

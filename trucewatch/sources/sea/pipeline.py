@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.sea.incidents import Incident, Params, detect_incidents, incident_observations

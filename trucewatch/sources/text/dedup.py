@@ -34,7 +34,7 @@ TIME_SLACK_S = 2 * 3600.0
 MIN_JOIN_M = 3000.0
 #: Place radius above which a claim is too vague to join an event on place alone.
 MAX_JOIN_RADIUS_M = 40_000.0
-BLOCK = 2000
+BLOCK = 256
 _CITE = re.compile(r"(?:via|source|джерело|источник|по данным|за даними|пише|пишет|передає|передает)\s*:?\s*@\w+|"
                    r"t\.me/\w+|(?:via|джерело|источник)\s*:", re.IGNORECASE)
 
@@ -90,30 +90,35 @@ def cluster(claims: list[Claim]) -> None:
     fac_kind = {k: i + 1 for i, k in enumerate(sorted(set(fk) - {""}))}
     fkind = np.array([fac_kind.get(k, 0) for k in fk], int)
     ok = np.isfinite(lat) & (r <= MAX_JOIN_RADIUS_M)
-    order = np.argsort(t1, kind="stable")
+    # sweep in start-time order: a block meets every later-starting claim that can still overlap it
+    order = np.argsort(t0, kind="stable")
+    t0s = t0[order]
     uf = _UF(n)
     for s in range(0, n, BLOCK):
         a = order[s:s + BLOCK]
-        b = order[s:s + 2 * BLOCK]  # this block against itself and the next (time-sorted)
+        hi = int(np.searchsorted(t0s, float(np.max(t1[a])) + TIME_SLACK_S, side="right"))
+        b = order[s:max(hi, s + len(a))]
         # windows must overlap by half the shorter one (max 30 min); short windows (stated
         # clock times) get slack, whole-day windows of consecutive days do not join
         overlap = np.minimum(t1[a][:, None], t1[b][None, :]) - np.maximum(t0[a][:, None], t0[b][None, :])
         wa, wb = (t1 - t0)[a][:, None], (t1 - t0)[b][None, :]
         need = np.minimum(1800.0, 0.5 * np.minimum(wa, wb)) - np.where((wa < 7200) & (wb < 7200), TIME_SLACK_S, 0.0)
-        dt_ok = overlap >= need
-        d = haversine_m(lat[a][:, None], lon[a][:, None], lat[b][None, :], lon[b][None, :])
-        d_ok = d <= np.maximum(r[a][:, None] + r[b][None, :], MIN_JOIN_M)
-        t_ok = COMPAT[ty[a][:, None], ty[b][None, :]]
         fa, fb = fkind[a][:, None], fkind[b][None, :]
-        f_ok = (fa == 0) | (fb == 0) | (fa == fb)
-        m = dt_ok & d_ok & t_ok & f_ok & ok[a][:, None] & ok[b][None, :]
+        m = (overlap >= need) & COMPAT[ty[a][:, None], ty[b][None, :]] & ((fa == 0) | (fb == 0) | (fa == fb))
+        m &= ok[a][:, None] & ok[b][None, :]
         ii, jj = np.nonzero(m)
-        for x, y in zip(a[ii].tolist(), b[jj].tolist(), strict=True):
-            if x == y:
-                continue
-            if fn[x] and fn[y] and fuzz.ratio(fn[x], fn[y]) < 70:
+        x, y = a[ii], b[jj]
+        keep = x < y
+        x, y = x[keep], y[keep]
+        if not len(x):
+            continue
+        # distance only for the pairs that pass the cheap tests
+        d = haversine_m(lat[x], lon[x], lat[y], lon[y])
+        close = d <= np.maximum(r[x] + r[y], MIN_JOIN_M)
+        for xi, yi in zip(x[close].tolist(), y[close].tolist(), strict=True):
+            if fn[xi] and fn[yi] and fuzz.ratio(fn[xi], fn[yi]) < 70:
                 continue  # two different named facilities
-            uf.union(x, y)
+            uf.union(xi, yi)
     roots = [uf.find(i) for i in range(n)]
     first: dict[int, int] = {}
     pub = [c.published_at.timestamp() for c in claims]
@@ -170,16 +175,22 @@ def mark_copies(claims: list[Claim], texts: list[str], forwarded: list[str | Non
 
 
 def _copy_score(a: Claim, b: Claim, ka: str, kb: str) -> float:
-    """>= 1 when b reads as a copy or translation of a."""
+    """>= 1 when b reads as a copy or translation of a.
+
+    Same script: nearly the same folded text *and* the same numbers (an
+    independent report in a shared idiom differs in its counts or times).
+    Another language: the same checkable content, i.e. the same numbers, place,
+    type, weapon, facility and occurrence window.
+    """
+    same_numbers = sorted(a.numbers) == sorted(b.numbers)
     same_script = (a.language == "en") == (b.language == "en")
     if same_script:
         sim = fuzz.token_set_ratio(ka, kb) if min(len(ka), len(kb)) > 20 else fuzz.ratio(ka, kb)
-        thr = 82.0 if a.language == b.language else 68.0  # uk/ru cognates read alike when folded
-        if sim >= thr:
+        thr = 82.0 if a.language == b.language else 75.0  # uk/ru cognates read alike when folded
+        if sim >= 97.0 or (sim >= thr and same_numbers):
             return sim / thr
-    # translation: same checkable content in another language
-    na, nb = sorted(a.numbers), sorted(b.numbers)
-    if a.language != b.language and na and na == nb and a.place_id == b.place_id and a.event_type == b.event_type \
-            and a.weapon == b.weapon and a.facility == b.facility and len(na) >= 2:
+    if a.language != b.language and same_numbers and a.numbers and a.place_id == b.place_id \
+            and a.event_type == b.event_type and a.weapon == b.weapon and a.facility == b.facility \
+            and a.occurred_from == b.occurred_from and a.occurred_to == b.occurred_to:
         return 1.0
     return 0.0

@@ -145,7 +145,7 @@ class Gazetteer:
                 return out, "fuzzy", 0.8 * best / 100.0
         return [], "", 0.0
 
-    def line_distance(self, agreement) -> np.ndarray:  # noqa: ANN001 - trucewatch.agreement.Agreement
+    def line_distance(self, agreement) -> np.ndarray:
         """Distance of every entry to the agreement's contact line (m), computed once."""
         key = id(agreement)
         if key not in self._line_d:
@@ -198,7 +198,7 @@ class Gazetteer:
         admin1: str | None = None,
         near: tuple[float, float] | list[tuple[float, float]] | None = None,
         limit: int = 10,
-        agreement=None,  # noqa: ANN001
+        agreement=None,
     ) -> list[Candidate]:
         """Places ``name`` may denote, best first.
 

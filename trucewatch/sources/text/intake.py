@@ -81,7 +81,7 @@ def parse_time(value: Any) -> datetime:
         except (TypeError, ValueError, IndexError):
             raise ValueError(f"cannot parse date {s[:60]!r} (expected ISO 8601 or RFC 822)") from None
         if t is None:
-            raise ValueError(f"cannot parse date {s[:60]!r}")
+            raise ValueError(f"cannot parse date {s[:60]!r}") from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
@@ -208,7 +208,7 @@ def patrol_text(p: dict[str, Any], where: str) -> str:
     return f"The patrol {mode} {count} {PATROL_WHAT[what]}{at} {loc}{reg}. {p.get('note', '')}".strip()
 
 
-def _kyiv():  # noqa: ANN202
+def _kyiv():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Europe/Kyiv")
@@ -263,7 +263,7 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
     errs: list[RecordError] = []
     head: dict[str, Any] = {}
     for k in ("name", "type", "id"):
-        m = re.search(r'"%s"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)' % k, raw[:2000])
+        m = re.search(rf'"{k}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)', raw[:2000])
         if m:
             head[k] = json.loads(m.group(1))
     m = re.search(r'"messages"\s*:\s*\[', raw)

@@ -69,7 +69,7 @@ def _as_records(records: list[Any]) -> tuple[list[Record], list[RecordError]]:
     return recs, errs
 
 
-def extract_claims(records: list[Any], agreement=None, extractor: Extractor | None = None  # noqa: ANN001
+def extract_claims(records: list[Any], agreement=None, extractor: Extractor | None = None
                    ) -> tuple[list[Claim], list[RecordError]]:
     """Claims for records (Record objects or JSONL dicts), clustered and copy-marked."""
     recs, errs = _as_records(records)
@@ -81,7 +81,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
         try:
             _, party = source_kind_party(r)
             c = ex.extract(r.id, r.source, r.text, r.published_at, r.lang, party)
-        except Exception as e:  # noqa: BLE001 - one record's failure must not stop the batch
+        except Exception as e:
             errs.append(RecordError(f"record (id={r.id[:60]})", "text", f"extraction failed: {type(e).__name__}: {e}"))
             continue
         c.url, c.forwarded_from = r.url, r.forwarded_from
@@ -96,7 +96,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
 _EXTRACTORS: dict[int, Extractor] = {}
 
 
-def _extractor(agreement) -> Extractor:  # noqa: ANN001
+def _extractor(agreement) -> Extractor:
     key = id(agreement)
     if key not in _EXTRACTORS:
         _EXTRACTORS[key] = Extractor(agreement=agreement)
@@ -129,7 +129,7 @@ def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str 
     )
 
 
-def extract_observations(records: list[Any], agreement=None) -> tuple[list[Observation], list[RecordError]]:  # noqa: ANN001
+def extract_observations(records: list[Any], agreement=None) -> tuple[list[Observation], list[RecordError]]:
     """REPORT_CLAIM observations for records; unlocatable reports come back as errors (field ``place``)."""
     claims, errs = extract_claims(records, agreement)
     keys: dict[int, str] = {}

@@ -170,7 +170,7 @@ def stem(key: str) -> str:
     return " ".join(_stem_word(w) for w in key.split(" ") if w)
 
 
-_Q_ENDINGS = _ENDINGS + ("iv", "ov", "ev", "im", "ix", "i", "a", "u", "e", "o")
+_Q_ENDINGS = (*_ENDINGS, "iv", "ov", "ev", "im", "ix", "i", "a", "u", "e", "o")
 
 
 def _word_alternatives(w: str) -> list[str]:

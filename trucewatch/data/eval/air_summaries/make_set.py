@@ -79,7 +79,7 @@ def _draw(rng: np.random.Generator) -> list[dict]:
             items.append({"weapon_type": wt, "launched": int(rng.integers(1, 60 if wt == "cruise_missile" else 15))})
     for it in items:
         frac = rng.uniform(0.0, 1.0) if it["weapon_type"] == "ballistic_missile" else rng.uniform(0.6, 1.0)
-        it["intercepted"] = 0 if it["weapon_type"] == "glide_bomb" else int(round(it["launched"] * frac))
+        it["intercepted"] = 0 if it["weapon_type"] == "glide_bomb" else round(it["launched"] * frac)
         mi = int(rng.integers(len(MODELS[it["weapon_type"]])))
         it["model_uk"], it["model_en"] = MODELS[it["weapon_type"]][mi]
         if it["weapon_type"] in MISSILE_AREAS:
@@ -115,7 +115,7 @@ def make(n: int = 120, seed: int = 20260315) -> list[dict]:
         items = _draw(rng) if style in (0, 5, 7, 8, 11) else [
             {"weapon_type": "shahed", "launched": int(rng.integers(20, 400)), "model_uk": "", "model_en": ""}]
         if len(items) == 1 and items[0]["weapon_type"] == "shahed":
-            items[0]["intercepted"] = int(round(items[0]["launched"] * rng.uniform(0.6, 1.0)))
+            items[0]["intercepted"] = round(items[0]["launched"] * rng.uniform(0.6, 1.0))
         # a few summaries whose numbers do not add up, as printed (labels keep the printed numbers)
         inconsistent = k % 25 == 13
         if inconsistent:

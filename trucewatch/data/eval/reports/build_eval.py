@@ -432,15 +432,24 @@ def written_part(seed: int = 7) -> list[dict]:
         n_ind = int(rng.integers(3, 6))  # independent reports of this event
         langs = list(rng.permutation(["en", "uk", "ru"]))
         posts: list[dict] = []
+        used: dict[str, set[int]] = {}
         for j in range(n_ind):
             lang = str(langs[j % 3])
             ch = CHANNELS[lang][int(rng.integers(0, len(CHANNELS[lang])))]
             evj = dict(ev)
             if j and rng.random() < 0.7:  # independent channels often carry other (updated) counts
                 evj["n"] = ev["n"] + j
-            text = _render(evj, lang, rng, variant=j + ev["k"], template=j + int(rng.integers(0, 3)))
+            if j >= 3 and ev["when"] == "at":  # a later outlet may only say "today"/"this morning"
+                evj["when"] = "morning" if int(ev["hm"][:2]) < 12 else "night"
+            # independent writers do not share wording: a template not yet used in this language
+            free = [t for t in range(len(TYPES[ev["type"]][lang])) if t not in used.setdefault(lang, set())]
+            if not free:
+                continue
+            tpl = free[int(rng.integers(0, len(free)))]
+            used[lang].add(tpl)
+            text = _render(evj, lang, rng, variant=j + ev["k"], template=tpl)
             posts.append({"lang": lang, "source": f"{ch}{j}", "text": text, "t": _pub_time(ev, 15 * j + 5),
-                          "copy_of": None})
+                          "copy_of": None, "ev": evj})
         # copies: a verbatim repost with attribution, an edited repost, a translation
         orig = posts[0]
         kinds = ["repost", "edit", "translate"]
@@ -454,9 +463,7 @@ def written_part(seed: int = 7) -> list[dict]:
                 lang = orig["lang"]
             else:
                 lang = str([x for x in ("en", "uk", "ru") if x != orig["lang"]][int(rng.integers(0, 2))])
-                ev2 = dict(ev)
-                text = _render(ev2, lang, rng, variant=orig_variant(ev), template=0)
-                text = text  # same numbers, same time phrase: a translation of the original
+                text = _render(posts[0]["ev"], lang, rng, variant=orig_variant(ev), template=0)
             posts.append({"lang": lang, "source": f"aggregator_{c}_{ev['k']}", "text": text,
                           "t": _pub_time(ev, 90 + 20 * c), "copy_of": 0})
         for j, p in enumerate(posts):

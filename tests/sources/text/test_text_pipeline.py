@@ -1,0 +1,93 @@
+"""Clustering, copies, observations, CLI and benchmark."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from trucewatch.model import ObservationKind, SourceKind
+from trucewatch.sources.text import extract_claims, extract_observations, sources_of
+from trucewatch.sources.text.intake import record_from_dict
+
+P = "2026-03-12T0{h}:10:00+00:00"
+RECS = [
+    {"id": "a", "source": "uk_chan", "published_at": P.format(h=4),
+     "text": "Вночі ворожий дрон атакував нафтобазу «Херкон» біля Костянтинівки Донецької області, досі горить."},
+    {"id": "b", "source": "en_wire", "published_at": P.format(h=6),
+     "text": "A Russian drone strike hit the Gerkon oil depot near Kostiantynivka overnight; the fire still burns."},
+    {"id": "c", "source": "ru_chan", "published_at": P.format(h=7),
+     "text": "Ночью беспилотник атаковал нефтебазу «Геркон» возле Константиновки."},
+    {"id": "d", "source": "aggregator", "published_at": P.format(h=8),
+     "text": "Вночі ворожий дрон атакував нафтобазу «Херкон» біля Костянтинівки Донецької області, досі горить. "
+             "(via @uk_chan)"},
+    {"id": "e", "source": "uk_chan", "published_at": P.format(h=5), "text": "Вночі окупанти обстріляли Нікополь."},
+    {"id": "f", "source": "ru_chan", "published_at": P.format(h=5), "text": "Украинская ППО сбила 16 дронов."},
+]
+
+
+def test_clusters_and_copies() -> None:
+    claims, errs = extract_claims(RECS)
+    assert not errs
+    c = {x.report_id: x for x in claims}
+    assert c["a"].cluster == c["b"].cluster == c["c"].cluster == c["d"].cluster
+    assert c["e"].cluster != c["a"].cluster
+    assert c["a"].independent and c["b"].independent and c["c"].independent
+    assert not c["d"].independent and c["d"].origin_id == "a"
+    assert c["f"].lat is None and c["f"].reason
+
+
+def test_observations_contract() -> None:
+    obs, errs = extract_observations(RECS)
+    assert len(obs) == 5 and len(errs) == 1 and errs[0].field == "place"
+    o = next(x for x in obs if x.attributes["place"] == "Nikopol")
+    assert o.kind == ObservationKind.REPORT_CLAIM
+    assert o.location.err_major_m == o.location.err_minor_m > 1000
+    assert o.time_sigma_s == 6 * 3600  # "overnight": 12 h window
+    for k in ("event_type", "actor", "facility", "place", "admin1", "cluster", "independent", "origin_id",
+              "language"):
+        assert k in o.attributes
+    obs2, _ = extract_observations(RECS)
+    assert [x.id for x in obs] == [x.id for x in obs2]
+    assert len({x.attributes["cluster"] for x in obs}) == 2
+
+
+def test_sources() -> None:
+    recs = [record_from_dict(r, "t") for r in RECS[:2]]
+    recs.append(record_from_dict({**RECS[0], "id": "z", "source": "mod_russia"}, "t"))
+    recs.append(record_from_dict({"id": "p", "source": "monitor:team-1", "published_at": P.format(h=4),
+                                  "patrol": {"what": "explosion", "place": "Orikhiv"}}, "t"))
+    kinds = {s.id: (s.kind, s.party) for s in sources_of(recs)}
+    assert kinds["text:uk_chan"] == (SourceKind.OPEN_SOURCE, "neutral")
+    assert kinds["text:mod_russia"] == (SourceKind.PARTY_STATEMENT, "RU")
+    assert kinds["monitor:team-1"][0] == SourceKind.MONITOR_TEAM
+
+
+def test_cli_extract(tmp_path: Path) -> None:
+    from trucewatch.cli import app
+
+    p = tmp_path / "in.jsonl"
+    p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECS) + "\n{broken\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["reports", "extract", str(p), "--json"])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
+    assert len(lines) == 6
+    for k in ("report_id", "event_type", "place", "lat", "lon", "radius_m", "admin1", "occurred_from",
+              "occurred_to", "actor", "facility", "cluster", "independent"):
+        assert k in lines[0]
+    assert any(x["lat"] is None and x["reason"] for x in lines)
+    assert "broken JSON" in res.stderr
+
+
+def test_sim_and_bench() -> None:
+    from trucewatch.bench.reports import pairwise_f1
+    from trucewatch.sim.text import simulate
+
+    truth = [{"id": f"t{i}", "t": 1773285000 + 3600 * i, "lat": 47.6 + 0.1 * i, "lon": 36.0 + 0.2 * i,
+              "kind": "fire"} for i in range(5)]
+    out = simulate(truth, np.random.default_rng(3), report_share=1.0)
+    assert out["records"] and len(out["observations"]) >= 5
+    assert pairwise_f1([1, 1, 2], [1, 1, 2])["f1"] == 1.0
+    assert pairwise_f1([1, 1, 1], [1, 2, 3])["precision"] == 0.0

@@ -1,0 +1,159 @@
+"""Evidence ledger: durable log appends, signature checking on ingest, proof time in a 1M-entry log.
+
+Baselines measured in the same run: ``raw_hash_per_s`` (hashlib SHA-256 of
+0x00 || entry over the same entries: the physical floor of appending) and
+``raw_verify_sig_per_s`` (bare PyNaCl/libsodium ``crypto_sign_open`` of the
+same signed messages, one thread, as the issue defines it).  Appends are in
+batches of 1,000, each committed with SQLite synchronous=FULL (fsync) before
+the next starts.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import tempfile
+import time
+from typing import Any
+
+
+def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
+    import numpy as np
+    from nacl.bindings import crypto_sign_open
+
+    from trucewatch.ledger import merkle
+    from trucewatch.ledger.api import entry_for
+    from trucewatch.ledger.keys import (
+        Keyring,
+        SourceKey,
+        _open_many,
+        generate_source_keys,
+        public_key_hex,
+        sign_observations,
+        verify_observations,
+    )
+    from trucewatch.ledger.log import LogEntry, MerkleLog
+    from trucewatch.model import Location, Observation
+    from trucewatch.store import Store
+
+    rng = np.random.default_rng(seed)
+    n_log = 20_000 if quick else 1_000_000
+    n_sig = 2_000 if quick else 20_000
+    batch = 1_000
+
+    # ---- realistic signed observations (acoustic impact fixes from 20 sensors)
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 11, 20, tzinfo=UTC)
+    sources = [f"acoustic-{i:02d}" for i in range(20)]
+    keys = generate_source_keys(sources, rng)
+    obs = [Observation(
+        id=f"obs:acoustic:{i:08d}", source_id=sources[i % 20], kind="impact",
+        time=t0 + timedelta(seconds=float(rng.uniform(0, 86400))),
+        location=Location(lat=float(rng.uniform(47, 49)), lon=float(rng.uniform(36, 39)),
+                          err_major_m=float(rng.uniform(80, 900)), err_minor_m=60.0,
+                          err_angle_deg=float(rng.uniform(0, 180))),
+        attributes={"pair_id": f"pair-{i // 2}", "n_sensors": int(rng.integers(3, 12)), "weapon": None},
+        payload_hash=os.urandom(32).hex()) for i in range(n_sig)]
+    signed = sign_observations(obs, keys)
+    keyring = Keyring(SourceKey(public_key_hex(k), sid, 0.0) for sid, k in keys.items())
+
+    # ---- signature checking as ingest does it vs bare libsodium
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trucewatch.ledger.canonical import signing_message
+
+    pairs = [(__import__("base64").b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
+             for o in signed]
+    verify_observations(signed[:500], keyring)  # warm the thread pool
+    # Alternate ours and the baselines, best of 3 each: the machine is shared and noisy.
+    t_ours = t_raw = t_raw2 = float("inf")
+    with ThreadPoolExecutor(2) as ex:
+        for _ in range(3):
+            t = time.perf_counter()
+            ok, errs = verify_observations(signed, keyring)
+            t_ours = min(t_ours, time.perf_counter() - t)
+            assert len(ok) == n_sig and not errs
+            t = time.perf_counter()
+            for sm, pk in pairs:
+                crypto_sign_open(sm, pk)
+            t_raw = min(t_raw, time.perf_counter() - t)
+            half = len(pairs) // 2
+            t = time.perf_counter()
+            list(ex.map(_open_many, [pairs[:half], pairs[half:]]))
+            t_raw2 = min(t_raw2, time.perf_counter() - t)
+
+    # ---- durable appends of real-size entries
+    real_entries = [entry_for(o, bytes(keys[o.source_id].verify_key)) for o in signed[:1000]]
+    entry_size = int(statistics.mean(len(e) for e in real_entries))
+    pool = os.urandom(entry_size * 2048)
+    entries = [pool[(i % 2048) * entry_size:(i % 2048 + 1) * entry_size] for i in range(n_log)]
+    entries[: len(real_entries)] = real_entries
+    t_hash = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for e in entries:
+            merkle._sha256(b"\x00" + e).digest()
+        t_hash = min(t_hash, time.perf_counter() - t)
+
+    tmp = tempfile.mkdtemp(prefix="tw-bench-ledger-")
+    store = Store.open(os.path.join(tmp, "ledger.db"))
+    log = MerkleLog(store)
+    t = time.perf_counter()
+    for b in range(0, n_log, batch):
+        log.append([LogEntry(f"obs:{i:08d}", entries[i], b"k" * 32) for i in range(b, min(n_log, b + batch))])
+    t_append = time.perf_counter() - t
+    db_bytes = sum(os.path.getsize(os.path.join(tmp, f)) for f in os.listdir(tmp))
+
+    # ---- proofs in the full log, from a fresh process-like handle
+    log2 = MerkleLog(Store.open(os.path.join(tmp, "ledger.db"), migrate=False))
+    size, root = log2.state()
+    r = random.Random(seed)
+    idx = [r.randrange(size) for _ in range(200)]
+    times = []
+    for i in idx:
+        t = time.perf_counter()
+        p = log2.inclusion_proof(i, size)
+        times.append((time.perf_counter() - t) * 1000)
+        merkle.verify_inclusion(entries[i], i, size, p, root)
+    ctimes = []
+    for _ in range(50):
+        old = r.randrange(1, size)
+        t = time.perf_counter()
+        c = log2.consistency_proof(old, size)
+        ctimes.append((time.perf_counter() - t) * 1000)
+        merkle.verify_consistency(old, size, log2.root_at(old), root, c)
+    store.close()
+    for f in os.listdir(tmp):
+        os.remove(os.path.join(tmp, f))
+    os.rmdir(tmp)
+
+    appends = n_log / t_append
+    raw_hash = n_log / t_hash
+    vps = n_sig / t_ours
+    raw_v = n_sig / t_raw
+    return {
+        "benchmark": "ledger",
+        "quick": quick,
+        "log_entries": n_log,
+        "entry_bytes": entry_size,
+        "batch": batch,
+        "durable": "one transaction per batch, SQLite WAL with synchronous=FULL (fsync per commit)",
+        "appends_per_s": round(appends),
+        "raw_hash_per_s": round(raw_hash),
+        "appends_vs_raw_hash": round(appends / raw_hash, 3),
+        "db_bytes_per_entry": round(db_bytes / n_log, 1),
+        "signatures": n_sig,
+        "verify_sig_per_s": round(vps),
+        "raw_verify_sig_per_s": round(raw_v),
+        "raw_verify_sig_per_s_2_threads": round(n_sig / t_raw2),
+        "verify_vs_raw": round(vps / raw_v, 3),
+        "verify_vs_raw_2_threads": round(vps / (n_sig / t_raw2), 3),
+        "proof_ms": round(statistics.median(times), 3),
+        "proof_ms_p95": round(sorted(times)[int(len(times) * 0.95) - 1], 3),
+        "consistency_proof_ms": round(statistics.median(ctimes), 3),
+        "goals": {"appends_per_s": 20_000, "verify_vs_raw": 0.8, "proof_ms": 5.0},
+        "goals_met": {"appends_per_s": appends >= 20_000, "verify_vs_raw": vps / raw_v >= 0.8,
+                      "proof_ms": statistics.median(times) < 5.0},
+    }
