@@ -61,6 +61,30 @@ RU_DETAILED = {"01", "07", "09", "10", "24", "25", "38", "41", "43", "47", "56",
 RU_MIN_POP_ELSEWHERE = 20_000
 #: Crimea is administered as UA in GeoNames; its two "oblasts" have no postal rows.
 
+#: Press spellings GeoNames lacks: Russian names and pre-2016 names of front-line towns, as wire
+#: services and Russian-language channels write them.  (Ukrainian name, oblast code) -> aliases.
+PRESS_ALIASES: dict[tuple[str, str], list[str]] = {
+    ("Сіверськ", "05"): ["Северск", "Seversk"], ("Бахмут", "05"): ["Артемовск", "Artemovsk", "Артемівськ"],
+    ("Торецьк", "05"): ["Дзержинск", "Dzerzhinsk", "Торецк", "Toretsk"], ("Мирноград", "05"): ["Димитров", "Dimitrov"],
+    ("Часів Яр", "05"): ["Часов Яр", "Chasov Yar"], ("Вугледар", "05"): ["Угледар", "Ugledar"],
+    ("Курахове", "05"): ["Курахово", "Kurakhovo"], ("Авдіївка", "05"): ["Авдеевка", "Avdeevka", "Avdeyevka"],
+    ("Лиман", "05"): ["Красный Лиман", "Krasnyi Lyman"], ("Костянтинівка", "05"): ["Константиновка", "Konstantinovka"],
+    ("Дружківка", "05"): ["Дружковка", "Druzhkovka"], ("Слов'янськ", "05"): ["Славянск", "Slavyansk", "Sloviansk"],
+    ("Селидове", "05"): ["Селидово", "Selidovo"], ("Велика Новосілка", "05"): ["Великая Новоселка", "Velikaya Novoselka"],
+    ("Оріхів", "26"): ["Орехов", "Orekhov"], ("Степногірськ", "26"): ["Степногорск", "Stepnogorsk"],
+    ("Енергодар", "26"): ["Энергодар", "Energodar", "Enerhodar"], ("Пологи", "26"): ["Pologi"],
+    ("Запоріжжя", "26"): ["Запорожье", "Zaporozhye", "Zaporizhzhia"], ("Вовчанськ", "07"): ["Волчанск", "Volchansk"],
+    ("Куп'янськ", "07"): ["Купянск", "Kupyansk", "Kupiansk"], ("Ізюм", "07"): ["Изюм", "Izyum"],
+    ("Балаклія", "07"): ["Балаклея", "Balakleya"], ("Золочів", "07"): ["Золочев", "Zolochev"],
+    ("Козача Лопань", "07"): ["Казачья Лопань", "Kazachya Lopan"], ("Харків", "07"): ["Харьков", "Kharkov"],
+    ("Нова Каховка", "08"): ["Новая Каховка", "Novaya Kakhovka"], ("Марганець", "04"): ["Марганец", "Marganets"],
+    ("Дніпро", "04"): ["Днепр", "Dnepr", "Днепропетровск", "Dnepropetrovsk"],
+    ("Кропивницький", "10"): ["Кировоград", "Kirovograd", "Кропивницкий", "Kropivnitsky"],
+    ("Миколаїв", "16"): ["Николаев", "Nikolaev", "Nikolayev"], ("Очаків", "16"): ["Очаков", "Ochakov"],
+    ("Ізмаїл", "17"): ["Измаил", "Izmail"], ("Синельникове", "04"): ["Синельниково", "Sinelnikovo"],
+    ("Київ", "13"): ["Киев", "Kiev"], ("Суми", "21"): ["Сумы"], ("Херсон", "08"): ["Kherson"],
+}
+
 _PAREN = re.compile(r"\s*\(.*?\)\s*")
 _SCRIPT_OK = re.compile(r"^[\u0400-\u04FFA-Za-z\u00C0-\u017F'’ʼ\- .]+$")
 POSTAL_COORD_ERR_M = {"1": 8000.0, "3": 4000.0, "4": 2000.0, "6": 3000.0}
@@ -113,6 +137,9 @@ def read_cities(min_pop: int = 0) -> list[dict]:
             pass
         elif cc == "RU":
             if a1 not in RU_DETAILED and c["population"] < RU_MIN_POP_ELSEWHERE:
+                continue
+            # districts of Moscow and St Petersburg are not towns (Ochakovo-Matveyevskoye is not Ochakiv)
+            if (a1 == "48" and c["name"] != "Moscow") or (a1 == "66" and c["name"] != "Saint Petersburg"):
                 continue
         else:
             continue
@@ -210,6 +237,13 @@ def build(postal_path: Path) -> list[dict]:
             c["name_uk"] = closest(c["name_en"], ru or c["cyr"])
         places.append(c)
     print(f"postal places {len(postal)}, cities {len(cities)}, merged {merged}", file=sys.stderr)
+    n_alias = 0
+    for (uk, code), aliases in PRESS_ALIASES.items():
+        cand = [p for p in places if p["name_uk"] == uk and p.get("a1code") == code and p["country"] == "UA"]
+        if cand:
+            max(cand, key=lambda p: p["population"])["names"].update(aliases)
+            n_alias += 1
+    print(f"press aliases applied to {n_alias} of {len(PRESS_ALIASES)} places", file=sys.stderr)
     for p in places:
         names = set(p["names"])
         for n in list(names):
@@ -244,11 +278,16 @@ def build(postal_path: Path) -> list[dict]:
 def write(places: list[dict], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
-        f.write("name\tname_local\tnames\tlat\tlon\tcountry\tadmin1\tadmin2\tpopulation\tkind\tradius_m\tsource\n")
+        f.write("name\tname_local\tnames\tlat\tlon\tcountry\tadmin1\tadmin2\tpopulation\tkind\tradius_m\tsource"
+                "\tkeys\n")
         for p in sorted(places, key=lambda p: (p["country"], p["admin1"], p["name"], p["lat"])):
             names = "|".join(sorted(n.replace("|", " ").replace("\t", " ") for n in p["names"]))
+            # folded matching keys, precomputed so loading needs no transliteration (primary names first)
+            prim = [fold(p["name"]), fold(p["name_uk"])]
+            keys = "|".join(dict.fromkeys(prim + sorted({fold(n) for n in p["names"]} - set(prim))))
             f.write(f"{p['name']}\t{p['name_uk']}\t{names}\t{p['lat']:.5f}\t{p['lon']:.5f}\t{p['country']}\t"
-                    f"{p['admin1']}\t{p['admin2']}\t{p['population']}\t{p['kind']}\t{p['radius_m']}\t{p['source']}\n")
+                    f"{p['admin1']}\t{p['admin2']}\t{p['population']}\t{p['kind']}\t{p['radius_m']}\t{p['source']}"
+                    f"\t{keys}\n")
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ SUBAPPS: list[tuple[str, str]] = [
     ("drone", "trucewatch.sources.drone.cli"),
     ("air", "trucewatch.sources.air.cli"),
     ("acoustic", "trucewatch.sources.acoustic.cli"),
+    ("fusion", "trucewatch.fusion.cli"),
 ]
 
 #: Modules whose ``register(app)`` adds top-level commands (demo, sim, score...).

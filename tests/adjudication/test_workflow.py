@@ -124,7 +124,7 @@ def test_contest_and_outcome_are_kept_in_the_audit_trail(store):
 
 
 def test_auto_advance_uses_configured_thresholds(store, tmp_path):
-    vs = [_viol("strong", 0.95, 2), _viol("medium", 0.7, 2), _viol("single", 0.95, 1, ("s1",))]
+    vs = [_viol("strong", 0.95, 2), _viol("medium", 0.8, 2), _viol("single", 0.95, 1, ("s1",))]
     taken = auto_advance(store, vs, WorkflowConfig())
     assert {v: store.get_violation(v).status for v in ("strong", "medium", "single")} == {
         "strong": Status.VERIFIED, "medium": Status.CORROBORATED, "single": Status.DETECTED}

@@ -76,11 +76,14 @@ class PgServer:
 
     def __init__(self, root: Path) -> None:
         need(PG_BIN / "initdb")
+        import tempfile
+
         self.port = free_port()
-        self.dir = root / "pg"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        # Not under pytest's tmp dir: its parents are private to root, and the
+        # cluster runs as the postgres user.
+        self.dir = Path(tempfile.mkdtemp(prefix="trucewatch-pg-"))
+        os.chmod(self.dir, 0o755)
         if os.geteuid() == 0:
-            shutil.chown(root, "postgres")
             shutil.chown(self.dir, "postgres")
         self._run([str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-U", "trucewatch", "--auth=trust", "-E", "UTF8"])
 
@@ -104,6 +107,9 @@ class PgServer:
     def restart(self) -> None:
         self.stop("immediate")  # like a crash: no clean shutdown
         self.start()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def start_worker(bus: str, db: str, role: str, log: Path) -> subprocess.Popen:

@@ -29,20 +29,16 @@ def stream(agreement):
     from trucewatch.ledger.keys import generate_source_keys, sign_observations
 
     keys = generate_source_keys(SOURCES, rng=np.random.default_rng(5))
-    return keys, sign_observations(synthetic_stream(agreement, N, seed=5), keys)
+    return keys, sign_observations(synthetic_stream(agreement, N, seed=5, days=7), keys)
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    root = tmp_path_factory.mktemp("faults")
-    os.chmod(root, 0o777)
-    pg = PgServer(root)
-    pg.start()
-    nats = NatsServer(root)
-    nats.start()
-    yield pg, nats
-    nats.stop()
-    pg.stop()
+def pg(tmp_path_factory):
+    srv = PgServer(tmp_path_factory.mktemp("faults"))
+    srv.start()
+    yield srv
+    srv.stop()
+    srv.remove()
 
 
 def _new_db(pg: PgServer, keys) -> str:
@@ -94,10 +90,13 @@ def _snapshot(url: str) -> dict:
         return {"obs": obs, "ledger_size": log.size, "ledger_entries": entries, "violations": viol}
 
 
-def _run(servers, keys, observations, tmp: Path, disturb=None) -> dict:
+def _run(pg, keys, observations, tmp: Path, disturb=None) -> dict:
+    """One run on a fresh database and a fresh nats-server (a shared server would
+    drop the second run's messages as duplicates of the first's)."""
     from trucewatch.deploy.worker import publish_file
 
-    pg, nats = servers
+    nats = NatsServer(tmp / uuid.uuid4().hex[:6])
+    nats.start()
     url = _new_db(pg, keys)
     log = tmp / f"workers-{uuid.uuid4().hex[:6]}.log"
     procs = [start_worker(nats.url, url, "all", log) for _ in range(2)]
@@ -129,15 +128,16 @@ def _run(servers, keys, observations, tmp: Path, disturb=None) -> dict:
                 p.wait(20)
             except Exception:
                 p.kill()
+        nats.stop()
     return _snapshot(url)
 
 
-def test_kill_restart_crash_equal_undisturbed(servers, stream, tmp_path):
+def test_kill_restart_crash_equal_undisturbed(pg, stream, tmp_path):
     keys, observations = stream
-    calm = _run(servers, keys, observations, tmp_path)
+    calm = _run(pg, keys, observations, tmp_path)
     assert len(calm["obs"]) == N and calm["ledger_size"] == N
 
-    def chaos(i, procs, pg, nats, url, log):
+    def chaos(i, procs, pg, nats, url, log):  # noqa: ARG001 - the same hook shape for every step
         if i == 2:  # kill -9 a worker mid-stream, start a new one
             procs[0].send_signal(signal.SIGKILL)
             procs[0].wait()
@@ -153,7 +153,7 @@ def test_kill_restart_crash_equal_undisturbed(servers, stream, tmp_path):
             return [start_worker(nats.url, url, "all", log) for _ in procs]
         return procs
 
-    stormy = _run(servers, keys, observations, tmp_path, chaos)
+    stormy = _run(pg, keys, observations, tmp_path, chaos)
     assert stormy["obs"] == calm["obs"], "stored observations differ"
     assert stormy["ledger_size"] == calm["ledger_size"] == N, "ledger lost or duplicated entries"
     assert stormy["ledger_entries"] == calm["ledger_entries"]

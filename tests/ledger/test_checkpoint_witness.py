@@ -165,3 +165,36 @@ def test_latest_checkpoint_for_reports(ledger):
     assert cp["size"] == 40
     assert cp["root"] == MerkleLog(ledger.store).root_at(40).hex()
     assert open_checkpoint(cp["note"], [ledger.signer.verifier()]).root.hex() == cp["root"]
+
+
+def test_demo_sequence_from_package_api(tmp_path):
+    import numpy as np
+
+    from trucewatch.ledger import (
+        ensure_log,
+        generate_source_keys,
+        ingest_signed,
+        latest_checkpoint,
+        make_checkpoint,
+        register_source_keys,
+        sign_observations,
+    )
+    from trucewatch.ledger.verify import verify_store
+    from trucewatch.model import Source
+    from trucewatch.store import Store
+
+    store = Store.open(tmp_path / "demo.db")
+    srcs = [Source(id=f"src-{i}", kind="drone") for i in range(3)]
+    store.add_sources(srcs)
+    keys = generate_source_keys(srcs, np.random.default_rng(5))
+    assert keys["src-0"].encode() == generate_source_keys(srcs, np.random.default_rng(5))["src-0"].encode()
+    register_source_keys(store, keys)
+    assert not ingest_signed(store, sign_observations(make_observations(12), keys)).errors
+    assert latest_checkpoint(store) is None
+    signer = ensure_log(store, ORIGIN, tmp_path / "mission.key")
+    assert ensure_log(store, ORIGIN, tmp_path / "mission.key").vkey() == signer.vkey()  # reloaded, not replaced
+    make_checkpoint(store, signer)
+    cp = latest_checkpoint(store)
+    assert cp["size"] == 12 and len(bytes.fromhex(cp["root"])) == 32 and cp["note"].startswith(ORIGIN + "\n12\n")
+    assert verify_store(store).ok
+    store.close()

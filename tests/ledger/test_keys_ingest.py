@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 from datetime import timedelta
@@ -54,7 +55,7 @@ def test_entry_is_rfc8785_of_the_documented_object():
                                "signature": s.signature, "v": 1})
     assert parse_entry(e)["observation"]["id"] == o.id
     k.verify_key.verify(SIGNING_CONTEXT + rfc8785.dumps(observation_body(s)),
-                        __import__("base64").b64decode(s.signature))
+                        base64.b64decode(s.signature))
     with pytest.raises(ValueError):
         parse_entry(e[:-1])
     with pytest.raises(ValueError):
@@ -191,7 +192,13 @@ def test_reconcile_after_interrupted_ingest(store):
     store.add_observations(obs[:4])  # stored, then "crashed" before the log append
     ingest_signed(store, obs[4:])
     assert MerkleLog(store).size == 6
+    from trucewatch.ledger.verify import verify_store
+
+    rep = verify_store(store)
+    assert {p.observation_id for p in rep.problems} == {o.id for o in obs[:4]}
+    assert "reconcile" in rep.problems[0].what
     assert reconcile(store) == {"indexed": 0, "appended": 4, "rejected": 0}
     assert MerkleLog(store).size == 10
     assert all(o.ledger_index is not None for o in store.get_observations([o.id for o in obs]))
     assert reconcile(store)["appended"] == 0
+    assert verify_store(store).ok

@@ -219,7 +219,7 @@ def _path(m, d):
     k = 1
     while k * 2 < len(d):
         k *= 2
-    return _path(m, d[:k]) + [_mth(d[k:])] if m < k else _path(m - k, d[k:]) + [_mth(d[:k])]
+    return [*_path(m, d[:k]), _mth(d[k:])] if m < k else [*_path(m - k, d[k:]), _mth(d[:k])]
 
 
 def _subproof(m, d, b):
@@ -229,8 +229,8 @@ def _subproof(m, d, b):
     while k * 2 < len(d):
         k *= 2
     if m <= k:
-        return _subproof(m, d[:k], b) + [_mth(d[k:])]
-    return _subproof(m - k, d[k:], False) + [_mth(d[:k])]
+        return [*_subproof(m, d[:k], b), _mth(d[k:])]
+    return [*_subproof(m - k, d[k:], False), _mth(d[:k])]
 
 
 leaves_st = st.lists(st.binary(max_size=12), min_size=1, max_size=40, unique=True)

@@ -29,10 +29,15 @@ def agreement() -> Any:
     return load_agreement(AGREEMENT)
 
 
-def make_store(path: Path, agreement: Any, seed: int = 3) -> Store:
+def make_store(path: Path, agreement: Any, seed: int = 3, ledger: bool = False) -> Store:
     store = Store.open(path)
-    populate(store, agreement, np.random.default_rng(seed), n_violations=40)
+    populate(store, agreement, np.random.default_rng(seed), n_violations=40, ledger=ledger)
     return store
+
+
+@pytest.fixture()
+def store_factory() -> Any:
+    return make_store
 
 
 @pytest.fixture()
@@ -98,7 +103,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cfg = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
-                             timeout_graceful_shutdown=2)
+                             timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(cfg)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -114,6 +119,11 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server_cls() -> type[LiveServer]:
+    return LiveServer
 
 
 @pytest.fixture()

@@ -141,3 +141,13 @@ def test_audit_log_records_internal_access_and_refusals(app, client, tokens) -> 
     assert (None, "/api/v1/violations", 401) in seen
     assert ("public", "/api/v1/violations", 200) not in seen  # public data read by the public
     assert "secret123" not in json.dumps(log)
+
+
+def test_liaison_view_withholds_unknown_sources(client, tokens, store) -> None:
+    v = next(v for v in store.query_violations() if v.party == "UA")
+    v.evidence[0].source_id = "unregistered-team-x"
+    v.evidence[0].summary = "seen by unregistered-team-x"
+    store.save_violations([v])
+    r = client.get(f"/api/v1/violations/{v.id}", headers=auth(tokens["liaison_UA"]))
+    assert r.status_code == 200
+    assert "unregistered-team-x" not in r.text and "withheld (unknown source)" in r.text

@@ -150,3 +150,61 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
 
     cols.summary_of = summary
     return cols, problems
+
+
+def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names: list[str] | None = None) -> EventColumns:
+    """Columns straight from the fusion core's EventTable (no pydantic objects):
+    the benchmark's path.  ``extras`` holds per-row attribute columns
+    (weapon_class, classification, intercepted, path, affected_area, incident, flag)."""
+    from trucewatch.model import KIND_CODES
+
+    E = len(table)
+    lab = table.label
+    o = fi.obs
+    kc = {k: KIND_CODES[k] for k in ObservationKind}
+
+    def first_per_event(col: np.ndarray) -> np.ndarray:
+        out = np.full(E, None, dtype=object)
+        rows = np.flatnonzero(np.array([v is not None for v in col], bool)) if col.dtype == object else np.arange(len(col))
+        # later rows first, so the earliest row wins on assignment
+        rr = rows[::-1]
+        out[lab[rr]] = col[rr]
+        return out
+
+    is_imp = (o.kind == kc[ObservationKind.IMPACT]) | (o.kind == kc[ObservationKind.EXPLOSION])
+    impact_known = np.bincount(lab, is_imp, E) > 0
+    impact_known |= table.kind != "fire"
+    inter = np.zeros(E, bool)
+    if "intercepted" in extras:
+        inter = np.bincount(lab, extras["intercepted"].astype(bool), E) > 0
+    area = np.full(E, None, dtype=object)
+    if "affected_area" in extras:
+        col = extras["affected_area"]
+        for r in np.flatnonzero(np.array([v is not None for v in col], bool)).tolist():
+            e = lab[r]
+            area[e] = (area[e] or []) + list(col[r])
+    pts = np.flatnonzero(is_imp | (o.kind == kc[ObservationKind.LAUNCH]))
+    names = source_names or list(o.sources)
+
+    def evidence(e: int) -> list[Evidence]:
+        rows = table.members(e)
+        return [Evidence(observation_id=str(o.ids[r]), source_id=names[int(o.source_idx[r])],
+                         kind=list(ObservationKind)[int(o.kind[r])]) for r in rows]
+
+    def summary(e: int) -> str:
+        c = Counter(list(ObservationKind)[int(o.kind[r])].value.replace("_", " ") for r in table.members(e))
+        return ", ".join(f"{k} x{v}" for k, v in sorted(c.items()))
+
+    cls = first_per_event(extras["classification"]) if "classification" in extras else np.full(E, None, object)
+    return EventColumns(
+        ids=table.ids, kind=table.kind, t=table.t, lat=table.lat, lon=table.lon, err=table.err_major,
+        has_origin=table.has_origin, olat=table.o_lat, olon=table.o_lon, oerr=table.o_major, conf=table.confidence,
+        n_groups=table.n_groups, impact_known=impact_known,
+        weapon_class=first_per_event(extras["weapon_class"]) if "weapon_class" in extras else np.full(E, None, object),
+        classification=cls, intercepted=inter,
+        path=first_per_event(extras["path"]) if "path" in extras else np.full(E, None, object),
+        affected_area=area,
+        incident=first_per_event(extras["incident"]) if "incident" in extras else np.full(E, None, object),
+        flag=first_per_event(extras["flag"]) if "flag" in extras else np.full(E, None, object),
+        m_ev=lab[pts], m_lat=o.lat[pts], m_lon=o.lon[pts], m_err=o.err_major[pts],
+        m_launch=o.kind[pts] == kc[ObservationKind.LAUNCH], evidence_of=evidence, summary_of=summary)

@@ -293,7 +293,10 @@ def air_rules(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rules
         ee, nn = agreement.frame.to_en(allc[:, 1], allc[:, 0])
         lines = shapely.linestrings(np.column_stack([ee, nn]), indices=np.repeat(np.arange(len(coords)), lens))
         crosses[with_path] = shapely.intersects(lines, agreement.line_en)
-    crosses |= (oside != "") & (eside != "") & (oside != eside)
+    # without a path, the sides of the origin and the end decide
+    no_path = np.ones(len(idx), bool)
+    no_path[with_path] = False
+    crosses |= no_path & (oside != "") & (eside != "") & (oside != eside)
     for k, e in enumerate(idx.tolist()):
         cls = str(cols.classification[e] or "unknown")
         track_txt = (f"{cls} track from {_fmt(olat[k], olon[k], oerr[k]) if have[k] else 'an unknown origin'} "

@@ -48,7 +48,7 @@ class WorkflowError(ValueError):
 class WorkflowConfig:
     """Thresholds for the automatic steps (docs/fusion.md#workflow)."""
 
-    corroborate_min_confidence: float = 0.5
+    corroborate_min_confidence: float = 0.75
     corroborate_min_independent: int = 2
     verify_min_confidence: float = 0.9
     verify_min_independent: int = 2

@@ -10,6 +10,7 @@ the next starts.
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import statistics
@@ -64,25 +65,34 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
 
     from trucewatch.ledger.canonical import signing_message
 
-    pairs = [(__import__("base64").b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
+    pairs = [(base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
              for o in signed]
     verify_observations(signed[:500], keyring)  # warm the thread pool
-    # Alternate ours and the baselines, best of 3 each: the machine is shared and noisy.
-    t_ours = t_raw = t_raw2 = float("inf")
+    # Paired rounds: ours and the baselines alternate on the same chunk, so load
+    # changes on this shared machine hit both; the ratio is the median of rounds.
+    t_ours = t_raw = t_raw2 = 0.0
+    ratios, ratios2 = [], []
+    chunk = 1_000 if quick else 2_000
     with ThreadPoolExecutor(2) as ex:
-        for _ in range(3):
-            t = time.perf_counter()
-            ok, errs = verify_observations(signed, keyring)
-            t_ours = min(t_ours, time.perf_counter() - t)
-            assert len(ok) == n_sig and not errs
-            t = time.perf_counter()
-            for sm, pk in pairs:
-                crypto_sign_open(sm, pk)
-            t_raw = min(t_raw, time.perf_counter() - t)
-            half = len(pairs) // 2
-            t = time.perf_counter()
-            list(ex.map(_open_many, [pairs[:half], pairs[half:]]))
-            t_raw2 = min(t_raw2, time.perf_counter() - t)
+        for _ in range(2):
+            for c0 in range(0, n_sig, chunk):
+                part, ps = signed[c0:c0 + chunk], pairs[c0:c0 + chunk]
+                t = time.perf_counter()
+                ok, errs = verify_observations(part, keyring)
+                a = time.perf_counter() - t
+                assert len(ok) == len(part) and not errs
+                t = time.perf_counter()
+                for sm, pk in ps:
+                    crypto_sign_open(sm, pk)
+                r1 = time.perf_counter() - t
+                half = len(ps) // 2
+                t = time.perf_counter()
+                list(ex.map(_open_many, [ps[:half], ps[half:]]))
+                r2 = time.perf_counter() - t
+                t_ours, t_raw, t_raw2 = t_ours + a, t_raw + r1, t_raw2 + r2
+                ratios.append(r1 / a)
+                ratios2.append(r2 / a)
+    n_checked = 2 * n_sig
 
     # ---- durable appends of real-size entries
     real_entries = [entry_for(o, bytes(keys[o.source_id].verify_key)) for o in signed[:1000]]
@@ -131,11 +141,13 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
 
     appends = n_log / t_append
     raw_hash = n_log / t_hash
-    vps = n_sig / t_ours
-    raw_v = n_sig / t_raw
+    vps = n_checked / t_ours
+    raw_v = n_checked / t_raw
     return {
         "benchmark": "ledger",
         "quick": quick,
+        "cpus": os.cpu_count(),
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
         "log_entries": n_log,
         "entry_bytes": entry_size,
         "batch": batch,
@@ -147,13 +159,13 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
         "signatures": n_sig,
         "verify_sig_per_s": round(vps),
         "raw_verify_sig_per_s": round(raw_v),
-        "raw_verify_sig_per_s_2_threads": round(n_sig / t_raw2),
-        "verify_vs_raw": round(vps / raw_v, 3),
-        "verify_vs_raw_2_threads": round(vps / (n_sig / t_raw2), 3),
+        "raw_verify_sig_per_s_2_threads": round(n_checked / t_raw2),
+        "verify_vs_raw": round(statistics.median(ratios), 3),
+        "verify_vs_raw_2_threads": round(statistics.median(ratios2), 3),
         "proof_ms": round(statistics.median(times), 3),
         "proof_ms_p95": round(sorted(times)[int(len(times) * 0.95) - 1], 3),
         "consistency_proof_ms": round(statistics.median(ctimes), 3),
         "goals": {"appends_per_s": 20_000, "verify_vs_raw": 0.8, "proof_ms": 5.0},
-        "goals_met": {"appends_per_s": appends >= 20_000, "verify_vs_raw": vps / raw_v >= 0.8,
+        "goals_met": {"appends_per_s": appends >= 20_000, "verify_vs_raw": statistics.median(ratios) >= 0.8,
                       "proof_ms": statistics.median(times) < 5.0},
     }

@@ -58,9 +58,43 @@ def _new_db(tmp: Path) -> tuple[str, Any]:
     return str(tmp / f"bench-{uuid.uuid4().hex[:6]}.db"), lambda: None
 
 
+async def _wait_ready(bus: str, n_workers: int, timeout: float = 90.0) -> None:
+    """Until every worker has a pull request waiting on the ingest consumer."""
+    from trucewatch.deploy.bus import OBS_STREAM, connect, ensure_streams
+
+    nc = await connect(bus)
+    js = nc.jetstream()
+    await ensure_streams(js)
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if (await js.consumer_info(OBS_STREAM, "ingest")).num_waiting >= n_workers:
+                break
+        except Exception:  # the consumer does not exist until the first worker makes it
+            pass
+        await asyncio.sleep(0.2)
+    await nc.close()
+
+
+async def _publish_all(bus: str, agreement: Any, observations: list, published: dict[str, float]) -> None:
+    from trucewatch.deploy.bus import connect, ensure_streams, publish_observations
+    from trucewatch.deploy.sectors import Sectors
+
+    nc = await connect(bus)
+    js = nc.jetstream()
+    await ensure_streams(js)
+    sectors = Sectors(agreement)
+    for i in range(0, len(observations), 500):
+        chunk = observations[i : i + 500]
+        now = time.time()
+        await publish_observations(js, sectors, chunk)
+        for o in chunk:
+            published[o.id] = now
+    await nc.drain()
+
+
 def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Path) -> dict[str, Any]:
     from trucewatch.deploy.loadgen import SOURCES
-    from trucewatch.deploy.worker import publish_file
     from trucewatch.ledger.keys import public_key_hex, register_source_keys
     from trucewatch.ledger.log import MerkleLog
     from trucewatch.store import Store
@@ -87,16 +121,10 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
         log = open(tmp / "workers.log", "a")
         procs = [subprocess.Popen([sys.executable, "-m", "trucewatch.cli", "worker", "--bus", bus, "--db", url,
                                    "--role", "all"], stdout=log, stderr=subprocess.STDOUT) for _ in range(n_workers)]
-        time.sleep(3.0)  # workers import and connect
+        asyncio.run(_wait_ready(bus, n_workers))
         published: dict[str, float] = {}
         t0 = time.time()
-        step = 2000
-        for i in range(0, len(observations), step):
-            chunk = observations[i : i + step]
-            now = time.time()
-            asyncio.run(publish_file(bus, agreement, chunk))
-            for o in chunk:
-                published[o.id] = now
+        asyncio.run(_publish_all(bus, agreement, observations, published))
         store = Store.open(url)
         deadline = time.time() + 600
         while time.time() < deadline and store.count_observations() < len(observations):
@@ -109,7 +137,8 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
         ledger = MerkleLog(store).size
         store.close()
         p99 = lat[int(0.99 * (len(lat) - 1))] if lat else None
-        return {"workers": n_workers, "observations_per_s": round(stored / (t1 - t0), 1),
+        last = max((ing for _, ing in rows), default=t1)
+        return {"workers": n_workers, "observations_per_s": round(stored / max(1e-9, last - t0), 1),
                 "p99_latency_ms": round(p99, 1) if p99 is not None else None,
                 "lost": len(observations) - stored, "duplicated": max(0, ledger - stored),
                 "backend": "postgresql" if url.startswith("postgresql") else "sqlite"}

@@ -37,6 +37,7 @@ STREAMS = {
 
 
 async def connect(url: str, **kw: Any) -> nats.NATS:
+    kw.setdefault("drain_timeout", 5)
     return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, **kw)
 
 

@@ -22,8 +22,9 @@ SOURCES = [
 ]
 
 
-def synthetic_stream(agreement: Agreement, n: int, *, seed: int = 1, day: str = "2026-03-15") -> list[Observation]:
-    """About ``n`` observations of shelling along the line over one day, sorted by time."""
+def synthetic_stream(agreement: Agreement, n: int, *, seed: int = 1, day: str = "2026-03-15",
+                     days: float = 1.0) -> list[Observation]:
+    """``n`` observations of shelling along the line over ``days`` days from ``day``, sorted by time."""
     rng = np.random.default_rng(seed)
     parts = list(getattr(agreement.line_en, "geoms", [agreement.line_en]))
     line = max(parts, key=lambda p: p.length)
@@ -34,7 +35,7 @@ def synthetic_stream(agreement: Agreement, n: int, *, seed: int = 1, day: str = 
     e = shapely.get_x(p) + off[:, 0]
     nn = shapely.get_y(p) + off[:, 1]
     t0 = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
-    t = t0 + np.sort(rng.uniform(0, 86_400, n_events))
+    t = t0 + np.sort(rng.uniform(0, 86_400 * days, n_events))
     kinds = np.where(rng.random(n_events) < 0.5, 0, 1)  # 0: impact only, 1: launch too
     rows_e, rows_n, rows_t, rows_k, rows_src, rows_ev = [], [], [], [], [], []
     # impacts

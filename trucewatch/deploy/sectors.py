@@ -23,6 +23,19 @@ class Sectors:
         self.line = max(parts, key=lambda p: p.length)
         self.sector_m = sector_km * 1000.0
         self.count = max(1, int(np.ceil(self.line.length / self.sector_m)))
+        # Position along the line by the nearest of points every 250 m: exact
+        # enough for a partition, and a KD-tree look-up instead of a scan of
+        # every segment per point.
+        from scipy.spatial import cKDTree
+
+        self._s = np.arange(0.0, self.line.length, 250.0)
+        pts = shapely.line_interpolate_point(self.line, self._s)
+        self._tree = cKDTree(np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]))
+
+    def _position(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        e, n = self.agreement.frame.to_en(np.atleast_1d(lat), np.atleast_1d(lon))
+        _, i = self._tree.query(np.column_stack([e, n]))
+        return self._s[i]
 
     @staticmethod
     def name(k: int) -> str:
@@ -39,15 +52,13 @@ class Sectors:
 
     def of(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Sector number of each point (vectorized)."""
-        e, n = self.agreement.frame.to_en(np.atleast_1d(lat), np.atleast_1d(lon))
-        s = shapely.line_locate_point(self.line, shapely.points(e, n))
+        s = self._position(lat, lon)
         return np.minimum((s // self.sector_m).astype(int), self.count - 1)
 
     def touched(self, lat: np.ndarray, lon: np.ndarray, margin_m: float = 30_000.0) -> np.ndarray:
         """Sectors whose events a point may belong to: its own, and a neighbour
         when the point lies within ``margin_m`` of the border (shape (n, 3), -1 = none)."""
-        e, n = self.agreement.frame.to_en(np.atleast_1d(lat), np.atleast_1d(lon))
-        s = shapely.line_locate_point(self.line, shapely.points(e, n))
+        s = self._position(lat, lon)
         k = np.minimum((s // self.sector_m).astype(int), self.count - 1)
         rem = s - k * self.sector_m
         lo = np.where((rem < margin_m) & (k > 0), k - 1, -1)

@@ -86,42 +86,48 @@ class Worker:
             subs.append(("ingest", await js.pull_subscribe("trucewatch.obs.>", durable="ingest", stream=OBS_STREAM, config=cfg)))
         if self.role in ("fusion", "all"):
             subs.append(("fusion", await js.pull_subscribe("trucewatch.fuse.>", durable="fusion", stream=FUSE_STREAM, config=cfg)))
+        # Ingest and fusion run as two concurrent loops: a long fusion pass must
+        # not hold back the commit (and acknowledgement) of new observations.
+        loops = [asyncio.create_task(self._loop(js, kind, sub, until)) for kind, sub in subs]
         try:
-            while not self._stop.is_set() and not (until and until(self.stats)):
-                idle = True
-                for kind, sub in subs:
-                    try:
-                        msgs = await sub.fetch(self.batch, timeout=0.5)
-                    except (NatsTimeout, asyncio.TimeoutError):
-                        continue
-                    except Exception as exc:  # bus down or restarting: reconnect happens in the client
-                        log.warning("fetch failed (%s); retrying", exc)
-                        await asyncio.sleep(0.5)
-                        continue
-                    idle = False
-                    try:
-                        if kind == "ingest":
-                            await self._handle_observations(js, msgs)
-                        else:
-                            await self._handle_fuse(js, msgs)
-                    except Exception as exc:
-                        # Database or bus failure mid-batch: nothing was acknowledged that
-                        # was not committed; hand the rest back for redelivery and go on.
-                        log.warning("%s batch failed (%s: %s); redelivering", kind, type(exc).__name__, exc)
-                        for m in msgs:
-                            try:
-                                await m.nak(delay=1.0)
-                            except Exception:  # the message will be redelivered after ack_wait anyway
-                                pass
-                        await asyncio.sleep(1.0)
-                if idle:
-                    await asyncio.sleep(0.05)
+            await asyncio.gather(*loops)
         finally:
+            for t in loops:
+                t.cancel()
             try:
                 await nc.drain()
             except Exception:  # a drain that times out must not lose the stats
                 await nc.close()
         return self.stats
+
+    async def _loop(self, js: Any, kind: str, sub: Any, until: Callable[[WorkerStats], bool] | None) -> None:
+        # Fusion takes big batches: requests that piled up during a pass are
+        # merged per sector into one window, so fusion keeps up under load.
+        batch, wait = (self.batch, 0.2) if kind == "ingest" else (2000, 0.5)
+        while not self._stop.is_set() and not (until and until(self.stats)):
+            try:
+                msgs = await sub.fetch(batch, timeout=wait)
+            except (NatsTimeout, asyncio.TimeoutError):
+                continue
+            except Exception as exc:  # bus down or restarting: the client reconnects
+                log.warning("fetch failed (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                if kind == "ingest":
+                    await self._handle_observations(js, msgs)
+                else:
+                    await self._handle_fuse(js, msgs)
+            except Exception as exc:
+                # Database or bus failure mid-batch: nothing was acknowledged that
+                # was not committed; hand the rest back for redelivery and go on.
+                log.warning("%s batch failed (%s: %s); redelivering", kind, type(exc).__name__, exc)
+                for m in msgs:
+                    try:
+                        await m.nak(delay=1.0)
+                    except Exception:  # redelivered after ack_wait anyway
+                        pass
+                await asyncio.sleep(1.0)
 
     # ----------------------------------------------------------------- ingest
     async def _handle_observations(self, js: Any, msgs: list[Any]) -> None:
@@ -147,7 +153,9 @@ class Worker:
             good.append(o)
             good_msgs.append(m)
         if good:
+            t0 = time.perf_counter()
             rep = await asyncio.to_thread(_ingest, self.store, good, self.require_signatures)
+            log.debug("ingest batch %d in %.3f s", len(good), time.perf_counter() - t0)
             bad = {e.record.split(" ")[0]: e for e in rep.errors}
             for o, m in zip(good, good_msgs, strict=True):
                 if o.id in bad:
@@ -198,7 +206,9 @@ class Worker:
             a, b = windows.get(k, (lo, hi))
             windows[k] = (min(a, lo), max(b, hi))
         for k, (lo, hi) in windows.items():
+            t0 = time.perf_counter()
             verified = await asyncio.to_thread(self._fuse_locked, k, lo, hi)
+            log.debug("fused sector %d window %.0f s in %.3f s", k, hi - lo, time.perf_counter() - t0)
             for v in verified:
                 await js.publish(f"trucewatch.alerts.{v.party}", v.model_dump_json().encode(),
                                  headers={"Nats-Msg-Id": f"{v.id}:verified"})
@@ -243,15 +253,9 @@ def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_
         store.delete_events(stale)
     store.save_events(mine)
     violations = adjudicate(mine, {o.id: o for o in obs}, agreement)
-    before = {v.id: v.status for v in (store.get_violation(v.id) for v in violations) if v is not None}
-    store.save_violations(violations)
-    auto_advance(store, violations, None)
-    out = []
-    for v in violations:
-        now = store.get_violation(v.id)
-        if now is not None and now.status == Status.VERIFIED and before.get(v.id) != Status.VERIFIED:
-            out.append(now)
-    return out
+    steps = auto_advance(store, violations, None)  # saves them, then takes the automatic steps
+    verified = {t.violation_id for t in steps if t.to_status == Status.VERIFIED}
+    return list(store.get_violations(sorted(verified)).values()) if verified else []
 
 
 async def publish_file(bus_url: str, agreement: Agreement, observations: list[Observation], sector_km: float = 100.0) -> int:

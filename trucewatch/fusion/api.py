@@ -80,7 +80,7 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
             groups.setdefault(int(fi.group[r]), []).append(int(r))
         contribs = []
         for rs in groups.values():
-            best = max(rs, key=lambda r: (fi.rel[r], not fi.copy[r], o.ids[r]))
+            best = max(rs, key=lambda r: (table.rel_eff[r], not fi.copy[r], o.ids[r]))
             ob = good[best]
             src = sources.get(ob.source_id)
             name = f"{fi.source_kind[best]} {ob.source_id!r}"
@@ -90,7 +90,9 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
             note = f"{ob.kind.value}, source reliability {src.reliability:.2f}" if src else ob.kind.value
             if qnote:
                 note += f", {qnote}"
-            contribs.append(Contribution(name, float(fi.rel[best]), len(rs), note))
+            if table.ambiguity[best] > 1:
+                note += f", fits {int(table.ambiguity[best])} events so its support is divided"
+            contribs.append(Contribution(name, float(table.rel_eff[best]), len(rs), note))
         conf = float(table.confidence[e])
         expl = explain(contribs, int(table.n_copies[e]), float(table.nis[e]), len(rows), conf)
         kinds = sorted({m.kind.value for m in mem})

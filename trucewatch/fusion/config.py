@@ -33,6 +33,12 @@ class FusionConfig:
     space_gate_chi2: float = 13.82
     #: Time gate in combined one-sigma units (after persistence windows).
     time_gate_sigma: float = 3.5
+    #: Text reports attach with a tighter gate (99 %, 3 sigma): they are vague
+    #: and many, and a report that fits no event stands on its own.
+    text_space_gate_chi2: float = 9.21
+    text_time_frac: float = 3.0 / 3.5
+    #: Rows less reliable than this (background heat) do not anchor text reports.
+    min_anchor_reliability: float = 0.3
     #: Time uncertainty floor (s) for clocks and processing.
     time_floor_s: float = 1.0
     #: Position uncertainty floor (m, one sigma) for every observation.

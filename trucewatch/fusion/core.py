@@ -73,27 +73,52 @@ def _key_edges(rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return r[:-1][same], r[1:][same]
 
 
-def canonical_order(ids: np.ndarray) -> np.ndarray:
-    """Permutation putting rows in order of a stable hash of their id."""
+def _spread16(v: np.ndarray) -> np.ndarray:
+    v = v.astype(np.uint64) & np.uint64(0xFFFF)
+    v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+    v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+    v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+    return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+
+def canonical_order(ids: np.ndarray, t: np.ndarray | None = None, lat: np.ndarray | None = None,
+                    lon: np.ndarray | None = None) -> np.ndarray:
+    """Deterministic row order that depends only on the rows, not their input order.
+
+    Rows are laid out by hour, then along a Z-order curve of ~5 km cells, then
+    by a stable hash of the id: neighbours in space and time sit next to each
+    other in memory (gathers in the gate stay in cache), and the order is the
+    same for any permutation of the input, so sums and tie-breaks are too.
+    """
     h = pd.util.hash_array(np.asarray(ids, dtype=object))
-    return np.argsort(h, kind="stable")
+    if t is None or lat is None or lon is None or len(ids) == 0:
+        return np.argsort(h, kind="stable")
+    hour = np.floor(t / 3600.0).astype(np.int64)
+    x = np.floor((np.asarray(lon) + 180.0) / 0.05).astype(np.int64)
+    y = np.floor((np.asarray(lat) + 90.0) / 0.05).astype(np.int64)
+    z = _spread16(x) | (_spread16(y) << np.uint64(1))
+    return np.lexsort((h, z, hour))
 
 
-def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each unit, the target with the lowest cost (ties: smallest target)."""
+def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each unit, the target with the lowest cost (ties: smallest target), and
+    how many distinct targets it was compatible with (its ambiguity)."""
     if len(unit) == 0:
-        return unit, target
+        return unit, target, unit
     uu, inv = np.unique(unit, return_inverse=True)
     best = np.full(len(uu), np.inf)
     np.minimum.at(best, inv, cost)
     at_min = cost <= best[inv]
     tgt = np.full(len(uu), np.iinfo(np.int64).max, np.int64)
     np.minimum.at(tgt, inv[at_min], target[at_min])
-    return uu, tgt
+    ut = np.unique(np.column_stack([inv, target]), axis=0)
+    k = np.bincount(ut[:, 0], minlength=len(uu))
+    return uu, tgt, k
 
 
-def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
-    """Event label per row: the smallest row index of its event (rows in canonical order)."""
+def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Event label per row (the smallest row index of its event, rows in canonical
+    order) and each row's ambiguity: how many events its unit could have joined."""
     n = len(fi)
     rows = np.arange(n, dtype=np.int64)
     # 1. units
@@ -109,7 +134,7 @@ def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
 
     # 2. seeds
     seed_rows = rows[(fi.tier == SEED) & (rtier == SEED)]
-    si, sj, _ = gate_pairs(fi, seed_rows, None, config)
+    si, sj, _ = gate_pairs(fi, seed_rows, None, config, skip_same=unit)
     in_seed = rtier == SEED
     keep = in_seed[ui]
     comp = _components(n, np.concatenate([ui[keep], si]), np.concatenate([uj[keep], sj]))
@@ -120,13 +145,15 @@ def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
     sec_units = rtier == SECOND
     sec_rows = rows[(fi.tier == SECOND) & sec_units]
     ai, aj, ac = gate_pairs(fi, sec_rows, seed_rows, config)
-    bu, bt = _best_per_unit(unit[ai], label[aj], ac)
+    bu, bt, bk = _best_per_unit(unit[ai], label[aj], ac)
     attach = np.full(n, -1, np.int64)
     attach[bu] = bt
+    amb_u = np.ones(n, np.int64)
+    amb_u[bu] = bk
     joined = sec_units & (attach[unit] >= 0)
     label[joined] = attach[unit[joined]]
     rest = sec_rows[~joined[sec_rows]]
-    ri, rj, _ = gate_pairs(fi, rest, None, config)
+    ri, rj, _ = gate_pairs(fi, rest, None, config, skip_same=unit)
     rest_mask = sec_units & ~joined
     keep = rest_mask[ui]
     comp = _components(n, np.concatenate([ui[keep], ri]), np.concatenate([uj[keep], rj]))
@@ -139,17 +166,20 @@ def associate(fi: FusionInput, config: FusionConfig) -> np.ndarray:
     unit_has_orig = np.zeros(n, bool)
     unit_has_orig[unit[(fi.tier == TEXT) & ~fi.copy]] = True
     text_rows = rows[(fi.tier == TEXT) & text_units & (~fi.copy | ~unit_has_orig[unit])]
-    anchor = rows[(label >= 0) & (fi.tier < TEXT)]
-    ti, tj, tcst = gate_pairs(fi, text_rows, anchor, config)
-    bu, bt = _best_per_unit(unit[ti], label[tj], tcst)
+    # weak rows (a thermal pixel with no excess heat) do not explain reports
+    anchor = rows[(label >= 0) & (fi.tier < TEXT) & (fi.rel >= config.min_anchor_reliability)]
+    ti, tj, tcst = gate_pairs(fi, text_rows, anchor, config, space_chi2=config.text_space_gate_chi2,
+                              time_frac=config.text_time_frac)
+    bu, bt, bk = _best_per_unit(unit[ti], label[tj], tcst)
     attach[:] = -1
     attach[bu] = bt
+    amb_u[bu] = bk
     joined = text_units & (attach[unit] >= 0)
     label[joined] = attach[unit[joined]]
     alone = text_units & ~joined
     label[alone] = unit[alone]
     assert (label >= 0).all()
-    return label
+    return label, amb_u[unit]
 
 
 @dataclass
@@ -157,6 +187,8 @@ class EventTable:
     """Fused events, columnar; ``label`` maps each input row to its event."""
 
     label: np.ndarray  # event index per row (rows in the caller's order)
+    rel_eff: np.ndarray  # support of each row after dividing by its ambiguity
+    ambiguity: np.ndarray  # number of events each row could have joined
     rows_sorted: np.ndarray  # rows grouped by event
     starts: np.ndarray  # offsets of each event in rows_sorted (len E+1)
     ids: np.ndarray  # object: event ids
@@ -269,13 +301,18 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     """
     config = config or FusionConfig()
     n = len(fi)
-    perm = canonical_order(fi.obs.ids)
+    perm = canonical_order(fi.obs.ids, fi.obs.t, fi.obs.lat, fi.obs.lon)
     # all sums run in canonical order, so results are bit-identical for any input order
     caller_fi = fi
     fi = fi.take(perm)
     if origin_cols is not None:
         origin_cols = (origin_cols[0][perm], origin_cols[1][perm], origin_cols[2][perm])
-    lab_c = associate(fi, config) if labels is None else np.asarray(labels)[perm]
+    if labels is None:
+        lab_c, amb = associate(fi, config)
+    else:
+        lab_c, amb = np.asarray(labels)[perm], np.ones(n, np.int64)
+    # an observation that fits several events supports the one it joined less
+    fi.rel = fi.rel / amb
     uniq, ev = np.unique(lab_c, return_inverse=True)
     E = len(uniq)
     from trucewatch.fusion.confidence import event_confidence
@@ -342,8 +379,12 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     ids = event_ids(o.ids, ev, E)
     label = np.empty(n, np.int64)
     label[perm] = ev
+    rel_eff = np.empty(n)
+    rel_eff[perm] = fi.rel
+    ambiguity = np.empty(n, np.int64)
+    ambiguity[perm] = amb
     del caller_fi
-    return EventTable(label, perm[order], starts, ids, fam_ev, kind, t, t_sig, lat, lon, maj, mnr, ang, has_o, olat, olon,
+    return EventTable(label, rel_eff, ambiguity, perm[order], starts, ids, fam_ev, kind, t, t_sig, lat, lon, maj, mnr, ang, has_o, olat, olon,
                       omaj, omin, oang, conf, n_groups, np.bincount(ev, minlength=E), n_copies, nis)
 
 

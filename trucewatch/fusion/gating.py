@@ -32,7 +32,8 @@ def local_delta(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.n
     return de, dn
 
 
-def pair_cost(fi: FusionInput, i: np.ndarray, j: np.ndarray, config: FusionConfig) -> tuple[np.ndarray, np.ndarray]:
+def pair_cost(fi: FusionInput, i: np.ndarray, j: np.ndarray, config: FusionConfig, space_chi2: float | None = None,
+              time_frac: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(passes the gate, cost) for rows i, j: squared Mahalanobis distance plus time cost."""
     o = fi.obs
     dlon = (o.lon[j] - o.lon[i] + 180.0) % 360.0 - 180.0
@@ -47,27 +48,34 @@ def pair_cost(fi: FusionInput, i: np.ndarray, j: np.ndarray, config: FusionConfi
     cj = (fi.lo[j] + fi.hi[j]) / 2
     hw = np.maximum((fi.hi[i] - fi.lo[i]) / 2 + (fi.hi[j] - fi.lo[j]) / 2, 1e-9)
     tc = np.abs(ci - cj) / hw
-    ok = (m2 <= config.space_gate_chi2) & (tc <= 1.0)
+    ok = (m2 <= (space_chi2 or config.space_gate_chi2)) & (tc <= time_frac)
     si, sj = fi.sub[i], fi.sub[j]
     ok &= (si == sj) | (si < 0) | (sj < 0)
     ok &= fi.family[i] == fi.family[j]
     return ok, m2 + TIME_COST_SCALE * tc * tc
 
 
-def _bucket_keys(fi: FusionInput, rows: np.ndarray, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _bucket_keys(fi: FusionInput, rows: np.ndarray, chi2: float, fine: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tr = fi.cov[rows, 0] + fi.cov[rows, 2]
     det = fi.cov[rows, 0] * fi.cov[rows, 2] - fi.cov[rows, 1] ** 2
     lmax = tr / 2 + np.sqrt(np.maximum(tr * tr / 4 - det, 0))
-    rs = np.sqrt(config.space_gate_chi2 * lmax)  # spatial reach of this row's gate, m
+    rs = np.sqrt(chi2 * lmax)  # spatial reach of this row's gate, m
     hw = (fi.hi[rows] - fi.lo[rows]) / 2  # temporal reach, s
-    bs = np.floor(np.log(np.maximum(rs, 1.0)) / np.log(4.0)).astype(np.int64)
-    bt = np.floor(np.log(np.maximum(hw, 1.0)) / np.log(4.0)).astype(np.int64)
+    step = 1.5 if fine else 0.5  # buckets of x1.6 in reach, or x4 for the smaller side of a lopsided pair
+    bs = np.floor(np.log2(np.maximum(rs, 1.0)) * step).astype(np.int64)
+    bt = np.floor(np.log2(np.maximum(hw, 1.0)) * step / 1.5).astype(np.int64)
     key = (fi.family[rows].astype(np.int64) * 64 + bs) * 64 + bt
     return key, rs, hw
 
 
-def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gate-passing pairs (i in rows_a, j in rows_b, cost); with rows_b None, pairs within rows_a (i < j by row)."""
+def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, config: FusionConfig, *,
+               space_chi2: float | None = None, time_frac: float = 1.0,
+               skip_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gate-passing pairs (i in rows_a, j in rows_b, cost); with rows_b None, pairs within rows_a (i < j by row).
+
+    ``space_chi2`` and ``time_frac`` tighten the gate (text reports use a 99 % gate);
+    pairs with equal ``skip_same`` labels (already one unit) are not tested."""
+    chi2 = space_chi2 or config.space_gate_chi2
     same = rows_b is None
     rows_a = np.asarray(rows_a, np.int64)
     rows_b = rows_a if same else np.asarray(rows_b, np.int64)
@@ -76,8 +84,11 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
     if len(rows_a) == 0 or len(rows_b) == 0:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
-    ka, rsa, hwa = _bucket_keys(fi, rows_a, config)
-    kb, rsb, hwb = (ka, rsa, hwa) if same else _bucket_keys(fi, rows_b, config)
+    # the side with fewer rows gets coarse buckets: the other side's trees are built once per bucket pair
+    lopsided = False
+    ka, rsa, hwa = _bucket_keys(fi, rows_a, chi2, fine=not lopsided)
+    kb, rsb, hwb = (ka, rsa, hwa) if same else _bucket_keys(fi, rows_b, chi2)
+    hwa, hwb = hwa * time_frac, hwb * time_frac
     ua = np.unique(ka)
     ub = np.unique(kb)
     groups_a = {k: rows_a[ka == k] for k in ua}
@@ -122,5 +133,8 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
         i, j = np.minimum(i, j), np.maximum(i, j)
         keep = i != j
         i, j = i[keep], j[keep]
-    ok, cost = pair_cost(fi, i, j, config)
+    if skip_same is not None:
+        keep = skip_same[i] != skip_same[j]
+        i, j = i[keep], j[keep]
+    ok, cost = pair_cost(fi, i, j, config, space_chi2, time_frac)
     return i[ok], j[ok], cost[ok]

@@ -18,7 +18,19 @@ from typing import Any
 import numpy as np
 import shapely
 
-from trucewatch.fusion.arrays import AIR, FIRE, INTERFERENCE, LAUNCH, SECOND, SEED, SIGHTING, TEXT, VESSEL, FusionInput, key64
+from trucewatch.fusion.arrays import (
+    AIR,
+    FIRE,
+    INTERFERENCE,
+    LAUNCH,
+    SECOND,
+    SEED,
+    SIGHTING,
+    TEXT,
+    VESSEL,
+    FusionInput,
+    key64,
+)
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.model import KIND_CODES, ObservationArrays, ObservationKind, Rule
 
@@ -31,8 +43,8 @@ AIR_P = [0.6, 0.15, 0.15, 0.1]
 AIR_SPEED = {"shahed": 50.0, "decoy": 50.0, "cruise_missile": 250.0, "ballistic_missile": 1500.0}
 
 #: Events per simulated day at scale 1 (about 1.05 million observations in all).
-COUNTS = {"line_fire": 40_000, "long_range": 5_000, "weapons": 12_000, "interference": 2_000, "vessels": 1_000,
-          "false_fixes": 120_000, "heat": 200_000, "rumours": 60_000}
+COUNTS = {"line_fire": 30_000, "long_range": 5_000, "weapons": 24_000, "interference": 2_000, "vessels": 1_000,
+          "false_fixes": 30_000, "heat": 200_000, "rumours": 50_000}
 
 
 @dataclass
@@ -208,7 +220,7 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     src = _Sources(rng)
     line = _Line(ag)
     rows = _Rows()
-    n = {k: max(int(round(v * scale * hours / 24.0)), 1) for k, v in COUNTS.items()}
+    n = {k: max(round(v * scale * hours / 24.0), 1) for k, v in COUNTS.items()}
     truth_rules: list[tuple[int, Rule, str]] = []
     truth_time: list[np.ndarray] = []
     next_truth = 0
@@ -218,7 +230,7 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     m = n["line_fire"]
     tA = _times(rng, m, hours)
     op = rng.choice(parties, m)
-    across = rng.random(m) < 0.75
+    across = rng.random(m) < 0.9  # the rest: fire that lands on the firing side (not across the line)
     olat, olon, along = line.points(rng, m, op, rng.uniform(2000, 20000, m))
     other = np.where(op == parties[0], parties[1], parties[0])
     ip = np.where(across, other, op)
@@ -287,7 +299,6 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
             tlat[sel], tlon[sel] = pick[:, 0], pick[:, 1]
         elif len(sel):
             to_prot[sel] = False
-    ok = (ag.side_of(llat, llon) == lp) & (ag.side_of(tlat, tlon) == tp)
     cls = rng.choice(AIR_CLASSES, m, p=AIR_P)
     intercepted = rng.random(m) < 0.7
     frac = np.where(intercepted, rng.uniform(0.5, 0.95, m), 1.0)
@@ -298,12 +309,22 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     truth = np.arange(next_truth, next_truth + m)
     next_truth += m
     truth_time.append(tB)
-    for k in np.flatnonzero(ok):
-        truth_rules.append((int(truth[k]), Rule.FLIGHT_ACROSS_LINE, str(lp[k])))
-        truth_rules.append((int(truth[k]), Rule.LAUNCH_FROM_TERRITORY, str(lp[k])))
-        if to_prot[k] and not intercepted[k]:
-            truth_rules.append((int(truth[k]), Rule.STRIKE_ON_PROTECTED_OBJECT, str(lp[k])))
-    n_radar = 1 + (rng.random(m) < 0.5)
+    # truth from the true geometry: where it started, where it ended, whether its path crossed the line
+    lside, eside = ag.side_of(llat, llon), ag.side_of(elat, elon)
+    le, ln = ag.frame.to_en(llat, llon)
+    ee, en = ag.frame.to_en(elat, elon)
+    paths_en = shapely.linestrings(np.stack([np.column_stack([le, ln]), np.column_stack([ee, en])], axis=1))
+    crossed = shapely.intersects(paths_en, ag.line_en)
+    jp, dp = ag.nearest_protected(elat, elon, ["energy"])
+    at_prot = dp <= np.array([ag.protected[x].radius_m for x in jp])
+    for k in np.flatnonzero(lside != ""):
+        if crossed[k]:
+            truth_rules.append((int(truth[k]), Rule.FLIGHT_ACROSS_LINE, str(lside[k])))
+        truth_rules.append((int(truth[k]), Rule.LAUNCH_FROM_TERRITORY, str(lside[k])))
+        if at_prot[k] and not intercepted[k]:
+            truth_rules.append((int(truth[k]), Rule.STRIKE_ON_PROTECTED_OBJECT, str(lside[k])))
+    del eside
+    n_radar = 1 + rng.binomial(2, 0.5, m)  # an air-defence network: most tracks seen by 2-3 radars
     e = np.repeat(np.arange(m), n_radar)
     me = len(e)
     err = rng.uniform(300, 1000, me)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -44,6 +45,29 @@ def init_log(store: Store, origin: str, signer: NoteSigner) -> str:
         if c.execute(select(S.ledger_log_keys.c.vkey).where(S.ledger_log_keys.c.vkey == vkey)).first() is None:
             c.execute(insert(S.ledger_log_keys).values(vkey=vkey, origin=origin, created_at=time.time()))
     return vkey
+
+
+def ensure_log(store: Store, origin: str, key_file: str | Path | None = None) -> NoteSigner:
+    """The mission's checkpoint signer for ``origin``, registered in the store.
+
+    With ``key_file``: loaded from it, or created there (mode 0600) if missing.
+    Without: a fresh in-memory key (the embedded demo; its checkpoints verify
+    against the vkey stored in the database).
+    """
+    import os
+
+    if key_file is not None and Path(key_file).exists():
+        signer = NoteSigner.from_private_key_string(Path(key_file).read_text())
+    else:
+        signer = NoteSigner.generate(origin)
+        if key_file is not None:
+            p = Path(key_file)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(signer.private_key_string() + "\n")
+    init_log(store, origin, signer)
+    return signer
 
 
 def log_origin(store: Store) -> str | None:
@@ -176,3 +200,26 @@ def reconcile(store: Store) -> dict[str, int]:
         appended = len(idx)
     store.set_ledger_index(fix)
     return {"indexed": len(fix) - appended, "appended": appended, "rejected": rejected}
+
+
+def import_cosigned_note(store: Store, note_text: str) -> list[str]:
+    """Store the cosignatures of a cosigned copy of one of our checkpoints
+    (what ``trucewatch witness cosign --export`` prints); returns witness names."""
+    from trucewatch.ledger.checkpoint import SignedNote
+
+    note = SignedNote.parse(note_text)
+    lines = [ln for ln in note.text()[len(note.body) + 1:].split("\n") if ln]
+    for cp in reversed(MerkleLog(store).checkpoints()):
+        if SignedNote.parse(cp["note"]).body == note.body:
+            names = []
+            for line in lines:
+                if line.rstrip("\n") + "\n" in cp["note"]:
+                    continue  # the mission's own signature
+                try:
+                    names.append(add_cosignature(store, cp["seq"], line))
+                except LedgerSetupError:
+                    continue
+            if not names:
+                raise LedgerSetupError("no cosignature by a registered witness in the note")
+            return names
+    raise LedgerSetupError("the note is not one of this log's checkpoints")

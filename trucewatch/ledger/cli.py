@@ -331,6 +331,16 @@ def add_witness_cmd(db: str = DB, vkey: str = typer.Option(..., "--vkey", help="
     typer.echo(add_witness(_open(db), vkey).vkey())
 
 
+@app.command("add-cosignature")
+@_guard
+def add_cosignature_cmd(db: str = DB, note: Path = typer.Option(..., "--note", help="A cosigned checkpoint "
+                                                                 "(output of `witness cosign --export`).")) -> None:
+    """Store a witness's cosignatures from a cosigned copy of one of our checkpoints."""
+    from trucewatch.ledger.api import import_cosigned_note
+
+    typer.echo(" ".join(import_cosigned_note(_open(db), note.read_text())))
+
+
 # ------------------------------------------------------------------ witness
 @witness_app.command("init")
 @_guard
@@ -369,13 +379,36 @@ def witness_init(state: Path = typer.Option(..., "--state", help="Witness state 
 @witness_app.command("cosign")
 @_guard
 def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer.Option(..., "--key"),
-                   db: str = DB, as_json: bool = JSON) -> None:
-    """Cosign the store's latest checkpoint if it is consistent with the last one cosigned."""
+                   db: str = typer.Option(None, "--db", help="Cosign the latest checkpoint of this store..."),
+                   export: Path = typer.Option(None, "--export", help="...or of this mirrored export (prints "
+                                               "the cosigned note; the mission imports it with "
+                                               "`ledger add-cosignature`)."),
+                   as_json: bool = JSON) -> None:
+    """Cosign the latest checkpoint if it is consistent with the last one cosigned."""
     from trucewatch.ledger.api import add_cosignature, latest_checkpoint
+    from trucewatch.ledger.checkpoint import add_signature_lines
     from trucewatch.ledger.log import MerkleLog
     from trucewatch.ledger.witness import Witness, WitnessRefusal
 
+    if (db is None) == (export is None):
+        _fail("give exactly one of --db and --export")
     w = Witness(state, _load_signer(key))
+    if export is not None:
+        from trucewatch.ledger.checkpoint import Checkpoint, SignedNote
+        from trucewatch.ledger.export import export_consistency_proof
+
+        text = (Path(export) / "checkpoint").read_text()
+        parsed = SignedNote.parse(text)
+        note = SignedNote(parsed.body, parsed.signatures[:1]).text()
+        size = Checkpoint.parse_body(parsed.body).size
+        proof = export_consistency_proof(export, min(w.state.size, size), size)
+        try:
+            line = w.cosign(note, proof)
+        except WitnessRefusal as exc:
+            _fail(f"refused: {exc}", 1)
+        out = add_signature_lines(note, [line])
+        _out({"size": size, "cosignature": line, "note": out}, as_json, out.rstrip("\n"))
+        return
     store = _open(db)
     cps = MerkleLog(store).checkpoints()
     if not cps:

@@ -20,6 +20,7 @@ last, so a mirror never sees a checkpoint ahead of its tiles.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -104,11 +105,15 @@ def export_log(store: Store, out_dir: str | Path) -> dict[str, Any]:
         rows = list(log.leaves(lo, hi))
         if len(rows) != hi - lo:
             raise ExportError(f"entries {lo}..{hi} are missing from the log")
+        logged = dict(log.leaf_hashes(lo, hi))
         parts = []
         for i, oid, _key, _obs, entry in rebuild_entries(store, rows):
             if entry is None:
                 raise ExportError(f"entry {i} (observation {oid}): the observation is missing from the store or "
                                   "unsigned; run `trucewatch verify` to see what was changed")
+            if hashlib.sha256(b"\x00" + entry).digest() != logged.get(i):
+                raise ExportError(f"entry {i} (observation {oid}): the stored observation no longer matches the "
+                                  "logged entry; run `trucewatch verify`")
             if len(entry) > MAX_ENTRY:
                 raise ExportError(f"entry {i} (observation {oid}) is {len(entry)} bytes; tiles allow {MAX_ENTRY}")
             parts.append(len(entry).to_bytes(2, "big") + entry)
@@ -139,3 +144,30 @@ def _first_missing_full(root: Path, level: int | str, count: int) -> int:
         else:
             hi = mid
     return lo
+
+
+def export_leaf_hashes(out_dir: str | Path, size: int) -> list[bytes]:
+    """Leaf hashes 0..size-1 from an export's level-0 tiles (ExportError if cut or missing)."""
+    root = Path(out_dir)
+    out: list[bytes] = []
+    for t in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+        w = min(TILE_WIDTH, size - t * TILE_WIDTH)
+        p = root / tile_path(0, t, w)
+        if not p.exists() and w < TILE_WIDTH:  # a later export may have completed this tile
+            p = root / tile_path(0, t)
+        try:
+            data = p.read_bytes()
+        except OSError:
+            raise ExportError(f"{p}: hash tile missing") from None
+        if len(data) < 32 * w:
+            raise ExportError(f"{p}: hash tile cut mid-write ({len(data)} bytes, need {32 * w})")
+        out += [data[i * 32:(i + 1) * 32] for i in range(w)]
+    return out
+
+
+def export_consistency_proof(out_dir: str | Path, old_size: int, new_size: int) -> list[bytes]:
+    """Consistency proof computed from an export's tiles (for a witness without database access)."""
+    from trucewatch.ledger import merkle
+
+    hashes = export_leaf_hashes(out_dir, new_size)
+    return merkle.consistency_path(old_size, new_size, lambda a, b: merkle.root_from_hashes(hashes[a:b]))

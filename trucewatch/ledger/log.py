@@ -184,7 +184,7 @@ class MerkleLog:
     def root_at(self, size: int | None = None) -> bytes:
         """Root of the tree of the first ``size`` entries (default: current)."""
         with self._connect() as c:
-            size, root = self._check_size(c, size)
+            size, _root = self._check_size(c, size)
             return self._root_at(c, size)
 
     def _root_at(self, c: Connection, size: int) -> bytes:
@@ -335,9 +335,9 @@ class MerkleLog:
                                          .values(updated_at=now)).rowcount
                     if not got_lock:
                         c.execute(insert(S.ledger_state).values(id=1, size=0, root=merkle.EMPTY_ROOT, updated_at=now))
-                    size, root = self._state(c)
+                    size, _ = self._state(c)
                     if self._edge is None or self._edge_size != size:
-                        size, root, self._edge = self._check(c)
+                        size, _root, self._edge = self._check(c)
                         self._edge_size = size
                     if size + len(entries) > _MAX_INDEX:
                         raise LogError("log is full")

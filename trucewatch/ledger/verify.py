@@ -27,8 +27,8 @@ import rfc8785
 from sqlalchemy import select
 
 from trucewatch.ledger import merkle
-from trucewatch.ledger.api import log_verifiers, rebuild_entries, witnesses
-from trucewatch.ledger.canonical import SIGNING_CONTEXT, canonical_body, parse_entry
+from trucewatch.ledger.api import log_verifiers, witnesses
+from trucewatch.ledger.canonical import SIGNING_CONTEXT, canonical_body, entry_bytes, parse_entry
 from trucewatch.ledger.checkpoint import (
     Checkpoint,
     NoteError,
@@ -203,7 +203,16 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
     for rows in pages():
         items = []
         metas = []
-        for i, oid, key, obs, entry in rebuild_entries(store, rows):
+        found = {o.id: o for o in store.get_observations([oid for _, oid, _ in rows])}
+        for i, oid, key in rows:
+            obs = found.get(oid)
+            canon = entry = None
+            if obs is not None and obs.signature:
+                try:
+                    canon = canonical_body(obs)
+                    entry = entry_bytes(canon, obs.signature, key.hex())
+                except Exception:  # stored content that cannot be canonicalized or a non-base64 signature
+                    canon = entry = None
             while expected < i:  # a gap in the entry table
                 report.add(expected, None, "missing from the log's entry table (deleted or cut)")
                 tracker.push(stored.get(expected, b"\0" * 32))
@@ -233,7 +242,7 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
                     report.add(i, oid, why)
                 try:
                     sig = decode_signature(obs.signature)
-                    items.append((sig, SIGNING_CONTEXT + canonical_body(obs), key))
+                    items.append((sig, SIGNING_CONTEXT + canon, key))
                     metas.append((i, oid))
                 except ValueError as exc:
                     report.add(i, oid, f"signature {exc}")
@@ -265,21 +274,20 @@ def _mark(tracker: _RootTracker, targets: list[int], roots_at: dict[int, bytes])
 
 
 def _check_claims(store: Store, report: VerifyReport, claimed: dict[str, int]) -> None:
-    """Observations whose ledger_index points at an entry that is not theirs, and unlogged ones."""
+    """Observations whose ledger_index points at an entry that is not theirs, and
+    stored observations that are not in the log at all (not provable evidence)."""
     with store.engine.connect() as c:
         q = select(S.observations.c.id, S.observations.c.ledger_index, S.observations.c.signature)
-        unlogged = 0
         for oid, idx, sig in c.execute(q):
-            if idx is None:
-                if sig is not None and oid not in claimed:
-                    unlogged += 1
+            if oid in claimed and idx == claimed[oid]:
                 continue
-            if claimed.get(oid) != idx:
+            if idx is None:
+                why = ("signed but not in the log (interrupted ingest: run `trucewatch ledger reconcile`)"
+                       if sig else "unsigned and not in the log: stored without `ingest_signed`")
+                report.add(None, oid, why)
+            else:
                 report.add(int(idx), oid, "observation claims this log index, but the entry there is another "
                                           "observation (reordered or index edited)")
-    if unlogged:
-        report.warnings.append(f"{unlogged} signed observations are stored but not yet in the log "
-                               "(interrupted ingest: run `trucewatch ledger reconcile`)")
 
 
 # ------------------------------------------------------------------ export
@@ -314,8 +322,11 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
     cdir = root / "checkpoints"
     for p in sorted(cdir.iterdir()) if cdir.is_dir() else []:
         hist.append({"note": p.read_text(), "label": f"checkpoints/{p.name}", "size": None})
-    latest = {"note": note_text, "label": "checkpoint", "size": None}
-    for c in [*hist, latest]:  # split cosignature lines off so each is checked
+    if hist and hist[-1]["note"] == note_text:  # the latest is also the newest of the history
+        hist[-1]["label"] = "checkpoint"
+    else:
+        hist.append({"note": note_text, "label": "checkpoint", "size": None})
+    for c in hist:  # split cosignature lines off so each is checked
         try:
             n = SignedNote.parse(c["note"])
             body_sig = SignedNote(n.body, n.signatures[:1]).text()
@@ -324,7 +335,7 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
         except NoteError as exc:
             report.add(None, None, f"{c['label']}: {exc}")
             c["bad"] = True
-    good = _check_checkpoints(report, [c for c in [*hist, latest] if not c.get("bad")], verifiers, wits,
+    good = _check_checkpoints(report, [c for c in hist if not c.get("bad")], verifiers, wits,
                               keys.get("origin"))
     try:
         top = Checkpoint.parse_body(SignedNote.parse(note_text).body)

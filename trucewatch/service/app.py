@@ -10,7 +10,6 @@ never 403, so their existence does not leak.
 import asyncio
 import contextlib
 import math
-import re
 import secrets
 import tempfile
 import threading
@@ -38,7 +37,7 @@ from trucewatch.service.audit import AuditLog
 from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
 from trucewatch.service.config import ServiceConfig
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
-from trucewatch.service.views import Views, ViolationFilter, concerns
+from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
 from trucewatch.store import schema as S
 
@@ -658,5 +657,4 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     async def _unavailable(_r: Request, exc: I.Unavailable) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
-    _ = (re, concerns)
     return app

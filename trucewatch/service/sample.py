@@ -43,10 +43,12 @@ def near_line(agreement: Any, n: int, rng: np.random.Generator, spread_m: float 
               ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points scattered around the contact line (lat, lon arrays)."""
     line = agreement.line_en
-    d = rng.uniform(0, line.length, n)
-    pts = shapely.line_interpolate_point(line, d)
-    e = shapely.get_x(pts) + rng.normal(0, spread_m, n)
-    nn = shapely.get_y(pts) + rng.normal(0, spread_m, n)
+    # 4,000 anchors along the line, then jitter: interpolating every point is slow
+    anchors = shapely.line_interpolate_point(line, np.linspace(0, line.length, min(n, 4000)))
+    ax, ay = shapely.get_x(anchors), shapely.get_y(anchors)
+    k = rng.integers(0, len(ax), n)
+    e = ax[k] + rng.normal(0, spread_m, n)
+    nn = ay[k] + rng.normal(0, spread_m, n)
     lat, lon = agreement.frame.to_latlon(e, nn)
     return np.asarray(lat), np.asarray(lon)
 
@@ -66,8 +68,13 @@ def sample_sources(agreement: Any, rng: np.random.Generator, n_sensors: int = 12
 
 
 def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violations: int = 40,
-             day: datetime | None = None, verified_share: float = 0.5) -> list[Violation]:
-    """Sources, observations and violations of one day (status mix, both parties)."""
+             day: datetime | None = None, verified_share: float = 0.5, ledger: bool = False) -> list[Violation]:
+    """Sources, observations and violations of one day (status mix, both parties).
+
+    With ``ledger`` the sources get Ed25519 keys, the observations are signed
+    and go through trucewatch.ledger's signed ingest, and a checkpoint is
+    signed, so evidence proofs verify as in a real deployment.
+    """
     day = day or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
     sources = sample_sources(agreement, rng)
     store.add_sources(sources)
@@ -100,12 +107,31 @@ def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violat
             location=Location(lat=float(lat[i]), lon=float(lon[i]), err_major_m=float(rng.uniform(200, 2500)),
                               err_minor_m=150.0, err_angle_deg=float(rng.uniform(0, 180))),
             evidence=ev, explanation=f"sample {rule.value.replace('_', ' ')} near the line"))
-    rep = store.add_observations(obs)
+    if ledger:
+        rep = _signed_ingest(store, sources, obs, rng)
+    else:
+        rep = store.add_observations(obs)
     if rep.errors:
         raise ValueError(f"sample observations refused: {rep.errors[:3]}")
     store.save_violations(viols)
     _advance(store, viols, rng, verified_share, day)
     return [store.get_violation(v.id) for v in viols]  # type: ignore[misc]
+
+
+def _signed_ingest(store: Store, sources: list[Source], obs: list[Observation], rng: np.random.Generator) -> Any:
+    from trucewatch.ledger import api
+    from trucewatch.ledger.checkpoint import NoteSigner
+    from trucewatch.ledger.ingest import ingest_signed
+    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
+
+    keys = generate_source_keys([s.id for s in sources], rng)
+    register_source_keys(store, keys)
+    rep = ingest_signed(store, sign_observations(obs, keys))
+    origin = api.log_origin(store) or "trucewatch.sample/log"
+    signer = NoteSigner.generate(origin)
+    api.init_log(store, origin, signer)
+    api.make_checkpoint(store, signer)
+    return rep
 
 
 def _advance(store: Store, viols: list[Violation], rng: np.random.Generator, share: float, day: datetime) -> None:
@@ -133,8 +159,8 @@ def bulk_observations(store: Store, n: int, rng: np.random.Generator, agreement:
                       t0: float | None = None, chunk: int = 100_000) -> int:
     """Insert ``n`` synthetic observations fast (driver-level executemany), for load tests only.
 
-    Rows carry a real content hash of what they hold, so the store's duplicate
-    check works on them as on any other row.
+    Rows carry Store's own ``content_hash`` of what they hold, so the
+    duplicate check works on them as on any other row.
     """
     store.add_sources([Source(id=source_id, kind=SourceKind.SIMULATOR, name="load-test source")])
     t0 = time.time() - 30 * 86400 if t0 is None else t0
@@ -142,17 +168,20 @@ def bulk_observations(store: Store, n: int, rng: np.random.Generator, agreement:
     while done < n:
         m = min(chunk, n - done)
         lat, lon = near_line(agreement, m, rng, 30_000.0)
-        t = t0 + rng.uniform(0, 29 * 86400, m)
+        lat, lon = np.round(lat, 6), np.round(lon, 6)
+        t = np.round(t0 + rng.uniform(0, 29 * 86400, m), 3)
+        now = time.time()
         rows = []
         for j in range(m):
+            oid = f"{source_id}-{done + j:08d}"
+            tj, la, lo = float(t[j]), float(lat[j]), float(lon[j])
             o = Observation.model_construct(
-                id=f"{source_id}-{done + j:08d}", source_id=source_id, kind=ObservationKind.EXPLOSION,
-                time=from_unix(t[j]), time_sigma_s=1.0,
-                location=Location.model_construct(lat=float(lat[j]), lon=float(lon[j]), err_major_m=300.0,
-                                                  err_minor_m=200.0, err_angle_deg=0.0, footprint=None),
+                id=oid, source_id=source_id, kind=ObservationKind.EXPLOSION, time=from_unix(tj), time_sigma_s=1.0,
+                location=Location.model_construct(lat=la, lon=lo, err_major_m=300.0, err_minor_m=200.0,
+                                                  err_angle_deg=0.0, footprint=None),
                 attributes={}, payload_hash=None, signature=None, ledger_index=None)
-            rows.append((o.id, source_id, "explosion", float(t[j]), 1.0, float(lat[j]), float(lon[j]), 300.0, 200.0,
-                         0.0, None, "{}", None, content_hash(o), None, None, time.time()))
+            rows.append((oid, source_id, "explosion", tj, 1.0, la, lo, 300.0, 200.0, 0.0, None, "{}", None,
+                         content_hash(o), None, None, now))
         with store.engine.begin() as c:
             first = c.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM observations").scalar()
             c.exec_driver_sql(
@@ -166,25 +195,38 @@ def bulk_observations(store: Store, n: int, rng: np.random.Generator, agreement:
     return done
 
 
-def bulk_violations(store: Store, n: int, rng: np.random.Generator, agreement: Any, *, t0: float | None = None
-                    ) -> int:
-    """``n`` synthetic violations through Store.save_violations (for load tests)."""
+def bulk_violations(store: Store, n: int, rng: np.random.Generator, agreement: Any, *, t0: float | None = None,
+                    prefix: str = "bulk-v") -> list[str]:
+    """``n`` synthetic ``detected`` violations written in bulk (rows as Store.save_violations
+    writes them, with their first transition), for load tests only."""
+    import json
+
     t0 = time.time() - 30 * 86400 if t0 is None else t0
     lat, lon = near_line(agreement, n, rng, 20_000.0)
     sides = agreement.side_of(lat, lon)
     rules = list(RULE_KINDS)
-    batch: list[Violation] = []
+    t = t0 + rng.uniform(0, 29 * 86400, n)
+    conf = rng.uniform(0.3, 1.0, n)
+    now = time.time()
+    ids = [f"{prefix}-{i:07d}" for i in range(n)]
+    rows, trs = [], []
     for i in range(n):
-        batch.append(Violation(
-            id=f"bulk-v-{i:07d}", event_id=f"bulk-e-{i:07d}", rule=rules[i % len(rules)],
-            party=str(sides[i]) or "undetermined", confidence=float(rng.uniform(0.3, 1.0)),
-            time=from_unix(t0 + float(rng.uniform(0, 29 * 86400))),
-            location=Location(lat=float(lat[i]), lon=float(lon[i]), err_major_m=500.0, err_minor_m=300.0),
-            evidence=[Evidence(observation_id=f"bulk-{i:08d}", source_id="bulk", kind=ObservationKind.EXPLOSION)],
-            explanation="load test"))
-        if len(batch) == 5000:
-            store.save_violations(batch)
-            batch = []
-    if batch:
-        store.save_violations(batch)
-    return n
+        loc = {"lat": float(lat[i]), "lon": float(lon[i]), "err_major_m": 500.0, "err_minor_m": 300.0,
+               "err_angle_deg": 0.0, "footprint": None}
+        ev = [{"observation_id": f"bulk-{i:08d}", "source_id": "bulk", "kind": "explosion", "ledger_index": None,
+               "summary": ""}]
+        rows.append((ids[i], f"{prefix}-e-{i:07d}", rules[i % len(rules)].value, str(sides[i]) or "undetermined",
+                     float(conf[i]), Status.DETECTED.value, float(t[i]), float(lat[i]), float(lon[i]), json.dumps(loc),
+                     None, json.dumps(ev), "load test", "{}", now, now))
+        trs.append((ids[i], None, Status.DETECTED.value, "system", "detected by adjudication", now, "[]"))
+    with store.engine.begin() as c:
+        first = c.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM violations").scalar()
+        c.exec_driver_sql(
+            "INSERT INTO violations (id, event_id, rule, party, confidence, status, t, lat, lon, location, origin, "
+            "evidence, explanation, attributes, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        c.exec_driver_sql("INSERT INTO transitions (violation_id, from_status, to_status, actor, reason, at, "
+                          "counter_evidence) VALUES (?,?,?,?,?,?,?)", trs)
+        if store.dialect == "sqlite":
+            c.exec_driver_sql("INSERT INTO viol_rtree (id, min_lon, max_lon, min_lat, max_lat) "
+                              "SELECT seq, lon, lon, lat, lat FROM violations WHERE seq > ?", (first,))
+    return ids

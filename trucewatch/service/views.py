@@ -127,9 +127,11 @@ class Views:
         return None if r is None else _row(r)
 
     # --------------------------------------------------------------- redaction
-    def source_kinds(self) -> dict[str, str]:
+    def source_kinds(self, need: list[str] | None = None) -> dict[str, str]:
+        """Source id -> kind, cached 10 s; refreshed at once when ``need`` names an unknown source."""
         with self._lock:
-            if time.monotonic() - self._kinds_at > 10.0:
+            stale = time.monotonic() - self._kinds_at > 10.0
+            if stale or any(sid not in self._kinds for sid in need or ()):
                 self._kinds = {s.id: s.kind.value for s in self.store.list_sources()}
                 self._kinds_at = time.monotonic()
             return self._kinds
@@ -137,7 +139,7 @@ class Views:
     def render(self, p: Principal, v: dict[str, Any]) -> dict[str, Any]:
         if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
             return v
-        kinds = self.source_kinds()
+        kinds = self.source_kinds([str(e.get("source_id")) for e in v["evidence"]])
         if p.role == Role.LIAISON:
             out = dict(v)
             out["attributes"] = _clean_attrs(v["attributes"])
@@ -157,11 +159,12 @@ class Views:
     def render_observation(self, p: Principal, o: dict[str, Any]) -> dict[str, Any]:
         if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
             return o
-        kinds = self.source_kinds()
+        kinds = self.source_kinds([o["source_id"]])
         out = dict(o)
         out["attributes"] = _clean_attrs(o.get("attributes") or {})
-        if kinds.get(o["source_id"]) in _WITHHELD_KINDS:
-            out["source_id"] = f"withheld ({kinds[o['source_id']]})"
+        k = kinds.get(o["source_id"])
+        if k is None or k in _WITHHELD_KINDS:
+            out["source_id"] = f"withheld ({k or 'unknown source'})"
         return out
 
 
@@ -175,7 +178,8 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
 def _liaison_evidence(e: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
     out = dict(e)
     k = kinds.get(str(e.get("source_id")))
-    if k in _WITHHELD_KINDS:
+    if k is None or k in _WITHHELD_KINDS:  # unknown sources are withheld too (fail closed)
+        k = k or "unknown source"
         out["source_id"] = f"withheld ({k})"
         out["summary"] = f"{e.get('kind')} reported by a {k.replace('_', ' ')} (identity withheld)"
     return out

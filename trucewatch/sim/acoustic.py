@@ -111,7 +111,7 @@ def band_network(line_en: Any, frame: LocalFrame, rng: np.random.Generator, spac
 def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, *, temp_c: float = 15.0,
                       fa_per_hour: float = 6.0, t_span: tuple[float, float] | None = None,
                       hint_accuracy: float = 0.8, noise_db: np.ndarray | None = None,
-                      return_merged: bool = False) -> tuple[Arrivals, np.ndarray]:
+                      return_merged: bool = False, wind: tuple[float, float] = (0.0, 0.0)) -> tuple[Arrivals, np.ndarray]:
     """Arrivals heard by ``sensors`` from ``src`` plus false alarms; returns (arrivals, source index or -1).
 
     With ``return_merged`` also the second source of arrivals where two onsets fell within the dead time.
@@ -136,7 +136,14 @@ def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, 
         p, snr = detection_probability(d, a["charge"][ei], noise[si])
         heard = rng.random(d.size) < p
         si, ei, d, snr = si[heard], ei[heard], d[heard], snr[heard]
-        t = a["t"][ei] + d / c + rng.normal(0.0, 1.0, d.size) * sensors.sigma[si]
+        v: np.ndarray | float = c
+        if wind[0] or wind[1]:  # sound is carried by the wind along each path
+            fr = LocalFrame.around(sensors.lat, sensors.lon)
+            se, sn = fr.to_en(sensors.lat, sensors.lon)
+            qe, qn = fr.to_en(a["lat"], a["lon"])
+            de, dn = se[si] - qe[ei], sn[si] - qn[ei]
+            v = c + (wind[0] * de + wind[1] * dn) / (np.hypot(de, dn) + 1e-9)
+        t = a["t"][ei] + d / v + rng.normal(0.0, 1.0, d.size) * sensors.sigma[si]
         out_s.append(si)
         out_t.append(t)
         out_snr.append(snr + rng.normal(0, 1.5, d.size))
@@ -220,12 +227,10 @@ class AcousticSim:
 
 
 def simulate(scenario: Any, agreement: Any, rng: np.random.Generator, *, spacing_m: float = 3000.0,
-             depth_m: float = 12_000.0, clock_sigma_s: float = 0.001, fa_per_hour: float = 0.25,
+             depth_m: float = 12_000.0, clock_sigma_s: float = 0.005, fa_per_hour: float = 0.25,
              temp_c: float = 15.0) -> AcousticSim:
     """The scenario as the acoustic network hears it, through the real locator and pairing."""
     from trucewatch.sources.acoustic.associate import LocateConfig
-    from trucewatch.sources.acoustic.pairing import pair_fixes
-    from trucewatch.sources.acoustic.pipeline import locate, to_observations
 
     sensors = band_network(agreement.line_en, agreement.frame, rng, spacing_m, depth_m, clock_sigma_s)
     src = sources_from_scenario(scenario, agreement, rng)
@@ -233,8 +238,8 @@ def simulate(scenario: Any, agreement: Any, rng: np.random.Generator, *, spacing
 
     arrivals, labels = simulate_arrivals(sensors, src, rng, temp_c=temp_c, fa_per_hour=fa_per_hour,
                                          t_span=day_bounds(scenario.day))
-    cfg = LocateConfig(temp_c=temp_c, max_range_m=15_000.0)
-    result = locate(sensors, arrivals, cfg)
-    pairs = pair_fixes(result.fixes, agreement)
-    obs = to_observations(result, pairs={fid: p.pair_id for p in pairs for fid in (p.launch_id, p.impact_id)})
+    from trucewatch.sources.acoustic import observations_from
+
+    obs, result, pairs = observations_from(sensors, arrivals, LocateConfig(temp_c=temp_c, max_range_m=15_000.0),
+                                           agreement)
     return AcousticSim(sensors, arrivals, labels, src, obs, result, pairs)

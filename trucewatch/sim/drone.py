@@ -179,10 +179,18 @@ def fly(rng: np.random.Generator, frame: LocalFrame, path_en: np.ndarray, t_star
     if dips.size:
         pick = rng.choice(dips, size=min(dips.size, max(1, dips.size // 200)), replace=False)
         for i in pick:
-            k = int(rng.integers(1, 6))
+            k = int(rng.integers(1, 21))  # up to 10 s of masked sky in a turn
             sats[i:i + k] = rng.integers(4, 7)
             hdop[i:i + k] = rng.uniform(2.0, 5.0)
-    gps = {"t": t.copy(), "lat": glat.copy(), "lon": glon.copy(), "alt": nav["alt_msl"].copy(), "fix": np.full(n, 3.0),
+    # multipath glitches: now and then one or two fixes tens of metres off (not interference)
+    glitch_lat, glitch_lon = glat.copy(), glon.copy()
+    for i in np.flatnonzero(rng.random(n) < 1.5 / 3600 / NAV_HZ):
+        k = int(rng.integers(1, 3))
+        a = rng.uniform(0, 2 * np.pi)
+        m = rng.uniform(40, 200)
+        la, lo = frame.to_latlon(p[i:i + k, 0] + err_e[i:i + k] + m * np.sin(a), p[i:i + k, 1] + err_n[i:i + k] + m * np.cos(a))
+        glitch_lat[i:i + k], glitch_lon[i:i + k] = la, lo
+    gps = {"t": t.copy(), "lat": glitch_lat, "lon": glitch_lon, "alt": nav["alt_msl"].copy(), "fix": np.full(n, 3.0),
            "sats": sats.astype(float), "hdop": hdop, "vel": truth["groundspeed"] + rng.normal(0, 0.2, n),
            "cog": np.degrees(np.arctan2(gv[:, 0], gv[:, 1])) % 360}
     fl = Flight(make_flight_id(airframe, float(t[0])), airframe, sysid, camera, nav, {k: gps[k] for k in GPS_FIELDS},

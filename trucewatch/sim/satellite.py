@@ -273,16 +273,20 @@ def observe(fires: Fires, cfg: FireSimConfig, rng: np.random.Generator) -> SimFi
     sat_names = np.array(cfg.satellites)[sat_i[s_rep]]
     dt = t.astype("datetime64[s]")
     dates = np.datetime_as_string(dt, unit="D")
-    hhmm = np.datetime_as_string(dt, unit="m")
-    lines = ["latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,instrument,confidence,version,"
-             "bright_ti5,frp,daynight"]
+    import pandas as pd
+
     dn = np.where(night[s_rep] == 1, "N", "D")
-    for i in order.tolist():
-        lines.append(f"{lat[i]:.5f},{lon_o[i]:.5f},{bright[i]:.2f},{scan_km[s_rep[i]]:.2f},{track_km[s_rep[i]]:.2f},"
-                     f"{dates[i]},{hhmm[i][11:13]}{hhmm[i][14:16]},{sat_names[i]},VIIRS,{conf[i]},2.0NRT,"
-                     f"{bright[i] - 20:.2f},{frp[i]:.2f},{dn[i]}")
-    return SimFirms("\n".join(lines) + "\n", lat[order], lon_o[order], t[order], fires.war[f][order],
-                    fires.truth_index[f][order])
+    o = order
+    hhmm_i = (t[o] % DAY_S // 3600).astype(np.int64) * 100 + (t[o] % 3600 // 60).astype(np.int64)
+    df = pd.DataFrame({
+        "latitude": np.round(lat[o], 5), "longitude": np.round(lon_o[o], 5), "bright_ti4": np.round(bright[o], 2),
+        "scan": np.round(scan_km[s_rep][o], 2), "track": np.round(track_km[s_rep][o], 2), "acq_date": dates[o],
+        "acq_time": np.char.zfill(hhmm_i.astype(str), 4),  # FIRMS NRT writes four digits (0918)
+        "satellite": sat_names[o], "instrument": "VIIRS", "confidence": conf[o], "version": "2.0NRT",
+        "bright_ti5": np.round(bright[o] - 20, 2), "frp": np.round(frp[o], 2), "daynight": dn[o],
+    })
+    text = df.to_csv(index=False, lineterminator="\n")
+    return SimFirms(text, lat[order], lon_o[order], t[order], fires.war[f][order], fires.truth_index[f][order])
 
 
 def simulate_year(rng: np.random.Generator, truth: Iterable[Any] = (), cfg: FireSimConfig | None = None,
@@ -303,29 +307,38 @@ def simulate_year(rng: np.random.Generator, truth: Iterable[Any] = (), cfg: Fire
     return hist, observe(Fires.concat([bg, war]), cfg, rng)
 
 
-def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig | None = None) -> tuple[list, str]:
+def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig | None = None,
+             history_years: int = 2) -> tuple[list, str]:
     """Scenario hook: THERMAL_ANOMALY observations and the raw FIRMS CSV for the truth's period.
 
-    Background fires are added over the truth's time span in the truth's area.
+    Background fires are added over the truth's time span in the truth's area;
+    with ``history_years`` > 0 a background model is fitted on simulated years
+    of the same landscape before the period, so each observation carries
+    ``excess``, ``p_value`` and ``expected`` as real ones do after ``detect``.
     """
+    from trucewatch.sources.satellite.background import BackgroundModel, detect
     from trucewatch.sources.satellite.firms import read_firms, to_observations
 
     truth = list(truth)
     cfg = cfg or FireSimConfig()
-    if truth:
-        t = np.array([_unix(_get(e, "t")) for e in truth])
-        la = np.array([float(_get(e, "lat")) for e in truth])
-        lo = np.array([float(_get(e, "lon")) for e in truth])
-        cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
-        start = math.floor(t.min() / DAY_S) * DAY_S
-        n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
-    else:
+    if not truth:
         return [], ""
+    t = np.array([_unix(_get(e, "t")) for e in truth])
+    la = np.array([float(_get(e, "lat")) for e in truth])
+    lo = np.array([float(_get(e, "lon")) for e in truth])
+    cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
+    start = math.floor(t.min() / DAY_S) * DAY_S
+    n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
     land = Landscape.make(cfg, rng)
     fires = Fires.concat([background_fires(land, cfg, rng, start, n_days), war_fires(truth, rng, cfg.war_fire_prob)])
     sim = observe(fires, cfg, rng)
     batch = read_firms(sim.csv_text.encode(), name="sim-firms.csv")
-    return to_observations(batch), sim.csv_text
+    if history_years <= 0 or len(batch) == 0:
+        return to_observations(batch), sim.csv_text
+    hist_fires = [background_fires(land, cfg, rng, start - y * 365 * DAY_S, 365) for y in range(history_years, 0, -1)]
+    hist = read_firms(observe(Fires.concat(hist_fires), cfg, rng).csv_text.encode(), name="sim-history.csv")
+    d = detect(BackgroundModel.fit(hist), batch)
+    return to_observations(batch, excess=d.excess, p_value=d.p_value, expected=d.expected), sim.csv_text
 
 
 # ---- radar -------------------------------------------------------------------------------

@@ -160,10 +160,14 @@ def _loiterer(rng: np.random.Generator, mmsi: int, t0: float, t1: float, report_
     lon = c_lon + r * np.cos(ang) / (111_320.0 * np.cos(np.radians(c_lat)))
     # arrive from, and leave towards, the south (straight lines outside the loiter window)
     start, end = t0 + 3 * 3600, t0 + 7 * 3600
-    away = np.where(tt < 3 * 3600, (start - t), np.where(t > end, t - end, 0.0)) * 10 * KNOT
+    leave = np.clip(t - end, 0.0, 2 * 3600.0)  # two hours south, then at anchor there
+    away = np.where(tt < 3 * 3600, (start - t), leave) * 10 * KNOT
     lat = lat - away / 111_320.0
-    sog = np.where(away > 0, 10.0, 3.0)
-    return _Vessel(mmsi, f"FV SIM {mmsi % 1000:03d}", 90, t, lat, lon, sog, np.zeros(len(t)), np.zeros(len(t), int))
+    anchored = t - end > 2 * 3600.0
+    lat = np.where(anchored, lat[np.searchsorted(t, end + 2 * 3600.0) - 1] if anchored.any() else lat, lat)
+    lon = np.where(anchored, c_lon, lon)
+    sog = np.where(anchored, 0.0, np.where(away > 0, 10.0, 3.0))
+    return _Vessel(mmsi, f"FV SIM {mmsi % 1000:03d}", 90, t, lat, lon, sog, np.zeros(len(t)), np.where(anchored, 1, 0))
 
 
 def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = None, hours: float = 24.0,
@@ -189,7 +193,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
     truth: list[SeaTruth] = []
     naval = _naval(rng, new_mmsi(273), t0 + 2 * 3600, t1, report_s, ZMIINYI, NAVAL_BASE_OFFSHORE)
     vessels.append(naval)
-    hold = (naval.sog < 5) & (naval.t > naval.t[0])
+    hold = (naval.sog < 5) & (naval.t > (naval.t[0] if len(naval.t) else 0.0))
     if hold.any():
         k = np.flatnonzero(hold)
         truth.append(SeaTruth("loitering", naval.mmsi, float(naval.t[k[0]]), float(naval.t[k[-1]]),
@@ -278,6 +282,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
 
     # encode
     recs: list[tuple[float, str]] = []
+    vessels = [v for v in vessels if len(v.t)]  # short runs: the naval vessel may not have sailed yet
     for v in vessels:
         k = np.flatnonzero(v.keep)
         for i in k.tolist():

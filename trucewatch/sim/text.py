@@ -67,6 +67,20 @@ TEMPLATES = {
     },
 }
 WHEN = {"en": "At {hm}", "uk": "О {hm}", "ru": "В {hm}"}
+#: How the oblast is written after a place (about half of real reports name it).
+REGION = {
+    "Donetsk Oblast": ("Donetsk region", "Донецької області", "Донецкой области"),
+    "Kharkiv Oblast": ("Kharkiv region", "Харківської області", "Харьковской области"),
+    "Zaporizhzhia Oblast": ("Zaporizhzhia region", "Запорізької області", "Запорожской области"),
+    "Kherson Oblast": ("Kherson region", "Херсонської області", "Херсонской области"),
+    "Luhansk Oblast": ("Luhansk region", "Луганської області", "Луганской области"),
+    "Dnipropetrovsk Oblast": ("Dnipropetrovsk region", "Дніпропетровської області", "Днепропетровской области"),
+    "Mykolaiv Oblast": ("Mykolaiv region", "Миколаївської області", "Николаевской области"),
+    "Sumy Oblast": ("Sumy region", "Сумської області", "Сумской области"),
+}
+#: Typical distance from the contact line (km, exponential scale) of each event type.
+REACH_KM = {"shelling": 6, "ground_assault": 3, "monitor_interference": 8, "air_strike": 25, "drone_strike": 20,
+            "missile_strike": 80, "facility_fire": 40, "infrastructure_damage": 40}
 
 
 def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -107,9 +121,13 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
         n = int(rng.integers(1, 9))
         k_ind = int(rng.integers(1, 5))
         first = None
+        reg = REGION.get(gaz.admin1[pi])
         for j in range(k_ind):
             lang = langs[int(rng.integers(0, 3))]
-            text = TEMPLATES[e["type"]][lang].format(when=WHEN[lang].format(hm=hm), place=_name(gaz, pi, lang, rng),
+            place = _name(gaz, pi, lang, rng)
+            if reg is not None and rng.random() < 0.5:
+                place += (", " if lang == "en" else " ") + reg[langs.index(lang)]
+            text = TEMPLATES[e["type"]][lang].format(when=WHEN[lang].format(hm=hm), place=place,
                                                      n=n + (j if rng.random() < 0.6 else 0))
             pub = t + timedelta(minutes=float(rng.uniform(10, 180)))
             rid = f"sim-{e['id']}-{j}"
@@ -159,16 +177,35 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, 
     return {"records": records, "observations": obs, "errors": errs}
 
 
-def simulate_posts(n: int, rng: np.random.Generator) -> list[dict[str, Any]]:
-    """About ``n`` standalone posts about random events near the contact line (for throughput)."""
-    # events along the front: Kharkiv to Kherson, as a band of points
+def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement=None  # noqa: ANN001
+                   ) -> list[dict[str, Any]]:
+    """About ``n`` standalone posts about random events near the contact line (for throughput);
+    ``with_truth`` keeps each record's ``truth`` (event, lat, lon, type, copy_of).
+
+    Events lie along the agreement's contact line (the bundled sample by default), at a
+    distance from it typical of their type (shelling within a few km, missiles far behind).
+    """
+    import shapely
+
+    from trucewatch.sources.text.extract import default_agreement
+
+    agr = agreement or default_agreement()
     k = max(1, n // 3)
-    s = rng.uniform(0, 1, k)
-    lat = 49.9 - 3.3 * s + rng.normal(0, 0.25, k)
-    lon = 37.6 - 4.6 * s ** 1.5 + rng.normal(0, 0.25, k)
     types = list(TEMPLATES)
+    typ = [types[int(rng.integers(0, len(types)))] for _ in range(k)]
+    parts = list(agr.line_en.geoms) if hasattr(agr.line_en, "geoms") else [agr.line_en]
+    main = max(parts, key=lambda p: p.length)
+    s = rng.uniform(0.03, 0.97, k) * main.length
+    p = shapely.line_interpolate_point(main, s)
+    q = shapely.line_interpolate_point(main, s + 50.0)
+    tx, ty = shapely.get_x(q) - shapely.get_x(p), shapely.get_y(q) - shapely.get_y(p)
+    norm = np.hypot(tx, ty) + 1e-9
+    d = np.array([rng.exponential(REACH_KM[t]) for t in typ]) * 1000.0 * rng.choice([-1.0, 1.0], k)
+    lat, lon = agr.frame.to_latlon(shapely.get_x(p) - ty / norm * d, shapely.get_y(p) + tx / norm * d)
     t0 = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
     evs = [{"id": f"e{i}", "t": t0 + float(rng.uniform(0, 7 * 86400)), "lat": float(lat[i]), "lon": float(lon[i]),
-            "type": types[int(rng.integers(0, len(types)))]} for i in range(k)]
+            "type": typ[i]} for i in range(k)]
     recs = posts_for_events(evs, rng)[:n]
+    if with_truth:
+        return recs
     return [{kk: v for kk, v in r.items() if kk != "truth"} for r in recs]

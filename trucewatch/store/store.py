@@ -18,8 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import rfc8785
-from sqlalchemy import Engine, Integer, column, create_engine, event, func, insert, select, text, update
+from sqlalchemy import Engine, Integer, bindparam, column, create_engine, event, func, insert, select, text, update
 
 from trucewatch.model import (
     Event,
@@ -67,13 +66,15 @@ class IngestReport:
 
 
 def content_hash(obs: Observation) -> str:
-    """SHA-256 of the RFC 8785 canonical JSON of the observation's content.
+    """SHA-256 of the observation's content as sorted-key compact JSON.
 
     Signature and ledger index are excluded: they are about the record, not
-    what was observed, and are added after the fact.
+    what was observed, and are added after the fact.  This is the store's
+    identity for de-duplication; the *signed* form is RFC 8785 JSON (see
+    trucewatch.ledger.canonical), which is slower to produce.
     """
     body = obs.model_dump(mode="json", exclude={"signature", "ledger_index"})
-    return sha256_hex(rfc8785.dumps(body))
+    return sha256_hex(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -261,9 +262,13 @@ class Store:
                 f"SELECT seq, lon, lon, lat, lat FROM observations WHERE id IN ({marks})", tuple(chunk))
 
     def set_ledger_index(self, pairs: Iterable[tuple[str, int]]) -> None:
+        rows = [{"_id": oid, "ledger_index": int(idx)} for oid, idx in pairs]
+        if not rows:
+            return
+        stmt = update(S.observations).where(S.observations.c.id == bindparam("_id")).values(
+            ledger_index=bindparam("ledger_index"))
         with self.engine.begin() as c:
-            for oid, idx in pairs:
-                c.execute(update(S.observations).where(S.observations.c.id == oid).values(ledger_index=idx))
+            c.execute(stmt, rows)
 
     def count_observations(self) -> int:
         with self.engine.connect() as c:
@@ -363,25 +368,54 @@ class Store:
 
     def save_violations(self, violations: Sequence[Violation], *, actor: str = "system") -> None:
         """Insert new violations (with a ``detected`` transition) or refresh the
-        evidence and confidence of existing ones; never rewinds their status."""
+        evidence and confidence of existing ones; never rewinds their status.
+        Batched: a few statements per call, whatever the number of violations."""
+        if not violations:
+            return
         now = time.time()
         with self.engine.begin() as c:
+            ids = [v.id for v in violations]
+            existing: set[str] = set()
+            for k in range(0, len(ids), 500):
+                existing |= {r[0] for r in c.execute(select(S.violations.c.id).where(S.violations.c.id.in_(ids[k : k + 500])))}
+            new_rows, upd_rows, seen = [], [], set()
             for v in violations:
+                if v.id in seen:
+                    continue
+                seen.add(v.id)
                 row = _viol_row(v, now)
-                old = c.execute(select(S.violations.c.status).where(S.violations.c.id == v.id)).first()
-                if old is None:
-                    c.execute(insert(S.violations).values(**row))
-                    c.execute(insert(S.transitions).values(
-                        violation_id=v.id, from_status=None, to_status=v.status.value, actor=actor,
-                        reason="detected by adjudication", at=now, counter_evidence=[]))
-                    if self.dialect == "sqlite":
-                        c.exec_driver_sql(
-                            "INSERT INTO viol_rtree (id, min_lon, max_lon, min_lat, max_lat) "
-                            "SELECT seq, lon, lon, lat, lat FROM violations WHERE id = ?", (v.id,))
-                else:
+                if v.id in existing:
                     row.pop("status")
                     row.pop("created_at")
-                    c.execute(update(S.violations).where(S.violations.c.id == v.id).values(**row))
+                    row["_id"] = row.pop("id")
+                    upd_rows.append(row)
+                else:
+                    new_rows.append(row)
+            if new_rows:
+                c.execute(insert(S.violations), new_rows)
+                c.execute(insert(S.transitions), [
+                    {"violation_id": r["id"], "from_status": None, "to_status": r["status"], "actor": actor,
+                     "reason": "detected by adjudication", "at": now, "counter_evidence": []} for r in new_rows])
+                if self.dialect == "sqlite":
+                    new_ids = [r["id"] for r in new_rows]
+                    for k in range(0, len(new_ids), 500):
+                        chunk = new_ids[k : k + 500]
+                        c.exec_driver_sql(
+                            "INSERT INTO viol_rtree (id, min_lon, max_lon, min_lat, max_lat) SELECT seq, lon, lon, lat, lat "
+                            f"FROM violations WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            if upd_rows:
+                cols = [k for k in upd_rows[0] if k != "_id"]
+                stmt = update(S.violations).where(S.violations.c.id == bindparam("_id")).values(
+                    {k: bindparam(k) for k in cols})
+                c.execute(stmt, upd_rows)
+
+    def get_violations(self, ids: Sequence[str]) -> dict[str, Violation]:
+        out: dict[str, Violation] = {}
+        with self.engine.connect() as c:
+            for k in range(0, len(ids), 500):
+                for r in c.execute(select(S.violations).where(S.violations.c.id.in_(list(ids[k : k + 500])))).mappings():
+                    out[r["id"]] = _row_viol(r)
+        return out
 
     def get_violation(self, violation_id: str) -> Violation | None:
         with self.engine.connect() as c:

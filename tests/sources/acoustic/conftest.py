@@ -34,14 +34,18 @@ class Grid:
         la, lo = self.frame.to_latlon(e, n)
         return float(la), float(lo)
 
-    def times(self, e: float, n: float, t: float, sensors: np.ndarray | None = None, noise: float | None = None):
+    def times(self, e: float, n: float, t: float, sensors: np.ndarray | None = None, noise: float | None = None,
+              wind: tuple[float, float] = (0.0, 0.0)):
         la, lo = self.latlon(e, n)
         src = to_ecef(np.array([la]), np.array([lo]), np.array([150.0]))[0]
         s = np.arange(len(self.sensors)) if sensors is None else np.asarray(sensors)
         xyz = to_ecef(self.sensors.lat[s], self.sensors.lon[s], self.sensors.alt[s])
         d = np.linalg.norm(xyz - src, axis=1)
+        se, sn = self.frame.to_en(self.sensors.lat[s], self.sensors.lon[s])
+        h = np.hypot(se - e, sn - n) + 1e-9
+        celerity = self.c + (wind[0] * (se - e) + wind[1] * (sn - n)) / h  # wind along each path
         sg = self.sigma if noise is None else noise
-        return s, t + d / self.c + self.rng.normal(0, sg, s.size)
+        return s, t + d / celerity + self.rng.normal(0, sg, s.size)
 
     def arrivals(self, events: list[tuple[float, float, float]], within_m: float | None = None,
                  kind: int = 0) -> tuple[Arrivals, np.ndarray]:

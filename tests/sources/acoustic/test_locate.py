@@ -57,7 +57,7 @@ def test_overlapping_events_are_separated(grid: Grid) -> None:
 
 def test_partial_coverage_and_false_alarms(grid: Grid) -> None:
     ev = [(-4000.0, -4000.0, T0), (4000.0, 4000.0, T0 + 0.2)]
-    arr, lab = grid.arrivals(ev, within_m=6000.0)
+    arr, _ = grid.arrivals(ev, within_m=6000.0)
     rng = np.random.default_rng(5)
     k = 12
     fa = Arrivals(np.array([f"fa{i}" for i in range(k)], dtype=object), rng.integers(0, 36, k),
@@ -155,3 +155,39 @@ def test_observations_follow_the_contract(grid: Grid) -> None:
     assert o.location.err_major_m >= 1.0
     again = to_observations(locate(grid.sensors, arr, LocateConfig(max_range_m=15000)))
     assert again[0].id == o.id and again[0].payload_hash == o.payload_hash
+
+
+def test_clock_sigma_is_estimated_when_the_registry_gives_none() -> None:
+    g = Grid(sigma=0.008, seed=11)
+    g.sensors.sigma_given = np.zeros(len(g.sensors), bool)
+    g.sensors.sigma[:] = 0.002  # the registry default, four times too small
+    ev = [(float(x), float(y), T0 + 40 * k) for k, (x, y) in enumerate(np.random.default_rng(1).uniform(-4000, 4000, (6, 2)))]
+    arr, _ = g.arrivals(ev)
+    res = locate(g.sensors, arr, LocateConfig(max_range_m=15000))
+    assert res.notes and "estimated" in res.notes[0]
+    est = float(res.notes[0].split(": ")[1].split(" ms")[0])
+    assert 6.0 < est < 10.0
+    assert len(res.fixes) == 6 and all(f.n_sensors >= 30 for f in res.fixes)
+    # without the estimate the 2 ms default rejects the fits or splits the events
+    off = locate(g.sensors, arr, LocateConfig(max_range_m=15000, auto_sigma=False))
+    assert sum(f.n_sensors for f in off.fixes) < sum(f.n_sensors for f in res.fixes)
+
+
+def test_known_wind_is_corrected() -> None:
+    g = Grid(n_side=7, seed=12)
+    wind = (6.0, -3.0)  # m/s toward east, north
+    truth = [(1200.0, -800.0, T0), (-2500.0, 2100.0, T0 + 60.0)]
+    parts = [g.times(e, n, t, wind=wind) for e, n, t in truth]
+    s = np.concatenate([p[0] for p in parts])
+    t = np.concatenate([p[1] for p in parts])
+    arr = Arrivals(np.array([f"w{i}" for i in range(s.size)], dtype=object), s, t, np.full(s.size, 20.0),
+                   np.zeros(s.size, np.int8), np.full(s.size, np.nan)).sorted()
+    calm = locate(g.sensors, arr, LocateConfig(max_range_m=15000))
+    windy = locate(g.sensors, arr, LocateConfig(max_range_m=15000, wind_e_ms=wind[0], wind_n_ms=wind[1]))
+    assert len(windy.fixes) == 2
+    for f, (e, n, t0) in zip(windy.fixes, truth, strict=True):
+        assert _err_m(g, f, e, n)[0] < 3.0
+        assert abs(f.time_unix_s - t0) < 0.02
+    # still air cannot explain 6 m/s of wind with 1 ms clocks: rejected or split, never as good
+    assert len(calm.fixes) < 2 or max(f.residual_rms_s for f in calm.fixes) > 5 * max(
+        f.residual_rms_s for f in windy.fixes)

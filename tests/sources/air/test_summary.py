@@ -111,8 +111,52 @@ def test_intake_formats_and_cli(tmp_path):
         assert o["kind"] == "air_summary"
         assert {"weapon_type", "launched", "intercepted", "launch_areas", "window_from", "window_to"} <= set(o["attributes"])
     bad = tmp_path / "posts.jsonl"
-    bad.write_text('{"id": "a", "published": "2026-04-03T06:00:00Z", "text": "Противник атакував 5 ударними БпЛА. Збито 9 БпЛА."}\n'
-                   '{"id": "b", "text": ""}\nnot json\n', encoding="utf-8")
+    bad.write_text('{"id": "a", "source": "kpszsu", "published_at": "2026-04-03T06:00:00Z", '
+                   '"text": "Противник атакував 5 ударними БпЛА. Збито 9 БпЛА."}\n'
+                   '{"id": "b", "source": "kpszsu", "published_at": "2026-04-03T06:00:00Z", "text": ""}\nnot json\n',
+                   encoding="utf-8")
     r = CliRunner().invoke(app, ["air", "summaries", str(bad)])
     assert r.exit_code == 0
-    assert "a: items[0].intercepted" in r.output and "line 2: text" in r.output and "line 3: (line)" in r.output
+    errs = [ln for ln in r.output.splitlines() if ln.startswith("error:")]
+    assert any("items[0].intercepted" in e and "more than 5 launched" in e for e in errs)
+    assert any("line 2" in e for e in errs) and any("line 3" in e for e in errs)
+    assert "1 summaries" in r.output
+
+
+def test_report_section_sets_counts_against_the_agreement(agreement):
+    from trucewatch.sources.air.intake import Post, process_posts
+    from trucewatch.sources.air.report import air_section
+
+    _, obs, _ = process_posts([Post("p1", datetime(2025, 6, 8, 6, tzinfo=UTC), UK)])
+    sec = air_section(obs, agreement)
+    assert sec["by_type"]["shahed"] == {"launched": 206, "intercepted": 175, "summaries": 1,
+                                        "intercepted_share": round(175 / 206, 3)}
+    kursk = next(a for a in sec["by_area"] if a["name"].startswith("Курськ"))
+    assert kursk["side"] == "RU" and kursk["launches_forbidden"] is True
+    json.dumps(sec)
+
+
+def test_older_formats_lost_decoys_and_explicit_year():
+    uk = ("У ніч на 28 грудня 2024 року противник атакував 16 ударними БпЛА типу «Shahed» та ударними БпЛА інших "
+          "типів з напрямків Міллерово, Приморсько-Ахтарськ – РФ.\nСтаном на 09:00 підтверджено збиття 12 ударних БпЛА "
+          "у Київській, Черкаській, Сумській та Херсонській областях. 3 ворожі БпЛА-імітатори – локаційно втрачені "
+          "(без негативних наслідків).")
+    s = parse_summary(uk, published=datetime(2025, 1, 1, 7, tzinfo=UTC))
+    assert [(i.weapon_type, i.launched, i.intercepted, i.lost) for i in s.items] == [("shahed", 16, 12, 3)]
+    assert [a["id"] for a in s.launch_areas] == ["millerovo", "primorsko-akhtarsk"]  # not the Ukrainian oblasts
+    assert s.window_to == datetime(2024, 12, 28, 7, 0, tzinfo=UTC)
+    emoji = ("⚡️ У ніч на 5 лютого (з 18:00 4 лютого) ворог атакував 104 ударними БпЛА типу Shahed та дронами-імітаторами "
+             "різних типів з напрямків: Курськ, Брянськ, Орел.\n✅ Станом на 08:30 збито 56 ворожих БпЛА.\n"
+             "❗️ 48 ворожих дронів-імітаторів локаційно втрачено (без негативних наслідків).")
+    s = parse_summary(emoji, published=datetime(2025, 2, 5, 7, tzinfo=UTC))
+    assert [(i.weapon_type, i.launched, i.intercepted, i.lost) for i in s.items] == [("shahed", 104, 56, 48)]
+
+
+def test_unknown_listed_place_is_kept_not_dropped():
+    s = parse_summary("Overnight, Russia launched 40 Shahed-type drones from Kursk and Zyuzyukino-Nowhere; 30 were shot down.",
+                      published=datetime(2026, 3, 15, 7, tzinfo=UTC))
+    names = [a["name"] for a in s.launch_areas]
+    assert names == ["Kursk", "Zyuzyukino-Nowhere"]
+    odd = s.launch_areas[1]
+    # the project gazetteer may know it; if not, it stays unresolved and the summary says so
+    assert odd["resolved_by"] == "gazetteer" or (odd["lat"] is None and any("not geocoded" in p for p in s.problems))

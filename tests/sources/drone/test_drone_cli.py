@@ -93,7 +93,7 @@ def test_cli_end_to_end(raw):
 
 
 def test_cli_bad_inputs(tmp_path, raw):
-    sim, paths, out = raw
+    _sim, paths, out = raw
     st = out / "state"
     r = _cli("ingest", tmp_path / "missing.tlog", "--state", st)
     assert r.exit_code == 2 and "no such file" in r.output
@@ -120,3 +120,54 @@ def test_bench_quick():
     assert res["footprint_max_diff_m"] < 1e-6
     assert res["frames_per_s"] > res["baseline_frames_per_s"]
     assert 0.0 <= res["sighting_f1"] <= 1.0 and res["weapons_in_zone_true"] > 0
+
+
+def test_daily_section_hook(raw, monkeypatch, agreement, tmp_path):
+    from datetime import UTC, datetime
+
+    from trucewatch.sources.drone.report import daily_section
+
+    sim, paths, _out = raw
+    day = (datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 3, 16, tzinfo=UTC))
+    monkeypatch.setenv("TRUCEWATCH_DRONE_STATE", str(tmp_path / "empty"))
+    assert daily_section(None, agreement, *day) is None
+    st = tmp_path / "state"
+    monkeypatch.setenv("TRUCEWATCH_DRONE_STATE", str(st))
+    for s in sim.sources:
+        assert _cli("register", s.id, "--sysid", s.attributes["sysid"]).exit_code == 0
+    w = next(o for o in sim.objects if o["event_id"] == "W1")
+    tlog = next(p for p in paths["telemetry"] if w["flight_id"] in p)
+    db = tmp_path / "store.db"
+    first = _cli("ingest", tlog, "--detections", paths["detections"], "--store", db, "--json")
+    assert first.exit_code == 0, first.output
+    rep = json.loads(first.stdout.strip().splitlines()[-1])["store"]
+    assert rep["accepted"] >= 1 and rep["errors"] == []
+    again = json.loads(_cli("ingest", tlog, "--detections", paths["detections"], "--store", db, "--json")
+                       .stdout.strip().splitlines()[-1])["store"]
+    assert again["accepted"] == 0 and again["duplicates"] == rep["accepted"]  # re-ingest is idempotent
+    from trucewatch.store.store import Store
+
+    with Store.open(db) as store:
+        sec = daily_section(store, agreement, *day)
+    assert sec is not None and "Weapons inside their withdrawal zones" in sec["html"]
+    sec = daily_section(None, agreement, *day)
+    assert sec["title"] == "Drone patrols" and "Weapons inside their withdrawal zones" in sec["html"]
+    assert "1 drone flights" in sec["html"]
+
+
+def test_cli_jsonl_telemetry(tmp_path, raw):
+    from trucewatch.sources.drone.telemetry import write_jsonl
+
+    sim, _paths, _out = raw
+    st = tmp_path / "state"
+    fl = sim.flights[0]
+    p = tmp_path / "f.jsonl"
+    fl.source_id = "drone:unknown"
+    write_jsonl(p, fl)
+    r = _cli("ingest", p, "--state", st)
+    assert r.exit_code == 2 and "unregistered source 'drone:unknown'" in r.output
+    assert _cli("register", "drone:unknown", "--state", st).exit_code == 0
+    r = _cli("ingest", p, "--json", "--state", st)
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["source_id"] == "drone:unknown" and res["frames"] > 100

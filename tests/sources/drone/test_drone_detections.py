@@ -43,7 +43,7 @@ def _run(fl, recs, problems=None):
     fs = FrameSet.from_flight(fl)
     dets = [parse_detection(r, i + 1, None, json.dumps(r)) for i, r in enumerate(recs)]
     located = locate(dets, fl, fs, problems)
-    return merge(located, fl, fs.frame), problems
+    return merge(located, fl, fs), problems
 
 
 def test_pixel_boxes_locate_and_merge(make):
@@ -128,7 +128,7 @@ def test_bad_detections_are_flagged_and_the_rest_processed(tmp_path, make):
     assert "det.jsonl:1 (id late)" in problems[0] and "det.jsonl:2 (id offimage)" in problems[1]
     assert "det.jsonl:3 (id ground-far)" in problems[2]
     assert len(located) == len(good)
-    assert len(merge(located, fl, FrameSet.from_flight(fl).frame)) == 1
+    assert len(merge(located, fl, FrameSet.from_flight(fl))) == 1
 
 
 def test_analyst_ground_position_inside_frame(make):
@@ -140,3 +140,19 @@ def test_analyst_ground_position_inside_frame(make):
     assert problems == [] and len(sightings) == 1
     assert sightings[0].location.lat == pytest.approx(rec["lat"], abs=1e-6)
     assert sightings[0].location.err_major_m == pytest.approx(12.0, rel=0.01)
+
+
+def test_flickering_object_is_tentative(make):
+    fl, truth = make()
+    fs = _true_fs(fl, truth)
+    k = len(truth["t"]) // 6
+    la, lo = fs.frame.to_latlon(float(truth["e"][k]), float(truth["n"][k]))
+    steady = _dets_for(fs, float(la), float(lo), "tank", conf=0.9)
+    sightings, _ = _run(fl, steady)
+    assert sightings[0].attributes["tentative"] is False
+    assert sightings[0].attributes["frames_in_view"] >= len(steady) * 0.8
+    flicker = steady[::8]  # seen in one frame of eight while in clear view
+    assert len(flicker) >= 2
+    sightings, _ = _run(fl, flicker)
+    s = sightings[0].attributes
+    assert s["detect_ratio"] < 0.2 and s["tentative"] is True

@@ -73,7 +73,7 @@ def test_horizon_rays_are_clipped():
 
 
 def test_dem_intersection(make):
-    fl, _ = make()
+    _fl, _ = make()
     from trucewatch.geo import LocalFrame
 
     frame = LocalFrame(48.5, 37.0)
@@ -140,3 +140,24 @@ def test_coverage_geojson_and_save(tmp_path, make):
     back = FrameSet.load(tmp_path / "f.npz", fl.camera)
     np.testing.assert_array_equal(back.corners, fs.corners)
     assert back.flight_id == fs.flight_id
+
+
+def test_dem_from_geotiff_and_coverage(tmp_path, make):
+    import rasterio
+
+    elev = np.full((200, 300), 150.0, dtype="float32")
+    elev[:, 150:] = 350.0  # a 200 m step east of 37.0
+    path = tmp_path / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=300, height=200, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=rasterio.Affine(0.001, 0, 36.85, 0, -0.001, 48.6), nodata=-9999) as ds:
+        ds.write(elev, 1)
+    dem = Dem.from_file(str(path))
+    assert dem.sample(np.array([48.55, 48.55]), np.array([36.9, 37.1])) == pytest.approx([150.0, 350.0])
+    assert np.isnan(dem.sample(np.array([50.0]), np.array([37.0])))[0]
+    fl, _ = make()  # flies at 500 m above home (150 m MSL)
+    flat = FrameSet.from_flight(fl)
+    hilly = FrameSet.from_flight(fl, dem=dem)
+    east = flat.corners[:, :, 0].mean(axis=1) > 2000  # frames over the raised ground
+    w_flat = np.ptp(flat.corners[east, :, 0], axis=1).mean()
+    w_dem = np.ptp(hilly.corners[east, :, 0], axis=1).mean()
+    assert w_dem == pytest.approx(w_flat * 300 / 500, rel=0.05)  # 200 m closer ground: smaller footprint

@@ -71,3 +71,32 @@ def test_gps_silence_counts_as_loss(make):
     fl.gps = {k: v[~cut] for k, v in g.items()}
     eps = detect(fl, InterferenceConfig())
     assert any(e.kind == "gnss_jamming" and "gps_silent" in e.signals for e in eps)
+
+
+def test_multipath_glitch_is_not_spoofing(make):
+    from trucewatch.geo import LocalFrame
+
+    fl, truth = make(seed=6, legs=LEGS)
+    fr = LocalFrame(48.5, 37.0)
+    i = len(truth["t"]) // 2
+    la, lo = fr.to_latlon(truth["e"][i] + 150.0, truth["n"][i])
+    fl.gps["lat"][i], fl.gps["lon"][i] = la, lo
+    assert detect(fl) == []
+    # the same offset held for two minutes is a spoofed shift
+    j = slice(i, i + 240)
+    la, lo = fr.to_latlon(truth["e"][j] + 150.0, truth["n"][j])
+    fl.gps["lat"][j], fl.gps["lon"][j] = la, lo
+    eps = detect(fl)
+    assert len(eps) == 1 and eps[0].kind == "gnss_spoofing"
+    assert abs(eps[0].t_start - truth["t"][i - 1]) < 2 and abs(eps[0].t_end - truth["t"][i + 240]) < 2
+
+
+def test_satellite_dip_in_a_turn_is_not_jamming(make):
+    fl, _ = make(seed=7, legs=LEGS)
+    i = len(fl.gps["t"]) // 3
+    fl.gps["sats"][i:i + 20] = 5  # 10 s of masked sky, fix kept
+    fl.gps["hdop"][i:i + 20] = 3.0
+    assert detect(fl) == []
+    fl.gps["fix"][i:i + 20] = 1  # the same 10 s without a fix: jamming
+    eps = detect(fl)
+    assert len(eps) == 1 and eps[0].kind == "gnss_jamming" and "fix_lost" in eps[0].signals

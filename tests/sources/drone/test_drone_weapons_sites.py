@@ -67,7 +67,7 @@ def test_sites_file_errors_name_the_field():
 
 
 def test_site_statuses(make):
-    fl, truth = make(legs=np.array([[-2000.0, 0.0], [2000.0, 0.0]]), agl=500.0)
+    fl, _truth = make(legs=np.array([[-2000.0, 0.0], [2000.0, 0.0]]), agl=500.0)
     fs = FrameSet.from_flight(fl)
     sites = parse_sites(SITES)
     seen = [_sighting(1, 48.5, 37.0003, "tank", fl.flight_id, tentative=False),

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trucewatch.geo import LocalFrame
 from trucewatch.model import ObservationKind
@@ -189,3 +191,49 @@ def test_garbage_in_numeric_column_and_mixed_time_formats():
 def test_unreadable_file_is_a_file_error(tmp_path):
     with pytest.raises(FirmsError, match="cannot read"):
         read_firms(tmp_path / "nope.csv")
+
+
+_HDR = "latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,version,bright_ti5,frp,daynight"
+_GOOD_FIELDS = ["48.5", "37.9", "330.0", "0.4", "0.4", "2025-03-01", "1042", "N20", "n", "2.0NRT", "290.0", "5.0", "D"]
+_JUNK = ["", "abc", "-1", "200", "2025/03/01", "25:61", "x", "NaN", "1e400", "0918", "09:18:00", "h", "N"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 14), st.lists(st.tuples(st.integers(0, 12), st.sampled_from(_JUNK)),
+                                                       max_size=3)), min_size=1, max_size=12))
+def test_every_line_is_accepted_or_explained(rows):
+    """Fuzz: whatever the rows hold, each data line is loaded or has an error naming it; never a traceback."""
+    lines = [_HDR]
+    for n_fields, edits in rows:
+        f = list(_GOOD_FIELDS)
+        for i, v in edits:
+            f[i] = v
+        lines.append(",".join(f[: n_fields] if n_fields < 13 else f + ["extra"] * (n_fields - 13)))
+    b = read_firms(("\n".join(lines) + "\n").encode(), "fuzz.csv")
+    accepted = set(b.line.tolist())
+    explained = {e.line for e in b.errors}
+    data_lines = set(range(2, len(lines) + 1))
+    # a line of only empty fields may be the parser's idea of a blank line: still explained
+    assert accepted.isdisjoint(explained)
+    assert accepted | explained == data_lines, (sorted(accepted), sorted(explained))
+    assert np.all(np.abs(b.lat) <= 90) and np.all(np.isfinite(b.t)) and np.all(np.isfinite(b.frp))
+
+
+def test_extra_fields_on_the_first_row_are_not_silently_truncated():
+    text = ("latitude,longitude,acq_date\n"
+            "48.1,37.2,2024-01-01,extra\n"  # pandas would take this as the row width and cut silently
+            "48.2,37.3,2024-01-02\n"
+            "48.3,37.4,2024-01-03,x,y\n")
+    b = _read(text)
+    assert b.line.tolist() == [3]
+    assert [(e.line, e.field) for e in b.errors] == [(2, "*"), (4, "*")]
+    assert "expected 3 fields, saw 4" in b.errors[0].message
+
+
+def test_compressed_file(tmp_path):
+    import gzip
+
+    p = tmp_path / "modis.csv.gz"
+    p.write_bytes(gzip.compress(MODIS_ARCHIVE.encode()))
+    b = read_firms(p)
+    assert len(b) == 2 and not b.errors and b.satellite.tolist() == ["TERRA", "AQUA"]

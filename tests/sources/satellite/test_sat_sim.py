@@ -80,3 +80,18 @@ def test_simulate_accepts_scenario_truth(agreement):
     assert all((k != "field_fire") == w for k, w in zip(kinds, f.war.tolist(), strict=True))
     obs, csv_text = simulate(sc.events, np.random.default_rng(3))
     assert obs and csv_text.count("\n") == len(obs) + 1
+
+
+def test_simulate_hook_judges_against_a_simulated_history(agreement):
+    from trucewatch.geo import haversine_m
+    from trucewatch.sim.scenario import make_scenario
+
+    sc = make_scenario(agreement, seed=4)
+    obs, _ = simulate(sc.events, np.random.default_rng(4))
+    assert all(isinstance(o.attributes["excess"], bool) and 0 <= o.attributes["p_value"] <= 1 for o in obs)
+    war = [e for e in sc.events if e.kind in ("fire", "strike")]
+    wla, wlo = np.array([e.lat for e in war]), np.array([e.lon for e in war])
+    near = np.array([haversine_m(o.location.lat, o.location.lon, wla, wlo).min() < 2000 for o in obs])
+    exc = np.array([o.attributes["excess"] for o in obs])
+    assert near.any() and (~near).any()
+    assert exc[near].mean() > exc[~near].mean() + 0.3

@@ -164,3 +164,49 @@ def test_cli_incidents_and_errors(tmp_path):
     assert {e["field"] for e in d["errors"]} == {"checksum", "sentence"}
     r = CliRunner().invoke(app, ["sea", "incidents", str(tmp_path / "missing.nmea")])
     assert r.exit_code == 2 and "file not found" in r.output
+
+
+def test_report_section(maritime):
+    from trucewatch.sim.sea import simulate_sea
+    from trucewatch.sources.sea.report import sea_section
+
+    sim = simulate_sea(np.random.default_rng(6), hours=8, n_merchants=6, n_dark=2, n_spoof_land=1, n_spoof_speed=1,
+                       n_mass=0)
+    res = process_lines(sim.lines, maritime, end_time=sim.t1)
+    sec = sea_section(res.observations, res.tracks)
+    assert sec["incidents"] == len(res.observations)
+    assert sum(sum(c.values()) for c in sec["per_zone"].values()) == len(res.observations)
+    layers = {f["properties"]["layer"] for f in sec["map"]["features"]}
+    assert {"track", "incident"} <= layers
+    assert "not absence of a ship" in sec["note"]
+    json.dumps(sec)
+
+
+def test_cli_listen_tcp(tmp_path):
+    import socket
+    import threading
+
+    from trucewatch.cli import app
+    from trucewatch.sim.sea import simulate_sea
+
+    sim = simulate_sea(np.random.default_rng(8), hours=3, n_merchants=3, n_dark=0, n_spoof_land=0, n_spoof_speed=0,
+                       n_mass=0)
+    payload = ("\n".join(sim.lines) + "\n").encode()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            conn.sendall(payload)
+        srv.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    r = CliRunner().invoke(app, ["sea", "listen", "--tcp", f"127.0.0.1:{port}", "--seconds", "20", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout.strip().splitlines()[-1])
+    assert d["stats"]["lines"] == len(sim.lines) and d["stats"]["vessels"] >= 3 and not d["errors"]
+    r = CliRunner().invoke(app, ["sea", "listen", "--tcp", "nohostport"])
+    assert r.exit_code == 2 and "host:port" in r.output

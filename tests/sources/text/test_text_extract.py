@@ -97,3 +97,23 @@ def test_unlocated_has_reason(ex: Extractor) -> None:
     assert c.lat is None and c.reason
     r = ex.extract("r", "s", "Росіяни 115 разів обстріляли Сумщину.", PUB)
     assert r.admin1 == "Sumy Oblast" and r.radius_m > 20_000
+
+
+def test_area_phrases_and_reach(ex: Extractor) -> None:
+    a = ex.extract("r", "s", "Shelling was reported near the village of Promin.", PUB)
+    b = ex.extract("r", "s", "Обстріл в районі населеного пункту Промінь.", PUB)
+    assert a.place_phrase.startswith("near") and b.place_phrase.startswith("near")
+    # a mortar attack on "Северска" is Siversk near the line, not Severskaya in Krasnodar Krai
+    c = ex.extract("r", "s", "Минометный обстрел окраины Северска.", PUB)
+    assert c.admin1 == "Donetsk Oblast"
+
+
+def test_monitor_idiom(ex: Extractor) -> None:
+    c = ex.extract("r", "s", "In Luhansk region, the Mission recorded 648 ceasefire violations, including 519 explosions "
+                   "near Zolote.", PUB)
+    assert c.event_type == "shelling" and c.place == "Zolote"
+    d = ex.extract("r", "s", "The patrol heard 4 explosion (ceasefire violation) at 09:40 7.5 km south-east of "
+                   "Huliaipole.", PUB)
+    assert d.event_type == "shelling" and d.time_precision == "minute"
+    base = ex.gaz.lookup("Huliaipole")[0]
+    assert d.lat < base.lat and d.lon > base.lon

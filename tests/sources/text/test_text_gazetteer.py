@@ -70,3 +70,26 @@ def test_resolve_admin1() -> None:
     assert resolve_admin1("Харківщина") == "Kharkiv Oblast"
     assert resolve_admin1("Запорожской области") == "Zaporizhzhia Oblast"
     assert resolve_admin1("Kursk region") == "Kursk Oblast"
+
+
+def test_bundled_keys_are_current() -> None:
+    """The build stores folded keys; a change to fold() without a rebuild must fail here."""
+    import gzip
+
+    from trucewatch.sources.text.gazetteer import DATA
+
+    with gzip.open(DATA, "rt", encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        assert header[-1] == "keys"
+        for n, line in enumerate(f):
+            if n % 997:
+                continue
+            r = line.rstrip("\n").split("\t")
+            assert set(r[12].split("|")) == {fold(x) for x in (r[0], r[1], *r[2].split("|"))}, r[0]
+
+
+def test_far_spellings_give_way_to_the_area(gaz: Gazetteer) -> None:
+    # Seversk (Siberia) and the Ochakovo district of Moscow are not what Ukrainian reports mean
+    assert gaz.lookup("Seversk")[0].admin1 == "Donetsk Oblast"
+    assert gaz.lookup("Очакові")[0].admin1 == "Mykolaiv Oblast"
+    assert gaz.lookup("Артемовск")[0].name in ("Bakhmut", "Artemivsk")

@@ -51,9 +51,9 @@
     line: L.layerGroup().addTo(map), coverage: L.layerGroup().addTo(map), sensors: L.layerGroup().addTo(map),
     events: L.layerGroup(), violations: L.layerGroup().addTo(map),
   };
-  L.control.layers(null, {
-    "Contact line": layers.line, "Zones and protected objects": layers.zones, "Drone coverage": layers.coverage,
-    "Sensors": layers.sensors, "Events": layers.events, "Violations": layers.violations,
+  // optional layers join the control only once the role could load them
+  const control = L.control.layers(null, {
+    "Contact line": layers.line, "Zones and protected objects": layers.zones, "Violations": layers.violations,
   }, { collapsed: false }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   map.createPane("findings").style.zIndex = 450;  // above zones, below tooltips
@@ -94,10 +94,12 @@
       const s = await api("/layers/sensors");
       L.geoJSON(s, { pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 4, color: "#37474f", weight: 1, fillColor: "#eceff1", fillOpacity: 1 })
         .bindTooltip(`${f.properties.kind}: ${f.properties.id}`) }).addTo(layers.sensors);
+      control.addOverlay(layers.sensors, "Sensors");
     } catch (e) { /* role without sensor positions */ }
     try {
       const c = await api("/layers/coverage");
       L.geoJSON(c, { style: { color: "#1e88e5", weight: 1, dashArray: "2 4", fillOpacity: 0.08 } }).addTo(layers.coverage);
+      if (c.features.length) control.addOverlay(layers.coverage, "Drone coverage");
     } catch (e) { /* role without coverage */ }
     try {
       const evs = await api("/events?limit=5000");
@@ -105,6 +107,7 @@
         L.circleMarker([ev.location.lat, ev.location.lon], { radius: 3, color: "#607d8b", weight: 1, fillOpacity: 0.6 })
           .bindTooltip(`${ev.kind} ${fmtTime(ev.time)} (p=${ev.confidence.toFixed(2)})`).addTo(layers.events);
       }
+      control.addOverlay(layers.events, `Events (${evs.length})`);
     } catch (e) { /* role without events */ }
   }
 

@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from trucewatch.sources.acoustic.formats import Arrivals, Sensors
 from trucewatch.sources.acoustic.geometry import EARTH_RADIUS_M, enu_rotation, ground_up, speed_of_sound, to_ecef
+from trucewatch.sources.acoustic.solver import celerity
 
 
 @dataclass
@@ -38,11 +39,16 @@ class LocateConfig:
     min_sensors: int = 4
     #: Final gate and outlier threshold, in sigmas of clock plus model error.
     gate_sigma: float = 3.5
+    #: Known uniform wind (m/s, toward east / north), e.g. from a met report; modelled along every path.
+    wind_e_ms: float = 0.0
+    wind_n_ms: float = 0.0
     #: Propagation-model error (wind, temperature layers, terrain) added to each clock sigma.
     model_sigma_s: float = 0.0
     #: Fits whose chi-square p-value is below this are rejected (residuals do not fit the noise).
     p_min: float = 1e-3
     hypotheses: int = 96
+    #: Estimate the clock sigma from residuals for sensors whose registry row gives none.
+    auto_sigma: bool = True
     seed: int = 0
     window_slack_s: float = 0.2
     coarse_gates_s: tuple[float, ...] = (0.12, 0.03, 0.01)
@@ -152,8 +158,9 @@ def _window(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, b
     nb, d = net.neighbours(s0)
     if nb.size == 0:
         return np.arange(0), nb
-    lo = t0 - cfg.window_slack_s - keys.t_min
-    hi = t0 + d / c + cfg.window_slack_s - keys.t_min
+    w = float(np.hypot(cfg.wind_e_ms, cfg.wind_n_ms))
+    lo = t0 - cfg.window_slack_s - 2 * d * w / c**2 - keys.t_min
+    hi = t0 + d / max(c - w, 1.0) + cfg.window_slack_s - keys.t_min
     # one binary search over (sensor, time) keys for every neighbour at once
     i_lo = np.searchsorted(keys.key, nb * keys.span + lo)
     i_hi = np.searchsorted(keys.key, nb * keys.span + hi, side="right")
@@ -196,65 +203,81 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
     det = [list(cmb) for cmb in combinations(range(near), 3)]
     picks_det = np.array(det, np.int64).reshape(-1, 3)
     picks_det = sensor_start[picks_det] + 1  # earliest arrival at each chosen sensor
-    H = cfg.hypotheses
-    w = 1.0 / (1.0 + np.arange(n_sens)) ** 0.5
-    draw = rng.random((H, n_sens)) ** (1.0 / w)
-    chosen = np.argpartition(-draw, 2, axis=1)[:, :3]
-    rk = np.minimum(rng.geometric(0.5, (H, 3)) - 1, per_sensor[chosen] - 1)
-    picks_rnd = sensor_start[chosen] + rk + 1
-    picks = np.vstack([picks_det, picks_rnd])
-    rows = np.column_stack([np.zeros(len(picks), np.int64), picks])
-    hyp = _four_point(P[rows], T[rows], h0, c)
-    # score: distinct sensors with an arrival near the prediction; the seed must fit
-    pred = _predict(hyp, P, h0, c)  # (H', K+1)
-    res = np.abs(T[None, :] - pred)
     tol = cfg.coarse_gates_s[0]
-    inl = res[:, 1:] < tol
-    seed_ok = res[:, 0] < tol
-    hits = np.logical_or.reduceat(inl, sensor_start, axis=1).sum(axis=1)
-    score = np.where(seed_ok & np.isfinite(hyp).all(axis=1), hits - 0.5 * np.mean(np.where(inl, res[:, 1:], 0), axis=1) / tol, -1)
-    best = int(np.argmax(score))
-    if score[best] < cfg.min_sensors - 1:
-        return None
-    x = hyp[best].copy()
+
+    def best_of(picks: np.ndarray) -> tuple[float, np.ndarray]:
+        rows = np.column_stack([np.zeros(len(picks), np.int64), picks])
+        # first-order wind correction (see _four_point): the exact solve is for still air
+        Tw = T[rows] + (wind[0] * P[rows][..., 0] + wind[1] * P[rows][..., 1]) / c**2
+        hyp = _four_point(P[rows], Tw, h0, c)
+        hyp[:, 2] -= (wind[0] * hyp[:, 0] + wind[1] * hyp[:, 1]) / c
+        # score: distinct sensors with an arrival near the prediction; the seed must fit
+        res = np.abs(T[None, :] - _predict(hyp, P, h0, c, wind))  # (H, K+1)
+        inl = res[:, 1:] < tol
+        hits = np.logical_or.reduceat(inl, sensor_start, axis=1).sum(axis=1)
+        score = np.where((res[:, 0] < tol) & np.isfinite(hyp).all(axis=1),
+                         hits - 0.5 * np.mean(np.where(inl, res[:, 1:], 0), axis=1) / tol, -1)
+        b = int(np.argmax(score))
+        return float(score[b]), hyp[b]
+
     sig_all = sig_s[arr.sensor[all_idx]]
-    gates = [*cfg.coarse_gates_s, None]
-    chosen_rows = None
-    for gate in gates:
-        pred = _predict(x[None], P, h0, c)[0]
-        r = T - pred
-        gate_v = cfg.gate_sigma * sig_all if gate is None else np.maximum(gate, cfg.gate_sigma * sig_all)
-        ok = np.abs(r) < gate_v
-        if not ok[0]:
+    wind = (cfg.wind_e_ms, cfg.wind_n_ms)
+
+    def refine(x: np.ndarray) -> np.ndarray | None:
+        """Shrinking gates around hypothesis ``x``; rows into all_idx of the final group, or None."""
+        chosen_rows = None
+        for gate in [*cfg.coarse_gates_s, None]:
+            r = T - _predict(x[None], P, h0, c, wind)[0]
+            gate_v = cfg.gate_sigma * sig_all if gate is None else np.maximum(gate, cfg.gate_sigma * sig_all)
+            ok = np.abs(r) < gate_v
+            if not ok[0]:
+                return None
+            # at most one arrival per sensor: the best fitting one
+            key = np.where(ok[1:], np.abs(r[1:]), np.inf)
+            pick = np.lexsort((key, seg_id))[sensor_start]
+            pick = pick[np.isfinite(key[pick])] + 1
+            chosen_rows = np.concatenate([[0], pick])
+            if chosen_rows.size < cfg.min_sensors:
+                return None
+            x = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind)
+            if x is None:
+                return None
+        # final membership with the refined position, and plausible range from the source
+        assert chosen_rows is not None
+        r = np.abs(T - _predict(x[None], P, h0, c, wind)[0])
+        d_src = np.hypot(P[chosen_rows, 0] - x[0], P[chosen_rows, 1] - x[1])
+        keep = (r[chosen_rows] < cfg.gate_sigma * sig_all[chosen_rows]) & (d_src <= cfg.max_range_m)
+        # a lone arrival far beyond the group's reach is more likely another event's than this one's
+        if keep.sum() >= cfg.min_sensors:
+            factor = cfg.reach_factor if keep.sum() >= 8 else cfg.reach_factor * 1.2
+            keep &= d_src <= factor * np.percentile(d_src[keep], 75) + 500.0
+        rows_k = chosen_rows[keep]
+        kept = _snr_consistent(rows_k, d_src[keep], arr.snr[all_idx[rows_k]], cfg.snr_z)
+        if kept.size < cfg.min_sensors or kept[0] != 0:
             return None
-        # at most one arrival per sensor: the best fitting one
-        key = np.where(ok[1:], np.abs(r[1:]), np.inf)
-        pick = np.lexsort((key, seg_id))[sensor_start]
-        pick = pick[np.isfinite(key[pick])] + 1
-        chosen_rows = np.concatenate([[0], pick])
-        if chosen_rows.size < cfg.min_sensors:
+        if kept.size < cfg.small_group and _silent_neighbours(
+                x, P, all_idx, kept, nb, s0, arr, net, keys, h0, c, cfg.gate_sigma * float(np.max(sig_all)),
+                cfg.max_silent_share, wind):
             return None
-        x = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c)
-        if x is None:
-            return None
-    # final membership with the refined position, and plausible range from the source
-    pred = _predict(x[None], P, h0, c)[0]
-    r = np.abs(T - pred)
-    assert chosen_rows is not None
-    d_src = np.hypot(P[chosen_rows, 0] - x[0], P[chosen_rows, 1] - x[1])
-    keep = (r[chosen_rows] < cfg.gate_sigma * sig_all[chosen_rows]) & (d_src <= cfg.max_range_m)
-    # a lone arrival far beyond the group's reach is more likely another event's than this one's
-    if keep.sum() >= cfg.min_sensors:
-        factor = cfg.reach_factor if keep.sum() >= 8 else cfg.reach_factor * 1.2
-        keep &= d_src <= factor * np.percentile(d_src[keep], 75) + 500.0
-    rows_k = chosen_rows[keep]
-    keep = _snr_consistent(rows_k, d_src[keep], arr.snr[all_idx[rows_k]], cfg.snr_z)
-    if keep.size < cfg.min_sensors or keep[0] != 0:
+        return kept
+
+    best_score, best_x = best_of(picks_det)
+    group = refine(best_x) if best_score >= cfg.min_sensors - 1 else None
+    # random picks only when the earliest-arrival combinations did not give a large group
+    if group is None or group.size < 8:
+        H = cfg.hypotheses
+        w = 1.0 / (1.0 + np.arange(n_sens)) ** 0.5
+        draw = rng.random((H, n_sens)) ** (1.0 / w)
+        chosen = np.argpartition(-draw, 2, axis=1)[:, :3]
+        rk = np.minimum(rng.geometric(0.5, (H, 3)) - 1, per_sensor[chosen] - 1)
+        sc2, x2 = best_of(sensor_start[chosen] + rk + 1)
+        if sc2 > best_score and sc2 >= cfg.min_sensors - 1:
+            g2 = refine(x2)
+            if g2 is not None and (group is None or g2.size > group.size):
+                group = g2
+    if group is None:
         return None
-    if keep.size < cfg.small_group and _silent_neighbours(x, P, all_idx, keep, nb, s0, arr, net, keys, h0, c,
-                                                          cfg.gate_sigma * float(np.max(sig_all)), cfg.max_silent_share):
-        return None
-    return all_idx[keep]
+    return all_idx[group]
 
 
 def _snr_consistent(rows: np.ndarray, d: np.ndarray, snr: np.ndarray, z_max: float) -> np.ndarray:
@@ -281,14 +304,14 @@ def _snr_consistent(rows: np.ndarray, d: np.ndarray, snr: np.ndarray, z_max: flo
 
 
 def _gauss_newton(P: np.ndarray, T: np.ndarray, sig: np.ndarray, x: np.ndarray, h0: float, c: float,
-                  iters: int = 4) -> np.ndarray | None:
+                  wind: tuple[float, float] = (0.0, 0.0), iters: int = 4) -> np.ndarray | None:
     """A few plain Gauss-Newton steps for one event (association only needs metres, not the last millimetre)."""
     x = np.array(x, float)
     for _ in range(iters):
         u = h0 - (x[0] ** 2 + x[1] ** 2) / (2 * EARTH_RADIUS_M)
         dx, dy, dz = x[0] - P[:, 0], x[1] - P[:, 1], u - P[:, 2]
         d = np.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9
-        r = (T - (x[2] + d) / c) / sig
+        r = (T - x[2] / c - d / celerity(c, wind, dx, dy)) / sig
         J = np.column_stack([dx / (c * d), dy / (c * d), np.full(d.size, 1.0 / c)]) / sig[:, None]
         step, *_ = np.linalg.lstsq(J, r, rcond=None)
         if not np.isfinite(step).all():
@@ -300,7 +323,8 @@ def _gauss_newton(P: np.ndarray, T: np.ndarray, sig: np.ndarray, x: np.ndarray, 
 
 
 def _silent_neighbours(x: np.ndarray, P: np.ndarray, all_idx: np.ndarray, keep: np.ndarray, nb: np.ndarray, s0: int,
-                       arr: Arrivals, net: Network, keys: _Keys, h0: float, c: float, gate: float, share: float) -> bool:
+                       arr: Arrivals, net: Network, keys: _Keys, h0: float, c: float, gate: float, share: float,
+                       wind: tuple[float, float] = (0.0, 0.0)) -> bool:
     """True when too many sensors nearer the fix than its median detecting sensor heard nothing then.
 
     Four random arrivals can fit a source by chance (one degree of freedom);
@@ -314,7 +338,7 @@ def _silent_neighbours(x: np.ndarray, P: np.ndarray, all_idx: np.ndarray, keep: 
     if near.size == 0:
         return False
     Qn = net.enu(s0, near)
-    pred = _predict(x[None], Qn, h0, c)[0] + arr.t[all_idx[0]] - keys.t_min
+    pred = _predict(x[None], Qn, h0, c, wind)[0] + arr.t[all_idx[0]] - keys.t_min
     lo = np.searchsorted(keys.key, near * keys.span + pred - gate)
     hi = np.searchsorted(keys.key, near * keys.span + pred + gate, side="right")
     silent = int(np.sum(hi == lo))
@@ -322,16 +346,22 @@ def _silent_neighbours(x: np.ndarray, P: np.ndarray, all_idx: np.ndarray, keep: 
     return silent > 0 and silent / (silent + n_near_det) > share
 
 
-def _predict(x: np.ndarray, P: np.ndarray, h0: float, c: float) -> np.ndarray:
+def _predict(x: np.ndarray, P: np.ndarray, h0: float, c: float, wind: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Arrival times (H, K) predicted by hypotheses x (H, 3: e, n, c*tau) at sensors P (K, 3)."""
     u = ground_up(x[:, 0], x[:, 1], h0)
-    d = np.sqrt((x[:, None, 0] - P[None, :, 0]) ** 2 + (x[:, None, 1] - P[None, :, 1]) ** 2
-                + (u[:, None] - P[None, :, 2]) ** 2)
-    return (x[:, None, 2] + d) / c
+    dx = x[:, None, 0] - P[None, :, 0]
+    dy = x[:, None, 1] - P[None, :, 1]
+    d = np.sqrt(dx**2 + dy**2 + (u[:, None] - P[None, :, 2]) ** 2)
+    return x[:, None, 2] / c + d / celerity(c, wind, dx, dy)
 
 
 def _four_point(P: np.ndarray, T: np.ndarray, h0: float, c: float) -> np.ndarray:
-    """Exact solutions (H, 3) of the squared range equations for H sets of four arrivals."""
+    """Exact solutions (H, 3) of the squared range equations for H sets of four arrivals.
+
+    Still air.  Under a uniform wind w the travel time is d/c - w.(s - x)/c^2 to
+    first order, so callers add w.s/c^2 to the times first and take w.x/c^2 off
+    the origin time after.
+    """
     km = 1e-3
     S = P * km
     ct = T * c * km

@@ -12,7 +12,9 @@ app = typer.Typer(help="Acoustic sensor network: associate arrivals, locate laun
                   no_args_is_help=True)
 
 
-def _cfg(temp_c: float, max_range_km: float, model_sigma_ms: float):
+def _cfg(temp_c: float, max_range_km: float, model_sigma_ms: float, wind_ms: float = 0.0, wind_from_deg: float = 0.0):
+    import math
+
     from trucewatch.sources.acoustic.associate import LocateConfig
     from trucewatch.sources.acoustic.geometry import speed_of_sound
 
@@ -24,7 +26,13 @@ def _cfg(temp_c: float, max_range_km: float, model_sigma_ms: float):
     if not 0.1 <= max_range_km <= 200:
         typer.echo(f"error: --max-range-km: {max_range_km} is outside 0.1..200", err=True)
         raise typer.Exit(2)
-    return LocateConfig(temp_c=temp_c, max_range_m=max_range_km * 1000.0, model_sigma_s=model_sigma_ms / 1000.0)
+    if not 0 <= wind_ms <= 60 or not math.isfinite(wind_from_deg):
+        typer.echo(f"error: --wind-ms: {wind_ms} is outside 0..60 m/s (or --wind-from-deg is not a number)", err=True)
+        raise typer.Exit(2)
+    # meteorological convention: the direction the wind blows from, clockwise from north
+    th = math.radians(wind_from_deg)
+    return LocateConfig(temp_c=temp_c, max_range_m=max_range_km * 1000.0, model_sigma_s=model_sigma_ms / 1000.0,
+                        wind_e_ms=-wind_ms * math.sin(th), wind_n_ms=-wind_ms * math.cos(th))
 
 
 def _need(path: Path, opt: str) -> None:
@@ -52,6 +60,8 @@ def locate_cmd(
     temp_c: float = typer.Option(15.0, "--temp-c", help="Air temperature (C) for the speed of sound."),
     max_range_km: float = typer.Option(20.0, "--max-range-km", help="Farthest a sensor can hear a source."),
     model_sigma_ms: float = typer.Option(0.0, "--model-sigma-ms", help="Propagation error added to each clock sigma."),
+    wind_ms: float = typer.Option(0.0, "--wind-ms", help="Known surface wind speed (m/s) from a met report."),
+    wind_from_deg: float = typer.Option(0.0, "--wind-from-deg", help="Direction the wind blows from (deg from north)."),
     agreement: Path | None = typer.Option(None, "--agreement", help="Agreement YAML: adds launch-impact pairs with sides."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
@@ -61,7 +71,7 @@ def locate_cmd(
 
     _need(sensors, "--sensors")
     _need(arrivals, "--arrivals")
-    cfg = _cfg(temp_c, max_range_km, model_sigma_ms)
+    cfg = _cfg(temp_c, max_range_km, model_sigma_ms, wind_ms, wind_from_deg)
     agr = _load_agreement(agreement)
     res = locate_files(sensors, arrivals, cfg)
     for e in res.errors:
@@ -136,6 +146,8 @@ def listen_cmd(
     duration_s: float = typer.Option(0.0, "--duration", help="Stop after this many seconds (0: until interrupted)."),
     temp_c: float = typer.Option(15.0, "--temp-c"),
     max_range_km: float = typer.Option(20.0, "--max-range-km"),
+    wind_ms: float = typer.Option(0.0, "--wind-ms", help="Known surface wind speed (m/s)."),
+    wind_from_deg: float = typer.Option(0.0, "--wind-from-deg", help="Direction the wind blows from (deg)."),
 ) -> None:
     """Locate arrivals streamed on MQTT topic trucewatch/arrivals/<sensor_id>; one JSON line per fix."""
     from trucewatch.sources.acoustic.formats import read_sensors
@@ -145,7 +157,7 @@ def listen_cmd(
     sens, errs = read_sensors(sensors)
     for e in errs:
         typer.echo(f"error: {e}", err=True)
-    cfg = _cfg(temp_c, max_range_km, 0.0)
+    cfg = _cfg(temp_c, max_range_km, 0.0, wind_ms, wind_from_deg)
 
     def show(res) -> None:
         for e in res.errors:

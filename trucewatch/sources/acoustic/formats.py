@@ -57,10 +57,14 @@ class Sensors:
     alt: np.ndarray
     sigma: np.ndarray  # clock/picking 1-sigma, s
     index: dict[str, int] = field(default_factory=dict)
+    #: False where the registry gave no clock_sigma_s (the locator may then estimate it from residuals).
+    sigma_given: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not self.index:
             self.index = {str(s): i for i, s in enumerate(self.ids)}
+        if self.sigma_given is None:
+            self.sigma_given = np.ones(len(self.ids), bool)
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
@@ -73,7 +77,7 @@ class Sensors:
         lo = np.asarray(list(lon), float)
         al = np.zeros_like(la) if alt is None else np.asarray(list(alt), float)
         if sigma is None:
-            sg = np.full_like(la, DEFAULT_CLOCK_SIGMA_S)
+            return cls(ids_a, la, lo, al, np.full_like(la, DEFAULT_CLOCK_SIGMA_S), sigma_given=np.zeros(la.size, bool))
         elif isinstance(sigma, (int, float)):
             sg = np.full_like(la, float(sigma))
         else:
@@ -182,9 +186,12 @@ def parse_sensor_rows(rows: Iterable[Mapping[str, Any]], src: str = "sensors") -
             continue
         seen[sid] = rec
         ids.append(sid)
-        cols.append((lat, lon, 0.0 if alt is None else alt, DEFAULT_CLOCK_SIGMA_S if sig is None else sig))
+        cols.append((lat, lon, 0.0 if alt is None else alt, np.nan if sig is None else sig))
     arr = np.array(cols, float).reshape(-1, 4)
-    return Sensors.from_columns(ids, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]), errors
+    given = np.isfinite(arr[:, 3])
+    out = Sensors.from_columns(ids, arr[:, 0], arr[:, 1], arr[:, 2], np.where(given, arr[:, 3], DEFAULT_CLOCK_SIGMA_S))
+    out.sigma_given = given
+    return out, errors
 
 
 def read_sensors(path: str | Path) -> tuple[Sensors, list[RecordError]]:
@@ -198,15 +205,21 @@ def read_sensors(path: str | Path) -> tuple[Sensors, list[RecordError]]:
 
 
 def _time(raw: Any, src: str, rec: int | str, errors: list[RecordError], now: float) -> float | None:
-    if isinstance(raw, str) and raw.strip() and not raw.strip().replace(".", "", 1).replace("-", "", 1).isdigit():
-        try:  # ISO 8601 is accepted too
-            return to_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))).timestamp()
+    if isinstance(raw, str) and raw.strip():
+        try:
+            float(raw)
         except ValueError:
-            errors.append(RecordError(src, rec, "time_unix_s", f"{raw!r} is neither unix seconds nor ISO 8601"))
-            return None
+            try:  # ISO 8601 is accepted too
+                return _check_time(to_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))).timestamp(),
+                                   src, rec, errors, now)
+            except ValueError:
+                errors.append(RecordError(src, rec, "time_unix_s", f"{raw!r} is neither unix seconds nor ISO 8601"))
+                return None
     t = _num(raw, "time_unix_s", src, rec, errors)
-    if t is None:
-        return None
+    return None if t is None else _check_time(t, src, rec, errors, now)
+
+
+def _check_time(t: float, src: str, rec: int | str, errors: list[RecordError], now: float) -> float | None:
     if t > 1e11:
         errors.append(RecordError(src, rec, "time_unix_s", f"{t} looks like milliseconds, expected seconds"))
         return None

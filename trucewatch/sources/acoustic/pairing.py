@@ -155,3 +155,12 @@ def attribute_pairs(pairs: list[Pair], by_id: dict[str, Fix], agreement: Any) ->
             p.attribution = str(l_side[k])
         else:
             p.attribution = None
+
+
+def launch_zones(fixes: list[Fix], agreement: Any) -> dict[str, list[str]]:
+    """Zone ids holding each launch fix's centre (a launch inside a withdrawal zone is a heavy weapon there)."""
+    L = [f for f in fixes if f.kind == "launch"]
+    if not L or agreement is None:
+        return {}
+    zones = agreement.zones_containing(np.array([f.lat for f in L]), np.array([f.lon for f in L]))
+    return {f.id: [z.id for z, m in zones if m[k]] for k, f in enumerate(L)}

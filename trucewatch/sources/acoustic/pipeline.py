@@ -98,6 +98,15 @@ def locate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig | None = None, *, 
     """Associate and locate every event in ``arr``; explain every arrival not used."""
     cfg = cfg or LocateConfig()
     net = net or Network(sensors, cfg.max_range_m)
+    notes: list[str] = []
+    given = sensors.sigma_given if sensors.sigma_given is not None else np.ones(len(sensors), bool)
+    if cfg.auto_sigma and not given.all() and len(arr) >= 8:
+        est = estimate_sigma(sensors, arr, cfg, net)
+        if est is not None:
+            sensors = Sensors(sensors.ids, sensors.lat, sensors.lon, sensors.alt,
+                              np.where(given, sensors.sigma, est), sensors.index, given)
+            notes.append(f"clock sigma estimated from fit residuals: {est * 1000:.2f} ms for "
+                         f"{int((~given).sum())} sensor(s) without clock_sigma_s")
     t0 = time.perf_counter()
     asc = associate(sensors, arr, cfg, net, seed_before=seed_before)
     t1 = time.perf_counter()
@@ -109,9 +118,33 @@ def locate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig | None = None, *, 
     failures += explain_leftovers(sensors, arr, left, cfg, net)
     failures.sort(key=lambda f: f.time_unix_s)
     order = np.argsort([f.time_unix_s for f in fixes], kind="stable")
-    return LocateResult([fixes[i] for i in order], failures,
+    return LocateResult([fixes[i] for i in order], failures, notes=notes,
                         timing_s={"associate": t1 - t0, "locate": t2 - t1, "explain": time.perf_counter() - t2},
                         groups=[groups[i] for i in order])
+
+
+def estimate_sigma(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network,
+                   probe_sigma_s: float = 0.02, max_arrivals: int = 5000) -> float | None:
+    """Timing noise (s) from a first pass with generous gates: robust scale of the fit residuals.
+
+    Used when the registry does not give ``clock_sigma_s``: gating with a
+    made-up sigma would either reject good arrivals or admit foreign ones.
+    """
+    from dataclasses import replace
+
+    probe = replace(cfg, model_sigma_s=probe_sigma_s, auto_sigma=False)
+    sub = arr.take(np.arange(min(len(arr), max_arrivals)))
+    asc = associate(sensors, sub, probe, net)
+    groups = [g for g in asc.groups if g.size >= 6]
+    if len(groups) < 2:
+        return None
+    b, *_ = build_batch(sensors, sub, groups, probe, net)
+    sol = solve(b, probe.c)
+    n = b.M.sum(axis=1)
+    r = np.abs(sol.resid[b.M])
+    dof_corr = float(np.sqrt(np.sum(n) / np.sum(n - 3)))
+    est = 1.4826 * float(np.median(r)) * dof_corr
+    return est if np.isfinite(est) and est > 0 else None
 
 
 def build_batch(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
@@ -139,7 +172,7 @@ def build_batch(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: 
     h0 = (0.5 * (alt[rows, mid // 2] + alt[rows, (mid + 1) // 2]) - sensors.alt[ref]) if E else np.zeros(0)
     sig = _sigma(sensors, cfg)[sens]
     T = np.where(M, arr.t[safe] - t_ref[:, None], 0.0)
-    return Batch(S, T, M, np.where(M, sig, 1.0), h0), idx, ref, t_ref
+    return Batch(S, T, M, np.where(M, sig, 1.0), h0, (cfg.wind_e_ms, cfg.wind_n_ms)), idx, ref, t_ref
 
 
 def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
@@ -161,7 +194,7 @@ def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
             break
         b.M[rows[bad], worst[bad]] = False
         sub = np.flatnonzero(bad)
-        bs = Batch(b.S[sub], b.T[sub], b.M[sub], b.sig[sub], b.h0[sub])
+        bs = Batch(b.S[sub], b.T[sub], b.M[sub], b.sig[sub], b.h0[sub], b.wind)
         s2 = solve(bs, c, x0=sol.x[sub])
         _merge(sol, s2, sub)
     n = b.M.sum(axis=1)
@@ -285,9 +318,10 @@ def explain_leftovers(sensors: Sensors, arr: Arrivals, left: np.ndarray, cfg: Lo
     return out
 
 
-def to_observations(result: LocateResult, source_id: str = SOURCE_ID,
-                    pairs: dict[str, str] | None = None) -> list[Observation]:
-    """Fixes as Observations (LAUNCH / IMPACT / EXPLOSION); ``pairs`` maps fix id -> pair_id."""
+def to_observations(result: LocateResult, source_id: str = SOURCE_ID, pairs: dict[str, str] | None = None,
+                    extra: dict[str, dict[str, Any]] | None = None) -> list[Observation]:
+    """Fixes as Observations (LAUNCH / IMPACT / EXPLOSION); ``pairs`` maps fix id -> pair_id,
+    ``extra`` adds attributes per fix id (e.g. ``zone_ids`` of a launch)."""
     kinds = {"launch": ObservationKind.LAUNCH, "impact": ObservationKind.IMPACT, "explosion": ObservationKind.EXPLOSION}
     out = []
     for f in result.fixes:
@@ -296,6 +330,8 @@ def to_observations(result: LocateResult, source_id: str = SOURCE_ID,
                                  "p_value": round(f.p_value, 4)}
         if pairs and f.id in pairs:
             attrs["pair_id"] = pairs[f.id]
+        if extra and f.id in extra:
+            attrs.update(extra[f.id])
         payload = "|".join(sorted(f.arrival_ids)).encode()
         out.append(Observation(
             id=f.id, source_id=source_id, kind=kinds[f.kind], time=from_unix(f.time_unix_s),

@@ -201,7 +201,8 @@ def _draw(out: str, S: np.ndarray, sig: np.ndarray, added: np.ndarray, lp: np.nd
     ax.set_ylabel("north (km)")
     cov = f"{res.coverage_share:.0%}" + (f" -> {res.coverage_after:.0%}" if res.coverage_after is not None else "")
     ax.set_title(f"Acoustic coverage: contact line within {threshold_m:.0f} m: {cov} (range {range_m / 1000:.0f} km)")
-    ax.legend(loc="lower right")
+    if len(S) or len(added):
+        ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)

@@ -85,14 +85,20 @@ class StreamLocator:
 
 
 def listen(sensors: Sensors, cfg: LocateConfig | None = None, *, host: str = "127.0.0.1", port: int = 1883,
-           duration_s: float = 0.0, flush_every_s: float = 2.0, on_result: Callable[[LocateResult], None],
+           duration_s: float = 0.0, flush_every_s: float = 2.0, quiet_s: float = 3.0,
+           on_result: Callable[[LocateResult], None],
            ready: threading.Event | None = None, stop: threading.Event | None = None) -> StreamLocator:
-    """Subscribe to ``trucewatch/arrivals/+`` and call ``on_result`` with each batch of fixes and failures."""
+    """Subscribe to ``trucewatch/arrivals/+`` and call ``on_result`` with each batch of fixes and failures.
+
+    Besides the data-time rule, everything buffered is located once no message
+    has come for ``quiet_s`` seconds of wall time (the network has gone quiet).
+    """
     import paho.mqtt.client as mqtt
 
     loc = StreamLocator(sensors, cfg)
     stop = stop or threading.Event()
     connected = threading.Event()
+    last = [time.monotonic()]
 
     def on_connect(client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any = None) -> None:
         client.subscribe(TOPIC_PREFIX + "+", qos=1)
@@ -109,6 +115,7 @@ def listen(sensors: Sensors, cfg: LocateConfig | None = None, *, host: str = "12
                 loc.errors.append(err)
             on_result(LocateResult([], [], [err]))
         else:
+            last[0] = time.monotonic()
             loc.add(row)  # type: ignore[arg-type]
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"trucewatch-acoustic-{time.time_ns()}")
@@ -123,11 +130,11 @@ def listen(sensors: Sensors, cfg: LocateConfig | None = None, *, host: str = "12
         t_end = time.monotonic() + duration_s if duration_s > 0 else float("inf")
         while not stop.is_set() and time.monotonic() < t_end:
             stop.wait(min(flush_every_s, max(t_end - time.monotonic(), 0.01)))
-            res = loc.flush()
-            if res.fixes or res.failures:
+            res = loc.flush(force=time.monotonic() - last[0] > quiet_s)
+            if res.fixes or res.failures or res.errors:
                 on_result(res)
         res = loc.flush(force=True)
-        if res.fixes or res.failures:
+        if res.fixes or res.failures or res.errors:
             on_result(res)
     finally:
         client.loop_stop()

@@ -68,7 +68,23 @@ def _dt(v: Any) -> datetime | None:
 
 
 def read_posts(path: str | Path, published: datetime | None = None) -> tuple[list[Post], list[IntakeError]]:
+    """Posts from a file.  ``.txt``: one summary.  Otherwise the text-report stage's reader
+    (trucewatch.sources.text.intake.read_any: Telegram export, RSS/Atom, JSONL) when it is there,
+    else this module's own JSONL / Telegram-export reader."""
     path = Path(path)
+    if path.suffix.lower() != ".txt":
+        try:
+            from trucewatch.sources.text.intake import read_any
+        except ImportError:
+            read_any = None
+        if read_any is not None:
+            recs, errs = read_any(path)
+            return ([Post(r.id, r.published_at, r.text, r.source) for r in recs],
+                    [IntakeError(e.record, e.field, e.message) for e in errs])
+    return _read_posts_own(path, published)
+
+
+def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
     text = path.read_text(encoding="utf-8")
     posts: list[Post] = []
     errors: list[IntakeError] = []

@@ -55,6 +55,8 @@ _TABLE: list[tuple[str, str, str, float, float, float, tuple[str, ...], str]] = 
     ("donetsk", "Donetsk (occupied)", "city", 48.015, 37.803, 30, ("donetsk",), "occupied Donetsk"),
     ("luhansk", "Luhansk (occupied)", "city", 48.574, 39.308, 30, ("lugansk", "luhansk"), "occupied Luhansk"),
     ("mariupol", "Mariupol (occupied)", "city", 47.097, 37.543, 20, ("mariupol",), ""),
+    ("novorossiysk", "Novorossiysk", "city", 44.723, 37.769, 20, ("novorosiisk", "novorossiysk", "novorossiisk"),
+     "naval base: ship-launched Kalibr"),
     ("taganrog", "Taganrog", "city", 47.236, 38.897, 20, ("taganrog",), "Taganrog and its airfield"),
     ("yeysk", "Yeysk", "airfield", 46.680, 38.210, 15, ("eisk", "yeysk", "ieisk", "yeisk"), "Yeysk air base, Krasnodar krai"),
     ("rostov", "Rostov oblast", "region", 47.700, 40.700, 150, ("rostov",), ""),
@@ -136,14 +138,15 @@ def geocode(name: str) -> dict[str, object]:
     try:  # the project's gazetteer, when another stage has built it
         from trucewatch.sources.text.gazetteer import Gazetteer  # type: ignore[import-not-found]
 
-        hit = Gazetteer.load().lookup(name)
-    except Exception:  # not built yet, or no match: the name stays unresolved
-        hit = None
-    if hit is not None:
-        lat = getattr(hit, "lat", None) if not isinstance(hit, dict) else hit.get("lat")
-        lon = getattr(hit, "lon", None) if not isinstance(hit, dict) else hit.get("lon")
+        hits = Gazetteer.load().lookup(name)
+    except Exception:  # not built yet, or no data: the name stays unresolved
+        hits = None
+    hit = (hits[0] if hits else None) if isinstance(hits, list) else hits
+    if hit is not None and getattr(hit, "match", "exact") in ("exact", "variant"):
+        lat, lon = getattr(hit, "lat", None), getattr(hit, "lon", None)
         if lat is not None and lon is not None:
             return {"name": name.strip(), "id": None, "canonical": str(getattr(hit, "name", name)), "lat": float(lat),
-                    "lon": float(lon), "err_m": 20_000.0, "kind": "place", "resolved_by": "gazetteer"}
+                    "lon": float(lon), "err_m": max(float(getattr(hit, "radius_m", 0.0) or 0.0), 20_000.0),
+                    "kind": str(getattr(hit, "kind", "place")), "resolved_by": "gazetteer"}
     return {"name": name.strip(), "id": None, "canonical": None, "lat": None, "lon": None, "err_m": None,
             "kind": None, "resolved_by": None}

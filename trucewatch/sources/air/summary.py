@@ -161,23 +161,40 @@ def _weapon(words: str) -> tuple[str | None, list[str], bool]:
     return None, models, False
 
 
+#: Where a list of launch places starts ("з напрямків: Курськ, Орел", "from the directions of Kursk").
+_LIST_START = re.compile(r"(напрямк\w*|з район\w*|з акваторі\w*|directions? of|areas? of|launched from|"
+                         r"\bfrom\b)[\s:–-]*", re.I)
+
+
 def _areas_in(text: str) -> list[dict[str, Any]]:
+    """Launch places in ``text``: names the launch-area table knows anywhere, and, inside a list of
+    places ("з напрямків: ...", "from ..."), other capitalised names too, geocoded with the project
+    gazetteer when it is there or kept unresolved (lat None) so the summary can say so."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
+    m = _LIST_START.search(text)
+    list_from = m.end() if m else len(text)
+    pos = 0
     # not split on "(" or "–": "Гвардійське – ТОТ Криму" and "Hvardiiske (occupied Crimea)" are one place
-    for seg in re.split(r"[,:;]|\s+(?:та|і|й|and|or)\s+", text):
-        seg = seg.strip(" .–-")
-        area = match(seg) if seg else None
-        if area is None:
+    for seg in re.split(r"([,:;]|\s+(?:та|і|й|and|or)\s+)", text):
+        start, pos = pos, pos + len(seg)
+        seg = seg.strip(" .–-\n")
+        if not seg or re.fullmatch(r"[,:;]|(?:та|і|й|and|or)", seg):
             continue
-        # keep only the place name: the shortest tail of the segment that still names the same area
-        words = seg.split()
-        for i in range(len(words) - 1, -1, -1):
-            tail = " ".join(words[i:])
-            a2 = match(tail)
-            if a2 is not None and a2.id == area.id:
-                seg = tail
-                break
+        area = match(seg)
+        if area is not None:
+            # keep only the place name: the shortest tail of the segment that still names the same area
+            words = seg.split()
+            for i in range(len(words) - 1, -1, -1):
+                tail = " ".join(words[i:])
+                a2 = match(tail)
+                if a2 is not None and a2.id == area.id:
+                    seg = tail
+                    break
+        elif start >= list_from and _looks_like_place(seg):
+            seg = re.sub(r"\s*(?:[–-]\s*)?(?:\(?\b(?:РФ|RF|Russia|Росія)\b\)?)\s*$", "", seg).strip() or seg
+        else:
+            continue
         g = geocode(seg)
         key = str(g["id"] or g["name"])
         if key not in seen:
@@ -186,15 +203,29 @@ def _areas_in(text: str) -> list[dict[str, Any]]:
     return out
 
 
+def _looks_like_place(seg: str) -> bool:
+    words = seg.split()
+    if not 1 <= len(words) <= 4 or not words[0][:1].isupper():
+        return False
+    if any(p.search(seg) for _k, p in _WEAPONS) or _NUM.search(seg) or re.search(rf"\b({_MONTH_RE})\b", seg.lower()):
+        return False
+    return not re.match(r"(?i)(the|enemy|russia|росія|рф|україн|ukrain|air|повітр|станом|as of)\b", seg)
+
+
 def _window(text: str, published: datetime | None) -> tuple[datetime | None, datetime | None]:
     low = text.lower()
     year = (published or datetime.now(UTC)).astimezone(KYIV).year
-    night = re.search(rf"(?:ніч на|night of)\s+(?:(\d{{1,2}})\s+({_MONTH_RE})|({_MONTH_RE})\s+(\d{{1,2}}))", low)
+    night = re.search(rf"(?:ніч на|night of)\s+(?:(\d{{1,2}})\s+({_MONTH_RE})|({_MONTH_RE})\s+(\d{{1,2}}))"
+                      r"(?:,?\s+((?:19|20)\d\d))?", low)
     start = re.search(rf"(?:з|from)\s+(\d{{1,2}}):(\d{{2}})\s+(?:on\s+)?(?:(\d{{1,2}})\s+({_MONTH_RE})|({_MONTH_RE})\s+(\d{{1,2}}))", low)
     asof = re.search(r"(?:станом на|as of)\s+(\d{1,2}):(\d{2})", low)
     if night:
         day = int(night.group(1) or night.group(4))
         mon = MONTHS[night.group(2) or night.group(3)]
+        if night.group(5):
+            year = int(night.group(5))
+        elif published is not None and (mon, day) > (published.astimezone(KYIV).month, published.astimezone(KYIV).day + 2):
+            year -= 1  # a December night in a post dated early January
         try:
             d_end = datetime(year, mon, day, tzinfo=KYIV)
         except ValueError:

@@ -40,14 +40,25 @@ def _time(value: str | None, name: str) -> float | None:
     return None
 
 
+_AGREEMENTS: dict[tuple[str, float], Any] = {}
+
+
 def _agreement(path: Path | None) -> Any:
+    """Load (once per process and file version: deriving zones takes seconds) the agreement."""
     from trucewatch.agreement import AgreementError, load_agreement
     from trucewatch.commands import default_agreement_path
 
+    p = Path(path or default_agreement_path())
     try:
-        return load_agreement(path or default_agreement_path())
-    except AgreementError as exc:
-        _fail(str(exc), 1)
+        key = (str(p.resolve()), p.stat().st_mtime)
+    except OSError as exc:
+        _fail(f"{p}: {exc}", 1)
+    if key not in _AGREEMENTS:
+        try:
+            _AGREEMENTS[key] = load_agreement(p)
+        except AgreementError as exc:
+            _fail(str(exc), 1)
+    return _AGREEMENTS[key]
 
 
 @app.command()
@@ -137,10 +148,10 @@ def ingest(
             d = Dem.from_file(str(dem))
         except Exception as exc:  # rasterio raises its own error types for unreadable rasters
             _fail(f"{dem}: {exc}")
-    agr = _agreement(agreement)
+    agr = _agreement(agreement) if dets else None  # only sightings need the agreement
     res = process_flight(flight, dets, agr, dem=d, detections_label=detections.name if detections else "detections")
     res.problems = problems + res.problems
-    st.save_flight(res)
+    st.save_flight(res, {"dem": str(dem.resolve())} if dem is not None else None)
     summary = res.summary()
     if store:
         from trucewatch.store.store import Store

@@ -17,6 +17,7 @@ along-range pixel sizes on the ground).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +210,7 @@ class FrameSet:
         """Coverage map: one MultiPolygon per GSD band (trusted frames) plus the camera track."""
         feats: list[dict[str, Any]] = []
         fr = self.frame
-        for lo, hi in zip(bands[:-1], bands[1:], strict=True):
+        for lo, hi in itertools.pairwise(bands):
             sel = np.flatnonzero((self.gsd >= lo) & (self.gsd < hi) & self.trusted & ~self.clipped)
             if sel.size == 0:
                 continue

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from trucewatch.geo import CHI2_95_2D, LocalFrame
+from trucewatch.geo import CHI2_95_2D
 from trucewatch.model import Location, Observation, ObservationKind, from_unix
 from trucewatch.sources.drone.coverage import FrameSet, camera_state
 from trucewatch.sources.drone.geometry import pixel_rays
@@ -45,6 +45,14 @@ GATE_SIGMAS = 2.8
 MIN_GATE_M = 12.0
 #: A single-frame detection below this confidence is kept but marked tentative.
 TENTATIVE_BELOW = 0.8
+#: An object whose detections average below this confidence is tentative: frames of one
+#: object are not independent evidence, so confidences are averaged, not combined.
+TENTATIVE_MEAN_BELOW = 0.6
+#: An object in clear view (at the class's resolution) in at least MIN_VIEW_FRAMES frames
+#: but detected in under this share of them is tentative: true objects in clear view are
+#: detected consistently, ambiguous shapes flicker.
+TENTATIVE_RATIO_BELOW = 0.2
+MIN_VIEW_FRAMES = 5
 
 
 @dataclass
@@ -266,9 +274,13 @@ def _split_components(comp: np.ndarray, e: np.ndarray, n: np.ndarray, sig: np.nd
     return out
 
 
-def merge(dets: list[Detection], flight: Flight, frame: LocalFrame) -> list[Observation]:
+def merge(dets: list[Detection], flight: Flight, fs: FrameSet) -> list[Observation]:
     """Merge located detections of one flight into WEAPON_SIGHTING observations."""
     from scipy.spatial import cKDTree
+
+    from trucewatch.sources.drone.coverage import required_gsd
+
+    frame = fs.frame
 
     if not dets:
         return []
@@ -286,8 +298,21 @@ def merge(dets: list[Detection], flight: Flight, frame: LocalFrame) -> list[Obse
         pairs = pairs[keep]
     comp = _uf_components(len(dets), pairs)
     comp = _split_components(comp, e, n, sig, np.array([round(d.t, 3) for d in dets]))
+    # frames in which each object was in clear view (trusted, in the image, fine enough), in one broadcast
+    labels = np.unique(comp)
+    obj_e = np.array([e[comp == c].mean() for c in labels])
+    obj_n = np.array([n[comp == c].mean() for c in labels])
+    need = np.array([required_gsd(dets[int(np.flatnonzero(comp == c)[0])].cls) for c in labels])
+    trusted = np.flatnonzero(fs.trusted)
+    in_view = np.zeros(len(labels), int)
+    step = max(1, 2_000_000 // max(len(trusted), 1))
+    for a in range(0, len(labels), step):
+        sl = slice(a, a + step)
+        _, _, ins, g = fs.project(obj_e[sl, None], obj_n[sl, None], trusted[None, :])
+        in_view[sl] = np.sum(ins & (g <= need[sl, None]), axis=1)
+    view_of = dict(zip(labels.tolist(), in_view.tolist(), strict=True))
     obs: list[Observation] = []
-    for c in np.unique(comp):
+    for c in labels:
         idx = np.flatnonzero(comp == c)
         members = [dets[i] for i in idx]
         w = 1.0 / np.array([d.sig_major * d.sig_minor for d in members])
@@ -302,14 +327,17 @@ def merge(dets: list[Detection], flight: Flight, frame: LocalFrame) -> list[Obse
         for d in members:
             votes[d.cls] = votes.get(d.cls, 0.0) + d.confidence
         cls = max(sorted(votes), key=lambda k: votes[k])
-        conf = 1.0 - float(np.prod([1 - d.confidence for d in members]))
+        conf = float(np.mean([d.confidence for d in members]))
         times = sorted({round(d.t, 3) for d in members})
         keys = sorted(d.key for d in members)
         object_id = hashlib.sha256(("|".join([flight.flight_id, *keys])).encode()).hexdigest()[:16]
         top = max(members, key=lambda d: (d.confidence, -d.gsd if math.isfinite(d.gsd) else -1e9))
         lat, lon = frame.to_latlon(me, mn)
         serials = sorted({d.serial for d in members if d.serial})
-        tentative = len(times) < 2 and conf < TENTATIVE_BELOW
+        n_view = int(view_of[int(c)])
+        ratio = len(times) / n_view if n_view else 1.0
+        tentative = bool((len(times) < 2 and conf < TENTATIVE_BELOW) or conf < TENTATIVE_MEAN_BELOW
+                         or (n_view >= MIN_VIEW_FRAMES and ratio < TENTATIVE_RATIO_BELOW))
         payload = hashlib.sha256("\n".join(d.raw for d in sorted(members, key=lambda d: d.key)).encode()).hexdigest()
         obs.append(Observation(
             id=f"drone:{flight.flight_id}:sighting:{object_id}",
@@ -322,6 +350,7 @@ def merge(dets: list[Detection], flight: Flight, frame: LocalFrame) -> list[Obse
             attributes={
                 "weapon_class": cls, "count": 1, "image_hash": top.image_hash, "flight_id": flight.flight_id,
                 "object_id": object_id, "confidence": round(conf, 4), "n_frames": len(times),
+                "frames_in_view": n_view, "detect_ratio": round(min(ratio, 1.0), 3),
                 "first_seen": from_unix(times[0]).isoformat(), "last_seen": from_unix(times[-1]).isoformat(),
                 "detection_ids": keys, "image_hashes": sorted({d.image_hash for d in members if d.image_hash}),
                 "best_gsd_m": round(float(np.nanmin([d.gsd for d in members])), 3), "serials": serials,

@@ -77,7 +77,7 @@ def euler_matrices(roll_deg: np.ndarray, pitch_deg: np.ndarray, yaw_deg: np.ndar
     """(N, 3, 3) rotations body->NED for Z-Y-X (yaw, pitch, roll) Euler angles in degrees."""
     r, p, y = (np.radians(np.asarray(a, float)) for a in (roll_deg, pitch_deg, yaw_deg))
     cr, sr, cp, sp, cy, sy = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(y), np.sin(y)
-    m = np.empty(np.broadcast(r, p, y).shape + (3, 3))
+    m = np.empty((*np.broadcast(r, p, y).shape, 3, 3))
     m[..., 0, 0] = cp * cy
     m[..., 0, 1] = sr * sp * cy - cr * sy
     m[..., 0, 2] = cr * sp * cy + sr * sy
@@ -104,7 +104,7 @@ def pixel_rays(u: np.ndarray, v: np.ndarray, hfov_deg: float, vfov_deg: float, w
     tv = math.tan(math.radians(vfov_deg) / 2)
     u = np.asarray(u, float)
     v = np.asarray(v, float)
-    out = np.empty(np.broadcast(u, v).shape + (3,))
+    out = np.empty((*np.broadcast(u, v).shape, 3))
     out[..., 0] = 1.0
     out[..., 1] = th * (2 * u / width - 1)
     out[..., 2] = tv * (2 * v / height - 1)
@@ -138,7 +138,7 @@ def project_footprints(n: np.ndarray, e: np.ndarray, height: np.ndarray, R: np.n
     rays = pixel_rays(uv[:, 0], uv[:, 1], hfov_deg, vfov_deg, width, height_px)  # (4, 3)
     d = np.einsum("nij,kj->nki", R, rays)  # (N, 4, 3)
     dn, de, clipped = intersect_flat(d, np.broadcast_to(np.asarray(height, float)[:, None], d.shape[:2]), max_range_m)
-    corners = np.empty(d.shape[:2] + (2,))
+    corners = np.empty((*d.shape[:2], 2))
     corners[..., 0] = np.asarray(e, float)[:, None] + de
     corners[..., 1] = np.asarray(n, float)[:, None] + dn
     return corners, clipped.any(axis=1)
@@ -171,7 +171,7 @@ def footprints_baseline(n: np.ndarray, e: np.ndarray, height: np.ndarray, roll: 
     return out
 
 
-def ray_ground_dem(dem: Dem, frame, n0: np.ndarray, e0: np.ndarray, alt_msl: np.ndarray, d_ned: np.ndarray,  # noqa: ANN001
+def ray_ground_dem(dem: Dem, frame, n0: np.ndarray, e0: np.ndarray, alt_msl: np.ndarray, d_ned: np.ndarray,
                    max_range_m: float = MAX_RANGE_M, iters: int = 25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Intersect rays with a DEM: north/east ground points (local frame) and clipped mask.
 

@@ -38,6 +38,9 @@ class InterferenceConfig:
     gps_gap_s: float = 5.0
     #: Jamming shorter than this (s) is ordinary signal loss (banking, masking).
     min_jam_s: float = 5.0
+    #: Without loss of fix, few satellites or high HDOP must last this long (s): banking and
+    #: terrain masking cost satellites for seconds on every flight.
+    min_weak_jam_s: float = 15.0
     merge_gap_s: float = 15.0
     #: A GNSS step further than this (m) from where the airframe could be is a jump.
     jump_m: float = 60.0
@@ -49,6 +52,8 @@ class InterferenceConfig:
     #: Wind is the median of GNSS minus air velocity over [t - wind_window_s, t - wind_lag_s].
     wind_window_s: float = 240.0
     wind_lag_s: float = 30.0
+    #: Jump-only episodes shorter than this (s) are receiver glitches (multipath), not spoofing.
+    min_spoof_s: float = 5.0
     #: A return jump within this time that undoes an earlier jump ends its episode.
     pair_within_s: float = 7200.0
     #: Assumed effective range of a tactical jammer/spoofer (m); caps the affected area.
@@ -122,7 +127,8 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     gaps = np.flatnonzero(np.diff(edges) > cfg.gps_gap_s)
     for i in gaps:
         jam_iv.append((float(edges[i]), float(edges[i + 1]), "gps_silent"))
-    jams = [(a, b, s) for a, b, s in _merge(jam_iv, cfg.merge_gap_s) if b - a >= cfg.min_jam_s]
+    jams = [(a, b, s) for a, b, s in _merge(jam_iv, cfg.merge_gap_s)
+            if b - a >= (cfg.min_jam_s if {"fix_lost", "gps_silent"} & set(s) else cfg.min_weak_jam_s)]
 
     # --- spoofing: motion consistency, only between good fixes
     good = ~(no_fix | few | dop)
@@ -167,6 +173,7 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     for a, b in walk_offs:
         spoof_events.append((float(t[a]), float(t[b]), "track_walk_off", np.zeros(2)))
     spoofs = _pair_spoofs(sorted(spoof_events, key=lambda x: x[0]), cfg, float(nav["t"][-1]))
+    spoofs = [s for s in spoofs if s[1] - s[0] >= cfg.min_spoof_s or "track_walk_off" in s[2]]
     # drop spoofing inside jamming (re-acquisition jumps are not spoofing)
     spoofs = [s for s in spoofs if not any(a - cfg.merge_gap_s <= s[0] <= b + cfg.merge_gap_s for a, b, _ in jams)
               or "track_walk_off" in s[2]]

@@ -122,7 +122,7 @@ def process_flight(flight: Flight, detections: list[Detection] | None = None, ag
         if d.flight_id in (flight.flight_id, "*") or d.flight_id == flight.origin:
             mine.append(d)
     located = locate(mine, flight, fs, problems, label=detections_label)
-    sightings = merge(located, flight, fs.frame)
+    sightings = merge(located, flight, fs)
     candidates = check_weapons(sightings, agreement) if agreement is not None else []
     inter = interference_observations(flight, episodes)
     return FlightResult(flight, fs, episodes, sightings, inter, candidates, problems)

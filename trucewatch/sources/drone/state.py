@@ -108,7 +108,12 @@ class DroneState:
 
     def frames(self, flight_id: str) -> FrameSet:
         s = self.summary(flight_id)
-        return FrameSet.load(self.flight_dir(flight_id) / "frames.npz", Camera.from_dict(s["camera"]))
+        fs = FrameSet.load(self.flight_dir(flight_id) / "frames.npz", Camera.from_dict(s["camera"]))
+        if s.get("dem") and Path(s["dem"]).exists():  # the terrain the flight was ingested with
+            from trucewatch.sources.drone.geometry import Dem
+
+            fs.dem = Dem.from_file(s["dem"])
+        return fs
 
     def observations(self, flight_id: str) -> list[Observation]:
         p = self.flight_dir(flight_id) / "observations.jsonl"

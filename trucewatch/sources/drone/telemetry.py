@@ -183,6 +183,10 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     rows: dict[str, list[tuple]] = {k: [] for k in ("pos", "att", "gim", "mnt", "gps", "hud")}
     cam_info: tuple | None = None
     decoded: list[tuple[float, int, Any]] = []
+    wanted = {getattr(mav2, f"MAVLINK_MSG_ID_{m}") for m in (
+        "HEARTBEAT", "GLOBAL_POSITION_INT", "ATTITUDE", "GIMBAL_DEVICE_ATTITUDE_STATUS", "MOUNT_STATUS", "GPS_RAW_INT",
+        "VFR_HUD", "CAMERA_INFORMATION")}
+    skipped = 0
     pos = 0
     n = len(buf)
     while pos < n:
@@ -200,6 +204,11 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
         if plen < 0 or pos + plen > n:
             problems.append(f"{path.name}: record at byte {rec}: truncated packet ({n - pos} of {max(plen, 0)} bytes); log ends here")
             break
+        msgid = buf[pos + 5] if buf[pos] == _V1 else int.from_bytes(buf[pos + 7:pos + 10], "little")
+        if msgid not in wanted:  # logs carry dozens of other messages: skip them undecoded
+            pos += plen
+            skipped += 1
+            continue
         pkt = bytearray(buf[pos:pos + plen])
         try:
             msg = mav.decode(pkt)

@@ -234,15 +234,20 @@ class BackgroundModel:
         return mu, used, pers
 
     def _window_sum(self, arr: np.ndarray, idx: np.ndarray, known: np.ndarray, win: np.ndarray,
-                    dp: np.ndarray) -> np.ndarray:
+                    dp: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """Sum of ``arr[idx, win, dp]`` per query, in chunks so memory stays bounded (chunk x 366 x D)."""
         if arr.shape[0] == 0:
             return np.zeros(idx.size)
-        rows = arr[idx]  # (q, 366, D)
-        g = np.take_along_axis(rows, win[:, :, None], axis=1)  # (q, 2w+1, D)
-        tot = g.sum(axis=1).astype(np.float64)  # (q, D)
-        col = np.where(dp < 0, 0, dp)
-        s = np.where(dp < 0, tot.sum(axis=1), tot[np.arange(idx.size), col])
-        return np.where(known, s, 0.0)
+        out = np.zeros(idx.size)
+        for a in range(0, idx.size, chunk):
+            sl = slice(a, a + chunk)
+            rows = arr[idx[sl]]  # (q, 366, D)
+            g = np.take_along_axis(rows, win[sl, :, None], axis=1)  # (q, 2w+1, D)
+            tot = g.sum(axis=1).astype(np.float64)  # (q, D)
+            d = dp[sl]
+            col = np.where(d < 0, 0, d)
+            out[sl] = np.where(d < 0, tot.sum(axis=1), tot[np.arange(col.size), col])
+        return np.where(known, out, 0.0)
 
     def p_value(self, observed: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """P(X >= observed) for X ~ NegBin(mean mu, dispersion k): the chance of this much fire in a normal year."""

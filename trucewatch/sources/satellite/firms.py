@@ -195,24 +195,66 @@ def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np
         if isinstance(buf, io.BytesIO):
             head = buf.getvalue()[:4096].split(b"\n", 1)[0].decode("utf-8", "replace")
         else:
-            with open(buf, "rb") as fh:
+            with _open_raw(buf) as fh:
                 head = fh.readline(65536).decode("utf-8", "replace")
         dtypes = {c: object for c in (h.strip().strip('"') for h in head.split(","))
                   if c.strip().lower() in _TEXT_COLUMNS}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False, dtype=dtypes)
+            df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False, dtype=dtypes,
+                             index_col=False)
     except (OSError, UnicodeDecodeError) as exc:
         raise FirmsError(f"{name}: cannot read: {exc}") from None
     except pd.errors.EmptyDataError:
         raise FirmsError(f"{name}: empty file (no header line)") from None
     except pd.errors.ParserError as exc:
         raise FirmsError(f"{name}: not a CSV file: {exc}") from None
+    long_rows = False
     for w in caught:
-        for m in re.finditer(r"Skipping line (\d+): (.*?)(?:\n|$)", str(w.message)):
+        msg = str(w.message)
+        long_rows |= "Length of header" in msg
+        for m in re.finditer(r"Skipping line (\d+): (.*?)(?:\n|$)", msg):
             skipped.append(RowError(name, int(m.group(1)), "*", f"malformed line: {m.group(2).strip()}"))
     skipped_lines = np.array(sorted(e.line for e in skipped), dtype=np.int64)
+    df.attrs["long_lines"] = _long_lines(source) if long_rows else {}
     return df, skipped_lines, skipped
+
+
+def _open_raw(path: str | Path) -> Any:
+    """Open a file for bytes, transparently decompressing .gz/.bz2/.xz (as pandas does)."""
+    p = str(path).lower()
+    if p.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rb")
+    if p.endswith(".bz2"):
+        import bz2
+
+        return bz2.open(path, "rb")
+    if p.endswith(".xz"):
+        import lzma
+
+        return lzma.open(path, "rb")
+    return open(path, "rb")  # returned to a with-block
+
+
+def _long_lines(source: str | Path | bytes) -> dict[int, tuple[int, int]]:
+    """Lines with more fields than the header (pandas keeps them truncated when the first row is one).
+
+    Counted on the raw bytes with numpy (FIRMS files have no quoted commas); only
+    run when pandas warned, so the common path pays nothing.
+    """
+    if isinstance(source, bytes):
+        data = source
+    else:
+        with _open_raw(source) as fh:
+            data = fh.read()
+    arr = np.frombuffer(data, np.uint8)
+    line_id = np.cumsum(arr == 10) - (arr == 10)  # newline belongs to its own line
+    commas = np.bincount(line_id[arr == 44], minlength=int(line_id[-1]) + 1 if arr.size else 1)
+    header = int(commas[0])
+    idx = np.flatnonzero(commas > header)
+    return {int(i) + 1: (int(commas[i]) + 1, header + 1) for i in idx}
 
 
 def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -290,11 +332,10 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
     # line numbers: header is line 1; pandas dropped the lines it warned about
     line = np.arange(n, dtype=np.int64) + 2
     if skipped_lines.size:
-        # the k-th kept row sits after every skipped line numbered <= its own line
-        adj = np.zeros(n, np.int64)
-        for s in skipped_lines:  # few
-            adj[line + adj >= s] += 1
-        line = line + adj
+        # kept rows are the file's data lines minus the skipped ones, in order
+        all_lines = np.arange(2, n + skipped_lines.size + 2, dtype=np.int64)
+        kept = np.setdiff1d(all_lines, skipped_lines, assume_unique=True)
+        line = kept[:n] if kept.size >= n else line
 
     bad: dict[str, np.ndarray] = {}
     notes: list[str] = []
@@ -385,7 +426,7 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
     frp = np.full(n, np.nan)
     if "frp" in df.columns:
         frp, b = _numeric(df["frp"])
-        bad["frp"] = b | ~(frp >= 0)
+        bad["frp"] = b | ~((frp >= 0) & np.isfinite(frp))
     bright = np.full(n, np.nan)
     for cname in ("bright_ti4", "brightness"):
         if cname in df.columns:
@@ -418,6 +459,10 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         bad["type"] = b | (~okt & ~np.isnan(v))
         ftype = np.where(okt, v, -1).astype(np.int8)
 
+    long_lines = df.attrs.get("long_lines") or {}
+    if long_lines:
+        ll = np.isin(line, np.fromiter(long_lines, np.int64))
+        bad["*"] = ll
     # blank lines (every cell empty) are reported as such rather than field by field
     blank = np.isnan(lat) & np.isnan(lon) & np.isnan(day_s)
     if blank.any():
@@ -429,6 +474,10 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
     for i in np.flatnonzero(any_bad):
         if blank[i]:
             errors.append(RowError(name, int(line[i]), "*", "blank line"))
+            continue
+        if long_lines and int(line[i]) in long_lines:
+            got, want = long_lines[int(line[i])]
+            errors.append(RowError(name, int(line[i]), "*", f"malformed line: expected {want} fields, saw {got}"))
             continue
         for fname, b in bad.items():
             if not b[i]:

@@ -19,7 +19,7 @@ rest of the stream goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,6 +38,8 @@ for _i, _c in enumerate(b"0123456789ABCDEF"):
 for _i, _c in enumerate(b"abcdef"):
     _HEX[_c] = 10 + _i
 _SHIFTS = np.arange(5, -1, -1, dtype=np.uint8)
+#: First payload characters of types 1, 2, 3 ('1', '2', '3') and 18 ('B').
+_FAST_FIRST = frozenset(b"123B")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +136,17 @@ def _parse_time_prefix(prefix: bytes) -> float | None:
 
 def _tag_time(tag: bytes) -> float | None:
     """``c:`` (unix seconds, or ms) from an NMEA 4.0 tag block body."""
-    star = tag.rfind(b"*")
-    body = tag[:star] if star >= 0 else tag
-    for item in body.split(b","):
-        if item[:2] == b"c:":
-            v = float(item[2:])
-            return v / 1000.0 if v > 1e11 else v
-    return None
+    i = tag.find(b"c:")
+    while i > 0 and tag[i - 1] != 44:  # must start a field: "c:" at 0 or after ','
+        i = tag.find(b"c:", i + 1)
+    if i < 0:
+        return None
+    j = i + 2
+    n = len(tag)
+    while j < n and tag[j] not in (44, 42):  # up to ',' or '*'
+        j += 1
+    v = float(tag[i + 2:j])
+    return v / 1000.0 if v > 1e11 else v
 
 
 def _bits(payloads: np.ndarray) -> np.ndarray:
@@ -267,17 +273,19 @@ class AisDecoder:
         want = h1.astype(np.int32) * 16 + h2
         good = ok_star & (h1 != 255) & (h2 != 255) & (got == want)
 
-        single_idx: list[int] = []
-        single_payload: list[bytes] = []
-        single_fill: list[int] = []
+        fast_idx: list[int] = []  # single-part 28-character position reports (numpy path)
+        fast_payload: list[bytes] = []
+        slow: list[tuple[int, float, bytes, int, str]] = []  # everything else (pyais path)
         multi_out: list[tuple[int, float, bytes, int, str]] = []  # (line, t, payload, fill, raw)
         for i in np.flatnonzero(~good).tolist():
             s = sent[i]
-            msg = "no '*hh' checksum" if not ok_star[i] else f"checksum mismatch: sentence says {s[stars[i] + 1:stars[i] + 3].decode('ascii', 'replace')}, computed {int(got[i]):02X}"
+            said = s[stars[i] + 1:stars[i] + 3].decode("ascii", "replace")
+            msg = f"checksum mismatch: sentence says {said}, computed {int(got[i]):02X}" if ok_star[i] else "no '*hh' checksum"
             errors.append(AisError(s_line[i], "checksum", msg, s.decode("ascii", "replace")))
+        stars_l = stars.tolist()
         for i in np.flatnonzero(good).tolist():
             s = sent[i]
-            f = s[:stars[i]].split(b",")
+            f = s[:stars_l[i]].split(b",")
             if len(f) != 7 or f[0][3:6] not in (b"VDM", b"VDO"):
                 what = f[0].decode("ascii", "replace")
                 msg = f"unsupported sentence {what}" if f[0][3:6] not in (b"VDM", b"VDO") else f"expected 7 fields, got {len(f)}"
@@ -295,9 +303,12 @@ class AisDecoder:
                 errors.append(AisError(s_line[i], "payload", "empty payload", s.decode("ascii", "replace")))
                 continue
             if cnt == 1:
-                single_idx.append(i)
-                single_payload.append(f[5])
-                single_fill.append(fill)
+                pl = f[5]
+                if len(pl) == 28 and pl[0] in _FAST_FIRST:
+                    fast_idx.append(i)
+                    fast_payload.append(pl)
+                else:
+                    slow.append((s_line[i], s_time[i], pl, fill, ""))
                 continue
             out = self._assemble(f[4], f[3], cnt, num, f[5], fill, s_line[i], s_time[i], s.decode("ascii", "replace"), errors)
             if out is not None:
@@ -306,32 +317,27 @@ class AisDecoder:
         for key in [k for k, v in self._pending.items() if line_no - v[0] > MULTIPART_WINDOW]:
             self._expire(key, errors)
 
-        stats["messages"] = len(single_idx) + len(multi_out)
+        stats["messages"] = len(fast_idx) + len(slow) + len(multi_out)
         pos_parts: list[Positions] = []
         statics: list[StaticReport] = []
         # ---- fast path: 28-character single-part position reports
-        fast = [j for j, p in enumerate(single_payload) if len(p) == 28 and p[:1] in b"123B"]
-        fast_set = set(fast)
-        if fast:
-            arr = np.frombuffer(b"".join(single_payload[j] for j in fast), np.uint8).reshape(-1, 28)
-            lines_arr = np.array([s_line[single_idx[j]] for j in fast], np.int64)
-            times_arr = np.array([s_time[single_idx[j]] for j in fast], float)
+        if fast_idx:
+            arr = np.frombuffer(b"".join(fast_payload), np.uint8).reshape(-1, 28)
+            lines_arr = np.array(s_line, np.int64)[fast_idx]
+            times_arr = np.array(s_time, float)[fast_idx]
             bad_char = ((arr < 48) | (arr > 119) | ((arr > 87) & (arr < 96))).any(axis=1)
             for k in np.flatnonzero(bad_char).tolist():
                 errors.append(AisError(int(lines_arr[k]), "payload", "character outside the AIS 6-bit alphabet",
-                                       sent[single_idx[fast[k]]].decode("ascii", "replace")))
+                                       sent[fast_idx[k]].decode("ascii", "replace")))
             keep = ~bad_char
-            d = decode_positions(arr[keep])
+            d = decode_positions(arr[keep] if not keep.all() else arr)
+            kept = np.asarray(fast_idx)[keep]
             pos_parts.append(self._positions(d, times_arr[keep], lines_arr[keep], errors, stats,
-                                             [sent[single_idx[fast[k]]] for k in np.flatnonzero(keep).tolist()]))
+                                             lambda k: sent[int(kept[k])]))
         # ---- everything else through pyais
-        slow: list[tuple[int, float, bytes, int, str]] = [
-            (s_line[single_idx[j]], s_time[single_idx[j]], single_payload[j], single_fill[j], "")
-            for j in range(len(single_payload)) if j not in fast_set
-        ]
         slow += multi_out
         if slow:
-            pos_parts.append(self._slow(slow, sent_by_line=dict(zip(s_line, sent, strict=False)), errors=errors,
+            pos_parts.append(self._slow(slow, sent_by_line=dict(zip(s_line, sent, strict=True)), errors=errors,
                                         statics=statics, stats=stats))
         positions = Positions.concat(pos_parts)
         if len(positions) > 1 and np.any(np.diff(positions.line) < 0):
@@ -382,18 +388,19 @@ class AisDecoder:
         return pend[0], pend[1], full, pend[3], pend[4][0]
 
     def _positions(self, d: dict[str, np.ndarray], t: np.ndarray, lines: np.ndarray, errors: list[AisError],
-                   stats: dict[str, int], raws: list[bytes]) -> Positions:
+                   stats: dict[str, int], raw_of: Callable[[int], bytes]) -> Positions:
+        """Drop MMSI 0 and off-globe rows with errors; ``raw_of(k)`` gives row k's sentence (only for errors)."""
         mmsi = d["mmsi"]
         zero = mmsi == 0
         for k in np.flatnonzero(zero).tolist():
-            errors.append(AisError(int(lines[k]), "mmsi", "MMSI 0 is not a vessel identity", raws[k].decode("ascii", "replace")))
+            errors.append(AisError(int(lines[k]), "mmsi", "MMSI 0 is not a vessel identity", raw_of(k).decode("ascii", "replace")))
         lat, lon = d["lat"], d["lon"]
         # 91 / 181 mean "not available"; anything else outside the globe is corrupt
         na = (np.abs(lat - 91.0) < 1e-6) | (np.abs(lon - 181.0) < 1e-6)
         bad = ~na & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
         for k in np.flatnonzero(bad & ~zero).tolist():
             errors.append(AisError(int(lines[k]), "position", f"lat {lat[k]:.5f}, lon {lon[k]:.5f} off the globe",
-                                   raws[k].decode("ascii", "replace")))
+                                   raw_of(k).decode("ascii", "replace")))
         stats["no_position"] += int(np.count_nonzero(na & ~zero))
         keep = ~zero & ~na & ~bad
         return Positions(t[keep], mmsi[keep], lat[keep], lon[keep], d["sog"][keep], d["cog"][keep], d["heading"][keep],
@@ -429,7 +436,7 @@ class AisDecoder:
                 continue
             if mtype in (5, 19, 24):
                 statics.append(self._static(msg, mtype, mmsi, t, line))
-            if mtype in (1, 2, 3, 18, 19):
+            if mtype in (1, 2, 3, 18, 19, 27):  # 27: long-range (satellite) position, 1/10 minute
                 lat, lon = getattr(msg, "lat", None), getattr(msg, "lon", None)
                 if lat is None or lon is None or abs(lat - 91) < 1e-6 or abs(lon - 181) < 1e-6:
                     stats["no_position"] += 1

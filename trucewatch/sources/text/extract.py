@@ -50,15 +50,89 @@ def detect_language(text: str) -> str:
 
 # ---------------------------------------------------------------------------
 # event type: weighted keyword patterns (lower-cased text), all languages at once
-def _rx(*parts: str) -> re.Pattern[str]:
+_META = set(".^$*+?{}[]\\|()")
+
+
+def _split_top(pattern: str) -> list[str]:
+    """Top-level alternatives of a regex (``|`` outside groups and classes)."""
+    out, depth, cls, cur, esc = [], 0, False, [], False
+    for ch in pattern:
+        if esc:
+            cur.append(ch)
+            esc = False
+            continue
+        if ch == "\\":
+            esc = True
+        elif cls:
+            cls = ch != "]"
+        elif ch == "[":
+            cls = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def _leading_literal(alt: str) -> str:
+    """The literal text every match of this alternative starts with ("" when there is none)."""
+    if alt.startswith("\\b"):
+        alt = alt[2:]
+    lit: list[str] = []
+    for k, ch in enumerate(alt):
+        if ch in _META:
+            if ch in "?*{" and lit:
+                lit.pop()  # the previous character is optional
+            break
+        lit.append(ch)
+    return "".join(lit)
+
+
+class _Rx:
+    """A compiled pattern with a literal prefilter: the regex runs only when one of its
+    alternatives' leading literals occurs in the text (a plain substring test, ~50x cheaper).
+    Exact: every match starts with one of those literals."""
+
+    __slots__ = ("literals", "pattern", "rx")
+
+    def __init__(self, pattern: str) -> None:
+        self.rx = re.compile(pattern)
+        self.pattern = pattern
+        lits = [_leading_literal(a) for a in _split_top(pattern)]
+        self.literals: tuple[str, ...] | None = None if any(not x for x in lits) else tuple(set(lits))
+
+    def _maybe(self, text: str) -> bool:
+        return self.literals is None or any(x in text for x in self.literals)
+
+    def search(self, text: str, *args: int) -> re.Match[str] | None:
+        return self.rx.search(text, *args) if self._maybe(text) else None
+
+    def findall(self, text: str) -> list:
+        return self.rx.findall(text) if self._maybe(text) else []
+
+    def finditer(self, text: str):  # noqa: ANN201
+        return self.rx.finditer(text) if self._maybe(text) else iter(())
+
+
+def _rx(*parts: str) -> _Rx:
     """Patterns run on lower-cased text, so no IGNORECASE (which is several times slower)."""
-    return re.compile("|".join(p.lower() for p in parts))
+    return _Rx("|".join(p.lower() for p in parts))
 
 
 EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
     "shelling": [
         (_rx(r"\bshell(?:ed|ing|s)?\b", r"\bartiller", r"\bmortar", r"\bhowitzer", r"\bmlrs\b", r"\bgrad\b",
              r"\buragan\b", r"\bsmerch\b", r"\bcannon"), 2.0),
+        # monitors' idiom: explosions heard or recorded are counted as ceasefire violations
+        (_rx(r"ceasefire violations?", r"explosions? (?:was |were )?(?:heard|recorded|observed)",
+             r"heard \d* ?explosions?", r"recorded \d* ?explosions?", r"observed \d* ?explosions?", r"explosion \(ceasefire violation\)",
+             r"порушен\w* режиму припинення вогню", r"нарушени\w* режима прекращения огня"), 1.0),
         (_rx(r"обстр[іе]л", r"артилер", r"артиллер", r"мін[оа]мет", r"миномет", r"рсзв", r"рсзо", r"\bград",
              r"гаубиц", r"гармат", r"орудий", r"обстрілял", r"обстреля"), 2.0),
     ],
@@ -161,32 +235,22 @@ WEAPONS: list[tuple[str, re.Pattern[str]]] = [
 
 
 
-def _combined(named: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str]:
-    """One pass over the text for a list of named patterns (group g<k> = k-th entry)."""
-    return re.compile("|".join(f"(?P<g{k}>{rx.pattern})" for k, (_n, rx) in enumerate(named)))
+def _combined(named: list[tuple[str, _Rx]]) -> list[tuple[str, _Rx]]:
+    """Kept for the call sites: the per-pattern prefilter makes one pass per pattern cheap."""
+    return named
 
 
 _WEAPONS_ALL = _combined(WEAPONS)
 _FACILITY_ALL = _combined(_FACILITY_RX)
 
 
-def _first_named(combined: re.Pattern[str], named: list, text_l: str) -> tuple[int, int] | None:
+def _first_named(combined: list[tuple[str, _Rx]], named: list, text_l: str) -> tuple[int, int] | None:
     """Index (in list order) of the first pattern that occurs anywhere, and its match end."""
-    best: tuple[int, int] | None = None
-    for m in combined.finditer(text_l):
-        k = int(m.lastgroup[1:])  # type: ignore[index]
-        if best is None or k < best[0]:
-            best = (k, m.end())
-            if k == 0:
-                break
-    if best is None:
-        return None
-    # a later list entry may have shadowed an earlier one at the same place: confirm the earliest
-    for k in range(best[0]):
-        m = named[k][1].search(text_l)
+    for k, (_n, rx) in enumerate(named):
+        m = rx.search(text_l)
         if m:
             return k, m.end()
-    return best
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -211,6 +275,24 @@ _IN = {fold(w) for w in ("in", "at", "into", "on", "у", "в", "во", "на", "
                          "зі", "из", "со", "до", "від", "от", "towards", "toward", "біля", "near", "южнее",
                          "севернее", "западнее", "восточнее", "південніше", "північніше", "західніше",
                          "східніше")}
+#: "в районі населеного пункту X", "in the area of the village of X": near X.
+_AREA = {fold(w) for w in ("районі", "районе", "area", "vicinity", "окрестностях", "околицях")}
+_SETTLEMENT = {fold(w) for w in ("населеного", "населенного", "села", "селища", "міста", "города", "поселка",
+                                 "village", "town", "н.п", "нп")}
+_NEAR |= _AREA
+_FILLER = _SETTLEMENT | {fold(w) for w in ("the", "of", "a", "пункту", "пункта", "village", "town", "city", "міста",
+                                           "outskirts", "околиці", "окраине", "окраины")}
+
+
+def _near_before(toks: list[str], i: int) -> bool:
+    """A near-word before token i, skipping "the village of", "населеного пункту"..."""
+    for j in range(i - 1, max(-1, i - 5), -1):
+        f = fold(toks[j])
+        if f in _NEAR:
+            return True
+        if f not in _FILLER:
+            return False
+    return False
 _BETWEEN = {fold(w) for w in ("between", "між", "поміж", "между")}
 _AND = {fold(w) for w in ("and", "та", "і", "й", "и")}
 _DIRECTION_WORDS = {stem(fold(w)) for w in ("direction", "axis", "sector", "напрямку", "напрямок", "напрямі",
@@ -268,6 +350,29 @@ _STOP -= {""}
 _NUM_RX = re.compile(r"\d+(?:[.,]\d+)?")
 
 
+#: Candidates scoring within this of the best (and > 20 km away) make a name ambiguous.
+AMBIGUITY_MARGIN = 0.1
+# time phrases (see Extractor.time_window)
+_T_YESTERDAY = _Rx(r"\byesterday\b|вчора|вчера|учора")
+_T_DAYBEFORE = _Rx(r"позавчора|позавчера|day before yesterday")
+_T_CLOCK = _Rx(r"(?:\bat|\bо|\bоб|\bв|\bоколо|\baround|\bабо|\bблизько)\s+(\d{1,2})[:.](\d{2})\b")
+_T_AGO = _Rx(r"(\d+|an?|one|two|three|годину|час)\s*(hours?|годин\w*|час\w*)\s*(ago|тому|назад)")
+_T_JUSTNOW = _Rx(r"just now|minutes ago|щойно|только что|хвилин\w* тому|минут\w* назад|right now|зараз")
+_T_NIGHT = _Rx(r"last night|overnight|tonight|during the night|at night|вночі|уночі|цієї ночі|минулої ночі|"
+                     r"ночью|этой ночью|в ночь|прошлой ночью|протягом ночі|в течение ночи|нічн|ночн")
+_T_MORNING = _Rx(r"\bmorning|вранці|зранку|ранком|утром|с утра|this am\b")
+_T_AFTERNOON = _Rx(r"afternoon|вдень|удень|днем|днём|опівдні|в обед")
+_T_EVENING = _Rx(r"\bevening|ввечері|увечері|вечером|вечора")
+_T_TODAY = _Rx(r"\btoday\b|сьогодні|сегодня|this afternoon|this evening")
+_T_LASTWEEK = _Rx(r"last week|past week|минулого тижня|на минулому тижні|на прошлой неделе|за тиждень|за неделю")
+
+#: (weight, scale m) of the contact-line prior per event type.
+_LINE_PRIOR = {"shelling": (0.6, 15_000.0), "ground_assault": (0.7, 10_000.0), "monitor_interference": (0.5, 15_000.0),
+               "air_strike": (0.4, 30_000.0), "drone_strike": (0.3, 30_000.0), "missile_strike": (0.1, 60_000.0)}
+#: How far from the contact line an event of this type can plausibly be (m).
+_REACH_M = {"shelling": 80_000.0, "ground_assault": 40_000.0, "air_strike": 120_000.0}
+
+
 @dataclass
 class PlaceHit:
     start: int  # token index
@@ -312,6 +417,8 @@ class Claim:
     numbers: list[str] = field(default_factory=list)
     concepts: list[str] = field(default_factory=list)
     line_distance_km: float | None = None
+    #: Other places of the same name that fit almost as well (lat, lon, admin1): the name is ambiguous.
+    alternatives: list[tuple[float, float, str]] = field(default_factory=list)
     cluster: int = -1
     independent: bool = True
     origin_id: str | None = None
@@ -328,7 +435,7 @@ class Claim:
             "occurred_from": self.occurred_from.isoformat(), "occurred_to": self.occurred_to.isoformat(),
             "time_precision": self.time_precision, "actor": self.actor, "weapon": self.weapon,
             "facility": self.facility_label(), "cluster": self.cluster, "independent": self.independent,
-            "origin_id": self.origin_id, "reason": self.reason,
+            "origin_id": self.origin_id, "reason": self.reason, "ambiguous": bool(self.alternatives),
         }
 
     def facility_label(self) -> str | None:
@@ -376,9 +483,11 @@ class Extractor:
 
     # -- regions ----------------------------------------------------------
     def regions_in(self, toks: list[str]) -> tuple[list[str], set[int]]:
-        """Regions the text names, and the token positions used for them."""
+        """Regions the text names, and the token positions used for them (``self._region_at``:
+        token position -> region label, for adjacency to places)."""
         found: list[str] = []
         used: set[int] = set()
+        self._region_at: dict[int, str] = {}
         for i, tok in enumerate(toks):
             if len(tok) < 3 or not tok[0].isalpha():
                 continue
@@ -393,8 +502,10 @@ class Extractor:
                 label = _REGION_BY_STEM.get(st) or _REGION_BY_STEM.get(st[:-3]) or _REGION_BY_STEM.get(st[:-2])
                 if label:
                     used.add(i)
-            if label and label not in found:
-                found.append(label)
+            if label:
+                self._region_at[i] = label
+                if label not in found:
+                    found.append(label)
         return found, used
 
     # -- places -----------------------------------------------------------
@@ -416,7 +527,7 @@ class Extractor:
             prev = fold(toks[i - 1]) if i > 0 else ""
             prev2 = fold(toks[i - 2]) if i > 1 else ""
             after_prep = prev in _IN or prev in _NEAR
-            near = prev in _NEAR or prev2 in _NEAR
+            near = _near_before(toks, i)
             hit = None
             for m in (3, 2, 1):
                 if i + m > n:
@@ -462,20 +573,42 @@ class Extractor:
         """Pick one gazetteer id per hit, using region, co-named places and the line."""
         chosen: list[int] = [-1] * len(hits)
         anchors: list[tuple[float, float]] = []
+        self._ambiguous: dict[int, list[int]] = {}
+        best_sc_all: np.ndarray = np.zeros(0)
+        ids_all: np.ndarray = np.zeros(0, int)
         # unambiguous hits first become anchors for the others
         order = sorted(range(len(hits)), key=lambda k: len(hits[k].ids))
-        line_w = 0.2 if event_type in ("shelling", "ground_assault", "air_strike", "drone_strike") else 0.12
+        # closeness to the contact line: strong for weapons that only reach a few km, weak for missiles
+        line_w, line_scale = _LINE_PRIOR.get(event_type, (0.12, 60_000.0))
         for k in order:
             h = hits[k]
             best_sc = -1e9
             best = -1
-            for reg in regions or [None]:
+            # the region written right after (or just before) the place qualifies it
+            adjacent = [self._region_at[p] for p in range(h.end, h.end + 1) if p in self._region_at] + \
+                [self._region_at[p] for p in range(max(0, h.start - 4), h.start) if p in self._region_at]
+            options = [(r, True) for r in adjacent[:1]] or [(r, False) for r in regions] or [(None, True)]
+            for reg, strict in options:
                 sc = self.gaz.rank(h.ids, h.quality, h.key, h.st, reg,
-                                   [a for j, a in enumerate(anchors)] or None, self.line_d, line_w)
+                                   [a for j, a in enumerate(anchors)] or None, None, 0.0, strict)
+                if self.line_d is not None:
+                    sc = sc + line_w * np.exp(-self.line_d[np.asarray(h.ids)] / line_scale)
+                reach = _REACH_M.get(event_type)
+                if reach is not None and self.line_d is not None:
+                    # mortars, guns and assaults do not reach hundreds of km behind the line
+                    sc = sc - 0.5 * (self.line_d[np.asarray(h.ids)] > reach)
                 j = int(np.argmax(sc))
                 if sc[j] > best_sc:
                     best_sc, best = float(sc[j]), h.ids[j]
+                    best_sc_all, ids_all = sc, np.asarray(h.ids)
             chosen[k] = best
+            # other places of this name that score almost as well and lie elsewhere: the name is ambiguous
+            close = ids_all[(best_sc_all >= best_sc - AMBIGUITY_MARGIN) & (ids_all != best)]
+            if close.size:
+                far = haversine_m(self.gaz.lat[best], self.gaz.lon[best], self.gaz.lat[close], self.gaz.lon[close])
+                self._ambiguous[k] = [int(i) for i in close[far > 20_000][:3]]
+            else:
+                self._ambiguous[k] = []
             anchors.append((float(self.gaz.lat[best]), float(self.gaz.lon[best])))
         return chosen
 
@@ -487,10 +620,10 @@ class Extractor:
         day = day0
         prec = None
         # explicit day: weekday, yesterday, date
-        if re.search(r"\byesterday\b|вчора|вчера|учора", text_l):
+        if _T_YESTERDAY.search(text_l):
             day = day0 - timedelta(days=1)
             prec = "day"
-        elif re.search(r"позавчора|позавчера|day before yesterday", text_l):
+        elif _T_DAYBEFORE.search(text_l):
             day = day0 - timedelta(days=2)
             prec = "day"
         else:
@@ -504,29 +637,28 @@ class Extractor:
                 if dm is not None:
                     day = dm
                     prec = "day"
-        hm = re.search(r"(?:\bat|\bо|\bоб|\bв|\bоколо|\baround|\bабо|\bблизько)\s+(\d{1,2})[:.](\d{2})\b", text_l)
+        hm = _T_CLOCK.search(text_l) if ":" in text_l or "." in text_l else None
         if hm and int(hm.group(1)) < 24 and int(hm.group(2)) < 60:
             t = day.replace(hour=int(hm.group(1)), minute=int(hm.group(2)))
             if t > loc + timedelta(minutes=5):
                 t -= timedelta(days=1)
             return _utc(t - timedelta(minutes=15)), _utc(t + timedelta(minutes=15)), "minute"
-        ago = re.search(r"(\d+|an?|one|two|three|годину|час)\s*(hours?|годин\w*|час\w*)\s*(ago|тому|назад)", text_l)
+        ago = _T_AGO.search(text_l)
         if ago:
             g = ago.group(1)
             h = int(g) if g.isdigit() else (2 if g == "two" else 3 if g == "three" else 1)
             t = loc - timedelta(hours=h)
             return _utc(t - timedelta(minutes=40)), _utc(t + timedelta(minutes=40)), "hour"
-        if re.search(r"just now|minutes ago|щойно|только что|хвилин\w* тому|минут\w* назад|right now|зараз", text_l):
+        if _T_JUSTNOW.search(text_l):
             return _utc(loc - timedelta(minutes=30)), _utc(loc), "hour"
         part = None
-        if re.search(r"last night|overnight|tonight|during the night|at night|вночі|уночі|цієї ночі|минулої ночі|"
-                     r"ночью|этой ночью|в ночь|прошлой ночью|протягом ночі|в течение ночи|нічн|ночн", text_l):
+        if _T_NIGHT.search(text_l):
             part = (-6, 6)
-        elif re.search(r"\bmorning|вранці|зранку|ранком|утром|с утра|this am\b", text_l):
+        elif _T_MORNING.search(text_l):
             part = (5, 12)
-        elif re.search(r"afternoon|вдень|удень|днем|днём|опівдні|в обед", text_l):
+        elif _T_AFTERNOON.search(text_l):
             part = (12, 18)
-        elif re.search(r"\bevening|ввечері|увечері|вечером|вечора", text_l):
+        elif _T_EVENING.search(text_l):
             part = (17, 24)
         if part is not None:
             a = day + timedelta(hours=part[0])
@@ -538,10 +670,9 @@ class Extractor:
             return _utc(a), _utc(b), "part_of_day"
         if prec == "day":
             return _utc(day), _utc(min(day + timedelta(days=1), loc)), "day"
-        if re.search(r"\btoday\b|сьогодні|сегодня|this afternoon|this evening", text_l):
+        if _T_TODAY.search(text_l):
             return _utc(day0), _utc(loc), "day"
-        if re.search(r"last week|past week|минулого тижня|на минулому тижні|на прошлой неделе|за тиждень|за неделю",
-                     text_l):
+        if _T_LASTWEEK.search(text_l):
             return _utc(day0 - timedelta(days=7)), _utc(loc), "week"
         # nothing said: reports are about the last day
         return _utc(loc - timedelta(hours=24)), _utc(loc), "day"
@@ -659,6 +790,7 @@ class Extractor:
         # primary place: first hit after a location preposition, else the first hit
         k = next((j for j, h in enumerate(hits) if h.after_prep and h.kind != "district"),
                  next((j for j, h in enumerate(hits) if h.kind != "district"), 0))
+        claim.alternatives = [(float(g.lat[a]), float(g.lon[a]), g.admin1[a]) for a in self._ambiguous.get(k, [])]
         h = hits[k]
         i = chosen[k]
         lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
@@ -758,7 +890,13 @@ _DATE_RX2 = re.compile(r"\b(" + "|".join(f"(?:{v})" for v in _MONTHS.values()) +
 _DOTDATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?\b")
 
 
+_HAS_DIGIT = re.compile(r"\d")
+_WD_ANY = _Rx("|".join(p for p, _ in _WEEKDAYS).replace("п.ятниц", "ятниц"))
+
+
 def _weekday(text_l: str) -> int | None:
+    if not _WD_ANY.search(text_l):
+        return None
     for rx, d in _WD_RX:
         if rx.search(text_l):
             return d
@@ -773,6 +911,8 @@ def _month_of(word: str) -> int | None:
 
 
 def _date(text_l: str, loc: datetime) -> datetime | None:
+    if not _HAS_DIGIT.search(text_l):
+        return None
     day = month = None
     m = _DATE_RX.search(text_l)
     if m:

@@ -32,6 +32,15 @@ from trucewatch.sources.text.translit import fold, query_stems, stem, stem_varia
 DATA = Path(__file__).resolve().parents[2] / "data" / "gazetteer" / "gazetteer.tsv.gz"
 #: Fuzzy matches below this rapidfuzz ratio are not names of the place.
 FUZZY_CUTOFF = 86.0
+#: Looser cutoff used only when every spelling match lies outside the area of interest.
+FUZZY_CUTOFF_AREA = 84.0
+#: The area reports are about: Ukraine and the Russian regions strikes and launches are reported from.
+AREA_RU = {
+    "Belgorod Oblast", "Bryansk Oblast", "Kursk Oblast", "Oryol Oblast", "Voronezh Oblast", "Rostov Oblast",
+    "Krasnodar Krai", "Kaluga Oblast", "Smolensk Oblast", "Lipetsk Oblast", "Tambov Oblast", "Volgograd Oblast",
+    "Saratov Oblast", "Adygea", "Astrakhan Oblast", "Kalmykia", "Stavropol Krai", "Ryazan Oblast", "Tula Oblast",
+    "Moscow Oblast", "Moscow", "Tver Oblast",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +89,13 @@ class Gazetteer:
         self.primary: set[tuple[str, int]] = set()
         for i, r in enumerate(rows):
             seen = set()
-            prim = {stem(fold(v)) for nm in (r[0], r[1]) for v in variants(nm)}
-            for nm in r[2].split("|"):
-                k = fold(nm)
+            if len(r) > 12 and r[12]:
+                keys = r[12].split("|")  # precomputed by the build: primary names first
+                prim = {stem(keys[0]), stem(keys[1])} if len(keys) > 1 else {stem(keys[0])}
+            else:
+                keys = [fold(nm) for nm in (r[0], r[1], *r[2].split("|"))]
+                prim = {stem(keys[0]), stem(keys[1])}
+            for k in keys:
                 s = stem(k)
                 self.full.add((k, i))
                 if len(s) >= 3 and s not in seen:
@@ -91,14 +104,17 @@ class Gazetteer:
             for s in prim:
                 if len(s) >= 3:
                     self.primary.add((s, i))
-                    if s not in seen:
-                        seen.add(s)
-                        self.index[s].append(i)
         self.index = dict(self.index)
         self._blocks: dict[str, list[str]] = defaultdict(list)
         for s in self.index:
             self._blocks[s[0]].append(s)
         self.admin1_entry = {self.admin1[i]: i for i in range(n) if self.kind[i] == "admin1"}
+        self.in_area = np.fromiter((c == "UA" or a in AREA_RU for c, a in zip(self.country, self.admin1,
+                                                                               strict=True)), bool, n)
+        self._area_blocks: dict[str, list[str]] = defaultdict(list)
+        for st, ids in self.index.items():
+            if any(self.in_area[i] for i in ids):
+                self._area_blocks[st[0]].append(st)
         self._line_d: dict[int, np.ndarray] = {}
         # log-population prior in [0, 1]
         self.prior = np.clip(np.log10(self.population + 10.0) / 7.0, 0.0, 1.0)
@@ -127,7 +143,17 @@ class Gazetteer:
                         qual[i] = q
         if qual:
             ids = list(qual)
-            return ids, "exact" if max(qual.values()) == 1.0 else "variant", np.fromiter(qual.values(), float)
+            q = np.fromiter(qual.values(), float)
+            if fuzzy and not self.in_area[ids].any() and len(st) >= 5:
+                # every spelling match is far away (Seversk in Siberia for Siversk): try near spellings in the area
+                hits = process.extract(st, self._area_blocks.get(st[0], []), scorer=fuzz.ratio,
+                                       score_cutoff=FUZZY_CUTOFF_AREA, limit=2)
+                extra = [i for h in hits for i in self.index[h[0]] if self.in_area[i] and i not in qual]
+                if extra:
+                    fq = 0.8 * hits[0][1] / 100.0
+                    ids += extra
+                    q = np.concatenate([q, np.full(len(extra), fq)])
+            return ids, "exact" if max(qual.values()) == 1.0 else "variant", q
         if key is None:
             for v in stem_variants(st)[1:]:
                 ids = self.index.get(v)
@@ -162,6 +188,7 @@ class Gazetteer:
         near: list[tuple[float, float]] | None = None,
         line_d: np.ndarray | None = None,
         line_weight: float = 0.0,
+        admin1_strict: bool = True,
     ) -> np.ndarray:
         """Scores for candidate ids (vectorized over the candidates)."""
         idx = np.asarray(ids, int)
@@ -172,7 +199,8 @@ class Gazetteer:
             score = score + np.fromiter((0.15 * ((st, i) in self.primary) for i in idx), float, len(idx))
         if admin1:
             same = np.fromiter((self.admin1[i] == admin1 for i in idx), bool, len(idx))
-            score = score + np.where(same, 1.0, -0.6)
+            # a region written next to the place qualifies it; one named elsewhere only hints
+            score = score + (np.where(same, 1.0, -0.6) if admin1_strict else np.where(same, 0.3, 0.0))
         if near:
             lat = np.array([p[0] for p in near])
             lon = np.array([p[1] for p in near])
@@ -180,6 +208,8 @@ class Gazetteer:
             score = score + 0.5 * np.exp(-d / 25_000.0)
         if line_d is not None and line_weight:
             score = score + line_weight * np.exp(-line_d[idx] / 60_000.0)
+        # far from the area reports are about: only when nothing nearer fits
+        score = score - 0.35 * (~self.in_area[idx])
         # an oblast entry is only a fallback
         score = score - np.fromiter((0.5 if self.kind[i] == "admin1" else 0.0 for i in idx), float, len(idx))
         return score

@@ -147,7 +147,7 @@ class _RE(Exception):
 # ---------------------------------------------------------------------------
 # monitor patrol reports, structured form
 PATROL_WHAT = {
-    "explosion": "explosion", "explosions": "explosion", "shelling": "artillery shelling",
+    "explosion": "explosion (ceasefire violation)", "explosions": "explosion (ceasefire violation)", "shelling": "artillery shelling",
     "artillery": "artillery shelling", "mortar": "mortar shelling", "mlrs": "MLRS shelling",
     "small_arms": "small-arms fire", "drone": "drone strike", "uav": "drone strike", "missile": "missile strike",
     "glide_bomb": "glide bomb air strike", "air_strike": "air strike", "assault": "ground assault",

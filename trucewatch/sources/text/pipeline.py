@@ -124,6 +124,8 @@ def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str 
             "weapon": c.weapon, "report_id": c.report_id, "place_phrase": c.place_phrase,
             "time_precision": c.time_precision, "occurred_from": c.occurred_from.isoformat(),
             "occurred_to": c.occurred_to.isoformat(), "url": c.url,
+            "ambiguous": bool(c.alternatives),
+            "alternatives": [{"lat": a[0], "lon": a[1], "admin1": a[2]} for a in c.alternatives],
         },
         payload_hash=hashlib.sha256(c.report_id.encode()).hexdigest(),
     )

@@ -1,0 +1,51 @@
+"""The fusion CLI on a store, and the quick benchmark."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from typer.testing import CliRunner
+
+from trucewatch.fusion.cli import app
+from trucewatch.fusion.testing import AGREEMENT, ob, off_line, shift, sources
+from trucewatch.model import ObservationKind as OK
+from trucewatch.store import Store
+
+
+def test_cli_run_transition_history(tmp_path, agreement):
+    db = tmp_path / "tw.sqlite"
+    o = off_line(agreement, "RU", 9000)
+    i = off_line(agreement, "UA", 6000)
+    obs = [ob("l", "ac-net-a", OK.LAUNCH, *o, err=400, pair_id="p", n_sensors=8),
+           ob("i", "ac-net-a", OK.IMPACT, *i, dt=20, pair_id="p", n_sensors=8),
+           ob("i2", "ac-net-b", OK.IMPACT, *shift(*i, 30, 0), dt=20.5, n_sensors=8),
+           ob("t", "sat-viirs", OK.THERMAL_ANOMALY, *shift(*i, 100, 0), err=400, dt=3600, excess=True)]
+    with Store.open(db) as st:
+        st.add_sources(sources().values())
+        rep = st.add_observations(obs, now=datetime(2026, 3, 2, tzinfo=UTC))
+        assert not rep.errors
+    r = CliRunner().invoke(app, ["run", "--db", str(db), "--agreement", AGREEMENT])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["events"] == 1 and out["violations"] == 1 and len(out["alerts"]) == 1
+    vid = out["alerts"][0]
+    r = CliRunner().invoke(app, ["transition", vid, "confirmed", "--db", str(db), "--actor", "a", "--reason", "r"])
+    assert r.exit_code == 1 and "verified -> confirmed is not allowed" in r.output
+    r = CliRunner().invoke(app, ["transition", vid, "notified", "--db", str(db), "--actor", "board", "--reason", "sent"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["history", vid, "--db", str(db)])
+    assert [t["to_status"] for t in json.loads(r.output)] == ["detected", "corroborated", "verified", "notified"]
+
+
+def test_quick_benchmark_reports_every_metric():
+    from trucewatch.bench.fusion import run
+
+    res = run(quick=True, seed=3)
+    for k in ("observations_per_s", "scaling_exponent", "violation_f1", "false_attribution_rate",
+              "p95_seconds_to_verified", "baseline_violation_f1", "baseline_observations_per_s"):
+        assert res[k] is not None, k
+    assert res["observations"] > 15_000 and res["truth_violations"] > 300
+    # the association beats single-linkage DBSCAN on the same estimates and rules
+    assert res["violation_f1"] > res["baseline_violation_f1"]
+    assert res["violation_f1"] > 0.7 and res["false_attribution_rate"] < 0.05

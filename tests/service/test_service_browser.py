@@ -1,0 +1,152 @@
+"""The dashboard in Debian's headless Chromium (Playwright): the map renders from the
+bundled basemap and vendored Leaflet, a click on a violation opens its evidence with
+ledger status, filters and the time slider work, roles see their view.
+Screenshots go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+# One signed store, server and browser for the module: these tests only read.
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: Any, agreement: Any) -> Iterator[Any]:
+    """Signed sample data with a ledger and a signed checkpoint: proofs verify."""
+    from trucewatch.service.sample import populate
+    from trucewatch.store import Store
+
+    s = Store.open(tmp_path_factory.mktemp("browser") / "browser.db")
+    populate(s, agreement, np.random.default_rng(3), n_violations=40, ledger=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def config() -> Any:
+    from trucewatch.service.config import ServiceConfig
+
+    return ServiceConfig(require_signatures=False, public_delay_s=3600, sse_ping_s=0.3)
+
+
+@pytest.fixture(scope="module")
+def app(store: Any, agreement: Any, config: Any) -> Any:
+    from trucewatch.service.app import create_app
+
+    return create_app(store, agreement, config)
+
+
+@pytest.fixture(scope="module")
+def tokens(app: Any) -> dict[str, str]:
+    ts = app.state.tokens
+    return {"analyst": ts.create("analyst")[0], "liaison_UA": ts.create("liaison", party="UA")[0],
+            "public": ts.create("public")[0]}
+
+
+@pytest.fixture(scope="module")
+def live(app: Any, live_server_cls: Any) -> Iterator[Any]:
+    with live_server_cls(app) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required in CI (/usr/bin/chromium)")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_dashboard(browser: Any, live: Any, token: str) -> tuple[Any, list[str], list[str]]:
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    errors: list[str] = []
+    external: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((live.url, "data:")) else None)
+    page.goto(f"{live.url}/#token={token}")
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    return page, errors, external
+
+
+def test_dashboard_click_through_to_evidence(browser, live, tokens, store) -> None:
+    page, errors, external = open_dashboard(browser, live, tokens["analyst"])
+    # basemap, contact line and markers are drawn as SVG paths by Leaflet
+    page.wait_for_function("document.querySelectorAll('path.violation-marker').length > 0")
+    n_markers = page.locator("path.violation-marker").count()
+    assert n_markers == len(store.query_violations())
+    assert page.locator(".leaflet-overlay-pane path").count() > n_markers  # land, borders, line, zones
+    assert "analyst" in page.inner_text("[data-testid=who]")
+    page.screenshot(path=str(SHOTS / "dashboard-analyst.png"))
+
+    vid = page.locator("path.violation-marker").first.get_attribute("data-violation")
+    page.locator(f"path.violation-marker[data-violation='{vid}']").click(force=True)
+    page.wait_for_selector("[data-testid=evidence]")
+    assert page.inner_text("[data-testid=panel-title]") == vid
+    v = store.get_violation(vid)
+    assert page.locator("[data-testid=evidence]").count() == len(v.evidence)
+    badges = page.locator("[data-testid=proof]").all_inner_texts()
+    assert badges == ["ledger proof verifies ✓"] * len(v.evidence)
+    page.screenshot(path=str(SHOTS / "dashboard-evidence.png"))
+    assert errors == [] and external == []  # works offline: nothing fetched from elsewhere
+
+
+def test_filters_and_time_slider(browser, live, tokens, store) -> None:
+    page, errors, _ = open_dashboard(browser, live, tokens["analyst"])
+    total = len(store.query_violations())
+    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {total}")
+    page.select_option("[data-testid=f-rule]", "fire_across_line")
+    n_rule = sum(1 for v in store.query_violations() if v.rule.value == "fire_across_line")
+    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {n_rule}")
+    page.select_option("[data-testid=f-rule]", "")
+    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {total}")
+    # slider to the start with a 6-hour window: only the earliest findings stay
+    page.select_option("[data-testid=t-window]", "21600")
+    page.eval_on_selector("[data-testid=t-slider]", "e => { e.value = 0; e.dispatchEvent(new Event('input')); }")
+    times = sorted(v.time.timestamp() for v in store.query_violations())
+    expected = sum(1 for t in times if t <= times[0] + 1)
+    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {expected}")
+    assert "of" in page.inner_text("[data-testid=count]")
+    assert errors == []
+
+
+def test_liaison_and_public_views(browser, live, tokens, store, config) -> None:
+    page, errors, _ = open_dashboard(browser, live, tokens["liaison_UA"])
+    n_ua = sum(1 for v in store.query_violations() if v.party == "UA")
+    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {n_ua}")
+    page.screenshot(path=str(SHOTS / "dashboard-liaison-UA.png"))
+    page.close()
+    page, errors2, _ = open_dashboard(browser, live, tokens["public"])
+    n_pub = sum(1 for v in store.query_violations() if v.status.value in config.public_statuses)
+    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {n_pub}")
+    assert page.locator("path.violation-marker").count() == n_pub
+    page.locator("path.violation-marker").first.click(force=True)
+    page.wait_for_selector("[data-testid=panel-title]")
+    body = page.inner_text("[data-testid=panel]")
+    assert "Evidence by kind" in body and "team-alpha" not in body  # no identities for the public
+    page.screenshot(path=str(SHOTS / "dashboard-public.png"))
+    assert errors == [] and errors2 == []
+
+
+def test_bad_token_is_shown_not_crashing(browser, live) -> None:
+    page = browser.new_page()
+    page.goto(f"{live.url}/#token=tw_bad.token")
+    page.wait_for_function("document.getElementById('who').textContent.includes('failed')")
+    assert "invalid token" in page.inner_text("[data-testid=who]")

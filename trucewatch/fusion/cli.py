@@ -1,0 +1,106 @@
+"""``trucewatch fusion``: fuse and adjudicate stored observations, and walk the
+verification workflow (transition, contest, history, learn reliability)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Fuse observations into events, judge them against the agreement, verify findings.",
+                  no_args_is_help=True)
+
+
+def _out(obj: object) -> None:
+    typer.echo(json.dumps(obj, default=str))
+
+
+def _ts(v: str | None) -> float | None:
+    if not v:
+        return None
+    return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+
+
+@app.command("run")
+def run_cmd(
+    db: str = typer.Option(..., "--db", help="Store path or URL."),
+    agreement: Path = typer.Option(..., "--agreement", help="Agreement YAML."),
+    t_from: str = typer.Option(None, "--from", help="ISO time; default: everything."),
+    t_to: str = typer.Option(None, "--to"),
+    workflow: Path = typer.Option(None, "--workflow", help="YAML with workflow: thresholds."),
+    fusion_config: Path = typer.Option(None, "--fusion-config", help="YAML with fusion: settings."),
+) -> None:
+    """Fuse the stored observations, adjudicate, save events and findings, take automatic steps."""
+    from trucewatch.adjudication import adjudicate
+    from trucewatch.adjudication.workflow import WorkflowConfig, auto_advance
+    from trucewatch.agreement import AgreementError, load_agreement
+    from trucewatch.fusion import FusionConfig, fuse_detailed
+    from trucewatch.store import Store
+
+    try:
+        ag = load_agreement(agreement)
+    except AgreementError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    cfg = FusionConfig.from_yaml(fusion_config) if fusion_config else FusionConfig()
+    wf = WorkflowConfig.from_yaml(workflow) if workflow else WorkflowConfig()
+    with Store.open(db) as store:
+        obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))
+        sources = {s.id: s for s in store.list_sources()}
+        res = fuse_detailed(obs, sources, cfg)
+        store.save_events(res.events)
+        by_id = {o.id: o for o in obs}
+        vs = adjudicate(res.events, by_id, ag)
+        steps = auto_advance(store, vs, wf)
+    _out({"observations": len(obs), "rejected": [str(e) for e in res.rejected], "events": len(res.events),
+          "violations": len(vs), "steps": [t.model_dump(mode="json") for t in steps],
+          "alerts": [t.violation_id for t in steps if t.to_status.value == "verified"]})
+
+
+@app.command("transition")
+def transition_cmd(
+    violation_id: str,
+    to_status: str,
+    db: str = typer.Option(..., "--db"),
+    actor: str = typer.Option(..., "--actor"),
+    reason: str = typer.Option(..., "--reason"),
+    counter_evidence: list[str] = typer.Option([], "--counter-evidence", help="Repeat for each reference."),
+) -> None:
+    """Move a finding to another state, if the workflow allows it."""
+    from trucewatch.adjudication.workflow import WorkflowError, transition
+    from trucewatch.store import Store
+
+    with Store.open(db) as store:
+        try:
+            tr = transition(store, violation_id, to_status, actor, reason, counter_evidence)
+        except WorkflowError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    _out(tr.model_dump(mode="json"))
+
+
+@app.command("history")
+def history_cmd(violation_id: str, db: str = typer.Option(..., "--db")) -> None:
+    """The audit trail of one finding."""
+    from trucewatch.adjudication.workflow import WorkflowError, history
+    from trucewatch.store import Store
+
+    with Store.open(db) as store:
+        try:
+            trail = history(store, violation_id)
+        except WorkflowError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    _out([t.model_dump(mode="json") for t in trail])
+
+
+@app.command("learn-reliability")
+def learn_cmd(db: str = typer.Option(..., "--db"), dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+    """Update source reliability from confirmed and dismissed findings."""
+    from trucewatch.fusion import learn_reliability
+    from trucewatch.store import Store
+
+    with Store.open(db) as store:
+        _out(learn_reliability(store, apply=not dry_run))

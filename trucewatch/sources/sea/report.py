@@ -1,0 +1,66 @@
+"""The sea section of the daily report: vessels and incidents per zone, and a GeoJSON map layer of
+tracks, gaps and incidents.  Plain dicts for the report/dashboard stage to render."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from trucewatch.model import Observation, ObservationKind
+from trucewatch.sources.sea.tracks import Tracks
+
+NOTE = ("AIS shows only vessels that broadcast: warships often do not, and any vessel can switch off or "
+        "falsify its transponder. Absence of AIS is not absence of a ship.")
+
+
+def sea_section(observations: list[Observation], tracks: Tracks | None = None) -> dict[str, Any]:
+    inc = [o for o in observations if o.kind == ObservationKind.VESSEL_INCIDENT]
+    per_zone: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    vessels: dict[int, dict[str, Any]] = {}
+    for o in inc:
+        a = o.attributes
+        per_zone[a.get("zone_id") or "(no zone)"][a.get("incident", "other")] += 1
+        v = vessels.setdefault(int(a.get("mmsi", 0)), {"mmsi": int(a.get("mmsi", 0)), "name": a.get("name"),
+                                                        "vessel_type": a.get("vessel_type"), "flag": a.get("flag"),
+                                                        "incidents": []})
+        v["incidents"].append({"incident": a.get("incident"), "time": o.time.isoformat(), "zone_id": a.get("zone_id"),
+                               "spoof_mode": a.get("spoof_mode")})
+    return {
+        "incidents": len(inc),
+        "per_zone": {z: dict(c) for z, c in sorted(per_zone.items())},
+        "vessels_with_incidents": sorted(vessels.values(), key=lambda v: -len(v["incidents"])),
+        "vessels_seen": len(tracks) if tracks is not None else None,
+        "vessel_hours": round(tracks.hours(), 1) if tracks is not None else None,
+        "map": map_layer(inc, tracks),
+        "note": NOTE,
+    }
+
+
+def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_points: int = 200) -> dict[str, Any]:
+    """GeoJSON: one LineString per vessel track (thinned to ``max_points``), a dashed line per gap
+    (last seen to seen again), a point per incident."""
+    feats: list[dict[str, Any]] = []
+    if tracks is not None:
+        p = tracks.pos
+        for k, m in enumerate(tracks.mmsis.tolist()):
+            a, b = int(tracks.starts[k]), int(tracks.ends[k])
+            idx = np.unique(np.linspace(a, b - 1, min(max_points, b - a)).astype(int))
+            if idx.size < 2:
+                continue
+            v = tracks.vessel(m)
+            feats.append({"type": "Feature", "properties": {"layer": "track", "mmsi": m, "name": v.name,
+                                                            "vessel_type": v.category},
+                          "geometry": {"type": "LineString",
+                                       "coordinates": np.round(np.column_stack([p.lon[idx], p.lat[idx]]), 5).tolist()}})
+    for o in incidents:
+        a = o.attributes
+        if a.get("incident") == "ais_gap" and a.get("last_seen") and a.get("seen_again"):
+            feats.append({"type": "Feature", "properties": {"layer": "gap", "mmsi": a.get("mmsi"), "gap_s": a.get("gap_s")},
+                          "geometry": {"type": "LineString", "coordinates": [a["last_seen"], a["seen_again"]]}})
+        feats.append({"type": "Feature", "properties": {"layer": "incident", "incident": a.get("incident"),
+                                                        "mmsi": a.get("mmsi"), "zone_id": a.get("zone_id"),
+                                                        "time": o.time.isoformat(), "err_m": o.location.err_major_m},
+                      "geometry": {"type": "Point", "coordinates": [o.location.lon, o.location.lat]}})
+    return {"type": "FeatureCollection", "features": feats}
