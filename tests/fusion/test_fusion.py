@@ -53,7 +53,8 @@ def test_one_strike_seen_four_ways_is_one_event(agreement):
     assert len(evs) == 1
     ev = evs[0]
     assert ev.kind == "fire" and ev.origin is not None  # the launch joined through pair_id
-    assert ev.attributes["n_independent"] == 4  # net-a (2 rows), net-b, satellite, one post (+ its copy)
+    # net-a's launch and net-a's impact (two signatures), net-b, the satellite, one post (+ its copy)
+    assert ev.attributes["n_independent"] == 5
     assert any(x.startswith("raised:") for x in ev.explanation)
     assert any("copy an earlier post" in x for x in ev.explanation)
     # the fused impact sits between the two fixes, not at the launch or the report
@@ -218,3 +219,22 @@ def test_incremental_split_when_a_better_seed_arrives(agreement):
     assert {tuple(e.observation_ids) for e in inc.all_events()} == {("th", "x1")}
     inc.add([ob("x2", "ac-net-b", OK.IMPACT, *shift(*ua, 1700, 0))])  # closer to the fire: it moves
     assert {tuple(e.observation_ids) for e in inc.all_events()} == {("x1",), ("th", "x2")}
+
+
+def test_streaming_alert_when_a_late_observation_verifies(agreement, tmp_path):
+    from trucewatch.model import Status
+    from trucewatch.store import Store
+
+    with Store.open(tmp_path / "s.sqlite") as store:
+        inc = IncrementalFusion(S, agreement, store=store)
+        strike = _strike(agreement)
+        inc.add(strike[1:2])  # one impact fix: a finding, not yet corroborated
+        assert inc.alerts == [] and len(inc.all_violations()) == 1
+        first = inc.all_violations()[0]
+        assert store.get_violation(first.id).status == Status.DETECTED
+        inc.add([strike[0], strike[2], strike[3]])  # the launch, a second network, the satellite
+        assert len(inc.alerts) == 1 and inc.alerts[0].status == Status.VERIFIED
+        assert inc.alerts[0].party == "RU" and first.id in inc.removed_violations
+        old = store.get_violation(first.id)  # the superseded finding is closed, with the reason kept
+        assert old.status == Status.DISMISSED
+        assert inc.alerts[0].id in store.transitions(first.id)[-1].reason

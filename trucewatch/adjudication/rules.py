@@ -78,6 +78,28 @@ def _fmt(lat: float, lon: float, err: float | None = None) -> str:
     return s + (f" (+/-{err:,.0f} m, 95 %)" if err is not None and math.isfinite(err) else "")
 
 
+_LINE_INDEX: dict[int, tuple[Any, Any]] = {}
+
+
+def _line_distance(agreement: Any, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Distance to the contact line (m): a KD-tree over the line densified to
+    50 m, exact (shapely) within 500 m of it, where the approximation matters."""
+    from scipy.spatial import cKDTree
+
+    key = id(agreement)
+    cached = _LINE_INDEX.get(key)
+    if cached is None or cached[0] is not agreement:
+        dense = shapely.get_coordinates(shapely.segmentize(agreement.line_en, 50.0))
+        cached = (agreement, cKDTree(dense))
+        _LINE_INDEX[key] = cached
+    e, n = agreement.frame.to_en(lat, lon)
+    d, _ = cached[1].query(np.column_stack([e, n]))
+    near = d < 500.0
+    if near.any():
+        d[near] = shapely.distance(agreement.line_en, shapely.points(e[near], n[near]))
+    return d
+
+
 def side_certainty(agreement: Any, lat: np.ndarray, lon: np.ndarray, err: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Side (party or ""), distance to the line (m), and whether the 95 % circle
     of radius ``err`` stays on that side (the point is beyond its uncertainty)."""
@@ -85,7 +107,7 @@ def side_certainty(agreement: Any, lat: np.ndarray, lon: np.ndarray, err: np.nda
     if len(lat) == 0:
         return np.zeros(0, object), np.zeros(0), np.zeros(0, bool)
     side = agreement.side_of(lat, lon)
-    dist = agreement.distance_to_line_m(lat, lon)
+    dist = _line_distance(agreement, lat, lon)
     sure = (side != "") & (dist > err)
     return side, dist, sure
 
@@ -107,13 +129,19 @@ def _contradictions(cols: EventColumns, agreement: Any, events: np.ndarray) -> d
     ev = cols.m_ev[sel]
     side, _, sure = side_certainty(agreement, cols.m_lat[sel], cols.m_lon[sel], cols.m_err[sel])
     launch = cols.m_launch[sel]
-    for role, mask in (("impacts", ~launch), ("launches", launch)):
-        m = mask & sure
-        for e in np.unique(ev[m]):
-            sides = set(side[m & (ev == e)].tolist())
-            if len(sides) > 1:
-                out[int(e)] = (f"contradictory evidence: {role} are located beyond their uncertainty on both "
-                               f"sides ({', '.join(sorted(sides))})")
+    codes = {p: i for i, p in enumerate(agreement.parties)}
+    sc = np.array([codes.get(x, -1) for x in side.tolist()], np.int64)
+    m = sure & (sc >= 0)
+    if not m.any():
+        return out
+    trip = np.unique(np.column_stack([ev[m], launch[m].astype(np.int64), sc[m]]), axis=0)
+    pairs, cnt = np.unique(trip[:, :2], axis=0, return_counts=True)
+    for (e, is_launch), c in zip(pairs.tolist(), cnt.tolist(), strict=True):
+        if c > 1:
+            role = "launches" if is_launch else "impacts"
+            sides = sorted(agreement.parties[k] for k in trip[(trip[:, 0] == e) & (trip[:, 1] == is_launch), 2])
+            out[int(e)] = (f"contradictory evidence: {role} are located beyond their uncertainty on both "
+                           f"sides ({', '.join(sides)})")
     return out
 
 
@@ -132,7 +160,11 @@ def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig
         s, d, u = side_certainty(agreement, cols.olat[idx[with_o]], cols.olon[idx[with_o]], cols.oerr[idx[with_o]])
         oside[with_o], odist[with_o], osure[with_o] = s, d, u
     near = idist <= cfg.unknown_origin_max_km * 1000.0
-    for k, e in enumerate(idx.tolist()):
+    across = with_o & (oside != "") & (iside != "") & (oside != iside)
+    is_contra = np.array([int(e) in contra for e in idx], bool)
+    maybe = across | is_contra | (~with_o & near & (iside != ""))
+    for k in np.flatnonzero(maybe).tolist():
+        e = int(idx[k])
         reasons: list[str] = []
         conf = float(cols.conf[e])
         impact_txt = (f"impact at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}, "
@@ -175,17 +207,26 @@ def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig
     return hits
 
 
-def _origin_party(cols: EventColumns, agreement: Any, e: int, contra: dict[int, str]) -> tuple[str, str]:
-    if not cols.has_origin[e]:
-        return UNDETERMINED, "Party undetermined: no evidence locates where the strike came from."
-    s, d, u = side_certainty(agreement, cols.olat[e : e + 1], cols.olon[e : e + 1], cols.oerr[e : e + 1])
-    if e in contra:
-        return UNDETERMINED, f"Party undetermined: {contra[e]}."
-    if not u[0]:
-        return UNDETERMINED, (f"Party undetermined: the origin's 95 % ellipse ({cols.oerr[e]:,.0f} m) reaches the "
-                              f"line or lies outside both parties' areas ({d[0]:,.0f} m from the line).")
-    return str(s[0]), (f"Attributed to {s[0]}: the origin {_fmt(cols.olat[e], cols.olon[e], cols.oerr[e])} lies on "
-                       f"{s[0]}'s side, {d[0] / 1000:.1f} km from the line, beyond its uncertainty.")
+def _origin_parties(cols: EventColumns, agreement: Any, events: np.ndarray, contra: dict[int, str]) -> dict[int, tuple[str, str]]:
+    """(party, reason) per event from its origin, all events at once."""
+    out: dict[int, tuple[str, str]] = {}
+    have = events[cols.has_origin[events]]
+    s, d, u = side_certainty(agreement, cols.olat[have], cols.olon[have], cols.oerr[have])
+    info = {int(e): (s[k], d[k], u[k]) for k, e in enumerate(have.tolist())}
+    for e in events.tolist():
+        if e not in info:
+            out[e] = (UNDETERMINED, "Party undetermined: no evidence locates where the strike came from.")
+            continue
+        side, dist, sure = info[e]
+        if e in contra:
+            out[e] = (UNDETERMINED, f"Party undetermined: {contra[e]}.")
+        elif not sure:
+            out[e] = (UNDETERMINED, f"Party undetermined: the origin's 95 % ellipse ({cols.oerr[e]:,.0f} m) reaches "
+                                    f"the line or lies outside both parties' areas ({dist:,.0f} m from the line).")
+        else:
+            out[e] = (str(side), f"Attributed to {side}: the origin {_fmt(cols.olat[e], cols.olon[e], cols.oerr[e])} "
+                                 f"lies on {side}'s side, {dist / 1000:.1f} km from the line, beyond its uncertainty.")
+    return out
 
 
 def strike_on_protected(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
@@ -203,12 +244,13 @@ def strike_on_protected(cols: EventColumns, agreement: Any, cfg: AdjudicationCon
     if not hit.any():
         return hits
     contra = _contradictions(cols, agreement, idx[hit])
+    org = _origin_parties(cols, agreement, idx[hit], contra)
     sigma = np.maximum(cols.err[idx], 1.0) / CHI2_95_2D
     p_in = ndtr((radius - d) / sigma + 1.0)  # inside the object's area, given the effect's uncertainty
     for k in np.flatnonzero(hit).tolist():
         e = int(idx[k])
         obj = agreement.protected[int(j[k])]
-        party, why = _origin_party(cols, agreement, e, contra)
+        party, why = org[e]
         what = {"flight": "a flight ended", "fire_thermal": "a fire was seen"}.get(str(cols.kind[e]), "a strike landed")
         reasons = [f"Strike on a protected object: {what} at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}, "
                    f"{d[k]:,.0f} m from {obj.name} ({obj.category}, protected radius {obj.radius_m:,.0f} m).", why]
@@ -227,17 +269,26 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
         return hits
     side, dist, sure = side_certainty(agreement, cols.lat[idx], cols.lon[idx], cols.err[idx])
     e_, n_ = agreement.frame.to_en(cols.lat[idx], cols.lon[idx])
-    pts = shapely.points(e_, n_)
     applies = set(rule.applies_to)
-    for k, e in enumerate(idx.tolist()):
-        wc = agreement.weapon_class_of(str(cols.weapon_class[e]))
-        if wc is None or (applies and wc.id not in applies and cols.weapon_class[e] not in applies):
+    wcs = {c: agreement.weapon_class_of(str(c)) for c in set(cols.weapon_class[idx].tolist())}
+    cls_id = np.array([wcs[c].id if wcs[c] is not None else "" for c in cols.weapon_class[idx].tolist()], dtype=object)
+    done = np.zeros(len(idx), bool)
+    for z in agreement.zones:
+        if z.kind != "withdrawal" or z.weapon_class is None:
             continue
-        zones = [z for z in agreement.zones if z.kind == "withdrawal" and z.weapon_class == wc.id]
-        for z in zones:
-            if not shapely.contains(z.geometry_en, pts[k]):
+        cand = np.flatnonzero((cls_id == z.weapon_class) & ~done)
+        if len(cand) == 0:
+            continue
+        inside = cand[shapely.contains_xy(z.geometry_en, e_[cand], n_[cand])]
+        if len(inside) == 0:
+            continue
+        dz_all = shapely.distance(z.geometry_en.boundary, shapely.points(e_[inside], n_[inside]))
+        for k, dz in zip(inside.tolist(), dz_all.tolist(), strict=True):
+            e = int(idx[k])
+            wc = wcs[cols.weapon_class[e]]
+            if applies and wc.id not in applies and cols.weapon_class[e] not in applies:
                 continue
-            dz = float(shapely.distance(z.geometry_en.boundary, pts[k]))
+            done[k] = True
             p_in = float(ndtr(dz / (max(cols.err[e], 1.0) / CHI2_95_2D)))
             zparty = z.party or (side[k] or UNDETERMINED)
             reasons = [f"Heavy weapon in its withdrawal zone: {cols.weapon_class[e]} ({wc.id}, to be kept "
@@ -253,7 +304,6 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
                 reasons.append(f"The ellipse reaches the zone's edge ({dz:,.0f} m away): confidence x{p_in:.2f}.")
             hits.append(Hit(e, rule.id, Rule.HEAVY_WEAPON_IN_ZONE, party, float(cols.conf[e] * p_in), reasons,
                             {"zone": z.id, "weapon_class": wc.id, "sighting_class": str(cols.weapon_class[e])}))
-            break
     return hits
 
 

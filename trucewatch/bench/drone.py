@@ -98,7 +98,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
 
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {"bench": "drone", "quick": quick, "seed": seed}
-    out.update(_footprint_rates(rng, 20_000 if quick else 200_000, 2_000 if quick else 10_000))
+    out.update(_footprint_rates(rng, 20_000 if quick else 200_000, 1_000 if quick else 10_000))
 
     from importlib.resources import files
 

@@ -156,7 +156,12 @@ class IncrementalFusion:
     """
 
     def __init__(self, sources: dict[str, Source], agreement: Any = None, config: FusionConfig | None = None,
-                 adjudication_config: Any = None) -> None:
+                 adjudication_config: Any = None, *, store: Any = None, workflow: Any = None) -> None:
+        """With a ``store``, changed violations are saved and advanced automatically
+        (``workflow``: a WorkflowConfig); ``alerts`` then lists those newly verified."""
+        self.store = store
+        self.workflow = workflow
+        self.alerts: list[Any] = []
         self.sources = dict(sources)
         self.agreement = agreement
         self.config = config or FusionConfig()
@@ -274,7 +279,35 @@ class IncrementalFusion:
                 if old is None or old.model_dump() != v.model_dump():
                     changed_v.append(v)
                 self.violations[v.id] = v
+        self.alerts = []
+        if self.store is not None and changed_v:
+            from trucewatch.adjudication.workflow import auto_advance
+            from trucewatch.model import Status
+
+            steps = auto_advance(self.store, changed_v, self.workflow)
+            self._supersede(changed_v)
+            verified = {t.violation_id for t in steps if t.to_status == Status.VERIFIED}
+            self.alerts = [self.store.get_violation(vid) for vid in sorted(verified)]
         return changed, changed_v
+
+    def _supersede(self, current: list[Any]) -> None:
+        """Findings whose event merged or split away are dismissed while still
+        unreviewed (detected, corroborated), naming what replaced them; reviewed
+        ones are left to the analysts."""
+        from trucewatch.adjudication.workflow import transition
+        from trucewatch.model import Status
+
+        by_obs: dict[str, str] = {}
+        for v in current:
+            for ev in v.evidence:
+                by_obs.setdefault(ev.observation_id, v.id)
+        for vid in self.removed_violations:
+            old = self.store.get_violation(vid)
+            if old is None or old.status not in (Status.DETECTED, Status.CORROBORATED):
+                continue
+            heirs = sorted({by_obs[e.observation_id] for e in old.evidence if e.observation_id in by_obs})
+            why = f"superseded by {', '.join(heirs)}" if heirs else "its event no longer meets the rule"
+            transition(self.store, vid, Status.DISMISSED, "trucewatch:auto", f"automatic: {why} (re-fusion)")
 
     def all_events(self) -> list[Event]:
         return sorted(self.events.values(), key=lambda e: (e.time, e.id))

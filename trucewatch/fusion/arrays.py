@@ -282,12 +282,15 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
         q, _ = observation_quality(o)
         rel[i] = float(np.clip(src.reliability * q, 0.0, 0.999))
         network = a.get("network") or src.attributes.get("network") or src.id
+        # a launch's blast and its impact are two signatures: their existence is
+        # corroborated twice even when one network locates both
+        signature = "launch" if k == ObservationKind.LAUNCH else "effect"
         if src.lat is not None and src.lon is not None and src.kind in (SourceKind.ACOUSTIC_SENSOR, SourceKind.RADAR):
             cx = int(src.lon * 111_320.0 * math.cos(math.radians(src.lat)) // cell)
             cy = int(src.lat * 110_574.0 // cell)
-            group[i] = key64("net", src.kind.value, network, cx, cy)
+            group[i] = key64("net", src.kind.value, network, cx, cy, signature)
         else:
-            group[i] = key64("net", src.kind.value, network)
+            group[i] = key64("net", src.kind.value, network, signature)
         if a.get("pair_id") not in (None, ""):
             pair[i] = key64("pair", a["pair_id"])
         if k in (ObservationKind.IMPACT, ObservationKind.EXPLOSION):

@@ -109,7 +109,7 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
             rt = hw_a[a] + hw_b[b]
             scale = rs / max(rt, 1e-9)
             pa = np.column_stack([fi.xyz[ra], tc[ra] * scale])
-            ta = cKDTree(pa)
+            ta = cKDTree(pa, balanced_tree=False, compact_nodes=False)
             if same and a == b:
                 pr = ta.query_pairs(rs, p=np.inf, output_type="ndarray")
                 if len(pr) == 0:
@@ -117,7 +117,7 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
                 i, j = ra[pr[:, 0]], ra[pr[:, 1]]
             else:
                 pb = np.column_stack([fi.xyz[rb], tc[rb] * scale])
-                tb = cKDTree(pb)
+                tb = cKDTree(pb, balanced_tree=False, compact_nodes=False)
                 m = ta.sparse_distance_matrix(tb, rs, p=np.inf, output_type="ndarray")
                 if len(m) == 0:
                     continue

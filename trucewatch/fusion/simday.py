@@ -339,7 +339,8 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     oerr = np.full(me, 15000.0)
     ode, odn = _noise(rng, oerr / 2, oerr / 2, np.zeros(me))
     oa, ob_ = _move(llat[e], llon[e], ode, odn)
-    radar = rng.choice(src.idx["radar"], me)
+    slot = np.arange(me) - np.repeat(np.cumsum(n_radar) - n_radar, n_radar)  # 0, 1, 2 within a track
+    radar = src.idx["radar"][(rng.integers(0, len(src.idx["radar"]), m)[e] + slot) % len(src.idx["radar"])]
     start = rows.n
     rows.add(lat=la, lon=lo, t=tend[e] + rng.normal(0, 5, me), ts=np.full(me, 5.0), major=err, minor=err,
              az=np.zeros(me), kind=np.full(me, K[ObservationKind.AIR_TRACK]), src=radar, truth=truth[e],
@@ -471,7 +472,8 @@ def _assemble(rows: _Rows, src: _Sources, config: FusionConfig, truth_rules: lis
     rel_src = np.asarray(src.rel)[s_idx]
     rel = np.clip(rel_src * g("quality").astype(float), 0, 0.999)
     group = g("group").astype(np.int64)
-    group = np.where(group < 0, s_idx.astype(np.int64) + 6 * 10**12, group)
+    sig = (kind == K[ObservationKind.LAUNCH]).astype(np.int64) * 10**6  # launch and effect: two signatures
+    group = np.where(group < 0, s_idx.astype(np.int64) + sig + 6 * 10**12, group)
     link = g("link").astype(np.int64)
     has = link >= 0
     fi = FusionInput(obs, g("family").astype(np.int8), g("tier").astype(np.int8), g("sub").astype(np.int64),

@@ -177,7 +177,7 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, 
     return {"records": records, "observations": obs, "errors": errs}
 
 
-def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement=None  # noqa: ANN001
+def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement=None
                    ) -> list[dict[str, Any]]:
     """About ``n`` standalone posts about random events near the contact line (for throughput);
     ``with_truth`` keeps each record's ``truth`` (event, lat, lon, type, copy_of).

@@ -36,6 +36,10 @@ from trucewatch.model import (
 from trucewatch.store import schema as S
 
 
+#: Actors whose workflow steps are automatic (no person acted on the finding).
+MACHINE_ACTORS = ("system", "trucewatch:auto")
+
+
 class StoreError(ValueError):
     """A write the store refuses, naming the record and field."""
 
@@ -352,7 +356,7 @@ class Store:
                                  .where(S.violations.c.event_id.in_(list(event_ids[k : k + 500])))).all()
                 for vid, seq, attrs in rows:
                     human = c.execute(select(func.count()).select_from(S.transitions).where(
-                        S.transitions.c.violation_id == vid, S.transitions.c.actor != "system")).scalar_one()
+                        S.transitions.c.violation_id == vid, S.transitions.c.actor.not_in(MACHINE_ACTORS))).scalar_one()
                     if human:
                         a = dict(_j(attrs) or {})
                         a["superseded"] = reason

@@ -191,3 +191,17 @@ def test_known_wind_is_corrected() -> None:
     # still air cannot explain 6 m/s of wind with 1 ms clocks: rejected or split, never as good
     assert len(calm.fixes) < 2 or max(f.residual_rms_s for f in calm.fixes) > 5 * max(
         f.residual_rms_s for f in windy.fixes)
+
+
+def test_offline_sensors_do_not_veto_a_small_event(grid: Grid) -> None:
+    # four sensors hear a quiet blast; nearer sensors that never reported anything (offline) do not count as silent
+    se, sn = grid.frame.to_en(grid.sensors.lat, grid.sensors.lon)
+    d = np.hypot(se - 600.0, sn - 600.0)
+    order = np.argsort(d)
+    heard = order[[2, 4, 5, 7]]  # the two nearest and a few others are offline
+    s, t = grid.times(600.0, 600.0, T0, heard)
+    arr = Arrivals(np.array([f"q{i}" for i in range(4)], dtype=object), s, t, np.full(4, 15.0), np.zeros(4, np.int8),
+                   np.full(4, np.nan)).sorted()
+    res = locate(grid.sensors, arr, LocateConfig(max_range_m=15000))
+    assert len(res.fixes) == 1 and res.fixes[0].n_sensors == 4
+    assert _err_m(grid, res.fixes[0], 600.0, 600.0)[0] < 20.0

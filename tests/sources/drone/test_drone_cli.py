@@ -160,9 +160,10 @@ def test_cli_jsonl_telemetry(tmp_path, raw):
 
     sim, _paths, _out = raw
     st = tmp_path / "state"
-    fl = sim.flights[0]
+    from dataclasses import replace
+
+    fl = replace(sim.flights[0], source_id="drone:unknown")  # the fixture is shared: do not mutate it
     p = tmp_path / "f.jsonl"
-    fl.source_id = "drone:unknown"
     write_jsonl(p, fl)
     r = _cli("ingest", p, "--state", st)
     assert r.exit_code == 2 and "unregistered source 'drone:unknown'" in r.output
@@ -171,3 +172,13 @@ def test_cli_jsonl_telemetry(tmp_path, raw):
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res["source_id"] == "drone:unknown" and res["frames"] > 100
+    # detections named with the operator's own flight name
+    _, paths, _ = raw
+    recs = [json.loads(x) for x in open(paths["detections"])]
+    mine = [{**d, "flight_id": "op-flight-7"} for d in recs if d["flight_id"] == fl.flight_id]
+    det = tmp_path / "det.jsonl"
+    det.write_text("".join(json.dumps(d) + "\n" for d in mine))
+    r = _cli("ingest", p, "--detections", det, "--json", "--state", st)
+    assert "no detection names flight" in r.output
+    r = _cli("ingest", p, "--detections", det, "--detections-flight", "op-flight-7", "--json", "--state", st)
+    assert json.loads(r.stdout.strip().splitlines()[-1])["sightings"] >= (1 if mine else 0)

@@ -117,3 +117,39 @@ def test_monitor_idiom(ex: Extractor) -> None:
     assert d.event_type == "shelling" and d.time_precision == "minute"
     base = ex.gaz.lookup("Huliaipole")[0]
     assert d.lat < base.lat and d.lon > base.lon
+
+
+def test_prefilter_is_exact() -> None:
+    """The literal prefilter never hides a match the plain regex finds."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from trucewatch.sources.text.extract import _REGISTRY
+
+    words = ["обстріл", "дрон", "shahed", "kab", "ракета", "grad", "fire", "oil depot", "нефтебаз", "вчора", "at 06:40",
+             "ночью", "monitors", "denied", "х-101", "kh-22", "on tuesday", "substation", "x", " ", ",", "а", "ab"]
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.sampled_from(words), min_size=1, max_size=12))
+    def check(parts: list[str]) -> None:
+        text = " ".join(parts)
+        for rx in _REGISTRY:
+            assert (rx.search(text) is None) == (re.search(rx.pattern, text) is None), rx.pattern
+
+    check()
+
+
+def test_ambiguous_names_are_flagged(ex: Extractor) -> None:
+    c = ex.extract("r", "s", "A missile strike on Mykhailivka.", PUB)
+    assert c.alternatives and c.to_json()["ambiguous"] is True
+    d = ex.extract("r", "s", "A missile strike on Kryvyi Rih.", PUB)
+    assert not d.alternatives
+
+
+def test_raion_disambiguates(ex: Extractor) -> None:
+    a = ex.extract("r", "s", "Обстріл села Іванівка Волноваського району Донецької області.", PUB)
+    b = ex.extract("r", "s", "Обстріл села Іванівка Слов'янського району Донецької області.", PUB)
+    c = ex.extract("r", "s", "Shelling of Ivanivka, Volnovakha district, Donetsk region.", PUB)
+    assert abs(a.lat - 47.58) < 0.05 and abs(b.lat - 48.92) < 0.05 and abs(c.lat - 47.58) < 0.05

@@ -95,3 +95,11 @@ def test_patrol_structured(tmp_path: Path) -> None:
     recs, errs = read_any(_jsonl(tmp_path, [json.dumps(pr), json.dumps(bad)]))
     assert len(recs) == 1 and "7.5 km south-east of Huliaipole" in recs[0].text
     assert errs[0].field == "patrol.distance_band"
+
+
+def test_source_fields_checked(tmp_path: Path) -> None:
+    lines = [json.dumps({**GOOD, "source_kind": "tv"}), json.dumps({**GOOD, "id": "2", "party": 7}),
+             json.dumps({**GOOD, "id": "3", "lang": "de"}), json.dumps({**GOOD, "id": "4", "source_kind": "monitor_team"})]
+    recs, errs = read_any(_jsonl(tmp_path, lines))
+    assert [r.id for r in recs] == ["4"]
+    assert [e.field for e in errs] == ["source_kind", "party", "lang"]

@@ -91,3 +91,18 @@ def test_sim_and_bench() -> None:
     assert out["records"] and len(out["observations"]) >= 5
     assert pairwise_f1([1, 1, 2], [1, 1, 2])["f1"] == 1.0
     assert pairwise_f1([1, 1, 1], [1, 2, 3])["precision"] == 0.0
+
+
+def test_cli_observations_and_lookup(tmp_path: Path) -> None:
+    from trucewatch.cli import app
+
+    p = tmp_path / "in.jsonl"
+    p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECS[:2]) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["reports", "extract", str(p), "--observations"])
+    assert res.exit_code == 0, res.output
+    obs = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
+    assert len(obs) == 2 and all(o["kind"] == "report_claim" for o in obs)
+    res = CliRunner().invoke(app, ["reports", "lookup", "Millerovo", "--limit", "1"])
+    assert json.loads(res.stdout.splitlines()[0])["admin1"] == "Rostov Oblast"
+    res = CliRunner().invoke(app, ["reports", "extract", str(tmp_path / "missing.jsonl")])
+    assert res.exit_code == 2

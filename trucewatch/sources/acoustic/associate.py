@@ -47,6 +47,8 @@ class LocateConfig:
     #: Fits whose chi-square p-value is below this are rejected (residuals do not fit the noise).
     p_min: float = 1e-3
     hypotheses: int = 96
+    #: Association passes over the seeds that failed (dense overlapping fire).
+    passes: int = 2
     #: Estimate the clock sigma from residuals for sensors whose registry row gives none.
     auto_sigma: bool = True
     seed: int = 0
@@ -92,6 +94,8 @@ class Network:
         self.rot = enu_rotation(sensors.lat, sensors.lon)
         self.tree = cKDTree(self.ecef) if len(sensors) else None
         self.max_range_m = max_range_m
+        #: Sensors that reported anything in the input being associated (set by associate()).
+        self.alive = np.ones(len(sensors), bool)
         self._nb: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def neighbours(self, s: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +127,7 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
     if n == 0 or len(sensors) == 0:
         return Association([], np.arange(n))
     net = net or Network(sensors, cfg.max_range_m)
+    net.alive = np.bincount(arr.sensor, minlength=len(sensors)) > 0
     c = cfg.c
     rng = np.random.default_rng(cfg.seed)
     sig_s = _sigma(sensors, cfg)
@@ -136,18 +141,26 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
     time_order = np.argsort(arr.t, kind="stable")
     groups: list[np.ndarray] = []
     tried = 0
-    for a0 in time_order:
-        if assigned[a0] or released[a0]:
-            continue
-        if seed_before is not None and arr.t[a0] >= seed_before:
+    # a seed that failed among many overlapping events may succeed once those events have taken
+    # their arrivals: later passes retry the released seeds (stop when a pass finds nothing)
+    for _ in range(cfg.passes):
+        found = 0
+        released[:] = False
+        for a0 in time_order:
+            if assigned[a0] or released[a0]:
+                continue
+            if seed_before is not None and arr.t[a0] >= seed_before:
+                break
+            tried += 1
+            g = _grow(a0, arr, net, cfg, c, rng, sig_s, by_sensor, keys, assigned)
+            if g is None:
+                released[a0] = True
+            else:
+                assigned[g] = True
+                groups.append(g)
+                found += 1
+        if found == 0:
             break
-        tried += 1
-        g = _grow(a0, arr, net, cfg, c, rng, sig_s, by_sensor, keys, assigned)
-        if g is None:
-            released[a0] = True
-        else:
-            assigned[g] = True
-            groups.append(g)
     return Association(groups, np.flatnonzero(~assigned), tried)
 
 
@@ -204,6 +217,8 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
     picks_det = np.array(det, np.int64).reshape(-1, 3)
     picks_det = sensor_start[picks_det] + 1  # earliest arrival at each chosen sensor
     tol = cfg.coarse_gates_s[0]
+    wind = (cfg.wind_e_ms, cfg.wind_n_ms)
+    sig_all = sig_s[arr.sensor[all_idx]]
 
     def best_of(picks: np.ndarray) -> tuple[float, np.ndarray]:
         rows = np.column_stack([np.zeros(len(picks), np.int64), picks])
@@ -219,9 +234,6 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
                          hits - 0.5 * np.mean(np.where(inl, res[:, 1:], 0), axis=1) / tol, -1)
         b = int(np.argmax(score))
         return float(score[b]), hyp[b]
-
-    sig_all = sig_s[arr.sensor[all_idx]]
-    wind = (cfg.wind_e_ms, cfg.wind_n_ms)
 
     def refine(x: np.ndarray) -> np.ndarray | None:
         """Shrinking gates around hypothesis ``x``; rows into all_idx of the final group, or None."""
@@ -262,7 +274,8 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         return kept
 
     best_score, best_x = best_of(picks_det)
-    group = refine(best_x) if best_score >= cfg.min_sensors - 1 else None
+    # score = sensors hit minus a penalty below 0.5, so "at least k hits" is score > k - 0.5
+    group = refine(best_x) if best_score > cfg.min_sensors - 1.5 else None
     # random picks only when the earliest-arrival combinations did not give a large group
     if group is None or group.size < 8:
         H = cfg.hypotheses
@@ -271,7 +284,7 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         chosen = np.argpartition(-draw, 2, axis=1)[:, :3]
         rk = np.minimum(rng.geometric(0.5, (H, 3)) - 1, per_sensor[chosen] - 1)
         sc2, x2 = best_of(sensor_start[chosen] + rk + 1)
-        if sc2 > best_score and sc2 >= cfg.min_sensors - 1:
+        if sc2 > best_score and sc2 > cfg.min_sensors - 1.5:
             g2 = refine(x2)
             if g2 is not None and (group is None or g2.size > group.size):
                 group = g2
@@ -334,7 +347,8 @@ def _silent_neighbours(x: np.ndarray, P: np.ndarray, all_idx: np.ndarray, keep: 
     Q = net.enu(s0, nb)
     d_nb = np.hypot(Q[:, 0] - x[0], Q[:, 1] - x[1])
     d_det = np.hypot(P[keep, 0] - x[0], P[keep, 1] - x[1])
-    near = nb[(d_nb < np.median(d_det)) & ~np.isin(nb, det_s)]
+    # a sensor that reported nothing at all in this input may be offline: its silence is no evidence
+    near = nb[(d_nb < np.median(d_det)) & ~np.isin(nb, det_s) & net.alive[nb]]
     if near.size == 0:
         return False
     Qn = net.enu(s0, near)

@@ -79,6 +79,16 @@ def _model(x: np.ndarray, b: Batch, c: float) -> tuple[np.ndarray, np.ndarray]:
     return pred, J
 
 
+def _gram(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """X^T Y per event for (E, N, k) stacks with small k (faster than batched matmul for k <= 4)."""
+    k = X.shape[-1]
+    out = np.empty((X.shape[0], k, k))
+    for i in range(k):
+        for j in range(k):
+            out[:, i, j] = np.sum(X[..., i] * Y[..., j], axis=1)
+    return out
+
+
 def _huber(r: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
     a = np.abs(r)
     cost = np.where(a <= k, 0.5 * r * r, k * a - 0.5 * k * k)
@@ -119,9 +129,8 @@ def linear_init(b: Batch, c: float) -> tuple[np.ndarray, np.ndarray]:
     u0 = b.h0[:, None] * km
     A = np.stack([-2 * S[..., 0], -2 * S[..., 1], 2 * ct, np.ones_like(ct)], axis=-1) * b.M[..., None]
     rhs = (ct * ct - np.sum(S * S, axis=-1) + 2 * S[..., 2] * u0) * b.M
-    At = A.transpose(0, 2, 1)
-    AtA = np.matmul(At, A)
-    Atb = np.matmul(At, rhs[..., None])[..., 0]
+    AtA = _gram(A, A)
+    Atb = np.stack([np.sum(A[..., i] * rhs, axis=1) for i in range(4)], axis=-1)
     sc = np.sqrt(np.abs(np.einsum("eii->ei", AtA))) + 1e-300
     An = AtA / sc[:, :, None] / sc[:, None, :]
     good = np.abs(np.linalg.det(An)) > 1e-12
@@ -174,8 +183,8 @@ def _lm(b: Batch, c: float, x: np.ndarray, max_iter: int, tol_m: float, k: float
         ca = ca.sum(axis=1)
         Jw = J * wm[..., None]
         JwW = Jw * w[..., None]
-        A = np.matmul(JwW.transpose(0, 2, 1), Jw)
-        g = np.matmul(JwW.transpose(0, 2, 1), r[..., None])[..., 0]
+        A = _gram(JwW, Jw)
+        g = np.stack([np.sum(JwW[..., i] * r, axis=1) for i in range(3)], axis=-1)
         diag = np.einsum("eii->ei", A)
         la = lam[act]
         A[:, [0, 1, 2], [0, 1, 2]] += la[:, None] * diag + 1e-12 * diag.sum(axis=1, keepdims=True) + 1e-300
@@ -197,24 +206,33 @@ def _lm(b: Batch, c: float, x: np.ndarray, max_iter: int, tol_m: float, k: float
 
 
 def solve(b: Batch, c: float, x0: np.ndarray | None = None, max_iter: int = 30, tol_m: float = 1e-3,
-          huber_k: float = HUBER_K, chunk: int = 4096) -> Solution:
-    """Robust Levenberg-Marquardt over all events at once (chunked by size to limit padding)."""
-    E = b.T.shape[0]
-    x = linear_init(b, c)[0] if x0 is None else np.array(x0, float, copy=True)
+          huber_k: float = HUBER_K, chunk: int = 2048) -> Solution:
+    """Robust Levenberg-Marquardt over all events at once.
+
+    Events are sorted by their number of arrivals and done in chunks, each
+    trimmed to its own width, so padding costs little; everything inside a
+    chunk (start, iterations, covariance) is array code.
+    """
+    E, N = b.T.shape
+    x = np.zeros((E, 3)) if x0 is None else np.array(x0, float, copy=True)
     n = b.M.sum(axis=1)
-    last = np.where(b.M.any(axis=1), b.M.shape[1] - np.argmax(b.M[:, ::-1], axis=1), 0)
+    last = np.where(b.M.any(axis=1), N - np.argmax(b.M[:, ::-1], axis=1), 0)
     order = np.argsort(last, kind="stable")
+    resid = np.zeros((E, N))
+    cov = np.zeros((E, 3, 3))
+    ok = np.zeros(E, bool)
     its = 0
     for s in range(0, E, chunk):
         idx = order[s:s + chunk]
-        width = int(last[idx].max()) if idx.size else 0
-        xs = x[idx]
-        its = max(its, _lm(_sub(b, idx, width), c, xs, max_iter, tol_m, huber_k))
+        width = max(int(last[idx].max()), 1) if idx.size else 1
+        sb = _sub(b, idx, width)
+        xs = linear_init(sb, c)[0] if x0 is None else x[idx]
+        its = max(its, _lm(sb, c, xs, max_iter, tol_m, huber_k))
         x[idx] = xs
-    pred, J = _model(x, b, c)
-    resid = np.where(b.M, b.T - pred, 0.0)
+        pred, J = _model(xs, sb, c)
+        resid[idx, :width] = np.where(sb.M, sb.T - pred, 0.0)
+        Jw = J * (sb.M / sb.sig)[..., None]
+        cov[idx], ok[idx] = safe_inv(_gram(Jw, Jw))
     chi2 = np.sum((resid / b.sig) ** 2 * b.M, axis=1)
-    Jw = J * (b.M / b.sig)[..., None]
-    cov, ok = safe_inv(np.matmul(Jw.transpose(0, 2, 1), Jw))
     ok &= np.isfinite(x).all(axis=1)
     return Solution(x, cov, chi2, n, resid, ok, its)

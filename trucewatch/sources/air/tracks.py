@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from trucewatch.model import Location, Observation, ObservationKind, from_unix, sha256_hex, to_utc
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix, sha256_hex, to_utc
 
 CLASSES = ("shahed", "decoy", "cruise_missile", "ballistic_missile", "glide_bomb", "aircraft", "helicopter", "unknown")
 SYNONYMS = {
@@ -62,6 +62,12 @@ class AirTrack:
     classification: str
     intercepted: bool
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def air_picture_source(source_id: str = "airpicture:feed", name: str = "", party: str = "neutral") -> Source:
+    """The registered Source for an air-picture feed (kind AIR_DEFENCE, as the contract says)."""
+    return Source(id=source_id, kind=SourceKind.AIR_DEFENCE, party=party, name=name or f"air picture {source_id}",
+                  reliability=0.9)
 
 
 def classify(value: Any) -> str | None:

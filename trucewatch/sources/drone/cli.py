@@ -100,6 +100,8 @@ def ingest(
     log: Path = typer.Argument(..., help="Telemetry: MAVLink .tlog or telemetry .jsonl."),
     source: str = typer.Option(None, "--source", help="Registered source id (default: found by the log's MAVLink sysid)."),
     detections: Path = typer.Option(None, "--detections", "-d", help="Detections JSONL for this flight."),
+    det_flight: str = typer.Option(None, "--detections-flight",
+                                   help="The flight_id this log has in the detections file, when it is not ours."),
     agreement: Path = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: bundled sample)."),
     dem: Path = typer.Option(None, "--dem", help="Terrain model (GeoTIFF, EPSG:4326) instead of flat ground."),
     store: str = typer.Option(None, "--store", help="Also add the source and observations to this store (URL or SQLite path)."),
@@ -138,6 +140,10 @@ def ingest(
         except OSError as exc:
             _fail(f"{detections}: {exc}")
         problems += batch.problems
+        if det_flight:
+            for d_ in batch.detections:
+                if d_.flight_id == det_flight:
+                    d_.flight_id = flight.flight_id
         others = sorted({d.flight_id for d in batch.detections} - {flight.flight_id})
         dets = [d for d in batch.detections if d.flight_id == flight.flight_id]
         if others and not dets:

@@ -27,7 +27,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from trucewatch.geo import haversine_m
-from trucewatch.sources.text.translit import fold, query_stems, stem, stem_variants, variants
+from trucewatch.sources.text.translit import fold, query_stems, stem, stem_variants
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "gazetteer" / "gazetteer.tsv.gz"
 #: Fuzzy matches below this rapidfuzz ratio are not names of the place.
@@ -109,6 +109,8 @@ class Gazetteer:
         for s in self.index:
             self._blocks[s[0]].append(s)
         self.admin1_entry = {self.admin1[i]: i for i in range(n) if self.kind[i] == "admin1"}
+        #: folded stems of the raion names (postal admin2: "Pokrovskiy", "Volnovaskyi") for "X району"
+        self.admin2_stem = [stem(fold(a)) if a else "" for a in self.admin2]
         self.in_area = np.fromiter((c == "UA" or a in AREA_RU for c, a in zip(self.country, self.admin1,
                                                                                strict=True)), bool, n)
         self._area_blocks: dict[str, list[str]] = defaultdict(list)

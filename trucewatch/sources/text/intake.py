@@ -19,6 +19,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+#: Kinds a text source may declare (trucewatch.model.SourceKind values).
+SOURCE_KINDS = ("open_source", "party_statement", "monitor_team")
 #: Longer posts are not reports (a pasted book, a binary blob): rejected, named.
 MAX_TEXT_CHARS = 100_000
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
@@ -133,6 +135,12 @@ def record_from_dict(d: Any, where: str, default_source: str = "unknown") -> Rec
     lang = d.get("lang")
     if lang is not None and lang not in ("en", "uk", "ru"):
         raise _RE(where, "lang", f"unsupported language {lang!r} (en, uk, ru)")
+    kind = d.get("source_kind")
+    if kind is not None and kind not in SOURCE_KINDS:
+        raise _RE(where, "source_kind", f"expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
+    party = d.get("party")
+    if party is not None and (not isinstance(party, str) or not party.strip()):
+        raise _RE(where, "party", f"expected a party code such as UA or RU, got {party!r}")
     return Record(id=rid, source=source, published_at=pub, text=text, lang=lang, url=d.get("url"),
                   forwarded_from=d.get("forwarded_from"), source_kind=d.get("source_kind"),
                   party=d.get("party"), patrol=patrol)

@@ -85,6 +85,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
             errs.append(RecordError(f"record (id={r.id[:60]})", "text", f"extraction failed: {type(e).__name__}: {e}"))
             continue
         c.url, c.forwarded_from = r.url, r.forwarded_from
+        c.payload_hash = hashlib.sha256(r.text.encode("utf-8")).hexdigest()
         claims.append(c)
         texts.append(r.text)
         fwd.append(r.forwarded_from)
@@ -124,10 +125,10 @@ def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str 
             "weapon": c.weapon, "report_id": c.report_id, "place_phrase": c.place_phrase,
             "time_precision": c.time_precision, "occurred_from": c.occurred_from.isoformat(),
             "occurred_to": c.occurred_to.isoformat(), "url": c.url,
-            "ambiguous": bool(c.alternatives),
+            "ambiguous": bool(c.alternatives), "line_distance_km": c.line_distance_km,
             "alternatives": [{"lat": a[0], "lon": a[1], "admin1": a[2]} for a in c.alternatives],
         },
-        payload_hash=hashlib.sha256(c.report_id.encode()).hexdigest(),
+        payload_hash=c.payload_hash or hashlib.sha256(c.report_id.encode()).hexdigest(),
     )
 
 
