@@ -108,7 +108,7 @@ def run(quick: bool = False, seed: int = 1) -> dict:
                                                                                                    strict=True)])
     base10 = float(np.mean(bd <= 10_000))
     parts = {}
-    for part in ("viina", "viina_holdout", "written"):
+    for part in ("viina", "viina_holdout", "viina_holdout2", "written"):
         m = np.array([x.get("part") == part for x in lab])
         if m.any():
             sel = [i for i in range(len(rows)) if m[i]]

@@ -41,11 +41,12 @@ from trucewatch.fusion.arrays import (
     TEXT,
     VESSEL,
     FusionInput,
+    concat,
 )
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.fusion.gating import gate_pairs, local_delta
 from trucewatch.geo import EARTH_RADIUS_M, ellipse_from_cov
-from trucewatch.model import KIND_CODES, ObservationKind
+from trucewatch.model import KIND_CODES, ObservationArrays, ObservationKind
 
 KC = {k: KIND_CODES[k] for k in ObservationKind}
 FIRE_KINDS = np.array([KC[ObservationKind.LAUNCH], KC[ObservationKind.IMPACT], KC[ObservationKind.EXPLOSION]])
@@ -116,6 +117,42 @@ def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tu
     return uu, tgt, k
 
 
+def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config: FusionConfig) -> tuple[FusionInput, np.ndarray]:
+    """One virtual row per anchor event: its fused position and covariance and
+    the time interval all its rows agree on (their union if they do not)."""
+    ev_lab = label[rows]
+    uniq, inv = np.unique(ev_lab, return_inverse=True)
+    E = len(uniq)
+    o = fi.obs
+    present, lat, lon, maj, mnr, ang, _, C = _fuse_positions(fi, rows, inv, E, o.lat, o.lon, fi.cov, fi.group,
+                                                             with_cov=True)
+    lo = np.full(E, -np.inf)
+    np.maximum.at(lo, inv, fi.lo[rows])
+    hi = np.full(E, np.inf)
+    np.minimum.at(hi, inv, fi.hi[rows])
+    bad = lo > hi
+    if bad.any():
+        lo2 = np.full(E, np.inf)
+        np.minimum.at(lo2, inv, fi.lo[rows])
+        hi2 = np.full(E, -np.inf)
+        np.maximum.at(hi2, inv, fi.hi[rows])
+        lo[bad], hi[bad] = lo2[bad], hi2[bad]
+    fam = np.full(E, 127, np.int64)
+    np.minimum.at(fam, inv, fi.family[rows].astype(np.int64))  # FIRE (0) wins over LAUNCH
+    z = np.zeros(E)
+    arr = ObservationArrays(uniq.astype(object), np.zeros(E, np.int32), list(o.sources), np.zeros(E, np.int8),
+                            (lo + hi) / 2, z, lat, lon, maj, mnr, ang)
+    v = FusionInput(arr, fam.astype(np.int8), np.full(E, SEED, np.int8), np.full(E, -1, np.int64),
+                    np.full(E, -1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), z.copy(),
+                    np.zeros(E, np.int64), np.zeros(E, bool), np.full(E, "", dtype=object))
+    la, lo_ = np.radians(lat), np.radians(lon)
+    v.coslat = np.cos(la)
+    v.xyz = EARTH_RADIUS_M * np.column_stack([np.cos(la) * np.cos(lo_), np.cos(la) * np.sin(lo_), np.sin(la)])
+    v.cov = np.column_stack([C[:, 0, 0], C[:, 0, 1], C[:, 1, 1]])
+    v.lo, v.hi = lo, hi
+    return v, uniq
+
+
 def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.ndarray]:
     """Event label per row (the smallest row index of its event, rows in canonical
     order) and each row's ambiguity: how many events its unit could have joined."""
@@ -168,9 +205,15 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     text_rows = rows[(fi.tier == TEXT) & text_units & (~fi.copy | ~unit_has_orig[unit])]
     # weak rows (a thermal pixel with no excess heat) do not explain reports
     anchor = rows[(label >= 0) & (fi.tier < TEXT) & (fi.rel >= config.min_anchor_reliability)]
-    ti, tj, tcst = gate_pairs(fi, text_rows, anchor, config, space_chi2=config.text_space_gate_chi2,
-                              time_frac=config.text_time_frac)
-    bu, bt, bk = _best_per_unit(unit[ti], label[tj], tcst)
+    # reports are vague: they gate against each anchor event's fused estimate, not its every row
+    vfi, v_label = _event_anchors(fi, label, anchor, config)
+    tfi = concat(fi.take(text_rows), vfi)
+    nt = len(text_rows)
+    ti, tj, tcst = gate_pairs(tfi, np.arange(nt), np.arange(nt, len(tfi)), config,
+                              space_chi2=config.text_space_gate_chi2, time_frac=config.text_time_frac)
+    ti, tj = text_rows[ti], v_label[tj - nt]
+    tj_label = tj
+    bu, bt, bk = _best_per_unit(unit[ti], tj_label, tcst)
     attach[:] = -1
     attach[bu] = bt
     amb_u[bu] = bk
@@ -237,13 +280,14 @@ def event_ids(ids: np.ndarray, ev: np.ndarray, n_events: int) -> np.ndarray:
 
 
 def _fuse_positions(fi: FusionInput, rows: np.ndarray, ev: np.ndarray, n_events: int, lat: np.ndarray, lon: np.ndarray,
-                    cov: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, ...]:
+                    cov: np.ndarray, group: np.ndarray, with_cov: bool = False) -> tuple[np.ndarray, ...]:
     """Information-weighted position per event; rows of one independence group
     in one event share a weight of 1 (their errors are not independent)."""
     present = np.zeros(n_events, bool)
     if len(rows) == 0:
         z = np.full(n_events, np.nan)
-        return present, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
+        out = (present, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy())
+        return (*out, np.full((n_events, 2, 2), np.nan)) if with_cov else out
     lat, lon, cov, group = lat[rows], lon[rows], cov[rows], group[rows]
     present[ev] = True
     tr = cov[:, 0] + cov[:, 2]
@@ -286,6 +330,8 @@ def _fuse_positions(fi: FusionInput, rows: np.ndarray, ev: np.ndarray, n_events:
     nanm = ~present
     for a in (flat, flon, maj, mnr, ang, nis):
         a[nanm] = np.nan
+    if with_cov:
+        return present, flat, flon, maj, mnr, ang, nis, C
     return present, flat, flon, maj, mnr, ang, nis
 
 

@@ -9,7 +9,6 @@ rendered from the same HTML by WeasyPrint.
 from __future__ import annotations
 
 import base64
-import html
 import importlib
 import io
 from collections import Counter
@@ -40,9 +39,9 @@ RULE_TITLES = {
 #: taking (store, agreement, t_from, t_to) and returning {"title", "html"} or None.
 SECTION_PROVIDERS: list[str] = [
     "trucewatch.sources.drone.report:daily_section",
-    "trucewatch.sources.air.report:daily_section",
-    "trucewatch.sources.sea.report:daily_section",
-    "trucewatch.sources.satellite.report:daily_section",
+    "trucewatch.report.sections:air_daily_section",
+    "trucewatch.report.sections:sea_daily_section",
+    "trucewatch.report.sections:satellite_daily_section",
 ]
 
 
@@ -70,15 +69,6 @@ def period_for(day: date, cutoff: str = "19:30") -> Period:
         raise ReportError(f"cutoff: expected HH:MM, got {cutoff!r}") from None
     end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hh, minutes=mm)
     return Period(end - timedelta(days=1), end)
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 PARTY_COLOURS = {"UA": "#1f5fbf", "RU": "#c0392b", UNDETERMINED: "#7f7f7f"}
@@ -195,12 +185,7 @@ def _extra_sections(store: Store, agreement: Agreement, period: Period) -> list[
     out = []
     for spec in SECTION_PROVIDERS:
         mod_name, fn_name = spec.split(":")
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and mod_name.startswith(exc.name):
-                continue  # that stage has no report section
-            raise
+        mod = importlib.import_module(mod_name)
         sec = getattr(mod, fn_name)(store, agreement, period.start, period.end)
         if sec:
             out.append(sec)
@@ -279,7 +264,3 @@ def build_daily_report(store: Store, agreement: Agreement, day: date, out_dir: s
         HTML(string=text, base_url=str(out_dir)).write_pdf(out_dir / "report.pdf")
         paths["pdf"] = out_dir / "report.pdf"
     return paths
-
-
-def escape(s: str) -> str:
-    return html.escape(s)

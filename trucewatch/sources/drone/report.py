@@ -108,8 +108,11 @@ def render_html(sec: dict[str, Any]) -> str:
         parts.append(f"<h3>GNSS interference</h3><p>{sec['flights_with_interference']} of {cov['flights']} flights were "
                      "affected.</p><table><tr><th>Start</th><th>Kind</th><th>Duration</th><th>Source area</th></tr>")
         for r in sec["interference"]:
-            parts.append(f"<tr><td>{e(str(r['start'])[:19])}</td><td>{e(str(r['kind']))}</td><td>{r['duration_s']:.0f} s</td>"
-                         f"<td>within {r['radius_km']:g} km of {r['lat']:.3f}, {r['lon']:.3f}</td></tr>")
+            dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "–"
+            area = (f"within {r['radius_km']:g} km of {r['lat']:.3f}, {r['lon']:.3f}"
+                    if None not in (r.get("radius_km"), r.get("lat"), r.get("lon")) else "unknown")
+            parts.append(f"<tr><td>{e(str(r['start'])[:19])}</td><td>{e(str(r['kind']))}</td><td>{dur}</td>"
+                         f"<td>{area}</td></tr>")
         parts.append("</table>")
     return "\n".join(parts)
 

@@ -12,6 +12,7 @@ Two parts, both labelled by the project:
    about the same strike.  ``viina_holdout`` rows were labelled after the rules
    were tuned and were not used to tune them (cluster tags of the first batch
    were later made consistent with this rule across both batches).
+   ``viina_holdout2`` is a second fresh random sample labelled after all tuning.
 2. ``written``: reports written by the project in English, Ukrainian and
    Russian for hand-picked events: villages sharing a name across oblasts,
    transliteration variants (national, BGN/PCGN, press/Russian spellings),
@@ -62,6 +63,7 @@ P = {
     "terny_su": (50.9892, 33.9707), "horodok_km": (49.1721, 26.5636), "horodok_lv": (49.7848, 23.6481),
     "chornomorsk": (46.3010, 30.6556), "chernihiv": (51.4982, 31.2893), "dobropillia": (48.4700, 37.0853),
     "bilozerka": (46.6326, 32.4383), "pavlohrad": (48.5341, 35.8703), "poltava": (49.5883, 34.5514),
+    "okhtyrka": (50.3103, 34.8988), "rostov": (47.2357, 39.7015), "pivdenne_od": (46.6222, 31.1013),
     "chasiv_yar": (48.5877, 37.8341), "velyka_novosilka": (47.8428, 36.8363), "mirnohrad": (48.3041, 37.2618),
     "bakhmut": (48.5947, 38.0003), "avdiivka": (48.1395, 37.7426), "selydove": (48.1469, 37.3003),
     "kotlyne": (48.2570, 36.9940), "bilozerske": (48.5337, 37.0627), "oleksandrivka_do": (48.7074, 36.9127),
@@ -125,6 +127,36 @@ VIINA_HOLDOUT: dict[int, tuple[str, str, str]] = {
     2265: ("zaporizhzhia", "infrastructure_damage", "zp0313"), 1473: ("kostiantynivka", "shelling", ""),
     2026: ("odesa", "missile_strike", ""), 4276: ("pokrovsk", "ground_assault", ""),
     3165: ("zaporizhzhia", "drone_strike", ""),
+}
+
+
+#: Second holdout: a fresh random sample labelled after all tuning; reported, never tuned on.
+VIINA_HOLDOUT2: dict[int, tuple[str, str, str]] = {
+    4400: ("okhtyrka", "drone_strike", ""), 3408: ("kropyvnytskyi", "other", "viina-3471"),
+    3472: ("kropyvnytskyi", "other", "viina-3471"), 3397: ("kropyvnytskyi", "other", "viina-3471"),
+    3556: ("kropyvnytskyi", "drone_strike", "viina-3471"), 1626: ("kherson", "drone_strike", ""),
+    4970: ("dnipro", "missile_strike", ""), 3862: ("dobropillia", "drone_strike", ""),
+    1150: ("kryvyi_rih", "missile_strike", ""), 949: ("sumy", "drone_strike", ""),
+    3873: ("kyiv", "drone_strike", "viina-3691"), 3779: ("kyiv", "drone_strike", "viina-3691"),
+    1279: ("kramatorsk", "shelling", ""), 1570: ("druzhkivka", "other", ""), 4471: ("kharkiv", "drone_strike",
+                                                                                 "viina-4546"),
+    4467: ("kharkiv", "drone_strike", "viina-4546"), 1015: ("odesa", "drone_strike", "od0305"),
+    1021: ("odesa", "drone_strike", "od0305"), 954: ("odesa", "drone_strike", "od0305"),
+    4639: ("dnipro", "drone_strike", "dp0328"), 1546: ("dobropillia", "other", "viina-1354"),
+    1565: ("dobropillia", "missile_strike", "viina-1354"), 971: ("kostiantynivka", "air_strike", ""),
+    3793: ("nikopol", "shelling", ""), 4307: ("nikopol", "shelling", "np0326"), 4371: ("nikopol", "shelling", "np0326"),
+    3784: ("zaporizhzhia", "other", "zp0322"), 3786: ("zaporizhzhia", "drone_strike", "zp0322"),
+    3738: ("zaporizhzhia", "other", "zp0322"), 1405: ("kharkiv", "missile_strike", ""),
+    3964: ("kyiv", "drone_strike", "kv0323"), 763: ("kharkiv", "drone_strike", ""),
+    3509: ("odesa", "drone_strike", "od0321"), 3339: ("kamianske", "missile_strike", ""),
+    3379: ("kostiantynivka", "shelling", ""), 2324: ("kostiantynivka", "air_strike", ""),
+    3265: ("kherson", "shelling", ""), 4095: ("sumy", "missile_strike", ""), 1529: ("odesa", "other", ""),
+    724: ("sumy", "other", ""), 74: ("zaporizhzhia", "drone_strike", ""), 4548: ("dnipro", "other", ""),
+    1151: ("dobropillia", "air_strike", ""), 945: ("antonivka_kh", "drone_strike", ""),
+    3693: ("rostov", "drone_strike", ""), 2764: ("izium", "drone_strike", ""), 4322: ("kryvyi_rih", "other", ""),
+    4495: ("kherson", "drone_strike", ""), 236: ("zaporizhzhia", "drone_strike", ""),
+    3326: ("sloviansk", "air_strike", ""), 2886: ("kyiv", "drone_strike", ""),
+    2129: ("kryvyi_rih", "missile_strike", ""), 1264: ("pivdenne_od", "infrastructure_damage", ""),
 }
 
 
@@ -510,7 +542,8 @@ def orig_variant(ev: dict) -> int:
 
 
 def main() -> None:
-    rows = viina_part() + viina_part(VIINA_HOLDOUT, "viina_holdout") + written_part()
+    rows = (viina_part() + viina_part(VIINA_HOLDOUT, "viina_holdout") + viina_part(VIINA_HOLDOUT2, "viina_holdout2")
+            + written_part())
     with (HERE / "reports.jsonl").open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
