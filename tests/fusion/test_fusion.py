@@ -238,3 +238,16 @@ def test_streaming_alert_when_a_late_observation_verifies(agreement, tmp_path):
         old = store.get_violation(first.id)  # the superseded finding is closed, with the reason kept
         assert old.status == Status.DISMISSED
         assert inc.alerts[0].id in store.transitions(first.id)[-1].reason
+
+
+def test_sensors_of_one_network_near_each_other_share_error(agreement):
+    ua = off_line(agreement, "UA", 6000)
+    srcs = {**S,
+            "s-1": Source(id="s-1", kind="acoustic_sensor", lat=48.0, lon=37.0, attributes={"network": "n1"}),
+            "s-2": Source(id="s-2", kind="acoustic_sensor", lat=48.05, lon=37.05, attributes={"network": "n1"}),
+            "s-far": Source(id="s-far", kind="acoustic_sensor", lat=50.0, lon=33.0, attributes={"network": "n1"})}
+    a = ob("a", "s-1", OK.EXPLOSION, *ua, err=800)
+    near = fuse([a, ob("b", "s-2", OK.EXPLOSION, *shift(*ua, 40, 0), err=800, dt=0.3)], srcs)
+    far = fuse([a, ob("b", "s-far", OK.EXPLOSION, *shift(*ua, 40, 0), err=800, dt=0.3)], srcs)
+    assert near[0].attributes["n_independent"] == 1
+    assert far[0].attributes["n_independent"] == 2 and far[0].confidence > near[0].confidence

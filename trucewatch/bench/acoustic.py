@@ -114,7 +114,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     from trucewatch.sim.acoustic import simulate_arrivals
     from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
     from trucewatch.sources.acoustic.geometry import enu_rotation, to_ecef
-    from trucewatch.sources.acoustic.pipeline import build_batch, locate_groups
+    from trucewatch.sources.acoustic.pipeline import build_batch, fit_groups
     from trucewatch.sources.acoustic.solver import fisher, linear_init, safe_inv, solve
 
     rng = np.random.default_rng(seed)
@@ -152,7 +152,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
         x_base, tb = _baseline(b_sub, cfg.c, x0[sub])
         t_base = min(t_base, tb)
     t0 = time.perf_counter()
-    fixes, failures, _, kept = locate_groups(sensors, arr, groups, cfg, net)
+    fixes, failures, _, kept = fit_groups(sensors, arr, groups, cfg, net)
     t_stage = time.perf_counter() - t0
 
     # truth per fix: the majority source; pure when every arrival carries that source
@@ -203,6 +203,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
         "n_associated": E,
         "n_located": len(fixes),
         "n_rejected_fits": len(failures),
+        "n_duplicate_fixes": int(pure.sum() - np.unique(fix_src[pure]).size),
         "recall": round(float(np.unique(fix_src[pure]).size / max(n_heard4, 1)), 4),
         "median_error_m": round(med, 3),
         "p95_error_m": round(float(np.percentile(err, 95)), 3) if err.size else None,

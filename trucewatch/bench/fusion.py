@@ -14,7 +14,8 @@ of the sample agreement.  Scored against the simulation's ground truth:
   ``cadence_s`` micro-batches); ``p95_seconds_event_to_verified`` from the
   happening itself;
 - ``scaling_exponent``: log10 of the time for the whole day over the time for
-  its first tenth (2.4 h: same density, 10x the data);
+  its first tenth (2.4 h: same density, 10x the data; best of three for the
+  tenth), normalized by the exact size ratio;
 - the baseline: DBSCAN (scikit-learn, haversine, per family and hour) feeding
   the same estimates, confidence and rules.
 """
@@ -178,10 +179,12 @@ def run(quick: bool, seed: int) -> dict[str, Any]:
     # the first tenth of the day, for the scaling exponent (same density)
     small_rows = np.flatnonzero(day.fi.obs.t < DAY0 + 2.4 * 3600)
     small = _subset(day, small_rows)
-    _, _, _, ts_f, ts_a = _pipeline(small, ag)
+    t_small = math.inf
+    for _ in range(3):  # best of three: the machine is shared and noisy
+        _, _, _, ts_f, ts_a = _pipeline(small, ag)
+        t_small = min(t_small, ts_f + ts_a)
     table, cols, hits, t_fuse, t_adj = _pipeline(day, ag)
     ours = score(day, table, cols, hits)
-    t_small = ts_f + ts_a
     t_full = t_fuse + t_adj
     exponent = math.log(t_full / t_small) / math.log(n / len(small_rows)) if len(small_rows) and t_small > 0 else None
     # baseline: DBSCAN on the same observations, then the same estimates, confidence and rules

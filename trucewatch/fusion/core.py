@@ -83,7 +83,7 @@ def _spread16(v: np.ndarray) -> np.ndarray:
 
 
 def canonical_order(ids: np.ndarray, t: np.ndarray | None = None, lat: np.ndarray | None = None,
-                    lon: np.ndarray | None = None) -> np.ndarray:
+                    lon: np.ndarray | None = None, h: np.ndarray | None = None) -> np.ndarray:
     """Deterministic row order that depends only on the rows, not their input order.
 
     Rows are laid out by hour, then along a Z-order curve of ~5 km cells, then
@@ -91,7 +91,8 @@ def canonical_order(ids: np.ndarray, t: np.ndarray | None = None, lat: np.ndarra
     other in memory (gathers in the gate stay in cache), and the order is the
     same for any permutation of the input, so sums and tie-breaks are too.
     """
-    h = pd.util.hash_array(np.asarray(ids, dtype=object))
+    if h is None:
+        h = pd.util.hash_array(np.asarray(ids, dtype=object))
     if t is None or lat is None or lon is None or len(ids) == 0:
         return np.argsort(h, kind="stable")
     hour = np.floor(t / 3600.0).astype(np.int64)
@@ -112,8 +113,9 @@ def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tu
     at_min = cost <= best[inv]
     tgt = np.full(len(uu), np.iinfo(np.int64).max, np.int64)
     np.minimum.at(tgt, inv[at_min], target[at_min])
-    ut = np.unique(np.column_stack([inv, target]), axis=0)
-    k = np.bincount(ut[:, 0], minlength=len(uu))
+    tu, tinv = np.unique(target, return_inverse=True)
+    pair_key = np.unique(inv.astype(np.int64) * len(tu) + tinv)
+    k = np.bincount(pair_key // len(tu), minlength=len(uu))
     return uu, tgt, k
 
 
@@ -124,8 +126,8 @@ def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config:
     uniq, inv = np.unique(ev_lab, return_inverse=True)
     E = len(uniq)
     o = fi.obs
-    present, lat, lon, maj, mnr, ang, _, C = _fuse_positions(fi, rows, inv, E, o.lat, o.lon, fi.cov, fi.group,
-                                                             with_cov=True)
+    _, lat, lon, maj, mnr, ang, _, C = _fuse_positions(fi, rows, inv, E, o.lat, o.lon, fi.cov, fi.group,
+                                                       with_cov=True)
     lo = np.full(E, -np.inf)
     np.maximum.at(lo, inv, fi.lo[rows])
     hi = np.full(E, np.inf)
@@ -263,9 +265,12 @@ class EventTable:
         return self.rows_sorted[self.starts[e] : self.starts[e + 1]]
 
 
-def event_ids(ids: np.ndarray, ev: np.ndarray, n_events: int) -> np.ndarray:
-    """``ev-`` + a hash of the member ids (order-free): same members, same id."""
-    h = pd.util.hash_array(np.asarray(ids, dtype=object)).astype(np.uint64)
+def event_ids(ids: np.ndarray, ev: np.ndarray, n_events: int, h: np.ndarray | None = None) -> np.ndarray:
+    """``ev-`` + a hash of the member ids (order-free): same members, same id.
+    ``h`` is the ids' ``pd.util.hash_array`` when the caller has it already."""
+    if h is None:
+        h = pd.util.hash_array(np.asarray(ids, dtype=object))
+    h = h.astype(np.uint64)
     with np.errstate(over="ignore"):
         # two independent order-free mixes: a sum and a xor of scrambled member hashes
         a = (h ^ (h >> np.uint64(31))) * np.uint64(0x9E3779B97F4A7C15)
@@ -347,7 +352,8 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     """
     config = config or FusionConfig()
     n = len(fi)
-    perm = canonical_order(fi.obs.ids, fi.obs.t, fi.obs.lat, fi.obs.lon)
+    id_hash = pd.util.hash_array(np.asarray(fi.obs.ids, dtype=object))
+    perm = canonical_order(fi.obs.ids, fi.obs.t, fi.obs.lat, fi.obs.lon, h=id_hash)
     # all sums run in canonical order, so results are bit-identical for any input order
     caller_fi = fi
     fi = fi.take(perm)
@@ -422,7 +428,7 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     kind[fam_ev == SUMMARY] = "air_summary"
     order = np.argsort(ev, kind="stable")
     starts = np.searchsorted(ev[order], np.arange(E + 1))
-    ids = event_ids(o.ids, ev, E)
+    ids = event_ids(o.ids, ev, E, h=id_hash[perm])
     label = np.empty(n, np.int64)
     label[perm] = ev
     rel_eff = np.empty(n)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, column, or_, select, text
+from sqlalchemy import Integer, Text, and_, column, or_, select, text, type_coerce
 
 from trucewatch.model import SourceKind, from_unix
 from trucewatch.service.auth import Principal, Role
@@ -119,18 +119,11 @@ class Views:
         if f.bbox is not None:
             q = self._bbox(q, f.bbox)
         q = q.order_by(V.c.t, V.c.id).offset(f.offset).limit(f.limit)
-        # Compile once, run on the driver: the JSON columns are parsed here
-        # with json.loads, without SQLAlchemy's per-row result processing.
-        compiled = q.compile(self.store.engine)
-        names = list(compiled.keys) if hasattr(compiled, "keys") else None
+        # JSON columns come back as their stored text (no per-row result
+        # processing); _row parses them, query_json copies them as they are.
+        q = q.with_only_columns(*_TEXT_COLUMNS)
         with self.store.engine.connect() as c:
-            if self.store.dialect == "sqlite":
-                params = compiled.construct_params()
-                cur = c.exec_driver_sql(str(compiled), tuple(params[k] for k in compiled.positiontup))
-                names = [d[0] for d in cur.cursor.description]
-                rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-            else:
-                rows = [dict(r) for r in c.execute(q).mappings().all()]
+            rows = [r._asdict() for r in c.execute(q).all()]
         return rows
 
     def _bbox(self, q: Any, bbox: tuple[float, float, float, float]) -> Any:
@@ -201,6 +194,10 @@ class Views:
 
 
 _WITHHELD_KINDS = {SourceKind.MONITOR_TEAM.value, SourceKind.ACOUSTIC_SENSOR.value, SourceKind.DRONE.value}
+
+
+_JSON_COLUMNS = {"location", "origin", "evidence", "attributes"}
+_TEXT_COLUMNS = [type_coerce(col, Text).label(col.name) if col.name in _JSON_COLUMNS else col for col in V.c]
 
 
 def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -153,3 +153,11 @@ def test_raion_disambiguates(ex: Extractor) -> None:
     b = ex.extract("r", "s", "Обстріл села Іванівка Слов'янського району Донецької області.", PUB)
     c = ex.extract("r", "s", "Shelling of Ivanivka, Volnovakha district, Donetsk region.", PUB)
     assert abs(a.lat - 47.58) < 0.05 and abs(b.lat - 48.92) < 0.05 and abs(c.lat - 47.58) < 0.05
+
+
+def test_event_words_are_not_places(ex: Extractor) -> None:
+    a = ex.extract("r", "s", "Ракетний удар завдано по об'єктам цивільної інфраструктури Кривого Рогу", PUB)
+    b = ex.extract("r", "s", "Ударні безпілотники знову атакують Дніпро", PUB)
+    assert a.place == "Kryvyi Rih" and b.place == "Dnipro"
+    c = ex.extract("r", "s", "У Південному на Одещині внаслідок атаки РФ світла не буде 5 днів", PUB)
+    assert c.admin1 == "Odesa Oblast" and c.event_type != "ground_assault"

@@ -110,7 +110,7 @@ def locate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig | None = None, *, 
     t0 = time.perf_counter()
     asc = associate(sensors, arr, cfg, net, seed_before=seed_before)
     t1 = time.perf_counter()
-    fixes, failures, used, groups = locate_groups(sensors, arr, asc.groups, cfg, net)
+    fixes, failures, used, groups = fit_groups(sensors, arr, asc.groups, cfg, net)
     t2 = time.perf_counter()
     left = np.setdiff1d(np.arange(len(arr)), used)
     if seed_before is not None:  # streaming: young arrivals may still join an event
@@ -247,6 +247,61 @@ def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
         used.append(members)
         kept_groups.append(members)
     return fixes, failures, np.concatenate(used) if used else np.zeros(0, np.int64), kept_groups
+
+
+def fit_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
+               net: Network) -> tuple[list[Fix], list[Failure], np.ndarray, list[np.ndarray]]:
+    """locate_groups, then one refit where two fixes turn out to be the same source."""
+    fixes, failures, used, kept = locate_groups(sensors, arr, groups, cfg, net)
+    merged = merge_duplicates(fixes, kept, sensors, arr)
+    if merged is None:
+        return fixes, failures, used, kept
+    id_index = {str(a): i for i, a in enumerate(arr.ids)}
+    rejected = [np.array([id_index[a] for a in f.arrival_ids], np.int64) for f in failures]
+    return locate_groups(sensors, arr, merged + rejected, cfg, net)
+
+
+def merge_duplicates(fixes: list[Fix], groups: list[np.ndarray], sensors: Sensors,
+                     arr: Arrivals) -> list[np.ndarray] | None:
+    """Union the groups of fixes that are one source heard twice (None when there are none).
+
+    A second association pass can build a group from arrivals the first group
+    of the same source left out; such fixes share origin time and place but no
+    sensor.  Merged when origin times agree within 4 sigma (+1 ms) and the
+    centres within 3 ellipse majors (+10 m).
+    """
+    if len(fixes) < 2:
+        return None
+    from trucewatch.geo import haversine_m
+
+    t = np.array([f.time_unix_s for f in fixes])
+    order = np.argsort(t)
+    parent = list(range(len(fixes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    found = False
+    for a_pos, i in enumerate(order):
+        fi = fixes[i]
+        for j in order[a_pos + 1:]:
+            fj = fixes[j]
+            tol = 4 * np.hypot(fi.time_sigma_s, fj.time_sigma_s) + 0.001
+            if fj.time_unix_s - fi.time_unix_s > tol:
+                break
+            d = float(haversine_m(fi.lat, fi.lon, fj.lat, fj.lon))
+            if d <= 3 * (fi.err_major_m + fj.err_major_m) + 10.0 and not set(fi.sensor_ids) & set(fj.sensor_ids):
+                parent[root(int(j))] = root(int(i))
+                found = True
+    if not found:
+        return None
+    out: dict[int, list[np.ndarray]] = {}
+    for k in range(len(fixes)):
+        out.setdefault(root(k), []).append(groups[k])
+    return [np.concatenate(v) for v in out.values()]
 
 
 def _merge(sol: Solution, s2: Solution, sub: np.ndarray) -> None:

@@ -189,7 +189,7 @@ EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (_rx(r"штурм", r"наступ", r"піхот", r"пехот", r"відбил\w* атак", r"отбил\w* атак", r"прорив",
              r"прорыв", r"бронетехн", r"відби\w* \d* ?атак", r"отби\w* \d* ?атак", r"продвину", r"продвиж",
              r"просуну", r"просуван", r"атакува\w* (?:під|поблизу|біля)", r"атак\w* (?:під|поблизу|біля|возле|под) ",
-             r"атак\w* (?:рф|ворога|противника|російської армії)", r"разів атакува"), 2.0),
+             r"разів атакува"), 2.0),
     ],
     "facility_fire": [
         (_rx(r"\bfire\b", r"\bblaze", r"burning", r"caught fire", r"\bablaze", r"\bexplosions? at\b"), 1.2),
@@ -595,6 +595,10 @@ class Extractor:
             # "the Pokrovsk direction" / "на Покровському напрямку" (word before)
             if i >= 1 and stem(fold(toks[i - 1])) in _DIRECTION_WORDS:
                 hit.kind = "direction"
+            # words of the event vocabulary ("Ракетний удар", "Ударні безпілотники") are not places
+            if not after_prep and hit.end - hit.start == 1 and _is_event_word(toks[hit.start].lower()):
+                i = hit.end
+                continue
             # sentence-initial capitalised words are only places when well known or after a preposition
             if (hit.start == 0 or toks[hit.start - 1] in ".!?;:\n") and not after_prep:
                 if self.gaz.population[hit.ids].max() < 5000 and hit.end - hit.start == 1 and hit.match != "exact":
@@ -620,7 +624,8 @@ class Extractor:
             best_sc = -1e9
             best = -1
             # the region written right after (or just before) the place qualifies it
-            adjacent = [self._region_at[p] for p in range(h.end, h.end + 1) if p in self._region_at] + \
+            gap = 1 if h.end < len(self._toks) and fold(self._toks[h.end]) in _IN else 0
+            adjacent = [self._region_at[p] for p in range(h.end, h.end + 1 + gap) if p in self._region_at] + \
                 [self._region_at[p] for p in range(max(0, h.start - 4), h.start) if p in self._region_at]
             options = [(r, True) for r in adjacent[:1]] or [(r, False) for r in regions] or [(None, True)]
             for reg, strict in options:
@@ -798,6 +803,7 @@ class Extractor:
         toks = tokenize(text)
         et, scores = self.classify(text_l)
         t0, t1, prec = self.time_window(text_l, published)
+        self._toks = toks
         regions, used = self.regions_in(toks)
         hits = self.place_hits(toks, used)
         fac, fac_name = self.facility(text, text_l)
@@ -887,6 +893,20 @@ class Extractor:
         claim.admin1 = admin1 or claim.admin1
         claim.country = g.country[i]
         claim.place_phrase = phrase
+
+
+def _is_event_word(word: str) -> bool:
+    """True when a word belongs to the event, weapon or facility vocabulary."""
+    for rules in EVENT_RULES.values():
+        for rx, _w in rules:
+            m = rx.search(word)
+            if m and m.start() == 0:
+                return True
+    for _n, rx in WEAPONS:
+        m = rx.search(word)
+        if m and m.start() == 0:
+            return True
+    return bool(_GENERIC_HIT.search(word) and _GENERIC_HIT.search(word).start() == 0)
 
 
 def _same_raion(a: str, b: str) -> bool:

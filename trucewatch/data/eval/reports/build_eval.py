@@ -150,7 +150,7 @@ VIINA_HOLDOUT2: dict[int, tuple[str, str, str]] = {
     3964: ("kyiv", "drone_strike", "kv0323"), 763: ("kharkiv", "drone_strike", ""),
     3509: ("odesa", "drone_strike", "od0321"), 3339: ("kamianske", "missile_strike", ""),
     3379: ("kostiantynivka", "shelling", ""), 2324: ("kostiantynivka", "air_strike", ""),
-    3265: ("kherson", "shelling", ""), 4095: ("sumy", "missile_strike", ""), 1529: ("odesa", "other", ""),
+    3265: ("kherson", "shelling", ""), 4095: ("sumy", "missile_strike", ""), 1529: ("odesa", "facility_fire", ""),
     724: ("sumy", "other", ""), 74: ("zaporizhzhia", "drone_strike", ""), 4548: ("dnipro", "other", ""),
     1151: ("dobropillia", "air_strike", ""), 945: ("antonivka_kh", "drone_strike", ""),
     3693: ("rostov", "drone_strike", ""), 2764: ("izium", "drone_strike", ""), 4322: ("kryvyi_rih", "other", ""),

@@ -1,0 +1,328 @@
+"""Raw-format scenario simulation: the truth as each source's real input files,
+read back through the stage's real parser, locator or extractor.
+
+``trucewatch.sim.observe`` invents observations directly and so skips every
+source stage.  Here each stage's own simulator (trucewatch.sim.<stage>) makes
+what the sensor or channel would deliver (acoustic sensor registry and
+arrivals, posts JSONL, FIRMS CSV, MAVLink tlogs and detections, air tracks and
+summaries, AIS NMEA); the files are written under ``out_dir/raw/`` (a
+temporary directory when none is given, so the parse path is always the file
+path) and read back by the stage's ingest code.  A stage that fails is
+reported in ``info["errors"]`` and leaves the others running: a broken stage
+must show up in the demo summary, not crash the demo.
+
+Stages ``acoustic``, ``text``, ``satellite`` and ``drone`` are driven by the
+scenario's truth.  ``air`` and ``sea`` invent their own traffic (strike waves,
+shipping) whose truth is not in the scenario's ``truth.json``, so they are
+opt-in (``stages=ALL_STAGES``): adding them to a scored run would count their
+real violations as false positives.
+
+Determinism: every stage draws from its own Generator seeded by
+``(seed, stage index)``, so one stage's draws never shift another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trucewatch.model import Observation, Source
+from trucewatch.sim.scenario import Scenario, day_bounds
+
+ALL_STAGES = ("acoustic", "text", "satellite", "drone", "air", "sea")
+#: Stages whose simulators are driven by the scenario's truth (the demo's default).
+DEFAULT_STAGES = ("acoustic", "text", "satellite", "drone")
+
+
+@dataclass
+class StageOutput:
+    sources: list[Source] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # per-record errors from the stage's parser
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _rng(seed: int, stage: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), ALL_STAGES.index(stage), 0x5A11])
+
+
+def _str_errors(errs: Iterable[Any], limit: int = 200) -> list[str]:
+    out = [str(e) for e in errs]
+    if len(out) > limit:
+        out = out[:limit] + [f"... and {len(out) - limit} more"]
+    return out
+
+
+# ---- acoustic ---------------------------------------------------------------------------------
+
+
+def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+    """Sensor band along the contact line; per-round sources; arrivals CSV -> locator -> fixes."""
+    from trucewatch.model import SourceKind
+    from trucewatch.sim.acoustic import band_network, simulate_arrivals, sources_from_scenario
+    from trucewatch.sources.acoustic import SOURCE_ID, LocateConfig, observations_from_files
+
+    temp_c = 15.0
+    # the same layout as trucewatch.sim.acoustic.simulate: 3 km grid, +-12 km around the main line
+    sensors = band_network(agreement.line_en, agreement.frame, rng, 3000.0, 12_000.0, 0.005)
+    src = sources_from_scenario(scenario, agreement, rng)
+    arrivals, labels = simulate_arrivals(sensors, src, rng, temp_c=temp_c, fa_per_hour=0.25,
+                                         t_span=day_bounds(scenario.day))
+    sp, ap = d / "sensors.csv", d / "arrivals.csv"
+    sp.write_text(sensors.to_csv(), encoding="utf-8")
+    ap.write_text(arrivals.to_csv(sensors), encoding="utf-8")
+    # the locator's 15 km reach matches the band; fixes are paired launch->impact over the agreement
+    obs, res, pairs = observations_from_files(sp, ap, LocateConfig(temp_c=temp_c, max_range_m=15_000.0), agreement)
+    heard = np.unique(np.asarray(src.truth, dtype=object)[np.unique(labels[labels >= 0])]) if len(src) else []
+    source = Source(id=SOURCE_ID, kind=SourceKind.ACOUSTIC_NETWORK, name="Acoustic sensor network", reliability=0.9)
+    return StageOutput([source], obs, [str(sp), str(ap)], _str_errors(res.errors), {
+        "sensors": len(sensors), "arrivals": len(arrivals), "false_arrivals": int((labels < 0).sum()),
+        "truth_sources": len(src), "truth_events_heard": len(heard), "fixes": len(res.fixes), "pairs": len(pairs),
+        "unlocated": len(getattr(res, "failures", []) or []),
+    })
+
+
+# ---- text ---------------------------------------------------------------------------------------
+
+
+def _text(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
+          report_share: float = 0.6) -> StageOutput:
+    """Posts about a share of the truth events (trucewatch.sim.text) -> JSONL -> the text extractor."""
+    from trucewatch.sim.text import KIND_TO_TYPE, posts_for_events
+    from trucewatch.sources.text import extract_observations, read_any, sources_of
+
+    evs = []
+    for e in scenario.events:
+        typ = KIND_TO_TYPE.get(e.kind)
+        if typ is None or rng.random() > report_share:
+            continue
+        evs.append({"id": e.id, "t": e.t, "lat": e.lat, "lon": e.lon, "type": typ})
+    records = posts_for_events(evs, rng)
+    p = d / "posts.jsonl"
+    with open(p, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({k: v for k, v in r.items() if k != "truth"}, ensure_ascii=False) + "\n")
+    with open(d / "posts_truth.jsonl", "w", encoding="utf-8") as f:  # labels for scoring the extractor, not read
+        for r in records:
+            f.write(json.dumps({"id": r["id"], **r["truth"]}, ensure_ascii=False) + "\n")
+    recs, read_errs = read_any(p)
+    obs, ext_errs = extract_observations(recs, agreement)
+    return StageOutput(sources_of(recs), obs, [str(p)], _str_errors([*read_errs, *ext_errs]), {
+        "events_reported": len(evs), "posts": len(records), "claims": len(obs),
+        "unlocated": len(ext_errs), "copies": sum(1 for o in obs if not o.attributes.get("independent", True)),
+    })
+
+
+# ---- satellite ----------------------------------------------------------------------------------
+
+
+def _satellite(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
+               history_years: int = 2) -> StageOutput:
+    """FIRMS VIIRS CSV for the truth's days (+ background history) -> read_firms -> background model."""
+    import math
+
+    from trucewatch.sim.satellite import DAY_S, FireSimConfig, Fires, Landscape, background_fires, observe, war_fires
+    from trucewatch.sources.satellite.background import BackgroundModel, detect
+    from trucewatch.sources.satellite.firms import read_firms, sources_for, to_observations
+
+    # the same flow as trucewatch.sim.satellite.simulate, but through files
+    evs = scenario.events
+    cfg = FireSimConfig()
+    la = np.array([e.lat for e in evs])
+    lo = np.array([e.lon for e in evs])
+    t = np.array([e.t for e in evs])
+    cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
+    start = math.floor(t.min() / DAY_S) * DAY_S
+    n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
+    land = Landscape.make(cfg, rng)
+    fires = Fires.concat([background_fires(land, cfg, rng, start, n_days), war_fires(evs, rng, cfg.war_fire_prob)])
+    sim = observe(fires, cfg, rng)
+    p = d / "firms_viirs.csv"
+    p.write_text(sim.csv_text, encoding="utf-8")
+    hist = observe(Fires.concat([background_fires(land, cfg, rng, start - y * 365 * DAY_S, 365)
+                                 for y in range(history_years, 0, -1)]), cfg, rng)
+    hp = d / "firms_viirs_history.csv"
+    hp.write_text(hist.csv_text, encoding="utf-8")
+    batch = read_firms(p)
+    errs = list(getattr(batch, "errors", []) or [])
+    if len(batch) == 0:
+        return StageOutput([], [], [str(p), str(hp)], _str_errors(errs), {"detections": 0})
+    hbatch = read_firms(hp)
+    det = detect(BackgroundModel.fit(hbatch), batch)
+    obs = to_observations(batch, excess=det.excess, p_value=det.p_value, expected=det.expected)
+    return StageOutput(sources_for(batch), obs, [str(p), str(hp)], _str_errors(errs), {
+        "detections": len(batch), "history_detections": len(hbatch), "war_detections": int(sim.war.sum()),
+        "excess": int(np.sum(det.excess)),
+    })
+
+
+# ---- drone --------------------------------------------------------------------------------------
+
+
+def _drone(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+    """Patrol flights (trucewatch.sim.drone) -> MAVLink tlogs + detections JSONL -> the drone pipeline."""
+    from trucewatch.sim.drone import simulate
+    from trucewatch.sources.drone.detections import read_detections
+    from trucewatch.sources.drone.pipeline import bind_source, process_flight, resolve_source, source_for_file
+    from trucewatch.sources.drone.telemetry import Camera, read_flight
+
+    sim = simulate(scenario, rng, agreement)
+    paths = sim.write_raw(d, tlog=True)
+    sources = list(sim.sources)
+    errors: list[str] = []
+    obs: list[Observation] = []
+    n_sight = n_inter = 0
+    det_path = Path(paths["detections"])
+    batch = read_detections(det_path)
+    errors += _str_errors(batch.problems)
+    by_flight: dict[str, list[Any]] = {}
+    for det in batch.detections:
+        by_flight.setdefault(det.flight_id, []).append(det)
+    for tl in paths["telemetry"]:
+        try:
+            src = source_for_file(tl, sources)
+            cam = Camera.from_dict(src.attributes["camera"]) if src is not None and src.attributes.get("camera") else None
+            flight = read_flight(tl, cam)
+            if src is None:
+                src = resolve_source(flight, sources)
+            bind_source(flight, src)
+        except Exception as exc:  # the drone reader's own errors (TelemetryError, UnregisteredSource, OSError)
+            errors.append(f"{Path(tl).name}: {exc}")
+            continue
+        res = process_flight(flight, by_flight.get(flight.flight_id, []), agreement, detections_label=det_path.name)
+        errors += _str_errors(res.problems)
+        obs += res.observations
+        n_sight += len(res.sightings)
+        n_inter += len(res.interference)
+    return StageOutput(sources, obs, [*paths["telemetry"], str(det_path)], errors, {
+        "flights": len(sim.flights), "flight_hours": round(sim.flight_hours, 2), "detections": len(batch.detections),
+        "sightings": n_sight, "interference": n_inter, "truth_objects": len(sim.objects),
+    })
+
+
+# ---- air and sea (own traffic, opt-in) ---------------------------------------------------------
+
+
+def _air(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+    """The night wave before the scenario's day -> tracks/summaries JSONL -> the air stage."""
+    from trucewatch.sim.air import simulate_air
+    from trucewatch.sources.air.intake import air_force_source, process_posts, read_posts
+    from trucewatch.sources.air.tracks import air_picture_source, read_tracks_file, track_observations
+
+    prev = (datetime.fromisoformat(scenario.day) - timedelta(days=1)).date().isoformat()
+    sim = simulate_air(rng, agreement, day=prev)
+    sim.write(d)
+    tracks, t_err = read_tracks_file(d / "tracks.jsonl")
+    obs = track_observations(tracks, "airpicture:sim")
+    posts, p_err = read_posts(d / "summaries.jsonl")
+    _, s_obs, s_err = process_posts(posts, "airforce:sim")
+    return StageOutput([air_picture_source("airpicture:sim", "Simulated air picture"), air_force_source("airforce:sim")],
+                       obs + s_obs, [str(d / "tracks.jsonl"), str(d / "summaries.jsonl")],
+                       _str_errors([*t_err, *p_err, *s_err]),
+                       {"tracks": len(tracks), "summaries": len(posts), "truth_tracks": len(sim.truth)})
+
+
+def _sea(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+    """AIS traffic over the scenario's day -> NMEA file -> the AIS stage (judged on the maritime agreement)."""
+    from trucewatch.agreement import load_agreement
+    from trucewatch.sim.sea import AGREEMENT, simulate_sea
+    from trucewatch.sources.sea.pipeline import ais_source, process_lines
+
+    t0, _ = day_bounds(scenario.day)
+    sim = simulate_sea(rng, t0=t0)
+    p = d / "ais.nmea"
+    sim.write(p)
+    with open(p, "rb") as f:
+        res = process_lines(f, load_agreement(AGREEMENT), source_id="ais:sim", end_time=sim.t1)
+    return StageOutput([ais_source("ais:sim", "Simulated AIS feed")], res.observations, [str(p)],
+                       _str_errors(res.errors), {"lines": len(sim.lines), **res.stats})
+
+
+STAGE_FUNCS: dict[str, Callable[[Scenario, Any, np.random.Generator, Path], StageOutput]] = {
+    "acoustic": _acoustic, "text": _text, "satellite": _satellite, "drone": _drone, "air": _air, "sea": _sea,
+}
+
+
+def raw_observations(scenario: Scenario, agreement: Any, seed: int, out_dir: str | Path | None = None,
+                     stages: Iterable[str] = DEFAULT_STAGES) -> tuple[list[Source], list[Observation], dict[str, Any]]:
+    """Every stage's observations of ``scenario`` made through its raw files and real parser.
+
+    Returns (sources, observations sorted by time and id, info) where ``info``
+    has per-stage ``counts`` (observations by kind, raw-input stats, seconds),
+    ``errors`` (stage -> list of messages; a stage that raised has one entry
+    starting ``stage failed:``) and ``files`` (the raw inputs written).
+    """
+    stages = list(stages)
+    unknown = [s for s in stages if s not in STAGE_FUNCS]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {', '.join(unknown)}; known: {', '.join(ALL_STAGES)}")
+    tmp = None
+    if out_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="trucewatch-raw-")
+        root = Path(tmp.name)
+    else:
+        root = Path(out_dir) / "raw"
+    info: dict[str, Any] = {"counts": {}, "errors": {}, "files": {}}
+    sources: dict[str, Source] = {}
+    obs: dict[str, Observation] = {}
+    try:
+        for stage in stages:
+            d = root / stage
+            d.mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            try:
+                out = STAGE_FUNCS[stage](scenario, agreement, _rng(seed, stage), d)
+            except Exception as exc:  # one broken stage must not take the others down; it is reported
+                tb = traceback.format_exc(limit=3).strip().splitlines()
+                info["errors"][stage] = [f"stage failed: {type(exc).__name__}: {exc}", *tb[-2:]]
+                info["counts"][stage] = {"observations": 0, "seconds": round(time.perf_counter() - t0, 2)}
+                continue
+            for s in out.sources:
+                sources.setdefault(s.id, s)
+            dup = 0
+            for o in out.observations:
+                if o.id in obs:
+                    dup += 1
+                    continue
+                obs[o.id] = o
+            info["counts"][stage] = {
+                "observations": len(out.observations), "duplicate_ids": dup,
+                "by_kind": dict(sorted(Counter(o.kind.value for o in out.observations).items())),
+                **out.stats, "seconds": round(time.perf_counter() - t0, 2),
+            }
+            if out.errors:
+                info["errors"][stage] = out.errors
+            if out_dir is not None:
+                info["files"][stage] = [str(Path(f).relative_to(Path(out_dir))) for f in out.files]
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    # every observation must name a registered source
+    missing = sorted({o.source_id for o in obs.values()} - set(sources))
+    if missing:
+        info["errors"].setdefault("sources", []).append(f"observations name unregistered sources: {', '.join(missing)}")
+    out_obs = sorted(obs.values(), key=lambda o: (o.time, o.id))
+    info["total"] = len(out_obs)
+    info["digest"] = hashlib.sha256("\n".join(o.id for o in out_obs).encode()).hexdigest()[:16]
+    if out_dir is not None:
+        (root / "summary.json").write_text(json.dumps({k: v for k, v in info.items()}, indent=1, default=str))
+    return list(sources.values()), out_obs, info
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=UTC).isoformat()
+
+
+__all__ = ["ALL_STAGES", "DEFAULT_STAGES", "raw_observations"]
