@@ -40,6 +40,14 @@ def store(tmp_path):
     st.close()
 
 
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory):
+    """One database for the 49 transition cases (each uses its own finding)."""
+    st = Store.open(tmp_path_factory.mktemp("wf") / "wf.sqlite")
+    yield st
+    st.close()
+
+
 def _path_to(target: Status) -> list[Status]:
     """Shortest chain of allowed steps from detected to ``target``."""
     prev: dict[Status, Status | None] = {Status.DETECTED: None}
@@ -62,22 +70,24 @@ ALL_PAIRS = [(a, b) for a in Status for b in Status]
 
 
 @pytest.mark.parametrize(("frm", "to"), ALL_PAIRS, ids=[f"{a.value}->{b.value}" for a, b in ALL_PAIRS])
-def test_every_transition_allowed_or_refused(store, frm, to):
-    store.save_violations([_viol()])
+def test_every_transition_allowed_or_refused(shared_store, frm, to):
+    store = shared_store
+    vid = f"v-{frm.value}-{to.value}"
+    store.save_violations([_viol(vid)])
     for step in _path_to(frm):
-        transition(store, "v1", step, "analyst:a", f"to {step.value}", ["doc-1"])
-    assert store.get_violation("v1").status == frm
-    before = len(store.transitions("v1"))
+        transition(store, vid, step, "analyst:a", f"to {step.value}", ["doc-1"])
+    assert store.get_violation(vid).status == frm
+    before = len(store.transitions(vid))
     if to in ALLOWED[frm]:
-        tr = transition(store, "v1", to, "analyst:b", "because", ["obs-9"])
+        tr = transition(store, vid, to, "analyst:b", "because", ["obs-9"])
         assert tr.from_status == frm and tr.to_status == to
-        assert store.get_violation("v1").status == to
-        assert len(store.transitions("v1")) == before + 1
+        assert store.get_violation(vid).status == to
+        assert len(store.transitions(vid)) == before + 1
     else:
-        with pytest.raises(WorkflowError, match=f"v1: to_status: {frm.value} -> {to.value} is not allowed"):
-            transition(store, "v1", to, "analyst:b", "because", ["obs-9"])
-        assert store.get_violation("v1").status == frm
-        assert len(store.transitions("v1")) == before
+        with pytest.raises(WorkflowError, match=f"{vid}: to_status: {frm.value} -> {to.value} is not allowed"):
+            transition(store, vid, to, "analyst:b", "because", ["obs-9"])
+        assert store.get_violation(vid).status == frm
+        assert len(store.transitions(vid)) == before
 
 
 def test_every_state_is_reachable_and_the_table_is_explicit():

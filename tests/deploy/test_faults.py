@@ -29,7 +29,7 @@ def stream(agreement):
     from trucewatch.ledger.keys import generate_source_keys, sign_observations
 
     keys = generate_source_keys(SOURCES, rng=np.random.default_rng(5))
-    return keys, sign_observations(synthetic_stream(agreement, N, seed=5, days=7), keys)
+    return keys, sign_observations(synthetic_stream(agreement, N, seed=5, days=30), keys)
 
 
 @pytest.fixture(scope="module")

@@ -124,3 +124,10 @@ def test_worker_rejects_bad_role(store, agreement):
         Worker("nats://127.0.0.1:1", store, agreement, role="boss")
 
 
+
+
+def test_merge_windows_joins_near_and_caps_span():
+    from trucewatch.deploy.worker import merge_windows
+
+    assert merge_windows([(0, 10), (5, 20), (100, 110), (30, 40)], gap=5) == [(0, 20), (30, 40), (100, 110)]
+    assert merge_windows([(0, 10), (12, 30)], gap=5, max_span=20) == [(0, 10), (12, 30)]

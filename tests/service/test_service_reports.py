@@ -62,6 +62,7 @@ def test_missing_renderer_is_503(client, tokens, monkeypatch) -> None:
     assert r.status_code == 503 and "trucewatch.report.daily" in r.json()["detail"]
 
 
+@pytest.mark.slow
 def test_real_renderer_html_and_pdf(client, tokens, store) -> None:
     """With the real trucewatch.report.daily (WeasyPrint) on the sample day."""
     day = store.query_violations()[0].time.date()

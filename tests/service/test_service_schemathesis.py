@@ -33,7 +33,7 @@ def test_no_server_error(store, agreement, mode: GenerationMode) -> None:
 
         for op in ops:
             @given(case=op.as_strategy(generation_mode=mode))
-            @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+            @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None,
                       derandomize=True)
             def run(case: Any) -> None:
                 r = case.call(headers={"Authorization": f"Bearer {token}"})

@@ -194,7 +194,10 @@ class Worker:
             return fuse_sector(self.store, self.agreement, self.sectors, k, lo, hi)
 
     async def _handle_fuse(self, js: Any, msgs: list[Any]) -> None:
-        windows: dict[int, tuple[float, float]] = {}
+        # Requests are merged per sector into disjoint windows (overlapping or
+        # touching ones joined), so a backlog costs one pass per stretch of time,
+        # not one pass per request, and never one pass over everything.
+        spans: dict[int, list[tuple[float, float]]] = {}
         for m in msgs:
             try:
                 k = self.sectors.index(m.subject.rsplit(".", 1)[-1])
@@ -203,19 +206,33 @@ class Worker:
             except (ValueError, KeyError, TypeError) as exc:
                 await self._dead(js, m, "invalid_fuse_request", str(exc))
                 continue
-            a, b = windows.get(k, (lo, hi))
-            windows[k] = (min(a, lo), max(b, hi))
-        for k, (lo, hi) in windows.items():
-            t0 = time.perf_counter()
-            verified = await asyncio.to_thread(self._fuse_locked, k, lo, hi)
-            log.debug("fused sector %d window %.0f s in %.3f s", k, hi - lo, time.perf_counter() - t0)
-            for v in verified:
-                await js.publish(f"trucewatch.alerts.{v.party}", v.model_dump_json().encode(),
-                                 headers={"Nats-Msg-Id": f"{v.id}:verified"})
-                self.stats.alerts += 1
+            spans.setdefault(k, []).append((lo, hi))
+        for k, windows in spans.items():
+            for lo, hi in merge_windows(windows, gap=FUSION_MARGIN_S):
+                t0 = time.perf_counter()
+                verified = await asyncio.to_thread(self._fuse_locked, k, lo, hi)
+                log.debug("fused sector %d window %.0f s in %.3f s", k, hi - lo, time.perf_counter() - t0)
+                for v in verified:
+                    await js.publish(f"trucewatch.alerts.{v.party}", v.model_dump_json().encode(),
+                                     headers={"Nats-Msg-Id": f"{v.id}:verified"})
+                    self.stats.alerts += 1
         for m in msgs:
-            await m.ack()
+            if not m._ackd:
+                await m.ack()
         self.stats.fused_requests += len(msgs)
+
+
+def merge_windows(windows: list[tuple[float, float]], gap: float, max_span: float = 86_400.0) -> list[tuple[float, float]]:
+    """Union of time windows, joining those less than ``gap`` apart (one pass over
+    the union reads less than one pass per window, since each pass reads ``gap``
+    around its window), cut into spans of at most ``max_span`` to bound a pass."""
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1] + gap and hi - out[-1][0] <= max_span:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_from: float, t_to: float) -> list[Any]:

@@ -170,6 +170,7 @@ class IncrementalFusion:
         self.by_id: dict[str, Observation] = {}
         self.fi: FusionInput | None = None
         self.parent: list[int] = []
+        self.members: dict[int, list[int]] = {}
         self.events: dict[str, Event] = {}
         self.event_of_row: dict[int, str] = {}
         self.violations: dict[str, Any] = {}
@@ -187,8 +188,12 @@ class IncrementalFusion:
 
     def _union(self, a: int, b: int) -> None:
         ra, rb = self._find(a), self._find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+        if ra == rb:
+            return
+        if len(self.members[ra]) < len(self.members[rb]):  # union by size: smaller list moves
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
 
     def add(self, observations: list[Observation]) -> tuple[list[Event], list[Any]]:
         """Add observations; returns (changed events, changed violations)."""
@@ -208,6 +213,8 @@ class IncrementalFusion:
             self.by_id[o.id] = o
         n = len(self.obs)
         self.parent += list(range(n_old, n))
+        for r in range(n_old, n):
+            self.members[r] = [r]
         fi = self.fi
         new_rows = np.arange(n_old, n)
         old_rows = np.arange(n_old)
@@ -239,8 +246,7 @@ class IncrementalFusion:
                 else:
                     first[k] = r
         roots = {self._find(int(r)) for r in new_rows}
-        root_of = np.fromiter((self._find(r) for r in range(n)), np.int64, n)
-        affected = np.flatnonzero(np.isin(root_of, list(roots)))
+        affected = np.sort(np.fromiter((r for root in roots for r in self.members[root]), np.int64))
         sub = fi.take(affected)
         sub_good = [self.obs[r] for r in affected]
         table = fuse_arrays(sub, self.config, origin_cols=_origin_cols(sub_good))

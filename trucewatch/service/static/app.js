@@ -86,7 +86,8 @@
     const lineLayer = L.geoJSON(line, { style: { color: "#b71c1c", weight: 3 }, interactive: false }).addTo(layers.line);
     if (lineLayer.getBounds().isValid()) map.fitBounds(lineLayer.getBounds().pad(0.15));
     const partySel = document.getElementById("f-party");
-    for (const p of [...state.parties, "undetermined"]) partySel.append(el("option", { value: p, text: p }));
+    const offered = state.me && state.me.role === "liaison" ? [state.me.party] : [...state.parties, "undetermined"];
+    for (const p of offered) partySel.append(el("option", { value: p, text: p }));
   }
 
   async function loadOptional() {
