@@ -251,3 +251,29 @@ def test_sensors_of_one_network_near_each_other_share_error(agreement):
     far = fuse([a, ob("b", "s-far", OK.EXPLOSION, *shift(*ua, 40, 0), err=800, dt=0.3)], srcs)
     assert near[0].attributes["n_independent"] == 1
     assert far[0].attributes["n_independent"] == 2 and far[0].confidence > near[0].confidence
+
+
+def test_empty_input_and_pixel_footprints(agreement):
+    assert fuse([], S) == [] and fuse_detailed([], S).rejected == []
+    ua = off_line(agreement, "UA", 6000)
+    imp = ob("i", "ac-net-a", OK.IMPACT, *ua, err=50)
+    lat, lon = shift(*ua, 700, 0)
+    d_lat, d_lon = 0.0034, 0.005  # a ~375 m x 375 m pixel... scaled up to ~750 m to cover the impact
+    fp = {"type": "Polygon", "coordinates": [[[lon - d_lon, lat - d_lat], [lon + d_lon, lat - d_lat],
+                                              [lon + d_lon, lat + d_lat], [lon - d_lon, lat + d_lat],
+                                              [lon - d_lon, lat - d_lat]]]}
+    bare = ob("t", "sat-viirs", OK.THERMAL_ANOMALY, lat, lon, err=60, dt=1800, excess=True)
+    with_fp = bare.model_copy(update={"location": bare.location.model_copy(update={"footprint": fp})})
+    assert len(fuse([imp, bare], S)) == 2  # a point 700 m away with a 60 m ellipse is elsewhere
+    assert len(fuse([imp, with_fp], S)) == 1  # the pixel it was seen in covers the impact
+
+
+def test_reports_attach_where_the_effect_was_not_where_the_launch_was(agreement):
+    launch = off_line(agreement, "RU", 20000)
+    impact = off_line(agreement, "UA", 3000)
+    obs = [ob("l", "ac-net-a", OK.LAUNCH, *launch, err=100, pair_id="p", n_sensors=6),
+           ob("i", "ac-net-a", OK.IMPACT, *impact, err=100, dt=60, pair_id="p", n_sensors=6),
+           ob("m", "monitor-1", OK.REPORT_CLAIM, *shift(*impact, 500, 400), err=2500, dt=560, ts=600,
+              event_type="shelling", independent=True)]
+    evs = fuse(obs, S)
+    assert [e.observation_ids for e in evs] == [["i", "l", "m"]]

@@ -75,5 +75,6 @@ def test_bench_api_quick() -> None:
     out = run(quick=True, seed=2)
     assert out["observations_in_store"] >= 20_000
     assert out["query"]["errors"] == 0 and out["query"]["requests"] > 0
-    assert out["alert"]["n"] == out["alert"]["of"]
+    assert out["alert_service_path"]["n"] == out["alert_service_path"]["of"]
+    assert out["alert_pipeline"]["alerts"] >= 1 and out["alert_p99_ms"] is not None  # real fusion -> SSE
     assert out["ingest_obs_per_s"] > 0

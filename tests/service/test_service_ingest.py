@@ -133,3 +133,34 @@ def test_malformed_json_is_422_not_500(client, tokens) -> None:
     for body in (b"{", b"[]", b"{\"observations\": 3}", b"{\"observations\": []}", b"\xff\xfe"):
         r = client.post("/api/v1/observations", content=body, headers=h)
         assert r.status_code == 422, body
+
+
+def test_pipeline_hook_fuses_and_adjudicates_after_ingest(tmp_path, agreement) -> None:
+    """pipeline: trucewatch.service.hooks:process_window turns posted observations into findings."""
+    import numpy as np
+    from fastapi.testclient import TestClient
+
+    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
+    from trucewatch.sim.observe import observe, simulated_sources
+    from trucewatch.sim.scenario import make_scenario
+    from trucewatch.store import Store
+
+    day = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+    sc = make_scenario(agreement, "quiet", 4, day)
+    sources = simulated_sources(agreement)
+    keys = generate_source_keys(sources, rng=np.random.default_rng(4))
+    observations = sign_observations(observe(sc, agreement, 4), keys)
+    store = Store.open(tmp_path / "hook.db")
+    store.add_sources(sources)
+    register_source_keys(store, keys)
+    app = create_app(store, agreement, ServiceConfig(pipeline="trucewatch.service.hooks:process_window"))
+    tok = app.state.tokens.create("administrator")[0]
+    with TestClient(app) as c:
+        r = c.post("/api/v1/observations", json={"observations": [o.model_dump(mode="json") for o in observations]},
+                   headers=auth(tok))
+        assert r.status_code == 200 and r.json()["accepted"] == len(observations), r.text
+        found = c.get("/api/v1/violations", params={"limit": 1000}, headers=auth(tok)).json()
+    assert found, "the hook ran no fusion/adjudication"
+    assert store.list_events()
+    evidence = {e["observation_id"] for v in found for e in v["evidence"]}
+    assert evidence <= {o.id for o in observations}

@@ -51,7 +51,8 @@ def test_public_gets_the_report_after_cutoff_and_delay(client, tokens, config, f
     old = (datetime.now(UTC) - timedelta(days=3)).date()
     today = datetime.now(UTC).date()
     assert client.get(f"/api/v1/reports/daily/{old}", headers=auth(tokens["public"])).status_code == 200
-    r = client.get(f"/api/v1/reports/daily/{today}", headers=auth(tokens["public"]))
+    # tomorrow's cut-off + delay is always ahead (today's passes at 19:30 UTC + delay)
+    r = client.get(f"/api/v1/reports/daily/{today + timedelta(days=1)}", headers=auth(tokens["public"]))
     assert r.status_code == 404 and "published" in r.json()["detail"]
     assert client.get(f"/api/v1/reports/daily/{today}", headers=auth(tokens["analyst"])).status_code == 200
 

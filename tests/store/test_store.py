@@ -87,3 +87,18 @@ def test_reopen_keeps_data_and_schema_matches_migrations(tmp_path):
                 type_ == "table" and "rtree" in name)})
             diff = compare_metadata(ctx, metadata)
     assert diff == [], diff
+
+
+def test_record_transitions_in_bulk(s):
+    vs = [Violation(id=f"v{i}", event_id=f"e{i}", rule=Rule.FIRE_ACROSS_LINE, party="UA", confidence=0.9,
+                    time=datetime(2026, 3, 1, tzinfo=UTC), location=Location(lat=48, lon=37.5)) for i in range(3)]
+    s.save_violations(vs)
+    steps = [Transition(violation_id="v0", from_status=Status.DETECTED, to_status=Status.CORROBORATED, actor="a"),
+             Transition(violation_id="v0", from_status=Status.CORROBORATED, to_status=Status.VERIFIED, actor="a"),
+             Transition(violation_id="v1", from_status=Status.DETECTED, to_status=Status.CORROBORATED, actor="a")]
+    s.record_transitions(steps)
+    got = s.get_violations(["v0", "v1", "v2"])
+    assert [got[k].status for k in ("v0", "v1", "v2")] == [Status.VERIFIED, Status.CORROBORATED, Status.DETECTED]
+    with pytest.raises(StoreError, match="concurrent"):
+        s.record_transitions([Transition(violation_id="v2", from_status=Status.VERIFIED, to_status=Status.NOTIFIED, actor="a")])
+    assert s.get_violation("v2").status == Status.DETECTED  # all or nothing

@@ -4,18 +4,21 @@ dismissed (trucewatch.adjudication.workflow)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from trucewatch.adjudication.columns import EventColumns, from_events
 from trucewatch.adjudication.rules import AdjudicationConfig, evaluate, to_violations, violation_id
 from trucewatch.model import Event, Observation, Violation
+
+if TYPE_CHECKING:
+    from trucewatch.agreement import Agreement
 
 
 class AdjudicationInputError(ValueError):
     """Events that cannot be judged (named with the field)."""
 
 
-def adjudicate(events: list[Event], observations: dict[str, Observation], agreement: Any,
+def adjudicate(events: list[Event], observations: dict[str, Observation], agreement: Agreement,
                config: AdjudicationConfig | None = None) -> list[Violation]:
     """Violations of the agreement's rules by ``events`` (only while it is active).
 

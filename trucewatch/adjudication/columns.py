@@ -41,6 +41,8 @@ class EventColumns:
     affected_area: np.ndarray  # object: GeoJSON dict or None
     incident: np.ndarray  # object
     flag: np.ndarray  # object
+    #: only explosions (launch or impact unknown, maybe a demolition): no evidence of fire by itself
+    explosion_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     #: located fire members for the contradiction check: event index, lat, lon, err (95 %), is_launch
     m_ev: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     m_lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -98,7 +100,7 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
         n_groups=np.array([int(e.attributes.get("n_independent", 1)) for e in events]),
         impact_known=f(n, True), weapon_class=f(n, None, object), classification=f(n, None, object),
         intercepted=f(n, False), path=f(n, None, object), affected_area=f(n, None, object),
-        incident=f(n, None, object), flag=f(n, None, object))
+        incident=f(n, None, object), flag=f(n, None, object), explosion_only=f(n, False))
     m_ev, m_lat, m_lon, m_err, m_launch = [], [], [], [], []
     members: list[list[Observation]] = []
     for i, e in enumerate(events):
@@ -112,6 +114,8 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
         members.append(mem)
         kinds = {o.kind for o in mem}
         cols.impact_known[i] = bool(kinds & {ObservationKind.IMPACT, ObservationKind.EXPLOSION}) or e.kind != "fire"
+        cols.explosion_only[i] = ObservationKind.EXPLOSION in kinds and not kinds & {
+            ObservationKind.IMPACT, ObservationKind.LAUNCH, ObservationKind.REPORT_CLAIM, ObservationKind.DAMAGE}
         for o in mem:
             if o.kind in POINT_KINDS:
                 m_ev.append(i)
@@ -173,6 +177,9 @@ def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names:
 
     is_imp = (o.kind == kc[ObservationKind.IMPACT]) | (o.kind == kc[ObservationKind.EXPLOSION])
     impact_known = np.bincount(lab, is_imp, E) > 0
+    other = np.isin(o.kind, [kc[ObservationKind.IMPACT], kc[ObservationKind.LAUNCH], kc[ObservationKind.REPORT_CLAIM],
+                             kc[ObservationKind.DAMAGE]])
+    explosion_only = (np.bincount(lab, o.kind == kc[ObservationKind.EXPLOSION], E) > 0) & (np.bincount(lab, other, E) == 0)
     impact_known |= table.kind != "fire"
     inter = np.zeros(E, bool)
     if "intercepted" in extras:
@@ -207,4 +214,5 @@ def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names:
         incident=first_per_event(extras["incident"]) if "incident" in extras else np.full(E, None, object),
         flag=first_per_event(extras["flag"]) if "flag" in extras else np.full(E, None, object),
         m_ev=lab[pts], m_lat=o.lat[pts], m_lon=o.lon[pts], m_err=o.err_major[pts],
-        m_launch=o.kind[pts] == kc[ObservationKind.LAUNCH], evidence_of=evidence, summary_of=summary)
+        m_launch=o.kind[pts] == kc[ObservationKind.LAUNCH], evidence_of=evidence, summary_of=summary,
+        explosion_only=explosion_only)

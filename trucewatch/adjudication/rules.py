@@ -67,6 +67,7 @@ class Hit:
     reasons: list[str] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
     origin: tuple[float, float, float] | None = None  # lat, lon, err (when not the event's)
+    location: tuple[float, float, float] | None = None  # lat, lon, err (when not the event's)
 
 
 def violation_id(rule_id: str, rule: Rule, event_id: str) -> str:
@@ -162,7 +163,8 @@ def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig
     near = idist <= cfg.unknown_origin_max_km * 1000.0
     across = with_o & (oside != "") & (iside != "") & (oside != iside)
     is_contra = np.array([int(e) in contra for e in idx], bool)
-    maybe = across | is_contra | (~with_o & near & (iside != ""))
+    # an explosion alone (launch or impact unknown, perhaps a demolition) is no evidence of fire across
+    maybe = across | is_contra | (~with_o & near & (iside != "") & ~cols.explosion_only[idx])
     for k in np.flatnonzero(maybe).tolist():
         e = int(idx[k])
         reasons: list[str] = []
@@ -385,6 +387,7 @@ def interference(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, ru
     hits: list[Hit] = []
     for e in cand[cols.kind[cand] == "interference"].tolist():
         party, why = UNDETERMINED, "Party undetermined: the observations do not say where the interference came from."
+        where = None
         areas = cols.affected_area[e]
         if areas:
             try:
@@ -394,14 +397,20 @@ def interference(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, ru
                 geom = None
             if geom is not None and not geom.is_empty:
                 g_en = agreement.frame.geom_to_en(geom)
+                c = g_en.centroid
+                radius = float(shapely.hausdorff_distance(shapely.points(c.x, c.y), g_en.boundary))
+                clat, clon = agreement.frame.to_latlon(c.x, c.y)
+                where = (float(clat), float(clon), max(radius, 1.0))
                 on = [p for p, a in agreement.areas_en.items() if a.contains(g_en)]
                 if len(on) == 1:
                     party = on[0]
                     why = f"Attributed to {party}: the whole area the interference came from lies on {party}'s side."
                 else:
                     why = "Party undetermined: the area the interference may come from spans both sides."
+        place = (f"; the interference comes from within {_fmt(*where)}" if where else "")
         hits.append(Hit(e, rule.id, Rule.INTERFERENCE_WITH_MONITORS, party, float(cols.conf[e]),
-                        [f"Interference with the monitors near {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}.", why]))
+                        [f"Interference with the monitors near {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}{place}.",
+                         why], location=where))
     return hits
 
 
@@ -461,7 +470,9 @@ def to_violations(hits: list[Hit], cols: EventColumns, locations: dict[str, Any]
         eid = str(cols.ids[e])
         evidence = cols.evidence_of(e)
         loc, origin = (locations or {}).get(eid, (None, None))
-        if loc is None:
+        if h.location is not None:
+            loc = _loc(*h.location)
+        elif loc is None:
             loc = _loc(cols.lat[e], cols.lon[e], cols.err[e])
         if h.origin is not None:
             origin = _loc(*h.origin)

@@ -4,11 +4,12 @@ Drives ``trucewatch serve`` running in a separate process on loopback from this
 process, with a bounded (open-loop, fixed-rate) query load.  Baselines in the
 same run: the same bbox query straight on the store in-process, and signed
 ingest straight into the store, so the HTTP/auth/serialization overhead shows as
-a ratio.  Alert latency is measured from the POST of the observation that makes
-a violation verified to its arrival on the SSE stream; the step "observation ->
-verified" is done by a small pipeline hook (``bench_pipeline`` below) standing in
-for fusion/adjudication, so the number is the service's part of the path:
-ingest, hook, transition, watcher, fan-out, SSE.
+a ratio.  Alert latency (``alert_p99_ms``) is measured through the real stages:
+a simulated day's signed observations are posted in time order to a second
+service whose pipeline hook runs fusion, adjudication and the workflow; the
+latency of a finding is from the POST of the batch holding its last piece of
+evidence to the alert's arrival on the SSE stream.  ``alert_service_path``
+isolates the service's own part (a hook that only marks a violation verified).
 """
 
 from __future__ import annotations
@@ -41,10 +42,143 @@ def bench_pipeline(store: Any, agreement: Any, ids: list[str]) -> None:
                          reason=f"bench: corroborated by {o.id}")
 
 
+def _server_stack() -> dict[str, str]:
+    """HTTP parser and event loop uvicorn picks ("auto") in the served process."""
+    import importlib.util
+
+    return {"http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+            "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            "cores": str(os.cpu_count())}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _start_server(db: Path, agreement_file: Path, cfg: dict[str, Any], work: Path) -> tuple[Any, str]:
+    import httpx
+
+    cfg_file = work / f"service-{_free_port()}.yaml"
+    cfg_file.write_text(json.dumps(cfg))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "trucewatch.cli", "serve", "--db", str(db), "--agreement",
+                             str(agreement_file), "--port", str(port), "--config", str(cfg_file),
+                             "--no-dashboard-token"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 90
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            err = proc.stderr.read().decode()[-2000:] if proc.stderr and proc.poll() is not None else ""
+            proc.kill()
+            raise RuntimeError(f"service did not start: {err}")
+        time.sleep(0.2)
+
+
+def _stop(proc: Any) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+class _Listener(threading.Thread):
+    """Arrival time of each ``violation.verified`` alert on the SSE stream."""
+
+    def __init__(self, url: str, token: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token = url, token
+        self.arrivals: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import httpx
+
+        try:
+            with httpx.stream("GET", f"{self.url}/api/v1/alerts/stream",
+                              headers={"Authorization": f"Bearer {self.token}"},
+                              timeout=httpx.Timeout(10.0, read=None)) as r:
+                event = None
+                for line in r.iter_lines():
+                    if self.stop.is_set():
+                        return
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                        if event == "ready":
+                            self.ready.set()
+                    elif line.startswith("data:") and event == "violation.verified":
+                        v = json.loads(line[5:])["violation"]
+                        self.arrivals.setdefault(v["id"], (time.perf_counter(), v))
+        except httpx.HTTPError:
+            if not self.stop.is_set():
+                raise
+
+
+def _pipeline_alerts(agreement: Any, agreement_file: Path, work: Path, seed: int, quick: bool) -> dict[str, Any]:
+    """Alert latency through the real stages: a simulated day's signed observations are
+    posted in time order in small batches to a service whose pipeline hook runs
+    fusion, adjudication and the workflow (trucewatch.service.hooks.process_window);
+    latency = SSE arrival - POST of the batch holding the finding's last evidence."""
+    import httpx
+    import numpy as np
+
+    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
+    from trucewatch.service.auth import TokenStore
+    from trucewatch.sim.observe import observe, simulated_sources
+    from trucewatch.sim.scenario import make_scenario
+    from trucewatch.store import Store
+
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
+    sc = make_scenario(agreement, "quiet" if quick else "demo", seed, day)
+    sources = simulated_sources(agreement)
+    keys = generate_source_keys(sources, rng=np.random.default_rng(seed))
+    obs = sorted(sign_observations(observe(sc, agreement, seed), keys), key=lambda o: o.time)
+    db = work / "pipeline.db"
+    store = Store.open(db)
+    store.add_sources(sources)
+    register_source_keys(store, keys)
+    admin = TokenStore(store.engine).create("administrator", label="bench")[0]
+    store.close()
+    proc, url = _start_server(db, agreement_file, {"require_signatures": True,
+                                                   "pipeline": "trucewatch.service.hooks:process_window"}, work)
+    sent: dict[str, float] = {}
+    try:
+        lis = _Listener(url, admin)
+        lis.start()
+        if not lis.ready.wait(15):
+            raise RuntimeError("SSE stream did not open")
+        batch = 10
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=120) as c:
+            for k in range(0, len(obs), batch):
+                part = obs[k:k + batch]
+                t = time.perf_counter()
+                c.post("/api/v1/observations",
+                       json={"observations": [o.model_dump(mode="json") for o in part]}).raise_for_status()
+                for o in part:
+                    sent[o.id] = t
+                time.sleep(0.1)
+        time.sleep(3.0)
+        lis.stop.set()
+    finally:
+        _stop(proc)
+    lat = []
+    for ta, v in lis.arrivals.values():
+        ts = [sent[e["observation_id"]] for e in v["evidence"] if e["observation_id"] in sent]
+        if ts:
+            lat.append((ta - max(ts)) * 1000)
+    return {"scenario": sc.name, "observations": len(obs), "batch": 10, "alerts": len(lat),
+            "p50_ms": round(_pct(lat, 50), 1), "p99_ms": round(_pct(lat, 99), 1),
+            "max_ms": round(max(lat), 1) if lat else None,
+            "path": "POST signed batch -> ingest_signed -> process_window (fuse, adjudicate, auto_advance) -> "
+                    "watcher -> SSE"}
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -305,11 +439,10 @@ def run(quick: bool, seed: int) -> dict[str, Any]:
         stop.set()
         alert_ms = [(arrivals[v] - sent[v]) * 1000 for v in targets if v in arrivals]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
+    try:
+        real = _pipeline_alerts(agreement, agreement_file, work, seed, quick)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
 
     api_ingest = accepted / ingest_s
@@ -332,10 +465,16 @@ def run(quick: bool, seed: int) -> dict[str, Any]:
         "ingest": {"batch": batch, "batches": ingest_batches, "signed": True,
                    "baseline_direct_ingest_signed_obs_per_s": round(direct_ingest, 1),
                    "ratio_api_to_direct": round(api_ingest / direct_ingest, 2)},
-        "alert_p99_ms": round(_pct(alert_ms, 99), 1),
-        "alert": {"n": len(alert_ms), "of": len(targets), "p50_ms": round(_pct(alert_ms, 50), 1),
+        # ingest of the observation that completes a finding's evidence -> alert, through the real stages
+        "alert_p99_ms": real["p99_ms"] if real["alerts"] else None,
+        "alert_pipeline": real,
+        "alert_service_path": {"n": len(alert_ms), "of": len(targets), "p50_ms": round(_pct(alert_ms, 50), 1),
+                               "p99_ms": round(_pct(alert_ms, 99), 1),
                   "max_ms": round(max(alert_ms), 1) if alert_ms else None,
                   "path": "POST signed observation -> ingest_signed -> pipeline hook -> workflow.transition -> "
                           "watcher -> SSE"},
-        "goals": {"p99_ms_lt_100": p99 < 100, "alert_p99_ms_lt_2000": _pct(alert_ms, 99) < 2000},
+        "server": _server_stack(),
+        "goals": {"p99_ms_lt_100": p99 < 100,
+                  "alert_p99_ms_lt_2000": bool(real["alerts"]) and real["p99_ms"] < 2000
+                  and _pct(alert_ms, 99) < 2000},
     }

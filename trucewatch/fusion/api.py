@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from trucewatch.fusion.config import FusionConfig
 from trucewatch.fusion.core import EventTable, fuse_arrays
 from trucewatch.fusion.gating import gate_pairs
 from trucewatch.model import Event, Location, Observation, ObservationKind, Source, from_unix
+
+if TYPE_CHECKING:
+    from trucewatch.agreement import Agreement
 
 log = logging.getLogger(__name__)
 
@@ -71,31 +74,38 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
     """Materialize events with their explanation (one pass per event, at the edge)."""
     out: list[Event] = []
     o = fi.obs
+    # plain Python lists: this loop runs once per event and member, at the edge
+    rel = table.rel_eff.tolist()
+    copy = fi.copy.tolist()
+    group = fi.group.tolist()
+    skind = [str(k) for k in fi.source_kind.tolist()]
+    ids = [str(x) for x in o.ids.tolist()]
+    tier = fi.tier.tolist()
+    amb = table.ambiguity.tolist()
+    kval = [m.kind.value for m in good]
     for e in range(len(table)):
-        rows = table.members(e)
-        mem = [good[r] for r in rows]
-        # independence groups: best member and count
+        rows = table.members(e).tolist()
         groups: dict[int, list[int]] = {}
         for r in rows:
-            groups.setdefault(int(fi.group[r]), []).append(int(r))
+            groups.setdefault(group[r], []).append(r)
         contribs = []
         for rs in groups.values():
-            best = max(rs, key=lambda r: (table.rel_eff[r], not fi.copy[r], o.ids[r]))
+            best = max(rs, key=lambda r: (rel[r], not copy[r], ids[r]))
             ob = good[best]
             src = sources.get(ob.source_id)
-            name = f"{fi.source_kind[best]} {ob.source_id!r}"
-            if ob.kind == ObservationKind.REPORT_CLAIM:
+            name = f"{skind[best]} {ob.source_id!r}"
+            if kval[best] == "report_claim":
                 name = f"post {ob.attributes.get('origin_id') or ob.id} via {ob.source_id!r}"
             _, qnote = observation_quality(ob)
-            note = f"{ob.kind.value}, source reliability {src.reliability:.2f}" if src else ob.kind.value
+            note = f"{kval[best]}, source reliability {src.reliability:.2f}" if src else kval[best]
             if qnote:
                 note += f", {qnote}"
-            if table.ambiguity[best] > 1:
-                note += f", fits {int(table.ambiguity[best])} events so its support is divided"
-            contribs.append(Contribution(name, float(table.rel_eff[best]), len(rs), note))
+            if amb[best] > 1:
+                note += f", fits {amb[best]} events so its support is divided"
+            contribs.append(Contribution(name, float(rel[best]), len(rs), note))
         conf = float(table.confidence[e])
         expl = explain(contribs, int(table.n_copies[e]), float(table.nis[e]), len(rows), conf)
-        kinds = sorted({m.kind.value for m in mem})
+        kinds = sorted({kval[r] for r in rows})
         origin = None
         if table.has_origin[e]:
             origin = _loc(table.o_lat[e], table.o_lon[e], table.o_major[e], table.o_minor[e], table.o_angle[e])
@@ -105,19 +115,20 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
             "n_independent": int(table.n_groups[e]),
             "n_copies": int(table.n_copies[e]),
             "kinds": kinds,
-            "source_kinds": sorted({str(fi.source_kind[r]) for r in rows}),
+            "source_kinds": sorted({skind[r] for r in rows}),
             "independent_groups": [c.group for c in sorted(contribs, key=lambda c: -c.support)],
         }
         if table.kind[e] == "fire":
-            attrs["impact_known"] = any(m.kind in (ObservationKind.IMPACT, ObservationKind.EXPLOSION) for m in mem)
-        if any(fi.tier[r] == TEXT for r in rows) and len(rows) > 1:
-            attrs["n_reports"] = int(sum(fi.tier[r] == TEXT for r in rows))
-        out.append(Event(
+            attrs["impact_known"] = "impact" in kinds or "explosion" in kinds
+        n_text = sum(tier[r] == TEXT for r in rows)
+        if n_text and len(rows) > 1:
+            attrs["n_reports"] = int(n_text)
+        out.append(Event.model_construct(
             id=str(table.ids[e]), kind=str(table.kind[e]), time=from_unix(table.t[e]),
             time_sigma_s=float(table.t_sigma[e]),
             location=_loc(table.lat[e], table.lon[e], table.err_major[e], table.err_minor[e], table.err_angle[e]),
-            origin=origin, observation_ids=sorted(m.id for m in mem), confidence=conf, attributes=attrs,
-            explanation=expl))
+            origin=origin, observation_ids=sorted(ids[r] for r in rows), confidence=min(max(conf, 0.0), 1.0),
+            attributes=attrs, explanation=expl))
     out.sort(key=lambda ev: (ev.time, ev.id))
     return out
 
@@ -137,7 +148,7 @@ def fuse_detailed(observations: list[Observation], sources: dict[str, Source],
     return FusionResult(events_from_table(table, fi, good, sources), errors)
 
 
-def fuse(observations: list[Observation], sources: dict[str, Source], agreement: Any = None,
+def fuse(observations: list[Observation], sources: dict[str, Source], agreement: Agreement | None = None,
          config: FusionConfig | None = None) -> list[Event]:
     """Group observations into events (batch).  Bad records are logged and
     skipped (``config.strict`` raises FusionInputError instead); use

@@ -103,6 +103,7 @@ class FusionInput:
         half = np.zeros(len(o))
         half[self.family == SIGHTING] = config.sighting_window_s / 2
         half[self.family == VESSEL] = config.vessel_window_s / 2
+        half[self.family == INTERFERENCE] = config.interference_window_s / 2
         self.lo = o.t - persist - tau - half
         self.hi = o.t + tau + half
 
@@ -334,10 +335,8 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
                 link_i.append(i)
                 link_k.append(key64("trk", o.source_id, a["track_id"]))
         elif k == ObservationKind.INTERFERENCE:
+            # not linked by flight_id: one flight can meet several jammers hours and miles apart
             family[i] = INTERFERENCE
-            if a.get("flight_id") not in (None, ""):
-                link_i.append(i)
-                link_k.append(key64("flight", a["flight_id"]))
         elif k == ObservationKind.VESSEL_INCIDENT:
             family[i] = VESSEL
             sub[i] = key64("vessel", a.get("mmsi"), a.get("incident"))

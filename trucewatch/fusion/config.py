@@ -50,6 +50,8 @@ class FusionConfig:
     persist_s: dict[str, float] = field(default_factory=_default_persist)
     #: Sightings of one weapon stay one event while within this time of each other.
     sighting_window_s: float = 3 * 3600.0
+    #: Interference reports of one jamming episode stay one event within this window.
+    interference_window_s: float = 3600.0
     #: Vessel incidents of one vessel stay one event within this window.
     vessel_window_s: float = 6 * 3600.0
     #: Sensors of one network and kind closer than this share an error (m).

@@ -122,10 +122,16 @@ def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tu
 def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config: FusionConfig) -> tuple[FusionInput, np.ndarray]:
     """One virtual row per anchor event: its fused position and covariance and
     the time interval all its rows agree on (their union if they do not)."""
+    o = fi.obs
+    # an event's place is where the effect was: launches only stand in when there is nothing else
+    launch = o.kind[rows] == KC[ObservationKind.LAUNCH]
+    if launch.any():
+        has_effect = np.zeros(len(fi), bool)
+        has_effect[label[rows[~launch]]] = True
+        rows = rows[~launch | ~has_effect[label[rows]]]
     ev_lab = label[rows]
     uniq, inv = np.unique(ev_lab, return_inverse=True)
     E = len(uniq)
-    o = fi.obs
     _, lat, lon, maj, mnr, ang, _, C = _fuse_positions(fi, rows, inv, E, o.lat, o.lon, fi.cov, fi.group,
                                                        with_cov=True)
     lo = np.full(E, -np.inf)

@@ -133,6 +133,9 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
         i, j = np.minimum(i, j), np.maximum(i, j)
         keep = i != j
         i, j = i[keep], j[keep]
+    # walk the rows in memory order: gathers then hit the cache (rows are laid out by hour and place)
+    o = np.argsort(i, kind="stable")
+    i, j = i[o], j[o]
     if skip_same is not None:
         keep = skip_same[i] != skip_same[j]
         i, j = i[keep], j[keep]

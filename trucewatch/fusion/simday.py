@@ -311,18 +311,23 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     truth_time.append(tB)
     # truth from the true geometry: where it started, where it ended, whether its path crossed the line
     lside, eside = ag.side_of(llat, llon), ag.side_of(elat, elon)
-    le, ln = ag.frame.to_en(llat, llon)
-    ee, en = ag.frame.to_en(elat, elon)
-    paths_en = shapely.linestrings(np.stack([np.column_stack([le, ln]), np.column_stack([ee, en])], axis=1))
+    # the true path is the one the radars report: six points along it, straight in lat/lon
+    fr6 = np.linspace(0, 1, 6)
+    plat = llat[:, None] + fr6[None, :] * (elat - llat)[:, None]
+    plon = llon[:, None] + fr6[None, :] * (elon - llon)[:, None]
+    pe, pn = ag.frame.to_en(plat.ravel(), plon.ravel())
+    paths_en = shapely.linestrings(np.column_stack([pe, pn]), indices=np.repeat(np.arange(m), 6))
     crossed = shapely.intersects(paths_en, ag.line_en)
     jp, dp = ag.nearest_protected(elat, elon, ["energy"])
     at_prot = dp <= np.array([ag.protected[x].radius_m for x in jp])
-    for k in np.flatnonzero(lside != ""):
+    for k in range(m):
+        party = str(lside[k]) or "undetermined"  # launched from outside both areas: nobody's territory
         if crossed[k]:
-            truth_rules.append((int(truth[k]), Rule.FLIGHT_ACROSS_LINE, str(lside[k])))
-        truth_rules.append((int(truth[k]), Rule.LAUNCH_FROM_TERRITORY, str(lside[k])))
+            truth_rules.append((int(truth[k]), Rule.FLIGHT_ACROSS_LINE, party))
+        if lside[k] != "":
+            truth_rules.append((int(truth[k]), Rule.LAUNCH_FROM_TERRITORY, party))
         if at_prot[k] and not intercepted[k]:
-            truth_rules.append((int(truth[k]), Rule.STRIKE_ON_PROTECTED_OBJECT, str(lside[k])))
+            truth_rules.append((int(truth[k]), Rule.STRIKE_ON_PROTECTED_OBJECT, party))
     del eside
     n_radar = 1 + rng.binomial(2, 0.5, m)  # an air-defence network: most tracks seen by 2-3 radars
     e = np.repeat(np.arange(m), n_radar)
@@ -415,7 +420,7 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     tt = tD[e] + rng.uniform(0, 1800, me)
     rows.add(lat=la, lon=lo, t=tt, ts=np.full(me, 60.0), major=err, minor=err, az=np.zeros(me),
              kind=np.full(me, K[ObservationKind.INTERFERENCE]), src=rng.choice(src.idx["drone"], me), truth=truth[e],
-             arrival=tt + 30, family=INTERFERENCE, link=truth[e] + 4 * 10**12, quality=1.0,
+             arrival=tt + 30, family=INTERFERENCE, quality=1.0,
              affected_area=[areas[k] for k in e.tolist()])
 
     # --- E. vessels (no naval rule in the sample agreement: negatives) ---------

@@ -14,7 +14,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.service import exports as X
@@ -168,7 +169,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     app.add_middleware(LimitsMiddleware, max_body=config.max_body_bytes)
 
     # ------------------------------------------------------------- auth deps
-    def _authenticate(request: Request, allow_query: bool = False) -> Principal:
+    async def _authenticate(request: Request, allow_query: bool = False) -> Principal:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
         if not token and allow_query:
@@ -176,15 +177,19 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         if not token:
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
         try:
-            p = tokens.authenticate(token)
+            # Cached token rows are checked on the event loop (microseconds); a
+            # miss reads the database on a worker thread.
+            p = tokens.cached(token)
+            if p is None:
+                p = await run_in_threadpool(tokens.authenticate, token)
         except AuthError as exc:
             raise HTTPException(401, exc.message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
         request.state.principal = p
         return p
 
-    def require(*roles: Role, allow_query: bool = False) -> Callable[[Request], Principal]:
-        def dep(request: Request) -> Principal:
-            p = _authenticate(request, allow_query)
+    def require(*roles: Role, allow_query: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+        async def dep(request: Request) -> Principal:
+            p = await _authenticate(request, allow_query)
             if p.role not in roles:
                 raise HTTPException(403, f"role {p.role.value} may not use this endpoint")
             return p

@@ -125,19 +125,41 @@ class TokenStore:
             self._cache[tid] = (now, row)
         return row
 
-    def authenticate(self, token: str) -> Principal:
+    def cached(self, token: str) -> Principal | None:
+        """The principal when the token's row is in the cache (no database), else None.
+
+        Raises AuthError like ``authenticate`` for a malformed, forged, revoked or
+        expired token.  Used on the event loop so that most requests need no
+        worker thread for authentication.
+        """
         tid, secret = parse_token(token)
-        row = self._row(tid)
-        # Compare even when the id is unknown so timing does not tell ids apart.
-        expected = row["secret_hash"] if row else "0" * 64
-        if not hmac.compare_digest(expected, _hash(secret)) or row is None:
-            raise AuthError("invalid token")
-        if row["revoked_at"] is not None:
-            raise AuthError("token revoked")
-        if row["expires_at"] is not None and row["expires_at"] <= time.time():
-            raise AuthError("token expired")
-        return Principal(token_id=tid, role=Role(row["role"]), party=row["party"],
-                         source_ids=tuple(row["source_ids"] or ()), label=row["label"] or "")
+        with self._lock:
+            hit = self._cache.get(tid)
+        if hit is None or time.monotonic() - hit[0] >= self.cache_s:
+            return None
+        return _check(tid, secret, hit[1])
+
+    def authenticate(self, token: str) -> Principal:
+        """Check a token.  Token rows are cached ``cache_s`` seconds (hash, role,
+        expiry, revocation): a revocation through this process (``revoke``) is
+        effective at once, one made by another process (``trucewatch tokens
+        revoke``) within ``cache_s``.  Expiry is checked on every request."""
+        tid, secret = parse_token(token)
+        return _check(tid, secret, self._row(tid))
+
+
+def _check(tid: str, secret: str, row: Any) -> Principal:
+    """Principal for a token row, or AuthError (shared by the cached and the database path)."""
+    # Compare even when the id is unknown so timing does not tell ids apart.
+    expected = row["secret_hash"] if row else "0" * 64
+    if not hmac.compare_digest(expected, _hash(secret)) or row is None:
+        raise AuthError("invalid token")
+    if row["revoked_at"] is not None:
+        raise AuthError("token revoked")
+    if row["expires_at"] is not None and row["expires_at"] <= time.time():
+        raise AuthError("token expired")
+    return Principal(token_id=tid, role=Role(row["role"]), party=row["party"],
+                     source_ids=tuple(row["source_ids"] or ()), label=row["label"] or "")
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

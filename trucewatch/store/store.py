@@ -468,6 +468,33 @@ class Store:
                 to_status=tr.to_status.value, actor=tr.actor, reason=tr.reason, at=tr.at.timestamp(),
                 counter_evidence=list(tr.counter_evidence)))
 
+    def record_transitions(self, steps: Sequence[Transition]) -> None:
+        """Many workflow steps in one transaction (the automatic steps of a fusion
+        pass); each is checked against the current status as in record_transition."""
+        if not steps:
+            return
+        with self.engine.begin() as c:
+            ids = sorted({t.violation_id for t in steps})
+            cur: dict[str, str] = {}
+            for k in range(0, len(ids), 500):
+                cur.update({r[0]: r[1] for r in c.execute(select(S.violations.c.id, S.violations.c.status)
+                                                           .where(S.violations.c.id.in_(ids[k : k + 500])))})
+            rows, status = [], {}
+            for t in steps:
+                now_status = status.get(t.violation_id, cur.get(t.violation_id))
+                if now_status is None:
+                    raise StoreError(f"{t.violation_id}: violation_id: no such violation")
+                if t.from_status is not None and now_status != t.from_status.value:
+                    raise StoreError(f"{t.violation_id}: status: is {now_status}, not {t.from_status.value} (concurrent change)")
+                status[t.violation_id] = t.to_status.value
+                rows.append({"violation_id": t.violation_id, "from_status": t.from_status.value if t.from_status else None,
+                             "to_status": t.to_status.value, "actor": t.actor, "reason": t.reason,
+                             "at": t.at.timestamp(), "counter_evidence": list(t.counter_evidence)})
+            c.execute(insert(S.transitions), rows)
+            upd = [{"_id": vid, "status": st, "updated_at": time.time()} for vid, st in status.items()]
+            c.execute(update(S.violations).where(S.violations.c.id == bindparam("_id"))
+                      .values(status=bindparam("status"), updated_at=bindparam("updated_at")), upd)
+
     def transitions(self, violation_id: str) -> list[Transition]:
         with self.engine.connect() as c:
             rows = c.execute(select(S.transitions).where(S.transitions.c.violation_id == violation_id)
@@ -558,7 +585,33 @@ def _viol_row(v: Violation, now: float) -> dict[str, Any]:
 
 
 def _row_viol(r: Any) -> Violation:
-    return Violation(id=r["id"], event_id=r["event_id"], rule=Rule(r["rule"]), party=r["party"],
-                     confidence=r["confidence"], status=Status(r["status"]), time=from_unix(r["t"]),
-                     location=Location(**_j(r["location"])), origin=Location(**_j(r["origin"])) if r["origin"] else None,
-                     evidence=_j(r["evidence"]), explanation=r["explanation"], attributes=_j(r["attributes"]) or {})
+    """A stored violation as a model, without validation: rows were validated when
+    written (``save_violations`` takes models), so queries skip pydantic's
+    per-row checks (the query path's main Python cost)."""
+    return Violation.model_construct(
+        id=r["id"], event_id=r["event_id"], rule=Rule(r["rule"]), party=r["party"], confidence=r["confidence"],
+        status=Status(r["status"]), time=from_unix(r["t"]), location=_loc(_j(r["location"])),
+        origin=_loc(_j(r["origin"])) if r["origin"] else None,
+        evidence=[_evidence(e) for e in _j(r["evidence"]) or ()], explanation=r["explanation"],
+        attributes=_j(r["attributes"]) or {})
+
+
+_LOC_FIELDS = ("lat", "lon", "err_major_m", "err_minor_m", "err_angle_deg", "footprint")
+
+
+def _loc(d: dict[str, Any]) -> Location:
+    """Location from its stored JSON; validated in full if it is not the stored shape."""
+    if d.keys() <= set(_LOC_FIELDS) and "lat" in d and "lon" in d:
+        return Location.model_construct(**d)
+    return Location(**d)
+
+
+def _evidence(e: dict[str, Any]) -> Any:
+    from trucewatch.model import Evidence, ObservationKind
+
+    if "kind" in e and "observation_id" in e and "source_id" in e and e.keys() <= _EVIDENCE_FIELDS:
+        return Evidence.model_construct(**(e | {"kind": ObservationKind(e["kind"])}))
+    return Evidence(**e)
+
+
+_EVIDENCE_FIELDS = {"observation_id", "source_id", "kind", "ledger_index", "summary"}
