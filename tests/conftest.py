@@ -21,11 +21,16 @@ def agreement():
     return load_agreement(SAMPLE_AGREEMENT)
 
 
-@pytest.fixture()
-def store(tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    """A fresh store; every test using it runs on SQLite and on PostgreSQL+PostGIS
+    (the ``postgres`` run creates and drops its own database)."""
     from trucewatch.store import Store
 
-    s = Store.open(tmp_path / "test.db")
+    if request.param == "sqlite":
+        s = Store.open(tmp_path / "test.db")
+    else:
+        s = Store.open(request.getfixturevalue("pg_url"))
     yield s
     s.close()
 

@@ -58,7 +58,7 @@ class LocalFrame:
         return shapely.transform(geom, lambda xy: np.column_stack(self._inv.transform(xy[:, 0], xy[:, 1])))
 
 
-def distance_m(lat1, lon1, lat2, lon2) -> np.ndarray:  # noqa: ANN001 - arrays or floats
+def distance_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Geodesic (WGS84) distance, vectorized."""
     lat1, lon1, lat2, lon2 = np.broadcast_arrays(
         np.asarray(lat1, float), np.asarray(lon1, float), np.asarray(lat2, float), np.asarray(lon2, float)
@@ -67,7 +67,7 @@ def distance_m(lat1, lon1, lat2, lon2) -> np.ndarray:  # noqa: ANN001 - arrays o
     return np.asarray(d)
 
 
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:  # noqa: ANN001
+def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Spherical distance: 0.5 % accurate and much faster than the geodesic."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
@@ -99,7 +99,7 @@ def ellipse_cov(major: np.ndarray, minor: np.ndarray, azimuth_deg: np.ndarray) -
     s2 = (np.asarray(minor, float) / CHI2_95_2D) ** 2
     th = np.radians(90.0 - np.asarray(azimuth_deg, float))
     c, s = np.cos(th), np.sin(th)
-    out = np.empty(np.broadcast(s1, th).shape + (2, 2))
+    out = np.empty((*np.broadcast(s1, th).shape, 2, 2))
     out[..., 0, 0] = s1 * c * c + s2 * s * s
     out[..., 1, 1] = s1 * s * s + s2 * c * c
     out[..., 0, 1] = out[..., 1, 0] = (s1 - s2) * c * s

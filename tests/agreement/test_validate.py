@@ -52,7 +52,7 @@ def test_minimal_left_party_agreement(tmp_path):
     # A point west of a line running SW->NE is on its left.
     assert agr.side_of(np.array([47.6]), np.array([37.2]))[0] == "RU"
     assert agr.side_of(np.array([47.4]), np.array([37.8]))[0] == "UA"
-    z = [z for z in agr.zones if z.weapon_class == "artillery" and z.party == "UA"][0]
+    z = next(z for z in agr.zones if z.weapon_class == "artillery" and z.party == "UA")
     assert 0.5 < z.geometry.area < 2.0  # a strip 25 km wide along ~140 km
 
 

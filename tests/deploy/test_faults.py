@@ -100,8 +100,8 @@ def _run(pg, keys, observations, tmp: Path, disturb=None) -> dict:
     url = _new_db(pg, keys)
     log = tmp / f"workers-{uuid.uuid4().hex[:6]}.log"
     procs = [start_worker(nats.url, url, "all", log) for _ in range(2)]
-    from trucewatch.agreement import load_agreement
     from tests.conftest import SAMPLE_AGREEMENT
+    from trucewatch.agreement import load_agreement
 
     agr = load_agreement(SAMPLE_AGREEMENT)
     chunks = np.array_split(np.arange(len(observations)), 10)
@@ -137,7 +137,7 @@ def test_kill_restart_crash_equal_undisturbed(pg, stream, tmp_path):
     calm = _run(pg, keys, observations, tmp_path)
     assert len(calm["obs"]) == N and calm["ledger_size"] == N
 
-    def chaos(i, procs, pg, nats, url, log):  # noqa: ARG001 - the same hook shape for every step
+    def chaos(i, procs, pg, nats, url, log):
         if i == 2:  # kill -9 a worker mid-stream, start a new one
             procs[0].send_signal(signal.SIGKILL)
             procs[0].wait()

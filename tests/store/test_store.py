@@ -6,7 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trucewatch.model import Evidence, Location, Observation, ObservationKind, Rule, Source, SourceKind, Status, Transition, Violation
+from trucewatch.model import (
+    Evidence,
+    Location,
+    Observation,
+    ObservationKind,
+    Rule,
+    Source,
+    SourceKind,
+    Status,
+    Transition,
+    Violation,
+)
 from trucewatch.store import Store, StoreError
 
 

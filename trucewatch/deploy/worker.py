@@ -107,7 +107,7 @@ class Worker:
         while not self._stop.is_set() and not (until and until(self.stats)):
             try:
                 msgs = await sub.fetch(batch, timeout=wait)
-            except (NatsTimeout, asyncio.TimeoutError):
+            except (TimeoutError, NatsTimeout):
                 continue
             except Exception as exc:  # bus down or restarting: the client reconnects
                 log.warning("fetch failed (%s); retrying", exc)

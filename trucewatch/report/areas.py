@@ -44,8 +44,9 @@ def _index() -> tuple[cKDTree, np.ndarray, LocalFrame]:
 
 @lru_cache(maxsize=1)
 def _countries() -> tuple[list[str], list[shapely.Geometry]]:
-    from trucewatch.agreement.derive import _basemap
     from shapely.geometry import shape
+
+    from trucewatch.agreement.derive import _basemap
 
     feats = _basemap("countries.geojson")["features"]
     geoms = [shape(f["geometry"]) for f in feats]

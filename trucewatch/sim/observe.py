@@ -83,7 +83,7 @@ class _Gen:
         dn = a * np.sin(th) + b * np.cos(th)
         e, n = self.agr.frame.to_en(lat, lon)
         la, lo = self.agr.frame.to_latlon(e + de, n + dn)
-        tt = t + rng.normal(0, profile.time_sigma_s) if profile.time_sigma_s > 1 else t + rng.normal(0, profile.time_sigma_s)
+        tt = t + rng.normal(0, profile.time_sigma_s)
         o = Observation(
             id=_oid(self.seed, key, source), source_id=source, kind=kind, time=_at(tt),
             time_sigma_s=profile.time_sigma_s,

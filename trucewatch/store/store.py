@@ -35,7 +35,6 @@ from trucewatch.model import (
 )
 from trucewatch.store import schema as S
 
-
 #: Actors whose workflow steps are automatic (no person acted on the finding).
 MACHINE_ACTORS = ("system", "trucewatch:auto")
 
