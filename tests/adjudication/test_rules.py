@@ -179,3 +179,34 @@ def test_missing_observation_is_a_named_error(agreement):
     events = fuse(fire(agreement), S)
     with pytest.raises(AdjudicationInputError, match=r"observation_ids: i2 is not among"):
         adjudicate(events, {o.id: o for o in fire(agreement) if o.id != "i2"}, agreement)
+
+
+def test_tentative_sighting_is_not_a_weapon_in_zone(agreement):
+    """A drone's tentative detection (docs/drone.md) never makes a violation on its own."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from trucewatch.adjudication import adjudicate
+    from trucewatch.fusion import fuse
+    from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
+
+    # 5 km from the line on UA's side: inside every withdrawal zone
+    lat, lon = 48.55, 37.75
+    for d in np.linspace(0.02, 0.3, 15):
+        if agreement.side_of(np.array([lat]), np.array([lon - d]))[0] == "UA" and 3000 < agreement.distance_to_line_m(
+                np.array([lat]), np.array([lon - d]))[0] < 10000:
+            lon = lon - d
+            break
+    src = {"drone-1": Source(id="drone-1", kind=SourceKind.DRONE)}
+
+    def sighting(tentative: bool) -> Observation:
+        return Observation(id=f"s-{tentative}", source_id="drone-1", kind=ObservationKind.WEAPON_SIGHTING,
+                           time=datetime(2026, 3, 15, 10, tzinfo=UTC), location=Location(lat=lat, lon=lon, err_major_m=20, err_minor_m=20),
+                           attributes={"weapon_class": "tank", "count": 1, "tentative": tentative})
+
+    for tentative, expected in ((False, 1), (True, 0)):
+        obs = [sighting(tentative)]
+        events = fuse(obs, src, agreement)
+        vs = [v for v in adjudicate(events, {o.id: o for o in obs}, agreement) if v.rule.value == "heavy_weapon_in_zone"]
+        assert len(vs) == expected, (tentative, vs)

@@ -123,7 +123,9 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
                 m_lon.append(o.location.lon)
                 m_err.append(o.location.err_major_m)
                 m_launch.append(o.kind == ObservationKind.LAUNCH)
-        sight = [o for o in mem if o.kind == ObservationKind.WEAPON_SIGHTING]
+        # A tentative sighting (one frame, low confidence, or flickering in clear
+        # view: docs/drone.md) is kept as evidence but is not by itself a weapon.
+        sight = [o for o in mem if o.kind == ObservationKind.WEAPON_SIGHTING and not o.attributes.get("tentative")]
         if sight:
             cols.weapon_class[i] = _majority([o.attributes.get("weapon_class") for o in sight])
         tracks = [o for o in mem if o.kind == ObservationKind.AIR_TRACK]
