@@ -25,7 +25,7 @@ demo: setup
 	@echo
 	@echo "Open the daily report:   xdg-open $(DEMO_OUT)/report.html   (or any browser)"
 	@echo "Open the dashboard:      $(BIN)/trucewatch serve --db $(DEMO_OUT)/trucewatch.db --port 8000"
-	@echo "                         then browse http://127.0.0.1:8000/ (token: see $(DEMO_OUT)/tokens.json)"
+	@echo "                         it prints a dashboard link with a 12-hour analyst token"
 
 test: services
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup

@@ -302,7 +302,6 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
         result = score_files(out / "truth.json", out / "violations.geojson")
         (out / "score.json").write_text(json.dumps(result, indent=1))
         bar.advance(task)
-        _write_tokens(store, out)
         checkpoint_size = (latest_checkpoint(store) or {}).get("size")
         store.close()
     summary = {"simulation": "raw" if raw else "direct",
@@ -322,17 +321,6 @@ def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n")
     path.chmod(0o600)
-
-
-def _write_tokens(store: Any, out: Path) -> None:
-    """Demo access tokens for the dashboard (only for the local demo database)."""
-    try:
-        from trucewatch.service.auth import create_token
-    except ImportError:
-        return
-    tokens = {role: create_token(store, role=role, party=party, label=f"demo {role}")
-              for role, party in (("analyst", None), ("public", None))}
-    (out / "tokens.json").write_text(json.dumps(tokens, indent=1))
 
 
 def demo(
