@@ -48,9 +48,16 @@ class WorkerStats:
 
 def _ingest(store: Store, observations: list[Observation], require_signatures: bool) -> Any:
     if require_signatures:
+        from trucewatch.ledger.api import reconcile
         from trucewatch.ledger.ingest import ingest_signed
 
-        return ingest_signed(store, observations)
+        rep = ingest_signed(store, observations)
+        if rep.duplicates:
+            # A redelivered batch: its first delivery may have died between the
+            # store commit and the log append; finish that work (idempotent).
+            with store.exclusive("ledger-reconcile"):
+                reconcile(store)
+        return rep
     return store.add_observations(observations)
 
 
