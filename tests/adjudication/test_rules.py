@@ -210,3 +210,35 @@ def test_tentative_sighting_is_not_a_weapon_in_zone(agreement):
         events = fuse(obs, src, agreement)
         vs = [v for v in adjudicate(events, {o.id: o for o in obs}, agreement) if v.rule.value == "heavy_weapon_in_zone"]
         assert len(vs) == expected, (tentative, vs)
+
+
+def test_reports_of_a_fire_that_claim_no_attack_are_not_fire_across_the_line(agreement):
+    i = off_line(agreement, "UA", 6000)
+    fire_reports = [ob(f"r{k}", f"tg-{k}", OK.REPORT_CLAIM, *i, err=2000, dt=60.0 * k, ts=900,
+                       event_type="facility_fire", cluster="c1") for k in range(3)]
+    events, vs = judge(agreement, fire_reports)
+    assert len(events) == 1 and vs == []
+    # one of them says it was shelled: now it is possible fire across the line, undetermined
+    fire_reports[1] = fire_reports[1].model_copy(update={"attributes": {"event_type": "shelling", "cluster": "c1"}})
+    _, vs = judge(agreement, fire_reports)
+    assert [(v.rule, v.party) for v in vs] == [(Rule.FIRE_ACROSS_LINE, UNDETERMINED)]
+
+
+def test_rounds_of_one_fire_mission_are_one_finding(agreement):
+    o = off_line(agreement, "RU", 9000)
+    i = off_line(agreement, "UA", 6000)
+    obs = []
+    for k in range(4):  # four rounds, eight seconds apart, each located launch and impact
+        obs += [ob(f"l{k}", "ac-net-a", OK.LAUNCH, *shift(*o, 30 * k, 0), err=400, dt=8.0 * k, pair_id=f"p{k}",
+                   n_sensors=6),
+                ob(f"i{k}", "ac-net-a", OK.IMPACT, *shift(*i, 0, 80 * k), err=200, dt=8.0 * k + 25, pair_id=f"p{k}",
+                   n_sensors=6)]
+    events, vs = judge(agreement, obs)
+    assert len(events) == 1 and [v.party for v in vs] == ["RU"]
+    assert len(vs[0].evidence) == 8
+    # the same battery firing again a quarter of an hour later is a second fire mission
+    late = [x.model_copy(update={"id": x.id + "b", "time": x.time + timedelta(minutes=15),
+                                 "attributes": {**x.attributes, "pair_id": x.attributes["pair_id"] + "b"}})
+            for x in obs]
+    events, vs = judge(agreement, obs + late)
+    assert len(events) == 2 and len(vs) == 2

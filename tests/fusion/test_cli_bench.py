@@ -49,3 +49,29 @@ def test_quick_benchmark_reports_every_metric():
     # the association beats single-linkage DBSCAN on the same estimates and rules
     assert res["violation_f1"] > res["baseline_violation_f1"]
     assert res["violation_f1"] > 0.7 and res["false_attribution_rate"] < 0.05
+
+
+def test_cli_learn_clutter_then_run_with_the_map(tmp_path, agreement):
+    db = tmp_path / "tw.sqlite"
+    i = off_line(agreement, "UA", 6000)
+    obs = [ob("i", "ac-net-a", OK.IMPACT, *i, n_sensors=3),
+           ob("r", "tg-1", OK.REPORT_CLAIM, *shift(*i, 2500, 0), err=5000, dt=600, ts=900, event_type="shelling")]
+    obs += [ob(f"rum{k}", f"tg-{k % 8}", OK.REPORT_CLAIM, *shift(*i, 30_000 + 500 * k, 0), err=4000,
+               dt=k * 600.0, ts=600, event_type="shelling") for k in range(12)]
+    with Store.open(db) as st:
+        st.add_sources(sources().values())
+        assert not st.add_observations(obs, now=datetime(2026, 3, 2, tzinfo=UTC)).errors
+    m = tmp_path / "clutter.json"
+    r = CliRunner().invoke(app, ["learn-clutter", "--db", str(db), "--out", str(m), "--cell-deg", "1"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["observations"] == 14 and out["default_per_km2_h"]["report_claim"] > 0
+    cfg = tmp_path / "fusion.yaml"
+    cfg.write_text(f"fusion:\n  clutter_map: {m}\n")
+    confs = []
+    for extra in ([], ["--fusion-config", str(cfg)]):
+        r = CliRunner().invoke(app, ["run", "--db", str(db), "--agreement", AGREEMENT, *extra])
+        assert r.exit_code == 0, r.output
+        with Store.open(db) as st:
+            confs.append(max(e.confidence for e in st.list_events() if "i" in e.observation_ids))
+    assert confs[1] < confs[0]  # the post near the fix may be one of the many rumours around it

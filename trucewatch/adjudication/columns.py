@@ -19,6 +19,9 @@ from trucewatch.model import Event, Evidence, Observation, ObservationKind
 POINT_KINDS = (ObservationKind.IMPACT, ObservationKind.EXPLOSION, ObservationKind.LAUNCH)
 
 
+#: Report types that describe an effect, not an attack: alone they do not show that anyone fired.
+EFFECT_TYPES = frozenset({"facility_fire", "infrastructure_damage", "other"})
+
 @dataclass
 class EventColumns:
     ids: np.ndarray  # object
@@ -43,6 +46,9 @@ class EventColumns:
     flag: np.ndarray  # object
     #: only explosions (launch or impact unknown, maybe a demolition): no evidence of fire by itself
     explosion_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: only reports (and imagery) of effects, a fire or damage, none claiming an attack:
+    #: no evidence that anyone fired
+    effect_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     #: located fire members for the contradiction check: event index, lat, lon, err (95 %), is_launch
     m_ev: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     m_lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -100,7 +106,8 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
         n_groups=np.array([int(e.attributes.get("n_independent", 1)) for e in events]),
         impact_known=f(n, True), weapon_class=f(n, None, object), classification=f(n, None, object),
         intercepted=f(n, False), path=f(n, None, object), affected_area=f(n, None, object),
-        incident=f(n, None, object), flag=f(n, None, object), explosion_only=f(n, False))
+        incident=f(n, None, object), flag=f(n, None, object), explosion_only=f(n, False),
+        effect_only=f(n, False))
     m_ev, m_lat, m_lon, m_err, m_launch = [], [], [], [], []
     members: list[list[Observation]] = []
     for i, e in enumerate(events):
@@ -116,6 +123,9 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
         cols.impact_known[i] = bool(kinds & {ObservationKind.IMPACT, ObservationKind.EXPLOSION}) or e.kind != "fire"
         cols.explosion_only[i] = ObservationKind.EXPLOSION in kinds and not kinds & {
             ObservationKind.IMPACT, ObservationKind.LAUNCH, ObservationKind.REPORT_CLAIM, ObservationKind.DAMAGE}
+        reports = [o for o in mem if o.kind == ObservationKind.REPORT_CLAIM]
+        cols.effect_only[i] = bool(reports) and kinds <= {ObservationKind.REPORT_CLAIM, ObservationKind.DAMAGE} and all(
+            o.attributes.get("event_type") in EFFECT_TYPES for o in reports)
         for o in mem:
             if o.kind in POINT_KINDS:
                 m_ev.append(i)
@@ -217,4 +227,4 @@ def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names:
         flag=first_per_event(extras["flag"]) if "flag" in extras else np.full(E, None, object),
         m_ev=lab[pts], m_lat=o.lat[pts], m_lon=o.lon[pts], m_err=o.err_major[pts],
         m_launch=o.kind[pts] == kc[ObservationKind.LAUNCH], evidence_of=evidence, summary_of=summary,
-        explosion_only=explosion_only)
+        explosion_only=explosion_only, effect_only=np.zeros(E, bool))

@@ -164,7 +164,9 @@ def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig
     across = with_o & (oside != "") & (iside != "") & (oside != iside)
     is_contra = np.array([int(e) in contra for e in idx], bool)
     # an explosion alone (launch or impact unknown, perhaps a demolition) is no evidence of fire across
-    maybe = across | is_contra | (~with_o & near & (iside != "") & ~cols.explosion_only[idx])
+    # nor are reports of a fire or damage that claim no attack (a warehouse burning)
+    no_fire = cols.explosion_only[idx] | (cols.effect_only[idx] if len(cols.effect_only) else False)
+    maybe = across | is_contra | (~with_o & near & (iside != "") & ~no_fire)
     for k in np.flatnonzero(maybe).tolist():
         e = int(idx[k])
         reasons: list[str] = []

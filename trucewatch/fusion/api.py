@@ -82,6 +82,7 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
     ids = [str(x) for x in o.ids.tolist()]
     tier = fi.tier.tolist()
     amb = table.ambiguity.tolist()
+    beta = table.assoc_prob.tolist() if table.assoc_prob is not None else [1.0] * len(amb)
     kval = [m.kind.value for m in good]
     for e in range(len(table)):
         rows = table.members(e).tolist()
@@ -102,6 +103,9 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
                 note += f", {qnote}"
             if amb[best] > 1:
                 note += f", fits {amb[best]} events so its support is divided"
+            if beta[best] < 0.995:
+                note += (f", joined with association probability {beta[best]:.2f} (reports or heat this close "
+                         "turn up here by chance too)")
             contribs.append(Contribution(name, float(rel[best]), len(rs), note))
         conf = float(table.confidence[e])
         expl = explain(contribs, int(table.n_copies[e]), float(table.nis[e]), len(rows), conf)
@@ -236,11 +240,13 @@ class IncrementalFusion:
             old_rows = old_rows[near]
         edges = []
         nontext_new = new_rows[fi.tier[new_rows] != TEXT]
-        edges.append(gate_pairs(fi, new_rows, old_rows[fi.tier[old_rows] != TEXT], self.config)[:2])
-        edges.append(gate_pairs(fi, nontext_new, old_rows[fi.tier[old_rows] == TEXT], self.config)[:2])
-        wi, wj, _ = gate_pairs(fi, new_rows, None, self.config)
-        keep = ~((fi.tier[wi] == TEXT) & (fi.tier[wj] == TEXT))
-        edges.append((wi[keep], wj[keep]))
+        gv = fi.gate_view()  # batch gates flights that struck as fire too (core.associate)
+        for g in (fi, gv) if gv is not fi else (fi,):
+            edges.append(gate_pairs(g, new_rows, old_rows[fi.tier[old_rows] != TEXT], self.config)[:2])
+            edges.append(gate_pairs(g, nontext_new, old_rows[fi.tier[old_rows] == TEXT], self.config)[:2])
+            wi, wj, _ = gate_pairs(g, new_rows, None, self.config)
+            keep = ~((fi.tier[wi] == TEXT) & (fi.tier[wj] == TEXT))
+            edges.append((wi[keep], wj[keep]))
         for i, j in edges:
             for a, b in zip(i.tolist(), j.tolist(), strict=True):
                 self._union(a, b)

@@ -9,6 +9,7 @@ benchmark builds them directly from numpy.
 
 from __future__ import annotations
 
+import copy as copy_module
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -81,12 +82,29 @@ class FusionInput:
     copy: np.ndarray  # bool: a report copying another post
     source_kind: np.ndarray  # object: SourceKind value per row
     notes: list[str] = field(default_factory=list)
+    #: bool: the row marks where its happening reached the ground (an air track
+    #: that was not intercepted ends in an impact), so effects there (heat,
+    #: damage, reports) may join it; None means no such row
+    effect: np.ndarray | None = None
     # derived
     xyz: np.ndarray = field(init=False)
     coslat: np.ndarray = field(init=False)
     cov: np.ndarray = field(init=False)  # (n, 3): var_e, cov_en, var_n (one sigma, m^2)
     lo: np.ndarray = field(init=False)  # earliest time the happening can have had
     hi: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.effect is None:
+            self.effect = np.zeros(len(self.obs), bool)
+
+    def gate_view(self) -> FusionInput:
+        """The same rows for gating: rows that mark an effect on the ground also
+        gate as fire, so a strike's heat and reports join the flight that caused it."""
+        if not self.effect.any():
+            return self
+        v = copy_module.copy(self)
+        v.family = np.where(self.effect, np.int8(FIRE), self.family).astype(np.int8)
+        return v
 
     def derive(self, config: FusionConfig) -> None:
         o = self.obs
@@ -104,6 +122,7 @@ class FusionInput:
         half[self.family == SIGHTING] = config.sighting_window_s / 2
         half[self.family == VESSEL] = config.vessel_window_s / 2
         half[self.family == INTERFERENCE] = config.interference_window_s / 2
+        half[(o.kind == K[ObservationKind.LAUNCH]) & (self.tier == SEED)] = config.fire_mission_window_s / 2
         self.lo = o.t - persist - tau - half
         self.hi = o.t + tau + half
 
@@ -121,7 +140,7 @@ class FusionInput:
         keep = pos[self.link_idx] >= 0
         out = FusionInput(sub_obs, self.family[idx], self.tier[idx], self.sub[idx], self.pair[idx],
                           pos[self.link_idx[keep]], self.link_key[keep], self.rel[idx], self.group[idx],
-                          self.copy[idx], self.source_kind[idx])
+                          self.copy[idx], self.source_kind[idx], effect=self.effect[idx])
         out.xyz, out.cov, out.lo, out.hi = self.xyz[idx], self.cov[idx], self.lo[idx], self.hi[idx]
         out.coslat = self.coslat[idx]
         return out
@@ -270,6 +289,7 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
     rel = np.zeros(n)
     group = np.zeros(n, np.int64)
     copy = np.zeros(n, bool)
+    effect = np.zeros(n, bool)
     skind = np.empty(n, object)
     link_i: list[int] = []
     link_k: list[int] = []
@@ -334,6 +354,9 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
             if a.get("track_id") not in (None, ""):
                 link_i.append(i)
                 link_k.append(key64("trk", o.source_id, a["track_id"]))
+            # a track not intercepted ends where it struck (or left coverage: then
+            # nothing on the ground is there to join it)
+            effect[i] = a.get("intercepted") is False
         elif k == ObservationKind.INTERFERENCE:
             # not linked by flight_id: one flight can meet several jammers hours and miles apart
             family[i] = INTERFERENCE
@@ -345,7 +368,7 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
             link_i.append(i)
             link_k.append(key64("summary", a.get("weapon_type"), a.get("window_from"), a.get("window_to")))
     fi = FusionInput(arr, family, tier, sub, pair, np.asarray(link_i, np.int64), np.asarray(link_k, np.int64),
-                     rel, group, copy, skind)
+                     rel, group, copy, skind, effect=effect)
     fi.derive(config)
     fi.cov[:, 0] += extra_var
     fi.cov[:, 2] += extra_var
@@ -370,7 +393,7 @@ def concat(a: FusionInput, b: FusionInput) -> FusionInput:
     out = FusionInput(obs, cat([a.family, b.family]), cat([a.tier, b.tier]), cat([a.sub, b.sub]),
                       cat([a.pair, b.pair]), cat([a.link_idx, b.link_idx + len(a)]), cat([a.link_key, b.link_key]),
                       cat([a.rel, b.rel]), cat([a.group, b.group]), cat([a.copy, b.copy]),
-                      cat([a.source_kind, b.source_kind]))
+                      cat([a.source_kind, b.source_kind]), effect=cat([a.effect, b.effect]))
     out.xyz, out.cov, out.coslat = cat([a.xyz, b.xyz]), cat([a.cov, b.cov]), cat([a.coslat, b.coslat])
     out.lo, out.hi = cat([a.lo, b.lo]), cat([a.hi, b.hi])
     return out

@@ -104,3 +104,31 @@ def learn_cmd(db: str = typer.Option(..., "--db"), dry_run: bool = typer.Option(
 
     with Store.open(db) as store:
         _out(learn_reliability(store, apply=not dry_run))
+
+
+@app.command("learn-clutter")
+def learn_clutter_cmd(
+    db: str = typer.Option(..., "--db", help="Store path or URL."),
+    out: Path = typer.Option(..., "--out", help="Clutter map JSON to write (use as fusion: clutter_map: PATH)."),
+    t_from: str = typer.Option(None, "--from", help="ISO time; default: everything stored."),
+    t_to: str = typer.Option(None, "--to"),
+    cell_deg: float = typer.Option(0.5, "--cell-deg", min=0.01, max=10.0, help="Grid cell size in degrees."),
+    fusion_config: Path = typer.Option(None, "--fusion-config", help="YAML with fusion: settings."),
+) -> None:
+    """Learn how often reports and heat turn up with no event (per km^2 and hour) from past days."""
+    from trucewatch.fusion import FusionConfig
+    from trucewatch.fusion.arrays import from_observations
+    from trucewatch.fusion.clutter import learn_clutter
+    from trucewatch.fusion.core import fuse_arrays
+    from trucewatch.store import Store
+
+    cfg = FusionConfig.from_yaml(fusion_config) if fusion_config else FusionConfig()
+    cfg.clutter_map = None  # learn from plain association, not from a previous map
+    with Store.open(db) as store:
+        obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))
+        sources = {s.id: s for s in store.list_sources()}
+    fi, good, rejected = from_observations(obs, sources, cfg)
+    cmap = learn_clutter(fi, fuse_arrays(fi, cfg).label, cell_deg=cell_deg)
+    cmap.save(out)
+    _out({"observations": len(good), "rejected": len(rejected), "hours": round(cmap.hours, 2),
+          "cells": len(cmap.cells), "default_per_km2_h": cmap.default, "out": str(out)})

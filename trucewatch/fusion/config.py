@@ -24,6 +24,11 @@ def _default_persist() -> dict[str, float]:
     }
 
 
+def _default_detection() -> dict[str, float]:
+    # Share of real events that a report, a heat pixel or an imagery change joins.
+    return {"report_claim": 0.5, "thermal_anomaly": 0.5, "damage": 0.5}
+
+
 @dataclass
 class FusionConfig:
     """Gates and weights (defaults documented in docs/fusion.md)."""
@@ -48,6 +53,9 @@ class FusionConfig:
     seed_max_err_m: float = 3000.0
     seed_max_time_sigma_s: float = 120.0
     persist_s: dict[str, float] = field(default_factory=_default_persist)
+    #: Acoustic fixes (launches, impacts) at one place within this time are one
+    #: fire mission (the rounds of a salvo, seconds apart), not one event per round.
+    fire_mission_window_s: float = 120.0
     #: Sightings of one weapon stay one event while within this time of each other.
     sighting_window_s: float = 3 * 3600.0
     #: Interference reports of one jamming episode stay one event within this window.
@@ -62,6 +70,21 @@ class FusionConfig:
     unknown_source_reliability: float = 0.3
     #: Strict mode raises FusionInputError on any bad record instead of skipping it.
     strict: bool = False
+    #: How often a real event yields a row of each joining class (association
+    #: probability, docs/confidence.md; used only with a clutter map).
+    detection_prob: dict[str, float] = field(default_factory=_default_detection)
+    #: Clutter map (JSON written by ``trucewatch fusion learn-clutter``, or a
+    #: ClutterMap): scales the support of reports and heat by the chance that
+    #: they joined by coincidence.  None: no scaling.
+    clutter_map: Any = None
+
+    def clutter(self) -> Any:
+        """The loaded ClutterMap, or None (a path is read once)."""
+        if isinstance(self.clutter_map, str | Path):
+            from trucewatch.fusion.clutter import ClutterMap
+
+            self.clutter_map = ClutterMap.load(self.clutter_map)
+        return self.clutter_map
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FusionConfig:
@@ -69,9 +92,14 @@ class FusionConfig:
         bad = sorted(set(data) - known)
         if bad:
             raise ValueError(f"fusion config: unknown key(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
-        cfg = cls(**{k: v for k, v in data.items() if k != "persist_s"})
+        cfg = cls(**{k: v for k, v in data.items() if k not in ("persist_s", "detection_prob")})
         if "persist_s" in data:
             cfg.persist_s = {**_default_persist(), **data["persist_s"]}
+        if "detection_prob" in data:
+            dp = data["detection_prob"]
+            if not isinstance(dp, dict) or any(not isinstance(v, int | float) or not 0 < v <= 1 for v in dp.values()):
+                raise ValueError("fusion config: detection_prob: expected a mapping of class to a probability in (0, 1]")
+            cfg.detection_prob = {**_default_detection(), **{k: float(v) for k, v in dp.items()}}
         return cfg
 
     @classmethod

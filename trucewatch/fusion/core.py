@@ -102,11 +102,12 @@ def canonical_order(ids: np.ndarray, t: np.ndarray | None = None, lat: np.ndarra
     return np.lexsort((h, z, hour))
 
 
-def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each unit, the target with the lowest cost (ties: smallest target), and
-    how many distinct targets it was compatible with (its ambiguity)."""
+def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each unit, the target with the lowest cost (ties: smallest target), how
+    many distinct targets it was compatible with (its ambiguity), and the index
+    of the winning pair (lowest cost to that target; ties: first)."""
     if len(unit) == 0:
-        return unit, target, unit
+        return unit, target, unit, unit
     uu, inv = np.unique(unit, return_inverse=True)
     best = np.full(len(uu), np.inf)
     np.minimum.at(best, inv, cost)
@@ -116,7 +117,10 @@ def _best_per_unit(unit: np.ndarray, target: np.ndarray, cost: np.ndarray) -> tu
     tu, tinv = np.unique(target, return_inverse=True)
     pair_key = np.unique(inv.astype(np.int64) * len(tu) + tinv)
     k = np.bincount(pair_key // len(tu), minlength=len(uu))
-    return uu, tgt, k
+    win = np.flatnonzero(at_min & (target == tgt[inv]))
+    first = np.full(len(uu), len(unit), np.int64)
+    np.minimum.at(first, inv[win], win)
+    return uu, tgt, k, first
 
 
 def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config: FusionConfig) -> tuple[FusionInput, np.ndarray]:
@@ -161,10 +165,18 @@ def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config:
     return v, uniq
 
 
-def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.ndarray]:
+def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event label per row (the smallest row index of its event, rows in canonical
-    order) and each row's ambiguity: how many events its unit could have joined."""
+    order), each row's ambiguity (how many events its unit could have joined) and
+    its association probability against clutter (fusion/clutter.py; 1 for seeds)."""
     n = len(fi)
+    cmap = config.clutter()
+    beta_u = np.ones(n)
+    if cmap is not None:
+        from trucewatch.fusion.clutter import association_probability, row_class
+
+        cls = row_class(fi)
+        lam = cmap.density(cls, fi.obs.lat, fi.obs.lon)
     rows = np.arange(n, dtype=np.int64)
     # 1. units
     ei, ej = _key_edges(fi.link_idx, fi.link_key)
@@ -186,15 +198,20 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     lab = _min_row_label(comp)
     label[in_seed] = lab[in_seed]
 
-    # 3. second tier: attach, then link the rest among themselves
+    # 3. second tier: attach, then link the rest among themselves; from here on a
+    # flight that struck also gates as fire, so its heat and reports join it
+    gv = fi.gate_view()
     sec_units = rtier == SECOND
     sec_rows = rows[(fi.tier == SECOND) & sec_units]
-    ai, aj, ac = gate_pairs(fi, sec_rows, seed_rows, config)
-    bu, bt, bk = _best_per_unit(unit[ai], label[aj], ac)
+    ai, aj, ac = gate_pairs(gv, sec_rows, seed_rows, config)
+    bu, bt, bk, bp = _best_per_unit(unit[ai], label[aj], ac)
     attach = np.full(n, -1, np.int64)
     attach[bu] = bt
     amb_u = np.ones(n, np.int64)
     amb_u[bu] = bk
+    if cmap is not None and len(bu):
+        wi, wj = ai[bp], aj[bp]
+        beta_u[bu] = association_probability(gv, wi, wj, cls[wi], lam[wi], config.detection_prob)
     joined = sec_units & (attach[unit] >= 0)
     label[joined] = attach[unit[joined]]
     rest = sec_rows[~joined[sec_rows]]
@@ -214,23 +231,26 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     # weak rows (a thermal pixel with no excess heat) do not explain reports
     anchor = rows[(label >= 0) & (fi.tier < TEXT) & (fi.rel >= config.min_anchor_reliability)]
     # reports are vague: they gate against each anchor event's fused estimate, not its every row
-    vfi, v_label = _event_anchors(fi, label, anchor, config)
+    vfi, v_label = _event_anchors(gv, label, anchor, config)
     tfi = concat(fi.take(text_rows), vfi)
     nt = len(text_rows)
     ti, tj, tcst = gate_pairs(tfi, np.arange(nt), np.arange(nt, len(tfi)), config,
                               space_chi2=config.text_space_gate_chi2, time_frac=config.text_time_frac)
+    ti_loc, tj_loc = ti, tj
     ti, tj = text_rows[ti], v_label[tj - nt]
-    tj_label = tj
-    bu, bt, bk = _best_per_unit(unit[ti], tj_label, tcst)
+    bu, bt, bk, bp = _best_per_unit(unit[ti], tj, tcst)
     attach[:] = -1
     attach[bu] = bt
     amb_u[bu] = bk
+    if cmap is not None and len(bu):
+        wr = ti[bp]
+        beta_u[bu] = association_probability(tfi, ti_loc[bp], tj_loc[bp], cls[wr], lam[wr], config.detection_prob)
     joined = text_units & (attach[unit] >= 0)
     label[joined] = attach[unit[joined]]
     alone = text_units & ~joined
     label[alone] = unit[alone]
     assert (label >= 0).all()
-    return label, amb_u[unit]
+    return label, amb_u[unit], beta_u[unit]
 
 
 @dataclass
@@ -263,6 +283,7 @@ class EventTable:
     n_obs: np.ndarray
     n_copies: np.ndarray
     nis: np.ndarray  # mean normalized innovation of located members (consistency)
+    assoc_prob: np.ndarray | None = None  # per row: chance it joined its event not by coincidence (clutter.py)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -366,11 +387,12 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     if origin_cols is not None:
         origin_cols = (origin_cols[0][perm], origin_cols[1][perm], origin_cols[2][perm])
     if labels is None:
-        lab_c, amb = associate(fi, config)
+        lab_c, amb, beta = associate(fi, config)
     else:
-        lab_c, amb = np.asarray(labels)[perm], np.ones(n, np.int64)
-    # an observation that fits several events supports the one it joined less
-    fi.rel = fi.rel / amb
+        lab_c, amb, beta = np.asarray(labels)[perm], np.ones(n, np.int64), np.ones(n)
+    # an observation that fits several events supports the one it joined less, and
+    # one that may have fallen in the gate by chance less still (fusion/clutter.py)
+    fi.rel = fi.rel / amb * beta
     uniq, ev = np.unique(lab_c, return_inverse=True)
     E = len(uniq)
     from trucewatch.fusion.confidence import event_confidence
@@ -383,6 +405,8 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     famset = np.zeros((E, 7), bool)
     famset[ev, fi.family] = True
     fam_ev = np.where(famset[:, FIRE], FIRE, np.argmax(famset, axis=1))
+    # a flight with the heat and reports of where it struck is still a flight
+    fam_ev = np.where(famset[:, AIR], AIR, fam_ev)
     kinds = np.zeros((E, len(KC)), bool)
     kinds[ev, o.kind] = True
     # location: everything but launches (launch-only events use the launches)
@@ -441,9 +465,12 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     rel_eff[perm] = fi.rel
     ambiguity = np.empty(n, np.int64)
     ambiguity[perm] = amb
+    assoc_prob = np.empty(n)
+    assoc_prob[perm] = beta
     del caller_fi
     return EventTable(label, rel_eff, ambiguity, perm[order], starts, ids, fam_ev, kind, t, t_sig, lat, lon, maj, mnr, ang, has_o, olat, olon,
-                      omaj, omin, oang, conf, n_groups, np.bincount(ev, minlength=E), n_copies, nis)
+                      omaj, omin, oang, conf, n_groups, np.bincount(ev, minlength=E), n_copies, nis,
+                      assoc_prob)
 
 
 __all__ = ["SECOND", "SEED", "TEXT", "EventTable", "associate", "fuse_arrays"]

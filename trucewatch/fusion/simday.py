@@ -90,7 +90,7 @@ class _Rows:
         defaults = {"tier": SEED, "family": FIRE, "sub": -1, "pair": -1, "link": -1, "group": -1, "copy": False,
                     "quality": 1.0, "weapon_class": None, "classification": None, "intercepted": False,
                     "path": None, "affected_area": None, "incident": None, "flag": None, "olat": np.nan,
-                    "olon": np.nan, "oerr": np.nan, "footvar": 0.0}
+                    "olon": np.nan, "oerr": np.nan, "footvar": 0.0, "effect": False}
         for k, v in defaults.items():
             c.setdefault(k, v)
         for k, v in c.items():
@@ -351,7 +351,8 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
              az=np.zeros(me), kind=np.full(me, K[ObservationKind.AIR_TRACK]), src=radar, truth=truth[e],
              arrival=tend[e] + 10, family=AIR, sub=np.array([key64("cls", c) for c in cls[e]]),
              link=np.arange(start, start + me) + 2 * 10**12, quality=0.95, classification=cls[e],
-             intercepted=intercepted[e], path=paths, olat=oa, olon=ob_, oerr=oerr)
+             intercepted=intercepted[e], path=paths, olat=oa, olon=ob_, oerr=oerr,
+             effect=~intercepted[e])
     hit = np.flatnonzero(~intercepted)
     th = rng.random(len(hit)) < 0.6
     e = np.repeat(hit, np.where(th, rng.integers(1, 4, len(hit)), 0))
@@ -483,7 +484,8 @@ def _assemble(rows: _Rows, src: _Sources, config: FusionConfig, truth_rules: lis
     has = link >= 0
     fi = FusionInput(obs, g("family").astype(np.int8), g("tier").astype(np.int8), g("sub").astype(np.int64),
                      g("pair").astype(np.int64), np.flatnonzero(has).astype(np.int64), link[has], rel, group,
-                     g("copy").astype(bool), np.asarray(src.kind, dtype=object)[s_idx])
+                     g("copy").astype(bool), np.asarray(src.kind, dtype=object)[s_idx],
+                     effect=g("effect").astype(bool))
     fi.derive(config)
     fv = g("footvar").astype(float)
     fi.cov[:, 0] += fv

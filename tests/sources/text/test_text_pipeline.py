@@ -106,3 +106,27 @@ def test_cli_observations_and_lookup(tmp_path: Path) -> None:
     assert json.loads(res.stdout.splitlines()[0])["admin1"] == "Rostov Oblast"
     res = CliRunner().invoke(app, ["reports", "extract", str(tmp_path / "missing.jsonl")])
     assert res.exit_code == 2
+
+
+def test_an_ambiguous_village_takes_the_place_another_report_names() -> None:
+    t = "2026-03-15T0{h}:{m}:00+00:00"
+    recs = [
+        {"id": "ru", "source": "ru_chan", "published_at": t.format(h=3, m="02"),
+         "text": "В 04:28 пожар на складе в населенном пункте Вершина, работают 4 расчетов."},
+        {"id": "en", "source": "en_chan", "published_at": t.format(h=3, m="04"),
+         "text": "At 04:28 a large fire is burning at a warehouse in Vershina, Zaporizhzhia region; 3 fire crews."},
+    ]
+    alone, _ = extract_claims(recs[:1])
+    assert alone[0].alternatives and alone[0].admin1 != "Zaporizhzhia Oblast"  # several villages of that name
+    claims, errs = extract_claims(recs)
+    assert not errs
+    c = {x.report_id: x for x in claims}
+    assert c["ru"].admin1 == "Zaporizhzhia Oblast" and (c["ru"].lat, c["ru"].lon) == (c["en"].lat, c["en"].lon)
+    assert not c["ru"].alternatives and "settled by en" in c["ru"].reason
+    assert c["ru"].cluster == c["en"].cluster
+    # two reports naming different regions for that time: nothing to settle it by
+    recs.append({"id": "en2", "source": "en2", "published_at": t.format(h=3, m="05"),
+                 "text": "At 04:28 a large fire is burning at a warehouse in Vershina, Sumy region."})
+    claims, _ = extract_claims(recs)
+    c = {x.report_id: x for x in claims}
+    assert c["ru"].alternatives and c["en2"].admin1 == "Sumy Oblast"

@@ -74,6 +74,36 @@ def _fac_key(c: Claim) -> str:
     return fold(c.facility_name) if c.facility_name else ""
 
 
+def settle_ambiguous(claims: list[Claim]) -> int:
+    """Give an ambiguous place (a village name shared by several places, no region
+    written) the place that other reports of the same time and kind name without
+    ambiguity: "Вершина" with "Vershina, Zaporizhzhia region" half an hour later
+    is the Zaporizhzhia one.  Only when those reports agree on one place; returns
+    how many claims moved.  Runs before clustering, which compares places."""
+    by_place: dict[str, list[int]] = {}
+    for j, c in enumerate(claims):
+        if c.lat is not None and c.place and not c.alternatives:
+            by_place.setdefault(c.place, []).append(j)
+    moved = 0
+    for c in claims:
+        if not c.alternatives or c.lat is None or c.place not in by_place:
+            continue
+        t0, t1 = c.occurred_from.timestamp() - TIME_SLACK_S, c.occurred_to.timestamp() + TIME_SLACK_S
+        mates = [claims[j] for j in by_place[c.place]
+                 if claims[j].occurred_to.timestamp() >= t0 and claims[j].occurred_from.timestamp() <= t1
+                 and COMPAT[_TYPE[c.event_type], _TYPE[claims[j].event_type]]]
+        places = {(round(m.lat, 3), round(m.lon, 3)) for m in mates if m.lat is not None and m.lon is not None}
+        if len(places) != 1:
+            continue  # nobody names it, or they disagree: it stays ambiguous
+        m = mates[0]
+        c.lat, c.lon, c.admin1, c.radius_m = m.lat, m.lon, m.admin1, m.radius_m
+        c.line_distance_km = m.line_distance_km
+        c.alternatives = []
+        c.reason = f"place settled by {m.report_id}, which names the region"
+        moved += 1
+    return moved
+
+
 def cluster(claims: list[Claim]) -> None:
     """Set ``cluster`` (an int, equal for the same event) on every claim, in place."""
     n = len(claims)

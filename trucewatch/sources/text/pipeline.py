@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
-from trucewatch.sources.text.dedup import cluster, cluster_key, mark_copies
+from trucewatch.sources.text.dedup import cluster, cluster_key, mark_copies, settle_ambiguous
 from trucewatch.sources.text.extract import Claim, Extractor
 from trucewatch.sources.text.intake import _RE, Record, RecordError, record_from_dict
 
@@ -89,6 +89,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
         claims.append(c)
         texts.append(r.text)
         fwd.append(r.forwarded_from)
+    settle_ambiguous(claims)
     cluster(claims)
     mark_copies(claims, texts, fwd)
     return claims, errs
