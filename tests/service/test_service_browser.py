@@ -25,11 +25,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: Any, agreement: Any) -> Iterator[Any]:
     """Signed sample data with a ledger and a signed checkpoint: proofs verify."""
-    from trucewatch.service.sample import populate
+    from trucewatch.service.sample import populate, populate_air_sea
     from trucewatch.store import Store
 
     s = Store.open(tmp_path_factory.mktemp("browser") / "browser.db")
     populate(s, agreement, np.random.default_rng(3), n_violations=40, ledger=True)
+    populate_air_sea(s, agreement, np.random.default_rng(3), drones=10, merchants=8)  # the air and sea layers
     yield s
     s.close()
 
@@ -143,6 +144,47 @@ def test_liaison_and_public_views(browser, live, tokens, store, config) -> None:
     assert "Evidence by kind" in body and "team-alpha" not in body  # no identities for the public
     page.screenshot(path=str(SHOTS / "dashboard-public.png"))
     assert errors == [] and errors2 == []
+
+
+def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
+    from trucewatch.model import ObservationKind
+
+    n_tracks = len(store.query_observations(kinds=[ObservationKind.AIR_TRACK.value]))
+    incidents = store.query_observations(kinds=[ObservationKind.VESSEL_INCIDENT.value])
+    assert n_tracks and incidents
+    page, errors, external = open_dashboard(browser, live, tokens["analyst"])
+    page.wait_for_function(f"document.querySelectorAll('path.air-track').length === {n_tracks}")
+    page.wait_for_function(f"document.querySelectorAll('path.sea-incident').length === {len(incidents)}")
+    assert page.locator("path.air-launch-area").count() > 0
+    n_gaps = sum(1 for o in incidents if o.attributes.get("incident") == "ais_gap" and o.attributes.get("seen_again"))
+    assert page.locator("path.sea-gap").count() == n_gaps
+    control = page.inner_text(".leaflet-control-layers")
+    assert "Air tracks" in control and "Sea incidents" in control
+    summary = page.locator("[data-testid=air-summary]")
+    assert summary.is_visible() and "Launched" in summary.inner_text()
+    assert page.locator("[data-testid=legend-air]").is_visible() and page.locator("[data-testid=legend-sea]").count() == 1
+    # a tooltip (an event on the path, not a mouse move: the point may lie outside the view; panning
+    # or zooming is avoided here, it re-renders the basemap for seconds in headless Chromium)
+    page.locator("path.sea-incident").first.dispatch_event("mouseover")
+    page.wait_for_selector(".leaflet-tooltip")
+    assert "zone" in page.inner_text(".leaflet-tooltip-pane")
+    page.locator("path.air-track").first.dispatch_event("mouseover")
+    page.wait_for_function("document.querySelector('.leaflet-tooltip-pane').textContent.includes('intercepted')")
+    page.screenshot(path=str(SHOTS / "dashboard-air-sea.png"))
+    # unticking the overlay takes the tracks off the map
+    page.locator(".leaflet-control-layers label", has_text="Air tracks").locator("input").click()
+    page.wait_for_function("document.querySelectorAll('path.air-track').length === 0")
+    assert errors == [] and external == []
+    page.close()
+    # the public: launch areas and counts per zone or cell, never a track or an incident point
+    page, errors, _ = open_dashboard(browser, live, tokens["public"])
+    page.wait_for_function("document.querySelectorAll('path.sea-count').length > 0")
+    page.wait_for_function("document.querySelectorAll('path.air-launch-area').length > 0")
+    assert page.locator("path.air-track").count() == 0 and page.locator("path.air-origin").count() == 0
+    assert page.locator("path.sea-gap").count() == 0
+    assert page.locator("path.sea-incident").count() == page.locator("path.sea-count").count()
+    assert "Air launches (by area)" in page.inner_text(".leaflet-control-layers")
+    assert errors == []
 
 
 def test_bad_token_is_shown_not_crashing(browser, live) -> None:

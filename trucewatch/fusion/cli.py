@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -23,6 +24,16 @@ def _ts(v: str | None) -> float | None:
     return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
 
 
+def _fusion_config(path: Path | None) -> Any:
+    from trucewatch.fusion import FusionConfig
+
+    try:
+        return FusionConfig.from_yaml(path) if path else FusionConfig()
+    except (OSError, ValueError) as exc:  # yaml errors are ValueErrors too
+        typer.echo(f"error: {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command("run")
 def run_cmd(
     db: str = typer.Option(..., "--db", help="Store path or URL."),
@@ -36,7 +47,7 @@ def run_cmd(
     from trucewatch.adjudication import adjudicate
     from trucewatch.adjudication.workflow import WorkflowConfig, auto_advance
     from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.fusion import FusionConfig, fuse_detailed
+    from trucewatch.fusion import fuse_detailed
     from trucewatch.store import Store
 
     try:
@@ -44,7 +55,7 @@ def run_cmd(
     except AgreementError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    cfg = FusionConfig.from_yaml(fusion_config) if fusion_config else FusionConfig()
+    cfg = _fusion_config(fusion_config)
     wf = WorkflowConfig.from_yaml(workflow) if workflow else WorkflowConfig()
     with Store.open(db) as store:
         obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))
@@ -116,13 +127,12 @@ def learn_clutter_cmd(
     fusion_config: Path = typer.Option(None, "--fusion-config", help="YAML with fusion: settings."),
 ) -> None:
     """Learn how often reports and heat turn up with no event (per km^2 and hour) from past days."""
-    from trucewatch.fusion import FusionConfig
     from trucewatch.fusion.arrays import from_observations
     from trucewatch.fusion.clutter import learn_clutter
     from trucewatch.fusion.core import fuse_arrays
     from trucewatch.store import Store
 
-    cfg = FusionConfig.from_yaml(fusion_config) if fusion_config else FusionConfig()
+    cfg = _fusion_config(fusion_config)
     cfg.clutter_map = None  # learn from plain association, not from a previous map
     with Store.open(db) as store:
         obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))

@@ -100,6 +100,10 @@ class FusionConfig:
             if not isinstance(dp, dict) or any(not isinstance(v, int | float) or not 0 < v <= 1 for v in dp.values()):
                 raise ValueError("fusion config: detection_prob: expected a mapping of class to a probability in (0, 1]")
             cfg.detection_prob = {**_default_detection(), **{k: float(v) for k, v in dp.items()}}
+        if cfg.clutter_map is not None:
+            if not isinstance(cfg.clutter_map, str):
+                raise ValueError("fusion config: clutter_map: expected the path of a clutter map JSON")
+            cfg.clutter()  # a bad map is reported now, naming its field, not in the middle of a run
         return cfg
 
     @classmethod

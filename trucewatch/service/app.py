@@ -9,6 +9,7 @@ never 403, so their existence does not leak.
 
 import asyncio
 import contextlib
+import json
 import math
 import secrets
 import tempfile
@@ -33,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.service import exports as X
 from trucewatch.service import integrations as I
+from trucewatch.service import layers as L
 from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
 from trucewatch.service.audit import AuditLog
 from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
@@ -122,6 +124,17 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
 
 def _ts(v: datetime | None) -> float | None:
     return None if v is None else to_utc(v).timestamp()
+
+
+def _finite(v: Any) -> Any:
+    """``v`` with every NaN or infinity replaced by None (JSON has no such numbers)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
 
 
 def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
@@ -464,6 +477,55 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         if isinstance(extra, dict) and extra.get("type") == "FeatureCollection":
             feats += list(extra.get("features", []))
         return {"type": "FeatureCollection", "features": feats}
+
+    # ---- air and sea layers (issue 11): full for internal staff, published (delayed, aggregated) otherwise
+    LayerReader = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
+    LayerFrom = Annotated[datetime | None, Query(alias="from", description="ISO 8601; inclusive")]
+    LayerTo = Annotated[datetime | None, Query(alias="to", description="ISO 8601; exclusive")]
+    MaxPoints = Annotated[int, Query(ge=2, le=1000, description="vertices per track line at most (thinned evenly)")]
+    geojson_doc: dict[int | str, dict[str, Any]] = {
+        200: {"description": "GeoJSON FeatureCollection with `properties`, `summary` and `problems` members",
+              "content": {"application/geo+json": {"schema": {"type": "object"}}}}}
+
+    def _layer_window(p: Principal, t_from: datetime | None, t_to: datetime | None, bbox: str | None,
+                      limit: int | None, max_points: int) -> tuple[L.Window, bool]:
+        def unix(name: str, v: datetime | None) -> float | None:
+            try:
+                return _ts(v)
+            except (OverflowError, ValueError):
+                raise HTTPException(422, f"{name}: {v} is outside the years 1-9999 in UTC") from None
+
+        a, b = unix("from", t_from), unix("to", t_to)
+        if a is not None and b is not None and a >= b:
+            raise HTTPException(422, f"from: {t_from.isoformat()} is not before to ({t_to.isoformat()})")  # type: ignore[union-attr]
+        full = p.role in INTERNAL
+        if not full:  # the published view follows the public rule: nothing newer than the delay
+            cutoff = time.time() - config.public_delay_s
+            b = cutoff if b is None else min(b, cutoff)
+        return L.Window(a, b, _bbox(bbox), limit or config.default_page, max_points), full
+
+    def _geojson(fc: dict[str, Any]) -> Response:
+        try:
+            body = json.dumps(fc, separators=(",", ":"), allow_nan=False, default=str)
+        except ValueError:  # a NaN or infinity in stored attributes: null, as JSON has no such number
+            body = json.dumps(_finite(fc), separators=(",", ":"), default=str)
+        return Response(body, media_type="application/geo+json")
+
+    @app.get(f"{API}/layers/air", tags=["map"], response_class=Response, responses=geojson_doc)
+    def air_layer(p: Principal = LayerReader, t_from: LayerFrom = None, t_to: LayerTo = None, bbox: BBox = None,
+                  limit: Limit = None, max_points: MaxPoints = 100) -> Response:
+        """Air tracks, their origins and launch areas with launched/intercepted per weapon type.
+        Liaisons and the public get the published view: delayed, launch areas and counts only."""
+        w, full = _layer_window(p, t_from, t_to, bbox, limit, max_points)
+        return _geojson(L.air_layer(store, agreement, w, full))
+
+    @app.get(f"{API}/layers/sea", tags=["map"], response_class=Response, responses=geojson_doc)
+    def sea_layer(p: Principal = LayerReader, t_from: LayerFrom = None, t_to: LayerTo = None, bbox: BBox = None,
+                  limit: Limit = None) -> Response:
+        """Vessel incidents (barred vessel in zone, AIS gap with its gap line, spoofing, loitering).
+        Liaisons and the public get the published view: delayed, counts per zone or 0.5° cell."""
+        w, full = _layer_window(p, t_from, t_to, bbox, limit, 2)
+        return _geojson(L.sea_layer(store, agreement, w, full))
 
     # ---- ledger
     @app.get(f"{API}/ledger/checkpoint", tags=["ledger"])

@@ -95,7 +95,7 @@ def serve(
     unsigned: bool = typer.Option(False, "--allow-unsigned", help="store unsigned observations (tests, demos)"),
     dashboard_token: bool = typer.Option(True, "--dashboard-token/--no-dashboard-token",
                                          help="print a dashboard link with a 12-hour analyst token"),
-    sample: bool = typer.Option(False, "--sample", help="add sample findings when the store has none"),
+    sample: bool = typer.Option(False, "--sample", help="add sample findings (and air and sea data) when the store has none"),
     log_level: str = typer.Option("warning", "--log-level"),
 ) -> None:
     """Run the API (/api/v1, OpenAPI at /openapi.json) and the map dashboard (/)."""
@@ -118,13 +118,14 @@ def serve(
         if ag is None:
             typer.echo("error: --sample needs --agreement", err=True)
             raise typer.Exit(2)
-        from trucewatch.service.sample import populate
+        from trucewatch.service.sample import populate, populate_air_sea
 
         if not store.query_violations(limit=1):
             try:
                 populate(store, ag, np.random.default_rng(7), ledger=True)  # signed, logged, checkpointed
             except ImportError:  # no ledger in this deployment
                 populate(store, ag, np.random.default_rng(7))
+            populate_air_sea(store, ag, np.random.default_rng(7))  # the dashboard's air and sea layers
     app = create_app(store, ag, cfg)
     if dashboard_token:
         token, _ = app.state.tokens.create("analyst", label="dashboard (serve)", ttl_s=12 * 3600)

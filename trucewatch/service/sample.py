@@ -118,6 +118,37 @@ def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violat
     return [store.get_violation(v.id) for v in viols]  # type: ignore[misc]
 
 
+def populate_air_sea(store: Store, agreement: Any, rng: np.random.Generator, *, day: datetime | None = None,
+                     drones: int = 16, merchants: int = 10) -> list[Observation]:
+    """Air tracks and air-defence summaries of one night, and a day of vessel incidents, as the air
+    and sea stages produce them (their simulators, then their own readers: ``track_observations``,
+    ``process_posts``, the AIS pipeline judged on the black-sea-maritime agreement).  Unsigned, for
+    the dashboard's air and sea layers; ``day`` as in :func:`populate`."""
+    from trucewatch.agreement import load_agreement
+    from trucewatch.sim.air import simulate_air
+    from trucewatch.sim.sea import AGREEMENT as SEA_AGREEMENT
+    from trucewatch.sim.sea import simulate_sea
+    from trucewatch.sources.air.intake import Post, air_force_source, process_posts
+    from trucewatch.sources.air.tracks import air_picture_source, read_tracks, track_observations
+    from trucewatch.sources.sea.pipeline import ais_source, process_lines
+
+    day = day or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    sim = simulate_air(rng, agreement, day=day.date().isoformat(), nights=1, drones=drones, cruise=3, ballistic=2,
+                       ua_drones=2, patrols=1, near_misses=1)
+    tracks, _ = read_tracks(sim.track_lines)
+    obs = track_observations(tracks, "airpicture:sample")
+    posts = [Post(x["id"], datetime.fromisoformat(x["published"]), x["text"], x["channel"]) for x in sim.summaries]
+    obs += process_posts(posts, "airforce:sample")[1]
+    sea = simulate_sea(rng, t0=day.timestamp(), hours=24.0, n_merchants=merchants)
+    obs += process_lines(sea.lines, load_agreement(SEA_AGREEMENT), source_id="ais:sample", end_time=sea.t1).observations
+    store.add_sources([air_picture_source("airpicture:sample", "sample air picture"),
+                       air_force_source("airforce:sample"), ais_source("ais:sample", "sample AIS feed")])
+    rep = store.add_observations(obs)
+    if rep.errors:
+        raise ValueError(f"sample air/sea observations refused: {rep.errors[:3]}")
+    return obs
+
+
 def _signed_ingest(store: Store, sources: list[Source], obs: list[Observation], rng: np.random.Generator) -> Any:
     from trucewatch.ledger import api
     from trucewatch.ledger.checkpoint import NoteSigner

@@ -10,6 +10,14 @@
     contested: "#fb8c00", confirmed: "#6d0000", dismissed: "#cfd8dc",
   };
   const PARTY_COLOURS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00"];
+  // air tracks: line colour = class (contract classes of trucewatch.sources.air.tracks)
+  const AIR_COLOURS = {
+    shahed: "#d81b60", decoy: "#f06292", drone: "#ad1457", cruise_missile: "#5e35b1", ballistic_missile: "#4a148c",
+    guided_missile: "#7b1fa2", glide_bomb: "#6d4c41", aircraft: "#283593", missile: "#512da8", unknown: "#757575",
+  };
+  // sea incidents: point colour = kind (trucewatch.sources.sea.incidents)
+  const SEA_COLOURS = { barred_vessel_in_zone: "#c62828", ais_gap: "#00838f", spoofing: "#ef6c00", loitering: "#6a1b9a" };
+  const LAUNCH_AREA = { color: "#4e342e", fillColor: "#bcaaa4", forbidden: "#ff7043" };
   const state = { token: null, me: null, violations: [], parties: [], markers: new Map(), selected: null, es: null };
 
   function el(tag, attrs, ...children) {
@@ -49,7 +57,8 @@
   const layers = {
     land: L.layerGroup().addTo(map), countries: L.layerGroup().addTo(map), zones: L.layerGroup().addTo(map),
     line: L.layerGroup().addTo(map), coverage: L.layerGroup().addTo(map), sensors: L.layerGroup().addTo(map),
-    events: L.layerGroup(), violations: L.layerGroup().addTo(map),
+    events: L.layerGroup(), air: L.layerGroup().addTo(map), sea: L.layerGroup().addTo(map),
+    violations: L.layerGroup().addTo(map),
   };
   // optional layers join the control only once the role could load them
   const control = L.control.layers(null, {
@@ -70,7 +79,8 @@
   async function loadAgreement() {
     const fc = await api("/agreement");
     state.parties = ((fc.properties || {}).parties || []).map((p) => p.id);
-    const zoneColours = { buffer: "#ffb300", withdrawal: "#7e57c2", weapon: "#7e57c2", maritime: "#00838f" };
+    const zoneColours = { buffer: "#ffb300", withdrawal: "#7e57c2", weapon: "#7e57c2", maritime: "#00838f",
+      corridor: "#00838f", port_exclusion: "#00838f", exclusion: "#00838f" };
     const zones = { type: "FeatureCollection", features: fc.features.filter((f) => f.properties.layer === "zone") };
     const line = { type: "FeatureCollection", features: fc.features.filter((f) => f.properties.layer === "contact_line") };
     const objects = fc.features.filter((f) => f.properties.layer === "protected_object");
@@ -102,6 +112,8 @@
       L.geoJSON(c, { style: { color: "#1e88e5", weight: 1, dashArray: "2 4", fillOpacity: 0.08 } }).addTo(layers.coverage);
       if (c.features.length) control.addOverlay(layers.coverage, "Drone coverage");
     } catch (e) { /* role without coverage */ }
+    try { await loadAir(); } catch (e) { /* role without the air layer (monitor) */ }
+    try { await loadSea(); } catch (e) { /* role without the sea layer (monitor) */ }
     try {
       const evs = await api("/events?limit=5000");
       for (const ev of evs) {
@@ -110,6 +122,127 @@
       }
       control.addOverlay(layers.events, `Events (${evs.length})`);
     } catch (e) { /* role without events */ }
+  }
+
+  // ------------------------------------------------------------ air and sea
+  const airColour = (c) => AIR_COLOURS[c] || AIR_COLOURS.unknown;
+  const seaColour = (k) => SEA_COLOURS[k] || "#455a64";
+  const words = (s) => String(s == null ? "–" : s).replaceAll("_", " ");
+  const counts = (o) => Object.entries(o || {}).map(([k, n]) => `${words(k)} ${n}`).join(", ");
+
+  function launchAreaTip(p) {
+    const types = Object.entries(p.by_type || {}).map(([k, v]) => `${words(k)} ${v.launched}/${v.intercepted}`);
+    return `launch area ${p.name} (${p.side || "side unknown"}${p.launches_forbidden ? ", launches forbidden" : ""})`
+      + ` · launched/intercepted in summaries naming it: ${types.join(", ") || "–"}`;
+  }
+
+  // GeoJSON applies ``style`` to circle markers too: one function gives every feature its full options
+  function airStyle(f) {
+    const p = f.properties;
+    if (p.layer === "launch_area") {
+      return { radius: Math.min(5 + 1.5 * Math.sqrt(p.launched || 0), 16), color: LAUNCH_AREA.color, weight: 2,
+        fillColor: p.launches_forbidden ? LAUNCH_AREA.forbidden : LAUNCH_AREA.fillColor, fillOpacity: 0.75, className: "air-launch-area" };
+    }
+    if (p.layer === "origin") return { radius: 3, color: airColour(p.classification), weight: 1, fillOpacity: 0.9, className: "air-origin" };
+    return { color: airColour(p.classification), weight: p.intercepted ? 1.5 : 2.5, opacity: p.intercepted ? 0.45 : 0.9,
+      radius: 3, className: "air-track" };
+  }
+
+  function airTip(p) {
+    if (p.layer === "launch_area") return launchAreaTip(p);
+    if (p.layer === "origin") {
+      return `first seen: ${p.track_id} (${words(p.classification)}) · ${p.side || "over no party's area"}`
+        + (p.launch_forbidden ? " · launches forbidden there" : "");
+    }
+    return `${words(p.classification)} ${p.track_id} · ${p.intercepted ? "intercepted" : "not intercepted"}`
+      + ` · last seen ${fmtTime(p.end)}${p.origin_side ? " · from " + p.origin_side : ""}`;
+  }
+
+  async function loadAir() {
+    const fc = await api("/layers/air?limit=2000&max_points=80");
+    const full = fc.properties.view === "full";
+    const feats = fc.features.filter((f) => f.geometry);
+    L.geoJSON({ type: "FeatureCollection", features: feats }, {
+      style: airStyle, pointToLayer: (f, ll) => L.circleMarker(ll, airStyle(f)),
+      onEachFeature: (f, l) => l.bindTooltip(airTip(f.properties)),
+    }).addTo(layers.air);
+    airSummary(fc.summary || {});
+    if (!feats.length) return;
+    control.addOverlay(layers.air, full ? "Air tracks" : "Air launches (by area)");
+    legendSection("Air", [
+      ...(full ? Object.keys((fc.summary || {}).tracks_by_class || {}) : []).map((c) => [airColour(c), words(c), "line"]),
+      ...(full ? [["#9e9e9e", "intercepted (faded)", "line faded"]] : []),
+      [LAUNCH_AREA.fillColor, "launch area (size: launched)", "", LAUNCH_AREA.color],
+      [LAUNCH_AREA.forbidden, "launches forbidden there", "", LAUNCH_AREA.color],
+    ]);
+  }
+
+  function airSummary(summary) {
+    const box = document.getElementById("air-summary");
+    const rows = Object.entries(summary.by_type || {});
+    if (!rows.length) return;
+    const table = el("table", {}, el("tr", {}, el("th", { text: "Type" }), el("th", { class: "n", text: "Launched" }), el("th", { class: "n", text: "Intercepted" })));
+    for (const [k, v] of rows) {
+      table.append(el("tr", { "data-type": k }, el("td", { text: words(k) }), el("td", { class: "n", text: String(v.launched) }),
+        el("td", { class: "n", text: String(v.intercepted) })));
+    }
+    const n = summary.summaries || 0;
+    box.replaceChildren(el("h2", { text: "Air: launched / intercepted" }), table,
+      el("p", { class: "small", text: `from ${n} air-defence summar${n === 1 ? "y" : "ies"}${summary.inconsistent_summaries ? `, ${summary.inconsistent_summaries} not adding up` : ""}` }));
+    box.hidden = false;
+  }
+
+  function seaStyle(f) {
+    const p = f.properties;
+    if (p.layer === "gap") return { color: SEA_COLOURS.ais_gap, weight: 2, dashArray: "6 5", opacity: 0.9, className: "sea-gap" };
+    if (p.layer === "incident_count") {
+      const top = Object.entries(p.by_kind || {}).sort((a, b) => b[1] - a[1])[0] || ["", 0];
+      return { radius: Math.min(5 + 2 * Math.sqrt(p.incidents || 0), 18), color: "#263238", weight: 1, fillColor: seaColour(top[0]),
+        fillOpacity: 0.7, className: "sea-incident sea-count" };
+    }
+    return { radius: 5, color: "#263238", weight: 1, fillColor: seaColour(p.incident), fillOpacity: 0.9,
+      className: `sea-incident sea-${p.incident}` };
+  }
+
+  function seaTip(p) {
+    if (p.layer === "gap") return `AIS gap of MMSI ${p.mmsi}: ${((p.gap_s || 0) / 3600).toFixed(1)} h silent (last seen → seen again)`;
+    if (p.layer === "incident_count") {
+      return `${p.zone_id ? "zone " + p.zone_id : "outside the zones"} (${p.position}): ${p.incidents} incident(s),`
+        + ` ${p.vessels} vessel(s) · ${counts(p.by_kind)}`;
+    }
+    let extra = "";
+    if (p.spoof_mode) extra = ` · ${words(p.spoof_mode)}`;
+    else if (p.gap_s) extra = ` · ${(p.gap_s / 3600).toFixed(1)} h${p.open ? ", still silent" : ""}`;
+    return `${words(p.incident)} · ${p.name || "MMSI " + p.mmsi} (${words(p.vessel_type)}${p.flag ? ", " + p.flag : ""})`
+      + ` · zone ${p.zone_id || "–"} · ${fmtTime(p.time)}${extra}`;
+  }
+
+  async function loadSea() {
+    const fc = await api("/layers/sea?limit=2000");
+    const full = fc.properties.view === "full";
+    const feats = fc.features.filter((f) => f.geometry);
+    L.geoJSON({ type: "FeatureCollection", features: feats }, {
+      style: seaStyle, pointToLayer: (f, ll) => L.circleMarker(ll, seaStyle(f)),
+      onEachFeature: (f, l) => l.bindTooltip(seaTip(f.properties)),
+    }).addTo(layers.sea);
+    if (!feats.length) return;
+    control.addOverlay(layers.sea, full ? "Sea incidents" : "Sea incidents (counts)");
+    legendSection("Sea", [
+      ...Object.entries(SEA_COLOURS).map(([k, c]) => [c, words(k), "", "#263238"]),
+      ...(full ? [[SEA_COLOURS.ais_gap, "AIS gap: last seen → seen again", "dash"]] : []),
+    ]);
+  }
+
+  function legendSection(title, entries) {
+    const lg = document.getElementById("legend");
+    const box = el("div", { class: "legend-extra", "data-testid": `legend-${title.toLowerCase()}` }, el("h2", { text: title }));
+    for (const [colour, label, kind, ring] of entries) {
+      const sw = el("span", { class: `swatch ${kind || ""}`.trim() });
+      if (kind && kind.includes("dash")) sw.style.borderTopColor = colour; else sw.style.background = colour;
+      if (ring) sw.style.borderColor = ring;
+      box.append(el("div", {}, sw, label));
+    }
+    lg.append(box);
   }
 
   // ----------------------------------------------------------- violations
