@@ -75,3 +75,13 @@ def test_cli_learn_clutter_then_run_with_the_map(tmp_path, agreement):
         with Store.open(db) as st:
             confs.append(max(e.confidence for e in st.list_events() if "i" in e.observation_ids))
     assert confs[1] < confs[0]  # the post near the fix may be one of the many rumours around it
+
+
+def test_cli_names_a_bad_clutter_map(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "trucewatch-clutter-map/1", "cell_deg": 0.5, "default": {"report_claim": "lots"}}')
+    cfg = tmp_path / "fusion.yaml"
+    cfg.write_text(f"fusion:\n  clutter_map: {bad}\n")
+    r = CliRunner().invoke(app, ["run", "--db", str(tmp_path / "x.sqlite"), "--agreement", AGREEMENT,
+                                 "--fusion-config", str(cfg)])
+    assert r.exit_code == 2 and "default.report_claim" in r.output and "Traceback" not in r.output
