@@ -242,3 +242,19 @@ def test_rounds_of_one_fire_mission_are_one_finding(agreement):
             for x in obs]
     events, vs = judge(agreement, obs + late)
     assert len(events) == 2 and len(vs) == 2
+
+
+def test_vehicles_of_one_battery_are_one_finding(agreement):
+    pos = off_line(agreement, "RU", 8000)
+    battery = [ob(f"m{k}", "drone-1", OK.WEAPON_SIGHTING, *shift(*pos, 150 * k, 40 * k), err=10, dt=20.0 * k,
+                  weapon_class="mlrs", object_id=f"veh{k}") for k in range(3)]
+    events, vs = judge(agreement, battery)
+    assert len(events) == 1 and [(v.rule, v.party) for v in vs] == [(Rule.HEAVY_WEAPON_IN_ZONE, "RU")]
+    assert not any("disagree" in x for x in events[0].explanation)  # a battery is spread out, not inconsistent
+    # another battery 3 km away, or a tank in the same field, is another finding
+    other = [ob("far", "drone-1", OK.WEAPON_SIGHTING, *shift(*pos, 3000, 0), err=10, weapon_class="mlrs",
+                object_id="veh9"),
+             ob("tank", "drone-1", OK.WEAPON_SIGHTING, *shift(*pos, 100, 0), err=10, weapon_class="tank",
+                object_id="veh8")]
+    events, vs = judge(agreement, battery + other)
+    assert len(events) == 3 and len(vs) == 3

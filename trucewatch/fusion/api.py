@@ -26,7 +26,7 @@ from trucewatch.fusion.arrays import (
 from trucewatch.fusion.confidence import Contribution, explain
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.fusion.core import EventTable, fuse_arrays
-from trucewatch.fusion.gating import gate_pairs
+from trucewatch.fusion.gating import gate_pairs, position_pairs
 from trucewatch.model import Event, Location, Observation, ObservationKind, Source, from_unix
 
 if TYPE_CHECKING:
@@ -247,6 +247,8 @@ class IncrementalFusion:
             wi, wj, _ = gate_pairs(g, new_rows, None, self.config)
             keep = ~((fi.tier[wi] == TEXT) & (fi.tier[wj] == TEXT))
             edges.append((wi[keep], wj[keep]))
+        edges.append(position_pairs(fi, new_rows, old_rows, self.config.weapon_position_m))
+        edges.append(position_pairs(fi, new_rows, None, self.config.weapon_position_m))
         for i, j in edges:
             for a, b in zip(i.tolist(), j.tolist(), strict=True):
                 self._union(a, b)

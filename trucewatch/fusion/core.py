@@ -44,7 +44,7 @@ from trucewatch.fusion.arrays import (
     concat,
 )
 from trucewatch.fusion.config import FusionConfig
-from trucewatch.fusion.gating import gate_pairs, local_delta
+from trucewatch.fusion.gating import gate_pairs, local_delta, position_pairs
 from trucewatch.geo import EARTH_RADIUS_M, ellipse_from_cov
 from trucewatch.model import KIND_CODES, ObservationArrays, ObservationKind
 
@@ -192,6 +192,8 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     # 2. seeds
     seed_rows = rows[(fi.tier == SEED) & (rtier == SEED)]
     si, sj, _ = gate_pairs(fi, seed_rows, None, config, skip_same=unit)
+    pi_, pj_ = position_pairs(fi, seed_rows, None, config.weapon_position_m)
+    si, sj = np.concatenate([si, pi_]), np.concatenate([sj, pj_])
     in_seed = rtier == SEED
     keep = in_seed[ui]
     comp = _components(n, np.concatenate([ui[keep], si]), np.concatenate([uj[keep], sj]))
@@ -443,6 +445,8 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     t = np.where(sw > 0, t_pt, t_win)
     t_sig = np.where(sw > 0, 1.0 / np.sqrt(np.where(sw > 0, sw, 1)),
                      np.abs(hi_min - lo_max) / (2 * config.time_gate_sigma))
+    # weapons move and come in batteries: sightings spread over a position are not a disagreement
+    nis = np.where(fam_ev == SIGHTING, np.nan, nis)
     conf, n_groups, n_copies = event_confidence(fi, ev, E, nis)
     kind = np.empty(E, object)
     kind[:] = "fire"

@@ -141,3 +141,30 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
         i, j = i[keep], j[keep]
     ok, cost = pair_cost(fi, i, j, config, space_chi2, time_frac)
     return i[ok], j[ok], cost[ok]
+
+
+def position_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, radius_m: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Weapon sightings of one class closer than ``radius_m`` whose windows overlap:
+    the vehicles of one battery or position, one finding (docs/fusion.md)."""
+    from trucewatch.fusion.arrays import SIGHTING
+
+    e = np.zeros(0, np.int64)
+    if radius_m <= 0:
+        return e, e
+    rows_a = np.asarray(rows_a, np.int64)
+    rows_a = rows_a[fi.family[rows_a] == SIGHTING]
+    same = rows_b is None
+    rows_b = rows_a if same else np.asarray(rows_b, np.int64)
+    rows_b = rows_b[fi.family[rows_b] == SIGHTING]
+    if len(rows_a) == 0 or len(rows_b) == 0:
+        return e, e
+    ta = cKDTree(fi.xyz[rows_a])
+    if same:
+        pr = ta.query_pairs(radius_m, output_type="ndarray")
+        i, j = rows_a[pr[:, 0]], rows_a[pr[:, 1]]
+    else:
+        m = ta.sparse_distance_matrix(cKDTree(fi.xyz[rows_b]), radius_m, output_type="ndarray")
+        i, j = rows_a[m["i"]], rows_b[m["j"]]
+    ok = (fi.sub[i] == fi.sub[j]) & (fi.lo[i] <= fi.hi[j]) & (fi.lo[j] <= fi.hi[i]) & (i != j)
+    return i[ok], j[ok]
