@@ -20,6 +20,8 @@ def worker(
     agreement: Path | None = AgreementOpt,
     batch: int = typer.Option(500, "--batch"),
     unsigned: bool = typer.Option(False, "--unsigned", help="Accept unsigned observations (tests only)."),
+    fusion_config: Path | None = typer.Option(None, "--fusion-config",
+                                              help="YAML with fusion: settings (e.g. clutter_map: PATH)."),
 ) -> None:
     """Run a pipeline worker: pull from JetStream, commit, then acknowledge."""
     from trucewatch.commands import _load_agreement
@@ -29,7 +31,10 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     agr = _load_agreement(agreement)
     store = Store.open(db)
-    w = Worker(bus, store, agr, role=role, batch=batch, require_signatures=not unsigned)
+    from trucewatch.fusion.cli import fusion_config_or_exit
+
+    w = Worker(bus, store, agr, role=role, batch=batch, require_signatures=not unsigned,
+               fusion_config=fusion_config_or_exit(fusion_config))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -66,7 +66,7 @@ class Worker:
 
     def __init__(self, bus_url: str, store: Store, agreement: Agreement, *, role: str = "all",
                  batch: int = 500, require_signatures: bool = True, sector_km: float = 100.0,
-                 ack_wait_s: float = 30.0) -> None:
+                 ack_wait_s: float = 30.0, fusion_config: Any = None) -> None:
         if role not in ("ingest", "fusion", "all"):
             raise ValueError(f"role: expected ingest, fusion or all, got {role!r}")
         self.bus_url = bus_url
@@ -77,6 +77,7 @@ class Worker:
         self.require_signatures = require_signatures
         self.sectors = Sectors(agreement, sector_km)
         self.ack_wait_s = ack_wait_s
+        self.fusion_config = fusion_config  # a FusionConfig (gates, clutter map), None: defaults
         self.stats = WorkerStats()
         self._stop = asyncio.Event()
 
@@ -198,7 +199,7 @@ class Worker:
     def _fuse_locked(self, k: int, lo: float, hi: float) -> list[Any]:
         # Two workers must not re-fuse the same sector at once (read-compute-replace).
         with self.store.exclusive(f"fuse-sector-{k}"):
-            return fuse_sector(self.store, self.agreement, self.sectors, k, lo, hi)
+            return fuse_sector(self.store, self.agreement, self.sectors, k, lo, hi, self.fusion_config)
 
     async def _handle_fuse(self, js: Any, msgs: list[Any]) -> None:
         # Requests are merged per sector into disjoint windows (overlapping or
@@ -242,7 +243,8 @@ def merge_windows(windows: list[tuple[float, float]], gap: float, max_span: floa
     return out
 
 
-def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_from: float, t_to: float) -> list[Any]:
+def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_from: float, t_to: float,
+                fusion_config: Any = None) -> list[Any]:
     """Re-fuse one sector around a window of new observations; return newly verified violations.
 
     Observations are taken from ``FUSION_MARGIN_S`` around the window, in the
@@ -262,7 +264,7 @@ def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_
         own = sectors.of(np.array([o.location.lat for o in obs]), np.array([o.location.lon for o in obs]))
         obs = [o for o, s in zip(obs, own, strict=True) if abs(int(s) - k) <= 1]
     sources = {s.id: s for s in store.list_sources()}
-    events = fuse(obs, sources, agreement) if obs else []
+    events = fuse(obs, sources, agreement, fusion_config) if obs else []
 
     def owned(evs: list[Any]) -> list[Any]:
         if not evs:

@@ -24,7 +24,9 @@ def _ts(v: str | None) -> float | None:
     return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
 
 
-def _fusion_config(path: Path | None) -> Any:
+def fusion_config_or_exit(path: Path | None) -> Any:
+    """The FusionConfig a ``--fusion-config`` option names (defaults without one); a bad
+    file exits 2 with the file and field named, before any work starts."""
     from trucewatch.fusion import FusionConfig
 
     try:
@@ -55,7 +57,7 @@ def run_cmd(
     except AgreementError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    cfg = _fusion_config(fusion_config)
+    cfg = fusion_config_or_exit(fusion_config)
     wf = WorkflowConfig.from_yaml(workflow) if workflow else WorkflowConfig()
     with Store.open(db) as store:
         obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))
@@ -132,7 +134,7 @@ def learn_clutter_cmd(
     from trucewatch.fusion.core import fuse_arrays
     from trucewatch.store import Store
 
-    cfg = _fusion_config(fusion_config)
+    cfg = fusion_config_or_exit(fusion_config)
     cfg.clutter_map = None  # learn from plain association, not from a previous map
     with Store.open(db) as store:
         obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))

@@ -55,12 +55,12 @@ class FusionConfig:
     persist_s: dict[str, float] = field(default_factory=_default_persist)
     #: Acoustic fixes (launches, impacts) at one place within this time are one
     #: fire mission (the rounds of a salvo, seconds apart), not one event per round.
-    fire_mission_window_s: float = 120.0
+    fire_mission_window_s: float = 60.0
     #: Sightings of one weapon stay one event while within this time of each other.
     sighting_window_s: float = 3 * 3600.0
     #: Sightings of one weapon class this close (m) while their windows overlap are
     #: one position (a battery): one event and one finding, however many vehicles.
-    weapon_position_m: float = 500.0
+    weapon_position_m: float = 300.0
     #: Interference reports of one jamming episode stay one event within this window.
     interference_window_s: float = 3600.0
     #: Vessel incidents of one vessel stay one event within this window.

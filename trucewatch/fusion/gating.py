@@ -159,12 +159,20 @@ def position_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | Non
     rows_b = rows_b[fi.family[rows_b] == SIGHTING]
     if len(rows_a) == 0 or len(rows_b) == 0:
         return e, e
-    ta = cKDTree(fi.xyz[rows_a])
+    # time is a fourth axis, scaled so the widest pair of windows spans radius_m: the tree
+    # then only pairs sightings close in both (days of sightings at one place stay cheap)
+    tc = (fi.lo + fi.hi) / 2
+    hw = (fi.hi - fi.lo) / 2
+    scale = radius_m / max(float(hw[rows_a].max()) + float(hw[rows_b].max()), 1e-9)
+    ta = cKDTree(np.column_stack([fi.xyz[rows_a], tc[rows_a] * scale]), balanced_tree=False, compact_nodes=False)
     if same:
-        pr = ta.query_pairs(radius_m, output_type="ndarray")
+        pr = ta.query_pairs(radius_m, p=np.inf, output_type="ndarray")
         i, j = rows_a[pr[:, 0]], rows_a[pr[:, 1]]
     else:
-        m = ta.sparse_distance_matrix(cKDTree(fi.xyz[rows_b]), radius_m, output_type="ndarray")
+        tb = cKDTree(np.column_stack([fi.xyz[rows_b], tc[rows_b] * scale]), balanced_tree=False, compact_nodes=False)
+        m = ta.sparse_distance_matrix(tb, radius_m, p=np.inf, output_type="ndarray")
         i, j = rows_a[m["i"]], rows_b[m["j"]]
+    near = np.sum((fi.xyz[i] - fi.xyz[j]) ** 2, axis=1) <= radius_m * radius_m
+    i, j = i[near], j[near]
     ok = (fi.sub[i] == fi.sub[j]) & (fi.lo[i] <= fi.hi[j]) & (fi.lo[j] <= fi.hi[i]) & (i != j)
     return i[ok], j[ok]
