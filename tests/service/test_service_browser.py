@@ -1,11 +1,14 @@
 """The dashboard in Debian's headless Chromium (Playwright): the map renders from the
 bundled basemap and vendored Leaflet, a click on a violation opens its evidence with
 ledger status, filters and the time slider work, roles see their view.
-Screenshots go to docs/screenshots/."""
+Screenshots go to a temporary folder, or to $TRUCEWATCH_SCREENSHOTS when set
+(``TRUCEWATCH_SCREENSHOTS=docs/screenshots pytest -m browser tests/service`` refreshes
+the ones in the docs), so a test run never rewrites tracked files."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("TRUCEWATCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="tw-shots-"))
+SHOTS.mkdir(parents=True, exist_ok=True)
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
