@@ -6,7 +6,6 @@ same work incrementally.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.agreement import Agreement
 from trucewatch.model import Observation, Violation
 from trucewatch.store import RecordError, Store
@@ -55,13 +55,10 @@ def process(store: Store, agreement: Agreement, *, t_from: float | None = None, 
 def read_observations_jsonl(path: str | Path) -> Iterator[tuple[int, Observation | RecordError]]:
     """Parse a JSONL file of observations; yield (line number, observation or error)."""
     with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
+        # stripped first: error columns count from the first non-blank character
+        for n, raw in json_lines(line.strip() for line in f):
+            if isinstance(raw, BadLine):
+                exc = raw.error
                 yield n, RecordError(f"line {n}", "(json)", f"not valid JSON: {exc.msg} at column {exc.colno}")
                 continue
             rid = str(raw.get("id", f"line {n}")) if isinstance(raw, dict) else f"line {n}"

@@ -3,8 +3,10 @@ observations ingested through the ledger."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,18 @@ def make_observations(n: int, start: int = 0, sources: int = 3, rng: np.random.G
                         "snr": float(rng.uniform(0, 30)), "tags": ["a", "ü"]},
             payload_hash="ab" * 32))
     return out
+
+
+def graft_forged_tree(db: Path, forged_db: Path) -> None:
+    """Give the SQLite store ``db`` the Merkle nodes and root of ``forged_db``: history
+    rewritten consistently in tree and state, so only a signed checkpoint still contradicts it."""
+    con = sqlite3.connect(db)
+    con.execute("ATTACH DATABASE ? AS f", (str(forged_db),))
+    con.execute("DELETE FROM ledger_nodes")
+    con.execute("INSERT INTO ledger_nodes SELECT * FROM f.ledger_nodes")
+    con.execute("UPDATE ledger_state SET root = (SELECT root FROM f.ledger_state)")
+    con.commit()
+    con.close()
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.ledger.conftest import graft_forged_tree
 from trucewatch.ledger import merkle
 from trucewatch.ledger.log import LogCorruptError, LogEntry, LogError, MerkleLog
 from trucewatch.store import Store
@@ -125,13 +126,7 @@ def test_never_extends_a_state_inconsistent_with_checkpoint(tmp_path):
     other[3] = b"rewritten"
     forged = MerkleLog(Store.open(tmp_path / "forged.db"))
     forged.append(_entries(other))
-    con = sqlite3.connect(path)
-    con.execute("ATTACH DATABASE ? AS f", (str(tmp_path / "forged.db"),))
-    con.execute("DELETE FROM ledger_nodes")
-    con.execute("INSERT INTO ledger_nodes SELECT * FROM f.ledger_nodes")
-    con.execute("UPDATE ledger_state SET root = (SELECT root FROM f.ledger_state)")
-    con.commit()
-    con.close()
+    graft_forged_tree(path, tmp_path / "forged.db")
     fresh = MerkleLog(Store.open(path))
     with pytest.raises(LogCorruptError, match="history was rewritten"):
         fresh.append(_entries([b"next"], 20))

@@ -11,6 +11,7 @@ import pytest
 from nacl.signing import SigningKey
 from typer.testing import CliRunner
 
+from tests.ledger.conftest import graft_forged_tree
 from trucewatch.cli import app
 from trucewatch.ledger.canonical import signing_message
 from trucewatch.ledger.export import export_log, tile_path
@@ -121,15 +122,9 @@ def test_consistent_rewrite_with_stolen_key_caught_by_checkpoint(ledger, tmp_pat
     obs[victim.id] = changed
     forged = MerkleLog(Store.open(tmp_path / "forged.db"))
     forged.append([LogEntry(oid, entry_for(obs[oid], key), key) for _, oid, key in rows])
-    con = sqlite3.connect(ledger.path)
-    con.execute("UPDATE observations SET attributes = ?, signature = ? WHERE id = ?",
-                (json.dumps(changed.attributes), changed.signature, victim.id))
-    con.execute("ATTACH DATABASE ? AS f", (str(tmp_path / "forged.db"),))
-    con.execute("DELETE FROM ledger_nodes")
-    con.execute("INSERT INTO ledger_nodes SELECT * FROM f.ledger_nodes")
-    con.execute("UPDATE ledger_state SET root = (SELECT root FROM f.ledger_state)")
-    con.commit()
-    con.close()
+    _sql(ledger.path, ("UPDATE observations SET attributes = ?, signature = ? WHERE id = ?",
+                       (json.dumps(changed.attributes), changed.signature, victim.id)))
+    graft_forged_tree(ledger.path, tmp_path / "forged.db")
     code, out = _verify("--db", str(ledger.path))
     assert code == 1
     assert "checkpoint #1 (size 40): the stored entries do not hash to the signed root" in out

@@ -152,28 +152,16 @@ def _text(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
 def _satellite(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
                history_years: int = 2) -> StageOutput:
     """FIRMS VIIRS CSV for the truth's days (+ background history) -> read_firms -> background model."""
-    import math
-
-    from trucewatch.sim.satellite import DAY_S, Fires, FireSimConfig, Landscape, background_fires, observe, war_fires
+    from trucewatch.sim.satellite import FireSimConfig, background_history, simulate_period
     from trucewatch.sources.satellite.background import BackgroundModel, detect
     from trucewatch.sources.satellite.firms import read_firms, sources_for, to_observations
 
     # the same flow as trucewatch.sim.satellite.simulate, but through files
-    evs = scenario.events
     cfg = FireSimConfig()
-    la = np.array([e.lat for e in evs])
-    lo = np.array([e.lon for e in evs])
-    t = np.array([e.t for e in evs])
-    cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
-    start = math.floor(t.min() / DAY_S) * DAY_S
-    n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
-    land = Landscape.make(cfg, rng)
-    fires = Fires.concat([background_fires(land, cfg, rng, start, n_days), war_fires(evs, rng, cfg.war_fire_prob)])
-    sim = observe(fires, cfg, rng)
+    land, start, sim = simulate_period(scenario.events, rng, cfg)
     p = d / "firms_viirs.csv"
     p.write_text(sim.csv_text, encoding="utf-8")
-    hist = observe(Fires.concat([background_fires(land, cfg, rng, start - y * 365 * DAY_S, 365)
-                                 for y in range(history_years, 0, -1)]), cfg, rng)
+    hist = background_history(land, cfg, rng, start, history_years)
     hp = d / "firms_viirs_history.csv"
     hp.write_text(hist.csv_text, encoding="utf-8")
     batch = read_firms(p)

@@ -296,15 +296,37 @@ def simulate_year(rng: np.random.Generator, truth: Iterable[Any] = (), cfg: Fire
     cfg = cfg or FireSimConfig()
     land = land or Landscape.make(cfg, rng)
     t_start = float(np.datetime64(start, "s").astype(np.int64))
-    hist_parts = []
-    for y in range(history_years, 0, -1):
-        hist_parts.append(background_fires(land, cfg, rng, t_start - y * 365 * DAY_S, 365))
-    hist = observe(Fires.concat(hist_parts), cfg, rng)
+    hist = background_history(land, cfg, rng, t_start, history_years)
     bg = background_fires(land, cfg, rng, t_start, n_days)
     war = war_fires(truth, rng, cfg.war_fire_prob)
     war_in = (war.t0 >= t_start) & (war.t0 < t_start + n_days * DAY_S)
     war = Fires(*(getattr(war, f)[war_in] for f in Fires.__dataclass_fields__))
     return hist, observe(Fires.concat([bg, war]), cfg, rng)
+
+
+def background_history(land: Landscape, cfg: FireSimConfig, rng: np.random.Generator, start: float,
+                       years: int) -> SimFirms:
+    """``years`` of background fires before ``start``, observed: what a background model is fitted on."""
+    return observe(Fires.concat([background_fires(land, cfg, rng, start - y * 365 * DAY_S, 365)
+                                 for y in range(years, 0, -1)]), cfg, rng)
+
+
+def simulate_period(truth: list[Any], rng: np.random.Generator, cfg: FireSimConfig) -> tuple[Landscape, float, SimFirms]:
+    """Background and war fires over the truth's area (``cfg.bbox`` is set to it) and days, observed.
+
+    Shared by ``simulate`` and trucewatch.sim.raw (which goes through files), so both
+    draw the same fires for a seed.  Returns the landscape and first day too, for
+    :func:`background_history`.
+    """
+    t = np.array([_unix(_get(e, "t")) for e in truth])
+    la = np.array([float(_get(e, "lat")) for e in truth])
+    lo = np.array([float(_get(e, "lon")) for e in truth])
+    cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
+    start = math.floor(t.min() / DAY_S) * DAY_S
+    n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
+    land = Landscape.make(cfg, rng)
+    fires = Fires.concat([background_fires(land, cfg, rng, start, n_days), war_fires(truth, rng, cfg.war_fire_prob)])
+    return land, start, observe(fires, cfg, rng)
 
 
 def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig | None = None,
@@ -323,20 +345,11 @@ def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig 
     cfg = cfg or FireSimConfig()
     if not truth:
         return [], ""
-    t = np.array([_unix(_get(e, "t")) for e in truth])
-    la = np.array([float(_get(e, "lat")) for e in truth])
-    lo = np.array([float(_get(e, "lon")) for e in truth])
-    cfg.bbox = (float(la.min()) - 0.5, float(lo.min()) - 0.5, float(la.max()) + 0.5, float(lo.max()) + 0.5)
-    start = math.floor(t.min() / DAY_S) * DAY_S
-    n_days = math.ceil((t.max() + 2 * DAY_S - start) / DAY_S)
-    land = Landscape.make(cfg, rng)
-    fires = Fires.concat([background_fires(land, cfg, rng, start, n_days), war_fires(truth, rng, cfg.war_fire_prob)])
-    sim = observe(fires, cfg, rng)
+    land, start, sim = simulate_period(truth, rng, cfg)
     batch = read_firms(sim.csv_text.encode(), name="sim-firms.csv")
     if history_years <= 0 or len(batch) == 0:
         return to_observations(batch), sim.csv_text
-    hist_fires = [background_fires(land, cfg, rng, start - y * 365 * DAY_S, 365) for y in range(history_years, 0, -1)]
-    hist = read_firms(observe(Fires.concat(hist_fires), cfg, rng).csv_text.encode(), name="sim-history.csv")
+    hist = read_firms(background_history(land, cfg, rng, start, history_years).csv_text.encode(), name="sim-history.csv")
     d = detect(BackgroundModel.fit(hist), batch)
     return to_observations(batch, excess=d.excess, p_value=d.p_value, expected=d.expected), sim.csv_text
 

@@ -100,6 +100,49 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Ids per ``IN (...)``: SQLite caps the bound parameters of one statement.
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """``ids`` in slices small enough for one ``IN (...)`` on every backend."""
+    for k in range(0, len(ids), _CHUNK):
+        yield list(ids[k : k + _CHUNK])
+
+
+def _rows_in(c: Any, q: Any, col: Any, ids: Sequence[str], *, mappings: bool = False) -> Iterator[Any]:
+    """Rows of ``q`` whose ``col`` is one of ``ids``, one ``IN (...)`` query per chunk.
+
+    Each chunk is fetched whole before its rows are yielded, so the caller may
+    write on the same connection while iterating."""
+    for chunk in _chunks(ids):
+        res = c.execute(q.where(col.in_(chunk)))
+        yield from (res.mappings().all() if mappings else res.all())
+
+
+def _index_rtree(c: Any, rtree: str, table: str, ids: Sequence[str]) -> None:
+    """Add the rows ``ids`` of ``table`` to its SQLite R*Tree (points: min = max)."""
+    for chunk in _chunks(ids):
+        c.exec_driver_sql(
+            f"INSERT INTO {rtree} (id, min_lon, max_lon, min_lat, max_lat) "
+            f"SELECT seq, lon, lon, lat, lat FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+
+
+def _in_window(q: Any, table: Any, t_from: float | None, t_to: float | None) -> Any:
+    """``q`` limited to the half-open window [t_from, t_to) of ``table.c.t``, as every query takes it."""
+    if t_from is not None:
+        q = q.where(table.c.t >= t_from)
+    if t_to is not None:
+        q = q.where(table.c.t < t_to)
+    return q
+
+
+def _delete_events(c: Any, ids: Sequence[str]) -> None:
+    """Delete events by id (a fusion re-run replaces them; a retraction drops them)."""
+    for chunk in _chunks(ids):
+        c.execute(S.events.delete().where(S.events.c.id.in_(chunk)))
+
+
 class Store:
     """One deployment's database.  ``Store.open(path_or_url)`` migrates to head."""
 
@@ -228,13 +271,8 @@ class Store:
                     continue
                 hashes[o.id] = h
                 rows.append(_obs_row(o, h))
-            existing: dict[str, str] = {}
-            ids = [r["id"] for r in rows]
-            for k in range(0, len(ids), 500):
-                chunk = ids[k : k + 500]
-                for oid, h in c.execute(select(S.observations.c.id, S.observations.c.content_hash)
-                                        .where(S.observations.c.id.in_(chunk))):
-                    existing[oid] = h
+            existing: dict[str, str] = dict(_rows_in(c, select(S.observations.c.id, S.observations.c.content_hash),
+                                                     S.observations.c.id, [r["id"] for r in rows]))
             fresh = []
             for r in rows:
                 old = existing.get(r["id"])
@@ -255,14 +293,8 @@ class Store:
         return report
 
     def _index_observations(self, c: Any, ids: list[str]) -> None:
-        if self.dialect != "sqlite":
-            return
-        for k in range(0, len(ids), 500):
-            chunk = ids[k : k + 500]
-            marks = ",".join("?" * len(chunk))
-            c.exec_driver_sql(
-                "INSERT INTO obs_rtree (id, min_lon, max_lon, min_lat, max_lat) "
-                f"SELECT seq, lon, lon, lat, lat FROM observations WHERE id IN ({marks})", tuple(chunk))
+        if self.dialect == "sqlite":
+            _index_rtree(c, "obs_rtree", "observations", ids)
 
     def set_ledger_index(self, pairs: Iterable[tuple[str, int]]) -> None:
         rows = [{"_id": oid, "ledger_index": int(idx)} for oid, idx in pairs]
@@ -278,11 +310,8 @@ class Store:
             return int(c.execute(select(func.count()).select_from(S.observations)).scalar_one())
 
     def get_observations(self, ids: Sequence[str]) -> list[Observation]:
-        out: list[Observation] = []
         with self.engine.connect() as c:
-            for k in range(0, len(ids), 500):
-                rows = c.execute(select(S.observations).where(S.observations.c.id.in_(list(ids[k : k + 500])))).mappings()
-                out += [_row_obs(r) for r in rows]
+            out = [_row_obs(r) for r in _rows_in(c, select(S.observations), S.observations.c.id, ids, mappings=True)]
         order = {oid: i for i, oid in enumerate(ids)}
         return sorted(out, key=lambda o: order.get(o.id, 0))
 
@@ -291,11 +320,7 @@ class Store:
                            kinds: Sequence[str] | None = None, source_id: str | None = None,
                            limit: int | None = None, after_seq: int | None = None) -> list[Observation]:
         """Observations by time range, bounding box (min_lon, min_lat, max_lon, max_lat), kind."""
-        q = select(S.observations)
-        if t_from is not None:
-            q = q.where(S.observations.c.t >= t_from)
-        if t_to is not None:
-            q = q.where(S.observations.c.t < t_to)
+        q = _in_window(select(S.observations), S.observations, t_from, t_to)
         if kinds:
             q = q.where(S.observations.c.kind.in_(list(kinds)))
         if source_id:
@@ -323,25 +348,18 @@ class Store:
         """Replace the stored version of each event (fusion re-runs are idempotent)."""
         now = time.time()
         with self.engine.begin() as c:
-            ids = [e.id for e in events]
-            for k in range(0, len(ids), 500):
-                c.execute(S.events.delete().where(S.events.c.id.in_(ids[k : k + 500])))
+            _delete_events(c, [e.id for e in events])
             if events:
                 c.execute(insert(S.events), [_event_row(e, now) for e in events])
 
     def list_events(self, *, t_from: float | None = None, t_to: float | None = None) -> list[Event]:
-        q = select(S.events)
-        if t_from is not None:
-            q = q.where(S.events.c.t >= t_from)
-        if t_to is not None:
-            q = q.where(S.events.c.t < t_to)
+        q = _in_window(select(S.events), S.events, t_from, t_to)
         with self.engine.connect() as c:
             return [_row_event(r) for r in c.execute(q.order_by(S.events.c.t)).mappings()]
 
     def delete_events(self, ids: Sequence[str]) -> None:
         with self.engine.begin() as c:
-            for k in range(0, len(ids), 500):
-                c.execute(S.events.delete().where(S.events.c.id.in_(list(ids[k : k + 500]))))
+            _delete_events(c, ids)
 
     # -------------------------------------------------------------- violations
     def retire_violations(self, event_ids: Sequence[str], *, reason: str) -> tuple[int, int]:
@@ -350,23 +368,22 @@ class Store:
         marked ``superseded`` so the audit trail stays whole.  Returns (removed, kept)."""
         removed = kept = 0
         with self.engine.begin() as c:
-            for k in range(0, len(event_ids), 500):
-                rows = c.execute(select(S.violations.c.id, S.violations.c.seq, S.violations.c.attributes)
-                                 .where(S.violations.c.event_id.in_(list(event_ids[k : k + 500])))).all()
-                for vid, seq, attrs in rows:
-                    human = c.execute(select(func.count()).select_from(S.transitions).where(
-                        S.transitions.c.violation_id == vid, S.transitions.c.actor.not_in(MACHINE_ACTORS))).scalar_one()
-                    if human:
-                        a = dict(_j(attrs) or {})
-                        a["superseded"] = reason
-                        c.execute(update(S.violations).where(S.violations.c.id == vid).values(attributes=a))
-                        kept += 1
-                        continue
-                    c.execute(S.transitions.delete().where(S.transitions.c.violation_id == vid))
-                    c.execute(S.violations.delete().where(S.violations.c.id == vid))
-                    if self.dialect == "sqlite":
-                        c.exec_driver_sql("DELETE FROM viol_rtree WHERE id = ?", (seq,))
-                    removed += 1
+            rows = _rows_in(c, select(S.violations.c.id, S.violations.c.seq, S.violations.c.attributes),
+                            S.violations.c.event_id, event_ids)
+            for vid, seq, attrs in rows:
+                human = c.execute(select(func.count()).select_from(S.transitions).where(
+                    S.transitions.c.violation_id == vid, S.transitions.c.actor.not_in(MACHINE_ACTORS))).scalar_one()
+                if human:
+                    a = dict(_j(attrs) or {})
+                    a["superseded"] = reason
+                    c.execute(update(S.violations).where(S.violations.c.id == vid).values(attributes=a))
+                    kept += 1
+                    continue
+                c.execute(S.transitions.delete().where(S.transitions.c.violation_id == vid))
+                c.execute(S.violations.delete().where(S.violations.c.id == vid))
+                if self.dialect == "sqlite":
+                    c.exec_driver_sql("DELETE FROM viol_rtree WHERE id = ?", (seq,))
+                removed += 1
         return removed, kept
 
     def save_violations(self, violations: Sequence[Violation], *, actor: str = "system") -> None:
@@ -377,10 +394,7 @@ class Store:
             return
         now = time.time()
         with self.engine.begin() as c:
-            ids = [v.id for v in violations]
-            existing: set[str] = set()
-            for k in range(0, len(ids), 500):
-                existing |= {r[0] for r in c.execute(select(S.violations.c.id).where(S.violations.c.id.in_(ids[k : k + 500])))}
+            existing = {r[0] for r in _rows_in(c, select(S.violations.c.id), S.violations.c.id, [v.id for v in violations])}
             new_rows, upd_rows, seen = [], [], set()
             for v in violations:
                 if v.id in seen:
@@ -400,12 +414,7 @@ class Store:
                     {"violation_id": r["id"], "from_status": None, "to_status": r["status"], "actor": actor,
                      "reason": "detected by adjudication", "at": now, "counter_evidence": []} for r in new_rows])
                 if self.dialect == "sqlite":
-                    new_ids = [r["id"] for r in new_rows]
-                    for k in range(0, len(new_ids), 500):
-                        chunk = new_ids[k : k + 500]
-                        c.exec_driver_sql(
-                            "INSERT INTO viol_rtree (id, min_lon, max_lon, min_lat, max_lat) SELECT seq, lon, lon, lat, lat "
-                            f"FROM violations WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+                    _index_rtree(c, "viol_rtree", "violations", [r["id"] for r in new_rows])
             if upd_rows:
                 cols = [k for k in upd_rows[0] if k != "_id"]
                 stmt = update(S.violations).where(S.violations.c.id == bindparam("_id")).values(
@@ -413,12 +422,8 @@ class Store:
                 c.execute(stmt, upd_rows)
 
     def get_violations(self, ids: Sequence[str]) -> dict[str, Violation]:
-        out: dict[str, Violation] = {}
         with self.engine.connect() as c:
-            for k in range(0, len(ids), 500):
-                for r in c.execute(select(S.violations).where(S.violations.c.id.in_(list(ids[k : k + 500])))).mappings():
-                    out[r["id"]] = _row_viol(r)
-        return out
+            return {r["id"]: _row_viol(r) for r in _rows_in(c, select(S.violations), S.violations.c.id, ids, mappings=True)}
 
     def get_violation(self, violation_id: str) -> Violation | None:
         with self.engine.connect() as c:
@@ -430,11 +435,7 @@ class Store:
                          party: str | None = None, status: Sequence[str] | None = None,
                          min_confidence: float | None = None, limit: int | None = None,
                          offset: int = 0) -> list[Violation]:
-        q = select(S.violations)
-        if t_from is not None:
-            q = q.where(S.violations.c.t >= t_from)
-        if t_to is not None:
-            q = q.where(S.violations.c.t < t_to)
+        q = _in_window(select(S.violations), S.violations, t_from, t_to)
         if rule:
             q = q.where(S.violations.c.rule == rule)
         if party:
@@ -473,11 +474,8 @@ class Store:
         if not steps:
             return
         with self.engine.begin() as c:
-            ids = sorted({t.violation_id for t in steps})
-            cur: dict[str, str] = {}
-            for k in range(0, len(ids), 500):
-                cur.update({r[0]: r[1] for r in c.execute(select(S.violations.c.id, S.violations.c.status)
-                                                           .where(S.violations.c.id.in_(ids[k : k + 500])))})
+            cur: dict[str, str] = dict(_rows_in(c, select(S.violations.c.id, S.violations.c.status), S.violations.c.id,
+                                                sorted({t.violation_id for t in steps})))
             rows, status = [], {}
             for t in steps:
                 now_status = status.get(t.violation_id, cur.get(t.violation_id))

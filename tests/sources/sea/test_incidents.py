@@ -182,28 +182,13 @@ def test_report_section(maritime):
     json.dumps(sec)
 
 
-def test_cli_listen_tcp(tmp_path):
-    import socket
-    import threading
-
+def test_cli_listen_tcp(tmp_path, tcp_feed):
     from trucewatch.cli import app
     from trucewatch.sim.sea import simulate_sea
 
     sim = simulate_sea(np.random.default_rng(8), hours=3, n_merchants=3, n_dark=0, n_spoof_land=0, n_spoof_speed=0,
                        n_mass=0)
-    payload = ("\n".join(sim.lines) + "\n").encode()
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-
-    def serve() -> None:
-        conn, _ = srv.accept()
-        with conn:
-            conn.sendall(payload)
-        srv.close()
-
-    threading.Thread(target=serve, daemon=True).start()
+    port, _ = tcp_feed(("\n".join(sim.lines) + "\n").encode())
     r = CliRunner().invoke(app, ["sea", "listen", "--tcp", f"127.0.0.1:{port}", "--seconds", "20", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout.strip().splitlines()[-1])

@@ -122,24 +122,10 @@ def _lines(n: int) -> list[bytes]:
     return out
 
 
-def test_live_tcp_feed_on_loopback():
+def test_live_tcp_feed_on_loopback(tcp_feed):
     from trucewatch.sources.sea.live import decode_stream, tcp_lines
 
-    payload = b"".join(_lines(50))
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-
-    def serve() -> None:
-        conn, _ = srv.accept()
-        with conn:
-            for k in range(0, len(payload), 97):  # split mid-line on purpose
-                conn.sendall(payload[k:k + 97])
-        srv.close()
-
-    th = threading.Thread(target=serve, daemon=True)
-    th.start()
+    port, th = tcp_feed(b"".join(_lines(50)), chunk=97)  # split mid-line on purpose
     results = list(decode_stream(tcp_lines("127.0.0.1", port, max_s=10)))
     th.join(5)
     n = sum(len(r.positions) for r in results)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.model import MAX_FUTURE_SKEW, to_utc, utcnow
 
 #: Clock/picking error assumed for a sensor whose registry row gives none.
@@ -245,8 +245,8 @@ def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sens
     brg: list[float] = []
     recs: list[int | str] = []
     for rec, row in rows:
-        if isinstance(row, _BadJson):
-            errors.append(RecordError(src, rec, "json", f"not valid JSON ({row.why})"))
+        if isinstance(row, BadLine):
+            errors.append(RecordError(src, rec, "json", f"not valid JSON ({row.error})"))
             continue
         if not isinstance(row, Mapping):
             errors.append(RecordError(src, rec, "record", "not an object"))
@@ -319,26 +319,9 @@ def read_arrivals(path: str | Path, sensors: Sensors, now: float | None = None) 
     text = p.read_text(encoding="utf-8-sig")
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if first.lstrip().startswith("{"):
-        return parse_arrival_rows(_jsonl_rows(text, p.name), sensors, p.name, now)
+        return parse_arrival_rows(json_lines(text.splitlines()), sensors, p.name, now)
     reader = csv.DictReader(io.StringIO(text))
     missing = {"sensor_id", "time_unix_s"} - set(reader.fieldnames or [])
     if missing:
         return Arrivals.empty(), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")], []
     return parse_arrival_rows(((i + 2, r) for i, r in enumerate(reader)), sensors, p.name, now)
-
-
-def _jsonl_rows(text: str, src: str) -> Iterable[tuple[int, Any]]:
-    for i, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield i, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield i, _BadJson(str(exc))
-
-
-@dataclass(frozen=True)
-class _BadJson:
-    """A JSONL line that did not parse: reported by parse_arrival_rows as a bad record."""
-
-    why: str

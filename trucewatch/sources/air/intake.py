@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, Source, SourceKind, sha256_hex, to_utc
 from trucewatch.sources.air.summary import Summary, parse_summary
 
@@ -90,14 +91,10 @@ def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post],
     errors: list[IntakeError] = []
     stripped = text.lstrip()
     if path.suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped and not stripped.startswith('{\n "name"')):
-        for no, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
+        for no, d in json_lines(text.splitlines()):
             rec = f"{path.name} line {no}"
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(IntakeError(rec, "(line)", f"not JSON: {exc.msg}"))
+            if isinstance(d, BadLine):
+                errors.append(IntakeError(rec, "(line)", f"not JSON: {d.error.msg}"))
                 continue
             body = d.get("text") if isinstance(d, dict) else None
             body = body if body is not None else (d.get("message") if isinstance(d, dict) else None)

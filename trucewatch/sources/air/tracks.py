@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix, sha256_hex, to_utc
 
 CLASSES = ("shahed", "decoy", "cruise_missile", "ballistic_missile", "glide_bomb", "aircraft", "helicopter", "unknown")
@@ -96,15 +97,11 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
     cls: list[str] = []
     icp: list[bool] = []
     errors: list[TrackError] = []
-    for no, raw in enumerate(lines, 1):
-        if isinstance(raw, bytes):
-            raw = raw.decode("utf-8", "replace")
-        if not raw.strip():
-            continue
-        try:
-            d = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            errors.append(TrackError(no, "(line)", f"not JSON: {exc.msg}"))
+    # feeds are lenient about encoding: a bad byte becomes U+FFFD, not a lost point
+    text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw for raw in lines)
+    for no, d in json_lines(text):
+        if isinstance(d, BadLine):
+            errors.append(TrackError(no, "(line)", f"not JSON: {d.error.msg}"))
             continue
         if not isinstance(d, dict):
             errors.append(TrackError(no, "(line)", "expected a JSON object"))

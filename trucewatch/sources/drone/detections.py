@@ -18,7 +18,6 @@ object is one WEAPON_SIGHTING observation.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.geo import CHI2_95_2D
 from trucewatch.model import Location, Observation, ObservationKind, from_unix
 from trucewatch.sources.drone.coverage import FrameSet, camera_state
@@ -90,17 +90,16 @@ def read_detections(path: str | Path, flight_id: str | None = None) -> Detection
     """Parse a detections JSONL; every bad line is named in ``problems`` and skipped."""
     path = Path(path)
     out = DetectionBatch()
-    for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
+    lines = path.read_text(errors="replace").splitlines()
+    for lineno, rec in json_lines(lines):
         where = f"{path.name}:{lineno}"
+        if isinstance(rec, BadLine):
+            out.problems.append(f"{where}: not JSON ({rec.error.msg}); skipped")
+            continue
         try:
-            rec = json.loads(line)
             if not isinstance(rec, dict):
                 raise ValueError("expected an object")
-            out.detections.append(parse_detection(rec, lineno, flight_id, line))
-        except json.JSONDecodeError as exc:
-            out.problems.append(f"{where}: not JSON ({exc.msg}); skipped")
+            out.detections.append(parse_detection(rec, lineno, flight_id, lines[lineno - 1]))
         except ValueError as exc:
             out.problems.append(f"{where}: {exc}; skipped")
     return out

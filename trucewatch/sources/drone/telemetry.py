@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.model import sha256_hex
 
 #: Navigation columns (sampled at GLOBAL_POSITION_INT times); angles in degrees.
@@ -474,14 +475,10 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
     rows: list[list[float]] = []
     cols = list(JSONL_REQUIRED) + list(JSONL_OPTIONAL)
     last_t = -math.inf
-    for lineno, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
+    for lineno, rec in json_lines(raw.decode("utf-8", errors="replace").splitlines()):
         where = f"{path.name}:{lineno}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: not JSON ({exc.msg}); skipped")
+        if isinstance(rec, BadLine):
+            problems.append(f"{where}: not JSON ({rec.error.msg}); skipped")
             continue
         if not isinstance(rec, dict):
             problems.append(f"{where}: expected an object; skipped")

@@ -19,6 +19,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from trucewatch._jsonl import BadLine, json_lines
+
 #: Kinds a text source may declare (trucewatch.model.SourceKind values).
 SOURCE_KINDS = ("open_source", "party_statement", "monitor_team")
 #: Longer posts are not reports (a pasted book, a binary blob): rejected, named.
@@ -229,19 +231,13 @@ def read_jsonl(path: Path | str, default_source: str | None = None) -> tuple[lis
     errs: list[RecordError] = []
     src = default_source or Path(path).stem
     with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
+        for n, d in json_lines(f):
             where = f"line {n}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                errs.append(RecordError(where, "record", f"not UTF-8 ({e.reason} at byte {e.start})"))
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                errs.append(RecordError(where, "record", f"broken JSON: {e.msg} at column {e.colno}"))
+            if isinstance(d, BadLine):
+                e = d.error
+                why = (f"not UTF-8 ({e.reason} at byte {e.start})" if isinstance(e, UnicodeDecodeError)
+                       else f"broken JSON: {e.msg} at column {e.colno}")
+                errs.append(RecordError(where, "record", why))
                 continue
             try:
                 recs.append(record_from_dict(d, where, src))
