@@ -30,3 +30,11 @@ def test_unknown_benchmark_is_a_clear_error():
     assert res.exit_code != 0 and "Traceback" not in res.output
 
 
+
+
+def test_process_and_worker_name_a_bad_fusion_config(tmp_path):
+    cfg = tmp_path / "fusion.yaml"
+    cfg.write_text("fusion:\n  gate_everything: true\n")
+    for cmd in (["process", "--db", str(tmp_path / "x.sqlite")], ["worker", "--db", str(tmp_path / "y.sqlite")]):
+        res = CliRunner().invoke(app, [*cmd, "--fusion-config", str(cfg)])
+        assert res.exit_code == 2 and "gate_everything" in res.output and "Traceback" not in res.output, res.output

@@ -141,14 +141,18 @@ def process_cmd(
     db: Path = typer.Option(..., "--db", help="Store file or URL."),
     agreement: Path | None = AgreementOpt,
     as_json: bool = typer.Option(False, "--json"),
+    fusion_config: Path | None = typer.Option(None, "--fusion-config",
+                                              help="YAML with fusion: settings (e.g. clutter_map: PATH)."),
 ) -> None:
     """Fuse stored observations into events, adjudicate violations, advance the workflow."""
+    from trucewatch.fusion.cli import fusion_config_or_exit
     from trucewatch.pipeline import process
     from trucewatch.store import Store
 
     agr = _load_agreement(agreement)
+    cfg = fusion_config_or_exit(fusion_config)
     with Store.open(db) as store:
-        res = process(store, agr)
+        res = process(store, agr, fusion_config=cfg)
     typer.echo(json.dumps(res.as_dict()) if as_json else
                f"{res.observations} observations -> {res.events} events -> {len(res.violations)} violations")
 

@@ -34,15 +34,16 @@ class ProcessResult:
 
 
 def process(store: Store, agreement: Agreement, *, t_from: float | None = None, t_to: float | None = None,
-            workflow_config: Any = None) -> ProcessResult:
-    """Fuse every stored observation in the window, adjudicate, advance the workflow."""
+            workflow_config: Any = None, fusion_config: Any = None) -> ProcessResult:
+    """Fuse every stored observation in the window, adjudicate, advance the workflow.
+    ``fusion_config``: a FusionConfig (gates, clutter map); None for the defaults."""
     from trucewatch.adjudication import adjudicate
     from trucewatch.adjudication.workflow import auto_advance
     from trucewatch.fusion import fuse
 
     obs = store.query_observations(t_from=t_from, t_to=t_to)
     sources = {s.id: s for s in store.list_sources()}
-    events = fuse(obs, sources, agreement)
+    events = fuse(obs, sources, agreement, fusion_config)
     store.save_events(events)
     violations = adjudicate(events, {o.id: o for o in obs}, agreement)
     store.save_violations(violations)

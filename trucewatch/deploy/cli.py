@@ -29,12 +29,12 @@ def worker(
     from trucewatch.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    agr = _load_agreement(agreement)
-    store = Store.open(db)
     from trucewatch.fusion.cli import fusion_config_or_exit
 
-    w = Worker(bus, store, agr, role=role, batch=batch, require_signatures=not unsigned,
-               fusion_config=fusion_config_or_exit(fusion_config))
+    agr = _load_agreement(agreement)
+    cfg = fusion_config_or_exit(fusion_config)
+    store = Store.open(db)
+    w = Worker(bus, store, agr, role=role, batch=batch, require_signatures=not unsigned, fusion_config=cfg)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
