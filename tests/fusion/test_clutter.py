@@ -154,3 +154,29 @@ def test_a_flight_that_struck_is_joined_by_the_heat_and_reports_where_it_ended(a
     for o in reversed(obs):
         inc.add([o])
     assert {e.id: e.model_dump() for e in inc.all_events()} == ref
+
+
+def test_time_slabs_find_exactly_the_pairs_one_tree_finds(agreement, monkeypatch):
+    from trucewatch.fusion import gating
+    from trucewatch.fusion.arrays import SEED
+    from trucewatch.fusion.simday import simulate_day
+
+    day = simulate_day(agreement, np.random.default_rng(4), scale=0.01, hours=96.0)
+    fi, cfg = day.fi, FusionConfig()
+    seeds = np.flatnonzero(fi.tier == SEED)
+    other = np.flatnonzero(fi.tier != SEED)
+    got, trees = {}, {}
+    box = gating._box
+
+    def counted(*a):
+        trees[slab] = trees.get(slab, 0) + 1
+        return box(*a)
+
+    monkeypatch.setattr(gating, "_box", counted)
+    for slab in (10**9, 256):  # one tree per bucket pair, then slabs of about 256 rows
+        monkeypatch.setattr(gating, "SLAB_ROWS", slab)
+        within = gating.gate_pairs(fi, seeds, None, cfg)
+        across = gating.gate_pairs(fi, other, seeds, cfg)
+        got[slab] = [set(zip(p[0].tolist(), p[1].tolist(), strict=True)) for p in (within, across)]
+    assert len(got[256][0]) > 1000 and len(got[256][1]) > 100
+    assert got[256] == got[10**9] and trees[256] > 3 * trees[10**9]

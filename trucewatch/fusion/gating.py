@@ -12,6 +12,8 @@ result does not depend on where a local frame was centred.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -68,6 +70,59 @@ def _bucket_keys(fi: FusionInput, rows: np.ndarray, chi2: float, fine: bool = Tr
     return key, rs, hw
 
 
+#: Rows per time slab: small enough that a slab's KD-tree stays in cache, so the
+#: cost stays linear in the number of rows however many days a batch spans.
+SLAB_ROWS = 16_384
+
+
+def _box(xyz: np.ndarray, tc: np.ndarray, ra: np.ndarray, rb: np.ndarray | None, rs: float, scale: float
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs within a Chebyshev box of half-width ``rs`` in (x, y, z, t * scale); rb None: within ra (i < j)."""
+    ta = cKDTree(np.column_stack([xyz[ra], tc[ra] * scale]), balanced_tree=False, compact_nodes=False)
+    if rb is None:
+        pr = ta.query_pairs(rs, p=np.inf, output_type="ndarray")
+        return ra[pr[:, 0]], ra[pr[:, 1]]
+    tb = cKDTree(np.column_stack([xyz[rb], tc[rb] * scale]), balanced_tree=False, compact_nodes=False)
+    m = ta.sparse_distance_matrix(tb, rs, p=np.inf, output_type="ndarray")
+    return ra[m["i"]], rb[m["j"]]
+
+
+def _slab_pairs(xyz: np.ndarray, tc: np.ndarray, ra: np.ndarray, rb: np.ndarray, rs: float, rt: float,
+                within: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Candidate pairs of one bucket pair, slab by slab in time.
+
+    Partners lie at most ``rt`` apart in time, so with slabs at least ``rt``
+    wide each row meets only its own and the neighbouring slabs: many small
+    trees instead of one large one (the same pairs, each found once)."""
+    scale = rs / max(rt, 1e-9)
+    lo = float(min(tc[ra].min(), tc[rb].min()))
+    span = float(max(tc[ra].max(), tc[rb].max())) - lo
+    n = max(len(ra), len(rb))
+    width = max(rt, span * SLAB_ROWS / max(n, 1))
+    if width >= span or n <= SLAB_ROWS:
+        yield _box(xyz, tc, ra, None if within else rb, rs, scale)
+        return
+    sa = np.floor((tc[ra] - lo) / width).astype(np.int64)
+    oa = np.argsort(sa, kind="stable")
+    ra, sa = ra[oa], sa[oa]
+    if within:
+        rb, sb = ra, sa
+    else:
+        sb = np.floor((tc[rb] - lo) / width).astype(np.int64)
+        ob = np.argsort(sb, kind="stable")
+        rb, sb = rb[ob], sb[ob]
+    ka = np.unique(sa)
+    for k in ka.tolist():
+        A = ra[np.searchsorted(sa, k):np.searchsorted(sa, k, side="right")]
+        if within:
+            yield _box(xyz, tc, A, None, rs, scale)
+            B = rb[np.searchsorted(sb, k + 1):np.searchsorted(sb, k + 1, side="right")]
+        else:
+            B = rb[np.searchsorted(sb, k - 1):np.searchsorted(sb, k + 1, side="right")]
+        if len(B):
+            yield _box(xyz, tc, A, B, rs, scale)
+
+
 def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, config: FusionConfig, *,
                space_chi2: float | None = None, time_frac: float = 1.0,
                skip_same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,23 +162,9 @@ def gate_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, c
             ra, rb = groups_a[a], groups_b[b]
             rs = rs_a[a] + rs_b[b]
             rt = hw_a[a] + hw_b[b]
-            scale = rs / max(rt, 1e-9)
-            pa = np.column_stack([fi.xyz[ra], tc[ra] * scale])
-            ta = cKDTree(pa, balanced_tree=False, compact_nodes=False)
-            if same and a == b:
-                pr = ta.query_pairs(rs, p=np.inf, output_type="ndarray")
-                if len(pr) == 0:
-                    continue
-                i, j = ra[pr[:, 0]], ra[pr[:, 1]]
-            else:
-                pb = np.column_stack([fi.xyz[rb], tc[rb] * scale])
-                tb = cKDTree(pb, balanced_tree=False, compact_nodes=False)
-                m = ta.sparse_distance_matrix(tb, rs, p=np.inf, output_type="ndarray")
-                if len(m) == 0:
-                    continue
-                i, j = ra[m["i"]], rb[m["j"]]
-            out_i.append(i)
-            out_j.append(j)
+            for i, j in _slab_pairs(fi.xyz, tc, ra, rb, rs, rt, same and a == b):
+                out_i.append(i)
+                out_j.append(j)
     if not out_i:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
