@@ -195,3 +195,28 @@ def test_cli_listen_tcp(tmp_path, tcp_feed):
     assert d["stats"]["lines"] == len(sim.lines) and d["stats"]["vessels"] >= 3 and not d["errors"]
     r = CliRunner().invoke(app, ["sea", "listen", "--tcp", "nohostport"])
     assert r.exit_code == 2 and "host:port" in r.output
+
+
+def test_each_incident_keeps_its_stretch_of_track_for_the_map(maritime):
+    from trucewatch.sources.sea.report import map_layer
+
+    rows = [(538000010, T0 + k * 10, 46.0 + k * 1e-4, 30.6) for k in range(360)]
+    rows += [(538000010, T0 + 3600 + 2400 + k * 10, 46.1 + k * 1e-4, 30.6) for k in range(360)]
+    rows += [(538000099, T0 + k * 10, 44.0, 33.0) for k in range(50)]  # another vessel: not in this track
+    tr = build_tracks(_pos(rows, sog=5.0))
+    gap = next(i for i in detect_incidents(tr, maritime) if i.incident == "ais_gap")
+    trk = gap.attrs["track"]
+    assert 2 <= len(trk) <= 60 and all(len(q) == 3 for q in trk)
+    assert all(abs(q[2] - gap.t) <= 6 * 3600 for q in trk) and all(abs(q[0] - 30.6) < 1e-6 for q in trk)
+    # with no full tracks (what the dashboard reads from the store) the map draws that stretch ...
+    obs = process_lines([], maritime).observations  # an empty feed gives no incident
+    assert obs == []
+    from trucewatch.sources.sea.incidents import incident_observations
+
+    o = incident_observations([gap], "ais:test")[0]
+    lines = [f for f in map_layer([o])["features"] if f["properties"]["layer"] == "track"]
+    assert len(lines) == 1 and len(lines[0]["geometry"]["coordinates"]) == len(trk)
+    # ... and never trusts a stored one blindly: a broken track is left off, the incident stays
+    bad = o.model_copy(update={"attributes": {**o.attributes, "track": [["x", 1], [None]]}})
+    feats = map_layer([bad])["features"]
+    assert [f["properties"]["layer"] for f in feats] == ["gap", "incident"]

@@ -51,6 +51,8 @@ class Params:
     loiter_min_path_m: float = 3_000.0
     merge_s: float = 6 * 3600.0  # one incident per vessel per mode within this time
     position_err_m: float = 100.0  # 95 % error of a reported AIS position (GNSS + latency)
+    track_context_s: float = 6 * 3600.0  # the vessel's own track kept with each incident, either side
+    track_points: int = 60  # at most this many points of it (thinned evenly)
 
 
 @dataclass
@@ -177,7 +179,26 @@ def detect_incidents(tracks: Tracks, agreement: Any | None = None, params: Param
         out += _loiter(tracks, zones, near, dt, dist, prm)
     out += _spoofing(tracks, dt, dist, prm)
     out.sort(key=lambda i: (i.t, i.mmsi, i.incident))
+    for inc in out:
+        inc.attrs["track"] = _track_context(tracks, inc.mmsi, inc.t, prm)
     return out
+
+
+def _track_context(tracks: Tracks, mmsi: int, t: float, prm: Params) -> list[list[float]]:
+    """The vessel's reported positions within ``track_context_s`` of the incident,
+    thinned to ``track_points`` ([lon, lat, unix_t], 5 decimals): what a map of the
+    incident needs, so the store keeps evidence of the track without every AIS report."""
+    k = int(np.searchsorted(tracks.mmsis, mmsi))
+    if k >= len(tracks.mmsis) or tracks.mmsis[k] != mmsi:
+        return []
+    a, b = int(tracks.starts[k]), int(tracks.ends[k])
+    p = tracks.pos
+    ts = p.t[a:b]
+    lo, hi = a + int(np.searchsorted(ts, t - prm.track_context_s)), a + int(np.searchsorted(ts, t + prm.track_context_s, "right"))
+    if hi - lo < 2:
+        return []
+    idx = np.unique(np.linspace(lo, hi - 1, min(prm.track_points, hi - lo)).round().astype(np.int64))
+    return np.column_stack([np.round(p.lon[idx], 5), np.round(p.lat[idx], 5), np.round(p.t[idx], 1)]).tolist()
 
 
 def _base_attrs(tracks: Tracks, mmsi: int) -> dict[str, Any]:

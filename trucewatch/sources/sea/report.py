@@ -3,6 +3,7 @@ tracks, gaps and incidents.  Plain dicts for the report/dashboard stage to rende
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -54,8 +55,19 @@ def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_po
                                                             "vessel_type": v.category},
                           "geometry": {"type": "LineString",
                                        "coordinates": np.round(np.column_stack([p.lon[idx], p.lat[idx]]), 5).tolist()}})
+    drawn: set[tuple[Any, float]] = set()
     for o in incidents:
         a = o.attributes
+        line = _track_line(a.get("track")) if tracks is None else None
+        if line is not None:
+            # no full tracks at hand (the dashboard reads the store): the stretch kept with the incident
+            key = (a.get("mmsi"), tuple(line[0]))
+            if key not in drawn:
+                drawn.add(key)
+                feats.append({"type": "Feature", "properties": {"layer": "track", "mmsi": a.get("mmsi"),
+                                                                "name": a.get("name"),
+                                                                "vessel_type": a.get("vessel_type")},
+                              "geometry": {"type": "LineString", "coordinates": line}})
         if a.get("incident") == "ais_gap" and a.get("last_seen") and a.get("seen_again"):
             feats.append({"type": "Feature", "properties": {"layer": "gap", "mmsi": a.get("mmsi"), "gap_s": a.get("gap_s")},
                           "geometry": {"type": "LineString", "coordinates": [a["last_seen"], a["seen_again"]]}})
@@ -64,3 +76,16 @@ def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_po
                                                         "time": o.time.isoformat(), "err_m": o.location.err_major_m},
                       "geometry": {"type": "Point", "coordinates": [o.location.lon, o.location.lat]}})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _track_line(trk: Any) -> list[list[float]] | None:
+    """[[lon, lat], ...] from an incident's ``track`` attribute, or None when it is not
+    a list of at least two finite positions (a stored record is never trusted blindly)."""
+    if not isinstance(trk, list) or len(trk) < 2:
+        return None
+    try:
+        line = [[float(q[0]), float(q[1])] for q in trk]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    ok = all(math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90 for x, y in line)
+    return line if ok else None
