@@ -162,6 +162,7 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
     assert page.locator("path.air-launch-area").count() > 0
     n_gaps = sum(1 for o in incidents if o.attributes.get("incident") == "ais_gap" and o.attributes.get("seen_again"))
     assert page.locator("path.sea-gap").count() == n_gaps
+    assert page.locator("path.sea-track").count() > 0  # each incident's stretch of track
     control = page.inner_text(".leaflet-control-layers")
     assert "Air tracks" in control and "Sea incidents" in control
     summary = page.locator("[data-testid=air-summary]")
@@ -175,6 +176,18 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
     page.locator("path.air-track").first.dispatch_event("mouseover")
     page.wait_for_function("document.querySelector('.leaflet-tooltip-pane').textContent.includes('intercepted')")
     page.screenshot(path=str(SHOTS / "dashboard-air-sea.png"))
+    # the time slider moves the tracks too: at its start with a 6-hour window only the tracks that
+    # ended within 6 hours before the earliest finding stay; at its end all are back
+    t0 = min(v.time.timestamp() for v in store.query_violations())
+    tracks = store.query_observations(kinds=[ObservationKind.AIR_TRACK.value])
+    expected = sum(1 for o in tracks if t0 - 21600 <= o.time.timestamp() <= t0 + 1)
+    page.select_option("[data-testid=t-window]", "21600")
+    page.eval_on_selector("[data-testid=t-slider]", "e => { e.value = 0; e.dispatchEvent(new Event('input')); }")
+    assert expected < n_tracks, (expected, n_tracks)
+    page.wait_for_function(f"document.querySelectorAll('path.air-track').length === {expected}")
+    page.select_option("[data-testid=t-window]", "0")
+    page.eval_on_selector("[data-testid=t-slider]", "e => { e.value = 1000; e.dispatchEvent(new Event('input')); }")
+    page.wait_for_function(f"document.querySelectorAll('path.air-track').length === {n_tracks}")
     # unticking the overlay takes the tracks off the map
     page.locator(".leaflet-control-layers label", has_text="Air tracks").locator("input").click()
     page.wait_for_function("document.querySelectorAll('path.air-track').length === 0")
@@ -185,7 +198,7 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
     page.wait_for_function("document.querySelectorAll('path.sea-count').length > 0")
     page.wait_for_function("document.querySelectorAll('path.air-launch-area').length > 0")
     assert page.locator("path.air-track").count() == 0 and page.locator("path.air-origin").count() == 0
-    assert page.locator("path.sea-gap").count() == 0
+    assert page.locator("path.sea-gap").count() == 0 and page.locator("path.sea-track").count() == 0
     assert page.locator("path.sea-incident").count() == page.locator("path.sea-count").count()
     assert "Air launches (by area)" in page.inner_text(".leaflet-control-layers")
     assert errors == []

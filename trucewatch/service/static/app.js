@@ -18,7 +18,8 @@
   // sea incidents: point colour = kind (trucewatch.sources.sea.incidents)
   const SEA_COLOURS = { barred_vessel_in_zone: "#c62828", ais_gap: "#00838f", spoofing: "#ef6c00", loitering: "#6a1b9a" };
   const LAUNCH_AREA = { color: "#4e342e", fillColor: "#bcaaa4", forbidden: "#ff7043" };
-  const state = { token: null, me: null, violations: [], parties: [], markers: new Map(), selected: null, es: null };
+  const state = { token: null, me: null, violations: [], parties: [], markers: new Map(), selected: null, es: null,
+    timed: [] };
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -162,10 +163,11 @@
     const fc = await api("/layers/air?limit=2000&max_points=80");
     const full = fc.properties.view === "full";
     const feats = fc.features.filter((f) => f.geometry);
-    L.geoJSON({ type: "FeatureCollection", features: feats }, {
+    const group = L.geoJSON(null, {
       style: airStyle, pointToLayer: (f, ll) => L.circleMarker(ll, airStyle(f)),
-      onEachFeature: (f, l) => l.bindTooltip(airTip(f.properties)),
-    }).addTo(layers.air);
+      onEachFeature: (f, l) => { l.bindTooltip(airTip(f.properties)); timed(group, l, f.properties.end || f.properties.time); },
+    });
+    group.addData({ type: "FeatureCollection", features: feats }).addTo(layers.air);
     airSummary(fc.summary || {});
     if (!feats.length) return;
     control.addOverlay(layers.air, full ? "Air tracks" : "Air launches (by area)");
@@ -195,6 +197,7 @@
   function seaStyle(f) {
     const p = f.properties;
     if (p.layer === "gap") return { color: SEA_COLOURS.ais_gap, weight: 2, dashArray: "6 5", opacity: 0.9, className: "sea-gap" };
+    if (p.layer === "track") return { color: "#455a64", weight: 1.5, opacity: 0.7, className: "sea-track" };
     if (p.layer === "incident_count") {
       const top = Object.entries(p.by_kind || {}).sort((a, b) => b[1] - a[1])[0] || ["", 0];
       return { radius: Math.min(5 + 2 * Math.sqrt(p.incidents || 0), 18), color: "#263238", weight: 1, fillColor: seaColour(top[0]),
@@ -206,6 +209,7 @@
 
   function seaTip(p) {
     if (p.layer === "gap") return `AIS gap of MMSI ${p.mmsi}: ${((p.gap_s || 0) / 3600).toFixed(1)} h silent (last seen → seen again)`;
+    if (p.layer === "track") return `track of ${p.name || "MMSI " + p.mmsi} (${words(p.vessel_type)}) around its incident(s)`;
     if (p.layer === "incident_count") {
       return `${p.zone_id ? "zone " + p.zone_id : "outside the zones"} (${p.position}): ${p.incidents} incident(s),`
         + ` ${p.vessels} vessel(s) · ${counts(p.by_kind)}`;
@@ -221,16 +225,31 @@
     const fc = await api("/layers/sea?limit=2000");
     const full = fc.properties.view === "full";
     const feats = fc.features.filter((f) => f.geometry);
-    L.geoJSON({ type: "FeatureCollection", features: feats }, {
+    const group = L.geoJSON(null, {
       style: seaStyle, pointToLayer: (f, ll) => L.circleMarker(ll, seaStyle(f)),
-      onEachFeature: (f, l) => l.bindTooltip(seaTip(f.properties)),
-    }).addTo(layers.sea);
+      onEachFeature: (f, l) => { l.bindTooltip(seaTip(f.properties)); timed(group, l, f.properties.time); },
+    });
+    group.addData({ type: "FeatureCollection", features: feats }).addTo(layers.sea);
     if (!feats.length) return;
     control.addOverlay(layers.sea, full ? "Sea incidents" : "Sea incidents (counts)");
     legendSection("Sea", [
       ...Object.entries(SEA_COLOURS).map(([k, c]) => [c, words(k), "", "#263238"]),
-      ...(full ? [[SEA_COLOURS.ais_gap, "AIS gap: last seen → seen again", "dash"]] : []),
+      ...(full ? [[SEA_COLOURS.ais_gap, "AIS gap: last seen → seen again", "dash"], ["#455a64", "vessel track near an incident", "line"]] : []),
     ]);
+  }
+
+  // air and sea features with a time follow the time slider like the findings; aggregated ones stay
+  function timed(group, layer, time) {
+    const t = Date.parse(time || "");
+    if (Number.isFinite(t)) state.timed.push({ group, layer, t });
+  }
+
+  function filterTimed(from, to) {
+    for (const x of state.timed) {
+      const show = x.t >= from && x.t <= to;
+      if (show && !x.group.hasLayer(x.layer)) x.group.addLayer(x.layer);
+      else if (!show && x.group.hasLayer(x.layer)) x.group.removeLayer(x.layer);
+    }
   }
 
   function legendSection(title, entries) {
@@ -273,13 +292,15 @@
     const until = state.tmin + frac * (state.tmax - state.tmin);
     const w = parseFloat(document.getElementById("t-window").value) * 1000;
     document.getElementById("t-out").textContent = state.violations.length ? fmtTime(new Date(until).toISOString()) : "–";
-    return [w > 0 ? until - w : -Infinity, until + 1];
+    // at the right end the slider means "now": nothing later is hidden
+    return [w > 0 ? until - w : -Infinity, frac >= 1 ? Infinity : until + 1];
   }
 
   function render() {
     layers.violations.clearLayers(); state.markers.clear();
     const list = document.getElementById("list"); list.replaceChildren();
     const [from, to] = timeWindow();
+    filterTimed(from, to);
     let n = 0;
     for (const v of state.violations) {
       const t = Date.parse(v.time);
