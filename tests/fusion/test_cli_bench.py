@@ -85,3 +85,11 @@ def test_cli_names_a_bad_clutter_map(tmp_path):
     r = CliRunner().invoke(app, ["run", "--db", str(tmp_path / "x.sqlite"), "--agreement", AGREEMENT,
                                  "--fusion-config", str(cfg)])
     assert r.exit_code == 2 and "default.report_claim" in r.output and "Traceback" not in r.output
+
+
+def test_cli_learn_clutter_bad_time_and_unwritable_out(tmp_path):
+    db = str(tmp_path / "x.sqlite")
+    r = CliRunner().invoke(app, ["learn-clutter", "--db", db, "--out", str(tmp_path / "m.json"), "--from", "yesterday"])
+    assert r.exit_code == 2 and "ISO 8601" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["learn-clutter", "--db", db, "--out", str(tmp_path / "no" / "such" / "m.json")])
+    assert r.exit_code == 2 and "--out" in r.output and "Traceback" not in r.output

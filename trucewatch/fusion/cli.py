@@ -21,7 +21,10 @@ def _out(obj: object) -> None:
 def _ts(v: str | None) -> float | None:
     if not v:
         return None
-    return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+    try:
+        return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise typer.BadParameter(f"{v!r} is not an ISO 8601 time (e.g. 2026-03-01T00:00:00Z)") from None
 
 
 def fusion_config_or_exit(path: Path | None) -> Any:
@@ -141,6 +144,10 @@ def learn_clutter_cmd(
         sources = {s.id: s for s in store.list_sources()}
     fi, good, rejected = from_observations(obs, sources, cfg)
     cmap = learn_clutter(fi, fuse_arrays(fi, cfg).label, cell_deg=cell_deg)
-    cmap.save(out)
+    try:
+        cmap.save(out)
+    except OSError as exc:
+        typer.echo(f"error: --out: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
     _out({"observations": len(good), "rejected": len(rejected), "hours": round(cmap.hours, 2),
           "cells": len(cmap.cells), "default_per_km2_h": cmap.default, "out": str(out)})
