@@ -101,6 +101,7 @@ def test_learn_clutter_counts_unexplained_posts_once(agreement, tmp_path):
 @pytest.mark.parametrize("doc, field", [
     ({"format": "nope"}, "format"),
     ({"format": "trucewatch-clutter-map/1", "cell_deg": "x"}, "cell_deg"),
+    ({"format": "trucewatch-clutter-map/1", "cell_deg": 0.5, "hours": "ten"}, "hours"),
     ({"format": "trucewatch-clutter-map/1", "cell_deg": 0.5, "default": {"report_claim": -1}}, "default.report_claim"),
     ({"format": "trucewatch-clutter-map/1", "cell_deg": 0.5, "default": {"rumour": 1}}, "default.rumour"),
     ({"format": "trucewatch-clutter-map/1", "cell_deg": 0.5, "cells": [{"lat_i": 1}]}, "cells[0]"),

@@ -127,7 +127,10 @@ class ClutterMap:
             if not isinstance(c, dict) or not isinstance(c.get("lat_i"), int) or not isinstance(c.get("lon_i"), int):
                 raise ClutterMapError(f"{where}: cells[{n}]: expected integer lat_i and lon_i")
             cells[(c["lat_i"], c["lon_i"])] = dens(c, f"cells[{n}]")
-        return cls(cell, dens(d.get("default") or {}, "default"), cells, float(d.get("hours") or 0.0))
+        hours = d.get("hours") or 0.0
+        if not isinstance(hours, int | float) or not math.isfinite(hours) or hours < 0:
+            raise ClutterMapError(f"{where}: hours: {hours!r} is not a number of hours >= 0")
+        return cls(cell, dens(d.get("default") or {}, "default"), cells, float(hours))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
