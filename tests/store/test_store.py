@@ -100,6 +100,23 @@ def test_reopen_keeps_data_and_schema_matches_migrations(tmp_path):
     assert diff == [], diff
 
 
+def test_a_store_at_revision_0001_gains_the_kind_index_on_open(tmp_path):
+    import sqlite3
+
+    p = tmp_path / "old.db"
+    with Store.open(p):
+        pass
+    with sqlite3.connect(p) as c:  # make it look like a store written before revision 0002
+        c.execute("DROP INDEX ix_observations_kind_t")
+        c.execute("UPDATE alembic_version SET version_num = '0001'")
+    with Store.open(p):
+        pass
+    with sqlite3.connect(p) as c:
+        assert c.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        plan = c.execute("EXPLAIN QUERY PLAN SELECT id FROM observations WHERE kind = 'air_track' AND t > 0").fetchall()
+    assert "ix_observations_kind_t" in str(plan)
+
+
 def test_record_transitions_in_bulk(s):
     vs = [Violation(id=f"v{i}", event_id=f"e{i}", rule=Rule.FIRE_ACROSS_LINE, party="UA", confidence=0.9,
                     time=datetime(2026, 3, 1, tzinfo=UTC), location=Location(lat=48, lon=37.5)) for i in range(3)]

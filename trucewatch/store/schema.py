@@ -63,6 +63,7 @@ observations = Table(
     Column("ingested_at", Float, nullable=False),
     Index("ix_observations_t", "t"),
     Index("ix_observations_source_t", "source_id", "t"),
+    Index("ix_observations_kind_t", "kind", "t"),
 )
 
 events = Table(
