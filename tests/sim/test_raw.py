@@ -137,3 +137,12 @@ def test_sim_command_raw_writes_raw_inputs_and_observations(tmp_path):
     assert {json.loads(x)["source_id"] for x in lines} <= {s["id"] for s in json.loads((tmp_path / "sources.json").read_text())}
     assert sorted(p.name for p in (tmp_path / "raw").iterdir() if p.is_dir()) == sorted(DEFAULT_STAGES)
     assert any(p.suffix == ".tlog" for p in (tmp_path / "raw" / "drone").iterdir())
+
+
+def test_air_summaries_are_written_in_the_text_intake_format(agreement, scenario, tmp_path):
+    _, obs, info = raw_observations(scenario, agreement, SEED, tmp_path, stages=("air",))
+    assert info["errors"].get("air", []) == []  # the shared post reader takes every line
+    assert info["counts"]["air"]["summaries"] > 0
+    assert any(o.kind == ObservationKind.AIR_SUMMARY for o in obs)
+    posts = [json.loads(x) for x in (tmp_path / "raw" / "air" / "summaries.jsonl").read_text().splitlines()]
+    assert posts and all({"id", "source", "published_at", "text"} <= set(p) and "expected" not in p for p in posts)

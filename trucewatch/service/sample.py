@@ -137,7 +137,7 @@ def populate_air_sea(store: Store, agreement: Any, rng: np.random.Generator, *, 
                        ua_drones=2, patrols=1, near_misses=1)
     tracks, _ = read_tracks(sim.track_lines)
     obs = track_observations(tracks, "airpicture:sample")
-    posts = [Post(x["id"], datetime.fromisoformat(x["published"]), x["text"], x["channel"]) for x in sim.summaries]
+    posts = [Post(x["id"], datetime.fromisoformat(x["published_at"]), x["text"], x["source"]) for x in sim.summaries]
     obs += process_posts(posts, "airforce:sample")[1]
     sea = simulate_sea(rng, t0=day.timestamp(), hours=24.0, n_merchants=merchants)
     obs += process_lines(sea.lines, load_agreement(SEA_AGREEMENT), source_id="ais:sample", end_time=sea.t1).observations

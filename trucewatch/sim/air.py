@@ -64,7 +64,11 @@ class AirSim:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "tracks.jsonl").write_text("\n".join(self.track_lines) + "\n", encoding="utf-8")
         (directory / "summaries.jsonl").write_text(
-            "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in self.summaries), encoding="utf-8")
+            "".join(json.dumps({k: v for k, v in s.items() if k != "expected"}, ensure_ascii=False) + "\n"
+                    for s in self.summaries), encoding="utf-8")
+        (directory / "summaries_truth.jsonl").write_text(
+            "".join(json.dumps({"id": s["id"], "expected": s["expected"]}) + "\n" for s in self.summaries),
+            encoding="utf-8")
         (directory / "air_truth.json").write_text(json.dumps([t.__dict__ for t in self.truth], indent=1, default=list))
 
 
@@ -256,8 +260,11 @@ def _summary_post(night: int, morning: datetime, counts: dict[str, list[int]], a
             f"{sum(c[1] for c in counts.values())} засобів повітряного нападу противника:\n"
             + "\n".join(f"– {counts[k][1]} {_UK_GEN[k]};" for k in counts if counts[k][1]))
     published = morning.replace(hour=9, minute=0).astimezone(UTC)
-    return {"id": f"sim-airforce-{night}", "published": published.isoformat(), "channel": "kpszsu (simulated)",
-            "text": text, "expected": {k: {"launched": v[0], "intercepted": v[1]} for k, v in counts.items()}}
+    # the text-report intake's JSONL record (id, source, published_at, text, lang); ``expected`` is the
+    # truth and is written to its own file, never into the posts
+    return {"id": f"sim-airforce-{night}", "source": "kpszsu (simulated)", "published_at": published.isoformat(),
+            "text": text, "lang": "uk",
+            "expected": {k: {"launched": v[0], "intercepted": v[1]} for k, v in counts.items()}}
 
 
 def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
@@ -272,6 +279,6 @@ def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw:
     sim = simulate_air(rng, **kw)
     tracks, _ = read_tracks(sim.track_lines)
     sim.observations = track_observations(tracks, "airpicture:sim")
-    posts = [Post(s["id"], datetime.fromisoformat(s["published"]), s["text"], s["channel"]) for s in sim.summaries]
+    posts = [Post(s["id"], datetime.fromisoformat(s["published_at"]), s["text"], s["source"]) for s in sim.summaries]
     sim.observations += process_posts(posts, "airforce:sim")[1]
     return sim

@@ -235,16 +235,7 @@ def _air(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) 
     sim.write(d)
     tracks, t_err = read_tracks_file(d / "tracks.jsonl")
     obs = track_observations(tracks, "airpicture:sim")
-    posts, p_err = read_posts(d / "summaries.jsonl")
-    if not posts and p_err and sim.summaries:
-        # the sim writes ``published``/``channel``; the shared text reader wants ``published_at``/``source``:
-        # report the mismatch and read with the air stage's own JSONL reader
-        from trucewatch.sources.air.intake import _read_posts_own
-
-        p_err = [f"summaries.jsonl: the shared post reader rejected every line ({p_err[0]}); "
-                 "read with the air stage's own JSONL reader"]
-        posts, own_err = _read_posts_own(d / "summaries.jsonl", None)
-        p_err += own_err
+    posts, p_err = read_posts(d / "summaries.jsonl")  # the text-report intake's JSONL, as a channel feed gives it
     _, s_obs, s_err = process_posts(posts, "airforce:sim")
     return StageOutput([air_picture_source("airpicture:sim", "Simulated air picture"), air_force_source("airforce:sim")],
                        obs + s_obs, [str(d / "tracks.jsonl"), str(d / "summaries.jsonl")],

@@ -1,7 +1,8 @@
 """Summary intake: text-report formats in, AIR_SUMMARY observations out.
 
 Accepted inputs (the same shapes the text-report stage reads):
-- JSONL, one post per line: ``{"id", "published"|"date", "text"|"message", "channel"}``;
+- JSONL, one post per line: ``{"id", "published_at"|"published"|"date", "text"|"message", "source"|"channel"}``
+  (the text-report intake's record, or the older names);
 - a Telegram Desktop export (``result.json``: ``{"name", "messages": [{"id", "date", "text"}]}``,
   where ``text`` may be a list of strings and entity objects);
 - a plain text file: one summary (``published`` from the caller).
@@ -102,12 +103,12 @@ def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post],
                 errors.append(IntakeError(rec, "text", "missing or empty"))
                 continue
             try:
-                pub = _dt(d.get("published", d.get("date")))
+                pub = _dt(d.get("published_at", d.get("published", d.get("date"))))
             except ValueError as exc:
                 errors.append(IntakeError(rec, "published", str(exc)))
                 continue
             posts.append(Post(str(d.get("id", f"{path.stem}-{no}")), pub or published, _tg_text(body),
-                              str(d.get("channel", ""))))
+                              str(d.get("source", d.get("channel", "")))))
         return posts, errors
     if stripped.startswith("{"):
         try:
