@@ -123,3 +123,16 @@ def valid_latlon(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     lat = np.asarray(lat, float)
     lon = np.asarray(lon, float)
     return np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+
+
+def lonlat(v: object) -> tuple[float, float] | None:
+    """(lon, lat) from a stored [lon, lat, ...] pair (GeoJSON order), or None when it is
+    not a finite position on the globe: stored attributes are never trusted blindly."""
+    if not isinstance(v, list | tuple) or len(v) < 2:
+        return None
+    try:
+        lon, lat = float(v[0]), float(v[1])
+    except (TypeError, ValueError):
+        return None
+    ok = math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+    return (lon, lat) if ok else None

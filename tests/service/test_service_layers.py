@@ -278,3 +278,19 @@ def test_sample_air_and_sea_data_are_drawn(tmp_path, agreement) -> None:
     assert len(_layers(sea, "gap")) == sum(o.attributes.get("incident") == "ais_gap" and bool(o.attributes.get("seen_again"))
                                            for o in obs if o.kind == ObservationKind.VESSEL_INCIDENT)
     s.close()
+
+
+def test_sea_incident_tracks_drawn_and_broken_ones_named(client, tokens, airsea, store) -> None:
+    t = min(o.time for o in airsea["incidents"])
+    good = [[30.50, 45.90, 0.0], [30.55, 45.85, 60.0], [30.60, 45.80, 120.0]]
+    store.add_observations([
+        _incident("inc-trk", t, "loitering", 45.8, 30.6, "grain-corridor", mmsi=273000002, track=good),
+        _incident("inc-trk-bad", t, "loitering", 45.7, 30.5, "grain-corridor", mmsi=273000003,
+                  track=[["x", 1], [999, 45]]),
+    ])
+    fc = client.get(SEA, headers=auth(tokens["analyst"])).json()
+    lines = [f for f in _layers(fc, "track") if f["properties"]["mmsi"] in (273000002, 273000003)]
+    assert [f["geometry"]["coordinates"] for f in lines] == [[q[:2] for q in good]]
+    assert {"record": "inc-trk-bad", "field": "attributes.track",
+            "message": "not a list of positions; the track is left off, the incident stays"} in fc["problems"]
+    assert "inc-trk-bad" in {f["properties"]["id"] for f in _layers(fc, "incident")}

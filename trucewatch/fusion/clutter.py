@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from trucewatch.fusion.arrays import SECOND, TEXT, FusionInput
+from trucewatch.fusion.gating import local_delta
 from trucewatch.model import KIND_CODES, ObservationKind
 
 #: Classes of rows that join events and can be clutter; one density each.
@@ -187,8 +188,6 @@ def association_probability(g: FusionInput, i: np.ndarray, j: np.ndarray, cls: n
     if len(i) == 0:
         return np.zeros(0)
     o = g.obs
-    from trucewatch.fusion.gating import local_delta
-
     de, dn = local_delta(o.lat[j], o.lon[j], o.lat[i], o.lon[i])
     see = g.cov[i, 0] + g.cov[j, 0]
     sen = g.cov[i, 1] + g.cov[j, 1]

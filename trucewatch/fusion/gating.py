@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.spatial import cKDTree
 
-from trucewatch.fusion.arrays import FusionInput
+from trucewatch.fusion.arrays import SIGHTING, FusionInput
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.geo import EARTH_RADIUS_M
 
@@ -188,8 +188,6 @@ def position_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | Non
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Weapon sightings of one class closer than ``radius_m`` whose windows overlap:
     the vehicles of one battery or position, one finding (docs/fusion.md)."""
-    from trucewatch.fusion.arrays import SIGHTING
-
     e = np.zeros(0, np.int64)
     if radius_m <= 0:
         return e, e

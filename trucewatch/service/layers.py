@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Text, func, not_, select, type_coerce
 
+from trucewatch.geo import lonlat
 from trucewatch.model import ObservationKind, Rule, from_unix
 from trucewatch.store import Store
 from trucewatch.store import schema as S
@@ -84,13 +85,9 @@ def _num(v: Any) -> float | None:
 
 
 def _lonlat(v: Any) -> list[float] | None:
-    """[lon, lat] from a stored pair, or None when it is not a position on the globe."""
-    if not isinstance(v, (list, tuple)) or len(v) < 2:
-        return None
-    lon, lat = _num(v[0]), _num(v[1])
-    if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return None
-    return [round(lon, 5), round(lat, 5)]
+    """[lon, lat] rounded to 5 decimals from a stored pair, or None (``geo.lonlat``)."""
+    p = lonlat(v)
+    return None if p is None else [round(p[0], 5), round(p[1], 5)]
 
 
 def _problem(o: Any, fld: str, msg: str) -> dict[str, str]:
@@ -301,7 +298,7 @@ def sea_layer(store: Store, agreement: Any, w: Window, full: bool) -> dict[str, 
     problems: list[dict[str, str]] = []
     if not full:
         return _sea_published(store, agreement, w)
-    from trucewatch.sources.sea.report import sea_section
+    from trucewatch.sources.sea.report import sea_section, track_line
 
     inc, truncated = _query(store, ObservationKind.VESSEL_INCIDENT, w, w.limit)
     good = []
@@ -309,8 +306,11 @@ def sea_layer(store: Store, agreement: Any, w: Window, full: bool) -> dict[str, 
         bad = _check_incident(o)
         if bad:
             problems.append(_problem(o, bad, "not a valid value; the incident is left off the map"))
-        else:
-            good.append(o)
+            continue
+        good.append(o)
+        if "track" in o.attributes and track_line(o.attributes["track"]) is None:
+            problems.append(_problem(o, "attributes.track", "not a list of positions; the track is left off, "
+                                     "the incident stays"))
     sec = sea_section(good)
     feats = sec["map"]["features"]
     # map_layer writes one incident point per observation, in order: add what the tooltips need

@@ -162,12 +162,7 @@
   async function loadAir() {
     const fc = await api("/layers/air?limit=2000&max_points=80");
     const full = fc.properties.view === "full";
-    const feats = fc.features.filter((f) => f.geometry);
-    const group = L.geoJSON(null, {
-      style: airStyle, pointToLayer: (f, ll) => L.circleMarker(ll, airStyle(f)),
-      onEachFeature: (f, l) => { l.bindTooltip(airTip(f.properties)); timed(group, l, f.properties.end || f.properties.time); },
-    });
-    group.addData({ type: "FeatureCollection", features: feats }).addTo(layers.air);
+    const feats = drawTimed(fc, layers.air, airStyle, airTip);
     airSummary(fc.summary || {});
     if (!feats.length) return;
     control.addOverlay(layers.air, full ? "Air tracks" : "Air launches (by area)");
@@ -224,12 +219,7 @@
   async function loadSea() {
     const fc = await api("/layers/sea?limit=2000");
     const full = fc.properties.view === "full";
-    const feats = fc.features.filter((f) => f.geometry);
-    const group = L.geoJSON(null, {
-      style: seaStyle, pointToLayer: (f, ll) => L.circleMarker(ll, seaStyle(f)),
-      onEachFeature: (f, l) => { l.bindTooltip(seaTip(f.properties)); timed(group, l, f.properties.time); },
-    });
-    group.addData({ type: "FeatureCollection", features: feats }).addTo(layers.sea);
+    const feats = drawTimed(fc, layers.sea, seaStyle, seaTip);
     if (!feats.length) return;
     control.addOverlay(layers.sea, full ? "Sea incidents" : "Sea incidents (counts)");
     legendSection("Sea", [
@@ -238,10 +228,20 @@
     ]);
   }
 
-  // air and sea features with a time follow the time slider like the findings; aggregated ones stay
-  function timed(group, layer, time) {
-    const t = Date.parse(time || "");
-    if (Number.isFinite(t)) state.timed.push({ group, layer, t });
+  // air and sea features with a time (a track's end, an incident's time) follow the time slider
+  // like the findings; aggregated ones stay.  Returns the features drawn.
+  function drawTimed(fc, target, style, tip) {
+    const feats = fc.features.filter((f) => f.geometry);
+    const group = L.geoJSON(null, {
+      style, pointToLayer: (f, ll) => L.circleMarker(ll, style(f)),
+      onEachFeature: (f, l) => {
+        l.bindTooltip(tip(f.properties));
+        const t = Date.parse(f.properties.end || f.properties.time || "");
+        if (Number.isFinite(t)) state.timed.push({ group, layer: l, t });
+      },
+    });
+    group.addData({ type: "FeatureCollection", features: feats }).addTo(target);
+    return feats;
   }
 
   function filterTimed(from, to) {

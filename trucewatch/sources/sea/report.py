@@ -3,12 +3,12 @@ tracks, gaps and incidents.  Plain dicts for the report/dashboard stage to rende
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
+from trucewatch.geo import lonlat
 from trucewatch.model import Observation, ObservationKind
 from trucewatch.sources.sea.tracks import Tracks
 
@@ -58,7 +58,7 @@ def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_po
     drawn: set[tuple[Any, float]] = set()
     for o in incidents:
         a = o.attributes
-        line = _track_line(a.get("track")) if tracks is None else None
+        line = track_line(a.get("track")) if tracks is None else None
         if line is not None:
             # no full tracks at hand (the dashboard reads the store): the stretch kept with the incident
             key = (a.get("mmsi"), tuple(line[0]))
@@ -78,14 +78,10 @@ def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_po
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _track_line(trk: Any) -> list[list[float]] | None:
+def track_line(trk: Any) -> list[list[float]] | None:
     """[[lon, lat], ...] from an incident's ``track`` attribute, or None when it is not
     a list of at least two finite positions (a stored record is never trusted blindly)."""
     if not isinstance(trk, list) or len(trk) < 2:
         return None
-    try:
-        line = [[float(q[0]), float(q[1])] for q in trk]
-    except (TypeError, ValueError, IndexError, KeyError):
-        return None
-    ok = all(math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90 for x, y in line)
-    return line if ok else None
+    line = [lonlat(q) for q in trk]
+    return None if any(p is None for p in line) else [list(p) for p in line]
