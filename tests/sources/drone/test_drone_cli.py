@@ -93,8 +93,11 @@ def test_cli_end_to_end(raw):
 
 
 def test_cli_bad_inputs(tmp_path, raw):
-    _sim, paths, out = raw
-    st = out / "state"
+    """Its own state, with the airframes registered here: the test must not rely on another test's order."""
+    sim, paths, _out = raw
+    st = tmp_path / "state"
+    for s in sim.sources:
+        assert _cli("register", s.id, "--sysid", s.attributes["sysid"], "--state", st).exit_code == 0
     r = _cli("ingest", tmp_path / "missing.tlog", "--state", st)
     assert r.exit_code == 2 and "no such file" in r.output
     junk = tmp_path / "junk.tlog"
