@@ -50,7 +50,7 @@ def test_report_files_and_cache(client, tokens, fake_renderer) -> None:
 
 
 def test_one_report_per_view_rebuilt_when_its_data_changes(client, tokens, store, fake_renderer) -> None:
-    day = (datetime.now(UTC) - timedelta(days=3)).date()
+    day = store.query_violations()[0].time.date() + timedelta(days=1)  # the sample's findings are in its 30 days
     for who in ("analyst", "administrator", "public", "liaison_UA", "liaison_RU", "liaison_UA", "public"):
         r = client.get(f"/api/v1/reports/daily/{day}/html", headers=auth(tokens[who]))
         assert r.status_code == 200, r.text
@@ -64,6 +64,14 @@ def test_one_report_per_view_rebuilt_when_its_data_changes(client, tokens, store
                                        actor="analyst:test"))
     client.get(f"/api/v1/reports/daily/{day}/html", headers=auth(tokens["analyst"]))
     assert fake_renderer[-1] == (day, "analyst", None) and len(fake_renderer) == 5
+    # a change outside the 30 days a report shows does not rebuild it
+    old = day - timedelta(days=40)
+    client.get(f"/api/v1/reports/daily/{old}/html", headers=auth(tokens["analyst"]))
+    w = next(w for w in store.query_violations() if w.status == Status.DETECTED)
+    store.record_transition(Transition(violation_id=w.id, from_status=Status.DETECTED, to_status=Status.DISMISSED,
+                                       actor="analyst:test"))
+    client.get(f"/api/v1/reports/daily/{old}/html", headers=auth(tokens["analyst"]))
+    assert fake_renderer.count((old, "analyst", None)) == 1
 
 
 def test_public_gets_the_report_after_cutoff_and_delay(client, tokens, config, fake_renderer) -> None:

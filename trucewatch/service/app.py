@@ -578,16 +578,24 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
             return "liaison", p.party, f"liaison-{p.party}"
         return "public", None, "public"
 
-    def _report_version(role: str) -> tuple[Any, ...]:
-        """What a view's report is built from: any new finding, status change or (for the
-        public) a finding passing its publication delay makes a new report."""
-        V, T = S.violations, S.transitions
-        q = select(sa_func.count(), sa_func.max(V.c.updated_at)).select_from(V)
-        qt = select(sa_func.count(), sa_func.max(T.c.seq)).select_from(T)
+    def _report_version(role: str, end: float) -> tuple[Any, ...]:
+        """What a view's report of the day ending at ``end`` is built from: the findings of the
+        30 days it shows (count, last update), their workflow steps (for the public only
+        those older than the delay, so a finding passing its delay makes a new report) and,
+        for the analyst's source sections, the day's observations."""
+        V, T, Obs = S.violations, S.transitions, S.observations
+        lo, day_start = end - 30 * 86400, end - 86400
+        q = select(sa_func.count(), sa_func.max(V.c.updated_at)).where(V.c.t >= lo, V.c.t < end)
+        qt = (select(sa_func.count(), sa_func.max(T.c.seq)).select_from(T.join(V, V.c.id == T.c.violation_id))
+              .where(V.c.t >= lo, V.c.t < end))
         if role == "public":
             qt = qt.where(T.c.at <= time.time() - config.public_delay_s)
         with store.engine.connect() as c:
-            return (*c.execute(q).one(), *c.execute(qt).one())
+            version = (*c.execute(q).one(), *c.execute(qt).one())
+            if role == "analyst":
+                qo = select(sa_func.count(), sa_func.max(Obs.c.seq)).where(Obs.c.t >= day_start, Obs.c.t < end)
+                version += tuple(c.execute(qo).one())
+        return version
 
     def _report(day: date, p: Principal) -> dict[str, str]:
         """Build (then reuse while its data is unchanged) the day's report in ``p``'s view."""
@@ -603,7 +611,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         role, party, vkey = _report_view(p)
         key = (day.isoformat(), vkey)  # never shared across views
         with report_locks.setdefault(key, threading.Lock()):
-            version = _report_version(role)
+            version = _report_version(role, cutoff_ts)
             cached = report_cache.get(key)
             if cached is not None and cached[0] == version:
                 return cached[1]
