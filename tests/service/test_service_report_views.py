@@ -27,7 +27,9 @@ from trucewatch.store import Store
 VID = re.compile(r"v-\d{8}-\d{5}")
 OBS = re.compile(r"obs-\d{8}-\d{5}-\d")
 #: An explanation as the adjudicator writes it: it cites observation ids, ledger indexes and sources.
-CITED = "Evidence: 2 acoustic, 1 monitor team: {o0} (ledger #7); {o1}. Reported by team-alpha."
+CITED = "Evidence: 2 acoustic, 1 monitor team: {o0} (ledger #7); {o1}. Reported by team-alpha and {src}."
+#: A source the store does not know (the liaison API withholds it as ``withheld (unknown source)``).
+UNREGISTERED = "unregistered-team-x"
 
 
 def auth(t: str) -> dict[str, str]:
@@ -39,8 +41,9 @@ def env(tmp_path_factory: pytest.TempPathFactory, agreement: Any) -> Iterator[di
     store = make_store(tmp_path_factory.mktemp("views") / "svc.db", agreement)
     # one UA finding whose explanation names observations and a source, as real ones do
     ua = next(v for v in store.query_violations() if v.party == "UA" and v.status != Status.DISMISSED)
+    ua.evidence[-1].source_id = UNREGISTERED
     ua.explanation = "Fire seen from both sides. " + CITED.format(o0=ua.evidence[0].observation_id,
-                                                                  o1=ua.evidence[-1].observation_id)
+                                                                  o1=ua.evidence[-1].observation_id, src=UNREGISTERED)
     store.save_violations([ua])
     config = ServiceConfig(require_signatures=False, public_delay_s=3600)
     app = create_app(store, agreement, config)
@@ -72,7 +75,7 @@ def _api_ids(env: dict[str, Any], who: str) -> set[str]:
 def _secrets(env: dict[str, Any]) -> tuple[set[str], set[str]]:
     """(every registered source id, every observation id) of the store."""
     store: Store = env["store"]
-    sources = {s.id for s in store.list_sources()}
+    sources = {s.id for s in store.list_sources()} | {UNREGISTERED}
     obs = {e.observation_id for v in store.query_violations() for e in v.evidence}
     return sources, obs
 
@@ -89,7 +92,7 @@ def test_analyst_report_is_the_full_view(env) -> None:
     assert ids == _api_ids(env, "analyst") and len(ids) > 20
     sources, _ = _secrets(env)
     assert {"team-alpha", "acoustic-net"} <= {s for s in sources if s in html}
-    assert OBS.search(html) and env["cited"].evidence[0].observation_id in html
+    assert OBS.search(html) and env["cited"].evidence[0].observation_id in html and UNREGISTERED in html
     assert "Analyst view" in html
     # administrators get the same (full) view
     assert set(VID.findall(_report(env, "administrator").text)) == ids
@@ -143,6 +146,9 @@ def test_views_are_not_shared_through_the_cache(env) -> None:
         html = _report(env, who).text
         assert title in html
         assert sum(t in html for t in ("Public view", "Liaison view", "Analyst view")) == 1
+    for who, view in (("public", "public"), ("liaison_UA", "liaison:UA"), ("administrator", "analyst")):
+        r = env["client"].get(f"/api/v1/reports/daily/{env['day']}", headers=auth(env["tokens"][who]))
+        assert r.status_code == 200 and r.json()["view"] == view
     r = env["client"].get(f"/api/v1/reports/daily/{env['day']}", headers=auth(env["tokens"]["monitor"]))
     assert r.status_code == 403
 

@@ -310,17 +310,26 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _explanation(v: dict[str, Any], view: ReportView, source_ids: list[str]) -> str:
+def _explanation(v: dict[str, Any], view: ReportView, secrets: list[str]) -> str:
     """The finding's reasoning: as written for analysts, without identities for a liaison
-    (the adjudicator cites observation ids and sources in it), none for the public
+    (the adjudicator cites observation ids and sources in it: ``secrets`` are the
+    finding's own, as stored, and every registered source), none for the public
     (the public API gives none)."""
     if view.full:
         return str(v.get("explanation") or "")
     if view.role == "public":
         return ""
-    ids = [str(e.get("observation_id")) for e in v.get("evidence") or []]
-    ids += [str(e.get("source_id")) for e in v.get("evidence") or []]
-    return _scrub(str(v.get("explanation") or ""), ids + source_ids)
+    return _scrub(str(v.get("explanation") or ""), secrets)
+
+
+def _raw_identities(views: Views, ids: list[str]) -> dict[str, list[str]]:
+    """Finding id -> the observation and source ids of its evidence as stored (before any
+    redaction: a withheld or unregistered source is named there and nowhere else)."""
+    out: dict[str, list[str]] = {}
+    for i in ids:
+        raw = views.raw(i) or {}
+        out[i] = [str(x) for e in raw.get("evidence") or [] for x in (e.get("observation_id"), e.get("source_id"))]
+    return out
 
 
 def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str = "19:30",
@@ -349,7 +358,7 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
     party_rows = Counter(v["party"] for v in cur)
     status_rows = Counter(v["status"] for v in cur)
     kinds = views.source_kinds() if not view.full else {}
-    source_ids = list(kinds)
+    raw_ids = _raw_identities(views, [v["id"] for v in cur]) if view.role == "liaison" else {}
     rows = []
     for v, a in sorted(zip(cur, areas_cur, strict=True), key=lambda x: (_t(x[0]), x[0]["id"])):
         t = datetime.fromtimestamp(_t(v), UTC)
@@ -359,7 +368,8 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
             "lat": f"{float(v['lat']):.4f}", "lon": f"{float(v['lon']):.4f}",
             "err_m": f"{float(err):,.0f}" if err is not None else "?", "rule": RULE_TITLES.get(v["rule"], v["rule"]),
             "party": v["party"], "confidence": f"{float(v['confidence']):.2f}", "status": v["status"],
-            "explanation": _explanation(v, view, source_ids), "evidence": _evidence_text(v, view, kinds),
+            "explanation": _explanation(v, view, raw_ids.get(v["id"], []) + list(kinds)),
+            "evidence": _evidence_text(v, view, kinds),
         })
     interference = [r for r in rows if r["rule"] == RULE_TITLES[Rule.INTERFERENCE_WITH_MONITORS.value]]
     return {

@@ -632,7 +632,9 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     @app.get(f"{API}/reports/daily/{{day}}", tags=["reports"])
     def daily(day: date, p: Principal = Reader) -> dict[str, Any]:
         paths = _report(day, p)
-        return {"date": day.isoformat(), "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
+        role, party, _key = _report_view(p)
+        return {"date": day.isoformat(), "view": f"{role}:{party}" if party else role,
+                "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
 
     @app.get(f"{API}/reports/daily/{{day}}/{{fmt}}", tags=["reports"], response_class=FileResponse)
     def daily_file(day: date, fmt: ReportFormat, p: Principal = Reader) -> FileResponse:
