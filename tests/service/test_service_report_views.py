@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,10 +23,12 @@ from trucewatch.model import Status
 from trucewatch.report.daily import period_for
 from trucewatch.service.app import create_app
 from trucewatch.service.config import ServiceConfig
+from trucewatch.service.sample import populate_air_sea
 from trucewatch.store import Store
 
 VID = re.compile(r"v-\d{8}-\d{5}")
 OBS = re.compile(r"obs-\d{8}-\d{5}-\d")
+IMG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 #: An explanation as the adjudicator writes it: it cites observation ids, ledger indexes and sources.
 CITED = "Evidence: 2 acoustic, 1 monitor team: {o0} (ledger #7); {o1}. Reported by team-alpha and {src}."
 #: A source the store does not know (the liaison API withholds it as ``withheld (unknown source)``).
@@ -39,6 +42,7 @@ def auth(t: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, agreement: Any) -> Iterator[dict[str, Any]]:
     store = make_store(tmp_path_factory.mktemp("views") / "svc.db", agreement)
+    populate_air_sea(store, agreement, np.random.default_rng(3))  # the air and sea sections (tracks, vessels)
     # one UA finding whose explanation names observations and a source, as real ones do
     ua = next(v for v in store.query_violations() if v.party == "UA" and v.status != Status.DISMISSED)
     ua.evidence[-1].source_id = UNREGISTERED
@@ -113,8 +117,22 @@ def test_public_report_holds_published_findings_only(env) -> None:
     assert not OBS.search(html) and not [o for o in obs if o in html]
     assert "Public view" in html and "Analyst view" not in html
     assert "ledger #7" not in html and "Fire seen from both sides" not in html  # no reasoning text for the public
-    # the drone, air, sea and satellite sections read observations directly: analyst view only
     assert "analyst view only" in html
+
+
+@pytest.mark.parametrize("who", ["public", "liaison_UA"])
+def test_air_and_sea_only_in_their_published_form(env, who) -> None:
+    """Analysts get the vessels by MMSI and the air section; the others the API's published layer summaries."""
+    store: Store = env["store"]
+    mmsi = {str(o.attributes["mmsi"]) for o in store.query_observations(kinds=["vessel_incident"])
+            if o.attributes.get("mmsi")}
+    assert mmsi
+    analyst = IMG.sub("", _analyst(env))
+    assert "Sea: vessels and incidents" in analyst and any(m in analyst for m in mmsi)
+    html = IMG.sub("", _report(env, who).text)
+    assert "Sea: incidents (published view)" in html and "Air: launches and interceptions (published view)" in html
+    assert "Sea: vessels and incidents" not in html
+    assert not [m for m in mmsi if m in html], "a vessel named outside the analyst view"
 
 
 @pytest.mark.parametrize("party, other", [("UA", "RU"), ("RU", "UA")])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib
 import io
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -284,6 +285,50 @@ def _extra_sections(store: Store, agreement: Agreement, period: Period) -> list[
     return out
 
 
+def _published_sections(store: Store, agreement: Agreement, period: Period, views: Views,
+                        now: float | None) -> list[dict[str, str]]:
+    """Air and sea for liaisons and the public: the published view of the API's own map
+    layers (``service.layers``, ``full=False``): only what is older than the public
+    delay, aggregated (launched and intercepted per weapon type, tracks counted by
+    class, vessel incidents counted per zone); no track, no position, no vessel."""
+    from html import escape
+
+    from trucewatch.service import layers as L
+
+    now = time.time() if now is None else now
+    end = min(period.end.timestamp(), now - views.public_delay_s)
+    if end <= period.start.timestamp():
+        return []
+    w = L.Window(period.start.timestamp(), end, None, 500, 2)
+
+    def table(head: list[str], rows: list[list[Any]]) -> str:
+        h = "".join(f"<th>{escape(str(c))}</th>" for c in head)
+        body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+        return f"<table><tr>{h}</tr>{body}</table>"
+
+    out = []
+    air = L.air_layer(store, agreement, w, full=False)["summary"]
+    if air["summaries"] or air["tracks_by_class"]:
+        parts = [f"<p>{air['summaries']} air-defence summar{'y' if air['summaries'] == 1 else 'ies'} in the "
+                 "published part of the period.</p>"]
+        if air["by_type"]:
+            parts.append(table(["Weapon type", "Launched", "Intercepted"],
+                               [[k, v["launched"], v["intercepted"]] for k, v in sorted(air["by_type"].items())]))
+        if air["tracks_by_class"]:
+            parts.append(table(["Track class", "Tracks", "Intercepted"],
+                               [[k, v["tracks"], v["intercepted"]] for k, v in sorted(air["tracks_by_class"].items())]))
+        out.append({"title": "Air: launches and interceptions (published view)", "html": "\n".join(parts)})
+    sea = L.sea_layer(store, agreement, w, full=False)["summary"]
+    if sea["incidents"]:
+        parts = [f"<p>{sea['incidents']} maritime incident(s) in the published part of the period.</p>",
+                 table(["Zone", "Incidents by kind"],
+                       [[z, ", ".join(f"{k}: {n}" for k, n in sorted(c.items()))]
+                        for z, c in sorted(sea["per_zone"].items())]),
+                 f"<p class='small'>{escape(str(sea['note']))}</p>"]
+        out.append({"title": "Sea: incidents (published view)", "html": "\n".join(parts)})
+    return out
+
+
 def _evidence_text(v: dict[str, Any], view: ReportView, kinds: dict[str, str]) -> str:
     """Evidence as the view may cite it: sources by name for analysts; for a liaison
     the kind of source only (with ledger indexes, which it can check); for the
@@ -381,7 +426,8 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
         "status_rows": sorted(status_rows.items()), "violations": rows, "interference": interference,
         "checkpoint": _checkpoint(store), "n_observations": store.count_observations() if view.full else None,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "sections": _extra_sections(store, agreement, period) if view.full else [],
+        "sections": (_extra_sections(store, agreement, period) if view.full
+                     else _published_sections(store, agreement, period, views, now)),
         "_period": period, "_violations": cur, "_view": view, "_views": views, "_now": now,
     }
 
