@@ -100,17 +100,6 @@ class ReportView:
         role, _, party = text.strip().partition(":")
         return cls(role.lower(), party.strip() or None)
 
-    @classmethod
-    def of(cls, p: Principal) -> ReportView:
-        """The view an API caller gets; roles that see no findings have none."""
-        if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
-            return cls("analyst")
-        if p.role == Role.LIAISON:
-            return cls("liaison", p.party)
-        if p.role == Role.PUBLIC:
-            return cls("public")
-        raise ReportError(f"view: role {p.role.value} sees no findings, so it has no report")
-
     @property
     def full(self) -> bool:
         return self.role == "analyst"
