@@ -210,19 +210,33 @@ def report_daily(
     cutoff: str = typer.Option("19:30", "--cutoff", help="Cut-off time HH:MM UTC (24:00 = end of day)."),
     agreement: Path | None = AgreementOpt,
     pdf: bool = typer.Option(True, "--pdf/--no-pdf"),
+    view: str = typer.Option("analyst", "--view",
+                             help="Whose report: analyst (everything), liaison:PARTY (what concerns PARTY) or "
+                                  "public (published findings after the delay); as the API gives each role."),
+    config: Path | None = typer.Option(None, "--config",
+                                       help="Service settings (YAML/JSON) with the public delay and statuses."),
 ) -> None:
     """Build the daily report for the 24 hours up to the cut-off."""
-    from trucewatch.report.daily import ReportError, build_daily_report
+    from trucewatch.report.daily import ReportError, ReportView, build_daily_report, default_views
+    from trucewatch.service.config import ConfigError, load_config
     from trucewatch.store import Store
 
     try:
         d = date.fromisoformat(day)
     except ValueError:
         _fail(f"--date: expected YYYY-MM-DD, got {day!r}", 2)
+    try:
+        rv = ReportView.parse(view)
+        cfg = load_config(config)
+    except (ReportError, ConfigError) as exc:
+        _fail(f"--view/--config: {exc}", 2)
     agr = _load_agreement(agreement)
+    if rv.party is not None and rv.party not in agr.parties:
+        _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
     with Store.open(db) as store:
         try:
-            paths = build_daily_report(store, agr, d, out, cutoff=cutoff, pdf=pdf)
+            paths = build_daily_report(store, agr, d, out, cutoff=cutoff, pdf=pdf, view=rv,
+                                       views=default_views(store, cfg))
         except ReportError as exc:
             _fail(str(exc), 2)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -1,4 +1,4 @@
-"""The daily report through the API: built once the cut-off has passed, cached, public after the delay."""
+"""The daily report through the API: built once per view while its data is unchanged, public after the delay."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from trucewatch.model import Status, Transition
 from trucewatch.service import integrations as I
 
 
@@ -15,14 +16,15 @@ def auth(t: str) -> dict[str, str]:
 
 
 @pytest.fixture()
-def fake_renderer(monkeypatch) -> list[date]:
-    calls: list[date] = []
+def fake_renderer(monkeypatch) -> list[tuple[date, str, str | None]]:
+    """Record (day, view role, view party) per build instead of rendering."""
+    calls: list[tuple[date, str, str | None]] = []
 
-    def build(store, agreement, day, out_dir):
-        calls.append(day)
+    def build(store, agreement, day, out_dir, *, view, views=None):
+        calls.append((day, view.role, view.party))
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "report.html").write_text(f"<html>report {day}</html>")
+        (out / "report.html").write_text(f"<html>report {day} {view.title}</html>")
         (out / "report.pdf").write_bytes(b"%PDF-1.7\n%fake\n")
         return {"html": out / "report.html", "pdf": out / "report.pdf"}
 
@@ -42,9 +44,34 @@ def test_report_files_and_cache(client, tokens, fake_renderer) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
     r = client.get(f"/api/v1/reports/daily/{day}/html", headers=h)
     assert str(day) in r.text
-    assert fake_renderer == [day]  # a complete day is built once
+    assert fake_renderer == [(day, "analyst", None)]  # built once while its data is unchanged
     assert client.get(f"/api/v1/reports/daily/{day}/docx", headers=h).status_code == 422
     assert client.get(f"/api/v1/reports/daily/{day}", headers=auth(tokens["monitor"])).status_code == 403
+
+
+def test_one_report_per_view_rebuilt_when_its_data_changes(client, tokens, store, fake_renderer) -> None:
+    day = store.query_violations()[0].time.date() + timedelta(days=1)  # the sample's findings are in its 30 days
+    for who in ("analyst", "administrator", "public", "liaison_UA", "liaison_RU", "liaison_UA", "public"):
+        r = client.get(f"/api/v1/reports/daily/{day}/html", headers=auth(tokens[who]))
+        assert r.status_code == 200, r.text
+    # administrators share the analyst's (full) view; no two views share a build
+    assert fake_renderer == [(day, "analyst", None), (day, "public", None), (day, "liaison", "UA"),
+                             (day, "liaison", "RU")]
+    assert "Liaison view: RU" in client.get(f"/api/v1/reports/daily/{day}/html",
+                                            headers=auth(tokens["liaison_RU"])).text
+    v = next(v for v in store.query_violations() if v.status == Status.DETECTED)
+    store.record_transition(Transition(violation_id=v.id, from_status=Status.DETECTED, to_status=Status.DISMISSED,
+                                       actor="analyst:test"))
+    client.get(f"/api/v1/reports/daily/{day}/html", headers=auth(tokens["analyst"]))
+    assert fake_renderer[-1] == (day, "analyst", None) and len(fake_renderer) == 5
+    # a change outside the 30 days a report shows does not rebuild it
+    old = day - timedelta(days=40)
+    client.get(f"/api/v1/reports/daily/{old}/html", headers=auth(tokens["analyst"]))
+    w = next(w for w in store.query_violations() if w.status == Status.DETECTED)
+    store.record_transition(Transition(violation_id=w.id, from_status=Status.DETECTED, to_status=Status.DISMISSED,
+                                       actor="analyst:test"))
+    client.get(f"/api/v1/reports/daily/{old}/html", headers=auth(tokens["analyst"]))
+    assert fake_renderer.count((old, "analyst", None)) == 1
 
 
 def test_public_gets_the_report_after_cutoff_and_delay(client, tokens, config, fake_renderer) -> None:

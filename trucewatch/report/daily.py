@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib
 import io
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,8 +22,11 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from trucewatch.agreement import Agreement
-from trucewatch.model import UNDETERMINED, Rule, Status, Violation
+from trucewatch.model import UNDETERMINED, Rule, Status
 from trucewatch.report.areas import area_names
+from trucewatch.service.auth import Principal, Role
+from trucewatch.service.config import ServiceConfig
+from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
 
 RULE_TITLES = {
@@ -74,8 +78,87 @@ def period_for(day: date, cutoff: str = "19:30") -> Period:
 PARTY_COLOURS = {"UA": "#1f5fbf", "RU": "#c0392b", UNDETERMINED: "#7f7f7f"}
 
 
-def map_png(agreement: Agreement, violations: list[Violation], *, size: tuple[float, float] = (9, 6.5)) -> bytes:
-    """A plain offline map: countries, the line, the buffer zone and the violations."""
+@dataclass(frozen=True)
+class ReportView:
+    """Whose report this is: ``analyst`` (the full view; administrators get it too),
+    ``liaison`` of one ``party``, or ``public``.  The findings come from the API's
+    own role filter and redaction (``trucewatch.service.views.Views``), so a report
+    never shows more than the same caller gets from ``/api/v1/violations``."""
+
+    role: str = "analyst"
+    party: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ("analyst", "liaison", "public"):
+            raise ReportError(f"view: {self.role!r} is not one of public, liaison:PARTY, analyst")
+        if (self.role == "liaison") != bool(self.party):
+            raise ReportError("view: a liaison view names its party (liaison:UA); no other view does")
+
+    @classmethod
+    def parse(cls, text: str) -> ReportView:
+        """``public``, ``analyst`` or ``liaison:PARTY`` (the CLI's ``--view``)."""
+        role, _, party = text.strip().partition(":")
+        return cls(role.lower(), party.strip() or None)
+
+    @property
+    def full(self) -> bool:
+        return self.role == "analyst"
+
+    @property
+    def key(self) -> str:
+        """A file- and cache-safe name, distinct per view (role and party)."""
+        return f"liaison-{self.party}" if self.role == "liaison" else self.role
+
+    @property
+    def title(self) -> str:
+        return {"analyst": "Analyst view", "public": "Public view"}.get(self.role, f"Liaison view: {self.party}")
+
+    @property
+    def scope(self) -> str:
+        if self.role == "public":
+            return ("Published findings only, after the publication delay; without source identities, "
+                    "observation ids or the mission's reasoning.")
+        if self.role == "liaison":
+            return (f"Findings that concern {self.party} only; source identities and observation ids withheld.")
+        return "All findings, with their evidence and sources. Internal: not for distribution."
+
+    def principal(self) -> Principal:
+        role = {"analyst": Role.ANALYST, "liaison": Role.LIAISON, "public": Role.PUBLIC}[self.role]
+        return Principal(token_id=f"report:{self.key}", role=role, party=self.party)
+
+
+def default_views(store: Store, config: ServiceConfig | None = None) -> Views:
+    """The API's views with the service's publication rule (``config``, default: the service's defaults)."""
+    cfg = config or ServiceConfig()
+    return Views(store, list(cfg.public_statuses), cfg.public_delay_s)
+
+
+def view_rows(views: Views, view: ReportView, t_from: float, t_to: float, now: float | None = None,
+              page: int = 5000) -> list[dict[str, Any]]:
+    """Findings in [t_from, t_to) as ``view`` sees them through the API (``Views.query``), oldest first,
+    dismissed ones left out (the report counts violations, not rejected candidates)."""
+    p = view.principal()
+    out: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        rows = views.query(p, ViolationFilter(t_from=t_from, t_to=t_to, limit=page, offset=offset), now)
+        out += [r for r in rows if r.get("status") != Status.DISMISSED.value]
+        if len(rows) < page:
+            return out
+        offset += page
+
+
+def _t(v: dict[str, Any]) -> float:
+    """A row's time in Unix seconds (the public rows carry only the ISO ``time``)."""
+    return float(v["t"]) if v.get("t") is not None else datetime.fromisoformat(str(v["time"])).timestamp()
+
+
+def _points(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([float(r["lat"]) for r in rows], float), np.array([float(r["lon"]) for r in rows], float))
+
+
+def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tuple[float, float] = (9, 6.5)) -> bytes:
+    """A plain offline map: countries, the line, the buffer zone and the findings (rows of a view)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,8 +171,7 @@ def map_png(agreement: Agreement, violations: list[Violation], *, size: tuple[fl
     fig.patch.set_facecolor("white")
     ax.set_facecolor("#dfe9f3")
     if violations:
-        la = np.array([v.location.lat for v in violations])
-        lo = np.array([v.location.lon for v in violations])
+        la, lo = _points(violations)
         x0, x1 = min(lo.min(), 32.0) - 0.7, max(lo.max(), 38.5) + 0.7
         y0, y1 = min(la.min(), 46.3) - 0.5, max(la.max(), 50.5) + 0.5
     else:
@@ -116,15 +198,16 @@ def map_png(agreement: Agreement, violations: list[Violation], *, size: tuple[fl
     for part in getattr(agreement.contact_line, "geoms", [agreement.contact_line]):
         xs, ys = part.xy
         ax.plot(xs, ys, color="#222222", linewidth=1.4)
-    for party in sorted({v.party for v in violations}):
-        sel = [v for v in violations if v.party == party]
-        ax.scatter([v.location.lon for v in sel], [v.location.lat for v in sel], s=26,
-                   c=PARTY_COLOURS.get(party, "#8e44ad"), edgecolors="black", linewidths=0.4,
+    for party in sorted({str(v["party"]) for v in violations}):
+        sel = [v for v in violations if v["party"] == party]
+        la, lo = _points(sel)
+        colour = PARTY_COLOURS.get(party, "#8e44ad")
+        ax.scatter(lo, la, s=26, c=colour, edgecolors="black", linewidths=0.4,
                    label=f"attributed to {party}" if party != UNDETERMINED else "undetermined", zorder=5)
         for v in sel:
-            if v.origin is not None:
-                ax.plot([v.origin.lon, v.location.lon], [v.origin.lat, v.location.lat],
-                        color=PARTY_COLOURS.get(party, "#8e44ad"), linewidth=0.6, alpha=0.7)
+            o = v.get("origin")
+            if o and o.get("lat") is not None and o.get("lon") is not None:
+                ax.plot([o["lon"], v["lon"]], [o["lat"], v["lat"]], color=colour, linewidth=0.6, alpha=0.7)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1 / np.cos(np.radians((y0 + y1) / 2)))
@@ -140,21 +223,20 @@ def map_png(agreement: Agreement, violations: list[Violation], *, size: tuple[fl
     return buf.getvalue()
 
 
-def chart_png(store: Store, end: datetime, days: int = 30) -> bytes:
-    """Violations per day over the last ``days`` days, stacked by rule."""
+def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30) -> bytes:
+    """Findings per day over the ``days`` days before ``end`` (rows of one view), stacked by rule."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     start = end - timedelta(days=days)
-    vs = store.query_violations(t_from=start.timestamp(), t_to=end.timestamp())
-    vs = [v for v in vs if v.status != Status.DISMISSED]
-    rules = sorted({v.rule.value for v in vs}) or [Rule.FIRE_ACROSS_LINE.value]
+    rules = sorted({str(v["rule"]) for v in rows}) or [Rule.FIRE_ACROSS_LINE.value]
     counts = np.zeros((len(rules), days))
-    for v in vs:
-        k = min(days - 1, int((v.time - start).total_seconds() // 86400))
-        counts[rules.index(v.rule.value), k] += 1
+    for v in rows:
+        k = int((_t(v) - start.timestamp()) // 86400)
+        if 0 <= k < days:
+            counts[rules.index(str(v["rule"])), k] += 1
     fig, ax = plt.subplots(figsize=(9, 2.6))
     x = np.arange(days)
     bottom = np.zeros(days)
@@ -192,65 +274,168 @@ def _extra_sections(store: Store, agreement: Agreement, period: Period) -> list[
     return out
 
 
-def _evidence_text(v: Violation) -> str:
+def _published_sections(store: Store, agreement: Agreement, period: Period, views: Views,
+                        now: float | None) -> list[dict[str, str]]:
+    """Air and sea for liaisons and the public: the published view of the API's own map
+    layers (``service.layers``, ``full=False``): only what is older than the public
+    delay, aggregated (launched and intercepted per weapon type, tracks counted by
+    class, vessel incidents counted per zone); no track, no position, no vessel."""
+    from html import escape
+
+    from trucewatch.service import layers as L
+
+    now = time.time() if now is None else now
+    end = min(period.end.timestamp(), now - views.public_delay_s)
+    if end <= period.start.timestamp():
+        return []
+    w = L.Window(period.start.timestamp(), end, None, 500, 2)
+
+    def table(head: list[str], rows: list[list[Any]]) -> str:
+        h = "".join(f"<th>{escape(str(c))}</th>" for c in head)
+        body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+        return f"<table><tr>{h}</tr>{body}</table>"
+
+    out = []
+    air = L.air_layer(store, agreement, w, full=False)["summary"]
+    if air["summaries"] or air["tracks_by_class"]:
+        parts = [f"<p>{air['summaries']} air-defence summar{'y' if air['summaries'] == 1 else 'ies'} in the "
+                 "published part of the period.</p>"]
+        if air["by_type"]:
+            parts.append(table(["Weapon type", "Launched", "Intercepted"],
+                               [[k, v["launched"], v["intercepted"]] for k, v in sorted(air["by_type"].items())]))
+        if air["tracks_by_class"]:
+            parts.append(table(["Track class", "Tracks", "Intercepted"],
+                               [[k, v["tracks"], v["intercepted"]] for k, v in sorted(air["tracks_by_class"].items())]))
+        out.append({"title": "Air: launches and interceptions (published view)", "html": "\n".join(parts)})
+    sea = L.sea_layer(store, agreement, w, full=False)["summary"]
+    if sea["incidents"]:
+        parts = [f"<p>{sea['incidents']} maritime incident(s) in the published part of the period.</p>",
+                 table(["Zone", "Incidents by kind"],
+                       [[z, ", ".join(f"{k}: {n}" for k, n in sorted(c.items()))]
+                        for z, c in sorted(sea["per_zone"].items())]),
+                 f"<p class='small'>{escape(str(sea['note']))}</p>"]
+        out.append({"title": "Sea: incidents (published view)", "html": "\n".join(parts)})
+    return out
+
+
+def _evidence_text(v: dict[str, Any], view: ReportView, kinds: dict[str, str]) -> str:
+    """Evidence as the view may cite it: sources by name for analysts; for a liaison
+    the kind of source only (with ledger indexes, which it can check); for the
+    public the counts per kind that the public API gives."""
+    if view.role == "public":
+        return ", ".join(f"{n} {k}" for k, n in sorted((v.get("evidence_counts") or {}).items()))
     parts = []
-    for e in v.evidence:
-        idx = f" [log #{e.ledger_index}]" if e.ledger_index is not None else ""
-        parts.append(f"{e.kind.value if hasattr(e.kind, 'value') else e.kind} by {e.source_id}{idx}")
+    for e in v.get("evidence") or []:
+        kind = e.get("kind")
+        idx = f" [log #{e['ledger_index']}]" if e.get("ledger_index") is not None else ""
+        if view.full:
+            parts.append(f"{kind} by {e.get('source_id')} ({e.get('observation_id')}){idx}")
+        else:
+            sid = str(e.get("source_id"))
+            sk = sid[len("withheld ("):-1] if sid.startswith("withheld (") else kinds.get(sid, "unknown source")
+            parts.append(f"{kind} ({sk.replace('_', ' ')}){idx}")
     return "; ".join(parts)
 
 
+def _scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every string of ``secrets`` (source and observation ids) replaced, longest first."""
+    for s in sorted({x for x in secrets if x}, key=len, reverse=True):
+        text = text.replace(s, "[withheld]")
+    return text
+
+
+def _explanation(v: dict[str, Any], view: ReportView, secrets: list[str]) -> str:
+    """The finding's reasoning: as written for analysts, without identities for a liaison
+    (the adjudicator cites observation ids and sources in it: ``secrets`` are the
+    finding's own, as stored, and every registered source), none for the public
+    (the public API gives none)."""
+    if view.full:
+        return str(v.get("explanation") or "")
+    if view.role == "public":
+        return ""
+    return _scrub(str(v.get("explanation") or ""), secrets)
+
+
+def _raw_identities(views: Views, ids: list[str]) -> dict[str, list[str]]:
+    """Finding id -> the observation and source ids of its evidence as stored (before any
+    redaction: a withheld or unregistered source is named there and nowhere else)."""
+    out: dict[str, list[str]] = {}
+    for i in ids:
+        raw = views.raw(i) or {}
+        out[i] = [str(x) for e in raw.get("evidence") or [] for x in (e.get("observation_id"), e.get("source_id"))]
+    return out
+
+
 def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str = "19:30",
-                   mission: str = "TruceWatch monitoring mission") -> dict[str, Any]:
+                   mission: str = "TruceWatch monitoring mission", view: ReportView | None = None,
+                   views: Views | None = None, now: float | None = None) -> dict[str, Any]:
+    """Everything the template shows, for one ``view``.  Findings, counts, map and trend
+    all come from the view's rows (``view_rows``); source sections, which read
+    observations directly, are in the analyst view only."""
+    view = view or ReportView()
+    views = views or default_views(store)
     period = period_for(day, cutoff)
     prev = period.previous
-    cur = [v for v in store.query_violations(t_from=period.start.timestamp(), t_to=period.end.timestamp())
-           if v.status != Status.DISMISSED]
-    old = [v for v in store.query_violations(t_from=prev.start.timestamp(), t_to=prev.end.timestamp())
-           if v.status != Status.DISMISSED]
-    areas_cur = area_names([v.location.lat for v in cur], [v.location.lon for v in cur]) if cur else []
-    areas_old = area_names([v.location.lat for v in old], [v.location.lon for v in old]) if old else []
+    cur = view_rows(views, view, period.start.timestamp(), period.end.timestamp(), now)
+    old = view_rows(views, view, prev.start.timestamp(), prev.end.timestamp(), now)
+    areas_cur = area_names(*_points(cur)) if cur else []
+    areas_old = area_names(*_points(old)) if old else []
     by_area = Counter(areas_cur)
     by_area_old = Counter(areas_old)
     area_rows = [{"area": a, "count": by_area.get(a, 0), "previous": by_area_old.get(a, 0),
-                  "by_rule": dict(Counter(v.rule.value for v, aa in zip(cur, areas_cur, strict=True) if aa == a))}
+                  "by_rule": dict(Counter(v["rule"] for v, aa in zip(cur, areas_cur, strict=True) if aa == a))}
                  for a in sorted(set(by_area) | set(by_area_old), key=lambda a: -by_area.get(a, 0))]
     rule_rows = [{"rule": r, "title": RULE_TITLES.get(r, r),
-                  "count": sum(1 for v in cur if v.rule.value == r),
-                  "previous": sum(1 for v in old if v.rule.value == r)}
-                 for r in sorted({v.rule.value for v in cur} | {v.rule.value for v in old})]
-    party_rows = Counter(v.party for v in cur)
-    status_rows = Counter(v.status.value for v in cur)
+                  "count": sum(1 for v in cur if v["rule"] == r),
+                  "previous": sum(1 for v in old if v["rule"] == r)}
+                 for r in sorted({v["rule"] for v in cur} | {v["rule"] for v in old})]
+    party_rows = Counter(v["party"] for v in cur)
+    status_rows = Counter(v["status"] for v in cur)
+    kinds = views.source_kinds() if not view.full else {}
+    raw_ids = _raw_identities(views, [v["id"] for v in cur]) if view.role == "liaison" else {}
     rows = []
-    for v, a in sorted(zip(cur, areas_cur, strict=True), key=lambda x: x[0].time):
+    for v, a in sorted(zip(cur, areas_cur, strict=True), key=lambda x: (_t(x[0]), x[0]["id"])):
+        t = datetime.fromtimestamp(_t(v), UTC)
+        err = (v.get("location") or {}).get("err_major_m")
         rows.append({
-            "id": v.id, "time": v.time.strftime("%H:%M"), "date": v.time.strftime("%d %b"), "area": a,
-            "lat": f"{v.location.lat:.4f}", "lon": f"{v.location.lon:.4f}",
-            "err_m": f"{v.location.err_major_m:,.0f}", "rule": RULE_TITLES.get(v.rule.value, v.rule.value),
-            "party": v.party, "confidence": f"{v.confidence:.2f}", "status": v.status.value,
-            "explanation": v.explanation, "evidence": _evidence_text(v),
+            "id": v["id"], "time": t.strftime("%H:%M"), "date": t.strftime("%d %b"), "area": a,
+            "lat": f"{float(v['lat']):.4f}", "lon": f"{float(v['lon']):.4f}",
+            "err_m": f"{float(err):,.0f}" if err is not None else "?", "rule": RULE_TITLES.get(v["rule"], v["rule"]),
+            "party": v["party"], "confidence": f"{float(v['confidence']):.2f}", "status": v["status"],
+            "explanation": _explanation(v, view, raw_ids.get(v["id"], []) + list(kinds)),
+            "evidence": _evidence_text(v, view, kinds),
         })
     interference = [r for r in rows if r["rule"] == RULE_TITLES[Rule.INTERFERENCE_WITH_MONITORS.value]]
     return {
         "mission": mission, "agreement": agreement.name or agreement.id, "day": day.strftime("%d %B %Y"),
+        "view": view.role, "view_title": view.title, "view_scope": view.scope, "view_party": view.party,
         "cutoff": cutoff, "period_start": period.start.strftime("%H:%M %d %b %Y UTC"),
         "period_end": period.end.strftime("%H:%M %d %b %Y UTC"), "total": len(cur), "previous_total": len(old),
         "rule_rows": rule_rows, "area_rows": area_rows, "party_rows": sorted(party_rows.items()),
         "status_rows": sorted(status_rows.items()), "violations": rows, "interference": interference,
-        "checkpoint": _checkpoint(store), "n_observations": store.count_observations(),
+        "checkpoint": _checkpoint(store), "n_observations": store.count_observations() if view.full else None,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "sections": _extra_sections(store, agreement, period), "_period": period, "_violations": cur,
+        "sections": (_extra_sections(store, agreement, period) if view.full
+                     else _published_sections(store, agreement, period, views, now)),
+        "_period": period, "_violations": cur, "_view": view, "_views": views, "_now": now,
     }
 
 
 def build_daily_report(store: Store, agreement: Agreement, day: date, out_dir: str | Path, *,
-                       cutoff: str = "19:30", pdf: bool = True, mission: str = "TruceWatch monitoring mission") -> dict[str, Path]:
-    """Write report.html (self-contained) and report.pdf to ``out_dir``; return their paths."""
+                       cutoff: str = "19:30", pdf: bool = True, mission: str = "TruceWatch monitoring mission",
+                       view: ReportView | None = None, views: Views | None = None,
+                       now: float | None = None) -> dict[str, Path]:
+    """Write report.html (self-contained), report.pdf and map.png to ``out_dir`` for one
+    ``view`` (default: the analyst's full view); return their paths.  ``views`` carries
+    the publication rule (statuses, delay) of the service; ``now`` is the time the
+    public delay is counted from (default: now)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = report_context(store, agreement, day, cutoff=cutoff, mission=mission)
+    ctx = report_context(store, agreement, day, cutoff=cutoff, mission=mission, view=view, views=views, now=now)
+    end = ctx["_period"].end
+    trend = view_rows(ctx["_views"], ctx["_view"], (end - timedelta(days=30)).timestamp(), end.timestamp(), now)
     map_bytes = map_png(agreement, ctx["_violations"])
-    chart_bytes = chart_png(store, ctx["_period"].end)
+    chart_bytes = chart_png(trend, end)
     (out_dir / "map.png").write_bytes(map_bytes)
     ctx["map_b64"] = base64.b64encode(map_bytes).decode()
     ctx["chart_b64"] = base64.b64encode(chart_bytes).decode()

@@ -27,6 +27,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import func as sa_func
 from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
@@ -153,7 +154,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     pipeline_lock = threading.Lock()
     report_dir = Path(tempfile.mkdtemp(prefix="trucewatch-reports-"))
     state: dict[str, Any] = {}
-    report_cache: dict[str, dict[str, str]] = {}
+    report_cache: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, str]]] = {}
     party_names = {p.id: (p.name or p.id) for p in agreement.spec.parties} if agreement is not None else {}
     agreement_geojson: dict[str, Any] | None = None
 
@@ -566,33 +567,64 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         return Response(body, media_type=mt,
                         headers={"Content-Disposition": f'attachment; filename="trucewatch-{stamp}.{ext}"'})
 
-    # ---- daily report
-    report_locks: dict[str, threading.Lock] = {}
+    # ---- daily report: one per view (role and party), from the same rows as /violations
+    report_locks: dict[tuple[str, str], threading.Lock] = {}
+
+    def _report_view(p: Principal) -> tuple[str, str | None, str]:
+        """(role, party, cache key) of the report ``p`` gets: the view, never the token, decides."""
+        if p.role in INTERNAL:
+            return "analyst", None, "analyst"
+        if p.role == Role.LIAISON:
+            return "liaison", p.party, f"liaison-{p.party}"
+        return "public", None, "public"
+
+    def _report_version(role: str, end: float) -> tuple[Any, ...]:
+        """What a view's report of the day ending at ``end`` is built from: the findings of the
+        30 days it shows (count, last update), their workflow steps (for the public only
+        those older than the delay, so a finding passing its delay makes a new report) and,
+        for the analyst's source sections, the day's observations."""
+        V, T, Obs = S.violations, S.transitions, S.observations
+        lo, day_start = end - 30 * 86400, end - 86400
+        q = select(sa_func.count(), sa_func.max(V.c.updated_at)).where(V.c.t >= lo, V.c.t < end)
+        qt = (select(sa_func.count(), sa_func.max(T.c.seq)).select_from(T.join(V, V.c.id == T.c.violation_id))
+              .where(V.c.t >= lo, V.c.t < end))
+        if role == "public":
+            qt = qt.where(T.c.at <= time.time() - config.public_delay_s)
+        with store.engine.connect() as c:
+            version = (*c.execute(q).one(), *c.execute(qt).one())
+            if role == "analyst":
+                qo = select(sa_func.count(), sa_func.max(Obs.c.seq)).where(Obs.c.t >= day_start, Obs.c.t < end)
+                version += tuple(c.execute(qo).one())
+        return version
 
     def _report(day: date, p: Principal) -> dict[str, str]:
-        """Build (once the cut-off has passed, then reuse) the day's report."""
-        cutoff = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=19, minutes=30)
+        """Build (then reuse while its data is unchanged) the day's report in ``p``'s view."""
+        if not 1970 <= day.year <= 9998:  # the report reaches back 31 days; Unix time starts in 1970
+            raise HTTPException(422, f"day: {day.isoformat()} is outside the years 1970-9998 a report can cover")
+        cutoff_ts = (datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=19, minutes=30)).timestamp()
         now = time.time()
-        if p.role == Role.PUBLIC and now < cutoff.timestamp() + config.public_delay_s:
+        if p.role == Role.PUBLIC and now < cutoff_ts + config.public_delay_s:
             raise HTTPException(404, f"the report of {day.isoformat()} is published "
                                      f"{config.public_delay_s:.0f} s after its 19:30 UTC cut-off")
         if agreement is None:
             raise HTTPException(404, "this deployment was started without an agreement")
-        key = day.isoformat()
+        role, party, vkey = _report_view(p)
+        key = (day.isoformat(), vkey)  # never shared across views
         with report_locks.setdefault(key, threading.Lock()):
+            version = _report_version(role, cutoff_ts)
             cached = report_cache.get(key)
-            if cached is not None:
-                return cached
+            if cached is not None and cached[0] == version:
+                return cached[1]
             try:
-                paths = I.daily_report(store, agreement, day, report_dir / key)
+                paths = I.daily_report(store, agreement, day, report_dir / key[0] / vkey, role=role, party=party,
+                                       views=views)
             except I.Unavailable as exc:
                 raise HTTPException(503, str(exc)) from None
             except ValueError as exc:
                 raise HTTPException(422, str(exc)) from None
             except Exception as exc:  # the renderer's bug: say so without a traceback
                 raise HTTPException(500, f"the daily report renderer failed: {type(exc).__name__}: {exc}") from None
-            if now > cutoff.timestamp():  # a complete day does not change any more
-                report_cache[key] = paths
+            report_cache[key] = (version, paths)
             return paths
 
     Reader = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
@@ -600,7 +632,9 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     @app.get(f"{API}/reports/daily/{{day}}", tags=["reports"])
     def daily(day: date, p: Principal = Reader) -> dict[str, Any]:
         paths = _report(day, p)
-        return {"date": day.isoformat(), "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
+        role, party, _key = _report_view(p)
+        return {"date": day.isoformat(), "view": f"{role}:{party}" if party else role,
+                "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
 
     @app.get(f"{API}/reports/daily/{{day}}/{{fmt}}", tags=["reports"], response_class=FileResponse)
     def daily_file(day: date, fmt: ReportFormat, p: Principal = Reader) -> FileResponse:

@@ -1,14 +1,22 @@
 """Audit log of every access to non-public data (and every refused request).
 
-Records are buffered and written in one transaction every ``flush_s`` so that
-the log does not put a write on the path of each read; ``flush()`` runs before
-the log is read and at shutdown.
+Every record is committed before the response it describes is sent: the
+middleware awaits ``write`` at the response's first message and answers 503
+instead of the data when the write fails (fail closed).  A server killed the
+moment after answering has therefore already logged the read.  (The log used to
+buffer records for 0.25 s in memory; ``kill -9`` lost them.)
+
+Writes are group-committed: one writer thread takes every record waiting at
+that moment and inserts them in one transaction, so concurrent requests share
+one commit instead of queueing one commit each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -16,57 +24,96 @@ from sqlalchemy import Engine, insert, select
 from trucewatch.store import schema as S
 
 
+class AuditUnavailable(Exception):
+    """The audit record could not be committed; the request must not be answered with data."""
+
+
 class AuditLog:
-    def __init__(self, engine: Engine, flush_s: float = 0.25) -> None:
+    def __init__(self, engine: Engine, flush_s: float = 0.25, timeout_s: float = 10.0) -> None:
+        """``flush_s`` is ignored (records are no longer buffered); kept for callers and old settings."""
         self.engine = engine
-        self.flush_s = flush_s
-        self._buf: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self.timeout_s = timeout_s
+        self._pending: list[tuple[dict[str, Any], Future[None]]] = []
+        self._cv = threading.Condition()
+        self._stop = False
         self._thread: threading.Thread | None = None
 
-    def record(self, *, token_id: str | None, role: str | None, party: str | None, method: str, path: str,
-               query: str, status_code: int, client: str | None) -> None:
-        with self._lock:
-            self._buf.append({"at": time.time(), "token_id": token_id, "role": role, "party": party,
-                              "method": method, "path": path[:2000], "query": query[:2000],
-                              "status_code": status_code, "client": client})
+    @staticmethod
+    def _row(*, token_id: str | None, role: str | None, party: str | None, method: str, path: str,
+             query: str, status_code: int, client: str | None) -> dict[str, Any]:
+        return {"at": time.time(), "token_id": token_id, "role": role, "party": party, "method": method,
+                "path": path[:2000], "query": query[:2000], "status_code": status_code, "client": client}
+
+    def submit(self, **fields: Any) -> Future[None]:
+        """Queue one record; the future completes once its transaction has committed."""
+        fut: Future[None] = Future()
+        row = self._row(**fields)
+        with self._cv:
+            self._ensure_thread()
+            self._pending.append((row, fut))
+            self._cv.notify()
+        return fut
+
+    async def write(self, **fields: Any) -> None:
+        """Commit one record (awaitable on the event loop); AuditUnavailable when it was not committed."""
+        fut = self.submit(**fields)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
+        except TimeoutError:
+            raise AuditUnavailable(f"the audit log did not commit within {self.timeout_s:g} s") from None
+        except Exception as exc:
+            raise AuditUnavailable(f"the audit log could not be written: {type(exc).__name__}: {exc}") from None
+
+    def record(self, **fields: Any) -> None:
+        """Commit one record from synchronous code (blocks until committed)."""
+        try:
+            self.submit(**fields).result(self.timeout_s)
+        except Exception as exc:
+            raise AuditUnavailable(f"the audit log could not be written: {type(exc).__name__}: {exc}") from None
 
     def flush(self) -> int:
-        with self._lock:
-            buf, self._buf = self._buf, []
-        if buf:
-            try:
-                with self.engine.begin() as c:
-                    c.execute(insert(S.audit_log), buf)
-            except Exception:
-                with self._lock:  # keep the records for the next attempt
-                    self._buf[:0] = buf
-                raise
-        return len(buf)
+        """Nothing is buffered any more: every record is committed before its response."""
+        return 0
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="audit-flush", daemon=True)
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop = False
+            self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
             self._thread.start()
 
+    def start(self) -> None:
+        with self._cv:
+            self._ensure_thread()
+
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self.flush()
+        """Write what is queued, then end the writer thread."""
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=self.timeout_s)
+        self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.wait(self.flush_s):
+        while True:
+            with self._cv:
+                while not self._pending and not self._stop:
+                    self._cv.wait()
+                batch, self._pending = self._pending, []
+                if not batch and self._stop:
+                    return
             try:
-                self.flush()
-            except Exception:
-                time.sleep(self.flush_s)
+                with self.engine.begin() as c:
+                    c.execute(insert(S.audit_log), [row for row, _ in batch])
+            except Exception as exc:  # every waiting request fails closed (503)
+                for _, fut in batch:
+                    fut.set_exception(exc)
+            else:
+                for _, fut in batch:
+                    fut.set_result(None)
 
     def read(self, *, limit: int = 500, after_seq: int = 0) -> list[dict[str, Any]]:
-        self.flush()
         with self.engine.connect() as c:
             rows = c.execute(select(S.audit_log).where(S.audit_log.c.seq > after_seq)
                              .order_by(S.audit_log.c.seq).limit(limit)).mappings().all()

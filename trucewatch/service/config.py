@@ -42,7 +42,7 @@ class ServiceConfig(BaseModel):
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     #: Keep-alive comment interval on the SSE stream (proxies drop silent connections).
     sse_ping_s: float = Field(default=15.0, gt=0)
-    #: Audit records are written in batches this often (and at shutdown).
+    #: Ignored: audit records are committed before each response (kept so older files load).
     audit_flush_s: float = Field(default=0.25, gt=0)
     #: Optional ``module:function`` called as fn(store, agreement, accepted_ids)
     #: after each ingest (incremental fusion/adjudication), off the request path.

@@ -6,12 +6,13 @@ untouched and the hot query path pays no extra task per request.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trucewatch.service.audit import AuditLog
+from trucewatch.service.audit import AuditLog, AuditUnavailable
 from trucewatch.service.auth import INTERNAL_ROLES
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -82,7 +83,8 @@ class LimitsMiddleware:
 
 
 class AuditMiddleware:
-    """Record every API request by an internal role, and every refused one."""
+    """Record every API request by an internal role, every public read of a report, and
+    every refused request, committed before the response starts (503 when it cannot be)."""
 
     def __init__(self, app: ASGIApp, audit: AuditLog) -> None:
         self.app = app
@@ -92,32 +94,44 @@ class AuditMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/api/v1/") or scope["path"] == "/api/v1/health":
             await self.app(scope, receive, send)
             return
-        status = 500
+        refused = False  # the audit write failed: the app's answer is dropped, 503 was sent instead
 
         async def capture(msg: Message) -> None:
-            nonlocal status
+            nonlocal refused
+            if refused:
+                return
             if msg["type"] == "http.response.start":
-                status = int(msg["status"])
-                self._log(scope, status)
+                try:
+                    await self._log(scope, int(msg["status"]))
+                except AuditUnavailable as exc:
+                    refused = True
+                    await _error(send, 503, f"{exc}; the request was not answered (every access is audited)")
+                    return
             await send(msg)
 
         try:
             await self.app(scope, receive, capture)
         except Exception:
-            self._log(scope, 500)
+            with contextlib.suppress(AuditUnavailable):
+                await self._log(scope, 500)
             raise
 
-    def _log(self, scope: Scope, status: int) -> None:
+    async def _log(self, scope: Scope, status: int) -> None:
         p: Any = scope.get("state", {}).get("principal")
         if p is None and status not in (401, 403):
             return  # anonymous and not refused: health, documents
-        if p is not None and p.role not in INTERNAL_ROLES and status not in (401, 403):
+        if (p is not None and p.role not in INTERNAL_ROLES and status not in (401, 403)
+                and not scope["path"].startswith(_PUBLIC_AUDITED)):
             return  # public data read by the public
         client = scope.get("client")
-        self.audit.record(token_id=p.token_id if p else None, role=p.role.value if p else None,
-                          party=p.party if p else None, method=scope["method"], path=scope["path"],
-                          query=_redact(scope.get("query_string", b"").decode("latin-1")), status_code=status,
-                          client=f"{client[0]}:{client[1]}" if client else None)
+        await self.audit.write(token_id=p.token_id if p else None, role=p.role.value if p else None,
+                               party=p.party if p else None, method=scope["method"], path=scope["path"],
+                               query=_redact(scope.get("query_string", b"").decode("latin-1")), status_code=status,
+                               client=f"{client[0]}:{client[1]}" if client else None)
+
+
+#: Public reads that are audited all the same (the report names which view it is).
+_PUBLIC_AUDITED = ("/api/v1/reports/",)
 
 
 def _redact(q: str) -> str:
