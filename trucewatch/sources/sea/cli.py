@@ -86,8 +86,10 @@ def _report(res: Any, out: Path | None, as_json: bool, errors_shown: int = 20) -
                                               "lon": i.lon, "zone_id": i.zone_id} for i in res.incidents]},
                               default=str))
         return
+    so = res.stats.get("vessels_static_only")
     typer.echo(f"{res.stats.get('lines', 0)} lines, {res.stats.get('positions', 0)} positions, "
-               f"{res.stats.get('vessels', 0)} vessels, {res.stats.get('vessel_hours', 0)} vessel-hours, "
+               f"{res.stats.get('vessels', 0)} vessels{f' (+{so} static only)' if so else ''}, "
+               f"{res.stats.get('vessel_hours', 0)} vessel-hours, "
                f"{len(res.errors)} errors, {len(res.incidents)} incidents")
     for i in res.incidents:
         from trucewatch.model import from_unix
