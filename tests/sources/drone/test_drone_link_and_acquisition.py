@@ -32,6 +32,10 @@ def test_link_dropout_is_not_jamming_but_gps_silence_is(tmp_path, make):
     gaps = link_gaps(got)
     assert len(gaps) == 2 and abs(gaps[0][1] - gaps[0][0] - 40) < 1
     assert detect(got) == []
+    from trucewatch.sources.drone.pipeline import process_flight
+
+    res = process_flight(got)
+    assert res.interference == [] and sum("telemetry link dropout" in p for p in res.problems) == 2
     # the same stretch with only GPS_RAW_INT missing while the rest goes on is GNSS loss
     p.write_bytes(cut_tlog(buf, t0 + 200, t0 + 240, {GPS_RAW_INT}))
     eps = detect(read_tlog(p))
