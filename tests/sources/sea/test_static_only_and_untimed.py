@@ -53,5 +53,7 @@ def test_cli_decode_lists_static_only_and_rejects_rate_without_start(tmp_path):
     assert navy["reports"] == 0 and navy["name"] == "NAVY SHIP" and navy["category"] == "military"
     r = CliRunner().invoke(app, ["decode", str(f), "--line-interval", "2"])
     assert r.exit_code == 2 and "needs --start" in r.output
+    r = CliRunner().invoke(app, ["decode", str(f), "--start", "2026-01-01T00:00:00Z"])
+    assert r.exit_code == 2 and "needs --line-interval" in r.output
     r = CliRunner().invoke(app, ["decode", str(f), "--start", "2026-01-01T00:00:00Z", "--line-interval", "2", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["stats"]["untimed"] == 0

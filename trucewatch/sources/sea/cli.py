@@ -42,6 +42,10 @@ def _start(start: str | None) -> float | None:
 def _interval(start: float | None, interval: float | None) -> float | None:
     """An assumed rate is used only when asked for, and only with a start time."""
     if interval is None:
+        if start is not None:
+            typer.echo("error: --start needs --line-interval (assumed seconds per line): one start time for "
+                       "every untimed line would date them all alike", err=True)
+            raise typer.Exit(2)
         return None
     if not interval > 0:
         typer.echo(f"error: --line-interval: {interval} must be a positive number of seconds", err=True)
