@@ -96,11 +96,20 @@ def test_bad_records_get_errors_and_the_rest_goes_on():
     assert all(str(e).startswith(f"line {e.line}:") for e in res.errors)
 
 
-def test_no_time_is_an_error_not_a_guess():
-    line = encode_dict({"type": 1, "mmsi": 272111222, "lat": 46.0, "lon": 31.0}, talker_id="AI", sentence_type="VDM")[0]
-    res = decode_lines([line])
-    assert [e.field for e in res.errors] == ["time"]
-    assert len(decode_lines([line], start_time=1.7e9).positions) == 1
+def test_no_time_is_unknown_not_a_guess():
+    """An untimed log is decoded in line order with time unknown; an assumed rate only when asked."""
+    lines = [encode_dict({"type": 1, "mmsi": 272111222 + i % 2, "lat": 46.0 + i * 1e-3, "lon": 31.0}, talker_id="AI",
+                         sentence_type="VDM")[0] for i in range(6)]
+    res = decode_lines(lines)
+    assert res.errors == [] and len(res.positions) == 6 and res.stats["untimed"] == 6
+    assert np.isnan(res.positions.t).all() and res.positions.line.tolist() == [1, 2, 3, 4, 5, 6]
+    # a start time alone does not date every line alike
+    assert np.isnan(decode_lines(lines, start_time=1.7e9).positions.t).all()
+    assumed = decode_lines(lines, start_time=1.7e9, line_interval=2.0).positions.t
+    assert assumed.tolist() == [1.7e9 + 2.0 * k for k in range(6)]
+    # a receiver time later in the log dates the lines from there on; those before stay unknown
+    res = decode_lines([*lines[:2], _tag(1_700_000_000) + lines[2], *lines[3:]])
+    assert np.isnan(res.positions.t[:2]).all() and (res.positions.t[2:] == 1_700_000_000).all()
 
 
 def test_parts_across_batches_are_assembled():
@@ -177,3 +186,45 @@ def test_real_receptions_match_pyais():
         assert abs(ref.lat - res.positions.lat[k]) < 1e-6 and abs(ref.lon - res.positions.lon[k]) < 1e-6
         n += 1
     assert n == 32
+
+
+def test_comments_blank_and_other_sentences_are_counted_not_errors():
+    pos = encode_dict({"type": 1, "mmsi": 272111222, "lat": 46.0, "lon": 31.0}, talker_id="AI", sentence_type="VDM")[0]
+    lines = ["# a receiver's header", "", pos, "   ", "#", "$GPGSA,A,3,11,32,14,28,22,03,10,08,17,,,,2.02,1.03,1.74*00", pos,
+             "not nmea"]
+    res = decode_lines(lines)
+    assert res.stats["comments"] == 2 and res.stats["blank"] == 2 and res.stats["other_nmea"] == 1
+    assert [(e.line, e.field) for e in res.errors] == [(8, "sentence")]
+    assert len(res.positions) == 2
+
+
+def test_receiver_clock_prefix_and_suffix_times():
+    pos = encode_dict({"type": 1, "mmsi": 272111222, "lat": 46.0, "lon": 31.0}, talker_id="AI", sentence_type="VDM")[0]
+    rmc = "$GPRMC,213950.00,A,5250.53669,N,00542.34920,E,0.020,,070420,,,A*7D"  # 2020-04-07 21:39:50 UTC
+    bad_rmc = rmc[:-2] + "00"  # wrong checksum: not a clock
+    res = decode_lines([bad_rmc, pos, rmc, pos, f"{pos},1700000000", f"2023-11-14T22:13:21Z {pos}"])
+    assert np.isnan(res.positions.t[0])
+    assert res.positions.t[1] == 1586295590.0
+    assert res.positions.t[2] == 1700000000.0 and res.positions.t[3] == 1700000001.0
+    assert res.errors == []
+
+
+def test_real_dev_logs_comments_pghp_and_static_only():
+    """Public logs (pyais, libais; trucewatch/data/eval/real/sea, dev half)."""
+    from pathlib import Path
+
+    from trucewatch.sources.sea.tracks import build_tracks
+
+    d = Path(__file__).parents[3] / "trucewatch" / "data" / "eval" / "real" / "sea" / "dev"
+    res = decode_lines((d / "pyais_messages.ais").read_bytes().splitlines())
+    assert res.errors == [] and res.stats["comments"] == 2 and len(res.positions) == 6
+    res = decode_lines((d / "pyais_timestamped.ais").read_bytes().splitlines())  # Gatehouse $PGHP clock lines
+    assert res.errors == [] and np.isfinite(res.positions.t).all() and res.stats["other_nmea"] == 4
+    assert abs(res.positions.t[0] - 1210291200.01) < 1e-6  # 2008-05-09T00:00:00.010Z
+    res = decode_lines((d / "libais_tagblock.nmea").read_bytes().splitlines())
+    tr = build_tracks(res.positions, res.statics)
+    so = tr.static_only()
+    assert [(v.mmsi, v.name) for v in so] == [(219005012, "ROSINANTE")]
+    rows = tr.vessel_rows()
+    assert {r["mmsi"] for r in rows} == {219005012, *tr.mmsis.tolist()}
+    assert next(r for r in rows if r["mmsi"] == 219005012)["reports"] == 0

@@ -14,6 +14,16 @@ affected area is the intersection of discs of radius R around the (trusted or
 dead-reckoned) positions along the episode, R being the smaller of the radio
 horizon and ``EFFECT_RANGE_M``.  If the discs do not meet (a long episode, two
 jammers) the area is the union instead.
+
+What is *not* interference (both seen on real benign flights):
+
+- a telemetry-link dropout: every message type stops at once and the
+  receiver state (fix, satellites, HDOP) is the same on both sides; only a
+  GPS_RAW_INT silence while other packets keep arriving is GNSS loss;
+- fix acquisition: from the start of the log (and after an autopilot reboot)
+  until the receiver first holds a good fix for ``acquisition_settle_s``, the
+  receiver is still searching, not being denied (capped at
+  ``acquisition_max_s``: a receiver that never gets a fix is reported).
 """
 
 from __future__ import annotations
@@ -59,6 +69,12 @@ class InterferenceConfig:
     #: Assumed effective range of a tactical jammer/spoofer (m); caps the affected area.
     effect_range_m: float = 40_000.0
     jammer_height_m: float = 10.0
+    #: No packet of any type for this long (s) is a telemetry-link dropout, not GNSS loss.
+    link_gap_s: float = 2.0
+    #: The receiver is acquiring until its state has been good for this long (s) ...
+    acquisition_settle_s: float = 10.0
+    #: ... but acquisition lasts at most this long (s) after the log start or a reboot.
+    acquisition_max_s: float = 300.0
 
 
 @dataclass
@@ -95,6 +111,56 @@ def _merge(intervals: list[tuple[float, float, str]], gap: float) -> list[tuple[
     return out
 
 
+def _subtract(a: float, b: float, holes: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Parts of [a, b] outside every hole (holes sorted, may overlap)."""
+    out: list[tuple[float, float]] = []
+    cur = a
+    for ha, hb in holes:
+        if hb <= cur or ha >= b:
+            continue
+        if ha > cur:
+            out.append((cur, ha))
+        cur = max(cur, hb)
+        if cur >= b:
+            break
+    if cur < b:
+        out.append((cur, b))
+    return out
+
+
+def link_gaps(flight: Flight, cfg: InterferenceConfig | None = None) -> list[tuple[float, float]]:
+    """Stretches with no packet of any type from the airframe: the telemetry link, not GNSS.
+
+    Uses every packet's receive time where the log has them (tlog), else the
+    navigation samples (one record per sample: a gap there is a gap in everything).
+    """
+    cfg = cfg or InterferenceConfig()
+    mt = flight.msg_t if flight.msg_t is not None and len(flight.msg_t) > 1 else flight.nav["t"]
+    d = np.diff(mt)
+    idx = np.flatnonzero(d > cfg.link_gap_s)
+    return [(float(mt[i]), float(mt[i + 1])) for i in idx]
+
+
+def acquisition_windows(t: np.ndarray, good: np.ndarray, starts: list[float],
+                        cfg: InterferenceConfig) -> list[tuple[float, float]]:
+    """From each (re)start until the receiver first holds a good state for ``acquisition_settle_s``."""
+    out: list[tuple[float, float]] = []
+    if len(t) == 0:
+        return out
+    runs = [(float(t[a]), float(t[b])) for a, b in _runs(good)]
+    t_last = float(t[-1])
+    for s0 in sorted(starts):
+        end = s0 + cfg.acquisition_max_s
+        for ra, rb in runs:
+            eff = max(ra, s0)
+            if rb >= s0 and (rb - eff >= cfg.acquisition_settle_s or rb == t_last):
+                end = min(eff, end)
+                break
+        if end > s0:
+            out.append((s0, end))
+    return out
+
+
 def _lagged_median(t: np.ndarray, x: np.ndarray, window: float, lag: float) -> np.ndarray:
     """Median of x over [t - window, t - lag] (time-based), NaN where empty."""
     import pandas as pd
@@ -119,14 +185,25 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     no_fix = g["fix"] < 3
     few = (g["sats"] >= 0) & (g["sats"] < cfg.min_sats)
     dop = np.nan_to_num(g["hdop"], nan=0.0) > cfg.max_hdop
+    links = link_gaps(flight, cfg)
+    t_first = float(min(nav["t"][0], t[0]))
+    acq = acquisition_windows(t, ~(no_fix | few | dop), [t_first, *flight.boots], cfg)
+    # not interference: link dropouts (no packet of any kind) and fix acquisition
+    holes = sorted(links + acq)
+    step = float(np.median(np.diff(t))) if len(t) > 2 else cfg.gps_gap_s
     for mask, name in ((no_fix, "fix_lost"), (few, "satellites_low"), (dop, "hdop_high")):
         for a, b in _runs(mask):
-            jam_iv.append((float(t[a]), float(t[min(b + 1, len(t) - 1)] if b + 1 < len(t) else t[b]), name))
-    # GPS silence while the flight goes on (before the first / after the last packet too)
+            # a bad state lasts until the next sample, but not across a dropout
+            end = float(t[b + 1]) if b + 1 < len(t) else float(t[b])
+            end = min(end, float(t[b]) + max(step, 1.0)) if any(la < end and lb > t[b] for la, lb in links) else end
+            jam_iv.extend((x, y, name) for x, y in _subtract(float(t[a]), end, holes))
+    # GPS silence while other packets keep arriving (before the first / after the last packet too)
     edges = np.concatenate([[nav["t"][0]], t, [nav["t"][-1]]])
     gaps = np.flatnonzero(np.diff(edges) > cfg.gps_gap_s)
     for i in gaps:
-        jam_iv.append((float(edges[i]), float(edges[i + 1]), "gps_silent"))
+        for x, y in _subtract(float(edges[i]), float(edges[i + 1]), holes):
+            if y - x > cfg.gps_gap_s:
+                jam_iv.append((x, y, "gps_silent"))
     jams = [(a, b, s) for a, b, s in _merge(jam_iv, cfg.merge_gap_s)
             if b - a >= (cfg.min_jam_s if {"fix_lost", "gps_silent"} & set(s) else cfg.min_weak_jam_s)]
 

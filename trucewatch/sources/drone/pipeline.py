@@ -115,6 +115,9 @@ def process_flight(flight: Flight, detections: list[Detection] | None = None, ag
     """Run every stage on one flight; bad records end up in ``problems``, never as exceptions."""
     problems = list(flight.problems)
     episodes = itf.detect(flight, cfg)
+    for a, b in itf.link_gaps(flight, cfg)[:20]:  # said, so a reader does not take them for jamming
+        problems.append(f"{flight.origin or flight.flight_id}: telemetry link dropout of {b - a:.1f} s from "
+                        f"{from_unix(a).isoformat()} (no packet of any type): not GNSS interference")
     fs = FrameSet.from_flight(flight, dem=dem)
     fs.trusted = itf.trusted_mask(fs.t, episodes)
     mine: list[Detection] = []

@@ -110,6 +110,12 @@ class Flight:
     problems: list[str] = field(default_factory=list)
     payload_hash: str | None = None
     origin: str = ""
+    #: Receive times of every packet of the airframe (any message type), sorted; None when the
+    #: format has one record per sample (JSONL).  A stretch with no packet at all is a telemetry
+    #: link dropout, not a GNSS outage.
+    msg_t: np.ndarray | None = None
+    #: Times at which the autopilot rebooted (its boot clock went back): the receiver acquires anew.
+    boots: list[float] = field(default_factory=list)
 
     @property
     def t0(self) -> float:
@@ -183,11 +189,14 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     problems: list[str] = []
     rows: dict[str, list[tuple]] = {k: [] for k in ("pos", "att", "gim", "mnt", "gps", "hud")}
     cam_info: tuple | None = None
+    boot_ms: list[tuple[int, float, int]] = []
     decoded: list[tuple[float, int, Any]] = []
     wanted = {getattr(mav2, f"MAVLINK_MSG_ID_{m}") for m in (
         "HEARTBEAT", "GLOBAL_POSITION_INT", "ATTITUDE", "GIMBAL_DEVICE_ATTITUDE_STATUS", "MOUNT_STATUS", "GPS_RAW_INT",
         "VFR_HUD", "CAMERA_INFORMATION")}
     skipped = 0
+    rec_t: list[int] = []  # receive time (us) and sender of every packet, for link-dropout detection
+    rec_sys: list[int] = []
     pos = 0
     n = len(buf)
     while pos < n:
@@ -206,6 +215,8 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
             problems.append(f"{path.name}: record at byte {rec}: truncated packet ({n - pos} of {max(plen, 0)} bytes); log ends here")
             break
         msgid = buf[pos + 5] if buf[pos] == _V1 else int.from_bytes(buf[pos + 7:pos + 10], "little")
+        rec_t.append(us)
+        rec_sys.append(buf[pos + 3] if buf[pos] == _V1 else buf[pos + 5])
         if msgid not in wanted:  # logs carry dozens of other messages: skip them undecoded
             pos += plen
             skipped += 1
@@ -235,6 +246,7 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
         if mtype == "GLOBAL_POSITION_INT":
             rows["pos"].append((src, t, msg.lat / 1e7, msg.lon / 1e7, msg.alt / 1e3, msg.relative_alt / 1e3,
                                 msg.vx / 100, msg.vy / 100, msg.vz / 100))
+            boot_ms.append((src, t, msg.time_boot_ms))
         elif mtype == "ATTITUDE":
             rows["att"].append((src, t, math.degrees(msg.roll), math.degrees(msg.pitch), math.degrees(msg.yaw)))
         elif mtype == "GIMBAL_DEVICE_ATTITUDE_STATUS":
@@ -272,6 +284,11 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     g = sel["gps"].reshape(-1, len(GPS_FIELDS))
     gps = {k: g[:, i] for i, k in enumerate(GPS_FIELDS)}
     flight = Flight("", None, sysid, camera, nav, gps, problems, sha256_hex(buf), str(path))
+    rt, rs = np.asarray(rec_t, np.float64) / 1e6, np.asarray(rec_sys)
+    flight.msg_t = np.sort(rt[rs == sysid])
+    bm = np.array([(t, ms) for s_, t, ms in boot_ms if s_ == sysid], float).reshape(-1, 2)
+    # a boot clock that goes back by more than a second: the autopilot restarted
+    flight.boots = [float(x) for x in bm[1:, 0][np.diff(bm[:, 1]) < -1000]]
     return _finish(flight)
 
 

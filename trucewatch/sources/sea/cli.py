@@ -39,6 +39,30 @@ def _start(start: str | None) -> float | None:
         raise typer.Exit(2) from None
 
 
+def _interval(start: float | None, interval: float | None) -> float | None:
+    """An assumed rate is used only when asked for, and only with a start time."""
+    if interval is None:
+        if start is not None:
+            typer.echo("error: --start needs --line-interval (assumed seconds per line): one start time for "
+                       "every untimed line would date them all alike", err=True)
+            raise typer.Exit(2)
+        return None
+    if not interval > 0:
+        typer.echo(f"error: --line-interval: {interval} must be a positive number of seconds", err=True)
+        raise typer.Exit(2)
+    if start is None:
+        typer.echo("error: --line-interval needs --start (the assumed time of line 1)", err=True)
+        raise typer.Exit(2)
+    return interval
+
+
+def _untimed_note(stats: dict) -> None:
+    if stats.get("untimed"):
+        typer.echo(f"note: {stats['untimed']} sentences carry no receiver time (no tag block c:, time prefix/suffix "
+                   "or $GPRMC/$PGHP clock before them): decoded in line order with time unknown, not judged for "
+                   "incidents; give --start and --line-interval to assume times", err=True)
+
+
 def _naval(path: Path | None) -> set[int] | None:
     if path is None:
         return None
@@ -66,8 +90,10 @@ def _report(res: Any, out: Path | None, as_json: bool, errors_shown: int = 20) -
                                               "lon": i.lon, "zone_id": i.zone_id} for i in res.incidents]},
                               default=str))
         return
+    so = res.stats.get("vessels_static_only")
     typer.echo(f"{res.stats.get('lines', 0)} lines, {res.stats.get('positions', 0)} positions, "
-               f"{res.stats.get('vessels', 0)} vessels, {res.stats.get('vessel_hours', 0)} vessel-hours, "
+               f"{res.stats.get('vessels', 0)} vessels{f' (+{so} static only)' if so else ''}, "
+               f"{res.stats.get('vessel_hours', 0)} vessel-hours, "
                f"{len(res.errors)} errors, {len(res.incidents)} incidents")
     for i in res.incidents:
         from trucewatch.model import from_unix
@@ -84,7 +110,9 @@ def incidents(
     file: Path = typer.Argument(..., help="NMEA file (one sentence per line; tag block c: or a time prefix gives the time)."),
     agreement: Path | None = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: black-sea-maritime)."),
     naval_mmsi: Path | None = typer.Option(None, help="File of known naval MMSIs (one per line)."),
-    start: str | None = typer.Option(None, help="Time of lines before the first timestamp (ISO 8601)."),
+    start: str | None = typer.Option(None, help="Assumed time (ISO 8601) of line 1, with --line-interval."),
+    line_interval: float | None = typer.Option(None, help="Assumed seconds per line for lines without a time "
+                                                          "(needs --start); without both they stay untimed."),
     out: Path | None = typer.Option(None, "--out", help="Write VESSEL_INCIDENT observations as JSONL."),
     source_id: str = typer.Option("ais:feed", help="Registered source id of the feed."),
     as_json: bool = typer.Option(False, "--json"),
@@ -95,39 +123,49 @@ def incidents(
     if not file.is_file():
         typer.echo(f"error: {file}: file not found", err=True)
         raise typer.Exit(2)
+    t0 = _start(start)
     res = process_file(file, _agreement(agreement), source_id=source_id, naval_mmsi=_naval(naval_mmsi),
-                       start_time=_start(start))
+                       start_time=t0, line_interval=_interval(t0, line_interval))
+    if not as_json:
+        _untimed_note(res.stats)
     _report(res, out, as_json)
 
 
 @app.command()
 def decode(
     file: Path = typer.Argument(..., help="NMEA file."),
-    start: str | None = typer.Option(None, help="Time of lines before the first timestamp (ISO 8601)."),
+    start: str | None = typer.Option(None, help="Assumed time (ISO 8601) of line 1, with --line-interval."),
+    line_interval: float | None = typer.Option(None, help="Assumed seconds per line for lines without a time "
+                                                          "(needs --start); without both they stay untimed."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Decode only: counts, per-record errors and the vessels seen (identity from static messages)."""
+    """Decode only: counts, per-record errors and the vessels heard (identity from static messages;
+    vessels that sent only static data are listed with 0 reports)."""
     from trucewatch.sources.sea.nmea import decode_lines
     from trucewatch.sources.sea.tracks import build_tracks
 
     if not file.is_file():
         typer.echo(f"error: {file}: file not found", err=True)
         raise typer.Exit(2)
+    t0 = _start(start)
+    interval = _interval(t0, line_interval)
     with file.open("rb") as fh:
-        res = decode_lines(fh, _start(start))
+        res = decode_lines(fh, t0, interval)
     tr = build_tracks(res.positions, res.statics)
-    vessels = [{"mmsi": int(m), "reports": int(tr.ends[k] - tr.starts[k]), **{
-        f: getattr(tr.vessel(m), f) for f in ("name", "callsign", "ship_type", "category", "flag")}}
-        for k, m in enumerate(tr.mmsis)]
+    vessels = tr.vessel_rows()
     if as_json:
         typer.echo(json.dumps({"stats": res.stats, "errors": [asdict(e) for e in res.errors], "vessels": vessels}))
         return
     for e in res.errors:
         typer.echo(f"error: {e}", err=True)
-    typer.echo(f"{res.stats['lines']} lines, {res.stats['messages']} messages, {len(res.positions)} positions, "
-               f"{len(vessels)} vessels, {len(res.errors)} errors")
+    _untimed_note(res.stats)
+    st = res.stats
+    typer.echo(f"{st['lines']} AIS lines, {st['messages']} messages, {len(res.positions)} positions, "
+               f"{len(vessels)} vessels ({len(tr.static_only())} static only), {len(res.errors)} errors; "
+               f"{st['comments']} comment, {st['blank']} blank, {st['other_nmea']} other NMEA lines")
     for v in vessels:
-        typer.echo(f"  {v['mmsi']}  {v['reports']:6d} reports  {v['name'] or '?':20s} {v['category']:16s} {v['flag']}")
+        typer.echo(f"  {v['mmsi']}  {v['reports']:6d} reports  {v['name'] or '?':20s} {v['callsign'] or '?':8s} "
+                   f"{v['category']:16s} {v['flag']}")
 
 
 @app.command()

@@ -8,10 +8,18 @@ own payload classes.  tests/sources/sea check the numpy path against pyais
 field by field.
 
 Timestamps: AIS carries only the second of the minute, so the time of a line
-comes from an NMEA 4.0 tag block (``\\c:1700000000*hh\\!AIVDM...``), or a
-leading unix or ISO time (``1700000000.5 !AIVDM...``), or, on a live feed, the
-time of receipt.  A line with none of these inherits the previous line's
-time; before any time is known it is an error.
+comes from the receiver: an NMEA 4.0 tag block (``\\c:1700000000*hh\\!AIVDM...``),
+a leading or trailing unix or ISO time (``1700000000.5 !AIVDM...``,
+``!AIVDM...*hh,1700000000``), the receiver's own clock sentences interleaved
+with the AIS (``$GPRMC``/``$GPZDA``, Gatehouse ``$PGHP``), or, on a live feed,
+the time of receipt.  A line with none of these inherits the previous time.
+Before any time is known a line is still decoded but its time is *unknown*
+(``t`` is NaN; ``line`` keeps the order): guessing would date every line
+alike.  Only when asked (``start_time`` *and* ``line_interval``) are such
+lines given assumed times, ``start + (line - 1) * interval``.
+
+Comment lines (``#...``), blank lines and other NMEA sentences (``$...``) are
+counted in ``stats`` (``comments``, ``blank``, ``other_nmea``), not errors.
 
 Every bad line becomes an :class:`AisError` naming the line and field; the
 rest of the stream goes on.
@@ -19,6 +27,7 @@ rest of the stream goes on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,7 +119,8 @@ class DecodeResult:
     positions: Positions
     statics: list[StaticReport] = field(default_factory=list)
     errors: list[AisError] = field(default_factory=list)
-    #: Counts: lines, messages, positions, no_position (lat/lon "not available"), other (valid, not vessel data).
+    #: Counts: lines, messages, positions, no_position (lat/lon "not available"), other (valid, not vessel data),
+    #: comments, blank, other_nmea (non-AIS sentences), untimed (AIS sentences decoded with time unknown).
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -126,12 +136,50 @@ def _parse_time_prefix(prefix: bytes) -> float | None:
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"cannot read time prefix {text!r}") from None
+        raise ValueError(f"cannot read the receiver time {text!r} beside the sentence") from None
     if dt.tzinfo is None:
         from datetime import UTC
 
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
+
+
+def _nmea_clock(raw: bytes) -> float | None:
+    """UTC time from a receiver's clock sentence: ``$xxRMC``, ``$xxZDA`` or Gatehouse ``$PGHP``
+    (checksum verified); None for any other sentence or a bad one."""
+    star = raw.rfind(b"*")
+    if star < 0 or len(raw) < star + 3:
+        return None
+    body = raw[1:star]
+    try:
+        if int(raw[star + 1:star + 3], 16) != _xor(body):
+            return None
+    except ValueError:
+        return None
+    f = body.decode("ascii", "replace").split(",")
+    from datetime import UTC
+
+    try:
+        if f[0][2:] == "RMC" and len(f) > 9 and len(f[1]) >= 6 and len(f[9]) == 6:
+            hh, mm, ss = int(f[1][:2]), int(f[1][2:4]), float(f[1][4:])
+            d, mo, y = int(f[9][:2]), int(f[9][2:4]), 2000 + int(f[9][4:6])
+            return datetime(y, mo, d, hh, mm, tzinfo=UTC).timestamp() + ss
+        if f[0][2:] == "ZDA" and len(f) > 4 and len(f[1]) >= 6:
+            hh, mm, ss = int(f[1][:2]), int(f[1][2:4]), float(f[1][4:])
+            return datetime(int(f[4]), int(f[3]), int(f[2]), hh, mm, tzinfo=UTC).timestamp() + ss
+        if f[0] == "PGHP" and len(f) > 8 and f[1] == "1":
+            y, mo, d, hh, mm, ss, ms = (int(x) for x in f[2:9])
+            return datetime(y, mo, d, hh, mm, ss, tzinfo=UTC).timestamp() + ms / 1000.0
+    except ValueError:
+        return None
+    return None
+
+
+def _xor(body: bytes) -> int:
+    c = 0
+    for ch in body:
+        c ^= ch
+    return c
 
 
 def _tag_time(tag: bytes) -> float | None:
@@ -199,8 +247,10 @@ class AisDecoder:
     awaiting their other parts, and the running line number.
     """
 
-    def __init__(self, start_time: float | None = None) -> None:
-        self.last_time = start_time
+    def __init__(self, start_time: float | None = None, line_interval: float | None = None) -> None:
+        #: Assumed times for lines before any receiver time, only when both are given.
+        self.assumed = (start_time, line_interval) if start_time is not None and line_interval else None
+        self.last_time: float | None = None
         self.line_no = 0
         # key (channel, seq_id, frag_cnt) -> (line of part 1, time, [payloads], last fill, raw lines)
         self._pending: dict[tuple[bytes, bytes, int], list] = {}
@@ -215,12 +265,23 @@ class AisDecoder:
         n_lines = 0
         last_time = self.last_time
         line_no = self.line_no
+        n_comment = n_blank = n_other = n_untimed = 0
         for raw in lines:
             line_no += 1
             if isinstance(raw, str):
                 raw = raw.encode("ascii", "replace")
             raw = raw.strip()
             if not raw:
+                n_blank += 1
+                continue
+            if raw[0] == 35:  # '#': a comment
+                n_comment += 1
+                continue
+            if raw[0] == 36:  # '$': another NMEA sentence; the receiver's clock if it is one
+                n_other += 1
+                clock = _nmea_clock(raw)
+                if clock is not None:
+                    last_time = clock
                 continue
             n_lines += 1
             t: float | None = None
@@ -239,22 +300,31 @@ class AisDecoder:
                         continue
                     t = _parse_time_prefix(raw[:k])
                     raw = raw[k:]
+                star = raw.rfind(b"*")
+                if 0 <= star < len(raw) - 3:  # something after '*hh': a receiver's trailing time
+                    tail = _parse_time_prefix(raw[star + 3:])
+                    raw = raw[:star + 3]
+                    t = tail if t is None else t
             except ValueError as exc:
                 errors.append(AisError(line_no, "time", str(exc), raw.decode("ascii", "replace")))
                 continue
             if t is None:
                 t = recv_time if recv_time is not None else last_time
-                if t is None:
-                    errors.append(AisError(line_no, "time", "no time: give a tag block c:, a time prefix or --start",
-                                           raw.decode("ascii", "replace")))
-                    continue
-            last_time = t
+            if t is None:
+                if self.assumed is not None:
+                    t = self.assumed[0] + (line_no - 1) * self.assumed[1]
+                else:
+                    n_untimed += 1
+                    t = math.nan
+            else:
+                last_time = t
             sent.append(raw)
             s_line.append(line_no)
             s_time.append(t)
         self.last_time = last_time
         self.line_no = line_no
-        stats = {"lines": n_lines, "messages": 0, "positions": 0, "no_position": 0, "other": 0}
+        stats = {"lines": n_lines, "messages": 0, "positions": 0, "no_position": 0, "other": 0, "comments": n_comment,
+                 "blank": n_blank, "other_nmea": n_other, "untimed": n_untimed}
         if not sent:
             return DecodeResult(Positions.empty(), [], errors, stats)
 
@@ -480,9 +550,14 @@ class AisDecoder:
                             imo=int(imo) if imo else None)
 
 
-def decode_lines(lines: Iterable[bytes | str], start_time: float | None = None) -> DecodeResult:
-    """Decode a whole file/stream in one go (missing parts reported at the end)."""
-    dec = AisDecoder(start_time)
+def decode_lines(lines: Iterable[bytes | str], start_time: float | None = None,
+                 line_interval: float | None = None) -> DecodeResult:
+    """Decode a whole file/stream in one go (missing parts reported at the end).
+
+    ``start_time`` with ``line_interval`` (seconds per line) dates the lines before the
+    first receiver time by assumption; either alone leaves them untimed (NaN).
+    """
+    dec = AisDecoder(start_time, line_interval)
     res = dec.feed(lines)
     res.errors.extend(dec.finish())
     res.errors.sort(key=lambda e: e.line)

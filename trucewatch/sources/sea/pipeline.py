@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.sea.incidents import Incident, Params, detect_incidents, incident_observations
 from trucewatch.sources.sea.nmea import AisError, decode_lines
@@ -29,17 +31,23 @@ def ais_source(source_id: str = "ais:feed", name: str = "") -> Source:
 
 def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *, source_id: str = "ais:feed",
                   naval_mmsi: set[int] | None = None, params: Params | None = None, start_time: float | None = None,
-                  end_time: float | None = None) -> SeaResult:
-    """Decode a whole stream and judge it.  ``end_time`` (default: the last report) closes open gaps."""
-    res = decode_lines(lines, start_time)
+                  end_time: float | None = None, line_interval: float | None = None) -> SeaResult:
+    """Decode a whole stream and judge it.  ``end_time`` (default: the last report) closes open gaps.
+
+    Reports of unknown time are listed (tracks, vessels) but not judged: an incident needs a time.
+    """
+    res = decode_lines(lines, start_time, line_interval)
     tracks = build_tracks(res.positions, res.statics, naval_mmsi)
-    if end_time is None and len(tracks.pos):
-        end_time = float(tracks.pos.t.max())
-    incidents = detect_incidents(tracks, agreement, params, end_time)
+    timed = np.isfinite(res.positions.t)
+    judged = tracks if timed.all() else build_tracks(res.positions.take(timed), res.statics, naval_mmsi)
+    if end_time is None and len(judged.pos):
+        end_time = float(judged.pos.t.max())
+    incidents = detect_incidents(judged, agreement, params, end_time) if len(judged.pos) else []
     obs = incident_observations(incidents, source_id)
     stats = dict(res.stats)
-    stats.update({"vessels": len(tracks), "vessel_hours": round(tracks.hours(), 2), "errors": len(res.errors),
-                  "incidents": len(incidents)})
+    stats.update({"vessels": len(tracks), "vessels_static_only": len(tracks.static_only()),
+                  "vessel_hours": round(tracks.hours(), 2), "errors": len(res.errors), "incidents": len(incidents),
+                  "positions_untimed": int((~timed).sum())})
     return SeaResult(tracks, incidents, obs, res.errors, stats)
 
 

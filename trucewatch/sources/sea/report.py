@@ -33,6 +33,10 @@ def sea_section(observations: list[Observation], tracks: Tracks | None = None) -
         "per_zone": {z: dict(c) for z, c in sorted(per_zone.items())},
         "vessels_with_incidents": sorted(vessels.values(), key=lambda v: -len(v["incidents"])),
         "vessels_seen": len(tracks) if tracks is not None else None,
+        # heard only through static messages (identity, no position): listed, never placed on the map
+        "vessels_static_only": [{"mmsi": v.mmsi, "name": v.name, "callsign": v.callsign, "ship_type": v.ship_type,
+                                 "vessel_type": v.category, "flag": v.flag} for v in tracks.static_only()]
+        if tracks is not None else None,
         "vessel_hours": round(tracks.hours(), 1) if tracks is not None else None,
         "map": map_layer(inc, tracks),
         "note": NOTE,

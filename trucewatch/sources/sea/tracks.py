@@ -49,6 +49,8 @@ class VesselInfo:
     flag: str = "unknown"
     #: True when the category was given by a list of known naval MMSIs, not by the vessel.
     listed_naval: bool = False
+    #: Static messages (5, 19, 24) heard from it: a vessel may send only these (no position).
+    static_reports: int = 0
 
 
 @dataclass
@@ -101,10 +103,31 @@ class Tracks:
         return out
 
     def hours(self) -> float:
-        """Vessel-hours covered (first to last report of each vessel)."""
+        """Vessel-hours covered (first to last timed report of each vessel; untimed reports add none)."""
         if not len(self.mmsis):
             return 0.0
-        return float(np.sum(self.pos.t[self.ends - 1] - self.pos.t[self.starts]) / 3600.0)
+        t = self.pos.t
+        ok = np.isfinite(t)
+        if not ok.any():
+            return 0.0
+        first = np.full(len(self.mmsis), np.nan)
+        last = np.full(len(self.mmsis), np.nan)
+        np.fmin.at(first, self.vidx[ok], t[ok])
+        np.fmax.at(last, self.vidx[ok], t[ok])
+        return float(np.nansum(last - first) / 3600.0)
+
+    def static_only(self) -> list[VesselInfo]:
+        """Vessels heard only through static messages (identity, no position), by MMSI."""
+        have = set(self.mmsis.tolist())
+        return [v for m, v in sorted(self.info.items()) if m not in have and v.static_reports > 0]
+
+    def vessel_rows(self) -> list[dict]:
+        """Every vessel heard: those with positions (``reports`` > 0), then the static-only ones."""
+        fields = ("name", "callsign", "imo", "ship_type", "category", "flag")
+        rows = [{"mmsi": int(m), "reports": int(self.ends[k] - self.starts[k]),
+                 **{f: getattr(self.vessel(m), f) for f in fields}} for k, m in enumerate(self.mmsis)]
+        rows += [{"mmsi": v.mmsi, "reports": 0, **{f: getattr(v, f) for f in fields}} for v in self.static_only()]
+        return rows
 
 
 def vessel_infos(statics: list[StaticReport], naval_mmsi: set[int] | None = None) -> dict[int, VesselInfo]:
@@ -114,6 +137,7 @@ def vessel_infos(statics: list[StaticReport], naval_mmsi: set[int] | None = None
         v = info.get(s.mmsi)
         if v is None:
             v = info[s.mmsi] = VesselInfo(s.mmsi, flag=flag_of(s.mmsi))
+        v.static_reports += 1
         v.name = s.name or v.name
         v.callsign = s.callsign or v.callsign
         v.imo = s.imo or v.imo
@@ -130,9 +154,13 @@ def vessel_infos(statics: list[StaticReport], naval_mmsi: set[int] | None = None
 
 def build_tracks(positions: Positions, statics: list[StaticReport] | None = None,
                  naval_mmsi: set[int] | None = None) -> Tracks:
-    """Sort by (mmsi, t), drop duplicate receptions of one report, and index the vessels."""
+    """Sort by (mmsi, t), drop duplicate receptions of one report, and index the vessels.
+
+    Reports whose time is unknown (NaN) follow a vessel's timed ones, in line order.
+    """
     p = positions
-    order = np.lexsort((p.lon, p.lat, p.t, p.mmsi))
+    untimed = ~np.isfinite(p.t)
+    order = np.lexsort((p.lon, p.lat, np.where(untimed, p.line, 0), np.where(untimed, np.inf, p.t), p.mmsi))
     p = p.take(order)
     if len(p) > 1:
         dup = np.zeros(len(p), bool)
