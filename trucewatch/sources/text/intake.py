@@ -26,6 +26,11 @@ SOURCE_KINDS = ("open_source", "party_statement", "monitor_team")
 #: Longer posts are not reports (a pasted book, a binary blob): rejected, named.
 MAX_TEXT_CHARS = 100_000
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+#: Control characters (tab and newline included): never part of an identifier or a name.
+_ID_CTRL = re.compile(r"[\x00-\x1f\x7f]")
+#: Dates a report can carry: before 1970 or after this year is a corrupt field, not a report.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+MAX_ID_CHARS = 500
 
 
 @dataclass
@@ -68,25 +73,55 @@ class RecordError:
 
 def parse_time(value: Any) -> datetime:
     """ISO 8601, RFC 822 or unix seconds -> aware UTC datetime; ValueError otherwise."""
+    t = _parse_time(value)
+    try:
+        year = t.astimezone(UTC).year
+    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative one
+        year = t.year
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{t.isoformat()} is outside {MIN_YEAR}..{MAX_YEAR}")
+    return t
+
+
+def _parse_time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        return _from_unix(float(value))
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a date and time, got {value!r}")
+        raise ValueError(f"expected a date and time, got {str(value)[:60]!r}")
     s = value.strip()
     if re.fullmatch(r"\d{9,11}(\.\d+)?", s):
-        return datetime.fromtimestamp(float(s), tz=UTC)
+        return _from_unix(float(s))
     try:
         t = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
         try:
             t = parsedate_to_datetime(s)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             raise ValueError(f"cannot parse date {s[:60]!r} (expected ISO 8601 or RFC 822)") from None
         if t is None:
             raise ValueError(f"cannot parse date {s[:60]!r}") from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _from_unix(v: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(v, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{v!r} is not a unix time") from None
+
+
+def check_id(value: Any) -> str:
+    """An identifier or name as text, or ValueError: control characters and runaway lengths are corruption."""
+    s = str(value)
+    if _ID_CTRL.search(s):
+        raise ValueError(f"control character in {s[:60]!r}")
+    if "\ufffd" in s:
+        raise ValueError(f"bytes that are not UTF-8 in {s[:60]!r}")
+    if len(s) > MAX_ID_CHARS:
+        raise ValueError(f"{len(s)} characters, more than {MAX_ID_CHARS}")
+    return s
 
 
 def check_text(text: Any) -> str:
@@ -99,6 +134,8 @@ def check_text(text: Any) -> str:
         raise ValueError(f"{len(text)} characters exceeds the {MAX_TEXT_CHARS} limit for one report")
     if not text.strip():
         raise ValueError("empty")
+    if "\x00" in text:
+        raise ValueError("NUL character (binary data?)")
     bad = len(_CTRL.findall(text))
     if bad > max(2, 0.02 * len(text)):
         raise ValueError(f"not readable text ({bad} control or replacement characters: binary data?)")
@@ -115,11 +152,24 @@ def record_from_dict(d: Any, where: str, default_source: str = "unknown") -> Rec
     rid = d.get("id")
     if rid is None or (isinstance(rid, str) and not rid.strip()):
         raise _RE(where, "id", "missing")
-    rid = str(rid)
+    try:
+        rid = check_id(rid)
+    except ValueError as e:
+        raise _RE(where, "id", str(e)) from None
     where = f"{where} (id={rid[:60]})"
     source = d.get("source") or default_source
     if not isinstance(source, str):
         raise _RE(where, "source", f"expected a string, got {type(source).__name__}")
+    for fld in ("source", "url", "forwarded_from", "party"):
+        v = source if fld == "source" else d.get(fld)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            raise _RE(where, fld, f"expected a string, got {type(v).__name__}")
+        try:
+            check_id(v)
+        except ValueError as e:
+            raise _RE(where, fld, str(e)) from None
     try:
         pub = parse_time(d.get("published_at"))
     except ValueError as e:
@@ -258,7 +308,7 @@ def _tg_text(t: Any) -> str:
 def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], list[RecordError]]:
     """Header fields and the messages of a Telegram export, tolerating broken messages."""
     try:
-        doc = json.loads(raw)
+        doc = json.loads(raw, strict=False)  # a raw control character in a string is judged by the field checks
         if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
             raise _RE("file", "messages", "not a Telegram export (no 'messages' list)")
         return doc, list(enumerate(doc["messages"], 1)), []
@@ -269,11 +319,14 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
     for k in ("name", "type", "id"):
         m = re.search(rf'"{k}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)', raw[:2000])
         if m:
-            head[k] = json.loads(m.group(1))
+            try:
+                head[k] = json.loads(m.group(1), strict=False)
+            except json.JSONDecodeError:
+                pass  # a damaged header field: the channel is then named after the file
     m = re.search(r'"messages"\s*:\s*\[', raw)
     if not m:
         raise _RE("file", "messages", "not a Telegram export (no 'messages' list) and not valid JSON")
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(strict=False)
     pos = m.end()
     out: list[tuple[int, Any]] = []
     n = 0
@@ -306,8 +359,12 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
         head, msgs, errs = _iter_tg_messages(raw)
     except _RE as e:
         return [], [e.err]
-    channel = str(head.get("name") or Path(path).parent.name or "telegram")
+    channel = _ID_CTRL.sub("", str(head.get("name") or ""))[:MAX_ID_CHARS] or Path(path).parent.name or "telegram"
     chan_id = head.get("id")
+    if chan_id is not None and (isinstance(chan_id, (dict, list, bool)) or _ID_CTRL.search(str(chan_id))
+                                or len(str(chan_id)) > MAX_ID_CHARS):
+        errs.append(RecordError("file", "id", f"{str(chan_id)[:60]!r} is not a channel id; channel named {channel!r}"))
+        chan_id = None
     source = f"telegram:{chan_id}" if chan_id is not None else f"telegram:{channel}"
     recs: list[Record] = []
     for n, m in msgs:
@@ -318,9 +375,17 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
         if m.get("type", "message") != "message":
             continue  # service messages (pins, joins) are not reports
         mid = m.get("id")
-        where = f"message {n} (id={mid})"
+        where = f"message {n} (id={str(mid)[:60]!r})" if isinstance(mid, str) else f"message {n} (id={mid})"
         if mid is None:
             errs.append(RecordError(where, "id", "missing"))
+            continue
+        if isinstance(mid, (dict, list, bool, float)):
+            errs.append(RecordError(f"message {n}", "id", f"expected a message number, got {type(mid).__name__}"))
+            continue
+        try:
+            check_id(mid)
+        except ValueError as e:
+            errs.append(RecordError(f"message {n}", "id", str(e)))
             continue
         try:
             text = _tg_text(m.get("text", ""))
@@ -336,17 +401,24 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             continue
         try:
             if "date_unixtime" in m:
-                pub = parse_time(int(m["date_unixtime"]))
+                pub = parse_time(int(m["date_unixtime"]) if not isinstance(m["date_unixtime"], float)
+                                 else m["date_unixtime"])
             else:
                 pub = parse_time(m.get("date"))
                 if pub.tzinfo is UTC and isinstance(m.get("date"), str) and "+" not in m["date"] \
                         and not m["date"].endswith("Z"):
                     # Telegram Desktop writes local time without an offset; the export is made in Kyiv time
                     pub = pub.replace(tzinfo=_kyiv()).astimezone(UTC)
-        except (ValueError, TypeError) as e:
-            errs.append(RecordError(where, "date", str(e)))
+        except (ValueError, TypeError, OverflowError) as e:
+            errs.append(RecordError(where, "date", str(e)[:200]))
             continue
         fwd = m.get("forwarded_from")
+        if fwd:
+            try:
+                check_id(fwd)
+            except ValueError as e:
+                errs.append(RecordError(where, "forwarded_from", str(e)))
+                continue
         recs.append(Record(id=f"{source}/{mid}", source=source, published_at=pub, text=text,
                            forwarded_from=str(fwd) if fwd else None, source_kind=None,
                            url=f"https://t.me/{head['name']}/{mid}" if isinstance(head.get("name"), str)
@@ -376,14 +448,11 @@ def read_feed(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             continue
         raw_date = e.get("published") or e.get("updated") or e.get("dc_date")
         parsed = e.get("published_parsed") or e.get("updated_parsed")
-        if parsed:
-            pub = datetime(*parsed[:6], tzinfo=UTC)
-        else:
-            try:
-                pub = parse_time(raw_date)
-            except ValueError as ex:
-                errs.append(RecordError(where, "published", str(ex)))
-                continue
+        try:
+            pub = parse_time(datetime(*parsed[:6], tzinfo=UTC) if parsed else raw_date)
+        except (ValueError, TypeError, OverflowError) as ex:
+            errs.append(RecordError(where, "published", f"{str(raw_date)[:60]!r}: {ex}"))
+            continue
         text = " ".join(x for x in (e.get("title"), _strip_html(e.get("summary") or "")) if x)
         try:
             text = check_text(text)
