@@ -1,5 +1,5 @@
 """Reading reports: Telegram Desktop exports, RSS/Atom feeds, the project JSONL,
-and monitor patrol reports (structured form or free text).
+CSV files of headlines, and monitor patrol reports (structured form or free text).
 
 Everything becomes a :class:`Record` of the documented JSONL layout
 ``{id, source, published_at, text, lang?, url?}`` (plus ``forwarded_from``,
@@ -7,10 +7,18 @@ Everything becomes a :class:`Record` of the documented JSONL layout
 read yields a :class:`RecordError` naming the record and the field; the rest of
 the file is still read.  A Telegram export broken in the middle is read message
 by message, so one damaged message costs one record, not the file.
+
+Every reader takes an optional ``counts`` dict that it fills with ``read`` (input
+records seen: lines, messages, entries, rows) and ``skipped`` (records that are
+not reports by design: Telegram service messages, captionless media), so that
+records + errors + skipped account for every input record.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -276,12 +284,21 @@ def _kyiv():
 
 # ---------------------------------------------------------------------------
 # formats
-def read_jsonl(path: Path | str, default_source: str | None = None) -> tuple[list[Record], list[RecordError]]:
+def _count(counts: dict[str, int] | None, read: int, skipped: int = 0) -> None:
+    if counts is not None:
+        counts["read"] = counts.get("read", 0) + read
+        counts["skipped"] = counts.get("skipped", 0) + skipped
+
+
+def read_jsonl(path: Path | str, default_source: str | None = None,
+               counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
     recs: list[Record] = []
     errs: list[RecordError] = []
     src = default_source or Path(path).stem
+    n_read = 0
     with open(path, "rb") as f:
         for n, d in json_lines(f):
+            n_read += 1
             where = f"line {n}"
             if isinstance(d, BadLine):
                 e = d.error
@@ -293,6 +310,7 @@ def read_jsonl(path: Path | str, default_source: str | None = None) -> tuple[lis
                 recs.append(record_from_dict(d, where, src))
             except _RE as e:
                 errs.append(e.err)
+    _count(counts, n_read)
     return recs, errs
 
 
@@ -353,12 +371,15 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
     return head, out, errs
 
 
-def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
     raw = Path(path).read_bytes().decode("utf-8", errors="replace")
     try:
         head, msgs, errs = _iter_tg_messages(raw)
     except _RE as e:
+        _count(counts, 0)
         return [], [e.err]
+    n_broken = len(errs)
+    skipped = 0
     channel = _ID_CTRL.sub("", str(head.get("name") or ""))[:MAX_ID_CHARS] or Path(path).parent.name or "telegram"
     chan_id = head.get("id")
     if chan_id is not None and (isinstance(chan_id, (dict, list, bool)) or _ID_CTRL.search(str(chan_id))
@@ -373,6 +394,7 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             errs.append(RecordError(where, "record", "expected an object"))
             continue
         if m.get("type", "message") != "message":
+            skipped += 1
             continue  # service messages (pins, joins) are not reports
         mid = m.get("id")
         where = f"message {n} (id={str(mid)[:60]!r})" if isinstance(mid, str) else f"message {n} (id={mid})"
@@ -393,6 +415,7 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             errs.append(RecordError(where, "text", str(e)))
             continue
         if not text.strip() and (m.get("photo") or m.get("file") or m.get("media_type")):
+            skipped += 1
             continue  # media without a caption: nothing to read, not an error
         try:
             text = check_text(text)
@@ -423,28 +446,35 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
                            forwarded_from=str(fwd) if fwd else None, source_kind=None,
                            url=f"https://t.me/{head['name']}/{mid}" if isinstance(head.get("name"), str)
                            and re.fullmatch(r"[A-Za-z0-9_]{5,}", head["name"]) else None))
+    _count(counts, len(msgs) + n_broken, skipped)
     return recs, errs
 
 
-def read_feed(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
     """RSS 0.9x/1.0/2.0 or Atom via feedparser; each entry one record."""
     import feedparser
 
     data = Path(path).read_bytes()
     fp = feedparser.parse(data)
     errs: list[RecordError] = []
+    _count(counts, len(fp.entries))
     if fp.bozo and not fp.entries:
-        return [], [RecordError("file", "feed", f"not a readable feed: {fp.get('bozo_exception')}")]
-    title = fp.feed.get("title") or Path(path).stem
-    link = fp.feed.get("link") or ""
+        return [], [RecordError("file", "feed", f"not a readable feed: {str(fp.get('bozo_exception'))[:200]}")]
+    title = _ID_CTRL.sub("", str(fp.feed.get("title") or ""))[:200] or Path(path).stem
+    link = _ID_CTRL.sub("", str(fp.feed.get("link") or ""))
     host = re.sub(r"^https?://(www\.)?", "", link).split("/")[0] if link else ""
     source = f"feed:{host or re.sub(r'[^A-Za-z0-9_.-]+', '_', title)[:80]}"
     recs: list[Record] = []
     for n, e in enumerate(fp.entries, 1):
         rid = e.get("id") or e.get("link") or e.get("title")
-        where = f"entry {n}" + (f" (id={str(rid)[:80]})" if rid else "")
+        where = f"entry {n}" + (f" (id={str(rid)[:80]!r})" if rid else "")
         if not rid:
             errs.append(RecordError(where, "id", "entry has no guid, link or title"))
+            continue
+        try:
+            check_id(rid)
+        except ValueError as ex:
+            errs.append(RecordError(f"entry {n}", "id", str(ex)))
             continue
         raw_date = e.get("published") or e.get("updated") or e.get("dc_date")
         parsed = e.get("published_parsed") or e.get("updated_parsed")
@@ -459,7 +489,9 @@ def read_feed(path: Path | str) -> tuple[list[Record], list[RecordError]]:
         except ValueError as ex:
             errs.append(RecordError(where, "text", str(ex)))
             continue
-        recs.append(Record(id=f"{source}/{rid}", source=source, published_at=pub, text=text, url=e.get("link"),
+        url = e.get("link")
+        recs.append(Record(id=f"{source}/{rid}", source=source, published_at=pub, text=text,
+                           url=url if isinstance(url, str) and not _ID_CTRL.search(url) else None,
                            lang=(fp.feed.get("language") or "")[:2] or None if (fp.feed.get("language") or "")[:2]
                            in ("en", "uk", "ru") else None))
     return recs, errs
@@ -469,8 +501,103 @@ def _strip_html(s: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", s)).strip()
 
 
-def read_any(path: Path | str) -> tuple[list[Record], list[RecordError]]:
-    """Pick the reader from the content: Telegram export, feed, or JSONL."""
+#: Header names (lower case) of the date and the text column of a CSV of headlines, first match wins.
+CSV_DATE_COLUMNS = ("published_at", "published", "datetime", "date", "time", "timestamp", "pubdate")
+CSV_TEXT_COLUMNS = ("text", "headline", "title", "message", "body")
+
+
+def _csv_columns(header: list[str]) -> tuple[str | None, str | None]:
+    low = {h.strip().lower(): h for h in header if h}
+    date = next((low[c] for c in CSV_DATE_COLUMNS if c in low), None)
+    text = next((low[c] for c in CSV_TEXT_COLUMNS if c in low), None)
+    return date, text
+
+
+def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+    """A CSV of headlines: one row one report, from a date column and a text column (names in
+    CSV_DATE_COLUMNS / CSV_TEXT_COLUMNS); optional ``id``, ``source``, ``url``/``link`` and ``lang``.
+
+    Place columns (lat/lon, place names) are ignored on purpose: in the CSVs seen they are machine-made
+    and often wrong, so the text is geocoded like any other report.  Without an ``id`` column a row's id
+    is a hash of its date and text, so reading a file again gives the same ids.
+    """
+    p = Path(path)
+    # surrogateescape keeps a byte that is not UTF-8 visible, so the field holding it is named
+    text_all = p.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text_all, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as e:
+        _count(counts, 0)
+        return [], [RecordError("line 1", "header", f"not CSV ({e})")]
+    date_col, text_col = _csv_columns(header)
+    if date_col is None or text_col is None:
+        _count(counts, 0)
+        missing = " and ".join(w for w, c in (("date", date_col), ("text", text_col)) if c is None)
+        return [], [RecordError("line 1", "header", f"no {missing} column (date: {', '.join(CSV_DATE_COLUMNS)}; "
+                                                    f"text: {', '.join(CSV_TEXT_COLUMNS)})")]
+    low = {h.strip().lower(): h for h in header if h}
+    default_source = f"csv:{p.stem}"
+    recs: list[Record] = []
+    errs: list[RecordError] = []
+    n_read = 0
+    while True:
+        start = reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            n_read += 1
+            errs.append(RecordError(f"line {reader.line_num}", "record", f"not a CSV record ({e})"))
+            if reader.line_num == start:
+                break
+            continue
+        n_read += 1
+        where = f"line {reader.line_num}"
+        bad = next((k for k, v in row.items() if isinstance(v, str) and re.search("[\udc80-\udcff]", v)), None)
+        if bad is not None:
+            errs.append(RecordError(where, str(bad or "record"), "bytes that are not UTF-8"))
+            continue
+        if None in row:
+            errs.append(RecordError(where, "record", f"{len(header) + len(row[None])} fields, the header has {len(header)}"))
+            continue
+        d: dict[str, Any] = {"published_at": row.get(date_col), "text": row.get(text_col)}
+        for key, cols in (("id", ("id",)), ("source", ("source",)), ("url", ("url", "link")), ("lang", ("lang",))):
+            col = next((low[c] for c in cols if c in low), None)
+            if col is not None and (row.get(col) or "").strip():
+                d[key] = row[col].strip()
+        if "id" not in d:
+            key = f"{d['published_at']}|{d['text']}".encode("utf-8", "surrogatepass")
+            d["id"] = hashlib.sha256(key).hexdigest()[:16]
+        d["source"] = d.get("source") or default_source
+        d["id"] = f"{d['source']}/{d['id']}"
+        try:
+            rec = record_from_dict(d, where, default_source)
+        except _RE as e:
+            err = e.err
+            if err.field == "published_at":
+                err.field = date_col
+            elif err.field == "text":
+                err.field = text_col
+            errs.append(err)
+            continue
+        recs.append(rec)
+    _count(counts, n_read)
+    return recs, errs
+
+
+def _looks_like_headlines_csv(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return False
+    return len(header) >= 2 and None not in _csv_columns(header)
+
+
+def read_any(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+    """Pick the reader from the content: Telegram export, feed, JSON array, CSV of headlines, or JSONL."""
     p = Path(path)
     try:
         with open(p, "rb") as f:
@@ -479,20 +606,27 @@ def read_any(path: Path | str) -> tuple[list[Record], list[RecordError]]:
         return [], [RecordError(str(p), "file", f"cannot read: {e.strerror}")]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
-        return read_feed(p)
+        return read_feed(p, counts)
     if stripped.startswith(b"{") and (b'"messages"' in head or (b'"name"' in head and b'"type"' in head
                                                                   and b"\n" in stripped[:3])):
-        return read_telegram(p)
+        return read_telegram(p, counts)
     if stripped.startswith(b"["):
         try:
             arr = json.loads(p.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            _count(counts, 0)
             return [], [RecordError(str(p), "file", f"broken JSON array: {e}")]
+        if not isinstance(arr, list):
+            _count(counts, 0)
+            return [], [RecordError(str(p), "file", f"expected a JSON array, got {type(arr).__name__}")]
         recs, errs = [], []
         for n, d in enumerate(arr, 1):
             try:
                 recs.append(record_from_dict(d, f"item {n}", p.stem))
             except _RE as e:
                 errs.append(e.err)
+        _count(counts, len(arr))
         return recs, errs
-    return read_jsonl(p)
+    if not stripped.startswith(b"{") and _looks_like_headlines_csv(head.removeprefix(b"\xef\xbb\xbf")):
+        return read_headlines_csv(p, counts)
+    return read_jsonl(p, counts=counts)
