@@ -238,14 +238,14 @@ def _csv_rows(text: str, src: str, errors: list[RecordError]) -> tuple[list[str]
         errors.append(RecordError(src, 1, "header", f"not CSV ({exc})"))
         return None, rows
     while True:
-        start = reader.line_num
+        start = reader.reader.line_num
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(RecordError(src, reader.line_num, "record", f"not a CSV record ({exc})"))
-            if reader.line_num == start:  # no progress: nothing more can be read
+            errors.append(RecordError(src, reader.reader.line_num, "record", f"not a CSV record ({exc})"))
+            if reader.reader.line_num == start:  # no progress: nothing more can be read
                 break
             continue
         rows.append((reader.line_num, row))

@@ -542,15 +542,15 @@ def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -
     errs: list[RecordError] = []
     n_read = 0
     while True:
-        start = reader.line_num
+        start = reader.reader.line_num
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as e:
             n_read += 1
-            errs.append(RecordError(f"line {reader.line_num}", "record", f"not a CSV record ({e})"))
-            if reader.line_num == start:
+            errs.append(RecordError(f"line {reader.reader.line_num}", "record", f"not a CSV record ({e})"))
+            if reader.reader.line_num == start:
                 break
             continue
         n_read += 1
