@@ -3,7 +3,8 @@
 Each fuzz test takes a real sample file, applies a few hostile edits drawn by
 hypothesis (byte flips, truncation, a record duplicated or dropped, a hostile
 value written over a field or spliced in: NaN, huge numbers, absurd dates,
-control characters, bytes that are not UTF-8, very long fields), runs the
+control characters, bytes that are not UTF-8, very long fields, nesting deeper
+than the interpreter's recursion limit, integers past Python's digit limit), runs the
 parser under a wall-clock bound, and checks that no exception escapes and that
 records plus errors account for every input record.
 
@@ -36,7 +37,7 @@ HOSTILE: tuple[bytes, ...] = (
     b"2026-02-30T25:61:61Z", b"1e300", b"\x00", b"\x01\x02\x1b[2J\x7f", b"\xff\xfe", b"\xc3", b"\xed\xa0\x80",
     b"\xf4\x90\x80\x80", b"\xef\xbb\xbf", b"\xe2\x80\xa8", b'"', b"'", b"\\", b"\\u0000", b"{", b"}", b"[", b"]",
     b",", b";", b"\t", b"\r", b"\n", b"*", b"!", b"<", b"&amp;", b"<![CDATA[", b"]]>", b"null", b"true", b"{}",
-    b"[]", b'{"a":', b"A" * 5000, b"\xd0\x96" * 3000,
+    b"[]", b'{"a":', b"A" * 5000, b"\xd0\x96" * 3000, b"[" * 3000, b'{"a":' * 3000, b"1" * 5000,
 )
 
 

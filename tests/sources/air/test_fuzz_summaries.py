@@ -66,7 +66,7 @@ def test_fuzz_summaries_file(tmp_path_factory, data: bytes) -> None:
     _run(tmp_path_factory.mktemp("fz") / "summaries.jsonl", data)
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=30)
 @given(i=st.integers(0, len(TEXTS) - 1), data=st.data())
 def test_fuzz_summary_text(i: int, data: st.DataObject) -> None:
     raw = data.draw(mutated(TEXTS[i].encode(), sep=b" ")).decode("utf-8", "replace")
@@ -88,5 +88,5 @@ def test_absurd_dates_are_named(tmp_path: Path) -> None:
                  encoding="utf-8")
     posts, errors = read_posts(p)
     assert [e.field for e in errors] == ["published_at"] and len(posts) == 14
-    sums, obs, errs = process_posts(posts)
+    sums, _obs, errs = process_posts(posts)
     assert len(sums) == 14 and all(e.record != d0["id"] or "intercepted" in e.field for e in errs)

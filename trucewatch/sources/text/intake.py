@@ -330,8 +330,8 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
         if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
             raise _RE("file", "messages", "not a Telegram export (no 'messages' list)")
         return doc, list(enumerate(doc["messages"], 1)), []
-    except json.JSONDecodeError:
-        pass
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        pass  # read message by message below
     errs: list[RecordError] = []
     head: dict[str, Any] = {}
     for k in ("name", "type", "id"):
@@ -339,7 +339,7 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
         if m:
             try:
                 head[k] = json.loads(m.group(1), strict=False)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, ValueError):
                 pass  # a damaged header field: the channel is then named after the file
     m = re.search(r'"messages"\s*:\s*\[', raw)
     if not m:
@@ -356,7 +356,13 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
             break
         n += 1
         try:
-            obj, end = dec.raw_decode(raw, pos)
+            try:
+                obj, end = dec.raw_decode(raw, pos)
+            except (RecursionError, ValueError) as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    raise
+                raise json.JSONDecodeError("nested too deeply" if isinstance(exc, RecursionError)
+                                           else "integer with too many digits", raw, pos) from None
             out.append((n, obj))
             pos = end
         except json.JSONDecodeError as e:
@@ -613,7 +619,7 @@ def read_any(path: Path | str, counts: dict[str, int] | None = None) -> tuple[li
     if stripped.startswith(b"["):
         try:
             arr = json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as e:
             _count(counts, 0)
             return [], [RecordError(str(p), "file", f"broken JSON array: {e}")]
         if not isinstance(arr, list):
