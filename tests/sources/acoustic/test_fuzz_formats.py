@@ -136,3 +136,21 @@ def test_non_utf8_bytes_are_named(tmp_path: Path) -> None:
     j.write_bytes(b'{"sensor_id": "S1", "time_unix_s": 1773532800}\n{"sensor_id": "S\xff1", "time_unix_s": 1773532801}\n')
     arr, errs, _ = read_arrivals(j, sens, now=NOW)
     assert len(arr) == 1 and [(e.record, e.field) for e in errs] == [(2, "json")]
+
+
+PAYLOAD = json.dumps({"time_unix_s": T0 + 12.5, "snr_db": 21.0, "kind_hint": "impact", "arrival_id": "a-mqtt-1"}).encode()
+
+
+@FUZZ
+@given(data=mutated(PAYLOAD, sep=b","))
+def test_fuzz_mqtt_payload(data: bytes) -> None:
+    """One MQTT message is one record: an arrival or one error naming it, never an exception."""
+    from trucewatch.sources.acoustic.formats import parse_arrival_rows
+    from trucewatch.sources.acoustic.stream import parse_message
+
+    with bounded(10):
+        row, err = parse_message("trucewatch/arrivals/S01", data)
+        assert (row is None) != (err is None)
+        if row is not None:
+            arr, errors, _ = parse_arrival_rows([("mqtt", row)], SENSORS, "mqtt", now=NOW)
+            assert len(arr) + len({e.record for e in errors}) == 1
