@@ -487,7 +487,8 @@ def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[l
         try:
             pub = parse_time(datetime(*parsed[:6], tzinfo=UTC) if parsed else raw_date)
         except (ValueError, TypeError, OverflowError) as ex:
-            errs.append(RecordError(where, "published", f"{str(raw_date)[:60]!r}: {ex}"))
+            errs.append(RecordError(where, "published", "missing" if raw_date is None and not parsed
+                                    else f"{str(raw_date)[:60]!r}: {ex}"))
             continue
         text = " ".join(x for x in (e.get("title"), _strip_html(e.get("summary") or "")) if x)
         try:
