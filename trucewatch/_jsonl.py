@@ -45,3 +45,8 @@ def json_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Any]]:
             yield n, json.loads(line)
         except json.JSONDecodeError as exc:
             yield n, BadLine(exc)
+        except (RecursionError, ValueError) as exc:
+            # nesting deeper than the interpreter allows, or an integer past Python's digit limit:
+            # worded as a JSON error so every caller names the line the same way
+            what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(":")[0]
+            yield n, BadLine(json.JSONDecodeError(what, line, 0))

@@ -101,7 +101,10 @@ def to_utc(value: datetime) -> datetime:
     """Naive datetimes are taken as UTC; aware ones are converted."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31 at -14:00, 0001-01-01 at +14:00: a ValueError, so validators name the field
+        raise ValueError(f"{value.isoformat()} is outside the range of dates") from None
 
 
 def sha256_hex(data: bytes) -> str:

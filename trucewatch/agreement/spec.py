@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ class AgreementError(ValueError):
         self.file = file
         self.problems = problems
         super().__init__(f"{file}: {len(problems)} problem(s):\n" + "\n".join(f"  {p}" for p in problems))
+
+
+#: Years an agreement can start or end in; outside is a typo or a corrupt file.
+MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
 class _Spec(BaseModel):
@@ -131,6 +135,10 @@ def read_geojson(ref: str | dict[str, Any], base: Path, path: str) -> tuple[dict
         return json.loads(file.read_text(encoding="utf-8")), []
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return None, [AgreementProblem(path, f"{ref} is not valid GeoJSON: {exc}")]
+    except RecursionError:
+        return None, [AgreementProblem(path, f"{ref} is not valid GeoJSON: nested too deeply")]
+    except ValueError as exc:  # an integer past Python's digit limit
+        return None, [AgreementProblem(path, f"{ref} is not valid GeoJSON: {str(exc)[:120]}")]
 
 
 def load_spec(file: str | Path) -> tuple[AgreementSpec, Path]:
@@ -142,6 +150,10 @@ def load_spec(file: str | Path) -> tuple[AgreementSpec, Path]:
         raise AgreementError(str(file), [AgreementProblem("(file)", "file not found")]) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise AgreementError(str(file), [AgreementProblem("(file)", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise AgreementError(str(file), [AgreementProblem("(file)", "not valid YAML: nested too deeply")]) from None
+    except (ValueError, OverflowError) as exc:  # PyYAML's int and timestamp constructors: 5000 digits, year 9999-14:00
+        raise AgreementError(str(file), [AgreementProblem("(file)", f"not valid YAML: {str(exc)[:120]}")]) from None
     if not isinstance(raw, dict):
         raise AgreementError(str(file), [AgreementProblem("(root)", "expected a mapping of fields")])
     try:
@@ -149,4 +161,15 @@ def load_spec(file: str | Path) -> tuple[AgreementSpec, Path]:
     except ValidationError as exc:
         problems = [AgreementProblem(_loc_path(e["loc"]), e["msg"]) for e in exc.errors()]
         raise AgreementError(str(file), problems) from None
+    bad = []
+    for name in ("start", "end"):
+        t = getattr(spec, name)
+        try:
+            year = (t if t.tzinfo is None else t.astimezone(UTC)).year if t is not None else None
+        except OverflowError:
+            year = 0
+        if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+            bad.append(AgreementProblem(name, f"{t.isoformat()} is not a date in {MIN_YEAR}..{MAX_YEAR}"))
+    if bad:
+        raise AgreementError(str(file), bad)
     return spec, file.parent

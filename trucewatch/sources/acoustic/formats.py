@@ -32,6 +32,10 @@ KIND_CODE = {k: i for i, k in enumerate(KIND_NAMES)}
 MIN_TIME = 946_684_800.0
 #: Two reports of one sensor closer than this are the same arrival.
 DUPLICATE_S = 1e-6
+#: What a byte that is not UTF-8 becomes on reading: the field holding it is named in an error.
+_BAD_TEXT = "\ufffd"
+#: Longest identifier accepted (a longer one is a corrupt line, not a sensor or arrival name).
+MAX_ID_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -148,10 +152,16 @@ def _num(raw: Any, name: str, src: str, rec: int | str, errors: list[RecordError
         if required:
             errors.append(RecordError(src, rec, name, "missing"))
         return None
+    if isinstance(raw, bool) or isinstance(raw, (list, dict)):
+        errors.append(RecordError(src, rec, name, f"{str(raw)[:60]!r} is not a number"))
+        return None
+    if isinstance(raw, str) and _BAD_TEXT in raw:
+        errors.append(RecordError(src, rec, name, "bytes that are not UTF-8"))
+        return None
     try:
         v = float(raw)
-    except (TypeError, ValueError):
-        errors.append(RecordError(src, rec, name, f"{raw!r} is not a number"))
+    except (TypeError, ValueError, OverflowError):
+        errors.append(RecordError(src, rec, name, f"{str(raw)[:60]!r} is not a number"))
         return None
     if not math.isfinite(v):
         errors.append(RecordError(src, rec, name, f"{raw!r} is not finite"))
@@ -162,17 +172,25 @@ def _num(raw: Any, name: str, src: str, rec: int | str, errors: list[RecordError
     return v
 
 
-def parse_sensor_rows(rows: Iterable[Mapping[str, Any]], src: str = "sensors") -> tuple[Sensors, list[RecordError]]:
-    """Registry rows (dicts) -> Sensors; row numbers in errors count the header as line 1."""
+def parse_sensor_rows(rows: Iterable[Mapping[str, Any]], src: str = "sensors",
+                      lines: list[int] | None = None) -> tuple[Sensors, list[RecordError]]:
+    """Registry rows (dicts) -> Sensors; row numbers in errors count the header as line 1
+    (or come from ``lines``, the file line of each row, when given)."""
     errors: list[RecordError] = []
     ids: list[str] = []
     cols: list[tuple[float, float, float, float]] = []
     seen: dict[str, int] = {}
     for k, row in enumerate(rows):
-        rec = k + 2
+        rec = lines[k] if lines is not None else k + 2
+        if not isinstance(row, Mapping):
+            errors.append(RecordError(src, rec, "record", "not an object"))
+            continue
         sid = str(row.get("sensor_id") or "").strip()
         if not sid:
             errors.append(RecordError(src, rec, "sensor_id", "missing"))
+            continue
+        if (why := _bad_id(sid)) is not None:
+            errors.append(RecordError(src, rec, "sensor_id", why))
             continue
         if sid in seen:
             errors.append(RecordError(src, rec, "sensor_id", f"{sid!r} already defined at record {seen[sid]}"))
@@ -194,26 +212,67 @@ def parse_sensor_rows(rows: Iterable[Mapping[str, Any]], src: str = "sensors") -
     return out, errors
 
 
+def _bad_id(sid: str) -> str | None:
+    """Why an identifier cannot be used, or None: bad bytes, control characters or a runaway length."""
+    if _BAD_TEXT in sid:
+        return "bytes that are not UTF-8"
+    if any(ord(c) < 32 or ord(c) == 127 for c in sid):
+        return "control character"
+    if len(sid) > MAX_ID_CHARS:
+        return f"{len(sid)} characters, more than {MAX_ID_CHARS}"
+    return None
+
+
+def _read_text(p: Path) -> str:
+    """The file as text; a byte that is not UTF-8 becomes U+FFFD, so the field holding it is named, not the file."""
+    return p.read_bytes().decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def _csv_rows(text: str, src: str, errors: list[RecordError]) -> tuple[list[str] | None, list[tuple[int, dict[str, Any]]]]:
+    """Header and (line number, row) pairs; a line the csv module rejects is one named error, reading goes on."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        errors.append(RecordError(src, 1, "header", f"not CSV ({exc})"))
+        return None, rows
+    while True:
+        start = reader.reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RecordError(src, reader.reader.line_num, "record", f"not a CSV record ({exc})"))
+            if reader.reader.line_num == start:  # no progress: nothing more can be read
+                break
+            continue
+        rows.append((reader.line_num, row))
+    return header, rows
+
+
 def read_sensors(path: str | Path) -> tuple[Sensors, list[RecordError]]:
     p = Path(path)
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"sensor_id", "lat", "lon"} - set(reader.fieldnames or [])
-        if missing:
-            return Sensors.from_columns([], [], []), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")]
-        return parse_sensor_rows(reader, p.name)
+    errors: list[RecordError] = []
+    header, rows = _csv_rows(_read_text(p), p.name, errors)
+    missing = {"sensor_id", "lat", "lon"} - set(header or [])
+    if header is not None and missing:
+        return Sensors.from_columns([], [], []), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")]
+    sensors, errs = parse_sensor_rows((r for _, r in rows), p.name, lines=[n for n, _ in rows])
+    return sensors, errors + errs
 
 
 def _time(raw: Any, src: str, rec: int | str, errors: list[RecordError], now: float) -> float | None:
-    if isinstance(raw, str) and raw.strip():
+    if isinstance(raw, str) and raw.strip() and _BAD_TEXT not in raw:
         try:
             float(raw)
         except ValueError:
             try:  # ISO 8601 is accepted too
                 return _check_time(to_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))).timestamp(),
                                    src, rec, errors, now)
-            except ValueError:
-                errors.append(RecordError(src, rec, "time_unix_s", f"{raw!r} is neither unix seconds nor ISO 8601"))
+            except (ValueError, OverflowError):
+                errors.append(RecordError(src, rec, "time_unix_s", f"{raw[:60]!r} is neither unix seconds nor ISO 8601"))
                 return None
     t = _num(raw, "time_unix_s", src, rec, errors)
     return None if t is None else _check_time(t, src, rec, errors, now)
@@ -246,7 +305,10 @@ def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sens
     recs: list[int | str] = []
     for rec, row in rows:
         if isinstance(row, BadLine):
-            errors.append(RecordError(src, rec, "json", f"not valid JSON ({row.error})"))
+            e = row.error
+            why = (f"not UTF-8 ({e.reason} at byte {e.start})" if isinstance(e, UnicodeDecodeError)
+                   else f"not valid JSON ({e})")
+            errors.append(RecordError(src, rec, "json", why))
             continue
         if not isinstance(row, Mapping):
             errors.append(RecordError(src, rec, "record", "not an object"))
@@ -256,6 +318,8 @@ def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sens
         si = sensors.index.get(sid)
         if not sid:
             errors.append(RecordError(src, rec, "sensor_id", "missing"))
+        elif (why := _bad_id(sid)) is not None:
+            errors.append(RecordError(src, rec, "sensor_id", why))
         elif si is None:
             errors.append(RecordError(src, rec, "sensor_id", f"unknown sensor {sid!r} (not in the registry)"))
         t = _time(row.get("time_unix_s"), src, rec, errors, now)
@@ -263,10 +327,13 @@ def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sens
         b = _num(row.get("bearing_deg"), "bearing_deg", src, rec, errors, required=False, lo=0, hi=360)
         kh = str(row.get("kind_hint") or "unknown").strip().lower()
         if kh not in KIND_CODE:
-            errors.append(RecordError(src, rec, "kind_hint", f"{kh!r} is not one of {', '.join(KIND_NAMES)}"))
+            errors.append(RecordError(src, rec, "kind_hint", f"{kh[:60]!r} is not one of {', '.join(KIND_NAMES)}"))
+        aid = str(row.get("arrival_id") or "").strip()
+        if aid and (why := _bad_id(aid)) is not None:
+            errors.append(RecordError(src, rec, "arrival_id", why))
         if len(errors) > n_err or t is None or si is None:
             continue
-        aid = str(row.get("arrival_id") or "").strip() or f"{sid}@{t:.6f}"
+        aid = aid or f"{sid}@{t:.6f}"
         ids.append(aid)
         sens.append(si)
         ts.append(t)
@@ -316,12 +383,16 @@ def _dedupe(arr: Arrivals, recs: list[int | str], src: str, errors: list[RecordE
 def read_arrivals(path: str | Path, sensors: Sensors, now: float | None = None) -> tuple[Arrivals, list[RecordError], list[str]]:
     """Arrivals from CSV (header row) or JSONL (one JSON object per line), by content."""
     p = Path(path)
-    text = p.read_text(encoding="utf-8-sig")
+    text = _read_text(p)
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if first.lstrip().startswith("{"):
-        return parse_arrival_rows(json_lines(text.splitlines()), sensors, p.name, now)
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"sensor_id", "time_unix_s"} - set(reader.fieldnames or [])
-    if missing:
+        # JSONL: strict UTF-8 per line, so a bad byte is that line's error
+        lines = p.read_bytes().removeprefix(b"\xef\xbb\xbf").splitlines()
+        return parse_arrival_rows(json_lines(lines), sensors, p.name, now)
+    errors: list[RecordError] = []
+    header, rows = _csv_rows(text, p.name, errors)
+    missing = {"sensor_id", "time_unix_s"} - set(header or [])
+    if header is not None and missing:
         return Arrivals.empty(), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")], []
-    return parse_arrival_rows(((i + 2, r) for i, r in enumerate(reader)), sensors, p.name, now)
+    arr, errs, notes = parse_arrival_rows(rows, sensors, p.name, now)
+    return arr, errors + errs, notes

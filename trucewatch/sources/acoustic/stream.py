@@ -34,6 +34,9 @@ def parse_message(topic: str, payload: bytes) -> tuple[dict[str, Any] | None, Re
         obj = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, RecordError("mqtt", topic, "payload", f"not valid JSON ({exc})")
+    except (RecursionError, ValueError) as exc:  # nested too deeply; an integer past Python's digit limit
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
+        return None, RecordError("mqtt", topic, "payload", f"not valid JSON ({why})")
     if not isinstance(obj, dict):
         return None, RecordError("mqtt", topic, "payload", "not a JSON object")
     if "sensor_id" in obj and str(obj["sensor_id"]) != sid:

@@ -87,7 +87,10 @@ def read_posts(path: str | Path, published: datetime | None = None) -> tuple[lis
 
 
 def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [IntakeError(path.name, "(file)", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     posts: list[Post] = []
     errors: list[IntakeError] = []
     stripped = text.lstrip()

@@ -84,10 +84,17 @@ def _time(v: Any) -> float:
     if isinstance(v, (int, float)):
         if not math.isfinite(v):
             raise ValueError("not finite")
-        return float(v) / 1000.0 if v > 1e11 else float(v)
-    if isinstance(v, str):
-        return to_utc(datetime.fromisoformat(v.strip().replace("Z", "+00:00"))).timestamp()
-    raise ValueError(f"expected ISO 8601 or unix seconds, got {type(v).__name__}")
+        t = float(v) / 1000.0 if v > 1e11 else float(v)
+    elif isinstance(v, str):
+        try:
+            t = to_utc(datetime.fromisoformat(v.strip().replace("Z", "+00:00"))).timestamp()
+        except OverflowError:
+            raise ValueError("outside the range of dates") from None
+    else:
+        raise ValueError(f"expected ISO 8601 or unix seconds, got {type(v).__name__}")
+    if not 946_684_800.0 <= t <= 4_102_444_800.0:  # 2000..2100: anything else is a corrupt field
+        raise ValueError("not a time in 2000..2100")
+    return t
 
 
 def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[TrackError]]:
@@ -117,7 +124,7 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
             continue
         try:
             lat, lon = float(d["lat"]), float(d["lon"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             errors.append(TrackError(no, "lat" if not isinstance(d.get("lat"), (int, float)) else "lon", "missing or not a number"))
             continue
         if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
@@ -131,11 +138,14 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
         try:
             alt = float(d.get("alt_m")) if d.get("alt_m") is not None else np.nan
             err = float(d.get("err_m")) if d.get("err_m") is not None else DEFAULT_ERR_M
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             errors.append(TrackError(no, "alt_m/err_m", "not a number"))
             continue
-        if not err > 0:
-            errors.append(TrackError(no, "err_m", f"{err} must be positive"))
+        if not err > 0 or not math.isfinite(err):
+            errors.append(TrackError(no, "err_m", f"{err} must be a positive number"))
+            continue
+        if math.isinf(alt):
+            errors.append(TrackError(no, "alt_m", f"{alt} is not finite"))
             continue
         ids.append(str(tid))
         cols["t"].append(t)
@@ -168,7 +178,7 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
 
 
 def read_tracks_file(path: str | Path) -> tuple[list[AirTrack], list[TrackError]]:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:  # bytes: a bad byte is U+FFFD in its field, not an exception for the file
         return read_tracks(fh)
 
 

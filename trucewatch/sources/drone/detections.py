@@ -53,6 +53,8 @@ TENTATIVE_MEAN_BELOW = 0.6
 #: detected consistently, ambiguous shapes flicker.
 TENTATIVE_RATIO_BELOW = 0.2
 MIN_VIEW_FRAMES = 5
+#: Longest identifier or class name accepted (longer is a corrupt line).
+MAX_ID_CHARS = 200
 
 
 @dataclass
@@ -90,7 +92,7 @@ def read_detections(path: str | Path, flight_id: str | None = None) -> Detection
     """Parse a detections JSONL; every bad line is named in ``problems`` and skipped."""
     path = Path(path)
     out = DetectionBatch()
-    lines = path.read_text(errors="replace").splitlines()
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     for lineno, rec in json_lines(lines):
         where = f"{path.name}:{lineno}"
         if isinstance(rec, BadLine):
@@ -115,9 +117,17 @@ def parse_detection(rec: dict[str, Any], lineno: int, flight_id: str | None, raw
         t = _parse_time(rec["t"])
     except ValueError as exc:
         raise ValueError(f"field t: {exc}") from None
+    if len(fid) > MAX_ID_CHARS or any(ord(c) < 32 or c == "\ufffd" for c in fid):
+        raise ValueError(f"field flight_id: {fid[:60]!r} is not an identifier")
     cls = rec.get("class")
     if not isinstance(cls, str) or not cls.strip():
         raise ValueError("field class: missing or not a string")
+    if len(cls) > MAX_ID_CHARS or any(ord(c) < 32 or c == "\ufffd" for c in cls):
+        raise ValueError(f"field class: {cls[:60]!r} is not a class name")
+    rid = rec.get("id")
+    if rid is not None and (isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > MAX_ID_CHARS
+                            or any(ord(c) < 32 or c == "\ufffd" for c in str(rid))):
+        raise ValueError(f"field id: {str(rid)[:60]!r} is not an identifier")
     conf = rec.get("confidence", 1.0)
     if isinstance(conf, bool) or not isinstance(conf, int | float) or not 0 <= conf <= 1:
         raise ValueError(f"field confidence: {conf!r} is not a number in [0, 1]")

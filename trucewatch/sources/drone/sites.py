@@ -70,9 +70,13 @@ def load_sites(path: str | Path) -> list[Site]:
     """Read a sites file; raise SitesError naming every bad site and field."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SitesError(str(path), [f"cannot read: {exc}"]) from None
+    except RecursionError:
+        raise SitesError(str(path), ["cannot read: nested too deeply"]) from None
+    except (ValueError, OverflowError) as exc:  # PyYAML's int and timestamp constructors
+        raise SitesError(str(path), [f"cannot read: {str(exc)[:120]}"]) from None
     return parse_sites(doc, str(path))
 
 

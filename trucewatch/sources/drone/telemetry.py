@@ -45,6 +45,8 @@ NAV_FIELDS = (
 )
 #: Raw GNSS columns (sampled at GPS_RAW_INT times).
 GPS_FIELDS = ("t", "lat", "lon", "alt", "fix", "sats", "hdop", "vel", "cog")
+#: Plausible sample times, unix s (2000-01-01 .. 2100-01-01): anything else is a corrupt stamp or field.
+T_MIN, T_MAX = 946_684_800.0, 4_102_444_800.0
 
 
 class TelemetryError(ValueError):
@@ -116,6 +118,9 @@ class Flight:
     msg_t: np.ndarray | None = None
     #: Times at which the autopilot rebooted (its boot clock went back): the receiver acquires anew.
     boots: list[float] = field(default_factory=list)
+    #: How the input's records were used (tlog records or JSONL lines): ``read`` = ``used`` + ``other``
+    #: (messages this stage does not read) + ``header`` + ``bad`` (each named in ``problems``).
+    records: dict[str, int] = field(default_factory=dict)
 
     @property
     def t0(self) -> float:
@@ -197,10 +202,12 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     skipped = 0
     rec_t: list[int] = []  # receive time (us) and sender of every packet, for link-dropout detection
     rec_sys: list[int] = []
+    n_bad = 0
     pos = 0
     n = len(buf)
     while pos < n:
         rec = pos
+        n_bad += 1  # undone below for a record that is decoded or skipped
         if pos + 8 > n:
             problems.append(f"{path.name}: record at byte {rec}: truncated (only {n - pos} bytes left of a timestamp)")
             break
@@ -220,6 +227,7 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
         if msgid not in wanted:  # logs carry dozens of other messages: skip them undecoded
             pos += plen
             skipped += 1
+            n_bad -= 1
             continue
         pkt = bytearray(buf[pos:pos + plen])
         try:
@@ -232,8 +240,14 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
         if msg.get_type() == "BAD_DATA":
             problems.append(f"{path.name}: record at byte {rec}: bad packet; skipped")
             continue
+        if not T_MIN <= us / 1e6 <= T_MAX:
+            problems.append(f"{path.name}: record at byte {rec} ({msg.get_type()}): timestamp {us} us is not a time "
+                            f"in 2000..2100; skipped")
+            continue
+        n_bad -= 1
         decoded.append((us / 1e6, rec, msg))
     times = np.array([d[0] for d in decoded])
+    n_late = int(np.count_nonzero(~_in_order(times)))
     for i in np.flatnonzero(~_in_order(times)):
         t, rec, msg = decoded[i]
         problems.append(f"{path.name}: record at byte {rec} ({msg.get_type()}): time {t:.3f} is out of order "
@@ -283,7 +297,9 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     nav = assemble_nav(nav_raw, att, gim, hud, camera)
     g = sel["gps"].reshape(-1, len(GPS_FIELDS))
     gps = {k: g[:, i] for i, k in enumerate(GPS_FIELDS)}
-    flight = Flight("", None, sysid, camera, nav, gps, problems, sha256_hex(buf), str(path))
+    flight = Flight("", None, sysid, camera, nav, gps, problems, sha256_hex(buf), str(path),
+                    records={"read": len(decoded) + skipped + n_bad, "used": len(decoded) - n_late, "other": skipped,
+                             "header": 0, "bad": n_bad + n_late})
     rt, rs = np.asarray(rec_t, np.float64) / 1e6, np.asarray(rec_sys)
     flight.msg_t = np.sort(rt[rs == sysid])
     bm = np.array([(t, ms) for s_, t, ms in boot_ms if s_ == sysid], float).reshape(-1, 2)
@@ -477,10 +493,17 @@ def _parse_time(v: Any) -> float:
     if isinstance(v, bool):
         raise ValueError("a boolean is not a time")
     if isinstance(v, int | float):
-        return float(v)
-    if isinstance(v, str):
-        return datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-    raise ValueError(f"{v!r} is not a time (unix seconds or ISO 8601)")
+        t = float(v)
+    elif isinstance(v, str):
+        try:
+            t = datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(UTC).timestamp()
+        except (ValueError, OverflowError):
+            raise ValueError(f"{v[:60]!r} is not a time (unix seconds or ISO 8601)") from None
+    else:
+        raise ValueError(f"{str(v)[:60]!r} is not a time (unix seconds or ISO 8601)")
+    if not T_MIN <= t <= T_MAX:  # also refuses NaN
+        raise ValueError(f"{t!r} is not a time in 2000..2100")
+    return t
 
 
 def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
@@ -492,7 +515,9 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
     rows: list[list[float]] = []
     cols = list(JSONL_REQUIRED) + list(JSONL_OPTIONAL)
     last_t = -math.inf
+    n_read = n_header = 0
     for lineno, rec in json_lines(raw.decode("utf-8", errors="replace").splitlines()):
+        n_read += 1
         where = f"{path.name}:{lineno}"
         if isinstance(rec, BadLine):
             problems.append(f"{where}: not JSON ({rec.error.msg}); skipped")
@@ -501,6 +526,10 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
             problems.append(f"{where}: expected an object; skipped")
             continue
         if rec.get("type") == "flight":
+            n_header += 1
+            if header:
+                problems.append(f"{where}: a second flight header; skipped")
+                continue
             header = rec
             continue
         try:
@@ -516,7 +545,9 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
                 if v is None:
                     v = JSONL_OPTIONAL.get(k, math.nan)
                 if isinstance(v, bool) or not isinstance(v, int | float):
-                    raise ValueError(f"field {k}: {v!r} is not a number")
+                    raise ValueError(f"field {k}: {str(v)[:60]!r} is not a number")
+                if math.isinf(v) or (math.isnan(v) and k in JSONL_REQUIRED):
+                    raise ValueError(f"field {k}: {v!r} is not a finite number")
                 vals.append(float(v))
             if not (-90 <= vals[1] <= 90 and -180 <= vals[2] <= 180):
                 raise ValueError(f"field lat/lon: {vals[1]},{vals[2]} is off the globe")
@@ -560,8 +591,18 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
         "vel": np.hypot(c["vn"], c["ve"]), "cog": np.degrees(np.arctan2(c["ve"], c["vn"])) % 360,
     }
     sysid = header.get("sysid")
-    flight = Flight(str(header.get("flight_id") or ""), header.get("source_id"), int(sysid) if isinstance(sysid, int) else None,
-                    camera, nav, gps, problems, sha256_hex(raw), str(path))
+    fid, sid = header.get("flight_id"), header.get("source_id")
+    for name, v in (("flight_id", fid), ("source_id", sid)):
+        if v is not None and (not isinstance(v, str) or any(ord(c) < 32 or c == "\ufffd" for c in v) or len(v) > 200):
+            problems.append(f"{path.name}: header {name}: {str(v)[:60]!r} is not an identifier; ignored")
+            if name == "flight_id":
+                fid = None
+            else:
+                sid = None
+    flight = Flight(str(fid or ""), sid, int(sysid) if isinstance(sysid, int) and 0 <= sysid <= 255 else None,
+                    camera, nav, gps, problems, sha256_hex(raw), str(path),
+                    records={"read": n_read, "used": len(rows), "other": 0, "header": min(n_header, 1),
+                             "bad": n_read - len(rows) - min(n_header, 1)})
     return _finish(flight)
 
 

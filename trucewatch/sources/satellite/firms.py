@@ -201,8 +201,19 @@ def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np
                   if c.strip().lower() in _TEXT_COLUMNS}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False, dtype=dtypes,
-                             index_col=False)
+            try:
+                df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False, dtype=dtypes,
+                                 index_col=False)
+                replaced = False
+            except UnicodeDecodeError:
+                # a byte that is not UTF-8: read again with U+FFFD in its place, so the cell holding it is named
+                # (the common, clean file pays nothing for this)
+                if isinstance(buf, io.BytesIO):
+                    buf.seek(0)
+                caught.clear()
+                df = pd.read_csv(buf, skip_blank_lines=False, on_bad_lines="warn", low_memory=False, dtype=dtypes,
+                                 index_col=False, encoding_errors="replace")
+                replaced = True
     except (OSError, UnicodeDecodeError) as exc:
         raise FirmsError(f"{name}: cannot read: {exc}") from None
     except pd.errors.EmptyDataError:
@@ -217,6 +228,7 @@ def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np
             skipped.append(RowError(name, int(m.group(1)), "*", f"malformed line: {m.group(2).strip()}"))
     skipped_lines = np.array(sorted(e.line for e in skipped), dtype=np.int64)
     df.attrs["long_lines"] = _long_lines(source) if long_rows else {}
+    df.attrs["replaced"] = replaced
     return df, skipped_lines, skipped
 
 
@@ -459,6 +471,12 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         bad["type"] = b | (~okt & ~np.isnan(v))
         ftype = np.where(okt, v, -1).astype(np.int8)
 
+    if df.attrs.get("replaced"):
+        for cname in df.columns:
+            if df[cname].dtype == object:
+                mask = df[cname].astype(str).str.contains("\ufffd", regex=False).to_numpy()
+                if mask.any():
+                    bad[cname] = bad.get(cname, np.zeros(n, bool)) | mask
     long_lines = df.attrs.get("long_lines") or {}
     if long_lines:
         ll = np.isin(line, np.fromiter(long_lines, np.int64))
@@ -501,6 +519,9 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
 
 def _why(fname: str, raw: object) -> str:
     s = str(raw).strip()
+    if "\ufffd" in s:
+        return f"{s[:60]!r}: bytes that are not UTF-8"
+    s = s if len(s) <= 80 else s[:60] + f"... ({len(s)} characters)"
     return {
         "latitude": f"{s!r} is not a latitude in [-90, 90]",
         "longitude": f"{s!r} is not a longitude in [-180, 180]",

@@ -40,6 +40,8 @@ POSITION_TYPES = (1, 2, 3, 18)
 KNOWN_TYPES = frozenset(range(1, 28))
 #: Parts of a multi-part message must arrive within this many lines.
 MULTIPART_WINDOW = 50
+#: Plausible line times (unix s, 2000-01-01 .. 2100-01-01): anything else is a corrupt tag block or prefix.
+_TIME_MIN, _TIME_MAX = 946_684_800.0, 4_102_444_800.0
 
 _HEX = np.full(256, 255, np.uint8)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
@@ -193,7 +195,10 @@ def _tag_time(tag: bytes) -> float | None:
     n = len(tag)
     while j < n and tag[j] not in (44, 42):  # up to ',' or '*'
         j += 1
-    v = float(tag[i + 2:j])
+    try:
+        v = float(tag[i + 2:j])
+    except ValueError:
+        raise ValueError(f"tag block c: {tag[i + 2:j][:30].decode('ascii', 'replace')!r} is not a unix time") from None
     return v / 1000.0 if v > 1e11 else v
 
 
@@ -270,7 +275,7 @@ class AisDecoder:
             line_no += 1
             if isinstance(raw, str):
                 raw = raw.encode("ascii", "replace")
-            raw = raw.strip()
+            raw = raw_line = raw.strip()
             if not raw:
                 n_blank += 1
                 continue
@@ -292,7 +297,11 @@ class AisDecoder:
                         errors.append(AisError(line_no, "tag_block", "tag block not closed", raw.decode("ascii", "replace")))
                         continue
                     t = _tag_time(raw[1:j])
-                    raw = raw[j + 1:]
+                    raw = raw[j + 1:].strip()
+                    if not raw:
+                        errors.append(AisError(line_no, "sentence", "tag block with no sentence after it",
+                                               raw_line.decode("ascii", "replace")))
+                        continue
                 elif raw[0] != 33:  # '!'
                     k = raw.find(b"!")
                     if k < 0:
@@ -307,6 +316,10 @@ class AisDecoder:
                     t = tail if t is None else t
             except ValueError as exc:
                 errors.append(AisError(line_no, "time", str(exc), raw.decode("ascii", "replace")))
+                continue
+            if t is not None and not _TIME_MIN <= t <= _TIME_MAX:  # also catches nan
+                errors.append(AisError(line_no, "time", f"{t!r} is not a unix time in 2000..2100",
+                                       raw_line.decode("ascii", "replace")))
                 continue
             if t is None:
                 t = recv_time if recv_time is not None else last_time

@@ -1,5 +1,5 @@
 """Reading reports: Telegram Desktop exports, RSS/Atom feeds, the project JSONL,
-and monitor patrol reports (structured form or free text).
+CSV files of headlines, and monitor patrol reports (structured form or free text).
 
 Everything becomes a :class:`Record` of the documented JSONL layout
 ``{id, source, published_at, text, lang?, url?}`` (plus ``forwarded_from``,
@@ -7,10 +7,18 @@ Everything becomes a :class:`Record` of the documented JSONL layout
 read yields a :class:`RecordError` naming the record and the field; the rest of
 the file is still read.  A Telegram export broken in the middle is read message
 by message, so one damaged message costs one record, not the file.
+
+Every reader takes an optional ``counts`` dict that it fills with ``read`` (input
+records seen: lines, messages, entries, rows) and ``skipped`` (records that are
+not reports by design: Telegram service messages, captionless media), so that
+records + errors + skipped account for every input record.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,6 +34,11 @@ SOURCE_KINDS = ("open_source", "party_statement", "monitor_team")
 #: Longer posts are not reports (a pasted book, a binary blob): rejected, named.
 MAX_TEXT_CHARS = 100_000
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+#: Control characters (tab and newline included): never part of an identifier or a name.
+_ID_CTRL = re.compile(r"[\x00-\x1f\x7f]")
+#: Dates a report can carry: before 1970 or after this year is a corrupt field, not a report.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+MAX_ID_CHARS = 500
 
 
 @dataclass
@@ -68,25 +81,55 @@ class RecordError:
 
 def parse_time(value: Any) -> datetime:
     """ISO 8601, RFC 822 or unix seconds -> aware UTC datetime; ValueError otherwise."""
+    t = _parse_time(value)
+    try:
+        year = t.astimezone(UTC).year
+    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative one
+        year = t.year
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{t.isoformat()} is outside {MIN_YEAR}..{MAX_YEAR}")
+    return t
+
+
+def _parse_time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        return _from_unix(float(value))
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a date and time, got {value!r}")
+        raise ValueError(f"expected a date and time, got {str(value)[:60]!r}")
     s = value.strip()
     if re.fullmatch(r"\d{9,11}(\.\d+)?", s):
-        return datetime.fromtimestamp(float(s), tz=UTC)
+        return _from_unix(float(s))
     try:
         t = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
         try:
             t = parsedate_to_datetime(s)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             raise ValueError(f"cannot parse date {s[:60]!r} (expected ISO 8601 or RFC 822)") from None
         if t is None:
             raise ValueError(f"cannot parse date {s[:60]!r}") from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _from_unix(v: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(v, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{v!r} is not a unix time") from None
+
+
+def check_id(value: Any) -> str:
+    """An identifier or name as text, or ValueError: control characters and runaway lengths are corruption."""
+    s = str(value)
+    if _ID_CTRL.search(s):
+        raise ValueError(f"control character in {s[:60]!r}")
+    if "\ufffd" in s:
+        raise ValueError(f"bytes that are not UTF-8 in {s[:60]!r}")
+    if len(s) > MAX_ID_CHARS:
+        raise ValueError(f"{len(s)} characters, more than {MAX_ID_CHARS}")
+    return s
 
 
 def check_text(text: Any) -> str:
@@ -99,6 +142,8 @@ def check_text(text: Any) -> str:
         raise ValueError(f"{len(text)} characters exceeds the {MAX_TEXT_CHARS} limit for one report")
     if not text.strip():
         raise ValueError("empty")
+    if "\x00" in text:
+        raise ValueError("NUL character (binary data?)")
     bad = len(_CTRL.findall(text))
     if bad > max(2, 0.02 * len(text)):
         raise ValueError(f"not readable text ({bad} control or replacement characters: binary data?)")
@@ -115,11 +160,24 @@ def record_from_dict(d: Any, where: str, default_source: str = "unknown") -> Rec
     rid = d.get("id")
     if rid is None or (isinstance(rid, str) and not rid.strip()):
         raise _RE(where, "id", "missing")
-    rid = str(rid)
+    try:
+        rid = check_id(rid)
+    except ValueError as e:
+        raise _RE(where, "id", str(e)) from None
     where = f"{where} (id={rid[:60]})"
     source = d.get("source") or default_source
     if not isinstance(source, str):
         raise _RE(where, "source", f"expected a string, got {type(source).__name__}")
+    for fld in ("source", "url", "forwarded_from", "party"):
+        v = source if fld == "source" else d.get(fld)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            raise _RE(where, fld, f"expected a string, got {type(v).__name__}")
+        try:
+            check_id(v)
+        except ValueError as e:
+            raise _RE(where, fld, str(e)) from None
     try:
         pub = parse_time(d.get("published_at"))
     except ValueError as e:
@@ -226,12 +284,21 @@ def _kyiv():
 
 # ---------------------------------------------------------------------------
 # formats
-def read_jsonl(path: Path | str, default_source: str | None = None) -> tuple[list[Record], list[RecordError]]:
+def _count(counts: dict[str, int] | None, read: int, skipped: int = 0) -> None:
+    if counts is not None:
+        counts["read"] = counts.get("read", 0) + read
+        counts["skipped"] = counts.get("skipped", 0) + skipped
+
+
+def read_jsonl(path: Path | str, default_source: str | None = None,
+               counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
     recs: list[Record] = []
     errs: list[RecordError] = []
     src = default_source or Path(path).stem
+    n_read = 0
     with open(path, "rb") as f:
         for n, d in json_lines(f):
+            n_read += 1
             where = f"line {n}"
             if isinstance(d, BadLine):
                 e = d.error
@@ -243,6 +310,7 @@ def read_jsonl(path: Path | str, default_source: str | None = None) -> tuple[lis
                 recs.append(record_from_dict(d, where, src))
             except _RE as e:
                 errs.append(e.err)
+    _count(counts, n_read)
     return recs, errs
 
 
@@ -258,22 +326,25 @@ def _tg_text(t: Any) -> str:
 def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], list[RecordError]]:
     """Header fields and the messages of a Telegram export, tolerating broken messages."""
     try:
-        doc = json.loads(raw)
+        doc = json.loads(raw, strict=False)  # a raw control character in a string is judged by the field checks
         if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
             raise _RE("file", "messages", "not a Telegram export (no 'messages' list)")
         return doc, list(enumerate(doc["messages"], 1)), []
-    except json.JSONDecodeError:
-        pass
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        pass  # read message by message below
     errs: list[RecordError] = []
     head: dict[str, Any] = {}
     for k in ("name", "type", "id"):
         m = re.search(rf'"{k}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)', raw[:2000])
         if m:
-            head[k] = json.loads(m.group(1))
+            try:
+                head[k] = json.loads(m.group(1), strict=False)
+            except (json.JSONDecodeError, ValueError):
+                pass  # a damaged header field: the channel is then named after the file
     m = re.search(r'"messages"\s*:\s*\[', raw)
     if not m:
         raise _RE("file", "messages", "not a Telegram export (no 'messages' list) and not valid JSON")
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(strict=False)
     pos = m.end()
     out: list[tuple[int, Any]] = []
     n = 0
@@ -285,7 +356,13 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
             break
         n += 1
         try:
-            obj, end = dec.raw_decode(raw, pos)
+            try:
+                obj, end = dec.raw_decode(raw, pos)
+            except (RecursionError, ValueError) as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    raise
+                raise json.JSONDecodeError("nested too deeply" if isinstance(exc, RecursionError)
+                                           else "integer with too many digits", raw, pos) from None
             out.append((n, obj))
             pos = end
         except json.JSONDecodeError as e:
@@ -300,14 +377,21 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
     return head, out, errs
 
 
-def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
     raw = Path(path).read_bytes().decode("utf-8", errors="replace")
     try:
         head, msgs, errs = _iter_tg_messages(raw)
     except _RE as e:
+        _count(counts, 0)
         return [], [e.err]
-    channel = str(head.get("name") or Path(path).parent.name or "telegram")
+    n_broken = len(errs)
+    skipped = 0
+    channel = _ID_CTRL.sub("", str(head.get("name") or ""))[:MAX_ID_CHARS] or Path(path).parent.name or "telegram"
     chan_id = head.get("id")
+    if chan_id is not None and (isinstance(chan_id, (dict, list, bool)) or _ID_CTRL.search(str(chan_id))
+                                or len(str(chan_id)) > MAX_ID_CHARS):
+        errs.append(RecordError("file", "id", f"{str(chan_id)[:60]!r} is not a channel id; channel named {channel!r}"))
+        chan_id = None
     source = f"telegram:{chan_id}" if chan_id is not None else f"telegram:{channel}"
     recs: list[Record] = []
     for n, m in msgs:
@@ -316,11 +400,20 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             errs.append(RecordError(where, "record", "expected an object"))
             continue
         if m.get("type", "message") != "message":
+            skipped += 1
             continue  # service messages (pins, joins) are not reports
         mid = m.get("id")
-        where = f"message {n} (id={mid})"
+        where = f"message {n} (id={str(mid)[:60]!r})" if isinstance(mid, str) else f"message {n} (id={mid})"
         if mid is None:
             errs.append(RecordError(where, "id", "missing"))
+            continue
+        if isinstance(mid, (dict, list, bool, float)):
+            errs.append(RecordError(f"message {n}", "id", f"expected a message number, got {type(mid).__name__}"))
+            continue
+        try:
+            check_id(mid)
+        except ValueError as e:
+            errs.append(RecordError(f"message {n}", "id", str(e)))
             continue
         try:
             text = _tg_text(m.get("text", ""))
@@ -328,6 +421,7 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             errs.append(RecordError(where, "text", str(e)))
             continue
         if not text.strip() and (m.get("photo") or m.get("file") or m.get("media_type")):
+            skipped += 1
             continue  # media without a caption: nothing to read, not an error
         try:
             text = check_text(text)
@@ -336,61 +430,75 @@ def read_telegram(path: Path | str) -> tuple[list[Record], list[RecordError]]:
             continue
         try:
             if "date_unixtime" in m:
-                pub = parse_time(int(m["date_unixtime"]))
+                pub = parse_time(int(m["date_unixtime"]) if not isinstance(m["date_unixtime"], float)
+                                 else m["date_unixtime"])
             else:
                 pub = parse_time(m.get("date"))
                 if pub.tzinfo is UTC and isinstance(m.get("date"), str) and "+" not in m["date"] \
                         and not m["date"].endswith("Z"):
                     # Telegram Desktop writes local time without an offset; the export is made in Kyiv time
                     pub = pub.replace(tzinfo=_kyiv()).astimezone(UTC)
-        except (ValueError, TypeError) as e:
-            errs.append(RecordError(where, "date", str(e)))
+        except (ValueError, TypeError, OverflowError) as e:
+            errs.append(RecordError(where, "date", str(e)[:200]))
             continue
         fwd = m.get("forwarded_from")
+        if fwd:
+            try:
+                check_id(fwd)
+            except ValueError as e:
+                errs.append(RecordError(where, "forwarded_from", str(e)))
+                continue
         recs.append(Record(id=f"{source}/{mid}", source=source, published_at=pub, text=text,
                            forwarded_from=str(fwd) if fwd else None, source_kind=None,
                            url=f"https://t.me/{head['name']}/{mid}" if isinstance(head.get("name"), str)
                            and re.fullmatch(r"[A-Za-z0-9_]{5,}", head["name"]) else None))
+    _count(counts, len(msgs) + n_broken, skipped)
     return recs, errs
 
 
-def read_feed(path: Path | str) -> tuple[list[Record], list[RecordError]]:
+def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
     """RSS 0.9x/1.0/2.0 or Atom via feedparser; each entry one record."""
     import feedparser
 
     data = Path(path).read_bytes()
     fp = feedparser.parse(data)
     errs: list[RecordError] = []
+    _count(counts, len(fp.entries))
     if fp.bozo and not fp.entries:
-        return [], [RecordError("file", "feed", f"not a readable feed: {fp.get('bozo_exception')}")]
-    title = fp.feed.get("title") or Path(path).stem
-    link = fp.feed.get("link") or ""
+        return [], [RecordError("file", "feed", f"not a readable feed: {str(fp.get('bozo_exception'))[:200]}")]
+    title = _ID_CTRL.sub("", str(fp.feed.get("title") or ""))[:200] or Path(path).stem
+    link = _ID_CTRL.sub("", str(fp.feed.get("link") or ""))
     host = re.sub(r"^https?://(www\.)?", "", link).split("/")[0] if link else ""
     source = f"feed:{host or re.sub(r'[^A-Za-z0-9_.-]+', '_', title)[:80]}"
     recs: list[Record] = []
     for n, e in enumerate(fp.entries, 1):
         rid = e.get("id") or e.get("link") or e.get("title")
-        where = f"entry {n}" + (f" (id={str(rid)[:80]})" if rid else "")
+        where = f"entry {n}" + (f" (id={str(rid)[:80]!r})" if rid else "")
         if not rid:
             errs.append(RecordError(where, "id", "entry has no guid, link or title"))
             continue
+        try:
+            check_id(rid)
+        except ValueError as ex:
+            errs.append(RecordError(f"entry {n}", "id", str(ex)))
+            continue
         raw_date = e.get("published") or e.get("updated") or e.get("dc_date")
         parsed = e.get("published_parsed") or e.get("updated_parsed")
-        if parsed:
-            pub = datetime(*parsed[:6], tzinfo=UTC)
-        else:
-            try:
-                pub = parse_time(raw_date)
-            except ValueError as ex:
-                errs.append(RecordError(where, "published", str(ex)))
-                continue
+        try:
+            pub = parse_time(datetime(*parsed[:6], tzinfo=UTC) if parsed else raw_date)
+        except (ValueError, TypeError, OverflowError) as ex:
+            errs.append(RecordError(where, "published", "missing" if raw_date is None and not parsed
+                                    else f"{str(raw_date)[:60]!r}: {ex}"))
+            continue
         text = " ".join(x for x in (e.get("title"), _strip_html(e.get("summary") or "")) if x)
         try:
             text = check_text(text)
         except ValueError as ex:
             errs.append(RecordError(where, "text", str(ex)))
             continue
-        recs.append(Record(id=f"{source}/{rid}", source=source, published_at=pub, text=text, url=e.get("link"),
+        url = e.get("link")
+        recs.append(Record(id=f"{source}/{rid}", source=source, published_at=pub, text=text,
+                           url=url if isinstance(url, str) and not _ID_CTRL.search(url) else None,
                            lang=(fp.feed.get("language") or "")[:2] or None if (fp.feed.get("language") or "")[:2]
                            in ("en", "uk", "ru") else None))
     return recs, errs
@@ -400,8 +508,103 @@ def _strip_html(s: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", s)).strip()
 
 
-def read_any(path: Path | str) -> tuple[list[Record], list[RecordError]]:
-    """Pick the reader from the content: Telegram export, feed, or JSONL."""
+#: Header names (lower case) of the date and the text column of a CSV of headlines, first match wins.
+CSV_DATE_COLUMNS = ("published_at", "published", "datetime", "date", "time", "timestamp", "pubdate")
+CSV_TEXT_COLUMNS = ("text", "headline", "title", "message", "body")
+
+
+def _csv_columns(header: list[str]) -> tuple[str | None, str | None]:
+    low = {h.strip().lower(): h for h in header if h}
+    date = next((low[c] for c in CSV_DATE_COLUMNS if c in low), None)
+    text = next((low[c] for c in CSV_TEXT_COLUMNS if c in low), None)
+    return date, text
+
+
+def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+    """A CSV of headlines: one row one report, from a date column and a text column (names in
+    CSV_DATE_COLUMNS / CSV_TEXT_COLUMNS); optional ``id``, ``source``, ``url``/``link`` and ``lang``.
+
+    Place columns (lat/lon, place names) are ignored on purpose: in the CSVs seen they are machine-made
+    and often wrong, so the text is geocoded like any other report.  Without an ``id`` column a row's id
+    is a hash of its date and text, so reading a file again gives the same ids.
+    """
+    p = Path(path)
+    # surrogateescape keeps a byte that is not UTF-8 visible, so the field holding it is named
+    text_all = p.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text_all, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as e:
+        _count(counts, 0)
+        return [], [RecordError("line 1", "header", f"not CSV ({e})")]
+    date_col, text_col = _csv_columns(header)
+    if date_col is None or text_col is None:
+        _count(counts, 0)
+        missing = " and ".join(w for w, c in (("date", date_col), ("text", text_col)) if c is None)
+        return [], [RecordError("line 1", "header", f"no {missing} column (date: {', '.join(CSV_DATE_COLUMNS)}; "
+                                                    f"text: {', '.join(CSV_TEXT_COLUMNS)})")]
+    low = {h.strip().lower(): h for h in header if h}
+    default_source = f"csv:{p.stem}"
+    recs: list[Record] = []
+    errs: list[RecordError] = []
+    n_read = 0
+    while True:
+        start = reader.reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            n_read += 1
+            errs.append(RecordError(f"line {reader.reader.line_num}", "record", f"not a CSV record ({e})"))
+            if reader.reader.line_num == start:
+                break
+            continue
+        n_read += 1
+        where = f"line {reader.line_num}"
+        bad = next((k for k, v in row.items() if isinstance(v, str) and re.search("[\udc80-\udcff]", v)), None)
+        if bad is not None:
+            errs.append(RecordError(where, str(bad or "record"), "bytes that are not UTF-8"))
+            continue
+        if None in row:
+            errs.append(RecordError(where, "record", f"{len(header) + len(row[None])} fields, the header has {len(header)}"))
+            continue
+        d: dict[str, Any] = {"published_at": row.get(date_col), "text": row.get(text_col)}
+        for key, cols in (("id", ("id",)), ("source", ("source",)), ("url", ("url", "link")), ("lang", ("lang",))):
+            col = next((low[c] for c in cols if c in low), None)
+            if col is not None and (row.get(col) or "").strip():
+                d[key] = row[col].strip()
+        if "id" not in d:
+            key = f"{d['published_at']}|{d['text']}".encode("utf-8", "surrogatepass")
+            d["id"] = hashlib.sha256(key).hexdigest()[:16]
+        d["source"] = d.get("source") or default_source
+        d["id"] = f"{d['source']}/{d['id']}"
+        try:
+            rec = record_from_dict(d, where, default_source)
+        except _RE as e:
+            err = e.err
+            if err.field == "published_at":
+                err.field = date_col
+            elif err.field == "text":
+                err.field = text_col
+            errs.append(err)
+            continue
+        recs.append(rec)
+    _count(counts, n_read)
+    return recs, errs
+
+
+def _looks_like_headlines_csv(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return False
+    return len(header) >= 2 and None not in _csv_columns(header)
+
+
+def read_any(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+    """Pick the reader from the content: Telegram export, feed, JSON array, CSV of headlines, or JSONL."""
     p = Path(path)
     try:
         with open(p, "rb") as f:
@@ -410,20 +613,27 @@ def read_any(path: Path | str) -> tuple[list[Record], list[RecordError]]:
         return [], [RecordError(str(p), "file", f"cannot read: {e.strerror}")]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
-        return read_feed(p)
+        return read_feed(p, counts)
     if stripped.startswith(b"{") and (b'"messages"' in head or (b'"name"' in head and b'"type"' in head
                                                                   and b"\n" in stripped[:3])):
-        return read_telegram(p)
+        return read_telegram(p, counts)
     if stripped.startswith(b"["):
         try:
             arr = json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as e:
+            _count(counts, 0)
             return [], [RecordError(str(p), "file", f"broken JSON array: {e}")]
+        if not isinstance(arr, list):
+            _count(counts, 0)
+            return [], [RecordError(str(p), "file", f"expected a JSON array, got {type(arr).__name__}")]
         recs, errs = [], []
         for n, d in enumerate(arr, 1):
             try:
                 recs.append(record_from_dict(d, f"item {n}", p.stem))
             except _RE as e:
                 errs.append(e.err)
+        _count(counts, len(arr))
         return recs, errs
-    return read_jsonl(p)
+    if not stripped.startswith(b"{") and _looks_like_headlines_csv(head.removeprefix(b"\xef\xbb\xbf")):
+        return read_headlines_csv(p, counts)
+    return read_jsonl(p, counts=counts)
