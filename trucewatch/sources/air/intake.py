@@ -74,6 +74,10 @@ def read_posts(path: str | Path, published: datetime | None = None) -> tuple[lis
     (trucewatch.sources.text.intake.read_any: Telegram export, RSS/Atom, JSONL) when it is there,
     else this module's own JSONL / Telegram-export reader."""
     path = Path(path)
+    if _is_jsonl(path):
+        # our own reader: it takes the documented ``published`` (and ``published_at``/``date``), which the
+        # text-report reader does not
+        return _read_posts_own(path, published)
     if path.suffix.lower() != ".txt":
         try:
             from trucewatch.sources.text.intake import read_any
@@ -86,8 +90,37 @@ def read_posts(path: str | Path, published: datetime | None = None) -> tuple[lis
     return _read_posts_own(path, published)
 
 
+def _is_jsonl(path: Path) -> bool:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return True
+    if path.suffix.lower() == ".txt":
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{") and b"\n{" in head and not head.startswith(b'{\n "name"')
+
+
+_DATE_FIELDS = ("published_at", "published", "date")
+
+
 def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace")
+        line_no = raw[:exc.start].count(b"\n") + 1
+        bad = IntakeError(f"{path.name} line {line_no}", "(encoding)", f"not UTF-8 at byte {exc.start}; replaced")
+    else:
+        bad = None
+    posts, errors = _parse_posts_text(path, text, published)
+    return posts, ([bad] if bad else []) + errors
+
+
+def _parse_posts_text(path: Path, text: str, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
     posts: list[Post] = []
     errors: list[IntakeError] = []
     stripped = text.lstrip()
@@ -97,15 +130,25 @@ def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post],
             if isinstance(d, BadLine):
                 errors.append(IntakeError(rec, "(line)", f"not JSON: {d.error.msg}"))
                 continue
-            body = d.get("text") if isinstance(d, dict) else None
-            body = body if body is not None else (d.get("message") if isinstance(d, dict) else None)
-            if not isinstance(body, (str, list)) or not _tg_text(body).strip():
-                errors.append(IntakeError(rec, "text", "missing or empty"))
+            if not isinstance(d, dict):
+                errors.append(IntakeError(rec, "(line)", f"expected a JSON object, got {type(d).__name__}"))
                 continue
+            if "id" in d:
+                rec = f"{path.name} line {no} (id={str(d['id'])[:60]})"
+            body = d.get("text")
+            body = body if body is not None else d.get("message")
+            if not isinstance(body, (str, list)) or not _tg_text(body).strip():
+                errors.append(IntakeError(rec, "text", "missing or empty (a post needs its text)"))
+                continue
+            fld = next((f for f in _DATE_FIELDS if d.get(f) not in (None, "")), None)
             try:
-                pub = _dt(d.get("published_at", d.get("published", d.get("date"))))
-            except ValueError as exc:
-                errors.append(IntakeError(rec, "published", str(exc)))
+                pub = _dt(d.get(fld)) if fld else None
+            except (ValueError, TypeError, OverflowError, OSError) as exc:
+                errors.append(IntakeError(rec, fld or "published", f"not an ISO 8601 time or unix seconds: "
+                                                                    f"{str(d.get(fld))[:40]!r} ({exc})"))
+                continue
+            if pub is None and published is None:
+                errors.append(IntakeError(rec, "published", "missing: give published (ISO 8601) or --published"))
                 continue
             posts.append(Post(str(d.get("id", f"{path.stem}-{no}")), pub or published, _tg_text(body),
                               str(d.get("source", d.get("channel", "")))))

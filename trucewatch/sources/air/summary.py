@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trucewatch.sources.air.counting import count as count_families
 from trucewatch.sources.air.launch_areas import geocode, match
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -286,39 +287,24 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
             for sp in spans:
                 drone_areas += [a for a in _areas_in(sp) if a not in drone_areas]
 
+    # counts: trucewatch.sources.air.counting (real phrasing, merged mentions); the clause pass above
+    # keeps only what it is good at, the launch areas of each weapon
+    counts = count_families(text)
     items: dict[str, SummaryItem] = {}
-    totals: dict[str, int] = {}
-    launched_types: list[str] = []
-    for state, kind, *_ in found:
-        if state == "launch" and kind not in (None, "total"):
-            kind = _resolve(kind, launched_types) if kind in ("drone", "missile") and launched_types else kind
-            if kind not in launched_types:
-                launched_types.append(kind)
-    for state, kind, n, models, decoys, areas in found:
-        if kind == "total":
-            key = "launched" if state == "launch" else "intercepted" if state == "intercept" else None
-            if key and key not in totals:
-                totals[key] = n
+    for fam in counts.launched:
+        wtype = "shahed" if fam == "drone" and counts.shahed.get(fam) else fam
+        items[fam] = SummaryItem(wtype, counts.launched[fam], counts.intercepted[fam], counts.lost[fam],
+                                 list(counts.models.get(fam, [])), counts.decoys.get(fam, False))
+    for state, kind, _n, _models, _decoys, areas in found:
+        fam = "drone" if kind in ("shahed", "decoy", "drone") else kind
+        if state != "launch" or fam not in items:
             continue
-        if kind is None:
-            if state in ("intercept", "lost") and len(launched_types) == 1:
-                kind = launched_types[0]
-            else:
-                if state != "launch":
-                    problems.append(f"{state} count {n} names no weapon and cannot be assigned")
-                continue
-        if kind in ("drone", "missile", "decoy"):
-            kind = _resolve(kind, launched_types)
-        it = items.setdefault(kind, SummaryItem(kind))
-        for mdl in models:
-            if mdl not in it.models:
-                it.models.append(mdl)
-        it.includes_decoys |= decoys
-        attr = {"launch": "launched", "intercept": "intercepted", "lost": "lost"}[state]
-        setattr(it, attr, (getattr(it, attr) or 0) + n)
         for a in areas:
-            if a not in it.launch_areas:
-                it.launch_areas.append(a)
+            if a not in items[fam].launch_areas:
+                items[fam].launch_areas.append(a)
+    problems += [f"{u} and cannot be assigned" for u in counts.unassigned]
+    totals = {k: v for k, v in (("launched", counts.total_launched), ("intercepted", counts.total_intercepted))
+              if v is not None}
     all_areas = list(drone_areas)
     for it in items.values():
         if not it.launch_areas and it.weapon_type in ("shahed", "decoy", "drone"):
@@ -348,15 +334,3 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
     return Summary(summary_id, lang, out_items, totals.get("launched"), totals.get("intercepted"), all_areas,
                    w_from, w_to, problems, raw)
 
-
-def _resolve(kind: str, launched: list[str]) -> str:
-    """A bare "drones" or "missiles" means the launched type of that family, if there is one."""
-    if kind in ("drone", "decoy"):
-        fam = [k for k in launched if k in ("shahed", "drone", "decoy")]
-        if kind == "decoy" and "decoy" in launched:
-            return "decoy"
-        return fam[0] if len(fam) >= 1 else kind
-    if kind == "missile":
-        fam = [k for k in launched if k in _MISSILES]
-        return fam[0] if len(fam) == 1 else kind
-    return kind
