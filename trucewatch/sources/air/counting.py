@@ -419,9 +419,12 @@ _RELATED = re.compile(r"^\W*(нагадаємо|нагадуємо|напомн�
                       r"related|also read|контекст|context)\b", re.I)
 _OTHER_SPEAKER = re.compile(r"губернатор|governor|mayor|\bмер\b|мэр|кличко|klitschko|військов\w* адміністрац|"
                             r"военн\w* администрац|military administration|\bОВА\b|\bКМВА\b|\bКВА\b|прокурор|prosecutor|"
-                            r"генштаб|general staff|"
-                            r"\b(у|в)\s+Києві\b|\bв\s+Киеве\b|\bin Kyiv\b|over (his|her|their|the city)|над (містом|городом)|"
-                            r"\bthere\b|загибл|поранен|погибл|ранен|killed|injured|wounded|hospitali", re.I)
+                            r"генштаб|general staff", re.I)
+#: One city or region's share of the night ("У Києві було збито ... 11 дронів"): a part, not the summary,
+#: when it is named before the count.
+_LOCAL = re.compile(r"\b(у|в)\s+Києві\b|\bв\s+Киеве\b|\bнад\s+(Києвом|Киевом)\b|\b(in|over)\s+Kyiv\b|"
+                    r"\bin the capital\b|\bу столиці\b|\bв столице\b|over (his|her|their|the city|the region)\b|"
+                    r"над (його|її|містом|городом|областю)\b", re.I)
 
 
 def summary_sentences(text: str) -> list[str]:
@@ -438,7 +441,8 @@ def summary_sentences(text: str) -> list[str]:
             # a bullet list of links ("- Війська Росії ..."); the summary's own list items start with a count
             if not re.match(r"^[-•–]\s*\d", ln):
                 continue
-        headline = not re.search(r"[.!?:;»\"”)]\s*$", ln) and len(ln) < 140 and not re.match(r"^[-–•]", ln)
+        headline = not re.search(r"[.!?:;»\"”)]\s*$", ln) and len(ln) < 140 and not re.match(r"^[-–•\d]", ln) \
+            and not (keep and keep[-1].rstrip().endswith(":"))
         if headline and not first:
             continue  # a related headline in the page body
         first = False
@@ -448,6 +452,10 @@ def summary_sentences(text: str) -> list[str]:
         for s in re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯҐЄІЇ«\"“\d])", ln):
             s = s.strip()
             if not s or _RELATED.match(s) or _OTHER_SPEAKER.search(s):
+                continue
+            loc = _LOCAL.search(s)
+            first_num = re.search(r"\d", s)
+            if loc is not None and (first_num is None or loc.start() < first_num.start()):
                 continue
             sents.append(s)
     return sents

@@ -204,7 +204,7 @@ def summary_observations(s: Summary, source_id: str) -> list[Observation]:
             "window_to": s.window_to.isoformat() if s.window_to else None,
             "models": it.models, "includes_decoys": it.includes_decoys, "summary_id": s.id, "language": s.language,
             "total_launched": s.total_launched, "total_intercepted": s.total_intercepted,
-            "problems": s.problems, "inconsistent": any("more than" in p or "add up" in p for p in s.problems),
+            "problems": s.problems, "inconsistent": any("more than" in p or "add up" in p or "exceed" in p for p in s.problems),
         }
         key = f"{source_id}|{s.id}|{it.weapon_type}"
         obs.append(Observation(

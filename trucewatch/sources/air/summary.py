@@ -320,6 +320,10 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
         if it.launched is not None and it.intercepted is not None and it.intercepted > it.launched:
             problems.append(f"items[{i}].intercepted ({it.weapon_type}): {it.intercepted} intercepted is more than "
                             f"{it.launched} launched")
+        elif it.launched is not None and it.intercepted is not None and it.lost and \
+                it.intercepted + it.lost > it.launched:
+            problems.append(f"items[{i}].lost ({it.weapon_type}): {it.intercepted} intercepted and {it.lost} lost "
+                            f"exceed {it.launched} launched")
     for key in ("launched", "intercepted"):
         tot = totals.get(key)
         s = sum(getattr(it, key) or 0 for it in out_items)
