@@ -134,8 +134,8 @@ def numbers(text: str) -> list[Num]:
     for m in re.finditer(r"\d+(?:[.,]\d+)?", text):
         a, b = m.start(), m.end()
         tok = m.group()
-        if not tok.isdigit():
-            continue  # 08.30, 1.5
+        if not tok.isdigit() or len(tok) > 7:
+            continue  # 08.30, 1.5; a run of digits is no count
         before, after = text[a - 1:a] if a else "", text[b:b + 1]
         if before and (before in "-/:." or before.isalpha()):
             if not (before in "-–" and a >= 2 and text[a - 2] == " "):
@@ -366,6 +366,7 @@ _PASSIVE = re.compile(r"^[\s,–-]*(?:(?:which|that|які|которые|of whi
                       r"(?:(?:не|not)\s+\w*\s*)?\w+(?:\s+(?:down|off|out))?", re.I)
 
 
+@lru_cache(maxsize=8192)
 def _state_of(s: str) -> str | None:
     if _HIT.search(s):
         return "hit"
@@ -378,6 +379,7 @@ def _state_of(s: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def _first_state(s: str) -> str | None:
     """State of the first keyword in ``s`` (text after a number, when none comes before it)."""
     # "drones launched by invaders shot down": an attributive participle is not the verb
@@ -402,6 +404,7 @@ def _last_weapon_word(s: str) -> Weapon | None:
     return Weapon(best[1], None, best[0], best[0])
 
 
+@lru_cache(maxsize=8192)
 def _nearest_state(s: str) -> str | None:
     """State of the keyword nearest to the end of ``s`` (text before a number)."""
     best: tuple[int, str] | None = None
@@ -493,6 +496,8 @@ class Counts:
     unassigned: list[str] = field(default_factory=list)
 
 
+#: How far (characters) a count looks for its verb or its antecedent.
+_WINDOW = 240
 _OF_THEM = re.compile(r"^\s*(з них|із них|из них|of them|of which|з яких|из которых|of these|з цих|из этих|"
                       r"of the (drones|missiles|uavs)|з цих \w+|из этих \w+)\b", re.I)
 _OF_NUM = re.compile(r"\s*(з|із|зі|из|of|out of)\s*$", re.I)
@@ -527,8 +532,9 @@ def count(text: str) -> Counts:
                     w = w2 if w2 is not None and w2.family != "total" else w
                     pair_launched = nxt.value
                     used.add(k + 1)
-            before = s[:n.start]
-            after_w = s[(w.end if w else n.end):]
+            # a window, not the whole sentence: the nearest verb is near, and hostile text stays linear
+            before = s[max(0, n.start - _WINDOW):n.start]
+            after_w = s[(w.end if w else n.end):(w.end if w else n.end) + _WINDOW]
             # state: a passive verb right after, else the nearest verb before, else the sentence's/previous
             pas = _PASSIVE.match(after_w)
             st = None
@@ -606,7 +612,7 @@ def count(text: str) -> Counts:
             plural = re.search(r"(missiles|drones|uavs|bombs)\b", head, re.I)
             if word in ("a", "an", "the") and plural:
                 continue
-            st = _nearest_state(s[:m.start()]) or sent_state or state
+            st = _nearest_state(s[max(0, m.start() - _WINDOW):m.start()]) or sent_state or state
             if st not in ("launch", "intercept"):
                 continue
             if word == "the":
@@ -632,7 +638,7 @@ def count(text: str) -> Counts:
                              r"ракету\s+(?:типу\s+|типа\s+)?[«\"“]?(?=[ХXK]h?-\d|Іскандер|Искандер|Калібр|Калибр|Кинджал))", s):
             if any(n.start <= m.start() < n.end + 3 for n in nums):
                 continue
-            st = _nearest_state(s[:m.start()]) or sent_state or state
+            st = _nearest_state(s[max(0, m.start() - _WINDOW):m.start()]) or sent_state or state
             w = weapon_at(s, m.start(), 50)
             if w is None or w.family == "total" or st not in ("launch", "intercept"):
                 continue
@@ -641,11 +647,11 @@ def count(text: str) -> Counts:
         for m in re.finditer(r"(?i)\b(усі|всі|все|all)\b", s):
             if any(abs(n.start - m.end()) < 3 for n in nums):
                 continue
-            if _state_of(s) != "intercept" and not _INTERCEPT.search(s[m.start():m.start() + 60]):
+            if sent_state != "intercept" and not _INTERCEPT.search(s[m.start():m.start() + 60]):
                 continue
             w = weapon_at(s, m.end(), 40)
             if w is None:
-                prev = s[:m.start()]
+                prev = s[max(0, m.start() - _WINDOW):m.start()]
                 wm = None
                 for fam, rx in _FAMILY_WORDS:
                     hit = list(rx.finditer(prev[-40:]))

@@ -58,7 +58,7 @@ _LAUNCH = re.compile(r"атакува|атака|атаку\b|запусти|в�
                      r"\battacked\b|\bfired\b|\bused\b", re.I)
 _SPLIT = re.compile(r"[.;!?\n]+\s*|,?\s+\bwhile\b\s+|,?\s+\bwhereas\b\s+|,\s+а також\s+|,?\s+\bof which\b\s+|"
                     r",?\s+тоді як\s+|,?\s+з яких\s+")
-_NUM = re.compile(r"\d+")
+_NUM = re.compile(r"(?<!\d)\d{1,9}(?!\d)")  # longer digit runs are not counts (and int() refuses 4300+ digits)
 _SUB = re.compile(r"^\s*(з них|із них|of them|of which|з яких)", re.I)
 
 # (weapon type, pattern), checked in this order on the words after a number
