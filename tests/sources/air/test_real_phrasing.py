@@ -142,3 +142,16 @@ def test_cli_names_bad_records_and_fields(tmp_path):
     assert ("bad.jsonl line 4", "(line)") in errs
     assert ("bad.jsonl line 5", "(line)") in errs
     assert [s["id"] for s in out["summaries"]] == ["ok"]
+
+
+def test_number_words_without_pymorphy(monkeypatch):
+    """pymorphy3 is optional: the word table still reads the forms posts use."""
+    from trucewatch.sources.air import counting
+
+    monkeypatch.setattr(counting, "_morph", lambda lang: None)
+    counting._cyr_value.cache_clear()
+    try:
+        got = [n.value for n in numbers("двох ракет, сорок дронів, п'ятьма дронами, две ракеты, трёх дронов")]
+        assert got == [2, 40, 5, 2, 3]
+    finally:
+        counting._cyr_value.cache_clear()

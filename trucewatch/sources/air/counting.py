@@ -79,7 +79,7 @@ _APPROX = re.compile(r"(понад|більше|більш як|близько|�
                      r"more than|over|about|around|almost|nearly|up to|some|approximately|at least|"
                      r"щонайменше|не менше)\s*$", re.I)
 
-_WORD = re.compile(r"[A-Za-zА-ЯҐЄІЇа-яґєії'’ʼ]+(?:-[A-Za-zА-ЯҐЄІЇа-яґєії]+)?")
+_WORD = re.compile(r"[A-Za-zА-ЯЁҐЄІЇа-яёґєії'’ʼ]+(?:-[A-Za-zА-ЯЁҐЄІЇа-яёґєії]+)?")
 
 
 @lru_cache(maxsize=2)
@@ -452,7 +452,7 @@ def summary_sentences(text: str) -> list[str]:
         keep.append(ln)
     sents: list[str] = []
     for ln in keep:
-        for s in re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯҐЄІЇ«\"“\d])", ln):
+        for s in re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁҐЄІЇ«\"“\d])", ln):
             s = s.strip()
             if not s or _RELATED.match(s) or _OTHER_SPEAKER.search(s):
                 continue
