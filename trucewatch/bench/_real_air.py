@@ -73,16 +73,18 @@ def measure(split: str = "heldout") -> dict[str, Any]:
     ``counts_exact``: share of labelled (summary, family) pairs whose launched AND
     intercepted are both what the post states (a ``null`` label must come out ``None``).
     Also each side alone, per language, families the parser invented (``spurious_families``)
-    and how many summaries it flagged as inconsistent (``flagged``).
+    and how many summaries it flagged: numbers that cannot all be true (``flagged_inconsistent``) and
+    mentions of one weapon that disagree (``flagged_disagreeing_mentions``).
     """
     rows = load(split)
-    pairs = ok = l_ok = i_ok = spurious = flagged = 0
+    pairs = ok = l_ok = i_ok = spurious = flagged = disagree = 0
     per_lang: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     for r in rows:
         s = parse_summary(r["text"], summary_id=r["id"], published=_published(r.get("date")))
         got = family_counts(s)
-        flagged += int(any("more than" in p or "add up" in p for p in s.problems))
+        flagged += int(any("more than" in p or "add up" in p or "exceed" in p for p in s.problems))
+        disagree += int(any("disagree" in p for p in s.problems))
         labelled = {e["family"] for e in r["expected"]}
         spurious += len({f for f in got if f != "missile_all"} - labelled
                         - ({"cruise_missile", "ballistic_missile", "guided_missile"} if "missile" in labelled else set()))
@@ -106,7 +108,8 @@ def measure(split: str = "heldout") -> dict[str, Any]:
         "split": split, "n_summaries": len(rows), "n_families": pairs,
         "counts_exact": round(ok / n, 4), "launched_exact": round(l_ok / n, 4), "intercepted_exact": round(i_ok / n, 4),
         "counts_exact_by_language": {k: round(v[0] / v[1], 4) for k, v in sorted(per_lang.items())},
-        "spurious_families": spurious, "flagged_inconsistent": flagged, "misses": misses,
+        "spurious_families": spurious, "flagged_inconsistent": flagged, "flagged_disagreeing_mentions": disagree,
+        "misses": misses,
     }
 
 

@@ -155,3 +155,12 @@ def test_number_words_without_pymorphy(monkeypatch):
         assert got == [2, 40, 5, 2, 3]
     finally:
         counting._cyr_value.cache_clear()
+
+
+def test_disagreeing_mentions_are_flagged_with_what_was_kept():
+    s = parse_summary("Вночі ворог запустив 22 ударних БпЛА. Збито 17 дронів. Ворог запустив 35 ударних БпЛА.",
+                      published=datetime(2026, 3, 1, 7, tzinfo=UTC))
+    assert (s.item("shahed").launched, s.item("shahed").intercepted) == (35, 17)
+    assert any(p.startswith("items[0].launched") and "disagree (22, 35); kept 35" in p for p in s.problems)
+    # a title and a body that repeat one number agree: nothing to flag (dev: regionews-2024-05-21)
+    assert not [p for p in parse_summary(DEV["regionews-2024-05-21"]["text"]).problems if "disagree" in p]

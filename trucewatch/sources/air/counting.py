@@ -494,6 +494,8 @@ class Counts:
     total_intercepted: int | None = None
     mentions: list[Mention] = field(default_factory=list)
     unassigned: list[str] = field(default_factory=list)
+    #: (family, state, values seen, value kept) where exact mentions of one model disagree
+    conflicts: list[tuple[str, str, list[int], int]] = field(default_factory=list)
 
 
 #: How far (characters) a count looks for its verb or its antecedent.
@@ -541,7 +543,8 @@ def count(text: str) -> Counts:
             if pas is not None and not re.match(r"\s*\w+\s+by\b|\s*(запущен|выпущенн|випущен|застосован)",
                                                 after_w, re.I):
                 st = _state_of(pas.group())
-            if st is None:
+            if st is None or (st == "launch" and _nearest_state(before[-24:]) == "hit"):
+                # "Hits by 17 attack UAVs were recorded": the hit names the count, "recorded" does not
                 st = _nearest_state(before)
             if pair_launched is not None and st in (None, "launch"):
                 st = "intercept"
@@ -697,6 +700,16 @@ def _merge(ms: list[Mention]) -> int | None:
     return max(generic, parts)
 
 
+def _disagree(ms: list[Mention]) -> list[int]:
+    """Distinct exact values that mentions of one model give for one family and state ([] if they agree)."""
+    by_key: dict[str | None, set[int]] = {}
+    for m in ms:
+        if not m.weak and not m.approx:
+            by_key.setdefault(m.key, set()).add(m.value)
+    vals = sorted({v for vs in by_key.values() if len(vs) > 1 for v in vs})
+    return vals
+
+
 def _combine(mentions: list[Mention], totals: dict[str, list[tuple[int, bool]]], unassigned: list[str]) -> Counts:
     c = Counts(mentions=mentions, unassigned=unassigned)
     # bare "missiles" when exactly one missile family was launched
@@ -707,9 +720,13 @@ def _combine(mentions: list[Mention], totals: dict[str, list[tuple[int, bool]]],
             m.family = next(iter(fams_launched))
     for fam in dict.fromkeys(m.family for m in mentions):
         fm = [m for m in mentions if m.family == fam]
-        c.launched[fam] = _merge([m for m in fm if m.state == "launch"])
-        c.intercepted[fam] = _merge([m for m in fm if m.state == "intercept"])
-        c.lost[fam] = _merge([m for m in fm if m.state == "lost"])
+        for state, attr in (("launch", "launched"), ("intercept", "intercepted"), ("lost", "lost")):
+            ms = [m for m in fm if m.state == state]
+            v = _merge(ms)
+            getattr(c, attr)[fam] = v
+            bad = _disagree(ms)
+            if bad and v is not None:
+                c.conflicts.append((fam, attr, bad, v))  # kept the largest; the caller flags it
         c.shahed[fam] = any(m.shahed for m in fm)
         c.decoys[fam] = any(m.decoys for m in fm)
         seen: list[str] = []

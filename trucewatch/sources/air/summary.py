@@ -303,6 +303,10 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
             if a not in items[fam].launch_areas:
                 items[fam].launch_areas.append(a)
     problems += [f"{u} and cannot be assigned" for u in counts.unassigned]
+    order = list(items)
+    problems += [f"items[{order.index(fam)}].{attr} ({items[fam].weapon_type}): mentions disagree "
+                 f"({', '.join(map(str, vals))}); kept {kept}" for fam, attr, vals, kept in counts.conflicts
+                 if fam in items]
     totals = {k: v for k, v in (("launched", counts.total_launched), ("intercepted", counts.total_intercepted))
               if v is not None}
     all_areas = list(drone_areas)
