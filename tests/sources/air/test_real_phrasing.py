@@ -1,7 +1,7 @@
 """Air summaries as the press really quotes them (uk/en/ru), the JSONL `published` format, the consistency flag.
 
-Real cases come from the DEVELOPMENT half of trucewatch/data/eval/real/air/ only; the held-out
-half is never used in tests (it is what `trucewatch.bench._real_air.measure("heldout")` reports).
+Real cases come from the DEVELOPMENT file of trucewatch/data/eval/real/air/ only; the held-out file
+is never used in tests (it is what `trucewatch.bench._real_air.measure("heldout")` reports).
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ def _want(rid: str) -> dict[str, tuple[int | None, int | None]]:
     "dogruhaber-1059596",  # "127 missiles and 109 drones were launched", models listed as parts
     "postfactum-14shahed-kh22",  # "крилату ракету типу Х-22" is one missile; "усі 14 шахедів"
     "ukranews-en-929641",  # "21 out of 23 Kh-101/Kh-555 cruise missiles"
+    "devdiscourse-2733686",  # "destroyed the missile and 18 of the drones"
+    "alarabiya-2024-08-17",  # "shot down all 14 Russian drones fired": the participle is not the verb
+    "city1016-28drones",  # "destroyed 21 of the drones"; the three cruise missiles' fate not stated
+    "ukranews-2023-09-14",  # "Как сообщали ..., 13 сентября ... 44 дрона": another night, dropped
 ])
 def test_dev_real_phrasing(rid):
     assert rid in DEV and rid not in HELDOUT_IDS

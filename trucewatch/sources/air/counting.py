@@ -417,9 +417,9 @@ def _nearest_state(s: str) -> str | None:
 
 # ---------------------------------------------------------------- unrelated text
 
-_RELATED = re.compile(r"^\W*(нагадаємо|нагадуємо|напомним|напомню|раніше|ранее|earlier|as reported|as previously|"
-                      r"як повідомлял|как сообщал|как ранее|read (also|more)|читайте|дивіться також|see also|"
-                      r"related|also read|контекст|context)\b", re.I)
+_RELATED = re.compile(r"^\W*(нагада\w*|напомн\w*|раніше|ранее|earlier|as reported|as previously|"
+                      r"як повідомля\w*|как сообща\w*|как ранее|read (also|more)|читайте|"
+                      r"дивіться також|see also|related|also read|контекст|context)\b", re.I)
 _OTHER_SPEAKER = re.compile(r"губернатор|governor|mayor|\bмер\b|мэр|кличко|klitschko|військов\w* адміністрац|"
                             r"военн\w* администрац|military administration|\bОВА\b|\bКМВА\b|\bКВА\b|прокурор|prosecutor|"
                             r"генштаб|general staff", re.I)
@@ -543,6 +543,10 @@ def count(text: str) -> Counts:
             if pas is not None and not re.match(r"\s*\w+\s+by\b|\s*(запущен|выпущенн|випущен|застосован)",
                                                 after_w, re.I):
                 st = _state_of(pas.group())
+            if st == "launch" and not re.match(r"[\s,–-]*(which|that|які|которые|were|was|have|had|are|is|були|було|"
+                                               r"був|была|был|были|было)\b", after_w, re.I) \
+                    and _nearest_state(before[-80:]) in ("intercept", "lost"):
+                st = None  # "shot down all 14 drones fired overnight": the participle describes the drones
             if st is None or (st == "launch" and _nearest_state(before[-24:]) == "hit"):
                 # "Hits by 17 attack UAVs were recorded": the hit names the count, "recorded" does not
                 st = _nearest_state(before)
@@ -555,7 +559,10 @@ def count(text: str) -> Counts:
                 om = _OF_THEM.match(s[n.end:])
                 rest = s[n.end + om.end():]
                 w_after = weapon_at(rest, 0) if rest else None
-                ref = _last_weapon_word(before) or last_weapon
+                # "18 of the drones": the partitive names its own weapon; "з них": the one named before
+                part = re.search(r"(of the|з цих|из этих)\s+", om.group(), re.I)
+                ref = weapon_at(s[n.end:n.end + om.end() + 30], part.end()) if part else None
+                ref = ref or _last_weapon_word(before) or last_weapon
                 if ref is None or ref.family == "total":
                     continue
                 pst = _state_of(_PASSIVE.match(rest).group()) if _PASSIVE.match(rest) else None
@@ -623,8 +630,12 @@ def count(text: str) -> Counts:
                 if st != "intercept":
                     continue
                 same = [x for x in mentions if x.family == w.family and x.state == "launch" and not x.weak]
-                if not same or max(x.value for x in same) != 1:
+                if not same and w.family == "missile":  # "the missile" after "a cruise missile"
+                    same = [x for x in mentions if x.family.endswith("missile") and x.state == "launch" and not x.weak]
+                if not same or len({x.family for x in same}) != 1 or max(x.value for x in same) != 1:
                     continue
+                mentions.append(Mention(same[0].family, same[0].key, st, 1, sentence=si, pos=m.start()))
+                continue
             val = 2 if word == "both" else 1
             if word == "both":
                 same = [x for x in mentions if x.family == w.family and x.state == "launch"]
