@@ -74,6 +74,10 @@ def read_posts(path: str | Path, published: datetime | None = None) -> tuple[lis
     (trucewatch.sources.text.intake.read_any: Telegram export, RSS/Atom, JSONL) when it is there,
     else this module's own JSONL / Telegram-export reader."""
     path = Path(path)
+    if _is_jsonl(path):
+        # our own reader: it takes the documented ``published`` (and ``published_at``/``date``), which the
+        # text-report reader does not
+        return _read_posts_own(path, published)
     if path.suffix.lower() != ".txt":
         try:
             from trucewatch.sources.text.intake import read_any
@@ -86,29 +90,80 @@ def read_posts(path: str | Path, published: datetime | None = None) -> tuple[lis
     return _read_posts_own(path, published)
 
 
-def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
+def _is_jsonl(path: Path) -> bool:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return True
+    if path.suffix.lower() == ".txt":
+        return False
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            head = fh.read(4096).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{") and b"\n{" in head and not head.startswith(b'{\n "name"')
+
+
+_DATE_FIELDS = ("published_at", "published", "date")
+
+
+def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [IntakeError(path.name, "(file)", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        text = raw.decode("utf-8", errors="replace")
+        line_no = raw[:exc.start].count(b"\n") + 1
+        bad = IntakeError(f"{path.name} line {line_no}", "(encoding)", f"not UTF-8 at byte {exc.start}; replaced")
+    else:
+        bad = None
+    posts, errors = _parse_posts_text(path, text, published, raw if bad else None)
+    if bad and _looks_jsonl(path, text):
+        bad = None  # JSONL: the undecodable lines are named one by one, not accepted with replacement characters
+    return posts, ([bad] if bad else []) + errors
+
+
+def _looks_jsonl(path: Path, text: str) -> bool:
+    stripped = text.lstrip()
+    return path.suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped
+                                       and not stripped.startswith('{\n "name"'))
+
+
+def _parse_posts_text(path: Path, text: str, published: datetime | None,
+                      raw: bytes | None = None) -> tuple[list[Post], list[IntakeError]]:
+    """``raw``: the file's bytes when they are not all UTF-8, so JSONL lines are decoded (and refused) one by one."""
     posts: list[Post] = []
     errors: list[IntakeError] = []
     stripped = text.lstrip()
-    if path.suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped and not stripped.startswith('{\n "name"')):
-        for no, d in json_lines(text.splitlines()):
+    if _looks_jsonl(path, text):
+        # a JSONL record ends at \n only (str.splitlines would also split inside a text at U+2028, \x1c...)
+        lines: list[str] | list[bytes] = raw.split(b"\n") if raw is not None else text.split("\n")
+        for no, d in json_lines(lines):
             rec = f"{path.name} line {no}"
             if isinstance(d, BadLine):
-                errors.append(IntakeError(rec, "(line)", f"not JSON: {d.error.msg}"))
+                if isinstance(d.error, UnicodeDecodeError):
+                    errors.append(IntakeError(rec, "(encoding)", f"not UTF-8 at byte {d.error.start} of the line"))
+                else:
+                    errors.append(IntakeError(rec, "(line)", f"not JSON: {getattr(d.error, 'msg', d.error)}"))
                 continue
-            body = d.get("text") if isinstance(d, dict) else None
-            body = body if body is not None else (d.get("message") if isinstance(d, dict) else None)
+            if not isinstance(d, dict):
+                errors.append(IntakeError(rec, "(line)", f"expected a JSON object, got {type(d).__name__}"))
+                continue
+            if "id" in d:
+                rec = f"{path.name} line {no} (id={str(d['id'])[:60]})"
+            body = d.get("text")
+            body = body if body is not None else d.get("message")
             if not isinstance(body, (str, list)) or not _tg_text(body).strip():
-                errors.append(IntakeError(rec, "text", "missing or empty"))
+                errors.append(IntakeError(rec, "text", "missing or empty (a post needs its text)"))
                 continue
+            fld = next((f for f in _DATE_FIELDS if d.get(f) not in (None, "")), None)
             try:
-                pub = _dt(d.get("published_at", d.get("published", d.get("date"))))
-            except ValueError as exc:
-                errors.append(IntakeError(rec, "published", str(exc)))
+                pub = _dt(d.get(fld)) if fld else None
+            except (ValueError, TypeError, OverflowError, OSError) as exc:
+                errors.append(IntakeError(rec, fld or "published", f"not an ISO 8601 time or unix seconds: "
+                                                                    f"{str(d.get(fld))[:40]!r} ({exc})"))
+                continue
+            if pub is None and published is None:
+                errors.append(IntakeError(rec, "published", "missing: give published (ISO 8601) or --published"))
                 continue
             posts.append(Post(str(d.get("id", f"{path.stem}-{no}")), pub or published, _tg_text(body),
                               str(d.get("source", d.get("channel", "")))))
@@ -164,7 +219,7 @@ def summary_observations(s: Summary, source_id: str) -> list[Observation]:
             "window_to": s.window_to.isoformat() if s.window_to else None,
             "models": it.models, "includes_decoys": it.includes_decoys, "summary_id": s.id, "language": s.language,
             "total_launched": s.total_launched, "total_intercepted": s.total_intercepted,
-            "problems": s.problems, "inconsistent": any("more than" in p or "add up" in p for p in s.problems),
+            "problems": s.problems, "inconsistent": any("more than" in p or "add up" in p or "exceed" in p for p in s.problems),
         }
         key = f"{source_id}|{s.id}|{it.weapon_type}"
         obs.append(Observation(

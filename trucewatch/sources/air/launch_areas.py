@@ -86,6 +86,10 @@ _TABLE: list[tuple[str, str, str, float, float, float, tuple[str, ...], str]] = 
 _REGION_WORDS = ("oblast", "oblasti", "region", "krai", "kraiu", "kraju")
 
 
+#: Ukrainian/Russian words whose transliteration collides with a place stem ("Крім" = "besides", not "Крим").
+_FUNCTION_WORDS = re.compile(r"(?i)(?<![\w-])(крім|окрім|кроме|опріч)(?![\w-])")
+
+
 def _norm(text: str) -> str:
     s = unidecode(text).lower().replace("'", "").replace("`", "").replace("\u2019", "")
     return re.sub(r"[^a-z0-9\- ]+", " ", s).strip()
@@ -103,7 +107,9 @@ def match(name: str) -> LaunchArea | None:
     A name followed by a region word ("Kurskoi oblasti", "Kursk region") prefers
     a region entry; otherwise airfields and cities win over regions and seas.
     """
-    n = _norm(name)
+    # "Крім того" ("besides") transliterates to "krim" like "Крим" (Crimea): drop such function words
+    # in their own script, as whole words, before transliterating
+    n = _norm(_FUNCTION_WORDS.sub(" ", name))
     if not n:
         return None
     tokens = n.split()

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trucewatch.sources.air.counting import count as count_families
 from trucewatch.sources.air.launch_areas import geocode, match
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -57,7 +58,7 @@ _LAUNCH = re.compile(r"атакува|атака|атаку\b|запусти|в�
                      r"\battacked\b|\bfired\b|\bused\b", re.I)
 _SPLIT = re.compile(r"[.;!?\n]+\s*|,?\s+\bwhile\b\s+|,?\s+\bwhereas\b\s+|,\s+а також\s+|,?\s+\bof which\b\s+|"
                     r",?\s+тоді як\s+|,?\s+з яких\s+")
-_NUM = re.compile(r"\d+")
+_NUM = re.compile(r"(?<!\d)\d{1,9}(?!\d)")  # longer digit runs are not counts (and int() refuses 4300+ digits)
 _SUB = re.compile(r"^\s*(з них|із них|of them|of which|з яких)", re.I)
 
 # (weapon type, pattern), checked in this order on the words after a number
@@ -286,39 +287,28 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
             for sp in spans:
                 drone_areas += [a for a in _areas_in(sp) if a not in drone_areas]
 
+    # counts: trucewatch.sources.air.counting (real phrasing, merged mentions); the clause pass above
+    # keeps only what it is good at, the launch areas of each weapon
+    counts = count_families(text)
     items: dict[str, SummaryItem] = {}
-    totals: dict[str, int] = {}
-    launched_types: list[str] = []
-    for state, kind, *_ in found:
-        if state == "launch" and kind not in (None, "total"):
-            kind = _resolve(kind, launched_types) if kind in ("drone", "missile") and launched_types else kind
-            if kind not in launched_types:
-                launched_types.append(kind)
-    for state, kind, n, models, decoys, areas in found:
-        if kind == "total":
-            key = "launched" if state == "launch" else "intercepted" if state == "intercept" else None
-            if key and key not in totals:
-                totals[key] = n
+    for fam in counts.launched:
+        wtype = "shahed" if fam == "drone" and counts.shahed.get(fam) else fam
+        items[fam] = SummaryItem(wtype, counts.launched[fam], counts.intercepted[fam], counts.lost[fam],
+                                 list(counts.models.get(fam, [])), counts.decoys.get(fam, False))
+    for state, kind, _n, _models, _decoys, areas in found:
+        fam = "drone" if kind in ("shahed", "decoy", "drone") else kind
+        if state != "launch" or fam not in items:
             continue
-        if kind is None:
-            if state in ("intercept", "lost") and len(launched_types) == 1:
-                kind = launched_types[0]
-            else:
-                if state != "launch":
-                    problems.append(f"{state} count {n} names no weapon and cannot be assigned")
-                continue
-        if kind in ("drone", "missile", "decoy"):
-            kind = _resolve(kind, launched_types)
-        it = items.setdefault(kind, SummaryItem(kind))
-        for mdl in models:
-            if mdl not in it.models:
-                it.models.append(mdl)
-        it.includes_decoys |= decoys
-        attr = {"launch": "launched", "intercept": "intercepted", "lost": "lost"}[state]
-        setattr(it, attr, (getattr(it, attr) or 0) + n)
         for a in areas:
-            if a not in it.launch_areas:
-                it.launch_areas.append(a)
+            if a not in items[fam].launch_areas:
+                items[fam].launch_areas.append(a)
+    problems += [f"{u} and cannot be assigned" for u in counts.unassigned]
+    order = list(items)
+    problems += [f"items[{order.index(fam)}].{attr} ({items[fam].weapon_type}): mentions disagree "
+                 f"({', '.join(map(str, vals))}); kept {kept}" for fam, attr, vals, kept in counts.conflicts
+                 if fam in items]
+    totals = {k: v for k, v in (("launched", counts.total_launched), ("intercepted", counts.total_intercepted))
+              if v is not None}
     all_areas = list(drone_areas)
     for it in items.values():
         if not it.launch_areas and it.weapon_type in ("shahed", "decoy", "drone"):
@@ -334,6 +324,10 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
         if it.launched is not None and it.intercepted is not None and it.intercepted > it.launched:
             problems.append(f"items[{i}].intercepted ({it.weapon_type}): {it.intercepted} intercepted is more than "
                             f"{it.launched} launched")
+        elif it.launched is not None and it.intercepted is not None and it.lost and \
+                it.intercepted + it.lost > it.launched:
+            problems.append(f"items[{i}].lost ({it.weapon_type}): {it.intercepted} intercepted and {it.lost} lost "
+                            f"exceed {it.launched} launched")
     for key in ("launched", "intercepted"):
         tot = totals.get(key)
         s = sum(getattr(it, key) or 0 for it in out_items)
@@ -348,15 +342,3 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
     return Summary(summary_id, lang, out_items, totals.get("launched"), totals.get("intercepted"), all_areas,
                    w_from, w_to, problems, raw)
 
-
-def _resolve(kind: str, launched: list[str]) -> str:
-    """A bare "drones" or "missiles" means the launched type of that family, if there is one."""
-    if kind in ("drone", "decoy"):
-        fam = [k for k in launched if k in ("shahed", "drone", "decoy")]
-        if kind == "decoy" and "decoy" in launched:
-            return "decoy"
-        return fam[0] if len(fam) >= 1 else kind
-    if kind == "missile":
-        fam = [k for k in launched if k in _MISSILES]
-        return fam[0] if len(fam) == 1 else kind
-    return kind

@@ -516,7 +516,7 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
     cols = list(JSONL_REQUIRED) + list(JSONL_OPTIONAL)
     last_t = -math.inf
     n_read = n_header = 0
-    for lineno, rec in json_lines(raw.decode("utf-8", errors="replace").splitlines()):
+    for lineno, rec in json_lines(raw.decode("utf-8", errors="replace").split("\n")):
         n_read += 1
         where = f"{path.name}:{lineno}"
         if isinstance(rec, BadLine):

@@ -1,0 +1,170 @@
+"""Air summaries as the press really quotes them (uk/en/ru), the JSONL `published` format, the consistency flag.
+
+Real cases come from the DEVELOPMENT file of trucewatch/data/eval/real/air/ only; the held-out file
+is never used in tests (it is what `trucewatch.bench._real_air.measure("heldout")` reports).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from trucewatch.bench._real_air import family_counts, load, measure
+from trucewatch.sources.air.counting import numbers
+from trucewatch.sources.air.summary import parse_summary
+
+DEV = {r["id"]: r for r in load("dev")}
+HELDOUT_IDS = {r["id"] for r in load("heldout")}
+EVAL = Path(__file__).resolve().parents[3] / "trucewatch" / "data" / "eval" / "air_summaries" / "summaries.jsonl"
+
+
+def _got(rid: str) -> dict[str, tuple[int | None, int | None]]:
+    r = DEV[rid]
+    got = family_counts(parse_summary(r["text"], summary_id=rid))
+    return {e["family"]: got.get(e["family"]) or (got.get("missile_all") if e["family"] == "missile" else None)
+            or (None, None) for e in r["expected"]}
+
+
+def _want(rid: str) -> dict[str, tuple[int | None, int | None]]:
+    return {e["family"]: (e["launched"], e["intercepted"]) for e in DEV[rid]["expected"]}
+
+
+@pytest.mark.parametrize("rid", [
+    "regionews-2024-05-21",  # "28 з 29" in the title, again in the body: merged, not added
+    "mezha-2024-05-21",  # the launched count only in "28 із 29 шахедів"; a list of related links below
+    "stolica-2025-05-07",  # number words ("п'ять ... з яких дві"), Kyiv's own share not added
+    "25tv-espreso-72-59",  # "Крім того", decoys "виявлені у місцях" not intercepted
+    "ukrinform-en-2025-09-27",  # "More than 70 of the drones were Shahed-type": a sub-count
+    "unn-en-2025-09-27",  # "more than 70 of them were Shaheds"
+    "lb-2023-08-30",  # "всі 28 ракет та 15 із 16", then "44 ... 28 ракет і 16 БпЛА" again
+    "heraldngr-2023-10-16",  # "the missiles, of which it shot down two"
+    "swissinfo-2024-08-16",  # "three Shahed-type drones and two drones of an unidentified type" = 5
+    "gordonua-1730123",  # "18 сбиты с курса (локационно потеряны)" are not interceptions
+    "interfax-en-874109",  # "Fifty-one of 70", "ten Tu-95MC missile-carrying aircraft" are not missiles
+    "dogruhaber-1059596",  # "127 missiles and 109 drones were launched", models listed as parts
+    "postfactum-14shahed-kh22",  # "крилату ракету типу Х-22" is one missile; "усі 14 шахедів"
+    "ukranews-en-929641",  # "21 out of 23 Kh-101/Kh-555 cruise missiles"
+    "devdiscourse-2733686",  # "destroyed the missile and 18 of the drones"
+    "alarabiya-2024-08-17",  # "shot down all 14 Russian drones fired": the participle is not the verb
+    "city1016-28drones",  # "destroyed 21 of the drones"; the three cruise missiles' fate not stated
+    "ukranews-2023-09-14",  # "Как сообщали ..., 13 сентября ... 44 дрона": another night, dropped
+])
+def test_dev_real_phrasing(rid):
+    assert rid in DEV and rid not in HELDOUT_IDS
+    assert _got(rid) == _want(rid)
+
+
+def test_dev_set_accuracy_and_split_are_disjoint():
+    dev = measure("dev")
+    assert dev["n_summaries"] >= 20 and dev["n_families"] >= 30
+    assert dev["counts_exact"] >= 0.9, dev["misses"]
+    ev_dev = {r["event"] for r in load("dev")}
+    ev_held = {r["event"] for r in load("heldout")}
+    assert not ev_dev & ev_held  # one attack night never sits in both halves
+    for r in load("dev") + load("heldout"):
+        assert r["url"].startswith("http") and r["licence"] and r["language"] in ("uk", "en", "ru")
+
+
+def test_numbers_with_case_suffixes_and_words():
+    got = [(n.value, n.approx) for n in numbers("атакували 15-ю ударними БпЛА, збиття 37-ми дронів, 54-ма ракетами")]
+    assert got == [(15, False), (37, False), (54, False)]
+    got = [(n.value, n.approx) for n in numbers("понад п’ятьма десятками дронів; сорок дронів; двох ракет")]
+    assert got == [(50, True), (40, False), (2, False)]
+    assert [n.value for n in numbers("fifty-one of seventy drones, twenty one missiles")] == [51, 70, 21]
+    # model names, times, dates and ordinals are not counts
+    assert numbers("Х-101, Shahed-131/136, з 18:00 7 червня, 384-та доба, Ту-95МС") == []
+
+
+def test_krim_toho_is_not_crimea():
+    s = parse_summary("Противник запустив 30 ударних БпЛА з напрямку Курськ. Крім того, ворог використав 2 балістичні "
+                      "ракети Іскандер-М з Воронезької області. Збито 20 БпЛА.", published=datetime(2026, 3, 1, 7, tzinfo=UTC))
+    assert "crimea" not in {a["id"] for a in s.launch_areas}
+    assert {i.weapon_type: (i.launched, i.intercepted) for i in s.items} == {"shahed": (30, 20),
+                                                                             "ballistic_missile": (2, None)}
+
+
+def test_lost_and_intercepted_above_launched_is_flagged_not_fixed():
+    s = parse_summary("Ворог атакував 50 ударними БпЛА. Збито 40 БпЛА. 20 ворожих БпЛА-імітаторів локаційно втрачені.",
+                      published=datetime(2026, 3, 1, 7, tzinfo=UTC))
+    it = s.item("shahed")
+    assert (it.launched, it.intercepted, it.lost) == (50, 40, 20)
+    assert any(p.startswith("items[0].lost") and "exceed" in p for p in s.problems)
+
+
+def test_repeated_mentions_do_not_raise_a_flag():
+    r = DEV["regionews-2024-05-21"]
+    s = parse_summary(r["text"])
+    assert not [p for p in s.problems if "more than" in p or "add up" in p or "exceed" in p]
+
+
+def _cli(*args: str):
+    from trucewatch.cli import app
+
+    return CliRunner().invoke(app, ["air", "summaries", *args])
+
+
+def test_cli_reads_documented_jsonl_published(tmp_path):
+    f = tmp_path / "posts.jsonl"
+    f.write_text(json.dumps({"id": "p1", "published": "2026-03-15T07:00:00Z",
+                             "text": "Overnight, Russia launched 40 Shahed-type drones from Kursk; 30 were shot down."})
+                 + "\n", encoding="utf-8")
+    res = _cli(str(f), "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["errors"] == []
+    assert [(i["weapon_type"], i["launched"], i["intercepted"]) for i in out["summaries"][0]["items"]] == \
+        [("shahed", 40, 30)]
+
+
+def test_cli_reads_the_projects_own_air_eval_file():
+    res = _cli(str(EVAL), "--json")
+    assert res.exit_code == 0
+    out = json.loads(res.stdout)
+    assert len(out["summaries"]) == 120
+    assert not [e for e in out["errors"] if e["field"] in ("published", "published_at", "(line)", "text")]
+
+
+def test_cli_names_bad_records_and_fields(tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_text("\n".join([
+        json.dumps({"id": "ok", "published": "2026-03-15T07:00:00Z", "text": "Russia launched 10 drones; 8 were shot down."}),
+        json.dumps({"id": "late", "published": "15 March", "text": "Russia launched 10 drones."}),
+        json.dumps({"id": "empty", "published": "2026-03-15T07:00:00Z", "text": ""}),
+        json.dumps([1, 2]),
+        "{broken",
+    ]) + "\n", encoding="utf-8")
+    res = _cli(str(f), "--json")
+    assert res.exit_code == 0
+    out = json.loads(res.stdout)
+    errs = {(e["record"], e["field"]) for e in out["errors"]}
+    assert ("bad.jsonl line 2 (id=late)", "published") in errs
+    assert ("bad.jsonl line 3 (id=empty)", "text") in errs
+    assert ("bad.jsonl line 4", "(line)") in errs
+    assert ("bad.jsonl line 5", "(line)") in errs
+    assert [s["id"] for s in out["summaries"]] == ["ok"]
+
+
+def test_number_words_without_pymorphy(monkeypatch):
+    """pymorphy3 is optional: the word table still reads the forms posts use."""
+    from trucewatch.sources.air import counting
+
+    monkeypatch.setattr(counting, "_morph", lambda lang: None)
+    counting._cyr_value.cache_clear()
+    try:
+        got = [n.value for n in numbers("двох ракет, сорок дронів, п'ятьма дронами, две ракеты, трёх дронов")]
+        assert got == [2, 40, 5, 2, 3]
+    finally:
+        counting._cyr_value.cache_clear()
+
+
+def test_disagreeing_mentions_are_flagged_with_what_was_kept():
+    s = parse_summary("Вночі ворог запустив 22 ударних БпЛА. Збито 17 дронів. Ворог запустив 35 ударних БпЛА.",
+                      published=datetime(2026, 3, 1, 7, tzinfo=UTC))
+    assert (s.item("shahed").launched, s.item("shahed").intercepted) == (35, 17)
+    assert any(p.startswith("items[0].launched") and "disagree (22, 35); kept 35" in p for p in s.problems)
+    # a title and a body that repeat one number agree: nothing to flag (dev: regionews-2024-05-21)
+    assert not [p for p in parse_summary(DEV["regionews-2024-05-21"]["text"]).problems if "disagree" in p]
