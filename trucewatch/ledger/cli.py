@@ -405,7 +405,7 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
     from trucewatch.ledger.api import add_cosignature, latest_checkpoint
     from trucewatch.ledger.checkpoint import add_signature_lines
     from trucewatch.ledger.log import MerkleLog
-    from trucewatch.ledger.witness import Witness, WitnessRefusal
+    from trucewatch.ledger.witness import Witness
 
     if (db is None) == (export is None):
         _fail("give exactly one of --db and --export")
@@ -418,11 +418,7 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
         parsed = SignedNote.parse(text)
         note = SignedNote(parsed.body, parsed.signatures[:1]).text()
         size = Checkpoint.parse_body(parsed.body).size
-        proof = export_consistency_proof(export, min(w.state.size, size), size)
-        try:
-            line = w.cosign(note, proof)
-        except WitnessRefusal as exc:
-            _fail(f"refused: {exc}", 1)
+        line = _cosign_retrying(w, note, lambda old: export_consistency_proof(export, min(old, size), size))
         out = add_signature_lines(note, [line])
         _out({"size": size, "cosignature": line, "note": out}, as_json, out.rstrip("\n"))
         return
@@ -431,15 +427,26 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
     if not cps:
         _fail("the log has no checkpoint to cosign")
     cp = cps[-1]
-    old = min(w.state.size, cp["size"])
-    proof = MerkleLog(store).consistency_proof(old, cp["size"])
-    try:
-        line = w.cosign(cp["note"], proof)
-    except WitnessRefusal as exc:
-        _fail(f"refused: {exc}", 1)
+    line = _cosign_retrying(w, cp["note"], lambda old: MerkleLog(store).consistency_proof(min(old, cp["size"]),
+                                                                                      cp["size"]))
     add_cosignature(store, cp["seq"], line)
     _out({"checkpoint": cp["seq"], "size": cp["size"], "cosignature": line, "note": latest_checkpoint(store)},
          as_json, line)
+
+
+def _cosign_retrying(w: Any, note: str, proof_from: Callable[[int], list[bytes]]) -> str:
+    """Cosign; if another cosign changed the state meanwhile, prove again from the new state (3 tries)."""
+    from trucewatch.ledger.witness import WitnessRefusal, WitnessStateChanged
+
+    for attempt in range(3):
+        try:
+            return str(w.cosign(note, proof_from(w.state.size)))
+        except WitnessStateChanged:
+            if attempt == 2:
+                _fail("refused: the witness state kept changing (other cosign runs); try again", 1)
+        except WitnessRefusal as exc:
+            _fail(f"refused: {exc}", 1)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @witness_app.command("show-key")
