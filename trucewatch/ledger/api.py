@@ -153,13 +153,14 @@ def checkpoint_seq(cp: Checkpoint) -> int | None:
     return None
 
 
-def make_checkpoint(store: Store, signer: NoteSigner) -> dict[str, Any]:
+def make_checkpoint(store: Store, signer: NoteSigner, *, skip_if_unchanged: bool = False) -> dict[str, Any] | None:
     """Sign the current tree head (after checking the stored log) and store it.
 
     The note carries a signed sequence number (extension line
     ``trucewatch-seq N``, one more than the last checkpoint's) so a deleted
     older checkpoint leaves a visible gap; a cross-process lock keeps two
-    checkpointers from signing the same number."""
+    checkpointers from signing the same number.  ``skip_if_unchanged``: return
+    None when the last checkpoint already has the current size (schedulers)."""
     origin = log_origin(store)
     if origin is None:
         raise LedgerSetupError("no log key registered: run `trucewatch ledger init` first")
@@ -169,6 +170,8 @@ def make_checkpoint(store: Store, signer: NoteSigner) -> dict[str, Any]:
         log = MerkleLog(store)
         size, root = log.check()
         cps = log.checkpoints()
+        if skip_if_unchanged and cps and cps[-1]["size"] == size:
+            return None
         last_seq = 0
         if cps:
             from trucewatch.ledger.checkpoint import SignedNote

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.service import exports as X
 from trucewatch.service import integrations as I
@@ -164,9 +165,11 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         await asyncio.to_thread(I.warm_up)
         audit.start()
         await hub.start()
+        checkpoints = CheckpointScheduler(store).start()  # sign the log's tree head on a schedule (ledger)
         try:
             yield
         finally:
+            await checkpoints.stop()
             await hub.stop()
             audit.stop()
 
