@@ -329,3 +329,30 @@ def test_verify_help_shows_the_trust_options():
     for opt in ("--log-key", "--witness-key", "--quorum", "--trust", "--since-checkpoint", "--allow-unanchored",
                 "--allow-uncovered"):
         assert opt in out, opt
+
+
+def test_mirror_proves_consistency_with_the_partys_last_checkpoint(victim, tmp_path):
+    """The same checks on a mirrored export: growth passes, a rewritten history fails as a fork."""
+    from trucewatch.ledger.export import export_log
+    from trucewatch.ledger.verify import verify_export
+
+    export_log(victim.store, tmp_path / "mirror")
+    seen = (tmp_path / "mirror" / "checkpoint").read_text()
+    ingest_signed(victim.store, sign_observations(make_observations(5, start=40), victim.f.keys))
+    cp2 = victim.checkpoint()
+    export_log(victim.store, tmp_path / "mirror")
+    rep = verify_export(tmp_path / "mirror", victim.trust(since_checkpoint=seen))
+    assert rep.ok, [str(p) for p in rep.problems]
+    assert rep.certificates == K and rep.signatures_checked == 45
+    o = victim.store.get_observations(["obs:000041"])[0]
+    edited = sign_observation(o.model_copy(update={"attributes": {**o.attributes, "weapon": "mlrs"}}),
+                              victim.f.keys[o.source_id])
+    victim.sql(("UPDATE observations SET attributes = :a, signature = :g WHERE id = 'obs:000041'",
+                {"a": json.dumps(edited.attributes), "g": edited.signature}))
+    victim.rebuild_tree()
+    victim.drop_checkpoints("seq >= 2")
+    make_checkpoint(victim.store, victim.f.signer)
+    export_log(victim.store, tmp_path / "forked")
+    rep = verify_export(tmp_path / "forked", victim.trust(since_checkpoint=cp2["note"]))
+    assert named(rep, None, None, f"fork: the checkpoint you saw (size {idx(45)})")
+    assert named(rep, None, None, "0 of the required 2 witness cosignatures")
