@@ -186,6 +186,7 @@ def _check_checkpoints(report: VerifyReport, cps: list[dict[str, Any]], verifier
         last = max(last, cp.size)
         c["cosigners"] = set()
         c["signed_seq"] = checkpoint_seq(cp)
+        c["signed_head"] = (cp.size, cp.root)
         c["good"] = True
         for line in c.get("cosignatures", []):
             try:
@@ -205,25 +206,24 @@ def _check_checkpoints(report: VerifyReport, cps: list[dict[str, Any]], verifier
 def _check_sequence(report: VerifyReport, cps: list[dict[str, Any]]) -> None:
     """A deleted older checkpoint leaves a gap in the signed sequence numbers."""
     good = [c for c in cps if c.get("good")]
-    signed = [c["signed_seq"] for c in good if c["signed_seq"] is not None]
-    if not signed:  # checkpoints from before signed numbers: the table's numbering is all there is
-        nums = [c["seq"] for c in good if c.get("seq") is not None]
-        first = 1
-    else:
-        nums = signed
-        first = 1 if len(signed) == len(good) else min(signed)
-    seen: set[int] = set()
+    pairs = [(c["signed_seq"], c["signed_head"]) for c in good if c["signed_seq"] is not None]
+    first = 1 if len(pairs) == len(good) else min((n for n, _ in pairs), default=1)
+    if not pairs:  # checkpoints from before signed numbers: the table's numbering is all there is
+        pairs = [(c["seq"], c["signed_head"]) for c in good if c.get("seq") is not None]
+    seen: dict[int, Any] = {}
     expect = first
-    for n in nums:
+    for n, head in pairs:
         if n in seen:
-            report.add(None, None, f"checkpoint number {n} appears twice (a second history was signed)")
+            if seen[n] != head:  # the same checkpoint listed twice (a mirror's latest) is fine
+                report.add(None, None, f"checkpoint number {n} was signed twice for different trees "
+                                       "(a second history)")
             continue
         if n > expect:
             gap = f"#{expect}" if n == expect + 1 else f"#{expect}..#{n - 1}"
             report.add(None, None, f"checkpoint(s) {gap} missing before checkpoint #{n}: deleted from the store")
         elif n < expect:
             report.add(None, None, f"checkpoint #{n} is out of order (after #{expect - 1})")
-        seen.add(n)
+        seen[n] = head
         expect = max(expect, n + 1)
 
 
