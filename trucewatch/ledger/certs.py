@@ -221,6 +221,8 @@ def append_certs(store: Store, signer: NoteSigner, certs: Sequence[dict[str, Any
 
 def keyring_for_ingest(store: Store) -> Keyring:
     """The certified keyring, cached per store until a certificate is added."""
+    if id(store.engine) not in _CACHE:
+        ensure_tables(store)  # stores older than the ledger tables
     with store.engine.connect() as c:
         n, hi = c.execute(select(func.count(), func.max(S.ledger_key_entries.c.idx))
                           .select_from(S.ledger_key_entries)).one()
