@@ -43,5 +43,9 @@ def test_report_cites_evidence_and_checkpoint(demo_dir):
 
 
 def test_demo_verifies_offline(demo_dir):
-    res = CliRunner().invoke(app, ["verify", "--db", str(demo_dir / "trucewatch.db")])
+    db = str(demo_dir / "trucewatch.db")
+    res = CliRunner().invoke(app, ["verify", "--db", db, "--trust", str(demo_dir / "trust.json")])
     assert res.exit_code == 0, res.output
+    assert "FAIL" not in res.output and "key certificates" in res.output
+    res = CliRunner().invoke(app, ["verify", "--db", db])  # no anchor from outside the store
+    assert res.exit_code == 1 and "unanchored" in res.output

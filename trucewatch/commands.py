@@ -301,10 +301,12 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
         obs = sign_observations(obs, keys)
         store = Store.open(db)
         store.add_sources(sources)
-        register_source_keys(store, keys)
         log_key = NoteSigner.generate("demo.trucewatch.example/log")
         init_log(store, "demo.trucewatch.example/log", log_key)
+        register_source_keys(store, keys, signer=log_key)  # certified by the mission key, in the log
         _write_private(out / "keys" / "log.key", log_key.private_key_string())
+        # what a party keeps outside the store: `trucewatch verify --db ... --trust <out>/trust.json`
+        (out / "trust.json").write_text(json.dumps({"origin": log_key.name, "log_keys": [log_key.vkey()]}, indent=1))
         rep = ingest_signed(store, obs)
         make_checkpoint(store, log_key)
         bar.advance(task)

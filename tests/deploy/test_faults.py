@@ -77,6 +77,7 @@ async def _pending(nats_url: str) -> int:
 
 
 def _snapshot(url: str) -> dict:
+    from trucewatch.ledger.certs import load_certified
     from trucewatch.ledger.log import MerkleLog
     from trucewatch.store import Store
     from trucewatch.store import schema as S
@@ -85,9 +86,10 @@ def _snapshot(url: str) -> dict:
         with s.engine.connect() as c:
             obs = set(c.execute(S.observations.select().with_only_columns(S.observations.c.id, S.observations.c.content_hash)).all())
         log = MerkleLog(s)
-        entries = sorted(h.hex() for _, h in log.leaf_hashes())
+        certs = set(load_certified(s).entries)  # key certificates: a fresh mission key and time per run
+        entries = sorted(h.hex() for i, h in log.leaf_hashes() if i not in certs)
         viol = sorted((v.id, v.rule.value, v.party, v.status.value) for v in s.query_violations())
-        return {"obs": obs, "ledger_size": log.size, "ledger_entries": entries, "violations": viol}
+        return {"obs": obs, "ledger_size": log.size - len(certs), "ledger_entries": entries, "violations": viol}
 
 
 def _run(pg, keys, observations, tmp: Path, disturb=None) -> dict:

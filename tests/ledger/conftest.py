@@ -20,6 +20,8 @@ from trucewatch.model import Location, Observation, Source
 from trucewatch.store import Store
 
 ORIGIN = "trucewatch.test/ua-ru-2026"
+#: Key certificates the default fixture logs first (one per source): observation i is entry i + CERTS.
+CERTS = 3
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
 
@@ -65,9 +67,9 @@ def build(path, n: int = 40, sources: int = 3, checkpoint: bool = True) -> Ledge
     srcs = [Source(id=f"src-{i}", kind="acoustic_sensor") for i in range(sources)]
     store.add_sources(srcs)
     keys = generate_source_keys(srcs, np.random.default_rng(7))
-    register_source_keys(store, keys)
     signer = NoteSigner.generate(ORIGIN)
     init_log(store, ORIGIN, signer)
+    register_source_keys(store, keys, signer=signer)  # certificates: entries 0 .. sources-1
     obs = sign_observations(make_observations(n, sources=sources), keys)
     rep = ingest_signed(store, obs)
     assert not rep.errors and len(rep.accepted) == n

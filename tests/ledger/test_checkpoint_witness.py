@@ -9,6 +9,7 @@ import json
 import pytest
 from nacl.signing import SigningKey
 
+from tests.ledger.conftest import CERTS as K
 from tests.ledger.conftest import ORIGIN, build, make_observations
 from trucewatch.ledger.api import add_cosignature, add_witness, latest_checkpoint, make_checkpoint
 from trucewatch.ledger.checkpoint import (
@@ -107,16 +108,16 @@ def test_witness_cosigns_only_consistent_histories(tmp_path):
     add_witness(f.store, wkey.vkey())
     w = Witness.init(tmp_path / "wa.json", wkey, f.signer.vkey(), ORIGIN)
     cp1 = log.checkpoints()[-1]
-    line = w.cosign(cp1["note"], log.consistency_proof(0, 30))
+    line = w.cosign(cp1["note"], log.consistency_proof(0, 30 + K))
     add_cosignature(f.store, cp1["seq"], line)
     assert latest_checkpoint(f.store)["cosigners"] == 1
-    # the log grows; the witness checks the consistency proof from 30
+    # the log grows; the witness checks the consistency proof from 30 (+ K key certificates)
     ingest_signed(f.store, sign_observations(make_observations(20, start=30), f.keys))
     cp2 = make_checkpoint(f.store, f.signer)
     w = Witness(tmp_path / "wa.json", wkey)  # state survives restarts
-    assert w.state.size == 30
-    w.cosign(cp2["note"], log.consistency_proof(30, 50))
-    assert w.state.size == 50
+    assert w.state.size == 30 + K
+    w.cosign(cp2["note"], log.consistency_proof(30 + K, 50 + K))
+    assert w.state.size == 50 + K
     # the mission shows this party a different history: same key, entries 30.. differ (other locations)
     fork = build(tmp_path / "b.db", n=60, checkpoint=False)
     fork.store.close()
@@ -127,21 +128,21 @@ def test_witness_cosigns_only_consistent_histories(tmp_path):
     init_log(fs, ORIGIN, f.signer)
     forked_cp = make_checkpoint(fs, f.signer)
     with pytest.raises(WitnessRefusal, match="fork"):
-        w.cosign(forked_cp["note"], MerkleLog(fs).consistency_proof(50, 60))
-    assert w.state.size == 50  # nothing remembered from the refused checkpoint
+        w.cosign(forked_cp["note"], MerkleLog(fs).consistency_proof(50 + K, 60 + K))
+    assert w.state.size == 50 + K  # nothing remembered from the refused checkpoint
     # rollback to an older checkpoint
     with pytest.raises(WitnessRefusal, match="rollback"):
         w.cosign(cp1["note"], [])
     # a checkpoint by a key the witness does not pin
     stranger = NoteSigner.generate(ORIGIN)
     with pytest.raises(WitnessRefusal, match="unknown"):
-        w.cosign(sign_checkpoint(Checkpoint(ORIGIN, 50, log.root_at(50)), stranger), [])
+        w.cosign(sign_checkpoint(Checkpoint(ORIGIN, 50 + K, log.root_at(50 + K)), stranger), [])
     # a truncated proof
     ingest_signed(f.store, sign_observations(make_observations(5, start=50), f.keys))
     cp3 = make_checkpoint(f.store, f.signer)
     with pytest.raises(WitnessRefusal):
-        w.cosign(cp3["note"], log.consistency_proof(50, 55)[:-1])
-    w.cosign(cp3["note"], log.consistency_proof(50, 55))
+        w.cosign(cp3["note"], log.consistency_proof(50 + K, 55 + K)[:-1])
+    w.cosign(cp3["note"], log.consistency_proof(50 + K, 55 + K))
 
 
 def test_witness_state_damage_is_refused(tmp_path):
@@ -162,8 +163,8 @@ def test_witness_state_damage_is_refused(tmp_path):
 
 def test_latest_checkpoint_for_reports(ledger):
     cp = latest_checkpoint(ledger.store)
-    assert cp["size"] == 40
-    assert cp["root"] == MerkleLog(ledger.store).root_at(40).hex()
+    assert cp["size"] == 40 + K
+    assert cp["root"] == MerkleLog(ledger.store).root_at(40 + K).hex()
     assert open_checkpoint(cp["note"], [ledger.signer.verifier()]).root.hex() == cp["root"]
 
 
@@ -188,13 +189,14 @@ def test_demo_sequence_from_package_api(tmp_path):
     store.add_sources(srcs)
     keys = generate_source_keys(srcs, np.random.default_rng(5))
     assert keys["src-0"].encode() == generate_source_keys(srcs, np.random.default_rng(5))["src-0"].encode()
-    register_source_keys(store, keys)
-    assert not ingest_signed(store, sign_observations(make_observations(12), keys)).errors
-    assert latest_checkpoint(store) is None
     signer = ensure_log(store, ORIGIN, tmp_path / "mission.key")
     assert ensure_log(store, ORIGIN, tmp_path / "mission.key").vkey() == signer.vkey()  # reloaded, not replaced
+    register_source_keys(store, keys)  # certified by the mission key this process registered
+    assert not ingest_signed(store, sign_observations(make_observations(12), keys)).errors
+    assert latest_checkpoint(store) is None
     make_checkpoint(store, signer)
     cp = latest_checkpoint(store)
-    assert cp["size"] == 12 and len(bytes.fromhex(cp["root"])) == 32 and cp["note"].startswith(ORIGIN + "\n12\n")
-    assert verify_store(store).ok
+    assert cp["size"] == 15 and len(bytes.fromhex(cp["root"])) == 32 and cp["note"].startswith(ORIGIN + "\n15\n")
+    assert verify_store(store, log_keys=[signer.vkey()]).ok
+    assert not verify_store(store).ok  # unanchored
     store.close()

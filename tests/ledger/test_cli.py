@@ -49,16 +49,16 @@ def test_ledger_workflow(tmp_path):
     out = run("ledger", "ingest", "--db", db, "--file", tmp_path / "obs.jsonl", code=1)
     assert "accepted 10" in out and "obs:000099: signature: missing" in out and "line 12:" in out
     note = run("ledger", "checkpoint", "--db", db)
-    assert note.startswith("monitoring.test/ua-ru\n10\n")
+    assert note.startswith("monitoring.test/ua-ru\n12\n")  # 2 key certificates, 10 observations
     # a party's witness
     wv = run("witness", "init", "--state", tmp_path / "w.json", "--key", tmp_path / "w.key",
              "--name", "witness.party-a.test", "--db", db).strip()
     run("ledger", "add-witness", "--db", db, "--vkey", wv)
     out = json.loads(run("witness", "cosign", "--state", tmp_path / "w.json", "--key", tmp_path / "w.key",
                          "--db", db, "--json"))
-    assert out["size"] == 10 and out["note"]["cosigners"] == 1
+    assert out["size"] == 12 and out["note"]["cosigners"] == 1
     st = json.loads(run("ledger", "status", "--db", db, "--json"))
-    assert st["size"] == 10 and st["checkpoint"]["size"] == 10
+    assert st["size"] == 12 and st["checkpoint"]["size"] == 12
     # proofs check against the checkpoint root
     p = json.loads(run("ledger", "prove", "--db", db, "--observation", "obs:000004"))
     root = base64.b64decode(p["root"])
@@ -66,8 +66,8 @@ def test_ledger_workflow(tmp_path):
     merkle.verify_inclusion(p["entry"].encode(), p["index"], p["size"], [base64.b64decode(x) for x in p["proof"]],
                             root)
     c = json.loads(run("ledger", "prove", "--db", db, "--old-size", "3"))
-    assert c["size"] == 10 and len(c["proof"]) > 0
-    run("ledger", "prove", "--db", db, "--index", "10", code=2)
+    assert c["size"] == 12 and len(c["proof"]) > 0
+    run("ledger", "prove", "--db", db, "--index", "12", code=2)
     # key lifecycle
     new = SigningKey.generate()
     run("ledger", "rotate", "--db", db, "--source", "src-0", "--public-key", bytes(new.verify_key).hex())
@@ -75,11 +75,20 @@ def test_ledger_workflow(tmp_path):
     ks = [json.loads(x) for x in run("ledger", "keys", "--db", db, "--source", "src-0").splitlines()]
     assert len(ks) == 2 and ks[-1]["revoke_reason"] == "lost" and ks[0]["valid_to"] is not None
     run("ledger", "revoke", "--db", db, "--public-key", "zz", code=2)
+    # the two key certificates are not covered by a checkpoint yet: verify fails until one is signed
+    out = run("verify", "--db", db, "--log-key", log_vkey, code=1)
+    assert "entry 13 (observation #key-cert/" in out and "not covered by any signed checkpoint" in out
+    assert "OK" in run("verify", "--db", db, "--log-key", log_vkey, "--allow-uncovered")
+    run("verify", "--db", db, code=1)  # unanchored
+    assert "store's own keys" in run("verify", "--db", db, "--allow-unanchored", "--allow-uncovered")
+    run("ledger", "checkpoint", "--db", db)
     # export and verify both ways
     run("ledger", "export", "--db", db, "--out", tmp_path / "exp")
-    assert "OK: 10 entries, 10 signatures" in run("verify", "--db", db)
-    out = run("verify", "--export", tmp_path / "exp", "--log-key", log_vkey)
-    assert "OK: 10 entries" in out and "1 cosignatures" in out
+    assert "OK: 14 entries (4 key certificates), 10 signatures" in run("verify", "--db", db, "--log-key", log_vkey)
+    out = run("verify", "--export", tmp_path / "exp", "--log-key", log_vkey, "--witness-key", wv, "--quorum", "0")
+    assert "OK: 14 entries" in out and "1 cosignatures" in out
+    out = run("verify", "--export", tmp_path / "exp", "--log-key", log_vkey, "--witness-key", wv, code=1)
+    assert "0 of the required 1 witness cosignatures" in out  # the newest checkpoint is not cosigned yet
     # a second witness cosign with no new checkpoint is fine (same size, same root)
     run("witness", "cosign", "--state", tmp_path / "w.json", "--key", tmp_path / "w.key", "--db", db)
     # party B works only from the mirrored export, without database access
@@ -92,14 +101,15 @@ def test_ledger_workflow(tmp_path):
     run("ledger", "export", "--db", db, "--out", tmp_path / "exp")
     cosigned = run("witness", "cosign", "--state", tmp_path / "wb.json", "--key", tmp_path / "wb.key",
                    "--export", tmp_path / "exp")
-    assert cosigned.startswith("monitoring.test/ua-ru\n15\n") and "witness.party-b.test" in cosigned
+    assert cosigned.startswith("monitoring.test/ua-ru\n19\n") and "witness.party-b.test" in cosigned
     (tmp_path / "cosigned.txt").write_text(cosigned)
     assert run("ledger", "add-cosignature", "--db", db, "--note", tmp_path / "cosigned.txt").strip() == \
         "witness.party-b.test"
     assert json.loads(run("ledger", "status", "--db", db, "--json"))["checkpoint"]["cosigners"] == 1
     run("witness", "cosign", "--state", tmp_path / "w.json", "--key", tmp_path / "w.key", "--db", db)
     assert json.loads(run("ledger", "status", "--db", db, "--json"))["checkpoint"]["cosigners"] == 2
-    assert "OK: 15 entries, 15 signatures, 2 checkpoints, 3 cosignatures" in run("verify", "--db", db)
+    out = run("verify", "--db", db, "--log-key", log_vkey, "--witness-key", wv, "--witness-key", wb, "--json")
+    assert json.loads(out)["ok"] and json.loads(out)["signatures_checked"] == 15 and json.loads(out)["checkpoints"] == 3
 
 
 def test_commands_fail_cleanly(tmp_path):

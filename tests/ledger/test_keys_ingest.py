@@ -95,7 +95,7 @@ def test_signature_survives_the_store_round_trip(rt_store, attrs, micro, days):
     back = store.get_observations([o.id])[0]
     assert canonical_body(back) == canonical_body(s)
     idx = back.ledger_index
-    assert idx == n
+    assert idx == n + 1  # entry 0 certifies the source's key
     assert MerkleLog(store).leaf_hash_at(idx) == hashlib.sha256(
         b"\0" + entry_for(back, bytes(keys["src-0"].verify_key))).digest()
 
@@ -140,11 +140,11 @@ def test_ingest_rejects_with_reasons(store):
     assert "64 bytes" in errs["x-short"][1]
     assert errs["x-src"][0] == "source_id"
     assert store.count_observations() == 3
-    assert [o.ledger_index for o in store.get_observations([o.id for o in good])] == [0, 1, 2]
+    assert [o.ledger_index for o in store.get_observations([o.id for o in good])] == [2, 3, 4]  # after 2 key certs
     # re-ingest is idempotent and logs nothing twice
     rep2 = ingest_signed(store, good)
     assert rep2.duplicates == [o.id for o in good] and not rep2.accepted
-    assert MerkleLog(store).size == 3
+    assert MerkleLog(store).size == 5
 
 
 def test_rotation_and_revocation(store):
@@ -191,14 +191,17 @@ def test_reconcile_after_interrupted_ingest(store):
     obs = sign_observations(make_observations(10, sources=2), keys)
     store.add_observations(obs[:4])  # stored, then "crashed" before the log append
     ingest_signed(store, obs[4:])
-    assert MerkleLog(store).size == 6
+    assert MerkleLog(store).size == 8  # 2 key certificates, 6 observations
+    from trucewatch.ledger.api import mission_signer
+    from trucewatch.ledger.trust import Trust
     from trucewatch.ledger.verify import verify_store
 
-    rep = verify_store(store)
+    trust = Trust(log_keys=[mission_signer(store).vkey()], allow_uncovered=True)
+    rep = verify_store(store, trust)
     assert {p.observation_id for p in rep.problems} == {o.id for o in obs[:4]}
     assert "reconcile" in rep.problems[0].what
     assert reconcile(store) == {"indexed": 0, "appended": 4, "rejected": 0}
-    assert MerkleLog(store).size == 10
+    assert MerkleLog(store).size == 12
     assert all(o.ledger_index is not None for o in store.get_observations([o.id for o in obs]))
     assert reconcile(store)["appended"] == 0
-    assert verify_store(store).ok
+    assert verify_store(store, trust).ok

@@ -46,7 +46,7 @@ def test_signed_ingest_proofs_and_checkpoint(store, agreement) -> None:
         ledger_api.init_log(store, "trucewatch.test/log", signer)
         cp = ledger_api.make_checkpoint(store, signer)
         got = c.get("/api/v1/ledger/checkpoint", headers=auth(liaison)).json()
-        assert got["size"] == cp["size"] == 3 and got["root"] == cp["root"]
+        assert got["size"] == cp["size"] == 4 and got["root"] == cp["root"]  # 1 key certificate + 3 observations
 
         v = Violation(id="v-signed", event_id="e-signed", rule=Rule.FIRE_ACROSS_LINE, party="UA", confidence=0.9,
                       time=t, location=Location(lat=48.1, lon=37.9),

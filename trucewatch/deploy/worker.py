@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from trucewatch.agreement import Agreement
 from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, dead_letter, ensure_streams
 from trucewatch.deploy.sectors import Sectors
+from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Status
 from trucewatch.store import Store
 
@@ -97,9 +98,13 @@ class Worker:
         # Ingest and fusion run as two concurrent loops: a long fusion pass must
         # not hold back the commit (and acknowledgement) of new observations.
         loops = [asyncio.create_task(self._loop(js, kind, sub, until)) for kind, sub in subs]
+        checkpoints = (CheckpointScheduler(self.store).start()  # sign the log's tree head on a schedule
+                       if self.role != "fusion" and self.require_signatures else None)
         try:
             await asyncio.gather(*loops)
         finally:
+            if checkpoints is not None:
+                await checkpoints.stop()
             for t in loops:
                 t.cancel()
             try:

@@ -11,12 +11,15 @@ Entry points used by other stages:
 
 Demo sequence::
 
+    signer = ensure_log(store, "trucewatch.demo/ua-ru-2026")   # the mission's log key first:
     keys = generate_source_keys(sources, rng)      # {source_id: nacl SigningKey}
-    register_source_keys(store, keys)              # valid from the epoch on
+    register_source_keys(store, keys, signer=signer)  # key certificates in the log, valid from the epoch on
     report = ingest_signed(store, sign_observations(observations, keys))
-    signer = ensure_log(store, "trucewatch.demo/ua-ru-2026")
-    make_checkpoint(store, signer)
+    make_checkpoint(store, signer)                 # (serve and the workers: CheckpointScheduler)
     latest_checkpoint(store)  # {"size", "root" (hex), "note", ...}
+
+Verification takes its trust anchors from outside the store
+(trucewatch.ledger.trust.Trust; ``trucewatch verify --trust FILE``).
 
 See docs/ledger.md for the formats.
 """

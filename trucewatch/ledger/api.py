@@ -32,19 +32,77 @@ class LedgerSetupError(LogError):
 
 
 # ------------------------------------------------------------- log keys
+#: Origin of a log created implicitly when a source key is registered in a store without one.
+AUTO_ORIGIN = "trucewatch.local/log"
+#: Mission signers known to this process, by store URL (the embedded demo keeps its key in memory).
+_SIGNERS: dict[str, list[NoteSigner]] = {}
+
+
+def _store_key(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=True)
+
+
+def _remember(store: Store, signer: NoteSigner) -> None:
+    lst = _SIGNERS.setdefault(_store_key(store), [])
+    if all(s.vkey() != signer.vkey() for s in lst):
+        lst.append(signer)
+
+
 def init_log(store: Store, origin: str, signer: NoteSigner) -> str:
-    """Register the mission's checkpoint key for ``origin``; returns its vkey."""
+    """Register the mission's checkpoint key for ``origin``; returns its vkey.
+
+    A log created implicitly by a key registration (origin AUTO_ORIGIN) takes
+    the new origin while no checkpoint is signed; any other origin is fixed."""
     ensure_tables(store)
     if signer.alg != ALG_ED25519:
         raise LedgerSetupError("the log key must be an Ed25519 (0x01) note key")
     cur = log_origin(store)
     if cur is not None and cur != origin:
-        raise LedgerSetupError(f"this log's origin is {cur!r}, not {origin!r}")
+        if cur != AUTO_ORIGIN or MerkleLog(store).last_checkpoint() is not None:
+            raise LedgerSetupError(f"this log's origin is {cur!r}, not {origin!r}")
+        with store.engine.begin() as c:
+            c.execute(S.ledger_log_keys.update().values(origin=origin))
     vkey = signer.vkey()
     with store.engine.begin() as c:
         if c.execute(select(S.ledger_log_keys.c.vkey).where(S.ledger_log_keys.c.vkey == vkey)).first() is None:
             c.execute(insert(S.ledger_log_keys).values(vkey=vkey, origin=origin, created_at=time.time()))
+    _remember(store, signer)
     return vkey
+
+
+def default_key_path(store: Store) -> Path | None:
+    """``$TRUCEWATCH_MISSION_KEY``, else ``<db>.mission-key`` beside a SQLite file (the CLI's default)."""
+    import os
+
+    if os.environ.get("TRUCEWATCH_MISSION_KEY"):
+        return Path(os.environ["TRUCEWATCH_MISSION_KEY"])
+    db = store.engine.url.database if store.dialect == "sqlite" else None
+    if db and db != ":memory:":
+        return Path(db + ".mission-key")
+    return None
+
+
+def mission_signer(store: Store, *, create: bool = True) -> NoteSigner:
+    """The mission's log key for this store: one this process registered, or the
+    key file (``default_key_path``); with ``create`` and no log yet, a new log
+    under AUTO_ORIGIN (key written to the default key file when there is one)."""
+    registered = {v.vkey() for v in log_verifiers(store)}
+    for s in _SIGNERS.get(_store_key(store), []):
+        if s.vkey() in registered:
+            return s
+    path = default_key_path(store)
+    if path is not None and path.exists():
+        signer = NoteSigner.from_private_key_string(path.read_text())
+        if signer.vkey() in registered:
+            _remember(store, signer)
+            return signer
+        if not registered:
+            init_log(store, log_origin(store) or signer.name, signer)
+            return signer
+    if not registered and create:
+        return ensure_log(store, AUTO_ORIGIN, path)
+    raise LedgerSetupError("this needs the mission's log key (a registered one): give --key or set "
+                           "TRUCEWATCH_MISSION_KEY")
 
 
 def ensure_log(store: Store, origin: str, key_file: str | Path | None = None) -> NoteSigner:
@@ -84,18 +142,58 @@ def log_verifiers(store: Store) -> list[NoteVerifier]:
 
 
 # ------------------------------------------------------------ checkpoints
-def make_checkpoint(store: Store, signer: NoteSigner) -> dict[str, Any]:
-    """Sign the current tree head (after checking the stored log) and store it."""
+SEQ_EXTENSION = "trucewatch-seq "
+
+
+def checkpoint_seq(cp: Checkpoint) -> int | None:
+    """The signed sequence number of a checkpoint (extension line), None for older checkpoints."""
+    for ext in cp.extensions:
+        if ext.startswith(SEQ_EXTENSION) and ext[len(SEQ_EXTENSION):].isdigit():
+            return int(ext[len(SEQ_EXTENSION):])
+    return None
+
+
+def make_checkpoint(store: Store, signer: NoteSigner, *, skip_if_unchanged: bool = False) -> dict[str, Any] | None:
+    """Sign the current tree head (after checking the stored log) and store it.
+
+    The note carries a signed sequence number (extension line
+    ``trucewatch-seq N``, one more than the last checkpoint's) so a deleted
+    older checkpoint leaves a visible gap; a cross-process lock keeps two
+    checkpointers from signing the same number.  ``skip_if_unchanged``: return
+    None when the last checkpoint already has the current size (schedulers)."""
     origin = log_origin(store)
     if origin is None:
         raise LedgerSetupError("no log key registered: run `trucewatch ledger init` first")
     if signer.vkey() not in {v.vkey() for v in log_verifiers(store)}:
         raise LedgerSetupError(f"key {signer.name} is not a registered log key of {origin}")
-    log = MerkleLog(store)
-    size, root = log.check()
-    note = sign_checkpoint(Checkpoint(origin, size, root), signer)
-    seq = log.add_checkpoint(note, size, root)
+    with _checkpoint_lock(store):
+        log = MerkleLog(store)
+        size, root = log.check()
+        cps = log.checkpoints()
+        if skip_if_unchanged and cps and cps[-1]["size"] == size:
+            return None
+        last_seq = 0
+        if cps:
+            from trucewatch.ledger.checkpoint import SignedNote
+
+            try:
+                last_seq = checkpoint_seq(Checkpoint.parse_body(SignedNote.parse(cps[-1]["note"]).body)) or 0
+            except ValueError:
+                last_seq = 0
+            last_seq = max(last_seq, len(cps) if last_seq == 0 else last_seq)
+        note = sign_checkpoint(Checkpoint(origin, size, root, (f"{SEQ_EXTENSION}{last_seq + 1}",)), signer)
+        seq = log.add_checkpoint(note, size, root)
+    _remember(store, signer)
     return {"seq": seq, "size": size, "root": root.hex(), "note": note}
+
+
+def _checkpoint_lock(store: Store) -> Any:
+    import contextlib
+
+    db = store.engine.url.database
+    if store.dialect == "sqlite" and (not db or db == ":memory:"):
+        return contextlib.nullcontext()
+    return store.exclusive("ledger-checkpoint")
 
 
 def latest_checkpoint(store: Store) -> dict[str, Any] | None:
@@ -157,8 +255,18 @@ def rebuild_entries(store: Store, rows: Sequence[tuple[int, str, bytes]]
                     ) -> list[tuple[int, str, bytes, Observation | None, bytes | None]]:
     """(index, observation id, key, observation or None, entry bytes or None) for leaves rows."""
     obs = {o.id: o for o in store.get_observations([oid for _, oid, _ in rows])}
+    idxs = [i for i, _, _ in rows]
+    kept: dict[int, bytes] = {}
+    with store.engine.connect() as c:
+        for k in range(0, len(idxs), 500):
+            kept.update((int(i), bytes(e)) for i, e in c.execute(
+                select(S.ledger_key_entries.c.idx, S.ledger_key_entries.c.entry)
+                .where(S.ledger_key_entries.c.idx.in_(idxs[k:k + 500]))))
     out = []
     for i, oid, key in rows:
+        if i in kept:  # a key certificate: stored verbatim
+            out.append((i, oid, key, None, kept[i]))
+            continue
         o = obs.get(oid)
         e = None
         if o is not None and o.signature:

@@ -25,6 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DB = typer.Option(..., "--db", help="Store: SQLite path or database URL.")
 JSON = typer.Option(False, "--json", help="Print JSON.")
+MISSION_KEY = typer.Option(None, "--key", help="Mission key file that certifies the change (default: "
+                           "$TRUCEWATCH_MISSION_KEY or <db>.mission-key).")
 
 
 def _fail(msg: str, code: int = 2) -> None:
@@ -136,7 +138,7 @@ def keygen_cmd(out: Path = typer.Option(..., "--out", help="Private key file to 
                source: str = typer.Option(None, "--source", help="Register the key for this source..."),
                db: str = typer.Option(None, "--db", help="...in this store."),
                valid_from: str = typer.Option(None, "--valid-from", help="ISO time or unix s (default now)."),
-               as_json: bool = JSON) -> None:
+               key: str = MISSION_KEY, as_json: bool = JSON) -> None:
     """Generate an Ed25519 source key; print its public key (hex)."""
     from nacl.signing import SigningKey
 
@@ -148,7 +150,8 @@ def keygen_cmd(out: Path = typer.Option(..., "--out", help="Private key file to 
     _write_secret(out, bytes(sk).hex())
     pk = public_key_hex(sk)
     if source and db:
-        register_key(_open(db), source, pk, valid_from=_time(valid_from))
+        register_key(_open(db), source, pk, valid_from=_time(valid_from),
+                     signer=_load_signer(_mission_key_path(db, key)))
     _out({"public_key": pk, "key_file": str(out), "registered": bool(source and db)}, as_json, pk)
 
 
@@ -157,11 +160,12 @@ def keygen_cmd(out: Path = typer.Option(..., "--out", help="Private key file to 
 def register_cmd(db: str = DB, source: str = typer.Option(..., "--source"),
                  public_key: str = typer.Option(..., "--public-key", help="Ed25519 public key, hex."),
                  valid_from: str = typer.Option(None, "--valid-from", help="ISO time or unix s (default now)."),
-                 valid_to: str = typer.Option(None, "--valid-to")) -> None:
-    """Register a source's public key with its validity window."""
+                 valid_to: str = typer.Option(None, "--valid-to"), key: str = MISSION_KEY) -> None:
+    """Register a source's public key with its validity window (a certificate signed by the mission, logged)."""
     from trucewatch.ledger.keys import register_key
 
-    k = register_key(_open(db), source, public_key, valid_from=_time(valid_from), valid_to=_time(valid_to))
+    k = register_key(_open(db), source, public_key, valid_from=_time(valid_from), valid_to=_time(valid_to),
+                     signer=_load_signer(_mission_key_path(db, key)))
     typer.echo(json.dumps(k.as_dict()))
 
 
@@ -169,22 +173,35 @@ def register_cmd(db: str = DB, source: str = typer.Option(..., "--source"),
 @_guard
 def rotate_cmd(db: str = DB, source: str = typer.Option(..., "--source"),
                public_key: str = typer.Option(..., "--public-key", help="The new key, hex."),
-               at: str = typer.Option(None, "--at", help="Switch-over time (default now).")) -> None:
-    """Close the source's current key window and register the new key from then."""
+               at: str = typer.Option(None, "--at", help="Switch-over time (default now)."),
+               key: str = MISSION_KEY) -> None:
+    """Close the source's current key window and register the new key from then (certified, logged)."""
     from trucewatch.ledger.keys import rotate_key
 
-    typer.echo(json.dumps(rotate_key(_open(db), source, public_key, at=_time(at)).as_dict()))
+    signer = _load_signer(_mission_key_path(db, key))
+    typer.echo(json.dumps(rotate_key(_open(db), source, public_key, at=_time(at), signer=signer).as_dict()))
 
 
 @app.command("revoke")
 @_guard
 def revoke_cmd(db: str = DB, public_key: str = typer.Option(..., "--public-key"),
                at: str = typer.Option(None, "--at", help="Compromised since (default now)."),
-               reason: str = typer.Option("", "--reason")) -> None:
-    """Revoke a compromised key: nothing it signs is accepted any more."""
+               reason: str = typer.Option("", "--reason"), key: str = MISSION_KEY) -> None:
+    """Revoke a compromised key: nothing it signs is accepted any more (certified, logged)."""
     from trucewatch.ledger.keys import revoke_key
 
-    typer.echo(json.dumps(revoke_key(_open(db), public_key, at=_time(at), reason=reason).as_dict()))
+    signer = _load_signer(_mission_key_path(db, key))
+    typer.echo(json.dumps(revoke_key(_open(db), public_key, at=_time(at), reason=reason, signer=signer).as_dict()))
+
+
+@app.command("certify-keys")
+@_guard
+def certify_keys_cmd(db: str = DB, key: str = MISSION_KEY) -> None:
+    """Certify keys found only in the key table (stores from before key certificates): review them first!"""
+    from trucewatch.ledger.certs import certify_table_keys
+
+    for k in certify_table_keys(_open(db), _load_signer(_mission_key_path(db, key))):
+        typer.echo(json.dumps(k.as_dict()))
 
 
 @app.command("keys")
@@ -388,7 +405,7 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
     from trucewatch.ledger.api import add_cosignature, latest_checkpoint
     from trucewatch.ledger.checkpoint import add_signature_lines
     from trucewatch.ledger.log import MerkleLog
-    from trucewatch.ledger.witness import Witness, WitnessRefusal
+    from trucewatch.ledger.witness import Witness
 
     if (db is None) == (export is None):
         _fail("give exactly one of --db and --export")
@@ -401,11 +418,7 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
         parsed = SignedNote.parse(text)
         note = SignedNote(parsed.body, parsed.signatures[:1]).text()
         size = Checkpoint.parse_body(parsed.body).size
-        proof = export_consistency_proof(export, min(w.state.size, size), size)
-        try:
-            line = w.cosign(note, proof)
-        except WitnessRefusal as exc:
-            _fail(f"refused: {exc}", 1)
+        line = _cosign_retrying(w, note, lambda old: export_consistency_proof(export, min(old, size), size))
         out = add_signature_lines(note, [line])
         _out({"size": size, "cosignature": line, "note": out}, as_json, out.rstrip("\n"))
         return
@@ -414,15 +427,26 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
     if not cps:
         _fail("the log has no checkpoint to cosign")
     cp = cps[-1]
-    old = min(w.state.size, cp["size"])
-    proof = MerkleLog(store).consistency_proof(old, cp["size"])
-    try:
-        line = w.cosign(cp["note"], proof)
-    except WitnessRefusal as exc:
-        _fail(f"refused: {exc}", 1)
+    line = _cosign_retrying(w, cp["note"], lambda old: MerkleLog(store).consistency_proof(min(old, cp["size"]),
+                                                                                      cp["size"]))
     add_cosignature(store, cp["seq"], line)
     _out({"checkpoint": cp["seq"], "size": cp["size"], "cosignature": line, "note": latest_checkpoint(store)},
          as_json, line)
+
+
+def _cosign_retrying(w: Any, note: str, proof_from: Callable[[int], list[bytes]]) -> str:
+    """Cosign; if another cosign changed the state meanwhile, prove again from the new state (3 tries)."""
+    from trucewatch.ledger.witness import WitnessRefusal, WitnessStateChanged
+
+    for attempt in range(3):
+        try:
+            return str(w.cosign(note, proof_from(w.state.size)))
+        except WitnessStateChanged:
+            if attempt == 2:
+                _fail("refused: the witness state kept changing (other cosign runs); try again", 1)
+        except WitnessRefusal as exc:
+            _fail(f"refused: {exc}", 1)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @witness_app.command("show-key")
@@ -436,22 +460,58 @@ def witness_show_key(key: Path = typer.Option(..., "--key")) -> None:
 @_guard
 def verify_cmd(db: str = typer.Option(None, "--db", help="Verify this store..."),
                export: Path = typer.Option(None, "--export", help="...or this export directory."),
-               log_key: list[str] = typer.Option(None, "--log-key", help="Pinned mission vkey(s)."),
+               log_key: list[str] = typer.Option(None, "--log-key", help="Trust anchor: the mission's log vkey, "
+                                                 "taken from outside the store (repeatable)."),
+               witness_key: list[str] = typer.Option(None, "--witness-key", help="Trust anchor: a witness's vkey "
+                                                     "(type 0x04; repeatable)."),
+               quorum: int = typer.Option(None, "--quorum", min=0, help="Witness cosignatures the latest "
+                                          "checkpoint needs (default: every --witness-key)."),
+               trust: Path = typer.Option(None, "--trust", help="Trust file (JSON or YAML: origin, log_keys, "
+                                          "witness_keys, quorum, last_checkpoint); flags add to it."),
+               since_checkpoint: Path = typer.Option(None, "--since-checkpoint", help="The last checkpoint you "
+                                                     "saw: prove the log's latest is consistent with it (no "
+                                                     "rollback, no fork)."),
+               save_checkpoint: Path = typer.Option(None, "--save-checkpoint", help="After a clean pass, write "
+                                                    "the latest checkpoint here (for the next --since-checkpoint)."),
+               allow_unanchored: bool = typer.Option(False, "--allow-unanchored", help="Without a log key from "
+                                                     "outside, check against the store's own keys (warns; "
+                                                     "otherwise that fails)."),
+               allow_uncovered: bool = typer.Option(False, "--allow-uncovered", help="Only warn about entries "
+                                                    "no signed checkpoint covers yet (default: fail)."),
                as_json: bool = JSON) -> None:
-    """Check every signature, inclusion in the latest checkpoint and consistency of all checkpoints.
+    """Check every signature, key certificate, checkpoint and cosignature against trust anchors from outside.
 
-    Exits 1 naming each bad entry when anything does not verify.
+    Exits 1 naming each bad entry when anything does not verify; without a
+    log key (--log-key or --trust) it fails as unanchored.
     """
+    from trucewatch.ledger.trust import Trust, load_trust
     from trucewatch.ledger.verify import verify_export, verify_store
 
     if (db is None) == (export is None):
         _fail("give exactly one of --db and --export")
+    t = load_trust(trust) if trust is not None else Trust()
+    t.log_keys += list(log_key or [])
+    t.witness_keys += list(witness_key or [])
+    if quorum is not None:
+        t.quorum = quorum
+    if since_checkpoint is not None:
+        t.since_checkpoint = since_checkpoint.read_text(encoding="utf-8")
+    t.allow_unanchored, t.allow_uncovered = allow_unanchored, allow_uncovered
+    latest_note = None
     if db is not None:
-        rep = verify_store(_open(db), log_keys=log_key or None)
+        store = _open(db)
+        rep = verify_store(store, t)
+        if rep.ok and save_checkpoint is not None:
+            from trucewatch.ledger.log import MerkleLog
+
+            cps = MerkleLog(store).checkpoints()
+            latest_note = cps[-1]["note"] if cps else None
     else:
         if not Path(export).is_dir():
             _fail(f"{export}: no such directory")
-        rep = verify_export(export, log_keys=log_key or None)
+        rep = verify_export(export, t)
+        if rep.ok and save_checkpoint is not None:
+            latest_note = (Path(export) / "checkpoint").read_text()
     if as_json:
         typer.echo(json.dumps(rep.as_dict()))
     else:
@@ -461,9 +521,13 @@ def verify_cmd(db: str = typer.Option(None, "--db", help="Verify this store...")
             typer.echo(f"FAIL {p}")
         if len(rep.problems) > 200:
             typer.echo(f"... and {len(rep.problems) - 200} more problems")
-        typer.echo(f"{'OK' if rep.ok else 'FAILED'}: {rep.entries_checked} entries, {rep.signatures_checked} "
-                   f"signatures, {rep.checkpoints} checkpoints, {rep.cosignatures} cosignatures; size {rep.size} "
-                   f"root {rep.root}")
+        typer.echo(f"{'OK' if rep.ok else 'FAILED'}: {rep.entries_checked} entries ({rep.certificates} key "
+                   f"certificates), {rep.signatures_checked} signatures, {rep.checkpoints} checkpoints, "
+                   f"{rep.cosignatures} cosignatures; size {rep.size} root {rep.root}")
+    if latest_note is not None and save_checkpoint is not None:
+        from trucewatch.ledger.witness import _write_atomic
+
+        _write_atomic(save_checkpoint, latest_note)
     if not rep.ok:
         raise typer.Exit(1)
 

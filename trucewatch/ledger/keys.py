@@ -88,9 +88,23 @@ def _ts(v: float | datetime | None) -> float | None:
 
 
 # ---------------------------------------------------------------- registry
+# Every change is first certified: the mission's log key signs a certificate
+# that is appended to the log (trucewatch.ledger.certs); the table below is a
+# convenience copy.  ``signer``: the mission's NoteSigner; default: the one
+# trucewatch.ledger.api.mission_signer finds for this store.
+def _certify(store: Store, signer: Any, cert: dict[str, Any]) -> None:
+    # certs and api import this module: imported here to keep the module graph acyclic
+    from trucewatch.ledger.api import mission_signer
+    from trucewatch.ledger.certs import append_certs
+
+    append_certs(store, signer or mission_signer(store), [cert])
+
+
 def register_key(store: Store, source_id: str, public_key: str, *, valid_from: float | datetime | None = None,
-                 valid_to: float | datetime | None = None, set_current: bool = True) -> SourceKey:
-    """Register a source's key (idempotent for the same key and source)."""
+                 valid_to: float | datetime | None = None, set_current: bool = True, signer: Any = None) -> SourceKey:
+    """Register a source's key (idempotent for the same key, source and window), certified in the log."""
+    from trucewatch.ledger.certs import make_cert
+
     key = _check_hex_key(public_key)
     vf = _ts(valid_from)
     vf = time.time() if vf is None else vf
@@ -100,11 +114,15 @@ def register_key(store: Store, source_id: str, public_key: str, *, valid_from: f
     src = store.get_source(source_id)
     if src is None:
         raise KeyRegistryError(f"{source_id}: source_id: unknown source (register the source first)")
-    with store.engine.begin() as c:
+    with store.engine.connect() as c:
         old = c.execute(select(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)).mappings().first()
+    if old is not None and old["source_id"] != source_id:
+        raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old['source_id']}")
+    certified = Keyring.load(store).by_key.get(key)
+    if certified is None or (certified.valid_from, certified.valid_to) != (vf, vt):
+        _certify(store, signer, make_cert("register", source_id, key, valid_from=vf, valid_to=vt))
+    with store.engine.begin() as c:
         if old is not None:
-            if old["source_id"] != source_id:
-                raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old['source_id']}")
             c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)
                       .values(valid_from=vf, valid_to=vt))
         else:
@@ -115,30 +133,48 @@ def register_key(store: Store, source_id: str, public_key: str, *, valid_from: f
     return SourceKey(key, source_id, vf, vt)
 
 
-def rotate_key(store: Store, source_id: str, new_public_key: str, *, at: float | datetime | None = None) -> SourceKey:
-    """Close every open key window of the source at ``at`` and register the new key from then."""
+def rotate_key(store: Store, source_id: str, new_public_key: str, *, at: float | datetime | None = None,
+               signer: Any = None) -> SourceKey:
+    """Close every open key window of the source at ``at`` and register the new key from then (certified)."""
+    from trucewatch.ledger.certs import make_cert
+
     t = _ts(at)
     t = time.time() if t is None else t
     new = _check_hex_key(new_public_key)
+    if store.get_source(source_id) is None:
+        raise KeyRegistryError(f"{source_id}: source_id: unknown source (register the source first)")
+    with store.engine.connect() as c:
+        old = c.execute(select(S.ledger_source_keys.c.source_id)
+                        .where(S.ledger_source_keys.c.public_key == new)).first()
+    if old is not None and old[0] != source_id:
+        raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old[0]}")
+    _certify(store, signer, make_cert("rotate", source_id, new, valid_from=t, at=t))
     with store.engine.begin() as c:
         rows = c.execute(select(S.ledger_source_keys).where(S.ledger_source_keys.c.source_id == source_id)).mappings()
         for r in rows:
             if r["public_key"] != new and (r["valid_to"] is None or r["valid_to"] > t):
                 c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == r["public_key"])
                           .values(valid_to=max(t, r["valid_from"])))
-    return register_key(store, source_id, new, valid_from=t)
+    return register_key(store, source_id, new, valid_from=t, signer=signer)
 
 
-def revoke_key(store: Store, public_key: str, *, at: float | datetime | None = None, reason: str = "") -> SourceKey:
-    """Mark a key compromised from ``at`` (default now)."""
+def revoke_key(store: Store, public_key: str, *, at: float | datetime | None = None, reason: str = "",
+               signer: Any = None) -> SourceKey:
+    """Mark a key compromised from ``at`` (default now), certified in the log."""
+    from trucewatch.ledger.certs import make_cert
+
     key = _check_hex_key(public_key)
     t = _ts(at)
     t = time.time() if t is None else t
-    with store.engine.begin() as c:
-        n = c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)
-                      .values(revoked_at=t, revoke_reason=reason)).rowcount
-    if not n:
+    with store.engine.connect() as c:
+        row = c.execute(select(S.ledger_source_keys.c.source_id)
+                        .where(S.ledger_source_keys.c.public_key == key)).first()
+    if row is None or key not in Keyring.load(store).by_key:
         raise KeyRegistryError(f"{public_key}: public_key: not registered")
+    _certify(store, signer, make_cert("revoke", row[0], key, at=t, reason=reason))
+    with store.engine.begin() as c:
+        c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)
+                  .values(revoked_at=t, revoke_reason=reason))
     return next(k for k in list_keys(store) if k.public_key == key)
 
 
@@ -169,6 +205,14 @@ class Keyring:
 
     @classmethod
     def load(cls, store: Store) -> Keyring:
+        """The keys the mission certified in the log (a key only in the table is not trusted)."""
+        from trucewatch.ledger.certs import keyring_for_ingest  # certs imports this module
+
+        return keyring_for_ingest(store)
+
+    @classmethod
+    def from_table(cls, store: Store) -> Keyring:
+        """The ``ledger_source_keys`` table as it is (uncertified: for display and migration only)."""
         return cls(list_keys(store))
 
     def candidates(self, source_id: str, t: float, now: float | None = None) -> list[SourceKey]:
@@ -197,10 +241,23 @@ def generate_source_keys(sources: Iterable[Source | str], rng: np.random.Generat
 
 
 def register_source_keys(store: Store, keys: dict[str, SigningKey], *, valid_from: float | datetime = 0.0,
-                         valid_to: float | datetime | None = None) -> list[SourceKey]:
-    """Register generated keys (the demo's sources sign from the epoch on by default)."""
-    return [register_key(store, sid, public_key_hex(sk), valid_from=valid_from, valid_to=valid_to)
-            for sid, sk in keys.items()]
+                         valid_to: float | datetime | None = None, signer: Any = None) -> list[SourceKey]:
+    """Register generated keys (the demo's sources sign from the epoch on by default), certified in one batch."""
+    from trucewatch.ledger.api import mission_signer  # api imports this module
+    from trucewatch.ledger.certs import append_certs, make_cert
+
+    vf, vt = _ts(valid_from), _ts(valid_to)
+    ring = Keyring.load(store).by_key
+    todo = [(sid, public_key_hex(sk)) for sid, sk in keys.items()]
+    for sid, _pk in todo:
+        if store.get_source(sid) is None:
+            raise KeyRegistryError(f"{sid}: source_id: unknown source (register the source first)")
+    certs = [make_cert("register", sid, pk, valid_from=vf, valid_to=vt) for sid, pk in todo
+             if pk not in ring or (ring[pk].source_id, ring[pk].valid_from, ring[pk].valid_to) != (sid, vf, vt)]
+    if certs:
+        append_certs(store, signer or mission_signer(store), certs)
+    return [register_key(store, sid, pk, valid_from=valid_from, valid_to=valid_to, signer=signer)
+            for sid, pk in todo]
 
 
 def public_key_hex(sk: SigningKey) -> str:

@@ -42,7 +42,7 @@ _sha256 = hashlib.sha256
 T = TypeVar("T")
 
 LEDGER_TABLES = (S.ledger_state, S.ledger_nodes, S.ledger_leaves, S.ledger_checkpoints, S.ledger_cosignatures,
-                 S.ledger_source_keys, S.ledger_log_keys, S.ledger_witnesses)
+                 S.ledger_source_keys, S.ledger_log_keys, S.ledger_witnesses, S.ledger_key_entries)
 
 
 class LogError(RuntimeError):
@@ -66,6 +66,7 @@ class LogEntry:
     observation_id: str
     entry: bytes  # raw leaf data (see trucewatch.ledger.canonical.entry_bytes)
     key: bytes  # 32-byte public key of the signer
+    keep: bool = False  # store the entry bytes (key certificates: no observation to rebuild them from)
 
 
 def frontier(size: int) -> list[tuple[int, int]]:
@@ -359,6 +360,9 @@ class MerkleLog:
                     new_root = _fold([h for _, _, h in stack])
                     self._insert(c, S.ledger_nodes, ("nid", "hash"), node_rows)
                     self._insert(c, S.ledger_leaves, ("idx", "observation_id", "key", "appended_at"), leaf_rows)
+                    kept = [(size + j, e.entry) for j, e in enumerate(entries) if e.keep]
+                    if kept:
+                        self._insert(c, S.ledger_key_entries, ("idx", "entry"), kept)
                     n = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1, S.ledger_state.c.size == size)
                                   .values(size=new_size, root=new_root, updated_at=now)).rowcount
                     if n != 1:

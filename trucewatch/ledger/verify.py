@@ -27,8 +27,9 @@ import rfc8785
 from sqlalchemy import select
 
 from trucewatch.ledger import merkle
-from trucewatch.ledger.api import log_verifiers, witnesses
+from trucewatch.ledger.api import checkpoint_seq, log_verifiers, witnesses
 from trucewatch.ledger.canonical import SIGNING_CONTEXT, canonical_body, entry_bytes, parse_entry
+from trucewatch.ledger.certs import CERT_ID_PREFIX, CertError, check_cert_entry, load_certified, replay
 from trucewatch.ledger.checkpoint import (
     Checkpoint,
     NoteError,
@@ -40,6 +41,7 @@ from trucewatch.ledger.checkpoint import (
 )
 from trucewatch.ledger.keys import Keyring, SourceKey, decode_signature, verify_many
 from trucewatch.ledger.log import LogCorruptError, MerkleLog
+from trucewatch.ledger.trust import Trust, TrustError
 from trucewatch.model import Observation
 from trucewatch.store import schema as S
 from trucewatch.store.store import Store
@@ -69,6 +71,8 @@ class VerifyReport:
     cosignatures: int = 0
     entries_checked: int = 0
     signatures_checked: int = 0
+    certificates: int = 0  # key certificate entries (source keys the mission certified)
+    uncovered: int = 0  # entries past the latest checkpoint
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -82,7 +86,8 @@ class VerifyReport:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "size": self.size, "root": self.root, "checkpoints": self.checkpoints,
                 "cosignatures": self.cosignatures, "entries_checked": self.entries_checked,
-                "signatures_checked": self.signatures_checked,
+                "signatures_checked": self.signatures_checked, "certificates": self.certificates,
+                "uncovered": self.uncovered,
                 "problems": [{"entry": p.entry, "observation_id": p.observation_id, "what": p.what}
                              for p in self.problems[:1000]],
                 "problem_count": len(self.problems), "warnings": self.warnings[:100]}
@@ -115,7 +120,8 @@ class _RootTracker:
 def _check_key(keyring: Keyring, key: bytes, source_id: str, t: float) -> str | None:
     k: SourceKey | None = keyring.by_key.get(key.hex())
     if k is None:
-        return f"signed with key {key.hex()[:16]}…, which is not registered"
+        return (f"signed with key {key.hex()[:16]}…, which no key certificate of the mission in the log "
+                "certifies (a key only in the key table is not trusted)")
     if k.source_id != source_id:
         return f"signed with a key of source {k.source_id!r}, not of {source_id!r}"
     if not k.covers(t):
@@ -125,9 +131,45 @@ def _check_key(keyring: Keyring, key: bytes, source_id: str, t: float) -> str | 
     return None
 
 
+@dataclass
+class _Anchors:
+    verifiers: list[NoteVerifier]
+    witnesses: list[NoteVerifier]
+    quorum: int
+    origin: str | None
+
+
+def _anchors(report: VerifyReport, trust: Trust, store_keys: list[NoteVerifier], store_wits: list[NoteVerifier],
+             store_origin: str | None) -> _Anchors:
+    """Trust anchors from outside the store; the store's own keys only when explicitly allowed."""
+    if trust.anchored:
+        verifiers = trust.log_verifiers()
+        pinned = {v.vkey() for v in verifiers}
+        extra = [v.name for v in store_keys if v.vkey() not in pinned]
+        if extra:
+            report.warnings.append(f"the store lists log key(s) you did not pin ({', '.join(extra)}); "
+                                   "nothing they sign is trusted")
+        wits = trust.witness_verifiers()
+        return _Anchors(verifiers, wits, trust.required_quorum(), trust.origin or store_origin)
+    msg = ("unanchored: no log key from outside the store (give --log-key VKEY or --trust FILE); whoever can write "
+           "the database could have replaced the store's own log key")
+    if trust.allow_unanchored:
+        report.warnings.append(msg + "; checked against the store's own keys because --allow-unanchored was given")
+    else:
+        report.add(None, None, msg)
+    wits = trust.witness_verifiers() or store_wits
+    q = trust.quorum or 0
+    if q > len(wits):
+        raise TrustError(f"quorum: {q} is more than the {len(wits)} witness key(s) known")
+    return _Anchors(store_keys, wits, q, trust.origin or store_origin)
+
+
 def _check_checkpoints(report: VerifyReport, cps: list[dict[str, Any]], verifiers: list[NoteVerifier],
                        wits: list[NoteVerifier], origin: str | None) -> list[tuple[int, bytes, str]]:
-    """Signature, cosignatures and ordering of each checkpoint; returns (size, root, label) of the good ones."""
+    """Signature, cosignatures and ordering of each checkpoint; returns (size, root, label) of the good ones.
+
+    Each good checkpoint dict gets ``cosigners`` (trusted witness names whose
+    cosignature verifies) and ``signed_seq`` (its signed sequence number or None)."""
     good: list[tuple[int, bytes, str]] = []
     last = -1
     for c in cps:
@@ -142,13 +184,18 @@ def _check_checkpoints(report: VerifyReport, cps: list[dict[str, Any]], verifier
         if cp.size < last:
             report.add(None, None, f"{label}: size {cp.size} is smaller than an earlier checkpoint's {last}")
         last = max(last, cp.size)
+        c["cosigners"] = set()
+        c["signed_seq"] = checkpoint_seq(cp)
+        c["signed_head"] = (cp.size, cp.root)
+        c["good"] = True
         for line in c.get("cosignatures", []):
             try:
                 n = verify_cosignatures(add_signature_lines(c["note"], [line]), wits)
                 if n:
                     report.cosignatures += 1
+                    c["cosigners"].update(n)
                 else:
-                    report.warnings.append(f"{label}: cosignature by an unregistered witness ignored")
+                    report.warnings.append(f"{label}: cosignature by a witness you do not trust ignored")
             except NoteError as exc:
                 report.add(None, None, f"{label}: {exc}")
         good.append((cp.size, cp.root, label))
@@ -156,9 +203,80 @@ def _check_checkpoints(report: VerifyReport, cps: list[dict[str, Any]], verifier
     return good
 
 
-def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyReport:
-    """Verify everything in a store (see module doc).  ``log_keys``: pinned
-    mission vkeys (default: those registered in the store)."""
+def _check_sequence(report: VerifyReport, cps: list[dict[str, Any]]) -> None:
+    """A deleted older checkpoint leaves a gap in the signed sequence numbers."""
+    good = [c for c in cps if c.get("good")]
+    pairs = [(c["signed_seq"], c["signed_head"]) for c in good if c["signed_seq"] is not None]
+    first = 1 if len(pairs) == len(good) else min((n for n, _ in pairs), default=1)
+    if not pairs:  # checkpoints from before signed numbers: the table's numbering is all there is
+        pairs = [(c["seq"], c["signed_head"]) for c in good if c.get("seq") is not None]
+    seen: dict[int, Any] = {}
+    expect = first
+    for n, head in pairs:
+        if n in seen:
+            if seen[n] != head:  # the same checkpoint listed twice (a mirror's latest) is fine
+                report.add(None, None, f"checkpoint number {n} was signed twice for different trees "
+                                       "(a second history)")
+            continue
+        if n > expect:
+            gap = f"#{expect}" if n == expect + 1 else f"#{expect}..#{n - 1}"
+            report.add(None, None, f"checkpoint(s) {gap} missing before checkpoint #{n}: deleted from the store")
+        elif n < expect:
+            report.add(None, None, f"checkpoint #{n} is out of order (after #{expect - 1})")
+        seen[n] = head
+        expect = max(expect, n + 1)
+
+
+def _check_quorum(report: VerifyReport, cps: list[dict[str, Any]], anchors: _Anchors) -> None:
+    if anchors.quorum <= 0:
+        return
+    good = [c for c in cps if c.get("good")]
+    if not good:
+        report.add(None, None, f"no checkpoint to check the witness quorum ({anchors.quorum}) on")
+        return
+    latest = good[-1]
+    have = sorted(latest["cosigners"])
+    if len(have) < anchors.quorum:
+        witnessed = [c for c in good if len(c["cosigners"]) >= anchors.quorum]
+        last_ok = (f"; the last checkpoint that has it is {witnessed[-1]['label']}" if witnessed
+                   else "; no checkpoint has it (history rewritten, or the witnesses never ran)")
+        report.add(None, None, f"{latest['label']}: {len(have)} of the required {anchors.quorum} witness "
+                               f"cosignatures ({', '.join(have) or 'none'}){last_ok}")
+
+
+def _check_since(report: VerifyReport, since_note: str, anchors: _Anchors, latest: tuple[int, bytes, str] | None,
+                 proof_fn: Any, targets: set[int]) -> Checkpoint | None:
+    """The party's last seen checkpoint must be a prefix of the latest one (RFC 6962 consistency proof)."""
+    try:
+        old = open_checkpoint(since_note, anchors.verifiers, origin=anchors.origin)
+    except NoteError as exc:
+        report.add(None, None, f"--since-checkpoint: the checkpoint you gave does not verify with your log key(s): "
+                               f"{exc}")
+        return None
+    if latest is None:
+        report.add(None, None, f"rollback: you saw a checkpoint of size {old.size}, the log has no checkpoint")
+        return None
+    size, root, label = latest
+    if old.size > size:
+        report.add(None, None, f"rollback: you saw a checkpoint of size {old.size}, the latest ({label}) has only "
+                               f"{size} entries: entries {size}..{old.size - 1} were cut and newer checkpoints "
+                               "dropped")
+        return None
+    try:
+        proof = proof_fn(old.size, size)
+        merkle.verify_consistency_hashes(old.size, size, old.root, root, proof)
+    except (merkle.MerkleError, LogCorruptError, OSError, ValueError) as exc:
+        report.add(None, None, f"fork: the checkpoint you saw (size {old.size}) is not consistent with {label}: "
+                               f"{type(exc).__name__}: {exc}")
+        return None
+    targets.add(old.size)
+    return old
+
+
+def verify_store(store: Store, trust: Trust | None = None, *, log_keys: list[str] | None = None) -> VerifyReport:
+    """Verify everything in a store (see module doc) against ``trust``: anchors
+    from outside the store (``log_keys``: shorthand for ``Trust(log_keys=...)``)."""
+    trust = trust or Trust(log_keys=list(log_keys or []))
     report = VerifyReport()
     try:
         log = MerkleLog(store)
@@ -171,23 +289,35 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
         log.check()
     except LogCorruptError as exc:
         report.add(None, None, str(exc))
-    verifiers = [NoteVerifier.from_vkey(v) for v in log_keys] if log_keys else log_verifiers(store)
-    origin = None
     with store.engine.connect() as c:
         row = c.execute(select(S.ledger_log_keys.c.origin).limit(1)).first()
-        origin = row[0] if row else None
+        store_origin = row[0] if row else None
+    anchors = _anchors(report, trust, log_verifiers(store), witnesses(store), store_origin)
     cps = [{**c, "label": f"checkpoint #{c['seq']} (size {c['size']})"} for c in log.checkpoints()]
     if not cps:
         report.warnings.append("the log has no checkpoint: nothing is signed by the mission yet")
-    good = _check_checkpoints(report, cps, verifiers, witnesses(store), origin)
-    keyring = Keyring.load(store)
+    good = _check_checkpoints(report, cps, anchors.verifiers, anchors.witnesses, anchors.origin)
+    _check_sequence(report, cps)
+    _check_quorum(report, cps, anchors)
+    certified = load_certified(store, [v.public for v in anchors.verifiers])
+    for i, eid, what in certified.problems:
+        report.add(i, eid, what)
+    keyring = certified.keyring
     stored = dict(log.leaf_hashes(0, size))
     tracker = _RootTracker()
-    targets = sorted({s for s, _, _ in good})
+    targets_set = {s for s, _, _ in good}
+    latest = max(good, key=lambda g: g[0]) if good else None
+    since = None
+    if trust.since_checkpoint:
+        since = _check_since(report, trust.since_checkpoint, anchors, latest, log.consistency_proof, targets_set)
+    targets = sorted(targets_set)
     roots_at: dict[int, bytes] = {}
     if 0 in targets:
         roots_at[0] = merkle.EMPTY_ROOT
     claimed: dict[str, int] = {}
+    covered = latest[0] if latest else 0
+    uncovered: list[tuple[int, str | None]] = []
+    late_certs = 0
     expected = 0
 
     def pages() -> Iterator[list[tuple[int, str, bytes]]]:
@@ -205,6 +335,27 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
         metas = []
         found = {o.id: o for o in store.get_observations([oid for _, oid, _ in rows])}
         for i, oid, key in rows:
+            while expected < i:  # a gap in the entry table
+                report.add(expected, None, "missing from the log's entry table (deleted or cut)")
+                tracker.push(stored.get(expected, b"\0" * 32))
+                expected += 1
+                _mark(tracker, targets, roots_at)
+            expected = i + 1
+            report.entries_checked += 1
+            if i >= covered:
+                uncovered.append((i, oid))
+            logged = stored.get(i)
+            cert = certified.entries.get(i)
+            if cert is not None or oid.startswith(CERT_ID_PREFIX):
+                if cert is None:
+                    report.add(i, oid, "key certificate entry is missing from the store (deleted)")
+                    h = logged or b"\0" * 32
+                else:
+                    h = _sha256(b"\x00" + cert).digest()
+                    report.certificates += 1
+                tracker.push(h)
+                _mark(tracker, targets, roots_at)
+                continue
             obs = found.get(oid)
             canon = entry = None
             if obs is not None and obs.signature:
@@ -213,15 +364,7 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
                     entry = entry_bytes(canon, obs.signature, key.hex())
                 except Exception:  # stored content that cannot be canonicalized or a non-base64 signature
                     canon = entry = None
-            while expected < i:  # a gap in the entry table
-                report.add(expected, None, "missing from the log's entry table (deleted or cut)")
-                tracker.push(stored.get(expected, b"\0" * 32))
-                expected += 1
-                _mark(tracker, targets, roots_at)
-            expected = i + 1
             claimed[oid] = i
-            report.entries_checked += 1
-            logged = stored.get(i)
             if obs is None:
                 report.add(i, oid, "observation is missing from the store (deleted)")
                 h = logged or b"\0" * 32
@@ -240,6 +383,8 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
                 why = _check_key(keyring, key, obs.source_id, obs.time.timestamp())
                 if why:
                     report.add(i, oid, why)
+                elif certified.certified_at.get(key.hex(), -1) > i:
+                    late_certs += 1
                 try:
                     sig = decode_signature(obs.signature)
                     items.append((sig, SIGNING_CONTEXT + canon, key))
@@ -255,6 +400,8 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
     while expected < size:
         report.add(expected, None, "missing from the log's entry table (deleted or cut)")
         tracker.push(stored.get(expected, b"\0" * 32))
+        if expected >= covered:
+            uncovered.append((expected, None))
         expected += 1
         _mark(tracker, targets, roots_at)
     for s, r, label in good:
@@ -264,8 +411,29 @@ def verify_store(store: Store, *, log_keys: list[str] | None = None) -> VerifyRe
         elif got != r:
             report.add(None, None, f"{label}: the stored entries do not hash to the signed root "
                                    f"({got.hex()[:16]}… vs {r.hex()[:16]}…): evidence or tree rewritten")
+    if since is not None and roots_at.get(since.size, since.root) != since.root:
+        report.add(None, None, f"fork: the stored entries do not hash to the checkpoint you saw (size {since.size})")
+    if late_certs:
+        report.warnings.append(f"{late_certs} entries are signed by keys certified only later in the log "
+                               "(stores from before key certificates; see `ledger certify-keys`)")
+    _report_uncovered(report, uncovered, trust.allow_uncovered)
     _check_claims(store, report, claimed)
     return report
+
+
+def _report_uncovered(report: VerifyReport, uncovered: list[tuple[int, str | None]], allow: bool) -> None:
+    """Entries past the latest checkpoint are signed by nobody yet: they could be dropped unnoticed."""
+    if not uncovered:
+        return
+    report.uncovered = len(uncovered)
+    what = "not covered by any signed checkpoint (could be changed or dropped unnoticed)"
+    if allow:
+        a, b = uncovered[0], uncovered[-1]
+        report.warnings.append(f"{len(uncovered)} entries (entry {a[0]} ({a[1]}) .. entry {b[0]} ({b[1]})) "
+                               f"are {what}")
+        return
+    for i, oid in uncovered:
+        report.add(i, oid, what)
 
 
 def _mark(tracker: _RootTracker, targets: list[int], roots_at: dict[int, bytes]) -> None:
@@ -298,9 +466,12 @@ def _read_tile(root: Path, level: int | str, n: int, width: int) -> bytes | None
     return p.read_bytes() if p.exists() else None
 
 
-def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> VerifyReport:
-    """Verify a static export directory without the service or its database."""
-    from trucewatch.ledger.export import TILE_WIDTH
+def verify_export(out_dir: str | Path, trust: Trust | None = None, *, log_keys: list[str] | None = None
+                  ) -> VerifyReport:
+    """Verify a static export directory without the service or its database, against ``trust``."""
+    from trucewatch.ledger.export import TILE_WIDTH, export_consistency_proof
+
+    trust = trust or Trust(log_keys=list(log_keys or []))
 
     root = Path(out_dir)
     report = VerifyReport()
@@ -310,22 +481,24 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
     except (OSError, ValueError) as exc:
         report.add(None, None, f"export is incomplete: {exc}")
         return report
-    if log_keys:
-        verifiers = [NoteVerifier.from_vkey(v) for v in log_keys]
-    else:
-        verifiers = [NoteVerifier.from_vkey(v) for v in keys.get("log_keys", [])]
-        report.warnings.append("log key taken from the export's own keys.json; pin it with --log-key")
-    wits = [NoteVerifier.from_vkey(v) for v in keys.get("witnesses", [])]
-    keyring = Keyring(SourceKey(k["public_key"], k["source_id"], k["valid_from"], k.get("valid_to"),
-                                k.get("revoked_at"), k.get("revoke_reason")) for k in keys.get("source_keys", []))
+    try:
+        anchors = _anchors(report, trust, [NoteVerifier.from_vkey(v) for v in keys.get("log_keys", [])],
+                           [NoteVerifier.from_vkey(v) for v in keys.get("witnesses", [])], keys.get("origin"))
+    except NoteError as exc:
+        report.add(None, None, f"keys.json: {exc}")
+        return report
+    verifiers, wits = anchors.verifiers, anchors.witnesses
+    trusted = [v.public for v in verifiers]
+    certs: list[tuple[int, dict[str, Any]]] = []
+    signed_by: list[tuple[int, str, bytes, str, float]] = []
     hist = []
     cdir = root / "checkpoints"
     for p in sorted(cdir.iterdir()) if cdir.is_dir() else []:
-        hist.append({"note": p.read_text(), "label": f"checkpoints/{p.name}", "size": None})
+        hist.append({"note": p.read_text(), "label": f"checkpoints/{p.name}", "size": None, "seq": None})
     if hist and hist[-1]["note"] == note_text:  # the latest is also the newest of the history
         hist[-1]["label"] = "checkpoint"
     else:
-        hist.append({"note": note_text, "label": "checkpoint", "size": None})
+        hist.append({"note": note_text, "label": "checkpoint", "size": None, "seq": None})
     for c in hist:  # split cosignature lines off so each is checked
         try:
             n = SignedNote.parse(c["note"])
@@ -335,8 +508,9 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
         except NoteError as exc:
             report.add(None, None, f"{c['label']}: {exc}")
             c["bad"] = True
-    good = _check_checkpoints(report, [c for c in hist if not c.get("bad")], verifiers, wits,
-                              keys.get("origin"))
+    good = _check_checkpoints(report, [c for c in hist if not c.get("bad")], verifiers, wits, anchors.origin)
+    _check_sequence(report, hist)
+    _check_quorum(report, hist, anchors)
     try:
         top = Checkpoint.parse_body(SignedNote.parse(note_text).body)
     except NoteError:
@@ -348,7 +522,12 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
     if any(s > size for s, _, _ in good):
         report.add(None, None, "a historical checkpoint is larger than the latest one (rollback)")
     tracker = _RootTracker()
-    targets = sorted({s for s, _, _ in good})
+    targets_set = {s for s, _, _ in good}
+    since = None
+    if trust.since_checkpoint:
+        since = _check_since(report, trust.since_checkpoint, anchors, (size, top.root, "checkpoint"),
+                             lambda a, b: export_consistency_proof(root, a, b), targets_set)
+    targets = sorted(targets_set)
     roots_at: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in targets else {}
     items: list[tuple[bytes, bytes, bytes]] = []
     metas: list[tuple[int, str]] = []
@@ -376,6 +555,13 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
             tracker.push(h)
             _mark(tracker, targets, roots_at)
             report.entries_checked += 1
+            if entry.startswith(b'{"cert":'):  # a key certificate (JCS puts "cert" first)
+                try:
+                    certs.append((i, check_cert_entry(entry, trusted)))
+                    report.certificates += 1
+                except CertError as exc:
+                    report.add(i, None, f"key certificate rejected: {exc}")
+                continue
             try:
                 e = parse_entry(entry)
                 o = Observation.model_validate(e["observation"])
@@ -384,9 +570,7 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
             except Exception as exc:
                 report.add(i, None, f"malformed entry: {exc}")
                 continue
-            why = _check_key(keyring, key, o.source_id, o.time.timestamp())
-            if why:
-                report.add(i, o.id, why)
+            signed_by.append((i, o.id, key, o.source_id, o.time.timestamp()))
             items.append((sig, SIGNING_CONTEXT + rfc8785.dumps(e["observation"]), key))
             metas.append((i, o.id))
         if pos != len(bundle):
@@ -395,6 +579,16 @@ def verify_export(out_dir: str | Path, *, log_keys: list[str] | None = None) -> 
         report.signatures_checked += 1
         if not ok:
             report.add(i, oid, "signature does not verify: the evidence was changed or the signature forged")
+    ring_keys, _first, cert_problems = replay(certs)
+    for i, what in cert_problems:
+        report.add(i, None, what)
+    keyring = Keyring(ring_keys)
+    for i, oid, key, sid, t in signed_by:
+        why = _check_key(keyring, key, sid, t)
+        if why:
+            report.add(i, oid, why)
+    if since is not None and roots_at.get(since.size, since.root) != since.root:
+        report.add(None, None, f"fork: the published entries do not hash to the checkpoint you saw (size {since.size})")
     for s, r, label in good:
         got = roots_at.get(s)
         if got is None:

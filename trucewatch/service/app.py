@@ -32,6 +32,10 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from trucewatch.ledger.api import mission_signer
+from trucewatch.ledger.keys import KeyRegistryError, rotate_key
+from trucewatch.ledger.log import LogError
+from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.service import exports as X
 from trucewatch.service import integrations as I
@@ -165,9 +169,11 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         await asyncio.to_thread(I.warm_up)
         audit.start()
         await hub.start()
+        checkpoints = CheckpointScheduler(store).start()  # sign the log's tree head on a schedule (ledger)
         try:
             yield
         finally:
+            await checkpoints.stop()
             await hub.stop()
             audit.stop()
 
@@ -455,9 +461,11 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         s = store.get_source(source_id)
         if s is None:
             raise HTTPException(404, f"{source_id}: no such source")
-        s.public_key = body.public_key
-        store.add_sources([s])
-        return s.model_dump(mode="json")
+        try:  # a key is trusted only once the mission certifies it in the log (trucewatch.ledger.certs)
+            rotate_key(store, source_id, body.public_key, signer=mission_signer(store, create=False))
+        except (KeyRegistryError, LogError) as exc:
+            raise HTTPException(409, f"public_key: {exc}") from None
+        return store.get_source(source_id).model_dump(mode="json")  # type: ignore[union-attr]
 
     @app.get(f"{API}/layers/sensors", tags=["map"])
     def sensors(p: Principal = Internal) -> dict[str, Any]:

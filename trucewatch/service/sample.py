@@ -156,11 +156,11 @@ def _signed_ingest(store: Store, sources: list[Source], obs: list[Observation], 
     from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
 
     keys = generate_source_keys([s.id for s in sources], rng)
-    register_source_keys(store, keys)
-    rep = ingest_signed(store, sign_observations(obs, keys))
     origin = api.log_origin(store) or "trucewatch.sample/log"
     signer = NoteSigner.generate(origin)
     api.init_log(store, origin, signer)
+    register_source_keys(store, keys, signer=signer)  # certified by the mission key, in the log
+    rep = ingest_signed(store, sign_observations(obs, keys))
     api.make_checkpoint(store, signer)
     return rep
 

@@ -303,4 +303,10 @@ ledger_witnesses = Table(  # parties' cosigners (vkeys with signature type 0x04)
     Column("vkey", String(300), nullable=False),
     Column("added_at", Float, nullable=False),
 )
+ledger_key_entries = Table(  # log entries that certify source keys (signed by the mission), kept verbatim
+    "ledger_key_entries",
+    metadata,
+    Column("idx", _LedgerInt, primary_key=True, autoincrement=False),  # = ledger_leaves.idx
+    Column("entry", _Blob, nullable=False),
+)
 # ---------------------------------------------------------------- end ledger

@@ -1,0 +1,141 @@
+"""Checkpoints on a schedule: the service and the workers sign the tree head
+at most ``max_age_s`` after an entry is appended or once ``max_entries`` new
+entries wait, whichever comes first.
+
+Why: an entry no signed checkpoint covers can be changed or dropped by whoever
+administers the database without any signature contradicting it, and
+``trucewatch verify`` fails on such entries.  Before this, ``serve`` never
+signed a checkpoint, so all evidence ingested over the API stayed uncovered.
+
+Configuration (environment, so every process of a deployment agrees):
+``TRUCEWATCH_CHECKPOINT_MAX_AGE_S`` (default 60), ``TRUCEWATCH_CHECKPOINT_MAX_ENTRIES``
+(default 1000), ``TRUCEWATCH_CHECKPOINT_POLL_S`` (default 1; 0 turns the
+scheduler off).  The mission key comes from ``trucewatch.ledger.api.mission_signer``
+(``$TRUCEWATCH_MISSION_KEY``, ``<db>.mission-key``, or the key this process
+registered); without one the scheduler logs a warning and signs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from trucewatch.ledger.api import LedgerSetupError, make_checkpoint, mission_signer
+from trucewatch.ledger.checkpoint import NoteSigner
+from trucewatch.ledger.log import LogError, ensure_tables
+from trucewatch.store import schema as S
+from trucewatch.store.store import Store
+
+log = logging.getLogger("trucewatch.ledger.schedule")
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    max_age_s: float = 60.0
+    max_entries: int = 1000
+    poll_s: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> CheckpointPolicy:
+        def num(name: str, default: float) -> float:
+            v = os.environ.get(name)
+            if v is None or v == "":
+                return default
+            try:
+                x = float(v)
+            except ValueError:
+                raise ValueError(f"{name}: {v!r} is not a number") from None
+            if x < 0:
+                raise ValueError(f"{name}: {v!r} must not be negative")
+            return x
+
+        return cls(num("TRUCEWATCH_CHECKPOINT_MAX_AGE_S", 60.0), int(num("TRUCEWATCH_CHECKPOINT_MAX_ENTRIES", 1000)),
+                   num("TRUCEWATCH_CHECKPOINT_POLL_S", 1.0))
+
+
+class CheckpointScheduler:
+    """Signs a checkpoint when the policy says one is due (``tick``), in a background task (``start``)."""
+
+    def __init__(self, store: Store, signer: NoteSigner | None = None, policy: CheckpointPolicy | None = None) -> None:
+        self.store = store
+        self.signer = signer
+        self.policy = policy or CheckpointPolicy.from_env()
+        self.signed = 0
+        self._warned = False
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        ensure_tables(store)
+
+    def due(self, now: float | None = None) -> bool:
+        """Entries wait past the last checkpoint, and either enough of them or the oldest long enough."""
+        now = time.time() if now is None else now
+        with self.store.engine.connect() as c:
+            size = c.execute(select(S.ledger_state.c.size)).scalar()
+            covered = c.execute(select(S.ledger_checkpoints.c.size).order_by(S.ledger_checkpoints.c.seq.desc())
+                                .limit(1)).scalar()
+            size, covered = int(size or 0), int(covered or 0)
+            if size <= covered:
+                return False
+            if size - covered >= self.policy.max_entries:
+                return True
+            first = c.execute(select(S.ledger_leaves.c.appended_at).where(S.ledger_leaves.c.idx == covered)).scalar()
+        return first is None or now - float(first) >= self.policy.max_age_s
+
+    def tick(self, now: float | None = None) -> dict[str, Any] | None:
+        """Sign a checkpoint if one is due; returns it (None when nothing was signed)."""
+        if not self.due(now):
+            return None
+        signer = self.signer
+        if signer is None:
+            try:
+                signer = mission_signer(self.store, create=False)
+            except LedgerSetupError as exc:
+                if not self._warned:
+                    log.warning("entries wait for a checkpoint but no mission key is available (%s)", exc)
+                    self._warned = True
+                return None
+        cp = make_checkpoint(self.store, signer, skip_if_unchanged=True)
+        if cp is not None:
+            self.signed += 1
+            log.info("checkpoint #%s signed at size %s", cp["seq"], cp["size"])
+        return cp
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.to_thread(self.tick)
+            except (LogError, LedgerSetupError, OSError) as exc:  # a damaged log must not kill the service
+                log.warning("scheduled checkpoint failed: %s", exc)
+            except Exception as exc:  # database down: try again at the next poll
+                log.warning("scheduled checkpoint failed (%s: %s)", type(exc).__name__, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.policy.poll_s)
+
+    def start(self) -> CheckpointScheduler:
+        """Run in the current event loop (no-op when the poll interval is 0)."""
+        if self.policy.poll_s > 0 and self._task is None:
+            self._stop = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self.run())
+        return self
+
+    async def stop(self) -> None:
+        """Stop, then sign what is still uncovered (a clean shutdown leaves nothing unsigned)."""
+        if self._task is None:
+            return
+        self._stop.set()
+        await self._task
+        self._task = None
+        try:
+            await asyncio.to_thread(self.tick, float("inf"))
+        except Exception as exc:
+            log.warning("final checkpoint failed (%s: %s)", type(exc).__name__, exc)
+
+
+__all__ = ["CheckpointPolicy", "CheckpointScheduler"]
