@@ -86,6 +86,8 @@ class Gazetteer:
         #: they outrank a stem-only match (Покровське is not Покровськ) and a
         #: historical alternate (Engels was once Pokrovsk).
         self.full: set[tuple[str, int]] = set()
+        #: full folded name -> ids (dictionary forms from morphology are looked up here)
+        by_full: dict[str, list[int]] = defaultdict(list)
         self.primary: set[tuple[str, int]] = set()
         for i, r in enumerate(rows):
             seen = set()
@@ -98,6 +100,8 @@ class Gazetteer:
             for k in keys:
                 s = stem(k)
                 self.full.add((k, i))
+                if not by_full[k] or by_full[k][-1] != i:
+                    by_full[k].append(i)
                 if len(s) >= 3 and s not in seen:
                     seen.add(s)
                     self.index[s].append(i)
@@ -105,6 +109,7 @@ class Gazetteer:
                 if len(s) >= 3:
                     self.primary.add((s, i))
         self.index = dict(self.index)
+        self.by_full: dict[str, list[int]] = dict(by_full)
         self._blocks: dict[str, list[str]] = defaultdict(list)
         for s in self.index:
             self._blocks[s[0]].append(s)
