@@ -336,6 +336,7 @@ _ADJ_HEAD = {stem(fold(w)) for w in (
     "hromada", "району", "районі", "район", "районе", "района", "округа", "округе", "округ", "НПЗ", "нафтобаза",
     "нафтобазу", "нефтебаза", "нефтебазу", "нефтебазе", "завод", "заводі", "заводе", "аеродром", "аэродром",
     "аеропорт", "аэропорт", "ТЕЦ", "ТЭЦ", "ТЕС", "ГРЕС", "ГРЭС", "порт", "порту", "водосховище", "водохранилище",
+    "напрямку", "напрямок", "напрямі", "направлении", "направление", "напрямках",
 )}
 #: Prepositions of origin: a place after them is where something came from, not where it happened.
 _FROM = {fold(w) for w in ("з", "із", "зі", "from", "из", "со", "від", "от")}
@@ -597,18 +598,13 @@ class Extractor:
                 if m == 1 and st in _STOP:
                     break
                 fuzzy = m == 1 and (after_prep or not sentence_start) and len(st) >= 5
-                nxt_st = stem(fold(toks[i + m])) if i + m < n else ""
-                if m == 1 and nxt_st in _ADJ_HEAD and _CYR.search(tok):
-                    # "Шосткинської громади", "Киришський НПЗ": the adjective names its centre
-                    found = self._adjective_match(tok)
-                    if found is not None:
-                        ids, q, key, st = found
-                        hit = PlaceHit(i, i + 1, tok, ids, "exact", q, after_prep, near, key=key, st=st)
-                        break
                 ids, match, q = self.gaz.match_stem(st, fuzzy=fuzzy, key=key)
                 if m == 1 and _CYR.search(tok):
-                    # the dictionary form of an inflected name (Миколаєві -> Миколаїв, Луцька -> Луцьк)
-                    found = self._lemma_match(tok, ids, q)
+                    # morphology: the dictionary form of an inflected name (Миколаєві -> Миколаїв), the name
+                    # an adjective comes from (Покровському напрямку -> Покровськ, Шосткинської громади ->
+                    # Шостка); the suffix rules' candidates stay, ranked below
+                    nxt_st = stem(fold(toks[i + m])) if i + m < n else ""
+                    found = self._morph_match(tok, ids, q, nxt_st in _ADJ_HEAD)
                     if found is not None:
                         ids, q, key, st = found
                         match = "exact"
@@ -636,9 +632,15 @@ class Extractor:
                 continue
             # sentence-initial capitalised words are only places when well known or after a preposition
             if (hit.start == 0 or toks[hit.start - 1] in ".!?;:\n") and not after_prep:
-                if self.gaz.population[hit.ids].max() < 5000 and hit.end - hit.start == 1 and hit.match != "exact":
+                home = [j for j, i in enumerate(hit.ids) if self.gaz.in_area[i]]  # abroad only after a preposition
+                if not home or (self.gaz.population[[hit.ids[j] for j in home]].max() < 5000
+                                and hit.end - hit.start == 1 and hit.match != "exact"):
                     i = hit.end
                     continue
+                if len(home) < len(hit.ids):
+                    hit.ids = [hit.ids[j] for j in home]
+                    if np.ndim(hit.quality):
+                        hit.quality = np.asarray(hit.quality)[home]
             hits.append(hit)
             i = hit.end
         return hits
@@ -647,37 +649,53 @@ class Extractor:
         """True when some candidate bears this exact full name (no inflection to undo)."""
         return any(i in self.gaz.by_full.get(key, ()) for i in ids[:200])
 
-    def _lemma_match(self, tok: str, ids: list[int], q) -> tuple[list[int], np.ndarray, str, str] | None:
-        """Candidates of the word's dictionary forms that bear that exact name, ranked above what the
-        suffix rules found (kept, at lower quality, as alternatives)."""
-        for lem in morph.lemmas(tok, self._lang):
-            k = fold(lem)
-            full = self.gaz.by_full.get(k)
-            if not full:
+    def _morph_match(self, tok: str, ids: list[int], q, head: bool
+                     ) -> tuple[list[int], np.ndarray, str, str] | None:
+        """Candidates bearing exactly the name morphology gives for ``tok`` (first), then what the
+        suffix rules found (quality capped at 0.85 unless ``tok`` is itself a whole name).  For an
+        adjective before a hromada, raion, facility or direction word, a stem match of its base is
+        enough ("Шосткинської громади" -> Шостка)."""
+        adj = morph.is_adjective(tok, self._lang)
+        own = fold(tok)
+        own_full = self._full_hit(own, ids)
+        if adj and own_full:
+            return None  # a whole name as written ("Лугівське", "Новоселівське"): nothing to undo
+        forms = morph.adjective_bases(tok, self._lang) if adj else morph.lemmas(tok, self._lang)
+        full: list[int] = []
+        key, best = "", -1
+        for f in forms:  # every form that is a whole name: the ranking (population, region, line) decides
+            k = fold(f)
+            if k == own:
                 continue
-            if lem == tok.lower():
-                continue
-            extra = [i for i in ids if i not in full]
-            qa = np.asarray(q, float) if np.ndim(q) else np.full(len(ids), float(q) if ids else 0.0)
-            # what the word matched as written stays a candidate: at full quality when it is a
-            # whole name itself ("Орлі" is also a village name), else below the dictionary form
-            exact = self._full_hit(fold(tok), extra)
-            qx = [float(qa[j]) if exact and (fold(tok), i) in self.gaz.full else min(float(qa[j]), 0.85)
-                  for j, i in enumerate(ids) if i not in full]
-            return list(full) + extra, np.array([1.0] * len(full) + qx), k, stem(k)
+            got = [i for i in self.gaz.by_full.get(k, ()) if self.gaz.kind[i] != "admin1" and i not in full]
+            if got:
+                pop = int(self.gaz.population[got].max())
+                if pop > best:  # the full-name bonus goes to the most prominent reading
+                    key, best = k, pop
+                full += got
+        if full:
+            # a name as written keeps its full-name bonus; the dictionary form only adds candidates
+            return self._merge(full, ids, q, own if own_full else key, own)
+        if adj and head:
+            for f in forms:
+                k = fold(f)
+                st = stem(k)
+                if len(st) < 3:
+                    continue
+                got = [i for i in self.gaz.index.get(st, ()) if self.gaz.kind[i] != "admin1"
+                       and not self.gaz.world[i]]
+                if got:
+                    return self._merge(got, ids, q, k, own)
         return None
 
-    def _adjective_match(self, tok: str) -> tuple[list[int], np.ndarray, str, str] | None:
-        for base in morph.adjective_bases(tok, self._lang):
-            k = fold(base)
-            st = stem(k)
-            if len(st) < 3:
-                continue
-            ids, _match, _q = self.gaz.match_stem(st, fuzzy=len(st) >= 5, key=k)
-            ids = [i for i in ids if self.gaz.kind[i] != "admin1"]
-            if ids:
-                return ids, np.full(len(ids), 0.95), k, st
-        return None
+    def _merge(self, first: list[int], ids: list[int], q, k: str, own: str
+               ) -> tuple[list[int], np.ndarray, str, str]:
+        fs = set(first)
+        qa = np.asarray(q, float) if np.ndim(q) else np.full(len(ids), float(q) if ids else 0.0)
+        rest = [(i, float(qa[j]) if (own, i) in self.gaz.full else min(float(qa[j]), 0.85))
+                for j, i in enumerate(ids) if i not in fs]
+        return (list(first) + [i for i, _ in rest], np.array([1.0] * len(first) + [x for _, x in rest]),
+                k, stem(k))
 
     def resolve(self, hits: list[PlaceHit], regions: list[str], event_type: str) -> list[int]:
         """Pick one gazetteer id per hit, using region, co-named places and the line."""
@@ -704,6 +722,9 @@ class Extractor:
                                    [a for j, a in enumerate(anchors)] or None, None, 0.0, strict)
                 if self.line_d is not None:
                     sc = sc + line_w * np.exp(-self.line_d[np.asarray(h.ids)] / line_scale)
+                if getattr(self, "_lang", None) == "uk":
+                    # Ukrainian-language reports are about Ukrainian places unless they say otherwise
+                    sc = sc + 0.2 * np.fromiter((self.gaz.country[i] == "UA" for i in h.ids), float, len(h.ids))
                 if self._raions and h.kind != "district":
                     # the raion named in the text (Іванівка Волноваського району)
                     a2 = [self.gaz.admin2_stem[i] for i in h.ids]
@@ -1013,6 +1034,8 @@ class Extractor:
         g = self.gaz
         locs = facts.locators(text)
         offs = facts.offsets(text)
+        if not locs and not offs:
+            return False
         spans = [(lc.start, lc.end) for lc in locs]
         starts = [_char_offset(text, toks, h.start) for h in hits]
         anchors: list[tuple[int, int, object]] = []  # (char, end char, hit index or Locator)
@@ -1026,6 +1049,8 @@ class Extractor:
             if re.search(r"(?:base|returned|вернул\w*|повернул\w*)[^.]{0,30}$", text[max(0, c - 45):c], re.I):
                 continue
             anchors.append((c, c + len(h.text), j))
+        if any(isinstance(a[2], int) and (hits[a[2]].after_prep or hits[a[2]].near) for a in anchors):
+            anchors = [a for a in anchors if hits[a[2]].after_prep or hits[a[2]].near]
         for lc in locs:
             anchors.append((lc.start, lc.end, lc))
         if not anchors:
@@ -1110,6 +1135,16 @@ class Extractor:
         self._primary = k
         claim.alternatives = [(float(g.lat[a]), float(g.lon[a]), g.admin1[a]) for a in self._ambiguous.get(k, [])]
         h = hits[k]
+        i = chosen[k]
+        if regions and g.admin1[i] not in regions and h.match != "exact" and g.kind[i] != "admin1":
+            # the text names the region and no place of this spelling lies in it: the village is not in
+            # the gazetteer ("в селе Ратчино" of Lipetsk oblast), so the region's area, not a look-alike
+            ra = g.admin1_entry.get(regions[0])
+            if ra is not None:
+                self._set(claim, ra, float(g.lat[ra]), float(g.lon[ra]), float(g.radius[ra]), regions[0],
+                          f"{h.text} (not found in {regions[0]}): region")
+                claim.alternatives = []
+                return
         i = chosen[k]
         lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
         phrase = h.text

@@ -259,7 +259,7 @@ class Offset:
     bearing: float
     start: int
     end: int
-    kind: str  # "self" (from the observer), "place" (from a named place that follows)
+    kind: str  # "self" (from the observer), "place" (from a named place that follows), "other"
 
     @property
     def mid_km(self) -> float:
@@ -285,7 +285,14 @@ def offsets(text: str) -> list[Offset]:
         if hi > 150 or hi < lo:
             continue
         rest = text[m.end():m.end() + 80]
-        kind = "place" if (_OF_PLACE.match(rest) and not _OF_SELF.match(rest)) else "self"
+        if _OF_SELF.match(rest):
+            kind = "self"
+        elif _OF_PLACE.match(rest):
+            kind = "place"
+        elif re.match(r"\s*(?:of|from|від|от)\s", rest, re.IGNORECASE):
+            kind = "other"  # "1km south-east of the contact line": from something the text does not place
+        else:
+            kind = "self"
         out.append(Offset(lo, hi, b, m.start(), m.end(), kind))
     return out
 

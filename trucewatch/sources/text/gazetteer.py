@@ -116,6 +116,8 @@ class Gazetteer:
         self.admin1_entry = {self.admin1[i]: i for i in range(n) if self.kind[i] == "admin1"}
         #: folded stems of the raion names (postal admin2: "Pokrovskiy", "Volnovaskyi") for "X району"
         self.admin2_stem = [stem(fold(a)) if a else "" for a in self.admin2]
+        #: places abroad beyond Belarus and Moldova: matched by their exact name only (no variants, no fuzzy)
+        self.world = np.fromiter((c not in ("UA", "RU", "BY", "MD") for c in self.country), bool, n)
         self.in_area = np.fromiter((c == "UA" or a in AREA_RU for c, a in zip(self.country, self.admin1,
                                                                                strict=True)), bool, n)
         self._area_blocks: dict[str, list[str]] = defaultdict(list)
@@ -149,6 +151,8 @@ class Gazetteer:
                     if qual.get(i, 0.0) < q:
                         qual[i] = q
         if qual:
+            qual = {i: v for i, v in qual.items() if v == 1.0 or not self.world[i]}
+        if qual:
             ids = list(qual)
             q = np.fromiter(qual.values(), float)
             if fuzzy and not self.in_area[ids].any() and len(st) >= 5:
@@ -163,7 +167,7 @@ class Gazetteer:
             return ids, "exact" if max(qual.values()) == 1.0 else "variant", q
         if key is None:
             for v in stem_variants(st)[1:]:
-                ids = self.index.get(v)
+                ids = [i for i in self.index.get(v, ()) if not self.world[i]]
                 if ids:
                     return ids, "variant", 0.95
         if fuzzy and len(st) >= 5:
@@ -174,8 +178,9 @@ class Gazetteer:
                 out: list[int] = []
                 for h in hits:
                     if h[1] >= best - 0.1:
-                        out.extend(self.index[h[0]])
-                return out, "fuzzy", 0.8 * best / 100.0
+                        out.extend(i for i in self.index[h[0]] if not self.world[i])
+                if out:
+                    return out, "fuzzy", 0.8 * best / 100.0
         return [], "", 0.0
 
     def line_distance(self, agreement) -> np.ndarray:

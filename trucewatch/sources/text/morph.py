@@ -23,9 +23,11 @@ _MISSING: set[str] = set()
 _NOUNISH = {"NOUN"}
 _PERSONAL = frozenset({"Surn", "Name", "Patr"})
 _ADJ_SUFFIXES = (
-    # longest first; each pair is (suffix of the adjective lemma, what the place name ends with)
-    ("инський", ""), ("инский", ""), ("івський", "ів"), ("овский", "ов"), ("ський", ""), ("ский", ""),
-    ("цький", "цьк"), ("цкий", "цк"), ("зький", "зьк"), ("зкий", "зк"),
+    # longest first: (suffix of the adjective lemma, what the place name may end with instead)
+    ("інський", ("а", "и", "ине", "е", "")), ("инський", ("а", "и", "ине", "е", "")),
+    ("инский", ("а", "и", "ино", "е", "")), ("анський", ("а",)),
+    ("анский", ("а",)), ("івський", ("ів", "івка")), ("овский", ("ов", "овка")), ("ський", ("", "а", "и", "е")),
+    ("ский", ("", "а", "ы", "и", "е")),
 )
 _CYR = re.compile(r"[\u0400-\u04FF]")
 
@@ -95,36 +97,72 @@ def lemmas(word: str, lang: str | None = None) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
+def is_adjective(word: str, lang: str | None = None) -> bool:
+    """True when the word's most probable reading is an ordinary adjective ("Покровському",
+    "Кропивницькому", "Луцьку" read as "луцький") rather than a noun or a possessive place name
+    ("Миколаєві" from "миколаїв")."""
+    if not _CYR.search(word):
+        return False
+    for lg in _langs(word, lang):
+        a = analyzer(lg)
+        if a is None:
+            continue
+        parses = a.parse(word)
+        if not parses or "UNKN" in parses[0].tag.grammemes:
+            continue
+        p = parses[0]
+        return p.tag.POS == "ADJF" and "Geox" not in p.tag.grammemes and not p.normal_form.endswith(("ів", "їв"))
+    return bool(re.search(r"(?:ськ|цьк|зьк|ск|цк)(?:ий|ого|ому|им|ім|ої|ій|ою|у|а|е|і|ая|ой|ую|ом|ие|их)$",
+                          word.lower()))
+
+
 @lru_cache(maxsize=16384)
 def adjective_bases(word: str, lang: str | None = None) -> tuple[str, ...]:
-    """Place names an adjective may be derived from ("Шосткинської" -> "шостк", "Сумскую" -> "сум",
-    "Луцького" -> "луцьк", "Станіславську" -> "станіслав"); empty when the word is not an adjective."""
+    """Names an adjective may be derived from, most likely first: "Покровському" -> "покровськ",
+    "Кропивницькому" -> "кропивницький" (the name is an adjective), "Бучанському" -> "буча",
+    "Шосткинської" -> "шостка", "Сумскую" -> "сум"/"суми", "Станіславську" -> "станіслав"."""
     if not _CYR.search(word):
         return ()
     forms: list[str] = []
+    nominatives: list[str] = []
     for lg in _langs(word, lang):
         a = analyzer(lg)
         if a is None:
             continue
         for p in a.parse(word):
-            if p.tag.POS == "ADJF" and p.normal_form not in forms:
+            if p.tag.POS != "ADJF":
+                continue
+            if p.normal_form not in forms:
                 forms.append(p.normal_form)
+            # the name may be the adjective itself in its own gender: "у Вільному" -> "вільне", "вільний"
+            try:
+                nom = p.inflect({"nomn"})
+            except Exception:  # a form the dictionary cannot build
+                nom = None
+            if nom is not None and nom.word not in nominatives:
+                nominatives.append(nom.word)
         if forms:
             break
     if not forms:  # no analyzer: the adjective endings themselves
-        w = word.lower()
-        m = re.match(r"(.+?)(ськ|цьк|зьк|ск|цк)(?:ий|ого|ому|им|ім|ої|ій|ою|у|а|е|і|ая|ой|ую|ом|ие|их)$", w)
+        m = re.match(r"(.+?)(ськ|цьк|зьк|ск|цк)(?:ий|ого|ому|им|ім|ої|ій|ою|у|а|е|і|ая|ой|ую|ом|ие|их)$", word.lower())
         if m:
             forms.append(m.group(1) + m.group(2) + "ий")
     out: list[str] = []
+
+    def add(x: str) -> None:
+        if len(x) >= 3 and x not in out:
+            out.append(x)
+
+    for f in nominatives:
+        add(f)  # кропивницький, вільне, зелена
     for f in forms:
-        for suf, repl in _ADJ_SUFFIXES:
-            if f.endswith(suf) and len(f) - len(suf) >= 2:
-                base = f[: -len(suf)] + repl
-                if base not in out:
-                    out.append(base)
+        if f.endswith(("ий", "ій")):
+            add(f[:-2])  # покровськ, луцьк, донецьк
+        add(f)
+        for suf, repls in _ADJ_SUFFIXES:
+            if f.endswith(suf):
+                for r in repls:
+                    add(f[: -len(suf)] + r)
                 break
     return tuple(out)
-
-
-
