@@ -217,11 +217,25 @@ def build(postal_path: Path) -> list[dict]:
         by_stem[stem(fold(p["name_uk"]))].append(i)
     places: list[dict] = list(postal)
     merged = 0
+    # each oblast's postal centre and reach: a city's own oblast code is trusted when it lies within reach
+    centres: dict[str, tuple[float, float, float]] = {}
+    for code in UA_ADMIN1:
+        idx = [i for i, p in enumerate(postal) if p["a1code"] == code]
+        if len(idx) >= 5:
+            clat, clon = float(np.median(p_lat[idx])), float(np.median(p_lon[idx]))
+            spread = float(np.percentile(haversine(clat, clon, p_lat[idx], p_lon[idx]), 95))
+            centres[code] = (clat, clon, max(1.3 * spread, 250_000.0))
     for c in cities:
         if c["country"] == "UA":
             cand: set[int] = set()
             for n in c["names"]:
                 cand.update(by_stem.get(stem(fold(n)), []))
+            # the city's own oblast, when its code fits its position: join only postal places of that oblast
+            # (a Kirovohrad postal row with Mariupol's coordinates is not Mariupol)
+            gn = {"12": "13", "13": "12"}.get(c["a1code"], c["a1code"])
+            ctr = centres.get(gn)
+            if ctr is not None and haversine(c["lat"], c["lon"], ctr[0], ctr[1]) <= ctr[2]:
+                cand = {k for k in cand if postal[k]["a1code"] == gn}
             best = None
             if cand:
                 idx = np.fromiter(cand, int)
@@ -245,7 +259,8 @@ def build(postal_path: Path) -> list[dict]:
             j = int(np.argmin(d))
             gn = c["a1code"]
             code = {"12": "13", "13": "12"}.get(gn, gn)  # to the postal file's numbering
-            if code in UA_ADMIN1:
+            ctr = centres.get(code)
+            if ctr is not None and haversine(c["lat"], c["lon"], ctr[0], ctr[1]) <= ctr[2]:
                 c["a1code"] = code
             else:
                 near = np.argsort(d)[:5]

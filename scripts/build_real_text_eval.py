@@ -59,7 +59,9 @@ P = {
     "Khomutovka": (51.921, 34.562), "Kirishi": (59.474, 32.04), "Liski": (50.982, 39.504),
     "Ilsky": (44.842, 38.567), "Belgorod": (50.6034, 36.5809), "Zhytomyr": (50.2623, 28.6791),
     "Kyiv": (50.4547, 30.5238), "Kamianka (Kupiansk)": (49.9517, 37.8833),
-    "Lipetsk": (52.6031, 39.5708), "Ceadir-Lunga": (46.0617, 28.8306),
+    "Lipetsk": (52.6031, 39.5708), "Ceadir-Lunga": (46.0617, 28.8306), "Orikhiv": (47.5761, 35.7833),
+    "Vorozhba": (51.1732, 34.2266), "Velyka Pysarivka": (50.4233, 35.483), "Krasnopillia (Sumy)": (50.7739, 35.2563),
+    "Pozhnia": (50.5089, 35.3351), "Klimovo": (52.3788, 32.1963),
     # OSCE positions
     "Donetsk": (48.0159, 37.8029), "Luhansk": (48.5681, 39.3055), "Mariupol": (47.0951, 37.5413),
     "Zolote": (48.695, 38.515), "Spartak": (48.081, 37.769), "Pikuzy": (47.177, 37.818),
@@ -243,6 +245,55 @@ HEADLINES = [
      pl("Kupiansk"), True, {}),
     ("h58", "uk", "2025-04-01T09:00", "https://www.steena.com.ua/04/2025/filashkin-za-dobu-na-donechchyni-5-zahyblykh-i-12-poranenykh-cherez-obstrily-rf/40524",
      "Філашкін: за добу на Донеччині 5 загиблих і 12 поранених через обстріли РФ", [], True, {"killed": 5, "injured": 12}),
+    # added after the first measurement (split per item, so no earlier item moved)
+    ("h59", "ru", "2024-09-25T12:00", "https://zona.media/news/2024/09/25/zaporozhye",
+     "В результате российского удара по Запорожью пострадали семь человек, сообщает глава Запорожской области Иван Федоров.",
+     pl("Zaporizhzhia"), True, {"injured": 7}),
+    ("h60", "uk", "2024-06-01T10:00", "https://online.zp.ua/na-zaporijji-vnaslidok-vorojih-obstriliv-zaginyv-mirnii-jitel",
+     "Внаслідок удару росіян по Оріхівській громаді Запорізької області загинув 48-річний чоловік.",
+     pl("Orikhiv"), True, {"killed": 1}),
+    ("h61", "uk", "2023-11-01T12:00", "https://mind.ua/news/amp/20261146-okupanti-obstrilyali-punkt-vidachi-gumdopomogi-v-bilozerci",
+     "Окупанти обстріляли Білозерку на Херсонщині. Про це повідомив голова ОВА Олександр Прокудін.",
+     pl("Bilozerka"), True, {}),
+    ("h62", "uk", "2025-10-11T12:00", "https://lb.ua/society/2025/10/11/700999_unaslidok_rosiyskogo_obstrilu.html",
+     "У передмісті Херсона російські військові обстріляли селище Білозерка. Унаслідок обстрілів загинув цивільний.",
+     pl("Bilozerka"), True, {"killed": 1}),
+    ("h63", "ru", "2024-05-10T12:00", "https://interfax.com.ua/news/general/1001270.html",
+     "Российские войска обстреляли Белозерку Херсонской области, в результате чего погибла 72-летняя местная жительница, "
+     "сообщил глава ОВА Александр Прокудин.", pl("Bilozerka"), True, {"killed": 1}),
+    ("h64", "uk", "2024-05-10T18:00", "https://unn.ua/amp/rosiiany-vypustyly-po-bilozertsi-na-khersonshchyni-blyzko-40-snariadiv-vzhe-vidomo-pro-dvokh-zahyblykh-sered-poranenykh-medpratsivnyky",
+     "російські війська випустили по Білозерці Херсонської області близько сорока снарядів, унаслілдок чого вже відомо про двох загиблих.",
+     pl("Bilozerka"), True, {"killed": 2}),
+    ("h65", "ru", "2024-06-01T15:00", "http://inkorr.com/ru/rf-obstrilala-herson-ta-jogo-okolici-e-zagiblij-ta-poraneni-200752",
+     "Российские военные днем обстреляли Херсон и Херсонский район, убив, по предварительной информации, одного человека "
+     "и ранив еще 8 человек.", pl("Kherson"), True, {"killed": 1, "injured": 8}),
+    ("h66", "uk", "2025-09-24T12:00", "https://lb.ua/society/2025/09/24/698074_rosiyani_vdarili_tsivilniy.html",
+     "Близько години тому у Ворожбянській громаді ворожий дрон влучив в автівку з людьми. Попередньо постраждала жінка, "
+     "їй надають медичну допомогу.", pl("Vorozhba"), True, {"injured": 1}),
+    ("h67", "uk", "2023-05-24T10:00", "https://city.sumy.ua/vijna/u-sumskij-ova-poinformuvaly-pro-ataky-rosijskyh-okupantiv-za-mynulyj-den/",
+     "Окрім вогню артилерії та мінометів, ворог із систем РСЗВ обстріляв населений пункт Велика Писарівка, де були "
+     "пошкоджені житлові будівлі, автотехніка та сільськогосподарське обладнання.", pl("Velyka Pysarivka"), True, {}),
+    ("h68", "uk", "2022-12-10T09:00", "https://interfax.com.ua/news/general/877554-amp.html",
+     "Російські окупанти близько 21:00 вечора в п'ятницю завдали ракетного удару по території Великописарівської "
+     "об'єднаної територіальної громади Охтирського району Сумської області.", pl("Velyka Pysarivka"), True, {}),
+    ("h69", "uk", "2023-09-19T12:00", "https://www.ostro.org/news/dvoye-meshkantsiv-prykordonnoyi-krasnopilskoyi-gromady-sumshhyny-zagynuly-cherez-vorozhyj-i491302",
+     "Через ворожий артобстріл прикордонної Краснопільської громади Сумської області загинули двоє людей минулої доби.",
+     pl("Krasnopillia (Sumy)"), True, {"killed": 2}),
+    ("h70", "uk", "2023-09-14T20:00", "https://kyivweekly.com/ukraine/rosijski-vijska-protyagom-dnya-obstrilyali-chotiri-gromadi-sumsko%d1%97-oblasti",
+     "Раніше міністр внутрішніх справ України Ігор Клименко повідомив, що в с. Пожня Сумської області внаслідок "
+     "російського обстрілу загинув 16-річний підліток.", pl("Pozhnia"), True, {"killed": 1}),
+    ("h71", "ru", "2025-09-06T12:00", "https://life.ru/p/1787093",
+     "В результате атаки беспилотников Вооружённых сил Украины на посёлок Климово в Брянской области получил ранение "
+     "местный житель.", pl("Klimovo"), True, {"injured": 1}),
+    ("h72", "ru", "2023-08-29T18:00", "https://www.vedomosti.ru/society/news/2023/08/29/992452-pri-obstrele-vsu-pogib-rebenok",
+     "При обстреле ВСУ поселка Климово в Брянской области погиб ребенок", pl("Klimovo"), True, {"killed": 1}),
+    ("h73", "ru", "2024-04-09T15:00", "https://meduza.io/amp/news/2024/04/09/glava-bryanskoy-oblasti-soobschil-o-gibeli-zhenschiny-i-rebenka-v-rezultate-obstrela-poselka-klimovo",
+     "В Брянской области в поселке Климово, расположенном недалеко от границы с Украиной, в результате артиллерийского "
+     "обстрела погибли женщина и ребенок, написал в телеграм-канале глава региона Александр Богомаз.",
+     pl("Klimovo"), True, {"killed": 2}),
+    ("h75", "uk", "2024-09-01T10:00", "http://inform.sumy.ua/news1/index.php?id=2266385",
+     "У Великій Писарівці на Сумщині 1 вересня – по-справжньому сумне. росіяни 31 серпня стріляли по селищу з "
+     "артилерії (11 вибухів), а також FPV-дронами.", pl("Velyka Pysarivka"), True, {}),
     # not events (weather, sports, civic news): no claim expected
     ("n01", "uk", "2025-07-05T10:00", "https://antikor.info/articles/778364-v_ukrainu_nadvigaetsja_hara_40/print",
      "До України прямує сильна спека – найближчими днями очікується до +40°C, – синоптикиня Птуха.", [], False, {}),

@@ -338,6 +338,11 @@ _ADJ_HEAD = {stem(fold(w)) for w in (
     "аеропорт", "аэропорт", "ТЕЦ", "ТЭЦ", "ТЕС", "ГРЕС", "ГРЭС", "порт", "порту", "водосховище", "водохранилище",
     "напрямку", "напрямок", "напрямі", "направлении", "направление", "напрямках",
 )}
+#: Prepositions after which a name is inflected (reports often keep the nominative after "поблизу",
+#: "в районі", "near": there a whole name as written stays what it says).
+_CASE_PREP = {fold(w) for w in ("в", "у", "на", "во", "по")}
+#: Named places closer than this to an already claimed one are the same event (a suburb, a neighbour).
+_SPLIT_MIN_M = 5_000.0
 #: Prepositions of origin: a place after them is where something came from, not where it happened.
 _FROM = {fold(w) for w in ("з", "із", "зі", "from", "из", "со", "від", "от")}
 _BETWEEN = {fold(w) for w in ("between", "між", "поміж", "между")}
@@ -604,7 +609,7 @@ class Extractor:
                     # an adjective comes from (Покровському напрямку -> Покровськ, Шосткинської громади ->
                     # Шостка); the suffix rules' candidates stay, ranked below
                     nxt_st = stem(fold(toks[i + m])) if i + m < n else ""
-                    found = self._morph_match(tok, ids, q, nxt_st in _ADJ_HEAD)
+                    found = self._morph_match(tok, ids, q, nxt_st in _ADJ_HEAD, prev in _CASE_PREP)
                     if found is not None:
                         ids, q, key, st = found
                         match = "exact"
@@ -649,7 +654,7 @@ class Extractor:
         """True when some candidate bears this exact full name (no inflection to undo)."""
         return any(i in self.gaz.by_full.get(key, ()) for i in ids[:200])
 
-    def _morph_match(self, tok: str, ids: list[int], q, head: bool
+    def _morph_match(self, tok: str, ids: list[int], q, head: bool, after_prep: bool = False
                      ) -> tuple[list[int], np.ndarray, str, str] | None:
         """Candidates bearing exactly the name morphology gives for ``tok`` (first), then what the
         suffix rules found (quality capped at 0.85 unless ``tok`` is itself a whole name).  For an
@@ -657,9 +662,11 @@ class Extractor:
         enough ("Шосткинської громади" -> Шостка)."""
         adj = morph.is_adjective(tok, self._lang)
         own = fold(tok)
-        own_full = self._full_hit(own, ids)
+        # a whole name as written ("в населеному пункті Лугівське"): nothing to undo, unless a preposition
+        # that governs a case stands before it ("в Орлі" is the locative of Орел, not the village Орли)
+        own_full = self._full_hit(own, ids) and not after_prep
         if adj and own_full:
-            return None  # a whole name as written ("Лугівське", "Новоселівське"): nothing to undo
+            return None
         forms = morph.adjective_bases(tok, self._lang) if adj else morph.lemmas(tok, self._lang)
         full: list[int] = []
         key, best = "", -1
@@ -724,7 +731,7 @@ class Extractor:
                     sc = sc + line_w * np.exp(-self.line_d[np.asarray(h.ids)] / line_scale)
                 if getattr(self, "_lang", None) == "uk":
                     # Ukrainian-language reports are about Ukrainian places unless they say otherwise
-                    sc = sc + 0.2 * np.fromiter((self.gaz.country[i] == "UA" for i in h.ids), float, len(h.ids))
+                    sc = sc + 0.1 * np.fromiter((self.gaz.country[i] == "UA" for i in h.ids), float, len(h.ids))
                 if self._raions and h.kind != "district":
                     # the raion named in the text (Іванівка Волноваського району)
                     a2 = [self.gaz.admin2_stem[i] for i in h.ids]
@@ -959,7 +966,7 @@ class Extractor:
     # -- several events in one text -----------------------------------------
     def _split_events(self, claim: Claim, text: str, toks: list[str], hits: list[PlaceHit]) -> list[Claim]:
         """One more claim per further place of an event: a place after a location preposition (or in a
-        list with one), more than 15 km from the places already claimed, not a launch site ("з Брянської
+        list with one), more than 5 km from the places already claimed, not a launch site ("з Брянської
         області", "from Kursk") nor a reference point ("20 km from X", "between A and B")."""
         g = self.gaz
         starts = [_char_offset(text, toks, h.start) for h in hits]
@@ -975,11 +982,11 @@ class Extractor:
             prev = fold(toks[h.start - 1]) if h.start > 0 else ""
             if prev in _FROM:
                 continue
-            listed = prev in _AND or prev == ","
+            listed = prev in _AND or text[:starts[j]].rstrip().endswith(",")
             if not (h.after_prep or h.near or listed or self._subject_place(toks, h)):
                 continue
             lat, lon = float(g.lat[i]), float(g.lon[i])
-            if min(float(haversine_m(lat, lon, a, b)) for a, b in taken) < 15_000:
+            if min(float(haversine_m(lat, lon, a, b)) for a, b in taken) < _SPLIT_MIN_M:
                 continue
             c = copy.copy(claim)
             c.report_id = f"{claim.report_id}#{len(extra) + 2}"

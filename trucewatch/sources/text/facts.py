@@ -161,7 +161,7 @@ def clause_casualties(clause: str) -> tuple[int | None, int | None]:
             ages = len(_AGE.findall(after)) or len(_AGE.findall(clause[max(0, m.start() - 30):m.start()]))
             if ages:
                 out[k] = max(out.get(k, 0), ages)
-            elif re.search(r"(?:в|л|ла|ий|ый|ая|на|ена|ен|о|ed|ied)$", w) and not re.search(r"(?:ли|ні|ые|ых|ены)$", w):
+            elif re.search(r"(?:в|л|ла|ий|ый|ая|на|ена|ен|о|иб|ит|ed|ied)$", w) and not re.search(r"(?:ли|ні|ые|ых|ены)$", w):
                 if _PERSON.search(clause[max(0, m.start() - 40):m.end() + 40]) or w.endswith(("ий", "ый")):
                     out[k] = max(out.get(k, 0), 1)
     return out.get("killed"), out.get("injured")
