@@ -660,13 +660,13 @@ class Extractor:
         suffix rules found (quality capped at 0.85 unless ``tok`` is itself a whole name).  For an
         adjective before a hromada, raion, facility or direction word, a stem match of its base is
         enough ("Шосткинської громади" -> Шостка)."""
-        adj = morph.is_adjective(tok, self._lang)
         own = fold(tok)
         # a whole name as written ("в населеному пункті Лугівське"): nothing to undo, unless a preposition
         # that governs a case stands before it ("в Орлі" is the locative of Орел, not the village Орли)
         own_full = self._full_hit(own, ids) and not after_prep
-        if adj and own_full:
+        if own_full:
             return None
+        adj = morph.is_adjective(tok, self._lang)
         forms = morph.adjective_bases(tok, self._lang) if adj else morph.lemmas(tok, self._lang)
         full: list[int] = []
         key, best = "", -1

@@ -97,12 +97,6 @@ _INJURED = (r"поранен\w*|поранил\w*|поранень|ранен\w*
 _NOT_CAS = re.compile(r"без\s+(?:жертв|постраждал|пострадавш|погибш|загибл)|no (?:casualties|injuries)|"
                       r"не постраждав|не постраждал|не пострадал|обійшлося без|обошлось без|"
                       r"загиблих немає|погибших нет|постраждалих немає|пострадавших нет", re.IGNORECASE)
-_CAS_NUM_BEFORE = re.compile(r"(?:щонайменше|щонаймене|не менше|не менее|минимум|по меньшей мере|at least|ще|еще|ещё|"
-                             r"до|to|понад|более|over)?\s*(" + _NUM + r")\s+(?:\w+\s+){0,2}?(" + _KILLED + "|" + _INJURED
-                             + r")", re.IGNORECASE)
-_CAS_NUM_AFTER = re.compile(r"(" + _KILLED + "|" + _INJURED + r")\s+(?:\w+\s+){0,3}?(?:щонайменше|не менше|не менее|"
-                            r"минимум|at least|ще|еще|ещё|до)?\s*(" + _NUM + r")(?!\s*-?\s*(?:річн|летн|year|рок|лет|год))"
-                            r"(?!\d)", re.IGNORECASE)
 _RISE = re.compile(r"(" + _KILLED + "|" + _INJURED + r").{0,70}?(?:зросл|збільшил|увеличил|возросл|rose|increased|"
                    r"climbed)\w*\s+(?:до|to)\s+(" + _NUM + r")\b", re.IGNORECASE)
 _PERSON = re.compile(r"\b(?:чоловік|жінк|мужчин|женщин|людин|человек|житель|жителька|мешкан|man|woman|civilian|"
@@ -126,36 +120,61 @@ def _kind(word: str) -> str:
     return "killed" if _KILL_RX.fullmatch(word) else "injured"
 
 
+_CAS_WORD = re.compile(r"\b(?:" + _KILLED + "|" + _INJURED + ")", re.IGNORECASE)
+_NUM_TOKEN = re.compile(r"(?<![\w-])(" + _NUM + r")(?![\w-])", re.IGNORECASE)
+_OTHER_THING = re.compile(r"\s*(?:автів|авто|будин|домів|домов|машин|km|км|%|снаряд|вибух|взрыв|разів|раз\b)", re.IGNORECASE)
+
+
 def clause_casualties(clause: str) -> tuple[int | None, int | None]:
-    """Killed and injured counts said in one clause (None when not said)."""
+    """Killed and injured counts said in one clause (None when not said).
+
+    Anchored on the casualty words (one scan), with the number looked for just before them ("5 загиблих",
+    "шестеро поранені") or just after ("загинули щонайменше 7 людей", "ранив еще 8 человек"), or the
+    people listed by age ("загинув 45-річний чоловік"), or a singular verb with a person ("Ранен мужчина")."""
     out: dict[str, int] = {}
-    spans: list[tuple[int, int]] = []
-    for rx, order in ((_RISE, (2, 1)), (_CAS_NUM_BEFORE, (1, 2)), (_CAS_NUM_AFTER, (2, 1))):
-        for m in rx.finditer(clause):
-            num, word = m.group(order[0]), m.group(order[1])
-            v = _val(num)
-            if v is None or any(a <= m.start() < b for a, b in spans):
-                continue
-            # "16-річну дівчину", "2 автівки": numbers of other things are not counts of people
-            after = clause[m.end(order[0]) if order[0] == 2 else m.end(1):][:12]
-            if order == (2, 1) and re.match(r"\s*(?:автів|авто|будин|домів|домов|машин|km|км|%)", after):
-                continue
-            k = _kind(word.lower())
+    words = list(_CAS_WORD.finditer(clause))
+    if not words:
+        return None, None
+    rise = _RISE.search(clause)
+    if rise is not None and _val(rise.group(2)) is not None:
+        out[_kind(rise.group(1).lower())] = _val(rise.group(2))  # type: ignore[assignment]
+    used: set[int] = set()
+    for m in words:
+        w = m.group(0).lower()
+        k = _kind(w)
+        if k in out and rise is not None:
+            continue
+        if _NOT_CAS.search(clause[max(0, m.start() - 25):m.end() + 5]):
+            continue
+        v = None
+        before = clause[max(0, m.start() - 45):m.start()]
+        nb = list(_NUM_TOKEN.finditer(before))
+        if nb:
+            gap = before[nb[-1].end():]
+            if len(gap.split()) <= 2 and not _AGE.match(before[nb[-1].start():]) and "," not in gap:
+                v = _val(nb[-1].group(1))
+        if v is None:
+            after = clause[m.end():m.end() + 50]
+            na = _NUM_TOKEN.search(after)
+            if na is not None and len(after[:na.start()].split()) <= 3 and "," not in after[:na.start()] \
+                    and not _AGE.match(after[na.start():]) and not _OTHER_THING.match(after[na.end():]):
+                pos = m.end() + na.start()
+                if pos not in used:
+                    v = _val(na.group(1))
+                    used.add(pos)
+        if v is not None:
             out[k] = max(out.get(k, 0), v)
-            spans.append((m.start(), m.end()))
-    # no number: people listed by age next to the verb ("загинув 45-річний чоловік", "поранені 33-річний та
-    # 56-річний чоловіки"), or a singular verb ("Ранен мужчина")
-    for rx, k in ((_KILL_RX, "killed"), (_INJ_RX, "injured")):
+    # no number: people listed by age next to the verb, or a singular verb with a person
+    for k, rx in (("killed", _KILL_RX), ("injured", _INJ_RX)):
         if k in out:
             continue
         for m in rx.finditer(clause):
-            if any(a <= m.start() < b for a, b in spans) or _NOT_CAS.search(clause[max(0, m.start() - 25):m.end() + 5]):
+            if _NOT_CAS.search(clause[max(0, m.start() - 25):m.end() + 5]):
                 continue
             w = m.group(0).lower()
             if w.startswith(("жертв", "casualt", "постраждал", "пострадавш", "потерпіл")) and not re.search(
                     r"(?:постраждал[аи]?|пострадал[аи]?|потерпіл[аи]?)$", w):
                 continue
-            # the people the verb governs: up to the next casualty word, or the ages just before it
             nxt = [x.start() for x in (_KILL_RX, _INJ_RX)[k == "killed"].finditer(clause, m.end())]
             after = clause[m.end():min([m.end() + 80, *nxt])]
             ages = len(_AGE.findall(after)) or len(_AGE.findall(clause[max(0, m.start() - 30):m.start()]))
