@@ -380,6 +380,8 @@ def _bearing(word: str | None) -> float | None:
 #: Capitalised words that are not places (countries, parties, weapons, days, months, people).
 _STOP = {stem(fold(w)) for w in (
     "Ukraine Україна Украина Russia Росія Россия Russian Ukrainian Російська Українська Российская Украинская "
+    "Moldova Молдова Молдові Молдове Молдавия Belarus Білорусь Беларусь Белоруссия Poland Польща Польша Romania "
+    "Румунія Румыния Georgia Грузія Грузия Lithuania Литва Latvia Латвія Латвия Estonia Естонія Эстония Finland "
     "Kremlin Кремль ЗСУ ВСУ ЗСУ AFU Armed Forces Defence Defense Forces General Staff Генштаб Генштабу "
     "Shahed Шахед Iskander Kalibr Grad Uragan Smerch Tornado HIMARS ATACMS Lancet Ланцет Геран Герань Іскандер "
     "Искандер Калібр Калибр Град Ураган Смерч Торнадо Monday Tuesday Wednesday Thursday Friday Saturday Sunday "

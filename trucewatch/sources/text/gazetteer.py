@@ -127,6 +127,9 @@ class Gazetteer:
         self._line_d: dict[int, np.ndarray] = {}
         # log-population prior in [0, 1]
         self.prior = np.clip(np.log10(self.population + 10.0) / 7.0, 0.0, 1.0)
+        #: prominence: a city of 100,000 or more in the area is what a report writing its exact name means
+        #: (Mykolaiv, not a Mykolaivka near the front line)
+        self.big = (self.population >= 100_000) & self.in_area
 
     def __len__(self) -> int:
         return len(self.name)
@@ -205,10 +208,15 @@ class Gazetteer:
         """Scores for candidate ids (vectorized over the candidates)."""
         idx = np.asarray(ids, int)
         score = quality + 0.7 * self.prior[idx]
+        prim = np.fromiter(((st, i) in self.primary for i in idx), bool, len(idx)) if st is not None else None
         if key is not None:
-            score = score + np.fromiter((0.2 * ((key, i) in self.full) for i in idx), float, len(idx))
-        if st is not None:
-            score = score + np.fromiter((0.15 * ((st, i) in self.primary) for i in idx), float, len(idx))
+            full = np.fromiter(((key, i) in self.full for i in idx), bool, len(idx))
+            score = score + 0.2 * full
+            if prim is not None:
+                # prominence of the city's own name only (Engels was once Pokrovsk)
+                score = score + 0.35 * (full & prim & self.big[idx])
+        if prim is not None:
+            score = score + 0.15 * prim
         if admin1:
             same = np.fromiter((self.admin1[i] == admin1 for i in idx), bool, len(idx))
             # a region written next to the place qualifies it; one named elsewhere only hints
