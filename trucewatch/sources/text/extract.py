@@ -11,6 +11,8 @@ precision).
 
 from __future__ import annotations
 
+import copy
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,13 +21,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from trucewatch.geo import haversine_m
+from trucewatch.sources.text import facts, morph
 from trucewatch.sources.text.gazetteer import _REGION_BY_STEM, Gazetteer
 from trucewatch.sources.text.translit import fold, stem
 
 KYIV = ZoneInfo("Europe/Kyiv")
 EVENT_TYPES = (
     "shelling", "drone_strike", "missile_strike", "air_strike", "ground_assault", "facility_fire",
-    "infrastructure_damage", "monitor_interference", "other",
+    "infrastructure_damage", "monitor_interference", "other", "non_event",
 )
 
 # ---------------------------------------------------------------------------
@@ -161,7 +164,7 @@ EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (_rx(r"ceasefire violations?", r"explosions? (?:was |were )?(?:heard|recorded|observed)",
              r"heard \d* ?explosions?", r"recorded \d* ?explosions?", r"observed \d* ?explosions?", r"explosion \(ceasefire violation\)",
              r"порушен\w* режиму припинення вогню", r"нарушени\w* режима прекращения огня"), 1.0),
-        (_rx(r"обстр[іе]л", r"артилер", r"артиллер", r"мін[оа]мет", r"миномет", r"рсзв", r"рсзо", r"\bград",
+        (_rx(r"обстр[іе]л", r"артилер", r"артиллер", r"мін[оа]мет", r"миномет", r"рсзв", r"рсзо", r"\bград(?!ус)",
              r"гаубиц", r"гармат", r"орудий", r"обстрілял", r"обстреля"), 2.0),
     ],
     "drone_strike": [
@@ -179,8 +182,9 @@ EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
     "air_strike": [
         (_rx(r"glide bomb", r"guided (?:aerial )?bomb", r"\bkabs?\b", r"\bfab-?\d*", r"air ?strike",
              r"aerial bomb", r"\bumpk\b", r"aviation strike", r"warplane", r"bombed"), 3.0),
-        (_rx(r"\bкаб", r"\bфаб", r"авіабомб", r"авиабомб", r"авіаудар", r"авиаудар", r"авіаційн\w* бомб",
-             r"авиационн\w* бомб", r"керован\w* бомб", r"управляем\w* бомб", r"\bупаб", r"\bумпк"), 3.0),
+        (_rx(r"\bкаб(?!мін|інет|инет|ель|ел\b|ан)", r"\bфаб", r"авіабомб", r"авиабомб", r"авіаудар", r"авиаудар", r"авіаційн\w* бомб",
+             r"авиационн\w* бомб", r"керован\w* бомб", r"управляем\w* бомб", r"\bупаб", r"\bумпк",
+             r"плануюч\w* бомб", r"планирующ\w* бомб", r"\bбомб\w*"), 3.0),
     ],
     "ground_assault": [
         (_rx(r"\bassault", r"\bstorm(?:ed|ing)\b", r"offensive", r"\badvance[ds]?\b", r"infantry",
@@ -189,7 +193,8 @@ EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (_rx(r"штурм", r"наступ", r"піхот", r"пехот", r"відбил\w* атак", r"отбил\w* атак", r"прорив",
              r"прорыв", r"бронетехн", r"відби\w* \d* ?атак", r"отби\w* \d* ?атак", r"продвину", r"продвиж",
              r"просуну", r"просуван", r"атакува\w* (?:під|поблизу|біля)", r"атак\w* (?:під|поблизу|біля|возле|под) ",
-             r"разів атакува"), 2.0),
+             r"разів атакува", r"бойов\w* зіткнен", r"зіткнен\w* (?:біля|поблизу|під|в районі)", r"боев\w* столкновен",
+             r"столкновен\w* (?:у|возле|под|в районе)", r"бойові дії", r"боевые действия"), 2.0),
     ],
     "facility_fire": [
         (_rx(r"\bfire\b", r"\bblaze", r"burning", r"caught fire", r"\bablaze", r"\bexplosions? at\b"), 1.2),
@@ -249,7 +254,7 @@ WEAPONS: list[tuple[str, re.Pattern[str]]] = [
     ("kh-22", _rx(r"\bkh-?22\b", r"\bх-?22\b")),
     ("kh-59", _rx(r"\bkh-?59\b", r"\bх-?59\b")),
     ("s-300", _rx(r"\bs-?300\b", r"\bс-?300\b")),
-    ("glide_bomb", _rx(r"glide bomb", r"\bkab", r"\bumpk", r"\bкаб", r"\bумпк", r"керован\w* авіа\w* бомб",
+    ("glide_bomb", _rx(r"glide bomb", r"\bkab", r"\bumpk", r"\bкаб(?!мін|інет|инет|ель|ел\b|ан)", r"\bумпк", r"керован\w* авіа\w* бомб",
                        r"управляем\w* авиа\w* бомб")),
     ("fab", _rx(r"\bfab-?\d+", r"\bфаб-?\d+")),
     ("grad", _rx(r"\bgrad\b", r"\bград\b", r"\bbm-21\b", r"\bбм-21\b")),
@@ -324,6 +329,22 @@ def _near_before(toks: list[str], i: int) -> bool:
         if f not in _FILLER:
             return False
     return False
+#: Words after an adjective that make it name a place: hromada, raion and facility words
+#: ("Шосткинської громади", "Лискинском районе", "Киришський НПЗ").
+_ADJ_HEAD = {stem(fold(w)) for w in (
+    "громада", "громади", "громаді", "громаду", "громадою", "община", "общины", "общине", "общину", "общиной",
+    "hromada", "району", "районі", "район", "районе", "района", "округа", "округе", "округ", "НПЗ", "нафтобаза",
+    "нафтобазу", "нефтебаза", "нефтебазу", "нефтебазе", "завод", "заводі", "заводе", "аеродром", "аэродром",
+    "аеропорт", "аэропорт", "ТЕЦ", "ТЭЦ", "ТЕС", "ГРЕС", "ГРЭС", "порт", "порту", "водосховище", "водохранилище",
+    "напрямку", "напрямок", "напрямі", "направлении", "направление", "напрямках",
+)}
+#: Prepositions after which a name is inflected (reports often keep the nominative after "поблизу",
+#: "в районі", "near": there a whole name as written stays what it says).
+_CASE_PREP = {fold(w) for w in ("в", "у", "на", "во", "по")}
+#: Named places closer than this to an already claimed one are the same event (a suburb, a neighbour).
+_SPLIT_MIN_M = 5_000.0
+#: Prepositions of origin: a place after them is where something came from, not where it happened.
+_FROM = {fold(w) for w in ("з", "із", "зі", "from", "из", "со", "від", "от")}
 _BETWEEN = {fold(w) for w in ("between", "між", "поміж", "между")}
 _AND = {fold(w) for w in ("and", "та", "і", "й", "и")}
 _DIRECTION_WORDS = {stem(fold(w)) for w in ("direction", "axis", "sector", "напрямку", "напрямок", "напрямі",
@@ -359,6 +380,8 @@ def _bearing(word: str | None) -> float | None:
 #: Capitalised words that are not places (countries, parties, weapons, days, months, people).
 _STOP = {stem(fold(w)) for w in (
     "Ukraine Україна Украина Russia Росія Россия Russian Ukrainian Російська Українська Российская Украинская "
+    "Moldova Молдова Молдові Молдове Молдавия Belarus Білорусь Беларусь Белоруссия Poland Польща Польша Romania "
+    "Румунія Румыния Georgia Грузія Грузия Lithuania Литва Latvia Латвія Латвия Estonia Естонія Эстония Finland "
     "Kremlin Кремль ЗСУ ВСУ ЗСУ AFU Armed Forces Defence Defense Forces General Staff Генштаб Генштабу "
     "Shahed Шахед Iskander Kalibr Grad Uragan Smerch Tornado HIMARS ATACMS Lancet Ланцет Геран Герань Іскандер "
     "Искандер Калібр Калибр Град Ураган Смерч Торнадо Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
@@ -458,6 +481,11 @@ class Claim:
     text_key: str = ""
     #: SHA-256 of the report text as received (for the evidence ledger).
     payload_hash: str | None = None
+    #: Casualties the text states for this event (None: not said).
+    killed: int | None = None
+    injured: int | None = None
+    #: The text denies the event ("did not observe any ceasefire violations"): no claim of an event.
+    negated: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -469,6 +497,7 @@ class Claim:
             "time_precision": self.time_precision, "actor": self.actor, "weapon": self.weapon,
             "facility": self.facility_label(), "cluster": self.cluster, "independent": self.independent,
             "origin_id": self.origin_id, "reason": self.reason, "ambiguous": bool(self.alternatives),
+            "killed": self.killed, "injured": self.injured, "negated": self.negated,
         }
 
     def facility_label(self) -> str | None:
@@ -577,6 +606,15 @@ class Extractor:
                     break
                 fuzzy = m == 1 and (after_prep or not sentence_start) and len(st) >= 5
                 ids, match, q = self.gaz.match_stem(st, fuzzy=fuzzy, key=key)
+                if m == 1 and _CYR.search(tok):
+                    # morphology: the dictionary form of an inflected name (Миколаєві -> Миколаїв), the name
+                    # an adjective comes from (Покровському напрямку -> Покровськ, Шосткинської громади ->
+                    # Шостка); the suffix rules' candidates stay, ranked below
+                    nxt_st = stem(fold(toks[i + m])) if i + m < n else ""
+                    found = self._morph_match(tok, ids, q, nxt_st in _ADJ_HEAD, prev in _CASE_PREP)
+                    if found is not None:
+                        ids, q, key, st = found
+                        match = "exact"
                 if ids:
                     hit = PlaceHit(i, i + m, " ".join(span), ids, match, q, after_prep, near, key=key, st=st)
                     break
@@ -601,12 +639,72 @@ class Extractor:
                 continue
             # sentence-initial capitalised words are only places when well known or after a preposition
             if (hit.start == 0 or toks[hit.start - 1] in ".!?;:\n") and not after_prep:
-                if self.gaz.population[hit.ids].max() < 5000 and hit.end - hit.start == 1 and hit.match != "exact":
+                home = [j for j, i in enumerate(hit.ids) if self.gaz.in_area[i]]  # abroad only after a preposition
+                if not home or (self.gaz.population[[hit.ids[j] for j in home]].max() < 5000
+                                and hit.end - hit.start == 1 and hit.match != "exact"):
                     i = hit.end
                     continue
+                if len(home) < len(hit.ids):
+                    hit.ids = [hit.ids[j] for j in home]
+                    if np.ndim(hit.quality):
+                        hit.quality = np.asarray(hit.quality)[home]
             hits.append(hit)
             i = hit.end
         return hits
+
+    def _full_hit(self, key: str, ids: list[int]) -> bool:
+        """True when some candidate bears this exact full name (no inflection to undo)."""
+        return any(i in self.gaz.by_full.get(key, ()) for i in ids[:200])
+
+    def _morph_match(self, tok: str, ids: list[int], q, head: bool, after_prep: bool = False
+                     ) -> tuple[list[int], np.ndarray, str, str] | None:
+        """Candidates bearing exactly the name morphology gives for ``tok`` (first), then what the
+        suffix rules found (quality capped at 0.85 unless ``tok`` is itself a whole name).  For an
+        adjective before a hromada, raion, facility or direction word, a stem match of its base is
+        enough ("Шосткинської громади" -> Шостка)."""
+        own = fold(tok)
+        # a whole name as written ("в населеному пункті Лугівське"): nothing to undo, unless a preposition
+        # that governs a case stands before it ("в Орлі" is the locative of Орел, not the village Орли)
+        own_full = self._full_hit(own, ids) and not after_prep
+        if own_full:
+            return None
+        adj = morph.is_adjective(tok, self._lang)
+        forms = morph.adjective_bases(tok, self._lang) if adj else morph.lemmas(tok, self._lang)
+        full: list[int] = []
+        key, best = "", -1
+        for f in forms:  # every form that is a whole name: the ranking (population, region, line) decides
+            k = fold(f)
+            if k == own:
+                continue
+            got = [i for i in self.gaz.by_full.get(k, ()) if self.gaz.kind[i] != "admin1" and i not in full]
+            if got:
+                pop = int(self.gaz.population[got].max())
+                if pop > best:  # the full-name bonus goes to the most prominent reading
+                    key, best = k, pop
+                full += got
+        if full:
+            # a name as written keeps its full-name bonus; the dictionary form only adds candidates
+            return self._merge(full, ids, q, own if own_full else key, own)
+        if adj and head:
+            for f in forms:
+                k = fold(f)
+                st = stem(k)
+                if len(st) < 3:
+                    continue
+                got = [i for i in self.gaz.index.get(st, ()) if self.gaz.kind[i] != "admin1"
+                       and not self.gaz.world[i]]
+                if got:
+                    return self._merge(got, ids, q, k, own)
+        return None
+
+    def _merge(self, first: list[int], ids: list[int], q, k: str, own: str
+               ) -> tuple[list[int], np.ndarray, str, str]:
+        fs = set(first)
+        qa = np.asarray(q, float) if np.ndim(q) else np.full(len(ids), float(q) if ids else 0.0)
+        rest = [(i, float(qa[j]) if (own, i) in self.gaz.full else min(float(qa[j]), 0.85))
+                for j, i in enumerate(ids) if i not in fs]
+        return (list(first) + [i for i, _ in rest], np.array([1.0] * len(first) + [x for _, x in rest]),
+                k, stem(k))
 
     def resolve(self, hits: list[PlaceHit], regions: list[str], event_type: str) -> list[int]:
         """Pick one gazetteer id per hit, using region, co-named places and the line."""
@@ -633,6 +731,9 @@ class Extractor:
                                    [a for j, a in enumerate(anchors)] or None, None, 0.0, strict)
                 if self.line_d is not None:
                     sc = sc + line_w * np.exp(-self.line_d[np.asarray(h.ids)] / line_scale)
+                if getattr(self, "_lang", None) == "uk":
+                    # Ukrainian-language reports are about Ukrainian places unless they say otherwise
+                    sc = sc + 0.1 * np.fromiter((self.gaz.country[i] == "UA" for i in h.ids), float, len(h.ids))
                 if self._raions and h.kind != "district":
                     # the raion named in the text (Іванівка Волноваського району)
                     a2 = [self.gaz.admin2_stem[i] for i in h.ids]
@@ -732,6 +833,12 @@ class Extractor:
                     s += w
             if s:
                 scores[et] = s
+        if facts.MONITOR_RX.search(text_l):
+            # monitors count undetermined explosions, impacts, outgoing rounds, airbursts and small-arms fire
+            # as ceasefire violations by fire
+            fire = len(facts.MONITOR_FIRE_RX.findall(text_l))
+            if fire:
+                scores["shelling"] = scores.get("shelling", 0.0) + min(1.5 + 0.5 * fire, 3.5)
         mi = scores.get("monitor_interference", 0.0)
         # monitors must be named *and* hindered
         if mi and not (mi >= 2.6):
@@ -740,7 +847,7 @@ class Extractor:
             scores["monitor_interference"] = mi + 2.0
         # "MLRS rockets" are shelling, not missiles
         if "missile_strike" in scores and "shelling" in scores and re.search(
-                r"\bmlrs|рсзв|рсзо|\bgrad\b|\bград|uragan|ураган|smerch|смерч|реактивн", text_l) \
+                r"\bmlrs|рсзв|рсзо|\bgrad\b|\bград(?!ус)|uragan|ураган|smerch|смерч|реактивн", text_l) \
                 and not re.search(r"missile|ракет[аиу] (?:типу|типа)|баліст|баллист|крилат|крылат|iskander|іскандер|"
                                   r"искандер|kalibr|калібр|калибр", text_l):
             scores.pop("missile_strike")
@@ -798,29 +905,224 @@ class Extractor:
 
     def extract(self, rid: str, source: str, text: str, published: datetime, lang: str | None = None,
                 source_party: str | None = None) -> Claim:
+        """The report's main claim (see :meth:`extract_many` for one claim per event)."""
+        return self.extract_many(rid, source, text, published, lang, source_party, split=False)[0]
+
+    def extract_many(self, rid: str, source: str, text: str, published: datetime, lang: str | None = None,
+                     source_party: str | None = None, split: bool = True) -> list[Claim]:
+        """Claims of one report: the main one first, then one per further event place the text names
+        ("ударили по Краматорську ... під обстріл потрапила Дружківка"), with report ids ``rid#2``...
+
+        A text that denies the event, or reports none (weather, sports), gives one claim of type
+        ``non_event`` without a place, its ``reason`` saying why."""
         text_l = text.lower()
         language = lang or detect_language(text)
+        self._lang = language if language in ("uk", "ru") else None
         toks = tokenize(text)
-        et, scores = self.classify(text_l)
+        if facts.WEATHER_RX.search(text_l) and re.search(r"\bград\b", text_l):  # hail in a forecast, not Grad
+            et, scores = self.classify(re.sub(r"\bград\b", " ", text_l))
+        else:
+            et, scores = self.classify(text_l)
         t0, t1, prec = self.time_window(text_l, published)
         self._toks = toks
-        regions, used = self.regions_in(toks)
-        hits = self.place_hits(toks, used)
         fac, fac_name = self.facility(text, text_l)
         claim = Claim(
             report_id=rid, source=source, language=language, event_type=et, event_scores=scores, place=None,
-            lat=None, lon=None, radius_m=None, admin1=regions[0] if regions else None, country=None, place_id=None,
+            lat=None, lon=None, radius_m=None, admin1=None, country=None, place_id=None,
             place_phrase=None, occurred_from=t0, occurred_to=t1, time_precision=prec,
             actor=self.actor(text_l, source_party), weapon=self.weapon(text_l), facility=fac,
             facility_name=fac_name, published_at=published,
             numbers=_NUM_RX.findall(text),
         )
+        monitor = bool(facts.MONITOR_RX.search(text))
+        neg, rest = facts.negated_sentences(text)
+        if neg:
+            rest_text = " ".join(rest)
+            _et2, sc2 = self.classify(rest_text.lower()) if rest else ("other", {})
+            if not sc2 and not (monitor and rest and facts.MONITOR_FIRE_RX.search(rest_text)):
+                claim.event_type, claim.negated = "non_event", True
+                claim.reason = "negated: " + neg[0].strip()[:120]
+                claim.concepts = ["non_event"]
+                return [claim]
+        if facts.is_non_event(text, scores):
+            claim.event_type = "non_event"
+            claim.reason = "not an event report (no military event named: weather, sports, civic news)"
+            claim.concepts = ["non_event"]
+            return [claim]
+        regions, used = self.regions_in(toks)
+        claim.admin1 = regions[0] if regions else None
+        hits = self.place_hits(toks, used)
         m = _LINE_RX.search(text)
         if m:
             claim.line_distance_km = float(m.group(1).replace(",", "."))
-        self._locate(claim, text, toks, hits, regions)
-        claim.concepts = sorted({et, fac or "", claim.weapon or "", str(claim.place_id)} - {""})
-        return claim
+        self._primary = -1
+        if not (monitor and self._locate_monitor(claim, text, toks, hits, regions)):
+            self._locate(claim, text, toks, hits, regions)
+        claim.killed, claim.injured = facts.casualties(text)
+        claim.concepts = sorted({claim.event_type, fac or "", claim.weapon or "", str(claim.place_id)} - {""})
+        out = [claim]
+        if split and not monitor and claim.lat is not None and len(hits) > 1 and self._primary >= 0:
+            out += self._split_events(claim, text, toks, hits)
+        return out
+
+    # -- several events in one text -----------------------------------------
+    def _split_events(self, claim: Claim, text: str, toks: list[str], hits: list[PlaceHit]) -> list[Claim]:
+        """One more claim per further place of an event: a place after a location preposition (or in a
+        list with one), more than 5 km from the places already claimed, not a launch site ("з Брянської
+        області", "from Kursk") nor a reference point ("20 km from X", "between A and B")."""
+        g = self.gaz
+        starts = [_char_offset(text, toks, h.start) for h in hits]
+        taken = [(claim.lat, claim.lon)]
+        owners: list[tuple[int, Claim]] = [(starts[self._primary], claim)]
+        extra: list[Claim] = []
+        for j, h in enumerate(hits):
+            if j == self._primary or j in self._skip_split or h.kind in ("district", "direction"):
+                continue
+            i = self._chosen[j]
+            if i < 0 or g.kind[i] == "admin1":
+                continue
+            prev = fold(toks[h.start - 1]) if h.start > 0 else ""
+            if prev in _FROM:
+                continue
+            listed = prev in _AND or text[:starts[j]].rstrip().endswith(",")
+            if not (h.after_prep or h.near or listed or self._subject_place(toks, h)):
+                continue
+            lat, lon = float(g.lat[i]), float(g.lon[i])
+            if min(float(haversine_m(lat, lon, a, b)) for a, b in taken) < _SPLIT_MIN_M:
+                continue
+            c = copy.copy(claim)
+            c.report_id = f"{claim.report_id}#{len(extra) + 2}"
+            c.alternatives = [(float(g.lat[a]), float(g.lon[a]), g.admin1[a]) for a in self._ambiguous.get(j, [])]
+            r = float(g.radius[i]) + (5_000.0 if h.near else 0.0)
+            self._set(c, i, lat, lon, r, g.admin1[i], h.text)
+            c.concepts = sorted({c.event_type, c.facility or "", c.weapon or "", str(c.place_id)} - {""})
+            taken.append((lat, lon))
+            owners.append((starts[j], c))
+            extra.append(c)
+        if extra:
+            self._share_casualties(text, owners)
+        return extra
+
+    @staticmethod
+    def _subject_place(toks: list[str], h: PlaceHit) -> bool:
+        """"під обстріл потрапила Дружківка", "Дружківка: 2 загиблих": a place as the clause's subject."""
+        nxt = toks[h.end] if h.end < len(toks) else ""
+        return nxt in (":", ".", ";", "\n") or (h.start > 0 and toks[h.start - 1] in (".", ":", ";", "\n"))
+
+    @staticmethod
+    def _share_casualties(text: str, owners: list[tuple[int, Claim]]) -> None:
+        """Casualties of each clause go to the claim whose place the clause (or the one before) names."""
+        owners = sorted(owners, key=lambda o: o[0])
+        per: dict[int, list[int | None]] = {id(c): [None, None] for _p, c in owners}
+        cur = owners[0][1]
+        pos = 0
+        for cl in re.split(r"(?<=[.!?;:])\s+|\n+", text):
+            a = text.find(cl, pos)
+            b = a + len(cl)
+            pos = max(pos, b)
+            inside = [c for p, c in owners if a <= p < b]
+            if inside:
+                cur = inside[0]
+            k, w = facts.clause_casualties(cl)
+            acc = per[id(cur)]
+            if k is not None:
+                acc[0] = max(acc[0] or 0, k)
+            if w is not None:
+                acc[1] = max(acc[1] or 0, w)
+        for _p, c in owners:
+            c.killed, c.injured = per[id(c)]
+
+    # -- monitors' patrol paragraphs -------------------------------------------
+    def _locate_monitor(self, claim: Claim, text: str, toks: list[str], hits: list[PlaceHit],
+                        regions: list[str]) -> bool:
+        """Monitors' idiom: the named position (a village, or "N km direction of" it), moved by the stated
+        offset of what was heard ("5-6km south-east of its position").  A village's own locator
+        ("(63km north-west of Luhansk)") is not the place; it picks the candidate that fits it and stands
+        in for a village the gazetteer lacks.  False when the text has no position (then the general
+        rules run)."""
+        g = self.gaz
+        locs = facts.locators(text)
+        offs = facts.offsets(text)
+        if not locs and not offs:
+            return False
+        spans = [(lc.start, lc.end) for lc in locs]
+        starts = [_char_offset(text, toks, h.start) for h in hits]
+        anchors: list[tuple[int, int, object]] = []  # (char, end char, hit index or Locator)
+        for j, h in enumerate(hits):
+            c = starts[j]
+            if any(a <= c < b for a, b in spans) or h.kind == "direction":
+                continue
+            nxt = toks[h.end] if h.end < len(toks) else ""
+            if nxt.lower().startswith(("people", "народн")):  # "Donetsk People's Republic"
+                continue
+            if re.search(r"(?:base|returned|вернул\w*|повернул\w*)[^.]{0,30}$", text[max(0, c - 45):c], re.I):
+                continue
+            anchors.append((c, c + len(h.text), j))
+        if any(isinstance(a[2], int) and (hits[a[2]].after_prep or hits[a[2]].near) for a in anchors):
+            anchors = [a for a in anchors if hits[a[2]].after_prep or hits[a[2]].near]
+        for lc in locs:
+            anchors.append((lc.start, lc.end, lc))
+        if not anchors:
+            return False
+        anchors.sort(key=lambda a: a[0])
+        c0, c1, first = anchors[0]
+        chosen = self.resolve(hits, regions, claim.event_type) if hits else []
+        loc_after = None
+        if isinstance(first, facts.Locator):
+            loc_after = first
+        else:
+            loc_after = next((lc for lc in locs if 0 <= lc.start - c1 <= 60), None)
+        city = None
+        if loc_after is not None:
+            cands = g.lookup(loc_after.city, limit=1)
+            city = cands[0] if cands else None
+        if isinstance(first, facts.Locator):
+            if city is None:
+                return False
+            lat, lon = _offset(city.lat, city.lon, loc_after.km * 1000.0, loc_after.bearing)
+            r = 0.2 * loc_after.km * 1000.0 + 2000.0
+            name, pid, admin1, country = f"{loc_after.km:g} km from {city.name}", None, city.admin1, city.country
+        else:
+            j = first
+            i = chosen[j]
+            lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
+            name, pid, admin1, country = g.name[i], int(i), g.admin1[i], g.country[i]
+            if city is not None:
+                # the locator as a consistency check: the candidate it fits, or the locator itself
+                elat, elon = _offset(city.lat, city.lon, loc_after.km * 1000.0, loc_after.bearing)
+                # locators are rounded to the km and to 8 or 16 compass points (tan 22.5 deg ~ 0.41)
+                tol = max(5_000.0, 0.45 * loc_after.km * 1000.0 + 2_000.0)
+                ids = np.asarray(hits[j].ids)
+                d = haversine_m(g.lat[ids], g.lon[ids], elat, elon)
+                k = int(np.argmin(d))
+                if float(d[k]) <= tol:
+                    i = int(ids[k])
+                    lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
+                    name, pid, admin1, country = g.name[i], int(i), g.admin1[i], g.country[i]
+                else:
+                    lat, lon, r = elat, elon, 0.2 * loc_after.km * 1000.0 + 2000.0
+                    name, pid = f"{hits[j].text} ({loc_after.km:g} km from {city.name})", None
+                    admin1, country = city.admin1, city.country
+        phrase = name
+        # the position may itself be "N km direction of" the village
+        pos_off = next((o for o in offs if o.kind == "place" and 0 <= c0 - o.end <= 70), None)
+        if pos_off is not None:
+            lat, lon = _offset(lat, lon, pos_off.mid_km * 1000.0, pos_off.bearing)
+            r = math.hypot(r, 0.15 * pos_off.mid_km * 1000.0)
+            phrase = f"{pos_off.mid_km:g} km from {name}"
+        self_offs = [o for o in offs if o.kind == "self" and o is not pos_off]
+        ev = next((o for o in self_offs if o.start > c0), self_offs[0] if self_offs else None)
+        if ev is not None:
+            lat, lon = _offset(lat, lon, ev.mid_km * 1000.0, ev.bearing)
+            r = math.hypot(r, ((ev.hi_km - ev.lo_km) / 2 + 0.15 * ev.mid_km) * 1000.0 + 500.0)
+            phrase = f"{ev.lo_km:g}-{ev.hi_km:g} km at {ev.bearing:.0f} deg of the position at {phrase}"
+        claim.place = name
+        claim.place_id = pid
+        claim.lat, claim.lon, claim.radius_m = round(lat, 5), round(lon, 5), max(r, 1000.0)
+        claim.admin1 = admin1 or claim.admin1
+        claim.country = country
+        claim.place_phrase = phrase
+        return True
 
     def _locate(self, claim: Claim, text: str, toks: list[str], hits: list[PlaceHit], regions: list[str]) -> None:
         g = self.gaz
@@ -833,11 +1135,25 @@ class Extractor:
             claim.reason = "no place named" if not regions else f"region {regions[0]} not in gazetteer"
             return
         chosen = self.resolve(hits, regions, claim.event_type)
-        # primary place: first hit after a location preposition, else the first hit
-        k = next((j for j, h in enumerate(hits) if h.after_prep and h.kind != "district"),
-                 next((j for j, h in enumerate(hits) if h.kind != "district"), 0))
+        self._chosen = chosen
+        self._skip_split: set[int] = set()
+        # primary place: first hit after a location preposition, else the first hit (directions and
+        # districts only when nothing else is named)
+        k = next((j for j, h in enumerate(hits) if h.after_prep and h.kind not in ("district", "direction")),
+                 next((j for j, h in enumerate(hits) if h.kind not in ("district", "direction")), 0))
+        self._primary = k
         claim.alternatives = [(float(g.lat[a]), float(g.lon[a]), g.admin1[a]) for a in self._ambiguous.get(k, [])]
         h = hits[k]
+        i = chosen[k]
+        if regions and g.admin1[i] not in regions and h.match != "exact" and g.kind[i] != "admin1":
+            # the text names the region and no place of this spelling lies in it: the village is not in
+            # the gazetteer ("в селе Ратчино" of Lipetsk oblast), so the region's area, not a look-alike
+            ra = g.admin1_entry.get(regions[0])
+            if ra is not None:
+                self._set(claim, ra, float(g.lat[ra]), float(g.lon[ra]), float(g.radius[ra]), regions[0],
+                          f"{h.text} (not found in {regions[0]}): region")
+                claim.alternatives = []
+                return
         i = chosen[k]
         lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
         phrase = h.text
@@ -848,6 +1164,7 @@ class Extractor:
             before = fold(toks[h.start - 1]) if h.start > 0 else ""
             if before in _BETWEEN and len(gap) == 1 and gap[0] in _AND:
                 i2 = chosen[k + 1]
+                self._skip_split.add(k + 1)
                 d = float(haversine_m(lat, lon, g.lat[i2], g.lon[i2]))
                 if d < 80_000:
                     lat, lon = (lat + float(g.lat[i2])) / 2, (lon + float(g.lon[i2])) / 2
@@ -855,7 +1172,11 @@ class Extractor:
                     phrase = f"between {h.text} and {h2.text}"
                     self._set(claim, i, lat, lon, r, g.admin1[i], phrase)
                     return
-        # N km [direction] of A (the phrase ends right before the place)
+        # N km [direction] of A (the phrase ends right before the place); a reference point is no event
+        for j2, h2 in enumerate(hits):
+            c2 = _char_offset(text, toks, h2.start)
+            if any(m2.end() >= c2 - 3 for m2 in _KM_RX.finditer(text, max(0, c2 - 80), c2 + 1)):
+                self._skip_split.add(j2)
         start_char = _char_offset(text, toks, h.start)
         km = None
         for m in _KM_RX.finditer(text, max(0, start_char - 80), start_char + 1):

@@ -86,6 +86,8 @@ class Gazetteer:
         #: they outrank a stem-only match (Покровське is not Покровськ) and a
         #: historical alternate (Engels was once Pokrovsk).
         self.full: set[tuple[str, int]] = set()
+        #: full folded name -> ids (dictionary forms from morphology are looked up here)
+        by_full: dict[str, list[int]] = defaultdict(list)
         self.primary: set[tuple[str, int]] = set()
         for i, r in enumerate(rows):
             seen = set()
@@ -98,6 +100,8 @@ class Gazetteer:
             for k in keys:
                 s = stem(k)
                 self.full.add((k, i))
+                if not by_full[k] or by_full[k][-1] != i:
+                    by_full[k].append(i)
                 if len(s) >= 3 and s not in seen:
                     seen.add(s)
                     self.index[s].append(i)
@@ -105,12 +109,15 @@ class Gazetteer:
                 if len(s) >= 3:
                     self.primary.add((s, i))
         self.index = dict(self.index)
+        self.by_full: dict[str, list[int]] = dict(by_full)
         self._blocks: dict[str, list[str]] = defaultdict(list)
         for s in self.index:
             self._blocks[s[0]].append(s)
         self.admin1_entry = {self.admin1[i]: i for i in range(n) if self.kind[i] == "admin1"}
         #: folded stems of the raion names (postal admin2: "Pokrovskiy", "Volnovaskyi") for "X району"
         self.admin2_stem = [stem(fold(a)) if a else "" for a in self.admin2]
+        #: places abroad beyond Belarus and Moldova: matched by their exact name only (no variants, no fuzzy)
+        self.world = np.fromiter((c not in ("UA", "RU", "BY", "MD") for c in self.country), bool, n)
         self.in_area = np.fromiter((c == "UA" or a in AREA_RU for c, a in zip(self.country, self.admin1,
                                                                                strict=True)), bool, n)
         self._area_blocks: dict[str, list[str]] = defaultdict(list)
@@ -120,6 +127,9 @@ class Gazetteer:
         self._line_d: dict[int, np.ndarray] = {}
         # log-population prior in [0, 1]
         self.prior = np.clip(np.log10(self.population + 10.0) / 7.0, 0.0, 1.0)
+        #: prominence: a city of 100,000 or more in the area is what a report writing its exact name means
+        #: (Mykolaiv, not a Mykolaivka near the front line)
+        self.big = (self.population >= 100_000) & self.in_area
 
     def __len__(self) -> int:
         return len(self.name)
@@ -144,6 +154,8 @@ class Gazetteer:
                     if qual.get(i, 0.0) < q:
                         qual[i] = q
         if qual:
+            qual = {i: v for i, v in qual.items() if v == 1.0 or not self.world[i]}
+        if qual:
             ids = list(qual)
             q = np.fromiter(qual.values(), float)
             if fuzzy and not self.in_area[ids].any() and len(st) >= 5:
@@ -158,7 +170,7 @@ class Gazetteer:
             return ids, "exact" if max(qual.values()) == 1.0 else "variant", q
         if key is None:
             for v in stem_variants(st)[1:]:
-                ids = self.index.get(v)
+                ids = [i for i in self.index.get(v, ()) if not self.world[i]]
                 if ids:
                     return ids, "variant", 0.95
         if fuzzy and len(st) >= 5:
@@ -169,8 +181,9 @@ class Gazetteer:
                 out: list[int] = []
                 for h in hits:
                     if h[1] >= best - 0.1:
-                        out.extend(self.index[h[0]])
-                return out, "fuzzy", 0.8 * best / 100.0
+                        out.extend(i for i in self.index[h[0]] if not self.world[i])
+                if out:
+                    return out, "fuzzy", 0.8 * best / 100.0
         return [], "", 0.0
 
     def line_distance(self, agreement) -> np.ndarray:
@@ -195,10 +208,15 @@ class Gazetteer:
         """Scores for candidate ids (vectorized over the candidates)."""
         idx = np.asarray(ids, int)
         score = quality + 0.7 * self.prior[idx]
+        prim = np.fromiter(((st, i) in self.primary for i in idx), bool, len(idx)) if st is not None else None
         if key is not None:
-            score = score + np.fromiter((0.2 * ((key, i) in self.full) for i in idx), float, len(idx))
-        if st is not None:
-            score = score + np.fromiter((0.15 * ((st, i) in self.primary) for i in idx), float, len(idx))
+            full = np.fromiter(((key, i) in self.full for i in idx), bool, len(idx))
+            score = score + 0.2 * full
+            if prim is not None:
+                # prominence of the city's own name only (Engels was once Pokrovsk)
+                score = score + 0.35 * (full & prim & self.big[idx])
+        if prim is not None:
+            score = score + 0.15 * prim
         if admin1:
             same = np.fromiter((self.admin1[i] == admin1 for i in idx), bool, len(idx))
             # a region written next to the place qualifies it; one named elsewhere only hints

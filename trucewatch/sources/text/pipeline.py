@@ -80,15 +80,18 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
     for r in recs:
         try:
             _, party = source_kind_party(r)
-            c = ex.extract(r.id, r.source, r.text, r.published_at, r.lang, party)
+            # one claim per event the text names (the main one keeps the record's id, others get id#2...)
+            got = ex.extract_many(r.id, r.source, r.text, r.published_at, r.lang, party)
         except Exception as e:
             errs.append(RecordError(f"record (id={r.id[:60]})", "text", f"extraction failed: {type(e).__name__}: {e}"))
             continue
-        c.url, c.forwarded_from = r.url, r.forwarded_from
-        c.payload_hash = hashlib.sha256(r.text.encode("utf-8")).hexdigest()
-        claims.append(c)
-        texts.append(r.text)
-        fwd.append(r.forwarded_from)
+        digest = hashlib.sha256(r.text.encode("utf-8")).hexdigest()
+        for c in got:
+            c.url, c.forwarded_from = r.url, r.forwarded_from
+            c.payload_hash = digest
+            claims.append(c)
+            texts.append(r.text)
+            fwd.append(r.forwarded_from)
     settle_ambiguous(claims)
     cluster(claims)
     mark_copies(claims, texts, fwd)
@@ -146,6 +149,10 @@ def extract_observations(records: list[Any], agreement=None) -> tuple[list[Obser
         keys[k] = "rc:" + hashlib.sha256(c.report_id.encode()).hexdigest()[:16]
     obs: list[Observation] = []
     for c in claims:
+        if c.event_type == "non_event":
+            # denied ("did not observe any ceasefire violations") or not about an event (a forecast): said, not dropped
+            errs.append(RecordError(f"record (id={c.report_id[:60]})", "event_type", c.reason or "not an event"))
+            continue
         if c.lat is None:
             errs.append(RecordError(f"record (id={c.report_id[:60]})", "place", c.reason or "no place"))
             continue
