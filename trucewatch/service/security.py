@@ -210,7 +210,7 @@ def _refused(a: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why ``a`` may not be a webhook target, or None when it is a public address."""
     if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
         a = a.ipv4_mapped
-    for name in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+    for name in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):  # most specific first
         if getattr(a, f"is_{name}"):
             return name.replace("_", "-")
     if not a.is_global:
