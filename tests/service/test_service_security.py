@@ -134,6 +134,10 @@ def test_security_headers(client, tokens) -> None:
         assert r.headers["referrer-policy"] == "no-referrer", path
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe" not in csp, path
+    # the report's HTML keeps its inline stylesheet and data: images, and may run no script
+    csp = client.get(f"{API}/reports/daily/0001-01-01/html", headers=auth(tokens["analyst"])).headers[
+        "content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and "style-src 'unsafe-inline'" in csp
     # per-role API answers are never cached; the static dashboard and basemap may be
     assert client.get(f"{API}/me", headers=auth(tokens["analyst"])).headers["cache-control"] == "no-store"
     assert client.get(f"{API}/violations", headers=auth(tokens["public"])).headers["cache-control"] == "no-store"
