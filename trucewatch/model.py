@@ -98,10 +98,17 @@ def utcnow() -> datetime:
 
 
 def to_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted."""
+    """Naive datetimes are taken as UTC; aware ones are converted.
+
+    ValueError (not OverflowError) when the offset pushes the instant out of
+    years 1-9999, so model validation names the field instead of crashing.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the years 1-9999 in UTC") from None
 
 
 def sha256_hex(data: bytes) -> str:

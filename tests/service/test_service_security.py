@@ -277,3 +277,14 @@ def test_allow_list_reaches_the_missions_own_receiver(store, agreement, config) 
         assert _wait(lambda: _last_error(store)[1] is not None)
     assert len(rx.posts) == 1
     rx.server.shutdown()
+
+
+def test_ingest_time_overflowing_utc_names_record_and_field(client, tokens, store) -> None:
+    """A monitor's observation whose offset pushes its time past year 1 or 9999 was a 500."""
+    o = store.query_observations(source_id="team-alpha", limit=1)[0].model_dump(mode="json")
+    bad = [dict(o, id="late", time="9999-12-31T23:59:59-01:00"), dict(o, id="early", time="0001-01-01T00:00:00+01:00")]
+    r = client.post(f"{API}/observations", json={"observations": bad}, headers=auth(tokens["monitor"]))
+    assert r.status_code == 200, r.text
+    errs = r.json()["errors"]
+    assert [(e["record"], e["field"]) for e in errs] == [("late", "time"), ("early", "time")]
+    assert all("outside the years 1-9999" in e["message"] for e in errs) and r.json()["accepted"] == 0
