@@ -288,3 +288,28 @@ def test_ingest_time_overflowing_utc_names_record_and_field(client, tokens, stor
     errs = r.json()["errors"]
     assert [(e["record"], e["field"]) for e in errs] == [("late", "time"), ("early", "time")]
     assert all("outside the years 1-9999" in e["message"] for e in errs) and r.json()["accepted"] == 0
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "99999999999999999999", "1" * 5000, "-1", "abc"],
+                         ids=["superscript-two", "past-2^63", "5000-digits", "negative", "letters"])
+def test_bad_last_event_id_is_422(live, tokens, value: str) -> None:
+    """``"²".isdigit()`` is True and ``int("²")`` raises: the alert stream answered 500; an id past
+    2^63 opened the stream and then crashed it in SQLite.  (Live server: a stream that wrongly
+    opens is closed after its status, not read forever.)"""
+    import httpx
+
+    headers = auth(tokens["analyst"]) | {"Last-Event-ID": value.encode("latin-1")}
+    with httpx.stream("GET", f"{live.url}{API}/alerts/stream", headers=headers, timeout=10) as r:
+        assert r.status_code == 422
+        assert r.read().decode().startswith('{"detail":"Last-Event-ID: ')
+
+
+def test_every_route_parses_strict_json(app) -> None:
+    """A route added later (or through an APIRouter) must keep the strict JSON parsing."""
+    from fastapi.routing import APIRoute
+
+    from trucewatch.service.security import StrictJSONRoute
+
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 30
+    assert [r.path for r in routes if not isinstance(r, StrictJSONRoute)] == []

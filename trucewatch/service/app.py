@@ -621,13 +621,16 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
                             p: Principal = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON,
                                                            allow_query=True)),
                             last_event_id: Annotated[int | None, Query(ge=0, le=SX.INT_MAX)] = None) -> Response:
+        header_id = request.headers.get("last-event-id")
+        since = last_event_id
+        if header_id is not None:  # ASCII digits only: "²".isdigit() is True and int() refuses it
+            if not (header_id.isascii() and header_id.isdigit() and len(header_id) < 20
+                    and int(header_id) <= SX.INT_MAX):
+                raise HTTPException(422, f"Last-Event-ID: {header_id[:40]!r} is not an event id (0..2^62)")
+            since = int(header_id)
         hub: AlertHub = state["hub"]
         sub = Subscriber(p)
         hub.subscribers.add(sub)
-        header_id = request.headers.get("last-event-id")
-        since = last_event_id
-        if header_id is not None and header_id.isdigit():
-            since = int(header_id)
 
         async def gen() -> AsyncIterator[dict[str, Any]]:
             import json
