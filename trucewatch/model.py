@@ -98,7 +98,11 @@ def utcnow() -> datetime:
 
 
 def to_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted."""
+    """Naive datetimes are taken as UTC; aware ones are converted.
+
+    ValueError (not OverflowError) when the offset pushes the instant out of
+    years 1-9999, so model validation names the field instead of crashing.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:

@@ -9,9 +9,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+import pytest
 
 from trucewatch.model import Status, Transition
 from trucewatch.service.alerts import SIGNATURE_HEADER, sign, verify_signature
+
+
+@pytest.fixture()
+def config(config: Any) -> Any:
+    """The test receivers listen on loopback: allow it, as a mission lists its own receivers."""
+    return config.model_copy(update={"webhook_allow_hosts": ["127.0.0.1/32"]})
 
 
 def auth(t: str) -> dict[str, str]:

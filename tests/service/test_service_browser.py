@@ -85,6 +85,8 @@ def open_dashboard(browser: Any, live: Any, token: str) -> tuple[Any, list[str],
     errors: list[str] = []
     external: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the Content-Security-Policy must let the dashboard work: a refused script, style or image is an error
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith((live.url, "data:")) else None)
     page.goto(f"{live.url}/#token={token}")
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from trucewatch.model import Status
 from trucewatch.service.auth import Principal, Role
 from trucewatch.service.config import ServiceConfig
+from trucewatch.service.security import WebhookTargetError, check_webhook_url
 from trucewatch.service.views import Views, concerns
 from trucewatch.store import Store
 from trucewatch.store import schema as S
@@ -237,6 +238,10 @@ class AlertHub:
         ts = int(time.time())
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(d["secret"], ts, body),
                    "Idempotency-Key": d["idempotency_key"], "User-Agent": "trucewatch-webhook/1"}
+        try:  # again at delivery: the host's DNS may now point inside (rebinding)
+            await anyio.to_thread.run_sync(check_webhook_url, d["url"], self.config.webhook_allow_hosts)
+        except WebhookTargetError as exc:
+            return False, f"refused: {exc}"[:500]
         try:
             r = await self.client.post(d["url"], content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -40,6 +40,7 @@ from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.service import exports as X
 from trucewatch.service import integrations as I
 from trucewatch.service import layers as L
+from trucewatch.service import security as SX
 from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
 from trucewatch.service.audit import AuditLog
 from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
@@ -187,6 +188,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     app.state.store = store
     app.add_middleware(AuditMiddleware, audit=audit)
     app.add_middleware(LimitsMiddleware, max_body=config.max_body_bytes)
+    app.add_middleware(SX.SecurityHeadersMiddleware)  # outermost: refusals get the headers too
+    app.router.route_class = SX.StrictJSONRoute  # bodies: NaN/Infinity are 422, not 500
 
     # ------------------------------------------------------------- auth deps
     async def _authenticate(request: Request, allow_query: bool = False) -> Principal:
@@ -243,8 +246,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
 
     Limit = Annotated[int | None, Query(ge=1, le=config.max_page)]
     Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-    TFrom = Annotated[datetime | None, Query(description="ISO 8601; inclusive")]
-    TTo = Annotated[datetime | None, Query(description="ISO 8601; exclusive")]
+    TFrom = Annotated[SX.Instant | None, Query(description="ISO 8601; inclusive; 1970..2200")]
+    TTo = Annotated[SX.Instant | None, Query(description="ISO 8601; exclusive; 1970..2200")]
     BBox = Annotated[str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat")]
     Party = Annotated[str | None, Query(pattern=PARTY_RE)]
     Conf = Annotated[float | None, Query(ge=0, le=1)]
@@ -489,8 +492,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
 
     # ---- air and sea layers (issue 11): full for internal staff, published (delayed, aggregated) otherwise
     LayerReader = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
-    LayerFrom = Annotated[datetime | None, Query(alias="from", description="ISO 8601; inclusive")]
-    LayerTo = Annotated[datetime | None, Query(alias="to", description="ISO 8601; exclusive")]
+    LayerFrom = Annotated[SX.Instant | None, Query(alias="from", description="ISO 8601; inclusive; 1970..2200")]
+    LayerTo = Annotated[SX.Instant | None, Query(alias="to", description="ISO 8601; exclusive; 1970..2200")]
     MaxPoints = Annotated[int, Query(ge=2, le=1000, description="vertices per track line at most (thinned evenly)")]
     geojson_doc: dict[int | str, dict[str, Any]] = {
         200: {"description": "GeoJSON FeatureCollection with `properties`, `summary` and `problems` members",
@@ -638,14 +641,14 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     Reader = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
 
     @app.get(f"{API}/reports/daily/{{day}}", tags=["reports"])
-    def daily(day: date, p: Principal = Reader) -> dict[str, Any]:
+    def daily(day: SX.Day, p: Principal = Reader) -> dict[str, Any]:
         paths = _report(day, p)
         role, party, _key = _report_view(p)
         return {"date": day.isoformat(), "view": f"{role}:{party}" if party else role,
                 "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
 
     @app.get(f"{API}/reports/daily/{{day}}/{{fmt}}", tags=["reports"], response_class=FileResponse)
-    def daily_file(day: date, fmt: ReportFormat, p: Principal = Reader) -> FileResponse:
+    def daily_file(day: SX.Day, fmt: ReportFormat, p: Principal = Reader) -> FileResponse:
         paths = _report(day, p)
         path = paths.get(fmt.value)
         if path is None or not Path(path).is_file():
@@ -659,14 +662,17 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     async def alerts_stream(request: Request,
                             p: Principal = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON,
                                                            allow_query=True)),
-                            last_event_id: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> Response:
+                            last_event_id: Annotated[int | None, Query(ge=0, le=SX.INT_MAX)] = None) -> Response:
+        header_id = request.headers.get("last-event-id")
+        since = last_event_id
+        if header_id is not None:  # ASCII digits only: "²".isdigit() is True and int() refuses it
+            if not (header_id.isascii() and header_id.isdigit() and len(header_id) < 20
+                    and int(header_id) <= SX.INT_MAX):
+                raise HTTPException(422, f"Last-Event-ID: {header_id[:40]!r} is not an event id (0..2^62)")
+            since = int(header_id)
         hub: AlertHub = state["hub"]
         sub = Subscriber(p)
         hub.subscribers.add(sub)
-        header_id = request.headers.get("last-event-id")
-        since = last_event_id
-        if header_id is not None and header_id.isdigit():
-            since = int(header_id)
 
         async def gen() -> AsyncIterator[dict[str, Any]]:
             import json
@@ -698,6 +704,10 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     def add_webhook(body: WebhookBody, p: Principal = Admin) -> dict[str, Any]:
         if body.role == Role.LIAISON and not body.party:
             raise HTTPException(422, "party: a liaison webhook needs the party it serves")
+        try:
+            SX.check_webhook_url(body.url, config.webhook_allow_hosts)
+        except SX.WebhookTargetError as exc:
+            raise HTTPException(422, str(exc)) from None
         wid = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         with store.engine.begin() as c:
@@ -750,7 +760,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         return {"id": token_id, "revoked": True}
 
     @app.get(f"{API}/audit", tags=["admin"])
-    def audit_log(p: Principal = Admin, after_seq: Annotated[int, Query(ge=0)] = 0, limit: Limit = None
+    def audit_log(p: Principal = Admin, after_seq: Annotated[int, Query(ge=0, le=SX.INT_MAX)] = 0, limit: Limit = None
                   ) -> list[dict[str, Any]]:
         return audit.read(after_seq=after_seq, limit=limit or config.default_page)
 

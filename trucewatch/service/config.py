@@ -40,6 +40,9 @@ class ServiceConfig(BaseModel):
     webhook_backoff_s: float = Field(default=1.0, gt=0)
     webhook_backoff_max_s: float = Field(default=300.0, gt=0)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    #: Host names or CIDR networks a webhook may reach although they are not
+    #: public (a mission's own receivers).  Empty: webhooks reach public hosts only.
+    webhook_allow_hosts: list[str] = Field(default_factory=list)
     #: Keep-alive comment interval on the SSE stream (proxies drop silent connections).
     sse_ping_s: float = Field(default=15.0, gt=0)
     #: Ignored: audit records are committed before each response (kept so older files load).
