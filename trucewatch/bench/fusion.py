@@ -86,7 +86,7 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         first = np.ones(len(o), bool)
         first[1:] = pe[o][1:] != pe[o][:-1]
         ev_truth[pe[o][first]] = pt[o][first]
-    n_groups = cols.n_groups
+    n_groups = cols.lines()  # independent lines of evidence (source kind and operator), as the workflow counts
     out: dict[str, Any] = {}
     for name, level in (("detected", 0), ("published", 1)):
         matched: set[tuple[int, str]] = set()
@@ -128,11 +128,13 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         rows = rows[np.argsort(day.arrival[rows], kind="stable")]
         factor = h.confidence / max(cols.conf[h.event], 1e-9)
         best: dict[int, float] = {}
+        seen_lines: set[int] = set()
         for r in rows.tolist():
             g = int(day.fi.group[r])
+            seen_lines.add(int(day.fi.line[r]))
             best[g] = max(best.get(g, 0.0), float(table.rel_eff[r]))
             conf = (1.0 - math.prod(1.0 - min(v, MAX_CONFIDENCE) for v in best.values())) * factor
-            if conf >= wf.verify_min_confidence and len(best) >= wf.verify_min_independent:
+            if conf >= wf.verify_min_confidence and len(seen_lines) >= wf.verify_min_independent:
                 t_ver = math.ceil(day.arrival[r] / cadence_s) * cadence_s
                 lat_needed.append(t_ver - float(o.t[r]))
                 th = int(ev_truth[h.event])

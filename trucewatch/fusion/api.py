@@ -116,7 +116,9 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
         attrs: dict[str, Any] = {
             "family": FAMILY_NAMES[int(table.family[e])],
             "n_observations": len(rows),
-            "n_independent": int(table.n_groups[e]),
+            # independent lines of evidence (source kind and operator): what verification counts
+            "n_independent": int(table.n_lines[e]) if table.n_lines is not None else int(table.n_groups[e]),
+            "n_groups": int(table.n_groups[e]),
             "n_copies": int(table.n_copies[e]),
             "kinds": kinds,
             "source_kinds": sorted({skind[r] for r in rows}),

@@ -42,8 +42,17 @@ def group_support(fi: FusionInput, ev: np.ndarray, n_events: int) -> tuple[np.nd
     return e[last], g[last], fi.rel[o][last]
 
 
+def independent_lines(fi: FusionInput, ev: np.ndarray, n_events: int) -> np.ndarray:
+    """Independent lines of evidence per event: distinct (source kind, operator) keys
+    among its rows (a copy counts as its original's line).  What verification needs."""
+    if len(ev) == 0:
+        return np.zeros(n_events, np.int64)
+    pairs = np.unique(np.column_stack([ev.astype(np.int64), np.asarray(fi.line, np.int64)]), axis=0)
+    return np.bincount(pairs[:, 0], minlength=n_events).astype(np.int64)
+
+
 def event_confidence(fi: FusionInput, ev: np.ndarray, n_events: int, nis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Confidence, number of independent groups and number of copies per event."""
+    """Confidence, number of independent (error) groups and number of copies per event."""
     ge, _, gr = group_support(fi, ev, n_events)
     log_miss = np.bincount(ge, np.log1p(-np.clip(gr, 0.0, MAX_CONFIDENCE)), n_events)
     conf = 1.0 - np.exp(log_miss)
