@@ -21,7 +21,7 @@ from scipy.special import ndtr
 from shapely.geometry import shape
 
 from trucewatch.adjudication.columns import EventColumns
-from trucewatch.adjudication.uncertain import p_where, p_within_disc_ellipse, p_within_distance
+from trucewatch.adjudication.uncertain import p_where, p_within_disc, p_within_disc_ellipse, p_within_distance
 from trucewatch.geo import CHI2_95_2D
 from trucewatch.model import UNDETERMINED, Location, Rule, Violation, from_unix
 
@@ -577,7 +577,13 @@ def air_rules(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rules
                     obj = agreement.protected[int(j[0])]
                     if d[0] > obj.radius_m + cols.err[e]:
                         continue
-                    extra = [f"The track ends {d[0]:,.0f} m from {obj.name} ({obj.category})."]
+                    # the end point within the object's radius given its uncertainty, as for strikes
+                    p_end = float(p_within_disc(d[:1], np.array([obj.radius_m]),
+                                                np.array([max(cols.err[e], 1.0) / CHI2_95_2D]))[0])
+                    if p_end < cfg.threshold(Rule.STRIKE_ON_PROTECTED_OBJECT):
+                        continue
+                    extra = [f"The track ends {d[0]:,.0f} m from {obj.name} ({obj.category}); probability that it "
+                             f"ended within the radius {p_end:.3f}."]
                 hits.append(Hit(e, r.id, Rule.LAUNCH_FROM_TERRITORY, party, float(cols.conf[e]),
                                 [f"Launch of a {cls} from {oside[k]}-held territory: {track_txt}.", *extra, why],
                                 {"classification": cls, "intercepted": bool(cols.intercepted[e])}, org))
