@@ -53,8 +53,10 @@ def test_one_strike_seen_four_ways_is_one_event(agreement):
     assert len(evs) == 1
     ev = evs[0]
     assert ev.kind == "fire" and ev.origin is not None  # the launch joined through pair_id
-    # net-a's launch and net-a's impact (two signatures), net-b, the satellite, one post (+ its copy)
-    assert ev.attributes["n_independent"] == 5
+    # error groups: net-a's launch and net-a's impact (two signatures), net-b, the satellite, one post (+ its copy)
+    assert ev.attributes["n_groups"] == 5
+    # lines of evidence: net-a (both fixes), net-b, the satellite, the post (its copy adds nothing)
+    assert ev.attributes["n_independent"] == 4
     assert any(x.startswith("raised:") for x in ev.explanation)
     assert any("copy an earlier post" in x for x in ev.explanation)
     # the fused impact sits between the two fixes, not at the launch or the report

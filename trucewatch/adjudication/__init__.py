@@ -19,12 +19,13 @@ class AdjudicationInputError(ValueError):
 
 
 def adjudicate(events: list[Event], observations: dict[str, Observation], agreement: Agreement,
-               config: AdjudicationConfig | None = None) -> list[Violation]:
+               config: AdjudicationConfig | None = None, *, mark: bool = True) -> list[Violation]:
     """Violations of the agreement's rules by ``events`` (only while it is active).
 
     ``observations`` maps id to observation for the events' members (their
     evidence and attributes).  An event naming an observation that is not
-    given is an error naming both, never a silent guess.
+    given is an error naming both, never a silent guess.  With ``mark`` the
+    events get their unlocated claims (:func:`mark_unlocated`) before they are saved.
     """
     config = config or AdjudicationConfig()
     cols, problems = from_events(list(events), observations)
@@ -32,7 +33,8 @@ def adjudicate(events: list[Event], observations: dict[str, Observation], agreem
         raise AdjudicationInputError(f"{len(problems)} problem(s):\n" + "\n".join(f"  {p}" for p in problems[:50]))
     locs = {e.id: (e.location, e.origin) for e in events}
     hits, unlocated = evaluate_all(cols, agreement, config)
-    mark_unlocated(events, unlocated, cols)
+    if mark:
+        mark_unlocated(events, unlocated, cols)
     out = to_violations(hits, cols, locs)
     out.sort(key=lambda v: (v.time, v.id))
     return out

@@ -295,7 +295,9 @@ class IncrementalFusion:
             gone = {vid for vid, v in self.violations.items() if v.event_id in self.removed_events}
             for vid in gone:
                 self.violations.pop(vid)
-            vs = adjudicate(changed, self.by_id, self.agreement, self.adjudication_config)
+            # events here stay as fusion made them (equal to the batch); unlocated claims are
+            # marked where events are saved (pipeline.process, the workers)
+            vs = adjudicate(changed, self.by_id, self.agreement, self.adjudication_config, mark=False)
             changed_ev = {e.id for e in changed}
             stale = {vid for vid, v in self.violations.items() if v.event_id in changed_ev} - {v.id for v in vs}
             for vid in stale:
