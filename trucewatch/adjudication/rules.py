@@ -486,7 +486,7 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
             wc = wcs[cols.weapon_class[e]]
             if applies and wc.id not in applies and cols.weapon_class[e] not in applies:
                 continue
-            done[k] = True
+            done[k] = pk >= thr  # judged in one zone only once it is a finding there
             zparty = z.party or (side[k] or UNDETERMINED)
             where = "inside" if inside[kk] else f"{dzk:,.0f} m outside"
             reasons = [f"Heavy weapon in its withdrawal zone: {cols.weapon_class[e]} ({wc.id}, to be kept "
