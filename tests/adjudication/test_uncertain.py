@@ -186,3 +186,18 @@ def test_fire_near_the_line_needs_its_probability(agreement):
     events = fuse(obs, S)
     vs = adjudicate(events, {o.id: o for o in obs}, agreement)
     assert len(vs) == 1 and vs[0].attributes["p_geometry"] > 0.99
+
+
+def test_reports_that_claim_no_attack_are_no_strike_on_a_protected_object(agreement):
+    # "Ukrainians want peace" read as the town of Ukrainka beside a power plant: no attack claimed
+    tpp = next(p for p in agreement.protected if p.id == "trypilska")
+    at = shift(tpp.lat, tpp.lon, 1100.0, 0.0)
+    obs = [_claim("c1", *at, err=900.0, event_type="other"), _claim("c2", *at, err=900.0, src="tg-1", event_type="other")]
+    events = fuse(obs, S)
+    vs = adjudicate(events, {o.id: o for o in obs}, agreement)
+    assert [v for v in vs if v.rule == Rule.STRIKE_ON_PROTECTED_OBJECT] == []
+    # a report of a missile strike there is one
+    obs[1] = _claim("c2", *at, err=900.0, src="tg-1", event_type="missile_strike")
+    events = fuse(obs, S)
+    vs = adjudicate(events, {o.id: o for o in obs}, agreement)
+    assert [v.attributes["protected_object"] for v in vs if v.rule == Rule.STRIKE_ON_PROTECTED_OBJECT] == ["trypilska"]

@@ -408,6 +408,9 @@ def strike_on_protected(cols: EventColumns, agreement: Any, cfg: AdjudicationCon
     hits: list[Hit] = []
     idx = cand[np.isin(cols.kind[cand], cfg.strike_kinds) & cols.impact_known[cand]]
     idx = idx[~cols.intercepted[idx]]
+    if len(cols.effect_only) == len(cols):
+        # reports of a fire or damage (or of nothing) that claim no attack: no evidence of a strike
+        idx = idx[~cols.effect_only[idx]]
     if len(idx) == 0 or not agreement.protected:
         return hits
     thr = cfg.threshold(Rule.STRIKE_ON_PROTECTED_OBJECT)
