@@ -32,6 +32,9 @@ def test_two_fixes_of_one_network_are_one_line(agreement):
     assert v.attributes["n_independent"] == 1 and "from 1 independent line" in v.explanation
     ok, why = meets(v, WorkflowConfig(), Status.VERIFIED)
     assert not ok and "1 independent line(s)" in why
+    # corroboration counts error groups: the second signature corroborates, it does not verify
+    ok, why = meets(v, WorkflowConfig(), Status.CORROBORATED)
+    assert ok and "2 independent group(s)" in why
     # a second network hearing the impact is a second line
     obs.append(ob("i2", "ac-net-b", OK.IMPACT, *shift(*i, 40, 0), err=200, dt=25.5, n_sensors=8))
     events, vs = _verifiable(agreement, obs)

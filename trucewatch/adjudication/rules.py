@@ -701,7 +701,7 @@ def to_violations(hits: list[Hit], cols: EventColumns, locations: dict[str, Any]
         more = f" and {len(evidence) - 12} more" if len(evidence) > 12 else ""
         text = " ".join(h.reasons) + (f" Evidence: {cols.summary_of(e)}: {cite}{more}." if evidence else "") + \
             f" Event confidence {cols.conf[e]:.2f} from {int(lines[e])} independent line(s) of evidence."
-        attrs = {**h.attributes, "rule_id": h.rule_id, "n_independent": int(lines[e]),
+        attrs = {**h.attributes, "rule_id": h.rule_id, "n_independent": int(lines[e]), "n_groups": int(cols.n_groups[e]),
                  "event_confidence": round(float(cols.conf[e]), 4)}
         out.append(Violation(id=violation_id(h.rule_id, h.rule, eid), event_id=eid, rule=h.rule, party=h.party,
                              confidence=float(np.clip(h.confidence, 0.0, 1.0)), time=from_unix(cols.t[e]),

@@ -86,7 +86,9 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         first = np.ones(len(o), bool)
         first[1:] = pe[o][1:] != pe[o][:-1]
         ev_truth[pe[o][first]] = pt[o][first]
-    n_groups = cols.lines()  # independent lines of evidence (source kind and operator), as the workflow counts
+    # as the workflow counts: corroboration by error groups, verification by lines (source kind and operator)
+    n_groups = np.maximum(cols.n_groups, cols.lines())
+    n_lines = cols.lines()
     out: dict[str, Any] = {}
     for name, level in (("detected", 0), ("published", 1)):
         matched: set[tuple[int, str]] = set()
@@ -108,7 +110,7 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         rec = tp / (tp + fn) if tp + fn else 0.0
         out[name] = {"tp": tp, "fp": fp, "fn": fn, "duplicates": dup, "precision": round(prec, 4),
                      "recall": round(rec, 4), "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0}
-    verified = [h for h in hits if h.confidence >= wf.verify_min_confidence and n_groups[h.event] >= wf.verify_min_independent]
+    verified = [h for h in hits if h.confidence >= wf.verify_min_confidence and n_lines[h.event] >= wf.verify_min_independent]
     wrong = named = named_right = 0
     for h in verified:
         key = (int(ev_truth[h.event]), h.rule.value)
