@@ -463,7 +463,6 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
     thr = cfg.threshold(Rule.HEAVY_WEAPON_IN_ZONE)
     side, dist, _ = side_certainty(agreement, cols.lat[idx], cols.lon[idx], cols.err[idx])
     maj, mn, az = cols.ellipse(idx)
-    sp = side_probabilities(agreement, cols.lat[idx], cols.lon[idx], maj, mn, az)
     e_, n_ = agreement.frame.to_en(cols.lat[idx], cols.lon[idx])
     e_, n_ = np.atleast_1d(e_), np.atleast_1d(n_)
     applies = set(rule.applies_to)
@@ -477,13 +476,21 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
         if len(cz) == 0:
             continue
         inside = shapely.contains_xy(z.geometry_en, e_[cz], n_[cz])
-        dz = shapely.distance(z.geometry_en.boundary, shapely.points(e_[cz], n_[cz]))
-        judged = inside | (dz <= maj[cz])  # inside, or the 95 % ellipse reaches the zone
-        if not judged.any():
+        # a cheap lower bound of the distance to the zone's edge; exact only for rows outside
+        lower = _boundary_lower(agreement, f"zone:{z.id}", z.geometry_en, e_[cz], n_[cz])
+        judged = inside | (lower <= maj[cz])  # inside, or the 95 % ellipse may reach the zone
+        cz, inside, lower = cz[judged], inside[judged], lower[judged]
+        dz = lower.copy()
+        out = np.flatnonzero(~inside)
+        if len(out):
+            dz[out] = shapely.distance(z.geometry_en.boundary, shapely.points(e_[cz[out]], n_[cz[out]]))
+        keep = inside | (dz <= maj[cz])
+        cz, inside, lower, dz = cz[keep], inside[keep], lower[keep], dz[keep]
+        if len(cz) == 0:
             continue
-        cz, inside, dz = cz[judged], inside[judged], dz[judged]
-        p_all = p_where(lambda x, y, g=z.geometry_en: shapely.contains_xy(g, x, y), dz, e_[cz], n_[cz], maj[cz],
+        p_all = p_where(lambda x, y, g=z.geometry_en: shapely.contains_xy(g, x, y), lower, e_[cz], n_[cz], maj[cz],
                         mn[cz], az[cz])
+        sp = side_probabilities(agreement, cols.lat[idx[cz]], cols.lon[idx[cz]], maj[cz], mn[cz], az[cz])
         for kk, (k, dzk, pk) in enumerate(zip(cz.tolist(), dz.tolist(), p_all.tolist(), strict=True)):
             e = int(idx[k])
             wc = wcs[cols.weapon_class[e]]
@@ -496,7 +503,7 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
                        f"{wc.distance_km:g} km from the line) seen at {_fmt(cols.lat[e], cols.lon[e], cols.err[e])}, "
                        f"{dist[k] / 1000:.1f} km from the line, {where} zone {z.id}; probability that it is inside "
                        f"{pk:.3f}."]
-            p_party = float(sp.get(zparty, np.zeros(len(idx)))[k]) if zparty != UNDETERMINED else 0.0
+            p_party = float(sp[zparty][kk]) if zparty in sp else 0.0
             if side[k] == zparty and p_party >= cfg.attribution_min_p:
                 party = zparty
                 reasons.append(f"Attributed to {party}: the sighting lies on {party}'s side with probability "
