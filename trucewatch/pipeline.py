@@ -44,8 +44,8 @@ def process(store: Store, agreement: Agreement, *, t_from: float | None = None, 
     obs = store.query_observations(t_from=t_from, t_to=t_to)
     sources = {s.id: s for s in store.list_sources()}
     events = fuse(obs, sources, agreement, fusion_config)
-    store.save_events(events)
     violations = adjudicate(events, {o.id: o for o in obs}, agreement)
+    store.save_events(events)  # after adjudication: events carry their unlocated-claim marks
     store.save_violations(violations)
     auto_advance(store, violations, workflow_config)
     ids = {v.id for v in violations}

@@ -53,8 +53,10 @@ def test_one_strike_seen_four_ways_is_one_event(agreement):
     assert len(evs) == 1
     ev = evs[0]
     assert ev.kind == "fire" and ev.origin is not None  # the launch joined through pair_id
-    # net-a's launch and net-a's impact (two signatures), net-b, the satellite, one post (+ its copy)
-    assert ev.attributes["n_independent"] == 5
+    # error groups: net-a's launch and net-a's impact (two signatures), net-b, the satellite, one post (+ its copy)
+    assert ev.attributes["n_groups"] == 5
+    # lines of evidence: net-a (both fixes), net-b, the satellite, the post (its copy adds nothing)
+    assert ev.attributes["n_independent"] == 4
     assert any(x.startswith("raised:") for x in ev.explanation)
     assert any("copy an earlier post" in x for x in ev.explanation)
     # the fused impact sits between the two fixes, not at the launch or the report
@@ -250,7 +252,10 @@ def test_sensors_of_one_network_near_each_other_share_error(agreement):
     near = fuse([a, ob("b", "s-2", OK.EXPLOSION, *shift(*ua, 40, 0), err=800, dt=0.3)], srcs)
     far = fuse([a, ob("b", "s-far", OK.EXPLOSION, *shift(*ua, 40, 0), err=800, dt=0.3)], srcs)
     assert near[0].attributes["n_independent"] == 1
-    assert far[0].attributes["n_independent"] == 2 and far[0].confidence > near[0].confidence
+    # far apart they do not share an error (confidence rises), but they are still one
+    # network: one independent line of evidence for verification (docs/confidence.md)
+    assert far[0].attributes["n_groups"] == 2 and far[0].confidence > near[0].confidence
+    assert far[0].attributes["n_independent"] == 1
 
 
 def test_empty_input_and_pixel_footprints(agreement):

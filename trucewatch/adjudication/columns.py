@@ -55,12 +55,32 @@ class EventColumns:
     m_lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
     m_err: np.ndarray = field(default_factory=lambda: np.zeros(0))
     m_launch: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: ellipse shape of the event and its origin (95 % minor axis m, azimuth deg); empty: circular
+    err_minor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    err_angle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    o_minor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    o_angle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: independent lines of evidence (one per source kind and operator; docs/confidence.md);
+    #: empty: same as n_groups
+    n_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: evidence list of event e (materialized only for violations)
     evidence_of: Callable[[int], list[Evidence]] = lambda e: []
     summary_of: Callable[[int], str] = lambda e: ""
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def ellipse(self, idx: np.ndarray, origin: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(major, minor, azimuth) of rows ``idx`` (the origin's with ``origin``); circular when unknown."""
+        major = (self.oerr if origin else self.err)[idx]
+        mn, ang = (self.o_minor, self.o_angle) if origin else (self.err_minor, self.err_angle)
+        if len(mn) != len(self.ids):
+            return major, major, np.zeros(len(major))
+        return major, np.where(np.isfinite(mn[idx]), np.minimum(mn[idx], major), major), np.nan_to_num(ang[idx])
+
+    def lines(self) -> np.ndarray:
+        """Independent lines of evidence per event (n_groups when not given)."""
+        return self.n_lines if len(self.n_lines) == len(self.ids) else self.n_groups
 
 
 def evidence_from(obs: Observation) -> Evidence:
@@ -103,7 +123,12 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
         olon=np.array([e.origin.lon if e.origin else np.nan for e in events]),
         oerr=np.array([e.origin.err_major_m if e.origin else np.nan for e in events]),
         conf=np.array([e.confidence for e in events]),
-        n_groups=np.array([int(e.attributes.get("n_independent", 1)) for e in events]),
+        n_groups=np.array([int(e.attributes.get("n_groups", e.attributes.get("n_independent", 1))) for e in events]),
+        n_lines=np.array([int(e.attributes.get("n_independent", 1)) for e in events], np.int64),
+        err_minor=np.array([e.location.err_minor_m for e in events]),
+        err_angle=np.array([e.location.err_angle_deg for e in events]),
+        o_minor=np.array([e.origin.err_minor_m if e.origin else np.nan for e in events]),
+        o_angle=np.array([e.origin.err_angle_deg if e.origin else 0.0 for e in events]),
         impact_known=f(n, True), weapon_class=f(n, None, object), classification=f(n, None, object),
         intercepted=f(n, False), path=f(n, None, object), affected_area=f(n, None, object),
         incident=f(n, None, object), flag=f(n, None, object), explosion_only=f(n, False),
@@ -227,4 +252,6 @@ def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names:
         flag=first_per_event(extras["flag"]) if "flag" in extras else np.full(E, None, object),
         m_ev=lab[pts], m_lat=o.lat[pts], m_lon=o.lon[pts], m_err=o.err_major[pts],
         m_launch=o.kind[pts] == kc[ObservationKind.LAUNCH], evidence_of=evidence, summary_of=summary,
-        explosion_only=explosion_only, effect_only=np.zeros(E, bool))
+        explosion_only=explosion_only, effect_only=np.zeros(E, bool),
+        err_minor=table.err_minor, err_angle=table.err_angle, o_minor=table.o_minor, o_angle=table.o_angle,
+        n_lines=table.n_lines if getattr(table, "n_lines", None) is not None else table.n_groups)

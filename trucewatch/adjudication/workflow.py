@@ -149,7 +149,12 @@ def history(store: Any, violation_id: str) -> list[Transition]:
 def meets(v: Violation, cfg: WorkflowConfig, target: Status) -> tuple[bool, str]:
     """Whether ``v`` meets the automatic threshold for ``target``, and the reason."""
     n = int(v.attributes.get("n_independent", 1))
+    what = "independent line(s) of evidence"
     if target == Status.CORROBORATED:
+        # corroboration: a second independent error group (another signature, another
+        # cell) suffices; verification needs a second line (source kind and operator)
+        n = max(n, int(v.attributes.get("n_groups", n)))
+        what = "independent group(s) of evidence"
         mc, mi = cfg.corroborate_min_confidence, cfg.corroborate_min_independent
     else:
         mc, mi = cfg.verify_min_confidence, cfg.verify_min_independent
@@ -157,7 +162,7 @@ def meets(v: Violation, cfg: WorkflowConfig, target: Status) -> tuple[bool, str]
             return False, "party undetermined"
     ok = v.confidence >= mc and n >= mi
     return ok, (f"confidence {v.confidence:.3f} {'>=' if v.confidence >= mc else '<'} {mc} and "
-                f"{n} independent line(s) of evidence {'>=' if n >= mi else '<'} {mi}")
+                f"{n} {what} {'>=' if n >= mi else '<'} {mi}")
 
 
 def auto_advance(store: Any, violations: Iterable[Violation], config: WorkflowConfig | None = None,

@@ -86,7 +86,9 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         first = np.ones(len(o), bool)
         first[1:] = pe[o][1:] != pe[o][:-1]
         ev_truth[pe[o][first]] = pt[o][first]
-    n_groups = cols.n_groups
+    # as the workflow counts: corroboration by error groups, verification by lines (source kind and operator)
+    n_groups = np.maximum(cols.n_groups, cols.lines())
+    n_lines = cols.lines()
     out: dict[str, Any] = {}
     for name, level in (("detected", 0), ("published", 1)):
         matched: set[tuple[int, str]] = set()
@@ -108,7 +110,7 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         rec = tp / (tp + fn) if tp + fn else 0.0
         out[name] = {"tp": tp, "fp": fp, "fn": fn, "duplicates": dup, "precision": round(prec, 4),
                      "recall": round(rec, 4), "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0}
-    verified = [h for h in hits if h.confidence >= wf.verify_min_confidence and n_groups[h.event] >= wf.verify_min_independent]
+    verified = [h for h in hits if h.confidence >= wf.verify_min_confidence and n_lines[h.event] >= wf.verify_min_independent]
     wrong = named = named_right = 0
     for h in verified:
         key = (int(ev_truth[h.event]), h.rule.value)
@@ -128,11 +130,13 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
         rows = rows[np.argsort(day.arrival[rows], kind="stable")]
         factor = h.confidence / max(cols.conf[h.event], 1e-9)
         best: dict[int, float] = {}
+        seen_lines: set[int] = set()
         for r in rows.tolist():
             g = int(day.fi.group[r])
+            seen_lines.add(int(day.fi.line[r]))
             best[g] = max(best.get(g, 0.0), float(table.rel_eff[r]))
             conf = (1.0 - math.prod(1.0 - min(v, MAX_CONFIDENCE) for v in best.values())) * factor
-            if conf >= wf.verify_min_confidence and len(best) >= wf.verify_min_independent:
+            if conf >= wf.verify_min_confidence and len(seen_lines) >= wf.verify_min_independent:
                 t_ver = math.ceil(day.arrival[r] / cadence_s) * cadence_s
                 lat_needed.append(t_ver - float(o.t[r]))
                 th = int(ev_truth[h.event])

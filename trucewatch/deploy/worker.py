@@ -282,8 +282,8 @@ def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_
     if stale:
         store.retire_violations(stale, reason="event replaced by a later fusion of more evidence")
         store.delete_events(stale)
-    store.save_events(mine)
     violations = adjudicate(mine, {o.id: o for o in obs}, agreement)
+    store.save_events(mine)  # after adjudication: events carry their unlocated-claim marks
     steps = auto_advance(store, violations, None)  # saves them, then takes the automatic steps
     verified = {t.violation_id for t in steps if t.to_status == Status.VERIFIED}
     return list(store.get_violations(sorted(verified)).values()) if verified else []

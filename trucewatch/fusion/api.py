@@ -116,7 +116,9 @@ def events_from_table(table: EventTable, fi: FusionInput, good: list[Observation
         attrs: dict[str, Any] = {
             "family": FAMILY_NAMES[int(table.family[e])],
             "n_observations": len(rows),
-            "n_independent": int(table.n_groups[e]),
+            # independent lines of evidence (source kind and operator): what verification counts
+            "n_independent": int(table.n_lines[e]) if table.n_lines is not None else int(table.n_groups[e]),
+            "n_groups": int(table.n_groups[e]),
             "n_copies": int(table.n_copies[e]),
             "kinds": kinds,
             "source_kinds": sorted({skind[r] for r in rows}),
@@ -293,7 +295,9 @@ class IncrementalFusion:
             gone = {vid for vid, v in self.violations.items() if v.event_id in self.removed_events}
             for vid in gone:
                 self.violations.pop(vid)
-            vs = adjudicate(changed, self.by_id, self.agreement, self.adjudication_config)
+            # events here stay as fusion made them (equal to the batch); unlocated claims are
+            # marked where events are saved (pipeline.process, the workers)
+            vs = adjudicate(changed, self.by_id, self.agreement, self.adjudication_config, mark=False)
             changed_ev = {e.id for e in changed}
             stale = {vid for vid, v in self.violations.items() if v.event_id in changed_ev} - {v.id for v in vs}
             for vid in stale:

@@ -66,6 +66,12 @@ def key64(*parts: Any) -> int:
     return int.from_bytes(h, "big") >> 1
 
 
+def line_key(source_kind: str, operator: str) -> int:
+    """Independent line of evidence: one per source kind and operator (a network,
+    a channel, a satellite operator).  Two fixes of one network are one line."""
+    return key64("line", source_kind, operator)
+
+
 @dataclass
 class FusionInput:
     """Everything fusion needs, one row per observation."""
@@ -86,6 +92,11 @@ class FusionInput:
     #: that was not intercepted ends in an impact), so effects there (heat,
     #: damage, reports) may join it; None means no such row
     effect: np.ndarray | None = None
+    #: int64 independent line of evidence (one source kind and operator; a copy is its
+    #: original's line): what verification counts (docs/confidence.md); None: the group
+    line: np.ndarray | None = None
+    #: int64 post a report row belongs to (its own or its original's), -1 for others
+    post: np.ndarray | None = None
     # derived
     xyz: np.ndarray = field(init=False)
     coslat: np.ndarray = field(init=False)
@@ -96,6 +107,10 @@ class FusionInput:
     def __post_init__(self) -> None:
         if self.effect is None:
             self.effect = np.zeros(len(self.obs), bool)
+        if self.line is None:
+            self.line = np.asarray(self.group, np.int64).copy()
+        if self.post is None:
+            self.post = np.full(len(self.obs), -1, np.int64)
 
     def gate_view(self) -> FusionInput:
         """The same rows for gating: rows that mark an effect on the ground also
@@ -140,7 +155,8 @@ class FusionInput:
         keep = pos[self.link_idx] >= 0
         out = FusionInput(sub_obs, self.family[idx], self.tier[idx], self.sub[idx], self.pair[idx],
                           pos[self.link_idx[keep]], self.link_key[keep], self.rel[idx], self.group[idx],
-                          self.copy[idx], self.source_kind[idx], effect=self.effect[idx])
+                          self.copy[idx], self.source_kind[idx], effect=self.effect[idx], line=self.line[idx],
+                          post=self.post[idx])
         out.xyz, out.cov, out.lo, out.hi = self.xyz[idx], self.cov[idx], self.lo[idx], self.hi[idx]
         out.coslat = self.coslat[idx]
         return out
@@ -288,7 +304,9 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
     pair = np.full(n, -1, np.int64)
     rel = np.zeros(n)
     group = np.zeros(n, np.int64)
+    line = np.zeros(n, np.int64)
     copy = np.zeros(n, bool)
+    post = np.full(n, -1, np.int64)
     effect = np.zeros(n, bool)
     skind = np.empty(n, object)
     link_i: list[int] = []
@@ -303,6 +321,7 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
         q, _ = observation_quality(o)
         rel[i] = float(np.clip(src.reliability * q, 0.0, 0.999))
         network = a.get("network") or src.attributes.get("network") or src.id
+        line[i] = line_key(src.kind.value, a.get("operator") or src.attributes.get("operator") or network)
         # a launch's blast and its impact are two signatures: their existence is
         # corroborated twice even when one network locates both
         signature = "launch" if k == ObservationKind.LAUNCH else "effect"
@@ -330,6 +349,20 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
             independent = a.get("independent")
             copy[i] = bool(origin and origin != o.id) or independent is False
             root = origin or o.id
+            post[i] = key64("post", root)
+            if copy[i]:
+                # a copy is its original's line: the text stage names the original's source
+                # (origin_source); without it, the original post itself is the line, and
+                # independent_lines drops it where the event holds that post
+                osrc = a.get("origin_source")
+                root_src = sources.get(osrc) if osrc else None
+                if root_src is not None:
+                    line[i] = line_key(root_src.kind.value, root_src.attributes.get("operator")
+                                       or root_src.attributes.get("network") or root_src.id)
+                elif osrc:
+                    line[i] = line_key(SourceKind.OPEN_SOURCE.value, osrc)
+                else:
+                    line[i] = key64("post", origin or a.get("cluster") or o.id)
             link_i.append(i)
             link_k.append(key64("post", root))
             if a.get("cluster") not in (None, ""):
@@ -368,7 +401,7 @@ def from_observations(observations: list[Observation], sources: dict[str, Source
             link_i.append(i)
             link_k.append(key64("summary", a.get("weapon_type"), a.get("window_from"), a.get("window_to")))
     fi = FusionInput(arr, family, tier, sub, pair, np.asarray(link_i, np.int64), np.asarray(link_k, np.int64),
-                     rel, group, copy, skind, effect=effect)
+                     rel, group, copy, skind, effect=effect, line=line, post=post)
     fi.derive(config)
     fi.cov[:, 0] += extra_var
     fi.cov[:, 2] += extra_var
@@ -393,7 +426,8 @@ def concat(a: FusionInput, b: FusionInput) -> FusionInput:
     out = FusionInput(obs, cat([a.family, b.family]), cat([a.tier, b.tier]), cat([a.sub, b.sub]),
                       cat([a.pair, b.pair]), cat([a.link_idx, b.link_idx + len(a)]), cat([a.link_key, b.link_key]),
                       cat([a.rel, b.rel]), cat([a.group, b.group]), cat([a.copy, b.copy]),
-                      cat([a.source_kind, b.source_kind]), effect=cat([a.effect, b.effect]))
+                      cat([a.source_kind, b.source_kind]), effect=cat([a.effect, b.effect]),
+                      line=cat([a.line, b.line]), post=cat([a.post, b.post]))
     out.xyz, out.cov, out.coslat = cat([a.xyz, b.xyz]), cat([a.cov, b.cov]), cat([a.coslat, b.coslat])
     out.lo, out.hi = cat([a.lo, b.lo]), cat([a.hi, b.hi])
     return out

@@ -66,9 +66,9 @@ def run_cmd(
         obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))
         sources = {s.id: s for s in store.list_sources()}
         res = fuse_detailed(obs, sources, cfg)
-        store.save_events(res.events)
         by_id = {o.id: o for o in obs}
         vs = adjudicate(res.events, by_id, ag)
+        store.save_events(res.events)  # after adjudication: events carry their unlocated-claim marks
         steps = auto_advance(store, vs, wf)
     _out({"observations": len(obs), "rejected": [str(e) for e in res.rejected], "events": len(res.events),
           "violations": len(vs), "steps": [t.model_dump(mode="json") for t in steps],

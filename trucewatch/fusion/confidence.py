@@ -42,8 +42,30 @@ def group_support(fi: FusionInput, ev: np.ndarray, n_events: int) -> tuple[np.nd
     return e[last], g[last], fi.rel[o][last]
 
 
+def independent_lines(fi: FusionInput, ev: np.ndarray, n_events: int) -> np.ndarray:
+    """Independent lines of evidence per event: distinct (source kind, operator) keys
+    among its rows (a copy counts as its original's line).  What verification needs."""
+    if len(ev) == 0:
+        return np.zeros(n_events, np.int64)
+    ev = ev.astype(np.int64)
+    line = np.asarray(fi.line, np.int64)
+    keep = np.ones(len(ev), bool)
+    # a copy whose original's source is unknown stands for that post; where the event
+    # holds the post itself, the copy adds nothing
+    unresolved = fi.copy & (fi.post >= 0) & (line == fi.post)
+    if unresolved.any():
+        own = np.flatnonzero(~fi.copy & (fi.post >= 0))
+        rows = np.flatnonzero(unresolved)
+        both = np.concatenate([own, rows])
+        _, code = np.unique(np.column_stack([ev[both], fi.post[both]]), axis=0, return_inverse=True)
+        code = code.ravel()
+        keep[rows] = ~np.isin(code[len(own):], code[: len(own)])
+    pairs = np.unique(np.column_stack([ev[keep], line[keep]]), axis=0)
+    return np.bincount(pairs[:, 0], minlength=n_events).astype(np.int64)
+
+
 def event_confidence(fi: FusionInput, ev: np.ndarray, n_events: int, nis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Confidence, number of independent groups and number of copies per event."""
+    """Confidence, number of independent (error) groups and number of copies per event."""
     ge, _, gr = group_support(fi, ev, n_events)
     log_miss = np.bincount(ge, np.log1p(-np.clip(gr, 0.0, MAX_CONFIDENCE)), n_events)
     conf = 1.0 - np.exp(log_miss)

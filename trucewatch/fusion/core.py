@@ -286,6 +286,7 @@ class EventTable:
     n_copies: np.ndarray
     nis: np.ndarray  # mean normalized innovation of located members (consistency)
     assoc_prob: np.ndarray | None = None  # per row: chance it joined its event not by coincidence (clutter.py)
+    n_lines: np.ndarray | None = None  # independent lines of evidence (source kind and operator)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -397,7 +398,7 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     fi.rel = fi.rel / amb * beta
     uniq, ev = np.unique(lab_c, return_inverse=True)
     E = len(uniq)
-    from trucewatch.fusion.confidence import event_confidence
+    from trucewatch.fusion.confidence import event_confidence, independent_lines
 
     o = fi.obs
     rows = np.arange(n)
@@ -448,6 +449,7 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     # weapons move and come in batteries: sightings spread over a position are not a disagreement
     nis = np.where(fam_ev == SIGHTING, np.nan, nis)
     conf, n_groups, n_copies = event_confidence(fi, ev, E, nis)
+    n_lines = independent_lines(fi, ev, E)
     kind = np.empty(E, object)
     kind[:] = "fire"
     fire_like = kinds[:, FIRE_KINDS].any(axis=1)
@@ -474,7 +476,7 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     del caller_fi
     return EventTable(label, rel_eff, ambiguity, perm[order], starts, ids, fam_ev, kind, t, t_sig, lat, lon, maj, mnr, ang, has_o, olat, olon,
                       omaj, omin, oang, conf, n_groups, np.bincount(ev, minlength=E), n_copies, nis,
-                      assoc_prob)
+                      assoc_prob, n_lines)
 
 
 __all__ = ["SECOND", "SEED", "TEXT", "EventTable", "associate", "fuse_arrays"]

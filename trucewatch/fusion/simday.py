@@ -90,7 +90,8 @@ class _Rows:
         defaults = {"tier": SEED, "family": FIRE, "sub": -1, "pair": -1, "link": -1, "group": -1, "copy": False,
                     "quality": 1.0, "weapon_class": None, "classification": None, "intercepted": False,
                     "path": None, "affected_area": None, "incident": None, "flag": None, "olat": np.nan,
-                    "olon": np.nan, "oerr": np.nan, "footvar": 0.0, "effect": False}
+                    "olon": np.nan, "oerr": np.nan, "footvar": 0.0, "effect": False,
+                    "line_src": -1}
         for k, v in defaults.items():
             c.setdefault(k, v)
         for k, v in c.items():
@@ -170,7 +171,7 @@ def _reports(rows: _Rows, rng: np.random.Generator, src: _Sources, lat: np.ndarr
     root = np.arange(start, start + m)
     gkey = root + 10**12
     rows.add(lat=la, lon=lo, t=tt, ts=ts, major=err, minor=err, az=np.zeros(m), kind=np.full(m, K[ObservationKind.REPORT_CLAIM]),
-             src=chan, truth=truth[base], arrival=arr, tier=TEXT, family=family, link=gkey, group=gkey)
+             src=chan, truth=truth[base], arrival=arr, tier=TEXT, family=family, link=gkey, group=gkey, line_src=chan)
     c = rng.poisson(mean_copies, m)
     cb = np.repeat(np.arange(m), c)
     mc = len(cb)
@@ -178,7 +179,7 @@ def _reports(rows: _Rows, rng: np.random.Generator, src: _Sources, lat: np.ndarr
         rows.add(lat=la[cb], lon=lo[cb], t=tt[cb], ts=ts[cb], major=err[cb], minor=err[cb], az=np.zeros(mc),
                  kind=np.full(mc, K[ObservationKind.REPORT_CLAIM]), src=rng.choice(src.idx["tg"], mc),
                  truth=truth[base][cb], arrival=arr[cb] + rng.uniform(60, 7200, mc), tier=TEXT, family=family,
-                 link=gkey[cb], group=gkey[cb], copy=True)
+                 link=gkey[cb], group=gkey[cb], copy=True, line_src=chan[cb])
 
 
 def _fixes(rows: _Rows, rng: np.random.Generator, src: _Sources, lat: np.ndarray, lon: np.ndarray, t: np.ndarray,
@@ -480,12 +481,15 @@ def _assemble(rows: _Rows, src: _Sources, config: FusionConfig, truth_rules: lis
     group = g("group").astype(np.int64)
     sig = (kind == K[ObservationKind.LAUNCH]).astype(np.int64) * 10**6  # launch and effect: two signatures
     group = np.where(group < 0, s_idx.astype(np.int64) + sig + 6 * 10**12, group)
+    # independent lines: one per source (network, channel, satellite); a copy is its original's channel
+    line_src = g("line_src").astype(np.int64)
+    line = np.where(line_src >= 0, line_src, s_idx.astype(np.int64)) + 7 * 10**12
     link = g("link").astype(np.int64)
     has = link >= 0
     fi = FusionInput(obs, g("family").astype(np.int8), g("tier").astype(np.int8), g("sub").astype(np.int64),
                      g("pair").astype(np.int64), np.flatnonzero(has).astype(np.int64), link[has], rel, group,
                      g("copy").astype(bool), np.asarray(src.kind, dtype=object)[s_idx],
-                     effect=g("effect").astype(bool))
+                     effect=g("effect").astype(bool), line=line)
     fi.derive(config)
     fv = g("footvar").astype(float)
     fi.cov[:, 0] += fv

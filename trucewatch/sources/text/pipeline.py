@@ -148,6 +148,7 @@ def extract_observations(records: list[Any], agreement=None) -> tuple[list[Obser
     for k, c in earliest.items():
         keys[k] = "rc:" + hashlib.sha256(c.report_id.encode()).hexdigest()[:16]
     obs: list[Observation] = []
+    source_of = {c.report_id: c.source for c in claims}  # a copy's line of evidence is its original's source
     for c in claims:
         if c.event_type == "non_event":
             # denied ("did not observe any ceasefire violations") or not about an event (a forecast): said, not dropped
@@ -156,5 +157,8 @@ def extract_observations(records: list[Any], agreement=None) -> tuple[list[Obser
         if c.lat is None:
             errs.append(RecordError(f"record (id={c.report_id[:60]})", "place", c.reason or "no place"))
             continue
-        obs.append(claim_to_observation(c, ckey=keys[c.cluster]))
+        o = claim_to_observation(c, ckey=keys[c.cluster])
+        if c.origin_id and c.origin_id in source_of:
+            o.attributes["origin_source"] = source_id(source_of[c.origin_id])
+        obs.append(o)
     return obs, errs
