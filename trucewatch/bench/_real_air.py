@@ -105,6 +105,9 @@ def measure(split: str = "heldout") -> dict[str, Any]:
     n = max(pairs, 1)
     return {
         "set": f"real {'held-out' if split == 'heldout' else 'development'} air summaries",
+        "measured_on": (f"real press quotations of Ukrainian Air Force summaries (uk/en/ru), "
+                        f"{'held-out half, not tuned on' if split == 'heldout' else 'development half, tuned on'}; "
+                        "labelled by reading (trucewatch/data/eval/real/air/SOURCES.md)"),
         "split": split, "n_summaries": len(rows), "n_families": pairs,
         "counts_exact": round(ok / n, 4), "launched_exact": round(l_ok / n, 4), "intercepted_exact": round(i_ok / n, 4),
         "counts_exact_by_language": {k: round(v[0] / v[1], 4) for k, v in sorted(per_lang.items())},

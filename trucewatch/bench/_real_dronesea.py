@@ -203,7 +203,11 @@ def measure(split: str = "heldout") -> dict[str, Any]:
     """Drone and sea figures on the ``dev`` or ``heldout`` half (tune only on dev)."""
     if split not in ("dev", "heldout"):
         raise ValueError(f"split {split!r} must be 'dev' or 'heldout'")
-    out: dict[str, Any] = {"split": split}
+    half = "held-out half, not tuned on" if split == "heldout" else "development half, tuned on"
+    out: dict[str, Any] = {"split": split, "measured_on": (
+        f"AIS: real public NMEA logs (pyais, gpsd, libais samples), {half}, labelled by reading "
+        "(trucewatch/data/eval/real/sea/SOURCES.md); GNSS: no real flight log (see drone/SOURCES.md), the "
+        "generated_* figures come from simulated tlogs and are not real data")}
     out.update(measure_drone(split))
     out.update(measure_sea(split))
     return out
