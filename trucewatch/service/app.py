@@ -71,8 +71,9 @@ class TransitionBody(_Body):
 
 class ContestBody(_Body):
     reason: str = Field(min_length=1, max_length=4000)
-    #: Observation ids or document references; a contest must cite at least one.
-    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1, max_length=200)
+    #: Observation ids or document references (optional: a contest needs a reason, not counter-evidence).
+    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list,
+                                                                                       max_length=200)
 
 
 class KeyBody(_Body):
