@@ -247,6 +247,10 @@ TABLES = [cases, allegations, attachments, steps, tasks, findings, replies, site
 GENESIS = "0" * 64
 
 
+class ConflictError(ValueError):
+    """A compare-and-set update found the record already moved on (HTTP 409)."""
+
+
 def _step_hash(prev: str, row: dict[str, Any]) -> str:
     body = {k: row[k] for k in ("subject", "action", "from_state", "to_state", "actor", "reason", "at", "data")}
     return hashlib.sha256((prev + json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)).encode()
@@ -280,14 +284,34 @@ class MechanismRepo:
 
     def write(self, *, inserts: Sequence[tuple[Table, dict[str, Any]]] = (),
               updates: Sequence[tuple[Table, Any, dict[str, Any]]] = (),
-              step_rows: Sequence[dict[str, Any]] = ()) -> None:
-        """Rows, updates and their steps in one transaction (the steps' chain under a lock)."""
+              step_rows: Sequence[dict[str, Any]] = (), expect_updates: int = 0) -> None:
+        """Rows, updates and their steps in one transaction (the steps' chain under a lock).
+
+        The first ``expect_updates`` updates are compare-and-set (their condition
+        names the state read before): if one matches no row, someone else moved
+        the record first, and nothing is written (ConflictError)."""
         with self._exclusive("mech_steps"), self.engine.begin() as c:
             for t, row in inserts:
                 c.execute(insert(t).values(**row))
-            for t, cond, vals in updates:
-                c.execute(update(t).where(cond).values(**vals))
+            for i, (t, cond, vals) in enumerate(updates):
+                n = c.execute(update(t).where(cond).values(**vals)).rowcount
+                if i < expect_updates and n == 0:
+                    raise ConflictError(f"{t.name}: the record changed meanwhile; read it again")
             self._append_steps(c, step_rows)
+
+    def dismissed_after_publication(self, public_statuses: Sequence[str], t_from: float | None = None,
+                                    t_to: float | None = None) -> list[dict[str, Any]]:
+        """Workflow steps that dismissed a violation from a published status (the corrections feed)."""
+        from trucewatch.store import schema as S
+
+        T = S.transitions
+        q = select(T).where(T.c.to_status == "dismissed", T.c.from_status.in_(list(public_statuses)))
+        if t_from is not None:
+            q = q.where(T.c.at >= t_from)
+        if t_to is not None:
+            q = q.where(T.c.at < t_to)
+        with self.engine.connect() as c:
+            return [_d(r) for r in c.execute(q.order_by(T.c.seq))]
 
     def steps(self, subjects: Sequence[str]) -> list[dict[str, Any]]:
         if not subjects:
@@ -311,7 +335,7 @@ class MechanismRepo:
 
     # ------------------------------------------------------------ reads
     def get(self, table: Table, key: Any) -> dict[str, Any] | None:
-        pk = list(table.primary_key.columns)[0]
+        pk = next(iter(table.primary_key.columns))
         with self.engine.connect() as c:
             r = c.execute(select(table).where(pk == key)).first()
         return None if r is None else _d(r)
