@@ -40,6 +40,7 @@ from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
 from trucewatch.service.audit import AuditLog
 from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
 from trucewatch.service.config import ServiceConfig
+from trucewatch.service.mechanism import mechanism_router
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
 from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
@@ -746,6 +747,10 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     def audit_log(p: Principal = Admin, after_seq: Annotated[int, Query(ge=0)] = 0, limit: Limit = None
                   ) -> list[dict[str, Any]]:
         return audit.read(after_seq=after_seq, limit=limit or config.default_page)
+
+    # ---- the mechanism (issue 19): allegations, cases, tasks, replies, holding sites... (service/mechanism.py)
+    mech_router, app.state.mechanism = mechanism_router(store, agreement, config, views, require)
+    app.include_router(mech_router)
 
     # ---- dashboard
     @app.get("/", include_in_schema=False)
