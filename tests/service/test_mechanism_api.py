@@ -367,3 +367,27 @@ def test_weekly_and_daily_reports_carry_the_mechanism_sections(client, tokens, c
     assert [s["title"] for s in secs] == ["Cases and deadlines", "Freedom of movement and obstruction",
                                           "Weapons holding sites", "Corrections"]
     assert "Overdue" in secs[0]["html"]
+
+
+def test_unobserved_segments_of_the_line(client, tokens, store, agreement, clock) -> None:
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    h = auth(tokens["analyst"])
+    url = f"{API}/obstruction/unobserved"
+    before = client.get(url, params={"day": day.isoformat()}, headers=h)
+    assert before.status_code == 200, before.text
+    b = before.json()["summary"]
+    assert b["segments"] > 50 and b["unobserved_km"] <= b["line_km"]
+    # a sensor on the line hears 20 km around: about 40 km of line become observed
+    line = agreement.contact_line
+    ln = line.geoms[0] if hasattr(line, "geoms") else line
+    pt = ln.interpolate(0.5, normalized=True)
+    store.add_sources([Source(id="ears-1", kind=SourceKind.ACOUSTIC_SENSOR, lat=pt.y, lon=pt.x)])
+    after = client.get(url, params={"day": day.isoformat()}, headers=h).json()["summary"]
+    assert after["unobserved_km"] < b["unobserved_km"] - 15
+    # silent all day (one heartbeat at dawn): it does not count
+    a = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+    client.post(f"{API}/sensor-health/heartbeats", json={"heartbeats": [{"sensor_id": "ears-1", "at": iso(a + 60)}]},
+                headers=auth(tokens["administrator"]))
+    again = client.get(url, params={"day": day.isoformat()}, headers=h).json()["summary"]
+    assert again["unobserved_km"] == pytest.approx(b["unobserved_km"])
+    assert client.get(url, params={"day": day.isoformat()}, headers=auth(tokens["public"])).status_code == 403

@@ -237,3 +237,30 @@ def in_window(pn: dict[str, Any], t: float, lat: float, lon: float) -> bool:
 
 def finite(x: float) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+# ------------------------------------------------------- unobserved line segments
+def line_segments(agreement: Any, seg_km: float) -> list[Any]:
+    """The contact line cut into pieces of about ``seg_km`` (in the agreement's metric frame)."""
+    from shapely.ops import substring
+
+    geom = agreement.line_en
+    lines = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+    out = []
+    step = seg_km * 1000.0
+    for ln in lines:
+        n = max(int(np.ceil(ln.length / step)), 1)
+        d = ln.length / n
+        out += [substring(ln, i * d, (i + 1) * d) for i in range(n)]
+    return out
+
+
+def observed_fraction(segments: Sequence[Any], covered_en: Any) -> np.ndarray:
+    """Share of each segment's length inside ``covered_en`` (vectorized over the segments)."""
+    segs = np.asarray(segments, dtype=object)
+    if covered_en is None or covered_en.is_empty or len(segs) == 0:
+        return np.zeros(len(segs))
+    shapely.prepare(covered_en)
+    inside = shapely.intersection(segs, covered_en)
+    total = shapely.length(segs)
+    return np.where(total > 0, shapely.length(inside) / np.maximum(total, 1e-9), 0.0)

@@ -119,6 +119,8 @@ class MechanismConfig(BaseModel):
     near_line_km: float = Field(default=30.0, gt=0)
     #: Interference evidence within this distance and time makes an outage "suspected interference".
     interference_radius_km: float = Field(default=25.0, gt=0)
+    #: An acoustic sensor without a coverage polygon hears this far (the locator's default range).
+    acoustic_range_km: float = Field(default=20.0, gt=0)
     #: A task's "not seen" needs at least this share of its area covered.
     min_coverage: float = Field(default=0.9, gt=0, le=1)
     #: Key file of the mission's allegation-signing key (Ed25519 seed, hex); None: a per-process key.

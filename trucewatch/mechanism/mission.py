@@ -615,6 +615,77 @@ class Mechanism:
                 r["suspected_interference"] += 1
         return sorted(table.values(), key=lambda r: r["party"])
 
+    def unobserved_segments(self, t_from: float, t_to: float, *, seg_km: float = 10.0,
+                            min_observed: float = 0.5) -> dict[str, Any]:
+        """Segments of the contact line that nothing observed in [t_from, t_to).
+
+        Observed: the coverage geometry of each source (``attributes.coverage``), a
+        ``acoustic_range_km`` disc around acoustic sensors with a position, the drone
+        coverage setting, footprints of observations made in the window, and the covered
+        areas of tasks completed in it.  A sensor silent (heartbeat gaps) for more than
+        half the window does not count.  A segment is unobserved below ``min_observed``."""
+        import shapely
+        from shapely.geometry import Point, shape
+
+        if self.agreement is None:
+            raise MechanismError("agreement", "this deployment was started without an agreement", status=404)
+        frame = self.agreement.frame
+        geoms: list[Any] = []
+        down: dict[str, float] = {}
+        hb = self.repo.heartbeats(t_from, t_to)
+        if hb:
+            gaps = checks.outages(np.array([h["sensor_id"] for h in hb]), np.array([h["at"] for h in hb], float),
+                                  min(t_to, self.clock()), self.cfg.outage_min_s)
+            for sid, a, b in gaps:
+                down[sid] = down.get(sid, 0.0) + (b - a)
+        span = max(t_to - t_from, 1.0)
+        for s in self.store.list_sources():
+            if down.get(s.id, 0.0) > 0.5 * span:
+                continue
+            cov = s.attributes.get("coverage")
+            if isinstance(cov, dict) and "type" in cov:
+                try:
+                    geoms.append(frame.geom_to_en(shape(cov.get("geometry", cov) if cov.get("type") == "Feature"
+                                                        else cov)))
+                except Exception:  # a malformed coverage attribute: skip it, the rest still counts
+                    continue
+            elif s.kind.value in ("acoustic_sensor", "acoustic_network") and s.lat is not None and s.lon is not None:
+                e, n = frame.to_en(s.lat, s.lon)
+                geoms.append(Point(float(e), float(n)).buffer(self.cfg.acoustic_range_km * 1000.0))
+        extra = self.store.get_setting("drone_coverage")
+        if isinstance(extra, dict):
+            for f in extra.get("features", []):
+                try:
+                    geoms.append(frame.geom_to_en(shape(f["geometry"])))
+                except Exception:
+                    continue
+        for o in self.store.query_observations(t_from=t_from, t_to=t_to):
+            if o.location.footprint:
+                try:
+                    geoms.append(frame.geom_to_en(shape(o.location.footprint)))
+                except Exception:
+                    continue
+        T_ = self.T.tasks
+        for t in self.repo.select(T_, T_.c.completed_at >= t_from, T_.c.completed_at < t_to):
+            cg = ((t["result"] or {}).get("coverage") or {}).get("covered_geometry")
+            if cg:
+                geoms.append(frame.geom_to_en(shape(cg)))
+        covered = shapely.union_all(geoms) if geoms else None
+        segs = checks.line_segments(self.agreement, seg_km)
+        frac = checks.observed_fraction(segs, covered)
+        feats = []
+        for seg, f in zip(segs, frac, strict=True):
+            if f < min_observed:
+                feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(frame.geom_to_latlon(seg)),
+                              "properties": {"observed_fraction": round(float(f), 3),
+                                             "length_km": round(seg.length / 1000, 1)}})
+        total_km = sum(s.length for s in segs) / 1000
+        gap_km = sum(f["properties"]["length_km"] for f in feats)
+        return {"type": "FeatureCollection", "features": feats,
+                "summary": {"from": iso(t_from), "to": iso(t_to), "segments": len(segs), "unobserved": len(feats),
+                            "line_km": round(total_km, 1), "unobserved_km": round(gap_km, 1),
+                            "seg_km": seg_km, "min_observed": min_observed}}
+
     # --------------------------------------------------------- holding sites
     def add_site(self, *, actor: str, party: str, name: str, lat: float, lon: float, radius_m: float,
                  site_id: str | None = None) -> dict[str, Any]:

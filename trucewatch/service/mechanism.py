@@ -380,6 +380,14 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
         statuses = None if p.role in (A, N, M) else ["published", "changed"]
         return {"from": a, "to": b, "rows": mech.freedom_of_movement(a, b, statuses=statuses)}
 
+    @router.get("/obstruction/unobserved", tags=["mechanism"])
+    def unobserved(day: date, p: Principal = dep(A, N, M),
+                   seg_km: Annotated[float, Query(ge=1, le=100)] = 10.0) -> dict[str, Any]:
+        """The day's unobserved segments of the contact line (GeoJSON), from sensor coverage, drone
+        footprints and completed tasks; sensors silent most of the day do not count."""
+        a = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        return run(mech.unobserved_segments, a, a + 86400, seg_km=seg_km)
+
     @router.post("/sensor-health/heartbeats", tags=["mechanism"])
     def heartbeats(body: HeartbeatsBody, p: Principal = dep(A, M)) -> dict[str, Any]:
         """The per-sensor heartbeat feed; a monitor token reports for its own sources only."""
