@@ -113,6 +113,9 @@ def test_full_case_from_allegation_to_publication_with_deadlines(client, tokens,
     assert pub["state"] == "published" and all(al["submitted_by"] is None for al in pub["allegations"])
     assert "description" not in pub["allegations"][0]
     assert client.get(f"{API}/cases/{cid}", headers=auth(tokens["liaison_RU"])).status_code == 200  # accused
+    today = datetime.fromtimestamp(case_received(case), UTC).date().isoformat()
+    idx = client.get(f"{API}/reports/spot", params={"day": today}, headers=auth(tokens["public"])).json()
+    assert idx["reports"] == [{"subject": f"case {cid}", "url": f"{API}/reports/spot/cases/{cid}"}]
     spot = client.get(f"{API}/reports/spot/cases/{cid}", headers=auth(tokens["public"]))
     assert spot.status_code == 200 and spot.json()["view"] == "public"
     html = client.get(f"{API}/reports/spot/cases/{cid}", params={"format": "html"}, headers=h)
@@ -391,3 +394,14 @@ def test_unobserved_segments_of_the_line(client, tokens, store, agreement, clock
     again = client.get(url, params={"day": day.isoformat()}, headers=h).json()["summary"]
     assert again["unobserved_km"] == pytest.approx(b["unobserved_km"])
     assert client.get(url, params={"day": day.isoformat()}, headers=auth(tokens["public"])).status_code == 403
+
+
+def test_the_rendered_daily_report_has_the_new_sections(tmp_path, store, agreement, client, tokens, clock) -> None:
+    from trucewatch.report.daily import ReportView, build_daily_report
+
+    assert allege(client, tokens["liaison_UA"]).status_code == 200
+    day = datetime.now(UTC).date()
+    paths = build_daily_report(store, agreement, day, tmp_path, pdf=False, view=ReportView("liaison", "UA"))
+    html = paths["html"].read_text()
+    for title in ("Cases and deadlines", "Freedom of movement and obstruction", "Weapons holding sites", "Corrections"):
+        assert title in html

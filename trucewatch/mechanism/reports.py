@@ -18,6 +18,8 @@ from typing import Any
 from trucewatch.mechanism.core import iso
 
 PUBLISHED = ("published", "changed")
+#: Mechanism findings that get a spot report the same day.
+SERIOUS = ("weapon_missing", "declared_weapon_outside_site", "denial_of_access", "sensor_outage")
 
 
 def _role(p: Any) -> str:

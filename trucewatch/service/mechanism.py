@@ -491,6 +491,21 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
 
     Fmt = Annotated[Literal["json", "html"], Query()]
 
+    @router.get("/reports/spot", tags=["reports"])
+    def spot_index(day: date, p: Principal = dep(A, N, L, P)) -> dict[str, Any]:
+        """The day's spot reports in the caller's view: each case received and each serious
+        mechanism finding made that day (UTC), with the link to its report."""
+        a = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        b = a + 86400
+        cases = [c for c in mech.list_cases(party=p.party if p.role == L else None,
+                                            states=["published"] if p.role == P else None, limit=100_000)
+                 if a <= datetime.fromisoformat(c["received_at"].replace("Z", "+00:00")).timestamp() < b]
+        finds = mech.repo.list_findings(t_from=a, t_to=b, kinds=list(R.SERIOUS), **findings_visible(p))
+        return {"day": day.isoformat(),
+                "reports": [{"subject": f"case {c['id']}", "url": f"{API}/reports/spot/cases/{c['id']}"} for c in cases]
+                + [{"subject": f"finding {f['id']} ({f['kind']})", "url": f"{API}/reports/spot/findings/{f['id']}"}
+                   for f in finds]}
+
     @router.get("/reports/spot/cases/{case_id}", tags=["reports"])
     def spot_case(case_id: Id, p: Principal = dep(A, N, L, P), format: Fmt = "json") -> Any:
         """Spot report (same day) on one case, in the caller's view."""
