@@ -78,3 +78,50 @@ def test_heartbeats_are_idempotent(store) -> None:
     assert store.mechanism.add_heartbeats(rows + rows[:2]) == 5
     assert store.mechanism.add_heartbeats(rows) == 0
     assert len(store.mechanism.heartbeats(0, 1000)) == 5
+
+
+def test_sites_health_prenotifications_replies_and_corrections_on_both_backends(store, agreement) -> None:
+    from trucewatch.model import Location, Source, SourceKind, Status, Violation
+
+    now = time.time()
+    clock = FakeClock(now)
+    m = Mechanism(store, clock=clock, agreement=agreement)
+    # holding site: a missing serial is a finding
+    m.add_site(actor="liaison:RU:t", party="RU", name="Depot", lat=48.3, lon=38.4, radius_m=400, site_id="HS-9")
+    m.declare_inventory("HS-9", [{"class": "MLRS", "count": 2, "serials": ["A1", "A2"]}], actor="liaison:RU:t")
+    insp = m.inspect("HS-9", [{"class": "MLRS", "count": 1, "serials": ["A1"]}], actor="monitor:t")
+    assert [f["attributes"]["serial"] for f in insp["findings"]] == ["A2"]
+    assert m.sites()[0]["last_inspection"] is not None
+    # sensor health: a silent sensor near the line becomes a finding, once
+    ln = agreement.contact_line.geoms[0] if hasattr(agreement.contact_line, "geoms") else agreement.contact_line
+    pt = ln.interpolate(0.3, normalized=True)
+    store.add_sources([Source(id="hb-x", kind=SourceKind.ACOUSTIC_SENSOR, lat=pt.y, lon=pt.x)])
+    m.add_heartbeats([{"sensor_id": "hb-x", "at": now - 7200 + k * 300, "status": "ok"} for k in range(4)]
+                     + [{"sensor_id": "hb-x", "at": now - 60, "status": "ok"}])
+    out = m.analyse_sensor_health(now - 7200, now, actor="analyst:t")
+    assert [f["cause"] for f in out["findings"]] == ["unknown"]
+    assert m.analyse_sensor_health(now - 7200, now, actor="analyst:t")["findings"] == []
+    fom = {r["party"]: r for r in m.freedom_of_movement(now - 86400, now + 1)}
+    assert fom["undetermined"]["sensor_outage"] == 1 and fom["RU"]["weapon_missing"] == 1
+    # pre-notification: a finding inside the accepted window is dismissed through the workflow
+    store.save_violations([Violation(id="pv-1", event_id="pe-1", rule="fire_across_line", party="UA", confidence=0.5,
+                                     time=datetime.fromtimestamp(now - 600, UTC), location=Location(lat=47.6, lon=37.2))])
+    area = {"type": "Polygon", "coordinates": [[[37.1, 47.5], [37.3, 47.5], [37.3, 47.7], [37.1, 47.7], [37.1, 47.5]]]}
+    pn = m.prenotify(actor="liaison:UA:t", party="UA", kind="exercise", area=area, t_from=now - 3600, t_to=now + 3600,
+                     description="drill")
+    got = m.decide_prenotification(pn["id"], True, actor="analyst:t", reason="ok")
+    assert got["applied"]["dismissed"] == ["pv-1"] and store.get_violation("pv-1").status == Status.DISMISSED
+    with pytest.raises(MechanismError):
+        m.decide_prenotification(pn["id"], False, actor="analyst:t", reason="again")
+    # a contest on the missing-weapon finding, upheld after publication: a correction
+    fid = insp["findings"][0]["id"]
+    m.change_finding(fid, "publish", actor="analyst:t", reason="weekly")
+    r = m.reply("finding", fid, kind="contest", party="RU", actor="liaison:RU:t", reason="under repair")
+    with pytest.raises(MechanismError) as e:
+        m.reply("finding", fid, kind="reply", party="UA", actor="liaison:UA:t", reason="x")
+    assert e.value.status == 403
+    m.review(r["id"], "escalate", actor="analyst:t", reason="disputed")
+    m.review(r["id"], "resolve", actor="analyst:t", reason="commission: repaired", outcome="upheld")
+    corr = m.corrections()
+    assert [(c["target_id"], c["change"]) for c in corr] == [(fid, "dismissed")]
+    assert store.mechanism.verify_steps()[1] is None
