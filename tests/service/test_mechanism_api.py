@@ -112,7 +112,19 @@ def test_full_case_from_allegation_to_publication_with_deadlines(client, tokens,
     pub = client.get(f"{API}/cases/{cid}", headers=auth(tokens["public"])).json()
     assert pub["state"] == "published" and all(al["submitted_by"] is None for al in pub["allegations"])
     assert "description" not in pub["allegations"][0]
-    assert client.get(f"{API}/cases/{cid}", headers=auth(tokens["liaison_RU"])).status_code == 200  # accused
+    assert "tasks" not in pub and "observations" not in pub
+    steps = {x["action"]: x for x in pub["timeline"] if x["kind"] in ("step", "decision")}
+    assert steps["acknowledge"]["reason"] == "" and steps["decide"]["reason"] == "decide"  # internal notes stay in
+    assert all(x["actor"] in (None, "analyst", "liaison", "administrator", "monitor") for x in pub["timeline"])
+    ru = client.get(f"{API}/cases/{cid}", headers=auth(tokens["liaison_RU"]))  # the accused party reads it
+    assert ru.status_code == 200
+    ru = ru.json()
+    assert ru["allegations"][0]["description"] and "attachments" not in ru["allegations"][0]
+    assert ru["allegations"][0]["submitted_by"] == "liaison" and "asset_id" not in ru["tasks"][0]
+    assert ru["tasks"][0]["outcome"] == "not_observed"
+    ua = client.get(f"{API}/cases/{cid}", headers=auth(tokens["liaison_UA"])).json()
+    assert ua["allegations"][0]["attachments"][0]["sha256"] == a["attachments"][0]["sha256"]  # its own
+    assert client.get(f"{API}/cases/{cid}", headers=auth(tokens["monitor"])).status_code == 404  # not its own
     today = datetime.fromtimestamp(case_received(case), UTC).date().isoformat()
     idx = client.get(f"{API}/reports/spot", params={"day": today}, headers=auth(tokens["public"])).json()
     assert idx["reports"] == [{"subject": f"case {cid}", "url": f"{API}/reports/spot/cases/{cid}"}]
@@ -144,6 +156,10 @@ def test_allegation_bad_input_names_the_field(client, tokens, clock) -> None:
                lat=None, lon=None, area=square(47.9, 37.5))
     assert r.status_code == 200, r.text
     assert r.json()["place"]["how"] == "area" and r.json()["place"]["err_m"] > 1000
+    # the same file twice is stored once (content-addressed) and the allegation is accepted
+    same = {"name": "a.txt", "data_base64": base64.b64encode(b"same").decode()}
+    r = allege(client, h, attachments=[same, same | {"name": "b.txt"}])
+    assert r.status_code == 200 and len({x["sha256"] for x in r.json()["attachments"]}) == 1
     # the public may not allege unless the mission enables it
     assert allege(client, tokens["public"]).status_code == 403
     assert client.post(f"{API}/allegations", json={}).status_code == 401

@@ -105,7 +105,7 @@ class Mechanism:
             inserts=[(T.cases, case_row), (T.allegations, rec)]
             + [(T.attachments, {"sha256": x["sha256"], "allegation_id": aid, "name": x["name"],
                                 "content_type": x["content_type"], "size": x["size"], "data": x["data"]})
-               for x in atts if self.repo.get(T.attachments, x["sha256"]) is None],
+               for x in {a["sha256"]: a for a in atts}.values() if self.repo.get(T.attachments, x["sha256"]) is None],
             step_rows=[{"subject": f"case:{case_id}", "action": "receive", "to_state": CaseState.RECEIVED.value,
                         "actor": actor, "reason": f"allegation {aid} ({a.type})", "at": now,
                         "data": {"allegation_id": aid, "content_hash": rec["content_hash"],

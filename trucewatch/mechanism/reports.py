@@ -35,27 +35,50 @@ def _actor(actor: str | None, p: Any) -> str | None:
     return actor.split(":")[0]
 
 
+#: Steps whose reason the public reads (the mission's published reasoning); others are internal notes.
+PUBLIC_REASONS = ("decide", "publish")
+
+
 def redact_case(c: dict[str, Any], p: Any) -> dict[str, Any]:
+    """A case as ``p`` may read it.  Liaisons and monitors: other actors by role only, no
+    task assets, observation ids or task step data (monitor identities stay internal, as in
+    the findings' liaison view); the other party's allegation without its attachments.
+    Public: no account named, no internal reasons, no evidence ids, published findings only."""
     role = _role(p)
     if role in ("administrator", "analyst"):
         return c
     out = dict(c)
     for key in ("timeline", "decisions"):
         if key in out:
-            out[key] = [x | {"actor": _actor(x.get("actor"), p)} | ({"data": {}} if role == "public" else {})
-                        for x in out[key]]
+            rows = []
+            for x in out[key]:
+                y = x | {"actor": _actor(x.get("actor"), p)}
+                if role == "public" or x.get("kind") == "task":
+                    y["data"] = {}
+                if role == "public" and x.get("action") not in PUBLIC_REASONS and "reason" in y:
+                    y["reason"] = ""
+                rows.append(y)
+            out[key] = rows
     if "allegations" in out:
         algs = []
         for a in out["allegations"]:
-            own = role == "liaison" and a.get("submitter_party") == p.party
-            keep = dict(a) if own or role == "monitor" else {
-                k: a[k] for k in ("id", "type", "t_from", "t_to", "lat", "lon", "err_m", "content_hash",
-                                  "ledger_index", "received_at") if k in a}
+            own = (role == "liaison" and a.get("submitter_party") == p.party) or \
+                (role == "monitor" and a.get("submitted_by") == p.actor)
+            fields = ("id", "type", "t_from", "t_to", "lat", "lon", "err_m", "content_hash", "ledger_index",
+                      "received_at", "accused_party") + (("description", "place") if role != "public" else ())
+            keep = dict(a) if own else {k: a[k] for k in fields if k in a}
             keep["submitted_by"] = _actor(a.get("submitted_by"), p) if role != "public" else None
             algs.append(keep)
         out["allegations"] = algs
+    if "tasks" in out:
+        out["tasks"] = [{"id": t["id"], "asset_kind": t["asset_kind"], "t_from_iso": t.get("t_from_iso"),
+                         "t_to_iso": t.get("t_to_iso"), "state": t["state"],
+                         "outcome": (t.get("result") or {}).get("outcome"),
+                         "coverage_fraction": ((t.get("result") or {}).get("coverage") or {}).get("fraction")}
+                        for t in out["tasks"]]
+    out.pop("observations", None)
     if role == "public":
-        for k in ("observations", "violations", "replies", "tasks", "submitter_party"):
+        for k in ("violations", "replies", "tasks", "submitter_party"):
             out.pop(k, None)
         out["findings"] = [redact_finding(f, p) for f in out.get("findings", []) if f["status"] in PUBLISHED]
     return out
