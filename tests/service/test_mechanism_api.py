@@ -421,3 +421,47 @@ def test_the_rendered_daily_report_has_the_new_sections(tmp_path, store, agreeme
     html = paths["html"].read_text()
     for title in ("Cases and deadlines", "Freedom of movement and obstruction", "Weapons holding sites", "Corrections"):
         assert title in html
+
+
+ROLES = ("administrator", "analyst", "monitor", "liaison_UA", "public", None)
+
+
+def _matrix_cases() -> list[tuple[str, str, dict | None, tuple[int, ...]]]:
+    now = time.time()
+    week = datetime.now(UTC).date().isocalendar()
+    day = datetime.now(UTC).date().isoformat()
+    task = {"asset_kind": "monitor_team", "asset_id": "team-alpha", "area": square(48, 38),
+            "t_from": iso(now - 3600), "t_to": iso(now)}
+    return [  # method, path, body, expected per ROLES (administrator, analyst, monitor, liaison, public, no token)
+        ("GET", "/cases", None, (200, 200, 200, 200, 200, 401)),
+        ("POST", "/tasks", task, (200, 200, 403, 403, 403, 401)),
+        ("GET", "/tasks", None, (200, 200, 200, 403, 403, 401)),
+        ("GET", "/replies", None, (200, 200, 403, 200, 403, 401)),
+        ("GET", "/findings", None, (200, 200, 403, 200, 200, 401)),
+        ("GET", "/obstruction/freedom-of-movement", None, (200, 200, 200, 200, 200, 401)),
+        ("GET", f"/obstruction/unobserved?day={day}", None, (200, 200, 200, 403, 403, 401)),
+        ("POST", "/sensor-health/analyse", {"t_from": iso(now - 3600), "t_to": iso(now)}, (200, 200, 403, 403, 403, 401)),
+        ("GET", "/holding-sites", None, (200, 200, 200, 200, 403, 401)),
+        ("POST", "/holding-sites/cross-check", {"t_from": iso(now - 3600), "t_to": iso(now)},
+         (200, 200, 403, 403, 403, 401)),
+        ("GET", "/prenotifications", None, (200, 200, 200, 200, 403, 401)),
+        ("POST", "/prenotifications/apply", {}, (200, 200, 403, 403, 403, 401)),
+        ("GET", "/corrections", None, (200, 200, 200, 200, 200, 401)),
+        ("GET", f"/reports/spot?day={day}", None, (200, 200, 403, 200, 200, 401)),
+        ("GET", f"/reports/weekly/{week.year}-W{week.week:02d}", None, (200, 200, 403, 200, 200, 401)),
+        ("POST", "/replies", {"target_id": "nope", "kind": "reply", "reason": "x"}, (403, 403, 403, 404, 403, 401)),
+        ("POST", "/cases/nope/acknowledge", {}, (404, 404, 403, 403, 403, 401)),
+        ("GET", "/cases/nope", None, (404, 404, 404, 404, 404, 401)),
+    ]
+
+
+def test_role_matrix_of_the_mechanism_routes(client, tokens, clock) -> None:
+    """Every route class against every role (the table in docs/workflow.md)."""
+    bad = []
+    for method, path, body, want in _matrix_cases():
+        for role, code in zip(ROLES, want, strict=True):
+            h = auth(tokens[role]) if role else {}
+            r = client.request(method, API + path, json=body, headers=h)
+            if r.status_code != code:
+                bad.append(f"{method} {path} as {role}: {r.status_code} != {code} ({r.text[:120]})")
+    assert bad == [], "\n".join(bad)
