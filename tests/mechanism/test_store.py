@@ -51,11 +51,26 @@ def test_a_case_through_the_store_and_its_chain(store, agreement) -> None:
     assert m.list_cases(party="RU")[0]["id"] == cid and m.list_cases(party="XX") == []
     n, broken = store.mechanism.verify_steps()
     assert n == 7 and broken is None
-    # the log is append-only in intent; an edit is detected
+    # a second allegation anchors the seven steps in the signed log
+    m.submit_allegation(a, actor="analyst:t2", role="analyst", party=None)
+    assert m.verify_steps() == {"steps": 8, "broken_at_seq": None, "anchors_checked": 1, "anchor_mismatches": [],
+                                "ok": True}
+    # the table is append-only in intent; an edit is detected by the chain
     with store.engine.begin() as c:
         c.execute(update(T.steps).where(T.steps.c.seq == 3).values(reason="rewritten"))
     n, broken = store.mechanism.verify_steps()
     assert broken == 3
+    # and a rewritten chain (hashes recomputed) no longer matches its anchor in the log
+    from trucewatch.store.mechanism import GENESIS, _step_hash
+
+    with store.engine.begin() as c:
+        prev = GENESIS
+        for r in c.execute(T.steps.select().order_by(T.steps.c.seq)).mappings().all():
+            h = _step_hash(prev, dict(r))
+            c.execute(update(T.steps).where(T.steps.c.seq == r["seq"]).values(prev_hash=prev, hash=h))
+            prev = h
+    v = m.verify_steps()
+    assert v["broken_at_seq"] is None and len(v["anchor_mismatches"]) == 1 and not v["ok"]
 
 
 def test_a_stale_step_is_a_conflict_and_writes_nothing(store) -> None:

@@ -434,6 +434,7 @@ def _matrix_cases() -> list[tuple[str, str, dict | None, tuple[int, ...]]]:
             "t_from": iso(now - 3600), "t_to": iso(now)}
     return [  # method, path, body, expected per ROLES (administrator, analyst, monitor, liaison, public, no token)
         ("GET", "/cases", None, (200, 200, 200, 200, 200, 401)),
+        ("GET", "/steps/verify", None, (200, 200, 403, 403, 403, 401)),
         ("POST", "/tasks", task, (200, 200, 403, 403, 403, 401)),
         ("GET", "/tasks", None, (200, 200, 200, 403, 403, 401)),
         ("GET", "/replies", None, (200, 200, 403, 200, 403, 401)),

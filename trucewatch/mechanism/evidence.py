@@ -79,7 +79,7 @@ def log_allegation(store: Any, allegation: dict[str, Any], key_file: str | None 
         attributes={"mechanism": "allegation", "allegation_id": allegation["id"], "case_id": allegation["case_id"],
                     "event_type": allegation["type"], "text": allegation["description"],
                     "accused_party": allegation["accused_party"], "submitted_by": allegation["submitted_by"],
-                    "place": allegation["place"],
+                    "place": allegation["place"], "steps_head": allegation.get("steps_head"),
                     "attachments": [{k: a[k] for k in ("name", "content_type", "size", "sha256")}
                                     for a in allegation["attachments"]]},
         payload_hash=allegation["content_hash"])

@@ -88,10 +88,11 @@ class Mechanism:
                "attachments": [{k: x[k] for k in ("name", "content_type", "size", "sha256")} for x in atts],
                "received_at": now}
         rec["content_hash"] = _canon({k: v for k, v in rec.items() if k != "received_at"})
+        head = self.repo.steps_head()  # anchors every step so far in the signed log
         from trucewatch.mechanism.evidence import log_allegation
 
         try:
-            obs_id, ledger_index = log_allegation(self.store, rec, self.cfg.signing_key_file)
+            obs_id, ledger_index = log_allegation(self.store, rec | {"steps_head": head}, self.cfg.signing_key_file)
         except ValueError as exc:
             field, _, msg = str(exc).partition(": ")
             raise MechanismError(field or "allegation", msg or str(exc)) from None
@@ -130,6 +131,23 @@ class Mechanism:
         for d in out:
             d["due_iso"], d["done_iso"] = iso(d["due"]), iso(d["done_at"])
         return out
+
+    def verify_steps(self) -> dict[str, Any]:
+        """Re-check the step chain and its anchors: the ``steps_head`` each logged allegation
+        carries (signed, in the Merkle log) must still be the hash at that seq."""
+        n, broken = self.repo.verify_steps()
+        A_ = self.T.allegations
+        ids = [a["observation_id"] for a in self.repo.select(A_, A_.c.observation_id.is_not(None))]
+        heads = {}
+        for chunk in range(0, len(ids), 500):
+            for o in self.store.get_observations(ids[chunk:chunk + 500]):
+                h = o.attributes.get("steps_head")
+                if isinstance(h, dict) and int(h.get("seq") or 0) > 0:
+                    heads[o.id] = (int(h["seq"]), str(h["hash"]))
+        have = self.repo.step_hashes(sorted({s for s, _ in heads.values()}))
+        bad = sorted(oid for oid, (seq, h) in heads.items() if have.get(seq) != h)
+        return {"steps": n, "broken_at_seq": broken, "anchors_checked": len(heads), "anchor_mismatches": bad,
+                "ok": broken is None and not bad}
 
     def get_case_row(self, case_id: str) -> dict[str, Any]:
         row = self.repo.case(case_id)

@@ -262,6 +262,11 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
         return run(mech.link, case_id, actor=p.actor, violations=body.violations, observations=body.observations,
                    findings=body.findings, reason=body.reason)
 
+    @router.get("/steps/verify", tags=["mechanism"])
+    def verify_steps(p: Principal = dep(A, N)) -> dict[str, Any]:
+        """Re-check the append-only step chain and its anchors in the signed evidence log."""
+        return mech.verify_steps()
+
     # ---------------------------------------------------------------- tasks
     @router.post("/tasks", tags=["mechanism"])
     def post_task(body: TaskBody, p: Principal = dep(A, N)) -> dict[str, Any]:

@@ -320,6 +320,19 @@ class MechanismRepo:
             rows = c.execute(select(steps).where(steps.c.subject.in_(list(subjects))).order_by(steps.c.seq)).all()
         return [_d(r) for r in rows]
 
+    def steps_head(self) -> dict[str, Any]:
+        """{seq, hash} of the last step (seq 0 and the genesis hash when there is none)."""
+        with self.engine.connect() as c:
+            r = c.execute(select(steps.c.seq, steps.c.hash).order_by(steps.c.seq.desc()).limit(1)).first()
+        return {"seq": 0, "hash": GENESIS} if r is None else {"seq": int(r[0]), "hash": r[1]}
+
+    def step_hashes(self, seqs: Sequence[int]) -> dict[int, str]:
+        if not seqs:
+            return {}
+        with self.engine.connect() as c:
+            rows = c.execute(select(steps.c.seq, steps.c.hash).where(steps.c.seq.in_(list(seqs))))
+            return {int(a): b for a, b in rows}
+
     def verify_steps(self) -> tuple[int, int | None]:
         """(steps checked, seq of the first broken link or None)."""
         prev = GENESIS
