@@ -174,7 +174,9 @@ def test_public_allegations_when_enabled_are_rate_limited(store, agreement, tmp_
     tok = app.state.tokens.create("public")[0]
     with TestClient(app) as c:
         codes = [allege(c, tok, attachments=[]).status_code for _ in range(3)]
+        st = c.get(f"{API}/mechanism/settings", headers=auth(tok)).json()
     assert codes == [200, 200, 429]
+    assert st["public_allegations"] is True and st["acknowledge_s"] == 3600 and "signing_key_file" not in st
 
 
 def _verified_ru_finding(store) -> Violation:
@@ -435,6 +437,7 @@ def _matrix_cases() -> list[tuple[str, str, dict | None, tuple[int, ...]]]:
     return [  # method, path, body, expected per ROLES (administrator, analyst, monitor, liaison, public, no token)
         ("GET", "/cases", None, (200, 200, 200, 200, 200, 401)),
         ("GET", "/steps/verify", None, (200, 200, 403, 403, 403, 401)),
+        ("GET", "/mechanism/settings", None, (200, 200, 200, 200, 200, 401)),
         ("POST", "/tasks", task, (200, 200, 403, 403, 403, 401)),
         ("GET", "/tasks", None, (200, 200, 200, 403, 403, 401)),
         ("GET", "/replies", None, (200, 200, 403, 200, 403, 401)),

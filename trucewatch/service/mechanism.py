@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -204,15 +204,24 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
             return row["submitted_by"] == p.actor
         return row["state"] == "published"
 
+    @router.get("/mechanism/settings", tags=["mechanism"])
+    def settings(p: Principal = dep(A, N, M, L, P)) -> dict[str, Any]:
+        """The mechanism's published rhythm: deadlines, inspection cadence, whether the public may allege."""
+        return {k: v for k, v in mcfg.model_dump().items() if k != "signing_key_file"}
+
     @router.post("/allegations", tags=["mechanism"])
-    def post_allegation(body: AllegationIn, p: Principal = dep(A, N, M, L, P)) -> dict[str, Any]:
+    def post_allegation(body: AllegationIn, request: Request, p: Principal = dep(A, N, M, L, P)) -> dict[str, Any]:
         """An allegation: hashed, signed by the mission and appended to the evidence log; opens a case."""
         if p.role == P:
             if not mcfg.public_allegations:
                 raise HTTPException(403, "the mission does not take public allegations (mechanism.public_allegations)")
             now = mech.clock()
+            # per token and client address: a public form shares one token among many people
+            key = f"{p.token_id}:{request.client.host if request.client else '-'}"
             with rate_lock:
-                q = rate.setdefault(p.token_id, collections.deque())
+                if len(rate) > 100_000:
+                    rate.clear()
+                q = rate.setdefault(key, collections.deque())
                 while q and q[0] < now - 3600:
                     q.popleft()
                 if len(q) >= mcfg.public_rate_per_hour:

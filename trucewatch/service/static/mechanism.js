@@ -212,6 +212,10 @@
   async function start(token) {
     S.token = token;
     try { S.me = await call("GET", "/me"); } catch (e) { $("who").textContent = "sign-in failed: " + e.message; return; }
+    try {  // the public form appears only when the mission takes public allegations
+      const st = await call("GET", "/mechanism/settings");
+      if (st.public_allegations && !TABS.allege.roles.includes("public")) TABS.allege.roles.push("public");
+    } catch (_) { /* older service: no settings route */ }
     $("who").textContent = S.me.role + (S.me.party ? " " + S.me.party : "");
     $("login").hidden = true;
     let first = null;
