@@ -423,6 +423,9 @@ def test_the_rendered_daily_report_has_the_new_sections(tmp_path, store, agreeme
     html = paths["html"].read_text()
     for title in ("Cases and deadlines", "Freedom of movement and obstruction", "Weapons holding sites", "Corrections"):
         assert title in html
+    assert "Unobserved segments" not in html  # the analyst view only
+    html = build_daily_report(store, agreement, day, tmp_path / "a", pdf=False, view=ReportView("analyst"))["html"]
+    assert "Unobserved segments of the line" in html.read_text()
 
 
 ROLES = ("administrator", "analyst", "monitor", "liaison_UA", "public", None)

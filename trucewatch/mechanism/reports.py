@@ -258,15 +258,35 @@ def to_html(data: dict[str, Any]) -> str:
            f"<body>{''.join(body)}</body></html>"
 
 
-def daily_sections(store: Any, t_from: float, t_to: float, view: Any, clock: Any = None) -> list[dict[str, str]]:
+def daily_sections(store: Any, t_from: float, t_to: float, view: Any, clock: Any = None,
+                   agreement: Any = None) -> list[dict[str, str]]:
     """The daily report's mechanism sections (cases and overdue, obstruction, holding sites,
-    corrections) for one report view (``trucewatch.report.daily.ReportView``)."""
+    corrections) for one report view (``trucewatch.report.daily.ReportView``); in the analyst
+    view with an agreement also the period's unobserved segments of the line."""
     from trucewatch.mechanism.mission import Mechanism
 
     if not _has_tables(store):
         return []
-    mech = Mechanism(store, clock=clock) if clock is not None else Mechanism(store)
-    return _sections(mechanism_summary(mech, t_from, t_to, view.principal()))
+    kw: dict[str, Any] = {"agreement": agreement}
+    if clock is not None:
+        kw["clock"] = clock
+    mech = Mechanism(store, **kw)
+    out = _sections(mechanism_summary(mech, t_from, t_to, view.principal()))
+    if agreement is not None and getattr(view, "full", False):
+        u = mech.unobserved_segments(t_from, t_to)
+        s = u["summary"]
+        rows = []
+        for f in u["features"][:60]:
+            c = f["geometry"]["coordinates"]
+            rows.append([f"{c[0][1]:.3f}, {c[0][0]:.3f}", f"{c[-1][1]:.3f}, {c[-1][0]:.3f}",
+                         f["properties"]["length_km"], f"{f['properties']['observed_fraction']:.0%}"])
+        more = f"<p class='small'>… and {len(u['features']) - 60} more.</p>" if len(u["features"]) > 60 else ""
+        out.append({"title": "Unobserved segments of the line", "html":
+                    f"<p>{s['unobserved']} of {s['segments']} segments ({s['unobserved_km']:.0f} of "
+                    f"{s['line_km']:.0f} km) were observed over less than {s['min_observed']:.0%} of their length "
+                    "by sensors, drones, imagery footprints or tasked patrols.</p>"
+                    + _table(["From (lat, lon)", "To (lat, lon)", "km", "Observed"], rows) + more})
+    return out
 
 
 def _has_tables(store: Any) -> bool:

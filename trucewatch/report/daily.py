@@ -254,11 +254,12 @@ def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30) -> byte
     return buf.getvalue()
 
 
-def _mechanism_sections(store: Store, period: Period, view: ReportView) -> list[dict[str, str]]:
-    """Cases and overdue, freedom of movement and obstruction, holding sites, corrections (issue 19)."""
+def _mechanism_sections(store: Store, agreement: Agreement, period: Period, view: ReportView) -> list[dict[str, str]]:
+    """Cases and overdue, freedom of movement and obstruction, holding sites, corrections, and
+    (analyst view) the unobserved segments of the line (issue 19)."""
     from trucewatch.mechanism.reports import daily_sections
 
-    return daily_sections(store, period.start.timestamp(), period.end.timestamp(), view)
+    return daily_sections(store, period.start.timestamp(), period.end.timestamp(), view, agreement=agreement)
 
 
 def _checkpoint(store: Store) -> dict[str, Any] | None:
@@ -424,7 +425,7 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "sections": (_extra_sections(store, agreement, period) if view.full
                      else _published_sections(store, agreement, period, views, now))
-        + _mechanism_sections(store, period, view),
+        + _mechanism_sections(store, agreement, period, view),
         "_period": period, "_violations": cur, "_view": view, "_views": views, "_now": now,
     }
 
