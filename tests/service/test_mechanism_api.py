@@ -411,6 +411,15 @@ def test_unobserved_segments_of_the_line(client, tokens, store, agreement, clock
                 headers=auth(tokens["administrator"]))
     again = client.get(url, params={"day": day.isoformat()}, headers=h).json()["summary"]
     assert again["unobserved_km"] == pytest.approx(b["unobserved_km"])
+    # a drone frame's footprint over another stretch of the line counts for that day
+    gap = before.json()["features"][-1]["geometry"]["coordinates"]  # an unobserved stretch
+    qlon, qlat = gap[len(gap) // 2]
+    store.add_observations([Observation(id="frame-1", source_id="team-alpha", kind=ObservationKind.WEAPON_SIGHTING,
+                                        time=datetime.fromtimestamp(a + 3600, UTC),
+                                        location=Location(lat=qlat, lon=qlon, err_major_m=50, err_minor_m=50,
+                                                          footprint=square(qlat, qlon, 0.15)))])
+    seen = client.get(url, params={"day": day.isoformat()}, headers=h).json()["summary"]
+    assert seen["unobserved_km"] < again["unobserved_km"] - 5
     assert client.get(url, params={"day": day.isoformat()}, headers=auth(tokens["public"])).status_code == 403
 
 

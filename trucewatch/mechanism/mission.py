@@ -677,12 +677,11 @@ class Mechanism:
                     geoms.append(frame.geom_to_en(shape(f["geometry"])))
                 except Exception:
                     continue
-        for o in self.store.query_observations(t_from=t_from, t_to=t_to):
-            if o.location.footprint:
-                try:
-                    geoms.append(frame.geom_to_en(shape(o.location.footprint)))
-                except Exception:
-                    continue
+        for fp in self.repo.footprints(t_from, t_to):
+            try:
+                geoms.append(frame.geom_to_en(shape(fp)))
+            except Exception:  # an undrawable footprint: the others still count
+                continue
         T_ = self.T.tasks
         for t in self.repo.select(T_, T_.c.completed_at >= t_from, T_.c.completed_at < t_to):
             cg = ((t["result"] or {}).get("coverage") or {}).get("covered_geometry")

@@ -320,6 +320,22 @@ class MechanismRepo:
             rows = c.execute(select(steps).where(steps.c.subject.in_(list(subjects))).order_by(steps.c.seq)).all()
         return [_d(r) for r in rows]
 
+    def footprints(self, t_from: float, t_to: float, limit: int = 200_000) -> list[dict[str, Any]]:
+        """Footprint polygons (GeoJSON) of observations made in [t_from, t_to): only the column needed."""
+        from trucewatch.store import schema as S
+
+        obs = S.observations
+        q = (select(obs.c.footprint).where(obs.c.t >= t_from, obs.c.t < t_to, obs.c.footprint.is_not(None))
+             .order_by(obs.c.seq).limit(limit))
+        with self.engine.connect() as c:
+            out = []
+            for (fp,) in c.execute(q):
+                if isinstance(fp, str):
+                    fp = json.loads(fp)
+                if isinstance(fp, dict):
+                    out.append(fp)
+            return out
+
     def steps_head(self) -> dict[str, Any]:
         """{seq, hash} of the last step (seq 0 and the genesis hash when there is none)."""
         with self.engine.connect() as c:
