@@ -384,6 +384,9 @@ def test_weekly_and_daily_reports_carry_the_mechanism_sections(client, tokens, c
     from trucewatch.report.daily import ReportView
 
     day_start = (datetime.now(UTC) - timedelta(days=1)).timestamp()
+    from trucewatch.mechanism.mission import stored_config
+
+    assert stored_config(store).max_attachment_bytes == 2000  # the service's config, for reports built elsewhere
     secs = daily_sections(store, day_start, time.time() + 60, ReportView("analyst"), clock=clock)
     assert [s["title"] for s in secs] == ["Cases and deadlines", "Freedom of movement and obstruction",
                                           "Weapons holding sites", "Corrections"]

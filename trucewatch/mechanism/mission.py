@@ -46,6 +46,19 @@ FINDING_KINDS = ("sensor_outage", "denial_of_access", "weapon_missing", "declare
 REPLY_FROM = {Status.VERIFIED, Status.NOTIFIED, Status.CONTESTED, Status.CONFIRMED, Status.DISMISSED}
 
 
+#: Store setting holding the running service's mechanism config (for reports built elsewhere).
+SETTINGS_KEY = "mechanism.config"
+
+
+def stored_config(store: Any) -> MechanismConfig:
+    """The mechanism config the service last ran with (defaults when none or unreadable)."""
+    raw = store.get_setting(SETTINGS_KEY)
+    try:
+        return MechanismConfig.model_validate(raw) if isinstance(raw, dict) else MechanismConfig()
+    except ValueError:
+        return MechanismConfig()
+
+
 def _id(prefix: str, now: float) -> str:
     return f"{prefix}-{datetime.fromtimestamp(now, UTC):%Y%m%d}-{secrets.token_hex(4)}"
 

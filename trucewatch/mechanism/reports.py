@@ -263,11 +263,11 @@ def daily_sections(store: Any, t_from: float, t_to: float, view: Any, clock: Any
     """The daily report's mechanism sections (cases and overdue, obstruction, holding sites,
     corrections) for one report view (``trucewatch.report.daily.ReportView``); in the analyst
     view with an agreement also the period's unobserved segments of the line."""
-    from trucewatch.mechanism.mission import Mechanism
+    from trucewatch.mechanism.mission import Mechanism, stored_config
 
     if not _has_tables(store):
         return []
-    kw: dict[str, Any] = {"agreement": agreement}
+    kw: dict[str, Any] = {"agreement": agreement, "config": stored_config(store)}
     if clock is not None:
         kw["clock"] = clock
     mech = Mechanism(store, **kw)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from trucewatch.mechanism import reports as R
 from trucewatch.mechanism.core import ASSET_KINDS, AllegationIn, MechanismConfig, MechanismError
-from trucewatch.mechanism.mission import Mechanism
+from trucewatch.mechanism.mission import SETTINGS_KEY, Mechanism
 from trucewatch.service.auth import Principal, Role
 from trucewatch.store.mechanism import ConflictError
 
@@ -170,6 +170,8 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
     """The router and the :class:`Mechanism` it drives (``app.state.mechanism``: tests swap its clock)."""
     mcfg: MechanismConfig = getattr(config, "mechanism", None) or MechanismConfig()
     mech = Mechanism(store, mcfg, agreement=agreement, public_statuses=config.public_statuses)
+    # reports built outside a request (CLI, the daily report) use the deployment's deadlines too
+    store.set_setting(SETTINGS_KEY, {k: v for k, v in mcfg.model_dump().items() if k != "signing_key_file"})
     router = APIRouter(prefix=API)
     rate: dict[str, collections.deque[float]] = {}
     rate_lock = threading.Lock()
