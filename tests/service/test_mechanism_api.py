@@ -156,6 +156,14 @@ def test_allegation_bad_input_names_the_field(client, tokens, clock) -> None:
                lat=None, lon=None, area=square(47.9, 37.5))
     assert r.status_code == 200, r.text
     assert r.json()["place"]["how"] == "area" and r.json()["place"]["err_m"] > 1000
+    # evidence already in the log may be cited (a party's own signed statement); unknown ids are refused
+    r = allege(client, h, observation_ids=["no-such-obs"])
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "observation_ids"
+    logged = allege(client, h).json()["observation_id"]
+    r = allege(client, h, observation_ids=[logged])
+    assert r.status_code == 200, r.text
+    case = client.get(f"{API}/cases/{r.json()['case_id']}", headers=auth(tokens["analyst"])).json()
+    assert logged in case["observations"] and case["allegations"][0]["cited_observations"] == [logged]
     # the same file twice is stored once (content-addressed) and the allegation is accepted
     same = {"name": "a.txt", "data_base64": base64.b64encode(b"same").decode()}
     r = allege(client, h, attachments=[same, same | {"name": "b.txt"}])

@@ -276,6 +276,9 @@ class AllegationIn(BaseModel):
     #: The party the allegation accuses, when the submitter names one.
     accused_party: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
     attachments: list[Attachment] = Field(default_factory=list)
+    #: Observations already in the evidence log that back the allegation (e.g. the party's own
+    #: statement, signed with its registered source key and sent through POST /observations).
+    observation_ids: list[str] = Field(default_factory=list, max_length=100)
 
     @field_validator("time", "time_from", "time_to")
     @classmethod

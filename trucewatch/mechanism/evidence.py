@@ -80,8 +80,8 @@ def log_allegation(store: Any, allegation: dict[str, Any], key_file: str | None 
                     "event_type": allegation["type"], "text": allegation["description"],
                     "accused_party": allegation["accused_party"], "submitted_by": allegation["submitted_by"],
                     "place": allegation["place"], "steps_head": allegation.get("steps_head"),
-                    "attachments": [{k: a[k] for k in ("name", "content_type", "size", "sha256")}
-                                    for a in allegation["attachments"]]},
+                    "attachments": allegation["attachments"],
+                    "cited_observations": allegation.get("cited_observations", [])},
         payload_hash=allegation["content_hash"])
     report = ingest_signed(store, [sign_observation(obs, sk)])
     if report.errors:

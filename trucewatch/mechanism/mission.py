@@ -91,6 +91,14 @@ class Mechanism:
             raise MechanismError("time" if a.time is not None else "time_from", "is in the future")
         place = checks.place_of(a)
         atts = checks.hash_attachments(a, self.cfg)
+        if a.observation_ids:
+            have = {o.id: o for o in self.store.get_observations(list(a.observation_ids))}
+            missing = [o for o in a.observation_ids if o not in have]
+            if missing:
+                raise MechanismError("observation_ids", f"not in the store: {', '.join(missing[:5])}")
+            unlogged = [o for o in a.observation_ids if have[o].ledger_index is None]
+            if unlogged:
+                raise MechanismError("observation_ids", f"not in the evidence log (unsigned?): {', '.join(unlogged[:5])}")
         aid, case_id = _id("A", now), _id("C", now)
         if self.agreement is not None and a.accused_party and a.accused_party not in self.agreement.parties:
             raise MechanismError("accused_party", f"{a.accused_party!r} is not a party to the agreement")
@@ -99,7 +107,7 @@ class Mechanism:
                "place": {"how": place["how"], "area": a.area, "place_name": a.place_name},
                "type": a.type, "description": a.description, "accused_party": a.accused_party,
                "attachments": [{k: x[k] for k in ("name", "content_type", "size", "sha256")} for x in atts],
-               "received_at": now}
+               "cited_observations": list(a.observation_ids), "received_at": now}
         rec["content_hash"] = _canon({k: v for k, v in rec.items() if k != "received_at"})
         head = self.repo.steps_head()  # anchors every step so far in the signed log
         from trucewatch.mechanism.evidence import log_allegation
@@ -123,7 +131,11 @@ class Mechanism:
             step_rows=[{"subject": f"case:{case_id}", "action": "receive", "to_state": CaseState.RECEIVED.value,
                         "actor": actor, "reason": f"allegation {aid} ({a.type})", "at": now,
                         "data": {"allegation_id": aid, "content_hash": rec["content_hash"],
-                                 "observation_id": obs_id, "ledger_index": ledger_index}}])
+                                 "observation_id": obs_id, "ledger_index": ledger_index}}]
+            + ([{"subject": f"case:{case_id}", "action": "link", "actor": actor, "at": now,
+                 "reason": "evidence cited by the allegation",
+                 "data": {"observations": list(a.observation_ids), "violations": [], "findings": []}}]
+               if a.observation_ids else []))
         case = self._case(case_row)
         return {"case_id": case_id, "allegation_id": aid, "acknowledged_at": iso(now), "state": case.state.value,
                 "content_hash": rec["content_hash"], "observation_id": obs_id, "ledger_index": ledger_index,

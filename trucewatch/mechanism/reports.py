@@ -65,7 +65,9 @@ def redact_case(c: dict[str, Any], p: Any) -> dict[str, Any]:
             own = (role == "liaison" and a.get("submitter_party") == p.party) or \
                 (role == "monitor" and a.get("submitted_by") == p.actor)
             fields = ("id", "type", "t_from", "t_to", "lat", "lon", "err_m", "content_hash", "ledger_index",
-                      "received_at", "accused_party") + (("description", "place") if role != "public" else ())
+                      "received_at", "accused_party") + (("description", "place", "cited_observations")
+                                                         if role == "monitor" else ("description", "place")
+                                                         if role != "public" else ())
             keep = dict(a) if own else {k: a[k] for k in fields if k in a}
             keep["submitted_by"] = _actor(a.get("submitted_by"), p) if role != "public" else None
             algs.append(keep)

@@ -72,6 +72,7 @@ allegations = Table(
     Column("description", Text, nullable=False),
     Column("accused_party", String(40)),
     Column("attachments", JSON, nullable=False),
+    Column("cited_observations", JSON, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("observation_id", String(200)),
     Column("ledger_index", Integer),

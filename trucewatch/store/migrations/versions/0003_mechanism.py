@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("accused_party", sa.String(40), nullable=True),
         sa.Column("attachments", sa.JSON(), nullable=False),
+        sa.Column("cited_observations", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("observation_id", sa.String(200), nullable=True),
         sa.Column("ledger_index", sa.Integer(), nullable=True),
