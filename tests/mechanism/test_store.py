@@ -140,3 +140,26 @@ def test_sites_health_prenotifications_replies_and_corrections_on_both_backends(
     corr = m.corrections()
     assert [(c["target_id"], c["change"]) for c in corr] == [(fid, "dismissed")]
     assert store.mechanism.verify_steps()[1] is None
+
+
+def test_neighbouring_sensors_down_together_are_suspected_interference(store, agreement) -> None:
+    from trucewatch.model import Source, SourceKind
+
+    now = time.time()
+    m = Mechanism(store, clock=FakeClock(now), agreement=agreement)
+    ln = agreement.contact_line.geoms[0] if hasattr(agreement.contact_line, "geoms") else agreement.contact_line
+    pt = ln.interpolate(0.6, normalized=True)
+    ids = ["nb-0", "nb-1", "nb-2", "nb-3"]
+    store.add_sources([Source(id=i, kind=SourceKind.ACOUSTIC_SENSOR, lat=pt.y + 0.02 * k, lon=pt.x)
+                       for k, i in enumerate(ids)])
+    beats = []
+    for k, sid in enumerate(ids):
+        for j in range(0, 240, 5):  # 4 h every 5 min; nb-0..2 silent 60-180 min together, nb-3 at another time
+            silent = (60 <= j < 180) if k < 3 else (200 <= j < 235)
+            if not silent:
+                beats.append({"sensor_id": sid, "at": now - 4 * 3600 + j * 60, "status": "ok"})
+    m.add_heartbeats(beats)
+    out = m.analyse_sensor_health(now - 4 * 3600, now, actor="analyst:t")
+    causes = {f["attributes"]["sensor_id"]: f["cause"] for f in out["findings"]}
+    assert causes == {"nb-0": "suspected interference", "nb-1": "suspected interference",
+                      "nb-2": "suspected interference", "nb-3": "unknown"}

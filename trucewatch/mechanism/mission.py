@@ -603,6 +603,12 @@ class Mechanism:
         inter = [(o.time.timestamp(), o.location.lat, o.location.lon) for o in self.store.query_observations(
             t_from=t_from - 3600, t_to=t_to + 3600, kinds=[ObservationKind.INTERFERENCE.value])]
         pns = self.prenotifications(state="accepted")
+        # gap positions as columns: the neighbour count per gap is one vector operation
+        g_lat = np.array([srcs[g[0]].lat if g[0] in srcs and srcs[g[0]].lat is not None else np.nan for g in gaps])
+        g_lon = np.array([srcs[g[0]].lon if g[0] in srcs and srcs[g[0]].lon is not None else np.nan for g in gaps])
+        g_a = np.array([g[1] for g in gaps])
+        g_b = np.array([g[2] for g in gaps])
+        g_id = np.array([g[0] for g in gaps])
         out, new = [], []
         for sid, a, b in gaps:
             s = srcs.get(sid)
@@ -622,14 +628,10 @@ class Mechanism:
                 continue
             d_km = checks.line_distance_km(self.agreement, s.lat, s.lon) if self.agreement is not None else None
             near = d_km is not None and d_km <= self.cfg.near_line_km
-            neigh = 0
-            for sid2, a2, b2 in gaps:
-                s2 = srcs.get(sid2)
-                if sid2 == sid or s2 is None or s2.lat is None or s2.lon is None:
-                    continue
-                if a2 < b and a < b2 and float(checks.haversine_m(s.lat, s.lon, s2.lat, s2.lon)) <= \
-                        self.cfg.interference_radius_km * 1000:
-                    neigh += 1
+            with np.errstate(invalid="ignore"):
+                near_down = ((g_id != sid) & (g_a < b) & (g_b > a)
+                             & (checks.haversine_m(s.lat, s.lon, g_lat, g_lon) <= self.cfg.interference_radius_km * 1000))
+            neigh = len(set(g_id[near_down]))
             cause, why = checks.outage_cause(s.lat, s.lon, a, b, inter, neigh, self.cfg.interference_radius_km)
             rec.update(explained=False, near_line=near, line_km=None if d_km is None else round(d_km, 1),
                        cause=cause, why=why)
