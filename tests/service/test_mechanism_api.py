@@ -492,3 +492,14 @@ def test_role_matrix_of_the_mechanism_routes(client, tokens, clock) -> None:
             if r.status_code != code:
                 bad.append(f"{method} {path} as {role}: {r.status_code} != {code} ({r.text[:120]})")
     assert bad == [], "\n".join(bad)
+
+
+def test_the_daily_report_cutoff_comes_from_the_mission_config(store, agreement) -> None:
+    from fastapi.testclient import TestClient
+
+    cfg = ServiceConfig(require_signatures=False, mechanism=MechanismConfig(daily_cutoff="18:00"))
+    app = create_app(store, agreement, cfg)
+    tok = app.state.tokens.create("public")[0]
+    with TestClient(app) as c:
+        r = c.get(f"{API}/reports/daily/{datetime.now(UTC).date().isoformat()}", headers=auth(tok))
+    assert r.status_code == 404 and "18:00 UTC cut-off" in r.json()["detail"]

@@ -603,11 +603,12 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         """Build (then reuse while its data is unchanged) the day's report in ``p``'s view."""
         if not 1970 <= day.year <= 9998:  # the report reaches back 31 days; Unix time starts in 1970
             raise HTTPException(422, f"day: {day.isoformat()} is outside the years 1970-9998 a report can cover")
-        cutoff_ts = (datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=19, minutes=30)).timestamp()
+        hh, mm = (int(x) for x in config.mechanism.daily_cutoff.split(":"))  # the mission's cut-off (UTC)
+        cutoff_ts = (datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hh, minutes=mm)).timestamp()
         now = time.time()
         if p.role == Role.PUBLIC and now < cutoff_ts + config.public_delay_s:
             raise HTTPException(404, f"the report of {day.isoformat()} is published "
-                                     f"{config.public_delay_s:.0f} s after its 19:30 UTC cut-off")
+                                     f"{config.public_delay_s:.0f} s after its {config.mechanism.daily_cutoff} UTC cut-off")
         if agreement is None:
             raise HTTPException(404, "this deployment was started without an agreement")
         role, party, vkey = _report_view(p)
@@ -619,7 +620,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
                 return cached[1]
             try:
                 paths = I.daily_report(store, agreement, day, report_dir / key[0] / vkey, role=role, party=party,
-                                       views=views)
+                                       views=views, cutoff=config.mechanism.daily_cutoff)
             except I.Unavailable as exc:
                 raise HTTPException(503, str(exc)) from None
             except ValueError as exc:
