@@ -30,6 +30,7 @@ SUBAPPS: list[tuple[str, str]] = [
     ("air", "trucewatch.sources.air.cli"),
     ("acoustic", "trucewatch.sources.acoustic.cli"),
     ("fusion", "trucewatch.fusion.cli"),
+    ("mechanism", "trucewatch.mechanism.cli"),
 ]
 
 #: Modules whose ``register(app)`` adds top-level commands (demo, sim, score...).

@@ -110,10 +110,20 @@ def test_refusals_name_the_problem(store):
         transition(store, "v1", Status.CORROBORATED, " ", "r")
     with pytest.raises(WorkflowError, match="reason"):
         transition(store, "v1", Status.CORROBORATED, "a", "")
-    for step in (Status.VERIFIED, Status.NOTIFIED):
-        transition(store, "v1", step, "analyst:a", "ok")
-    with pytest.raises(WorkflowError, match="counter_evidence"):
-        contest(store, "v1", "RU", "not us", [])
+    with pytest.raises(WorkflowError, match="detected -> contested is not allowed"):
+        contest(store, "v1", "RU", "not us")  # nothing to reply to before verification
+    transition(store, "v1", Status.VERIFIED, "analyst:a", "ok")
+    with pytest.raises(WorkflowError, match="reason"):
+        contest(store, "v1", "RU", " ")  # a contest needs a reason
+
+
+def test_a_verified_finding_may_be_contested_without_counter_evidence(store):
+    """Right of reply (issue 19): verified -> contested is allowed; counter-evidence is optional."""
+    store.save_violations([_viol()])
+    transition(store, "v1", Status.VERIFIED, "analyst:a", "two networks")
+    tr = contest(store, "v1", "RU", "our battery was elsewhere")
+    assert tr.from_status == Status.VERIFIED and tr.to_status == Status.CONTESTED and tr.counter_evidence == []
+    assert store.get_violation("v1").status == Status.CONTESTED
 
 
 def test_contest_and_outcome_are_kept_in_the_audit_trail(store):

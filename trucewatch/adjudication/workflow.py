@@ -1,10 +1,14 @@
 """The verification workflow: allowed transitions only, each one recorded forever.
 
     detected ──> corroborated ──> verified ──> notified ──> confirmed
-        │              │              │            │            │
-        │              └──────────────┴─> dismissed│            │
-        └──> verified, dismissed                   └─> contested ┘ (and back, with new counter-evidence)
+        │              │              │  │         │            │
+        │              └──────────────┴─>│dismissed│            │
+        └──> verified, dismissed         └─────────┴─> contested ┘ (and back: an appeal)
                                                          └─> confirmed | dismissed
+
+A party may contest a finding that concerns it at any status from verified on
+(the right of reply, docs/workflow.md): a contest needs a reason; counter-evidence
+is optional.
 
 Automatic steps (detected -> corroborated -> verified) use thresholds from
 :class:`WorkflowConfig` (YAML), not code.  Humans (analysts, the parties) take
@@ -30,10 +34,10 @@ S = Status
 ALLOWED: dict[Status, frozenset[Status]] = {
     S.DETECTED: frozenset({S.CORROBORATED, S.VERIFIED, S.DISMISSED}),
     S.CORROBORATED: frozenset({S.VERIFIED, S.DISMISSED}),
-    S.VERIFIED: frozenset({S.NOTIFIED, S.DISMISSED}),
+    S.VERIFIED: frozenset({S.NOTIFIED, S.CONTESTED, S.DISMISSED}),
     S.NOTIFIED: frozenset({S.CONTESTED, S.CONFIRMED}),
     S.CONTESTED: frozenset({S.CONFIRMED, S.DISMISSED}),
-    S.CONFIRMED: frozenset({S.CONTESTED}),  # an appeal, only with new counter-evidence
+    S.CONFIRMED: frozenset({S.CONTESTED}),  # an appeal
     S.DISMISSED: frozenset(),
 }
 #: Steps that put weight on the evidence: refused when a source of it is revoked.
@@ -114,10 +118,7 @@ def transition(store: Any, violation_id: str, to_status: Status | str, actor: st
         nxt = ", ".join(sorted(s.value for s in ALLOWED[v.status])) or "none (final state)"
         raise WorkflowError(f"{violation_id}: to_status: {v.status.value} -> {target.value} is not allowed; "
                             f"from {v.status.value} the workflow allows: {nxt}")
-    ce = [str(c) for c in counter_evidence]
-    if target == Status.CONTESTED and not ce:
-        raise WorkflowError(f"{violation_id}: counter_evidence: a contest must cite counter-evidence "
-                            "(observation ids or document references)")
+    ce = [str(c) for c in counter_evidence]  # optional, also for a contest (the reason is required above)
     if target in NEEDS_TRUSTED_EVIDENCE:
         bad = _revoked_sources(store, v)
         if bad:
@@ -134,8 +135,9 @@ def transition(store: Any, violation_id: str, to_status: Status | str, actor: st
     return tr
 
 
-def contest(store: Any, violation_id: str, party: str, reason: str, counter_evidence: Sequence[str]) -> Transition:
-    """A party contests a notified (or confirmed) finding, citing counter-evidence."""
+def contest(store: Any, violation_id: str, party: str, reason: str,
+            counter_evidence: Sequence[str] = ()) -> Transition:
+    """A party contests a verified, notified or confirmed finding; counter-evidence is optional."""
     return transition(store, violation_id, Status.CONTESTED, f"party:{party}", reason, counter_evidence)
 
 

@@ -254,6 +254,14 @@ def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30) -> byte
     return buf.getvalue()
 
 
+def _mechanism_sections(store: Store, agreement: Agreement, period: Period, view: ReportView) -> list[dict[str, str]]:
+    """Cases and overdue, freedom of movement and obstruction, holding sites, corrections, and
+    (analyst view) the unobserved segments of the line (issue 19)."""
+    from trucewatch.mechanism.reports import daily_sections
+
+    return daily_sections(store, period.start.timestamp(), period.end.timestamp(), view, agreement=agreement)
+
+
 def _checkpoint(store: Store) -> dict[str, Any] | None:
     try:
         mod = importlib.import_module("trucewatch.ledger")
@@ -416,7 +424,8 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
         "checkpoint": _checkpoint(store), "n_observations": store.count_observations() if view.full else None,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "sections": (_extra_sections(store, agreement, period) if view.full
-                     else _published_sections(store, agreement, period, views, now)),
+                     else _published_sections(store, agreement, period, views, now))
+        + _mechanism_sections(store, agreement, period, view),
         "_period": period, "_violations": cur, "_view": view, "_views": views, "_now": now,
     }
 

@@ -45,6 +45,7 @@ from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
 from trucewatch.service.audit import AuditLog
 from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
 from trucewatch.service.config import ServiceConfig
+from trucewatch.service.mechanism import mechanism_router
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
 from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
@@ -76,8 +77,9 @@ class TransitionBody(_Body):
 
 class ContestBody(_Body):
     reason: str = Field(min_length=1, max_length=4000)
-    #: Observation ids or document references; a contest must cite at least one.
-    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1, max_length=200)
+    #: Observation ids or document references (optional: a contest needs a reason, not counter-evidence).
+    counter_evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list,
+                                                                                       max_length=200)
 
 
 class KeyBody(_Body):
@@ -612,11 +614,12 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         """Build (then reuse while its data is unchanged) the day's report in ``p``'s view."""
         if not 1970 <= day.year <= 9998:  # the report reaches back 31 days; Unix time starts in 1970
             raise HTTPException(422, f"day: {day.isoformat()} is outside the years 1970-9998 a report can cover")
-        cutoff_ts = (datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=19, minutes=30)).timestamp()
+        hh, mm = (int(x) for x in config.mechanism.daily_cutoff.split(":"))  # the mission's cut-off (UTC)
+        cutoff_ts = (datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hh, minutes=mm)).timestamp()
         now = time.time()
         if p.role == Role.PUBLIC and now < cutoff_ts + config.public_delay_s:
             raise HTTPException(404, f"the report of {day.isoformat()} is published "
-                                     f"{config.public_delay_s:.0f} s after its 19:30 UTC cut-off")
+                                     f"{config.public_delay_s:.0f} s after its {config.mechanism.daily_cutoff} UTC cut-off")
         if agreement is None:
             raise HTTPException(404, "this deployment was started without an agreement")
         role, party, vkey = _report_view(p)
@@ -628,7 +631,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
                 return cached[1]
             try:
                 paths = I.daily_report(store, agreement, day, report_dir / key[0] / vkey, role=role, party=party,
-                                       views=views)
+                                       views=views, cutoff=config.mechanism.daily_cutoff)
             except I.Unavailable as exc:
                 raise HTTPException(503, str(exc)) from None
             except ValueError as exc:
@@ -763,6 +766,10 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     def audit_log(p: Principal = Admin, after_seq: Annotated[int, Query(ge=0, le=SX.INT_MAX)] = 0, limit: Limit = None
                   ) -> list[dict[str, Any]]:
         return audit.read(after_seq=after_seq, limit=limit or config.default_page)
+
+    # ---- the mechanism (issue 19): allegations, cases, tasks, replies, holding sites... (service/mechanism.py)
+    mech_router, app.state.mechanism = mechanism_router(store, agreement, config, views, require)
+    app.include_router(mech_router)
 
     # ---- dashboard
     @app.get("/", include_in_schema=False)

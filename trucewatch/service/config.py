@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trucewatch.mechanism.core import MechanismConfig
 from trucewatch.model import Status
 
 DEFAULT_PUBLIC_STATUSES = [Status.VERIFIED.value, Status.NOTIFIED.value, Status.CONTESTED.value,
@@ -52,6 +53,8 @@ class ServiceConfig(BaseModel):
     pipeline: str | None = None
     #: Token cache lifetime; a revoked token stops working within this time.
     token_cache_s: float = Field(default=2.0, ge=0)
+    #: The mechanism's deadlines, public allegations, attachment limits... (docs/workflow.md).
+    mechanism: MechanismConfig = Field(default_factory=MechanismConfig)
 
 
 class ConfigError(ValueError):

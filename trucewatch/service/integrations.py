@@ -152,14 +152,18 @@ def proof(store: Store, observation_id: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------- report
 def daily_report(store: Store, agreement: Any, day: date, out_dir: Path, *, role: str = "analyst",
-                 party: str | None = None, views: Any = None) -> dict[str, str]:
+                 party: str | None = None, views: Any = None, cutoff: str = "19:30") -> dict[str, str]:
     """The day's report in one view (``role`` analyst, liaison with ``party``, or public),
     built from the service's ``views`` so it shows what the API shows that role."""
     fn = _optional("trucewatch.report.daily", "build_daily_report")
     view_cls = _optional("trucewatch.report.daily", "ReportView")
     if fn is None or view_cls is None:
         raise Unavailable("the daily report renderer (trucewatch.report.daily) is not installed yet")
-    paths = fn(store, agreement, day, out_dir, view=view_cls(role, party), views=views)
+    kw: dict[str, Any] = {"view": view_cls(role, party), "views": views}
+    params = inspect.signature(fn).parameters
+    if "cutoff" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        kw["cutoff"] = cutoff  # a renderer without the parameter keeps its own (19:30)
+    paths = fn(store, agreement, day, out_dir, **kw)
     return {k: str(v) for k, v in dict(paths).items()}
 
 

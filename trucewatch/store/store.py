@@ -197,6 +197,16 @@ class Store:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
+    @property
+    def mechanism(self) -> Any:
+        """The mechanism's repository (cases, tasks, findings...; trucewatch.store.mechanism)."""
+        repo = self.__dict__.get("_mechanism")
+        if repo is None:
+            from trucewatch.store.mechanism import MechanismRepo
+
+            repo = self.__dict__["_mechanism"] = MechanismRepo(self.engine, self.exclusive)
+        return repo
+
     # --------------------------------------------------------------- settings
     def set_setting(self, key: str, value: Any) -> None:
         with self.engine.begin() as c:
