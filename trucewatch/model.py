@@ -108,7 +108,7 @@ def to_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:  # 9999-12-31 at -14:00, 0001-01-01 at +14:00: a ValueError, so validators name the field
-        raise ValueError(f"{value.isoformat()} is outside the range of dates") from None
+        raise ValueError(f"{value.isoformat()} is outside the years 1-9999 in UTC") from None
 
 
 def sha256_hex(data: bytes) -> str:
