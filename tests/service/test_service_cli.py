@@ -47,17 +47,19 @@ def test_serve_runs_the_api_and_dashboard(tmp_path) -> None:
                             env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
         line = ""
-        deadline = time.time() + 60
+        deadline = time.time() + 240  # generous: --sample fills the store first, and CI machines are loaded
         while "dashboard:" not in line and time.time() < deadline:
             line = proc.stderr.readline()
+        assert "#token=" in line, f"serve printed no dashboard link in time (exit code {proc.poll()})"
         token = line.split("#token=")[1].strip()
         url = f"http://127.0.0.1:{port}"
-        while time.time() < deadline:
+        up = False
+        while not up and time.time() < deadline:
             try:
-                if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                    break
+                up = httpx.get(f"{url}/api/v1/health").status_code == 200
             except httpx.HTTPError:
                 time.sleep(0.2)
+        assert up, "serve did not answer /health in time"
         assert 'src="/static/vendor/leaflet/leaflet.js"' in httpx.get(f"{url}/").text
         assert httpx.get(f"{url}/static/vendor/leaflet/leaflet.js").status_code == 200
         vs = httpx.get(f"{url}/api/v1/violations", headers={"Authorization": f"Bearer {token}"}).json()
