@@ -48,8 +48,8 @@ _POSTS = [("uk", "Вночі обстріляли околиці населен�
 def _sample_attributes(kind: ObservationKind, src: str, i: int, k: int, t: Any) -> dict[str, Any]:
     """What each sample observation says, as the real stages record it (evidence panel)."""
     if src == "acoustic-net":
-        return {"n_sensors": 4, "sensors": [f"sensor-{(i + j) % 12:03d}" for j in range(4)],
-                "residual_s": round(0.05 + 0.01 * ((i + k) % 7), 3)}
+        return {"n_sensors": 4, "sensor_ids": [f"sensor-{(i + j) % 12:03d}" for j in range(4)],
+                "residual_rms_s": round(0.05 + 0.01 * ((i + k) % 7), 3)}
     if kind == ObservationKind.REPORT_CLAIM:
         lang, text = _POSTS[i % len(_POSTS)]
         return {"note": "sample", "text": text, "language": lang, "channel": f"sample_channel_{i % 3}",
