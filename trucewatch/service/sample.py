@@ -126,6 +126,9 @@ def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violat
             confidence=float(np.round(rng.uniform(0.35, 0.99), 3)), time=t,
             location=Location(lat=float(lat[i]), lon=float(lon[i]), err_major_m=float(rng.uniform(200, 2500)),
                               err_minor_m=150.0, err_angle_deg=float(rng.uniform(0, 180))),
+            # fire across the line: the launch point (sample geometry: a fixed offset, no draw)
+            origin=(Location(lat=float(lat[i]) + 0.045, lon=float(lon[i]) - 0.09, err_major_m=900.0, err_minor_m=400.0,
+                             err_angle_deg=30.0) if rule == Rule.FIRE_ACROSS_LINE else None),
             evidence=ev, explanation=f"sample {rule.value.replace('_', ' ')} near the line"))
     if ledger:
         rep = _signed_ingest(store, sources, obs, rng)

@@ -702,7 +702,7 @@
     const role = state.me && state.me.role;
     const canMove = role === "administrator" || role === "analyst";
     const canContest = (role === "liaison" && v.party === state.me.party) || role === "administrator";
-    if (!canMove && !canContest) return;
+    if (!canMove && !(canContest && (v.status === "notified" || v.status === "confirmed"))) return;
     const box = el("form", { class: "actions", "data-testid": "actions" }, el("h3", { text: t("panel.actions") }));
     const reason = el("textarea", { rows: "2", required: "", maxlength: "2000", "data-testid": "reason", "aria-label": t("panel.reason"),
       placeholder: t("panel.reason") });
@@ -724,11 +724,13 @@
       });
       box.append(el("label", {}, el("span", { text: t("panel.move_to") + " " }), sel), btn);
     }
-    if (canContest && v.status !== "contested" && v.status !== "dismissed") {
-      const counter = el("textarea", { rows: "2", "data-testid": "counter", "aria-label": t("panel.counter_evidence"), placeholder: t("panel.counter_evidence") });
+    // the workflow lets a party contest a notified finding, or appeal a confirmed one with new counter-evidence
+    if (canContest && (v.status === "notified" || v.status === "confirmed")) {
+      const counter = el("textarea", { rows: "2", required: "", "data-testid": "counter", "aria-label": t("panel.counter_evidence"), placeholder: t("panel.counter_evidence") });
       const btn = el("button", { type: "button", class: "contest", "data-testid": "contest", text: t("panel.contest") });
       btn.addEventListener("click", () => {
         if (!reason.value.trim()) { reason.reportValidity(); return; }
+        if (!counter.value.trim()) { counter.reportValidity(); return; }
         const ce = counter.value.split("\n").map((s) => s.trim()).filter(Boolean);
         after(api(`/violations/${encodeURIComponent(v.id)}/contest`, { method: "POST", body: { reason: reason.value.trim(), counter_evidence: ce } }));
       });
