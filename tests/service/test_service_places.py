@@ -117,7 +117,7 @@ def test_post_text_kept_and_withheld_by_role(app: Any, tokens: dict[str, str], s
     claims = [it["observation"] for it in a["items"] if it["evidence"]["kind"] == "report_claim"]
     assert claims and claims[0]["attributes"]["text"] and claims[0]["attributes"]["url"].startswith("https://")
     li = c.get(f"/api/v1/violations/{vid}/evidence", headers={"Authorization": f"Bearer {tokens['liaison_UA']}"}).json()
-    lc = [it["observation"] for it in li["items"] if it["evidence"]["kind"] == "report_claim"][0]
+    lc = next(it["observation"] for it in li["items"] if it["evidence"]["kind"] == "report_claim")
     assert lc["attributes"]["text"] is None and lc["attributes"]["url"] is None
     assert set(lc["attributes"]["withheld"]) == {"text", "url", "channel"}
     assert claims[0]["attributes"]["text"] not in str(li)

@@ -14,9 +14,8 @@ import gzip
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
