@@ -165,14 +165,15 @@ def _read(path: str) -> Places:
             if (kind == 1 and radius > MAX_RADIUS_M) or not (math.isfinite(lat) and math.isfinite(lon)):
                 continue
             rows.append((r[col["name"]], r[col["name_local"]] or r[col["name"]], lat, lon, r[col["country"]],
-                         r[col["admin1"]], pop, kind, radius))
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 9
+                         r[col["admin1"]], pop, kind, radius, r[col["admin2"]] if "admin2" in col else ""))
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 10
     lat = np.array(cols[2], dtype=float)
     lon = np.array(cols[3], dtype=float)
     pop = np.array(cols[6], dtype=np.int64)
     radius = np.array(cols[8], dtype=float)
     xyz = _unit(lat, lon) if len(lat) else np.zeros((0, 3))
-    keep = _not_inside_bigger(xyz, pop, radius)
+    keep = _not_a_district(cols[0], cols[9], cols[7], lat, lon)
+    keep[keep] = _not_inside_bigger(xyz[keep], pop[keep], radius[keep])
     return Places(name=np.array(cols[0], dtype=object)[keep], name_local=np.array(cols[1], dtype=object)[keep],
                   lat=lat[keep], lon=lon[keep], country=np.array(cols[4], dtype=object)[keep],
                   admin1=np.array(cols[5], dtype=object)[keep], population=pop[keep],
@@ -180,9 +181,26 @@ def _read(path: str) -> Places:
                   tree=cKDTree(xyz[keep] if keep.any() else np.zeros((1, 3))))
 
 
+def _not_a_district(names: Any, admin2: Any, rank: Any, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """False for a city or town whose district (admin2) is another city within 15 km:
+    GeoNames lists city districts ("Pravyi Bereh", district of Mariupol) as cities,
+    some with more people than the city row itself."""
+    cities: dict[str, list[int]] = {}
+    for i, (n, k) in enumerate(zip(names, rank, strict=True)):
+        if k == 3:
+            cities.setdefault(n, []).append(i)
+    keep = np.ones(len(lat), dtype=bool)
+    for i, (n, a2, k) in enumerate(zip(names, admin2, rank, strict=True)):
+        if k >= 2 and a2 and a2 != n and a2 in cities:
+            j = np.asarray(cities[a2])
+            if (_haversine_km(lat[j], lon[j], np.full(len(j), lat[i]), np.full(len(j), lon[i])) < 15.0).any():
+                keep[i] = False
+    return keep
+
+
 def _not_inside_bigger(xyz: np.ndarray, pop: np.ndarray, radius: np.ndarray) -> np.ndarray:
-    """False for a place within 70 % of a bigger city's radius: a city district or a
-    suburb (GeoNames lists Mariupol's districts as cities), named by its city instead."""
+    """False for a place under 250,000 people within a bigger city's radius: a city
+    district or a suburb (GeoNames lists Donetsk's districts as cities), named by its city instead."""
     keep = np.ones(len(pop), dtype=bool)
     if not len(pop):
         return keep
@@ -191,7 +209,8 @@ def _not_inside_bigger(xyz: np.ndarray, pop: np.ndarray, radius: np.ndarray) -> 
     for i in big[np.argsort(-pop[big])]:
         if not keep[i]:
             continue
-        chord = 0.7 * radius[i] / (EARTH_R_KM * 1000.0)
+        chord = 1.0 * radius[i] / (EARTH_R_KM * 1000.0)
         near = np.asarray(tree.query_ball_point(xyz[i], chord), dtype=np.int64)
-        keep[near[(pop[near] < pop[i])]] = False
+        # a neighbouring city of its own (Makiyivka by Donetsk) has a large population; districts less
+        keep[near[(pop[near] < pop[i]) & (pop[near] < 250_000)]] = False
     return keep
