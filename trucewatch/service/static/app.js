@@ -180,15 +180,23 @@
     } catch (e) { return; }
     if (req !== placesReq) return;  // a newer view asked meanwhile
     layers.places.clearLayers();
+    // biggest first; a label whose box would overlap one already placed is left out (Leaflet has no collision)
+    const placed = [];
+    const size = { city: [7.5, 15], town: [6.5, 13], village: [6, 12] };
     for (const f of fc.features) {
       const p = f.properties;
       const name = state.lang === "en" ? p.name : (p.name_local || p.name);
+      const pt = map.latLngToContainerPoint([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+      const [cw, h] = size[p.kind] || size.village;
+      const box = [pt.x - (name.length * cw) / 2 - 3, pt.y - h / 2 - 2, pt.x + (name.length * cw) / 2 + 3, pt.y + h / 2 + 2];
+      if (placed.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) continue;
+      placed.push(box);
       const span = el("span", { text: name });
       const icon = L.divIcon({ className: `place-label place-${p.kind}`, html: span, iconSize: [0, 0] });
       const [lon, lat] = f.geometry.coordinates;
       L.marker([lat, lon], { icon, interactive: false, keyboard: false, pane: "labels" }).addTo(layers.places);
     }
-    document.getElementById("map").dataset.placeLabels = String(fc.features.length);
+    document.getElementById("map").dataset.placeLabels = String(placed.length);
   }
   let placesTimer = null;
   map.on("moveend zoomend", () => { clearTimeout(placesTimer); placesTimer = setTimeout(loadPlaces, 150); });
