@@ -63,25 +63,27 @@ class Places:
         _, idx = self.tree.query(_unit(la[ok], lo[ok]))
         km = _haversine_km(self.lat[idx], self.lon[idx], la[ok], lo[ok])
         brg = _bearing_deg(self.lat[idx], self.lon[idx], la[ok], lo[ok])
-        for j, i, d, b in zip(np.flatnonzero(ok), idx, km, brg, strict=True):
-            out[int(j)] = self._describe(int(i), float(d), float(b))
-        return out
-
-    def _describe(self, i: int, km: float, bearing: float) -> dict[str, Any]:
-        name = str(self.name[i])
-        direction = _COMPASS[int(((bearing % 360) + 22.5) // 45) % 8]
+        # vectorized: direction sector, "inside" (within half the settlement's radius), "near"
+        sector = (((brg % 360) + 22.5) // 45).astype(np.int64) % 8
+        # a village's radius is how well the gazetteer placed it, not its size: 1 km
+        extent = np.where(self.rank[idx] >= 2, np.maximum(self.radius_m[idx] * 0.5, 1000.0), 1000.0)
+        inside = km * 1000.0 <= extent
         near = km <= MAX_NEAR_KM
-        inside = km * 1000.0 <= max(float(self.radius_m[i]) * 0.5, 1000.0)
-        if inside:
-            label = name
-        elif near:
-            label = f"{km:.0f} km {direction} of {name}"
-        else:
-            label = f"{km:.0f} km {direction} of {name} ({self.admin1[i] or self.country[i]})"
-        return {"name": name, "name_local": str(self.name_local[i]), "admin1": str(self.admin1[i]),
-                "country": str(self.country[i]), "lat": round(float(self.lat[i]), 5),
-                "lon": round(float(self.lon[i]), 5), "distance_km": round(km, 1),
-                "direction": "" if inside else direction, "inside": inside, "near": near, "label": label}
+        name, local, adm, cc = self.name[idx], self.name_local[idx], self.admin1[idx], self.country[idx]
+        plat, plon = np.round(self.lat[idx], 5).tolist(), np.round(self.lon[idx], 5).tolist()
+        kmr, km0 = np.round(km, 1).tolist(), np.round(km).astype(np.int64).tolist()
+        for n, j in enumerate(np.flatnonzero(ok).tolist()):
+            nm, ins, nr = name[n], bool(inside[n]), bool(near[n])
+            d = "" if ins else _COMPASS[sector[n]]
+            if ins:
+                label = nm
+            elif nr:
+                label = f"{km0[n]} km {d} of {nm}"
+            else:
+                label = f"{km0[n]} km {d} of {nm} ({adm[n] or cc[n]})"
+            out[j] = {"name": nm, "name_local": local[n], "admin1": adm[n], "country": cc[n], "lat": plat[n],
+                      "lon": plon[n], "distance_km": kmr[n], "direction": d, "inside": ins, "near": nr, "label": label}
+        return out
 
     # ------------------------------------------------------------- labels
     def layer(self, bbox: tuple[float, float, float, float] | None, min_population: int, limit: int,
