@@ -608,16 +608,16 @@
     if (Array.isArray(sensors)) row(dl, t("ev.sensors"), sensors.join(", "));
     else if (a.n_sensors != null) row(dl, t("ev.sensors"), String(a.n_sensors));
     const res = a.residual_rms_s != null ? a.residual_rms_s : a.residual_s;
-    if (res != null) row(dl, t("ev.residual"), `${(res * 1000).toFixed(1)} ms`);
+    if (res != null) row(dl, t("ev.residual"), `${(res * 1000).toFixed(1)} ${t("unit.ms")}`);
     if (o.kind === "thermal_anomaly" || a.frp != null) {
       row(dl, t("ev.satellite"), [a.satellite, a.instrument].filter(Boolean).join(" "));
-      row(dl, t("ev.frp"), a.frp == null ? null : `${a.frp} MW`);
+      row(dl, t("ev.frp"), a.frp == null ? null : `${a.frp} ${t("unit.mw")}`);
       row(dl, t("ev.confidence"), a.confidence);
     }
     if (a.flight_id) row(dl, t("ev.flight"), a.flight_id);
     if (a.frame_time || a.first_seen) row(dl, t("ev.frame_time"), fmtTime(String(a.frame_time || a.first_seen)));
     const gsd = a.gsd_m != null ? a.gsd_m : a.best_gsd_m;
-    if (gsd != null) row(dl, t("ev.gsd"), `${(gsd * 100).toFixed(0)} cm/px`);
+    if (gsd != null) row(dl, t("ev.gsd"), `${(gsd * 100).toFixed(0)} ${t("unit.cm_px")}`);
     const rest = Object.entries(a).filter(([k, v]) => !SHOWN.has(k) && v != null && typeof v !== "object").slice(0, 12);
     if (rest.length) row(dl, t("ev.other"), rest.map(([k, v]) => `${words(k)}: ${v}`).join("; "));
     return dl;
@@ -660,7 +660,7 @@
     row(dl, t("panel.status"), tr("status.", v.status), "panel-status");
     row(dl, t("panel.confidence"), (v.confidence * 100).toFixed(1) + " %"); row(dl, t("panel.time"), fmtTime(v.time));
     row(dl, t("panel.place"), placeLabel(v.place), "panel-place");
-    row(dl, t("panel.position"), `${v.lat.toFixed(4)}, ${v.lon.toFixed(4)} (±${Math.round((v.location || {}).err_major_m || 0)} m)`);
+    row(dl, t("panel.position"), `${v.lat.toFixed(4)}, ${v.lon.toFixed(4)} (±${Math.round((v.location || {}).err_major_m || 0)} ${t("unit.m")})`);
     if (v.origin) row(dl, t("panel.origin"), `${v.origin.lat.toFixed(4)}, ${v.origin.lon.toFixed(4)}`);
     if (v.explanation) row(dl, t("panel.why"), v.explanation);
     const link = el("a", { href: "#/finding/" + encodeURIComponent(v.id), class: "permalink", "data-testid": "permalink", text: t("panel.permalink") });
