@@ -173,6 +173,22 @@ def test_evidence_says_what_it_saw(browser, live, tokens, store) -> None:
     # the analyst may move it along the workflow, and is offered no contest
     assert page.locator("[data-testid=apply]").count() == 1 and page.locator("[data-testid=contest]").count() == 0
     page.screenshot(path=str(SHOTS / "dashboard-evidence.png"))
+    # the analyst's workflow step from the panel: a detected finding moves to corroborated, with its reason
+    d = next(v for v in store.query_violations() if v.status.value == "detected")
+    page.evaluate(f"() => trucewatch.select({json.dumps(d.id)})")
+    page.wait_for_selector("[data-testid=apply]")
+    page.fill("[data-testid=reason]", "Two independent sources agree.")
+    page.select_option("[data-testid=to-status]", "corroborated")
+    page.click("[data-testid=apply]")
+    wait_js(page, "document.querySelector('[data-testid=panel-status]')?.textContent === 'corroborated'")
+    assert store.get_violation(d.id).status.value == "corroborated"
+    assert store.transitions(d.id)[-1].reason == "Two independent sources agree."
+    # a step the workflow refuses is answered with the API's reason, and nothing changes
+    page.fill("[data-testid=reason]", "try")
+    page.select_option("[data-testid=to-status]", "confirmed")
+    page.click("[data-testid=apply]")
+    wait_js(page, "document.getElementById('toast').textContent.includes('not allowed')")
+    assert store.get_violation(d.id).status.value == "corroborated"
     assert errors == []
 
 
