@@ -56,6 +56,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/layers/coverage"): _INTERNAL,
     ("GET", "/api/v1/layers/air"): _READERS,
     ("GET", "/api/v1/layers/sea"): _READERS,
+    ("GET", "/api/v1/layers/places"): _ANY,  # the public gazetteer: no finding in it
     ("GET", "/api/v1/ledger/checkpoint"): _ANY,
     ("GET", "/api/v1/ledger/proofs/{observation_id}"): _INTERNAL,
     ("GET", "/api/v1/exports/{fmt}"): _READERS,

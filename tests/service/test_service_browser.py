@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,19 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+def wait_js(page: Any, expr: str, timeout: float = 20.0) -> None:
+    """Poll ``expr`` from the test side until it is true.  Playwright's own
+    ``wait_for_function`` polls with ``eval`` inside the page, which the dashboard's
+    Content-Security-Policy (no 'unsafe-eval') refuses once the first check fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(f"() => Boolean({expr})"):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expr}")
+        page.wait_for_timeout(100)
+
+
 def open_dashboard(browser: Any, live: Any, token: str) -> tuple[Any, list[str], list[str]]:
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     errors: list[str] = []
@@ -96,7 +110,7 @@ def open_dashboard(browser: Any, live: Any, token: str) -> tuple[Any, list[str],
 def test_dashboard_click_through_to_evidence(browser, live, tokens, store) -> None:
     page, errors, external = open_dashboard(browser, live, tokens["analyst"])
     # basemap, contact line and markers are drawn as SVG paths by Leaflet
-    page.wait_for_function("document.querySelectorAll('path.violation-marker').length > 0")
+    wait_js(page, "document.querySelectorAll('path.violation-marker').length > 0")
     n_markers = page.locator("path.violation-marker").count()
     assert n_markers == len(store.query_violations())
     assert page.locator(".leaflet-overlay-pane path").count() > n_markers  # land, borders, line, zones
@@ -118,18 +132,18 @@ def test_dashboard_click_through_to_evidence(browser, live, tokens, store) -> No
 def test_filters_and_time_slider(browser, live, tokens, store) -> None:
     page, errors, _ = open_dashboard(browser, live, tokens["analyst"])
     total = len(store.query_violations())
-    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {total}")
+    wait_js(page, f"document.querySelectorAll('path.violation-marker').length === {total}")
     page.select_option("[data-testid=f-rule]", "fire_across_line")
     n_rule = sum(1 for v in store.query_violations() if v.rule.value == "fire_across_line")
-    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {n_rule}")
+    wait_js(page, f"document.querySelectorAll('path.violation-marker').length === {n_rule}")
     page.select_option("[data-testid=f-rule]", "")
-    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {total}")
+    wait_js(page, f"document.querySelectorAll('path.violation-marker').length === {total}")
     # slider to the start with a 6-hour window: only the earliest findings stay
     page.select_option("[data-testid=t-window]", "21600")
     page.eval_on_selector("[data-testid=t-slider]", "e => { e.value = 0; e.dispatchEvent(new Event('input')); }")
     times = sorted(v.time.timestamp() for v in store.query_violations())
     expected = sum(1 for t in times if t <= times[0] + 1)
-    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {expected}")
+    wait_js(page, f"document.querySelectorAll('path.violation-marker').length === {expected}")
     assert "of" in page.inner_text("[data-testid=count]")
     assert errors == []
 
@@ -137,12 +151,12 @@ def test_filters_and_time_slider(browser, live, tokens, store) -> None:
 def test_liaison_and_public_views(browser, live, tokens, store, config) -> None:
     page, errors, _ = open_dashboard(browser, live, tokens["liaison_UA"])
     n_ua = sum(1 for v in store.query_violations() if v.party == "UA")
-    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {n_ua}")
+    wait_js(page, f"document.querySelectorAll('path.violation-marker').length === {n_ua}")
     page.screenshot(path=str(SHOTS / "dashboard-liaison-UA.png"))
     page.close()
     page, errors2, _ = open_dashboard(browser, live, tokens["public"])
     n_pub = sum(1 for v in store.query_violations() if v.status.value in config.public_statuses)
-    page.wait_for_function(f"document.querySelectorAll('path.violation-marker').length === {n_pub}")
+    wait_js(page, f"document.querySelectorAll('path.violation-marker').length === {n_pub}")
     assert page.locator("path.violation-marker").count() == n_pub
     page.locator("path.violation-marker").first.click(force=True)
     page.wait_for_selector("[data-testid=panel-title]")
@@ -159,8 +173,8 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
     incidents = store.query_observations(kinds=[ObservationKind.VESSEL_INCIDENT.value])
     assert n_tracks and incidents
     page, errors, external = open_dashboard(browser, live, tokens["analyst"])
-    page.wait_for_function(f"document.querySelectorAll('path.air-track').length === {n_tracks}")
-    page.wait_for_function(f"document.querySelectorAll('path.sea-incident').length === {len(incidents)}")
+    wait_js(page, f"document.querySelectorAll('path.air-track').length === {n_tracks}")
+    wait_js(page, f"document.querySelectorAll('path.sea-incident').length === {len(incidents)}")
     assert page.locator("path.air-launch-area").count() > 0
     n_gaps = sum(1 for o in incidents if o.attributes.get("incident") == "ais_gap" and o.attributes.get("seen_again"))
     assert page.locator("path.sea-gap").count() == n_gaps
@@ -176,7 +190,7 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
     page.wait_for_selector(".leaflet-tooltip")
     assert "zone" in page.inner_text(".leaflet-tooltip-pane")
     page.locator("path.air-track").first.dispatch_event("mouseover")
-    page.wait_for_function("document.querySelector('.leaflet-tooltip-pane').textContent.includes('intercepted')")
+    wait_js(page, "document.querySelector('.leaflet-tooltip-pane').textContent.includes('intercepted')")
     page.screenshot(path=str(SHOTS / "dashboard-air-sea.png"))
     # the time slider moves the tracks too: at its start with a 6-hour window only the tracks that
     # ended within 6 hours before the earliest finding stay; at its end all are back
@@ -186,19 +200,19 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
     page.select_option("[data-testid=t-window]", "21600")
     page.eval_on_selector("[data-testid=t-slider]", "e => { e.value = 0; e.dispatchEvent(new Event('input')); }")
     assert expected < n_tracks, (expected, n_tracks)
-    page.wait_for_function(f"document.querySelectorAll('path.air-track').length === {expected}")
+    wait_js(page, f"document.querySelectorAll('path.air-track').length === {expected}")
     page.select_option("[data-testid=t-window]", "0")
     page.eval_on_selector("[data-testid=t-slider]", "e => { e.value = 1000; e.dispatchEvent(new Event('input')); }")
-    page.wait_for_function(f"document.querySelectorAll('path.air-track').length === {n_tracks}")
+    wait_js(page, f"document.querySelectorAll('path.air-track').length === {n_tracks}")
     # unticking the overlay takes the tracks off the map
     page.locator(".leaflet-control-layers label", has_text="Air tracks").locator("input").click()
-    page.wait_for_function("document.querySelectorAll('path.air-track').length === 0")
+    wait_js(page, "document.querySelectorAll('path.air-track').length === 0")
     assert errors == [] and external == []
     page.close()
     # the public: launch areas and counts per zone or cell, never a track or an incident point
     page, errors, _ = open_dashboard(browser, live, tokens["public"])
-    page.wait_for_function("document.querySelectorAll('path.sea-count').length > 0")
-    page.wait_for_function("document.querySelectorAll('path.air-launch-area').length > 0")
+    wait_js(page, "document.querySelectorAll('path.sea-count').length > 0")
+    wait_js(page, "document.querySelectorAll('path.air-launch-area').length > 0")
     assert page.locator("path.air-track").count() == 0 and page.locator("path.air-origin").count() == 0
     assert page.locator("path.sea-gap").count() == 0 and page.locator("path.sea-track").count() == 0
     assert page.locator("path.sea-incident").count() == page.locator("path.sea-count").count()
@@ -209,5 +223,5 @@ def test_air_and_sea_overlays(browser, live, tokens, store) -> None:
 def test_bad_token_is_shown_not_crashing(browser, live) -> None:
     page = browser.new_page()
     page.goto(f"{live.url}/#token=tw_bad.token")
-    page.wait_for_function("document.getElementById('who').textContent.includes('failed')")
+    wait_js(page, "document.getElementById('who').textContent.includes('failed')")
     assert "invalid token" in page.inner_text("[data-testid=who]")

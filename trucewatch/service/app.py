@@ -40,6 +40,7 @@ from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.service import exports as X
 from trucewatch.service import integrations as I
 from trucewatch.service import layers as L
+from trucewatch.service import places as PL
 from trucewatch.service import security as SX
 from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
 from trucewatch.service.audit import AuditLog
@@ -170,6 +171,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         hub = AlertHub(store, views, config)
         state["hub"] = hub
         await asyncio.to_thread(I.warm_up)
+        threading.Thread(target=PL.load, name="gazetteer", daemon=True).start()  # ~3 s; first use waits
         audit.start()
         await hub.start()
         checkpoints = CheckpointScheduler(store).start()  # sign the log's tree head on a schedule (ledger)
@@ -532,6 +534,15 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         Liaisons and the public get the published view: delayed, launch areas and counts only."""
         w, full = _layer_window(p, t_from, t_to, bbox, limit, max_points)
         return _geojson(L.air_layer(store, agreement, w, full))
+
+    @app.get(f"{API}/layers/places", tags=["map"], response_class=Response, responses=geojson_doc)
+    def places_layer(p: Principal = Any_, bbox: BBox = None,
+                     min_population: Annotated[int, Query(ge=0, le=100_000_000)] = 100_000,
+                     villages: Annotated[bool, Query(description="include villages (often without a population)")] = False,
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Response:
+        """Settlements for map labels from the bundled gazetteer (GeoNames, CC BY 4.0), biggest
+        first: a map asks for cities at low zoom, towns and villages only when zoomed in."""
+        return _geojson(PL.load().layer(_bbox(bbox), min_population, limit, villages))
 
     @app.get(f"{API}/layers/sea", tags=["map"], response_class=Response, responses=geojson_doc)
     def sea_layer(p: Principal = LayerReader, t_from: LayerFrom = None, t_to: LayerTo = None, bbox: BBox = None,

@@ -39,6 +39,26 @@ RULE_KINDS = {
 }
 
 
+#: Sample post texts (free text stays as written, in its own language).
+_POSTS = [("uk", "Вночі обстріляли околиці населеного пункту, пошкоджено лінію електропередач."),
+          ("ru", "Ночью слышны разрывы на окраине посёлка, повреждена школа."),
+          ("en", "Shelling reported overnight near the village; a school building was damaged.")]
+
+
+def _sample_attributes(kind: ObservationKind, src: str, i: int, k: int, t: Any) -> dict[str, Any]:
+    """What each sample observation says, as the real stages record it (evidence panel)."""
+    if src == "acoustic-net":
+        return {"n_sensors": 4, "sensor_ids": [f"sensor-{(i + j) % 12:03d}" for j in range(4)],
+                "residual_rms_s": round(0.05 + 0.01 * ((i + k) % 7), 3)}
+    if kind == ObservationKind.REPORT_CLAIM:
+        lang, text = _POSTS[i % len(_POSTS)]
+        return {"note": "sample", "text": text, "language": lang, "channel": f"sample_channel_{i % 3}",
+                "url": f"https://t.me/sample_channel_{i % 3}/{1000 + i}"}
+    if kind == ObservationKind.WEAPON_SIGHTING:
+        return {"note": "sample", "flight_id": f"flight-{i % 5:02d}", "frame_time": t.isoformat(), "gsd_m": 0.12}
+    return {"note": "sample"}
+
+
 def near_line(agreement: Any, n: int, rng: np.random.Generator, spread_m: float = 15_000.0
               ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points scattered around the contact line (lat, lon arrays)."""
@@ -98,7 +118,7 @@ def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violat
                             location=Location(lat=float(lat[i] + rng.normal(0, 0.01)),
                                               lon=float(lon[i] + rng.normal(0, 0.01)),
                                               err_major_m=float(rng.uniform(150, 900)), err_minor_m=120.0),
-                            attributes={"n_sensors": 4} if src == "acoustic-net" else {"note": "sample"})
+                            attributes=_sample_attributes(kind, src, i, k, t))
             obs.append(o)
             ev.append(Evidence(observation_id=o.id, source_id=src, kind=kind, summary=f"{kind.value} by {src}"))
         viols.append(Violation(
@@ -106,6 +126,9 @@ def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violat
             confidence=float(np.round(rng.uniform(0.35, 0.99), 3)), time=t,
             location=Location(lat=float(lat[i]), lon=float(lon[i]), err_major_m=float(rng.uniform(200, 2500)),
                               err_minor_m=150.0, err_angle_deg=float(rng.uniform(0, 180))),
+            # fire across the line: the launch point (sample geometry: a fixed offset, no draw)
+            origin=(Location(lat=float(lat[i]) + 0.045, lon=float(lon[i]) - 0.09, err_major_m=900.0, err_minor_m=400.0,
+                             err_angle_deg=30.0) if rule == Rule.FIRE_ACROSS_LINE else None),
             evidence=ev, explanation=f"sample {rule.value.replace('_', ' ')} near the line"))
     if ledger:
         rep = _signed_ingest(store, sources, obs, rng)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, Text, and_, column, or_, select, text, type_coerce
 
 from trucewatch.model import SourceKind, from_unix
+from trucewatch.service import places as PL
 from trucewatch.service.auth import Principal, Role
 from trucewatch.store import Store
 from trucewatch.store import schema as S
@@ -25,6 +26,8 @@ V = S.violations
 
 #: Attribute keys that could place a sensor or name a monitor; never shown outside analysts.
 SENSITIVE_KEYS = ("sensor", "monitor", "team", "station", "operator", "flight_id", "source")
+#: A post's own words and where it was posted: withheld with the source's identity.
+POST_KEYS = ("text", "url", "channel")
 #: Keys a liaison may use to name the party a finding concerns besides the attributed one.
 CONCERN_KEYS = ("victim_party", "target_party")
 
@@ -77,8 +80,8 @@ class Views:
         return text("0 = 1")  # monitors see no findings
 
     def query(self, p: Principal, f: ViolationFilter, now: float | None = None) -> list[dict[str, Any]]:
-        rows = self._select(p, f, now)
-        return [self.render(p, _row(r)) for r in rows]
+        rows = [self.render(p, _row(r)) for r in self._select(p, f, now)]
+        return with_places(rows)
 
     def query_json(self, p: Principal, f: ViolationFilter, now: float | None = None) -> str:
         """The same as ``json.dumps(query(...), separators=(",", ":"))``, faster for
@@ -96,14 +99,15 @@ class Views:
             finally:
                 cur.close()
         dumps = json.dumps
+        near = PL.load().nearest([r[7] for r in rows], [r[8] for r in rows])
         parts = [
             f'{{"id":{dumps(r[0])},"event_id":{dumps(r[1])},"rule":{dumps(r[2])},'
             f'"party":{dumps(r[3])},"confidence":{float(r[4])!r},"status":{dumps(r[5])},'
             f'"time":"{from_unix(r[6]).isoformat()}","t":{float(r[6])!r},"lat":{float(r[7])!r},'
             f'"lon":{float(r[8])!r},"location":{r[9]},"origin":{r[10] or "null"},'
             f'"evidence":{r[11] or "[]"},"explanation":{dumps(r[12])},'
-            f'"attributes":{r[13] or "{}"},"updated_at":{float(r[14])!r}}}'
-            for r in rows]
+            f'"attributes":{r[13] or "{}"},"updated_at":{float(r[14])!r},"place":{dumps(pl)}}}'
+            for r, pl in zip(rows, near, strict=True)]
         return "[" + ",".join(parts) + "]"
 
     def _select(self, p: Principal, f: ViolationFilter, now: float | None) -> list[dict[str, Any]]:
@@ -157,7 +161,7 @@ class Views:
             q = q.where(vis)
         with self.store.engine.connect() as c:
             r = c.execute(q).mappings().first()
-        return None if r is None else self.render(p, _row(r))
+        return None if r is None else with_places([self.render(p, _row(r))])[0]
 
     def raw(self, violation_id: str) -> dict[str, Any] | None:
         with self.store.engine.connect() as c:
@@ -203,6 +207,12 @@ class Views:
         k = kinds.get(o["source_id"])
         if k is None or k in _WITHHELD_KINDS:
             out["source_id"] = f"withheld ({k or 'unknown source'})"
+            # a monitor's or a drone team's own words and links could name them: only a
+            # public post's text (open sources) reaches roles outside the mission
+            for key in POST_KEYS:
+                if key in out["attributes"]:
+                    out["attributes"][key] = None
+            out["attributes"]["withheld"] = [key for key in POST_KEYS if key in (o.get("attributes") or {})]
         return out
 
 
@@ -253,6 +263,15 @@ def _fast_sql(f: ViolationFilter) -> tuple[str, tuple[Any, ...]]:
     page += " ORDER BY t, id LIMIT ? OFFSET ?"
     params.extend((int(f.limit), int(f.offset)))
     return f"SELECT {_FAST_COLUMNS} FROM violations WHERE seq IN ({page}) ORDER BY t, id", tuple(params)
+
+
+def with_places(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each finding with ``place``, its nearest settlement (see :mod:`places`), so the
+    map, the report and the exports name places alike."""
+    if rows:
+        for v, pl in zip(rows, PL.load().nearest([v["lat"] for v in rows], [v["lon"] for v in rows]), strict=True):
+            v["place"] = pl
+    return rows
 
 
 def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -481,6 +481,8 @@ class Claim:
     text_key: str = ""
     #: SHA-256 of the report text as received (for the evidence ledger).
     payload_hash: str | None = None
+    #: The report text as received, kept so a reader can check the claim against it (free text, never translated).
+    text: str = ""
     #: Casualties the text states for this event (None: not said).
     killed: int | None = None
     injured: int | None = None
@@ -932,7 +934,7 @@ class Extractor:
             place_phrase=None, occurred_from=t0, occurred_to=t1, time_precision=prec,
             actor=self.actor(text_l, source_party), weapon=self.weapon(text_l), facility=fac,
             facility_name=fac_name, published_at=published,
-            numbers=_NUM_RX.findall(text),
+            numbers=_NUM_RX.findall(text), text=text,
         )
         monitor = bool(facts.MONITOR_RX.search(text))
         neg, rest = facts.negated_sentences(text)

@@ -108,6 +108,10 @@ def _extractor(agreement) -> Extractor:
     return _EXTRACTORS[key]
 
 
+#: Characters of a post's text kept with its observation (a Telegram post is at most 4,096).
+TEXT_MAX = 4096
+
+
 def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str | None = None) -> Observation:
     if c.lat is None or c.lon is None or c.radius_m is None:
         raise ValueError(f"claim {c.report_id} has no location: {c.reason}")
@@ -129,6 +133,8 @@ def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str 
             "weapon": c.weapon, "report_id": c.report_id, "place_phrase": c.place_phrase,
             "time_precision": c.time_precision, "occurred_from": c.occurred_from.isoformat(),
             "occurred_to": c.occurred_to.isoformat(), "url": c.url,
+            # what the post says and where it was posted: the reader checks the claim against it
+            "text": c.text[:TEXT_MAX], "channel": c.source,
             "ambiguous": bool(c.alternatives), "line_distance_km": c.line_distance_km,
             "alternatives": [{"lat": a[0], "lon": a[1], "admin1": a[2]} for a in c.alternatives],
         },
