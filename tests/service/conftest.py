@@ -130,3 +130,16 @@ def live_server_cls() -> type[LiveServer]:
 def live(app: Any) -> Iterator[LiveServer]:
     with LiveServer(app) as srv:
         yield srv
+
+
+def wait_js(page: Any, expr: str, timeout: float = 20.0) -> None:
+    """Poll ``expr`` from the test side until it is true.  Playwright's own
+    ``wait_for_function`` polls with ``eval`` inside the page, which the dashboard's
+    Content-Security-Policy (no 'unsafe-eval') refuses once the first check fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(f"() => Boolean({expr})"):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expr}")
+        page.wait_for_timeout(100)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from .conftest import wait_js
+
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("TRUCEWATCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="tw-shots-"))
@@ -99,7 +101,7 @@ def open_page(browser: Any, live: Any, token: str, tab: str = "") -> tuple[Any, 
 
 def test_analyst_cases_with_deadline_clocks_and_a_step(browser, live, tokens, app) -> None:
     page, errors, external = open_page(browser, live, tokens["analyst"])
-    page.wait_for_function("document.querySelectorAll('[data-testid=case-row]').length === 2")
+    wait_js(page, "document.querySelectorAll('[data-testid=case-row]').length === 2")
     clocks = page.locator("[data-testid=clock]").all_inner_texts()
     assert all(c.startswith("acknowledge: overdue by 2h") for c in clocks), clocks
     assert page.locator(".clock.overdue").count() == 2
@@ -113,7 +115,7 @@ def test_analyst_cases_with_deadline_clocks_and_a_step(browser, live, tokens, ap
     assert app.state.mechanism.get_case_row(cid)["state"] == "acknowledged"
     assert "acknowledge → acknowledged: taken up by the duty officer" in page.inner_text("[data-testid=timeline]")
     # the clock of that case now counts down to the assessment (24 h from now)
-    page.wait_for_function(f"document.querySelector('[data-testid=clock][data-case=\"{cid}\"]').textContent"
+    wait_js(page, f"document.querySelector('[data-testid=clock][data-case=\"{cid}\"]').textContent"
                            ".startsWith('assess: 23h')")
     assert errors == [] and external == []
 
@@ -127,7 +129,7 @@ def test_liaison_allegation_form_and_contest_button(browser, live, tokens, store
     page.fill("[data-testid=a-time]", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"))
     page.fill("[data-testid=a-desc]", "mortar fire on the school")
     page.click("[data-testid=a-submit]")
-    page.wait_for_function("document.querySelector('[data-testid=allege-result]').textContent.includes('place')")
+    wait_js(page, "document.querySelector('[data-testid=allege-result]').textContent.includes('place')")
     page.fill("[data-testid=a-time]", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"))
     page.fill("[data-testid=a-lat]", "47.95")
     page.fill("[data-testid=a-lon]", "37.62")
@@ -136,7 +138,7 @@ def test_liaison_allegation_form_and_contest_button(browser, live, tokens, store
     page.set_input_files("[data-testid=a-files]", files=[{"name": "note.txt", "mimeType": "text/plain",
                                                           "buffer": b"eyewitness note"}])
     page.click("[data-testid=a-submit]")
-    page.wait_for_function("document.querySelector('[data-testid=allege-result]').textContent.startsWith('Received')")
+    wait_js(page, "document.querySelector('[data-testid=allege-result]').textContent.startsWith('Received')")
     case_id = page.get_attribute("[data-testid=allege-result]", "data-case")
     assert case_id and case_id.startswith("C-")
     page.screenshot(path=str(SHOTS / "mechanism-allegation-liaison.png"))
@@ -151,19 +153,19 @@ def test_liaison_allegation_form_and_contest_button(browser, live, tokens, store
     page.fill("[data-testid=r-reason]", "our unit had withdrawn the day before")
     page.screenshot(path=str(SHOTS / "mechanism-contest-liaison.png"))
     page.click("[data-testid=r-submit]")
-    page.wait_for_function("document.querySelector('[data-testid=reply-result]').textContent.includes('recorded')")
+    wait_js(page, "document.querySelector('[data-testid=reply-result]').textContent.includes('recorded')")
     assert store.get_violation(target).status == Status.CONTESTED
     assert errors == [] and external == []
 
 
 def test_holding_site_register(browser, live, tokens) -> None:
     page, errors, _ = open_page(browser, live, tokens["analyst"], "sites")
-    page.wait_for_function("document.querySelectorAll('[data-testid=site-row]').length === 2")
+    wait_js(page, "document.querySelectorAll('[data-testid=site-row]').length === 2")
     text = page.inner_text("[data-testid=sites-table]")
     assert "3 × MLRS (A1, A2, A3)" in text and "4 × howitzer 152mm" in text
     page.screenshot(path=str(SHOTS / "mechanism-holding-sites.png"))
     page.close()
     page, errors2, _ = open_page(browser, live, tokens["liaison_RU"], "sites")
-    page.wait_for_function("document.querySelectorAll('[data-testid=site-row]').length === 1")
+    wait_js(page, "document.querySelectorAll('[data-testid=site-row]').length === 1")
     assert "Depot north" in page.inner_text("[data-testid=sites-table]")
     assert errors == [] and errors2 == []

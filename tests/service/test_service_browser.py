@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from .conftest import wait_js
 
 pytestmark = pytest.mark.browser
 
@@ -79,19 +80,6 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
-
-
-def wait_js(page: Any, expr: str, timeout: float = 20.0) -> None:
-    """Poll ``expr`` from the test side until it is true.  Playwright's own
-    ``wait_for_function`` polls with ``eval`` inside the page, which the dashboard's
-    Content-Security-Policy (no 'unsafe-eval') refuses once the first check fails."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if page.evaluate(f"() => Boolean({expr})"):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for: {expr}")
-        page.wait_for_timeout(100)
 
 
 def open_dashboard(browser: Any, live: Any, token: str) -> tuple[Any, list[str], list[str]]:
