@@ -79,6 +79,7 @@ def _actor(party: str, names: dict[str, str], iso2: str) -> tuple[str, int | str
 
 
 def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[str, Any]]:
+    from trucewatch.i18n import describe_place
     from trucewatch.report.places import nearest_places
 
     if not views:
@@ -110,9 +111,11 @@ def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[
         when = datetime.fromisoformat(str(v["time"]))
         iso, country = COUNTRIES.get(iso2, ("", iso2))
         note_place = pl.name or f"{float(v['lat']):.3f}, {float(v['lon']):.3f}"
-        notes = (f"On {when:%d %B %Y}, {v['rule'].replace('_', ' ')} near {note_place} "
-                 f"(estimate ±{err[len(out)] / 1000:.1f} km; {pl.km} km {pl.bearing} of {note_place}). "
-                 f"Status {v['status']}, confidence {float(v['confidence']):.2f}. {v.get('explanation') or ''}").strip()
+        e = float(err[len(out)])
+        unc = f"{e / 1000:.1f} km" if e >= 1000 else f"{e:.0f} m"
+        notes = (f"On {when:%d %B %Y}, {v['rule'].replace('_', ' ')}, {describe_place(pl)} "
+                 f"(95 % uncertainty {unc}). Status {v['status']}, confidence {float(v['confidence']):.2f}. "
+                 f"{v.get('explanation') or ''}").strip()
         out.append({
             "event_id_cnty": f"{(country or 'XXX')[:3].upper()}TW-{v['id']}", "event_date": when.date().isoformat(),
             "year": when.year, "time_precision": 1, "disorder_type": disorder, "event_type": etype,
@@ -124,8 +127,7 @@ def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[
             "longitude": round(float(v["lon"]), 4), "geo_precision": pl.geo_precision,
             "source": "; ".join(x for x in (f["sources"] or f["evidence_kinds"]).split(";") if x) or "TruceWatch",
             "source_scale": "Other", "notes": notes, "fatalities": fatalities(v),
-            "tags": f"status: {v['status']}; confidence: {float(v['confidence']):.2f}; "
-                    f"uncertainty_km: {err[len(out)] / 1000:.1f}",
+            "tags": f"status: {v['status']}; confidence: {float(v['confidence']):.2f}; uncertainty_m: {e:.0f}",
             "timestamp": int(float(v.get("updated_at") or now)),
         })
     return out

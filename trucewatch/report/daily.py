@@ -8,11 +8,9 @@ rendered from the same HTML by WeasyPrint.
 
 from __future__ import annotations
 
-import base64
 import importlib
 import io
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path

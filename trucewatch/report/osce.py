@@ -190,7 +190,7 @@ def _obs_rows(ctx: ReportContext, t_from: float, t_to: float, kinds: list[str]) 
 
     from trucewatch.store import schema as S
 
-    O, Src = S.observations, S.sources
+    O, Src = S.observations, S.sources  # noqa: E741
     t_to = ctx.published_end(t_to)
     if t_to <= t_from:
         return []
@@ -214,7 +214,7 @@ def has_observations(store: Any, t_from: float, t_to: float, source_kinds: set[s
 
     from trucewatch.store import schema as S
 
-    O, Src = S.observations, S.sources
+    O, Src = S.observations, S.sources  # noqa: E741
     q = select(O.c.id).where(O.c.t >= t_from, O.c.t < t_to)
     if source_kinds:
         q = q.select_from(O.join(Src, Src.c.id == O.c.source_id)).where(Src.c.kind.in_(sorted(source_kinds)))

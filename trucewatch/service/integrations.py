@@ -152,14 +152,15 @@ def proof(store: Store, observation_id: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------- report
 def daily_report(store: Store, agreement: Any, day: date, out_dir: Path, *, role: str = "analyst",
-                 party: str | None = None, views: Any = None) -> dict[str, str]:
-    """The day's report in one view (``role`` analyst, liaison with ``party``, or public),
-    built from the service's ``views`` so it shows what the API shows that role."""
+                 party: str | None = None, views: Any = None, lang: str = "en") -> dict[str, str]:
+    """The day's report in one view (``role`` analyst, liaison with ``party``, or public) and
+    language (en, uk, ru), built from the service's ``views`` so it shows what the API shows that role."""
     fn = _optional("trucewatch.report.daily", "build_daily_report")
     view_cls = _optional("trucewatch.report.daily", "ReportView")
     if fn is None or view_cls is None:
         raise Unavailable("the daily report renderer (trucewatch.report.daily) is not installed yet")
-    paths = fn(store, agreement, day, out_dir, view=view_cls(role, party), views=views)
+    extra = {"lang": lang} if lang != "en" else {}  # renderers without languages still work in English
+    paths = fn(store, agreement, day, out_dir, view=view_cls(role, party), views=views, **extra)
     return {k: str(v) for k, v in dict(paths).items()}
 
 
