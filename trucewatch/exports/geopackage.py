@@ -56,6 +56,12 @@ def gpkg_geometry(wkb: bytes, envelope: tuple[float, float, float, float] | None
             + struct.pack("<4d", minx, maxx, miny, maxy) + wkb)
 
 
+def _gpkg_time(iso: str) -> str:
+    """DATETIME as the GeoPackage spec writes it: UTC, ``YYYY-MM-DDTHH:MM:SS.SSSZ``."""
+    d = datetime.fromisoformat(str(iso)).astimezone(UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
 def _ellipse(v: dict[str, Any]) -> shapely.Geometry:
     from trucewatch.geo import ellipse_polygon
 
@@ -76,7 +82,7 @@ def _multi(g: shapely.Geometry, kind: str) -> shapely.Geometry | None:
 
 
 def layers(views: list[dict[str, Any]], agreement: Any = None) -> list[Layer]:
-    flats = [flat(v, p) for v, p in zip(views, places(views), strict=True)]
+    flats = [flat(v, p) | {"time": _gpkg_time(v["time"])} for v, p in zip(views, places(views), strict=True)]
     out = [Layer("findings", "POLYGON", COLUMNS, [_ellipse(v) for v in views], flats,
                  "Findings: the 95 % uncertainty ellipse of each estimate"),
            Layer("finding_points", "POINT", COLUMNS, [shapely.Point(float(v["lon"]), float(v["lat"])) for v in views],
