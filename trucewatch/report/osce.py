@@ -521,7 +521,7 @@ def freedom_of_movement(ctx: ReportContext) -> Block:
             rows.append([start.strftime("%d.%m %H:%M"), kind,
                          f"{float(dur):.0f} s" if dur is not None else t("fom.duration_unknown"),
                          describe_place(place, ctx.lang)])
-        parts.append(f"<h3>{escape(t('fom.gnss'))}</h3>")
+        parts.append(f"<h3>{escape(t('fom.interference'))}</h3>")
         parts.append(table([t("col.start"), t("col.kind"), t("col.duration"), t("col.source_area")], rows))
     if not parts:
         parts.append(p(t("fom.none") if ctx.cur_has_data else t("no_data_period")))
