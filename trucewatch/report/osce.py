@@ -615,15 +615,15 @@ def annex(ctx: ReportContext) -> Block | None:
         return None
     kinds = ctx.views.source_kinds() if not ctx.view.full else {}
     raw_ids = _raw_identities(ctx.views, [v["id"] for v in ctx.rows]) if ctx.view.role == "liaison" else {}
-    rows = []
+    entries = []
     for v in sorted(ctx.rows, key=lambda v: int(ctx.refs[v["id"]][1:])):
         ev = _evidence_text(v, ctx.view, kinds)
         ex = _EVIDENCE_LIST.sub("", _explanation(v, ctx.view, raw_ids.get(v["id"], []) + list(kinds))).strip()
-        text = f"<span class='ex'>{escape(ex)}</span><br>" if ex else ""
-        rows.append([ctx.refs[v["id"]], ("html", f"<span class='id'>{escape(v['id'])}</span>"),
-                     ("html", text + f"<span class='ev'>{escape(ev or t('annex.no_evidence'))}</span>")])
-    return Block("annex", t("section.annex"), table([t("col.ref"), t("col.id"), t("col.evidence")], rows, cls="annex"),
-                 "annex")
+        text = f" <span class='ex'>{escape(ex)}</span>" if ex else ""
+        entries.append(f"<p class='entry'><b>{ctx.refs[v['id']]}</b> <span class='id'>{escape(v['id'])}</span>"
+                       f"{text} <span class='ev'>{escape(t('col.evidence'))}: "
+                       f"{escape(ev or t('annex.no_evidence'))}</span></p>")
+    return Block("annex", t("section.annex"), "<div class='annex-cols'>" + "".join(entries) + "</div>", "annex")
 
 
 for _k, _f in (("summary", summary), ("map", map_section), ("explosions", explosions), ("rules", violations_by_rule),
