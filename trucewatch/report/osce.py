@@ -146,6 +146,11 @@ def p(text: str, cls: str = "") -> str:
     return f"<p class='{cls}'>{escape(text)}</p>" if cls else f"<p>{escape(text)}</p>"
 
 
+def distance(m: float, t: Callable[..., str], prefix: str = "") -> str:
+    """"±1.2 km" / "±850 m" with the language's units."""
+    return prefix + (t("unit.km", n=f"{m / 1000:.1f}") if m >= 1000 else t("unit.m", n=f"{m:.0f}"))
+
+
 def rule_title(rule: str, t: Callable[..., str]) -> str:
     try:
         return t(f"rule.{rule}")
@@ -376,7 +381,7 @@ def findings_by_settlement(ctx: ReportContext) -> Block:
             when = datetime.fromisoformat(str(v["time"])).astimezone(UTC)
             err = float((v.get("location") or {}).get("err_major_m") or 0.0)
             rows.append([ctx.refs[v["id"]], when.strftime("%d.%m %H:%M"), ctx.place(i),
-                         f"±{err / 1000:.1f} km" if err >= 1000 else f"±{err:.0f} m", rule_title(v["rule"], t),
+                         distance(err, t, "±"), rule_title(v["rule"], t),
                          ("html", f"<span class='party-{escape(str(v['party']))}'>"
                                   f"{escape(party_label(v['party'], t))}</span>"),
                          f"{float(v['confidence']):.2f}", status_label(v["status"], t)])
@@ -481,7 +486,7 @@ def infrastructure(ctx: ReportContext) -> Block:
         name = f"{o.name} ({o.category})" if o is not None else str(a.get("protected_object") or t("infra.object"))
         dist = a.get("distance_m")
         rows.append([ctx.refs[v["id"]], name, ctx.place(i),
-                     f"{float(dist) / 1000:.1f} km" if dist is not None else "–", status_label(v["status"], t)])
+                     distance(float(dist), t) if dist is not None else "–", status_label(v["status"], t)])
     damage = _obs_rows(ctx, ctx.period.start.timestamp(), ctx.period.end.timestamp(), ["damage"])
     parts = []
     if rows:
@@ -519,7 +524,7 @@ def freedom_of_movement(ctx: ReportContext) -> Block:
                 dur = (_when(a.get("end")) - _when(a.get("start"))).total_seconds()  # type: ignore[operator]
             kind = str(a.get("interference") or t("fom.unknown_kind")).replace("_", " ")
             rows.append([start.strftime("%d.%m %H:%M"), kind,
-                         f"{float(dur):.0f} s" if dur is not None else t("fom.duration_unknown"),
+                         t("unit.s", n=f"{float(dur):.0f}") if dur is not None else t("fom.duration_unknown"),
                          describe_place(place, ctx.lang)])
         parts.append(f"<h3>{escape(t('fom.interference'))}</h3>")
         parts.append(table([t("col.start"), t("col.kind"), t("col.duration"), t("col.source_area")], rows))
