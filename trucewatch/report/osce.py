@@ -477,13 +477,13 @@ def infrastructure(ctx: ReportContext) -> Block:
     """Damage to civilian infrastructure: strikes on protected objects, and radar/imagery damage records."""
     t = ctx.t
     rows = []
-    objs = {o.id: o for o in getattr(ctx.agreement, "protected_objects", [])} if ctx.agreement is not None else {}
+    objs = {o.id: o for o in getattr(ctx.agreement, "protected", [])} if ctx.agreement is not None else {}
     for i, v in enumerate(ctx.rows):
         if v["rule"] != Rule.STRIKE_ON_PROTECTED_OBJECT.value:
             continue
         a = v.get("attributes") or {}
         o = objs.get(str(a.get("protected_object")))
-        name = f"{o.name} ({o.category})" if o is not None else str(a.get("protected_object") or t("infra.object"))
+        name = o.name if o is not None else str(a.get("protected_object") or t("infra.object"))
         dist = a.get("distance_m")
         rows.append([ctx.refs[v["id"]], name, ctx.place(i),
                      distance(float(dist), t) if dist is not None else "–", status_label(v["status"], t)])
