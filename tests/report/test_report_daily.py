@@ -195,3 +195,18 @@ def test_report_endpoint_language(env) -> None:
         meta = c.get(f"/api/v1/reports/daily/{env['day']}", params={"lang": "ru"}, headers=h).json()
         assert meta["lang"] == "ru" and meta["files"]["html"].endswith("?lang=ru")
         assert c.get(f"/api/v1/reports/daily/{env['day']}", params={"lang": "de"}, headers=h).status_code == 422
+
+
+def test_drone_section_says_what_is_missing() -> None:
+    """Sightings without the flights' frame records: no "0.0 flight hours, 0 frames" beside them."""
+    from trucewatch.sources.drone.report import render_html
+
+    sec = {"coverage": {"flights": 1, "flight_hours": 0.0, "frames": 0, "untrusted_frames": 0,
+                        "area_km2_at_1m_or_better": 0.0},
+           "sightings": 14, "tentative_sightings": 2, "weapons_in_violation": [], "storage_sites": [],
+           "interference": [{"start": "2026-03-15T10:11:00+00:00", "kind": "gnss_jamming", "duration_s": None,
+                             "lat": 47.0, "lon": 35.0, "radius_km": 4.0}], "flights_with_interference": 1}
+    html = render_html(sec)
+    assert "14 weapon sightings (2 tentative) reported from 1 drone flight." in html
+    assert "flight hours" not in html.split("</p>")[0].replace("flight hours and the area covered are not known", "")
+    assert "0 frames" not in html and "None" not in html and "2026-03-15T10:11:00" in html
