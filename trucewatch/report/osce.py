@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from trucewatch.i18n import describe_place
+from trucewatch.i18n import describe_place, plural
 from trucewatch.model import UNDETERMINED, Rule
 
 #: Observation kinds that are explosions, and the OSCE type each counts as.
@@ -253,18 +253,18 @@ def summary(ctx: ReportContext) -> Block:
     t = ctx.t
     items = []
     prev = len(ctx.old) if ctx.prev_has_data else None
-    items.append(t("summary.total", n=len(ctx.rows)) + " " + (
-        t("summary.previous", n=prev) if prev is not None else t("summary.previous_no_data")))
+    items.append(plural(len(ctx.rows), "summary.total", ctx.lang) + " " + (
+        t("summary.previous", n=prev) if prev is not None else t("summary.previous_no_data")) + ".")
     by_area = Counter(ctx.areas)
     by_area_old = Counter(ctx.areas_old)
-    exp = ctx.extra.get("explosions_by_area") or {}
+    exp = explosion_counts(ctx)[0]
     for a, n in by_area.most_common(6):
-        line = t("summary.area", area=area_label(a, t), n=n)
-        if exp.get(a):
-            line += " " + t("summary.area_explosions", n=sum(exp[a].values()))
+        line = plural(n, "summary.area", ctx.lang, area=area_label(a, t))
         line += " " + (t("summary.previous", n=by_area_old.get(a, 0)) if ctx.prev_has_data
                        else t("summary.previous_no_data"))
-        items.append(line)
+        if exp.get(a):
+            line += t("summary.area_explosions", n=sum(exp[a].values()))
+        items.append(line + ".")
     parties = Counter(v["party"] for v in ctx.rows)
     if parties:
         items.append(t("summary.attribution") + " " + ", ".join(
@@ -291,14 +291,15 @@ def map_section(ctx: ReportContext) -> Block:
     return Block("map", ctx.t("section.map"), img(base64.b64encode(png).decode(), ctx.t("section.map"), "map"))
 
 
-def explosions(ctx: ReportContext) -> Block:
-    """Explosions by type and area against the previous period, with the last 30 days as a chart."""
-    t = ctx.t
+def explosion_counts(ctx: ReportContext) -> tuple[dict[str, Counter], Counter, bool]:
+    """(area -> type -> count this period, area -> count the previous period, whether the previous
+    period has explosion records at all); computed once per report (the summary needs it first)."""
+    if "explosions" in ctx.extra:
+        return ctx.extra["explosions"]
     from trucewatch.report.areas import area_names
 
     cur = _explosions(ctx, ctx.period.start.timestamp(), ctx.period.end.timestamp())
     old = _explosions(ctx, ctx.prev.start.timestamp(), ctx.prev.end.timestamp()) if ctx.prev_has_data else []
-    prev_data = bool(old)  # explosions are counted only where the sensors reported in the previous period
     per: dict[str, Counter] = defaultdict(Counter)
     per_old: Counter = Counter()
     if cur:
@@ -307,7 +308,16 @@ def explosions(ctx: ReportContext) -> Block:
             per[a][r["type"]] += 1
     if old:
         per_old.update(area_names(np.array([r["lat"] for r in old]), np.array([r["lon"] for r in old])))
-    ctx.extra["explosions_by_area"] = per
+    # explosions compare only where the sensors reported explosions in the previous period
+    ctx.extra["explosions"] = (per, per_old, bool(old))
+    return ctx.extra["explosions"]
+
+
+def explosions(ctx: ReportContext) -> Block:
+    """Explosions by type and area against the previous period, with the last 30 days as a chart."""
+    t = ctx.t
+
+    per, per_old, prev_data = explosion_counts(ctx)
     head = [t("col.area"), *[t(f"explosion.{k}") for k in EXPLOSION_TYPES], t("col.total"), t("col.previous")]
     rows = []
     for a in sorted(set(per) | set(per_old), key=lambda a: -sum(per[a].values())):
