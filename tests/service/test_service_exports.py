@@ -209,3 +209,10 @@ def test_openapi_bearer_scheme_and_offline_docs(client) -> None:
             r = client.get(a)
             assert r.status_code == 200 and len(r.content) > 100, a
     assert "SwaggerUIBundle" in client.get("/static/vendor/swagger/swagger-ui-bundle.js").text
+
+
+def test_label_catalogue_for_the_dashboard(client) -> None:
+    uk = client.get("/i18n/uk.json")
+    assert uk.status_code == 200 and uk.json()["section.summary"] == "Стислий виклад"
+    assert set(uk.json()) == set(client.get("/i18n/en.json").json())
+    assert client.get("/i18n/de.json").status_code == 422

@@ -780,6 +780,14 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         data = (resources.files("trucewatch.data.geo") / f"{name}.geojson").read_bytes()
         return Response(data, media_type="application/geo+json", headers={"Cache-Control": "max-age=86400"})
 
+    @app.get("/i18n/{lang}.json", include_in_schema=False)
+    def labels(lang: ReportLang) -> Response:
+        """The label catalogue (trucewatch.i18n) for the dashboard: labels only, no data, no token."""
+        from trucewatch.i18n import catalogue
+
+        return Response(json.dumps(catalogue(lang.value), ensure_ascii=False), media_type="application/json",
+                        headers={"Cache-Control": "max-age=3600"})
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # ---- API docs: Swagger UI and ReDoc from vendored files (offline), a bearer scheme for "Authorize"
