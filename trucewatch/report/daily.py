@@ -1,9 +1,11 @@
-"""The daily report, in the spirit of the OSCE Special Monitoring Mission's:
-a fixed cut-off, counts by kind and area against the previous period, a map, a
-30-day chart, every violation with its status, confidence and evidence (with
-ledger indexes), restrictions and interference, and the ledger checkpoint the
-report was built on.  HTML is self-contained (images inlined); the PDF is
-rendered from the same HTML by WeasyPrint.
+"""The daily report, in the structure of the OSCE Special Monitoring Mission's:
+a fixed cut-off, counts by area against the previous period ("no data" where
+there was none), explosions by type, findings by settlement, weapons, holding
+sites, civilian harm, infrastructure, freedom of movement, corrections and the
+ledger checkpoint it rests on.  The sections are registered functions in
+``trucewatch.report.osce`` (other packages add theirs); this module holds the
+views, the period, the map and the charts, and writes HTML (self-contained,
+images inlined) and PDF (WeasyPrint, from the same HTML), in en, uk or ru.
 """
 
 from __future__ import annotations
