@@ -159,22 +159,50 @@ def process_cmd(
 
 def export(
     db: Path = typer.Option(..., "--db", help="Store file or URL."),
-    out: Path = typer.Option(..., "--out", help="File to write (.geojson or .csv)."),
+    out: Path = typer.Option(..., "--out", help="File to write; the format follows its suffix "
+                                                "(.geojson, .csv, .acled.csv, .gpkg) unless --format says."),
+    fmt: str | None = typer.Option(None, "--format", help="geojson, csv, acled or gpkg (default: from --out)."),
     status: list[str] = typer.Option([], "--status", help="Only these statuses (repeatable)."),
+    view: str = typer.Option("analyst", "--view",
+                             help="Whose view: analyst (everything), liaison:PARTY or public; as the API gives each role."),
+    agreement: Path | None = AgreementOpt,
+    config: Path | None = typer.Option(None, "--config",
+                                       help="Service settings (YAML/JSON) with the public delay and statuses."),
 ) -> None:
-    """Export violations as GeoJSON (RFC 7946) or CSV."""
-    from trucewatch.report.export import violations_csv, violations_geojson
+    """Export findings as GeoJSON, CSV, ACLED-style CSV or GeoPackage: the same formats
+    and columns as the API's /api/v1/exports/{fmt} (one implementation, trucewatch.exports)."""
+    from trucewatch import exports as XP
+    from trucewatch.model import Status
+    from trucewatch.report.daily import ReportError, ReportView, default_views
+    from trucewatch.service.config import ConfigError, load_config
+    from trucewatch.service.views import ViolationFilter
     from trucewatch.store import Store
 
+    try:
+        name = XP.infer(out) if fmt is None else XP.module(fmt.lower()).NAME
+        rv = ReportView.parse(view)
+        cfg = load_config(config)
+    except (XP.ExportError, ReportError, ConfigError) as exc:
+        _fail(f"--format/--out/--view/--config: {exc}", 2)
+    bad = [s for s in status if s not in {x.value for x in Status}]
+    if bad:
+        _fail(f"--status: {', '.join(bad)} not one of {', '.join(x.value for x in Status)}", 2)
+    agr = _load_agreement(agreement)
+    if rv.party is not None and rv.party not in agr.parties:
+        _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
     with Store.open(db) as store:
-        vs = store.query_violations(status=status or None)
-    if out.suffix.lower() == ".csv":
-        out.write_text(violations_csv(vs), encoding="utf-8")
-    elif out.suffix.lower() in (".geojson", ".json"):
-        out.write_text(json.dumps(violations_geojson(vs)), encoding="utf-8")
-    else:
-        _fail(f"{out}: unknown export format {out.suffix!r} (use .geojson or .csv)", 2)
-    typer.echo(f"wrote {len(vs)} violations to {out}")
+        views = default_views(store, cfg)
+        rows: list[dict[str, Any]] = []
+        offset, page = 0, 5000
+        while True:
+            got = views.query(rv.principal(), ViolationFilter(status=status or None, limit=page, offset=offset))
+            rows += got
+            if len(got) < page:
+                break
+            offset += page
+        body = XP.render(name, rows, XP.ExportContext.of(agr))
+    out.write_bytes(body)
+    typer.echo(f"wrote {len(rows)} findings to {out} ({name}, {rv.key} view)")
 
 
 def score(
@@ -215,6 +243,7 @@ def report_daily(
                                   "public (published findings after the delay); as the API gives each role."),
     config: Path | None = typer.Option(None, "--config",
                                        help="Service settings (YAML/JSON) with the public delay and statuses."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en, uk (Ukrainian) or ru (Russian)."),
 ) -> None:
     """Build the daily report for the 24 hours up to the cut-off."""
     from trucewatch.report.daily import ReportError, ReportView, build_daily_report, default_views
@@ -225,18 +254,21 @@ def report_daily(
         d = date.fromisoformat(day)
     except ValueError:
         _fail(f"--date: expected YYYY-MM-DD, got {day!r}", 2)
+    from trucewatch.i18n import LanguageError, check
+
     try:
         rv = ReportView.parse(view)
         cfg = load_config(config)
-    except (ReportError, ConfigError) as exc:
-        _fail(f"--view/--config: {exc}", 2)
+        lang = check(lang)
+    except (ReportError, ConfigError, LanguageError) as exc:
+        _fail(f"--view/--config/--lang: {exc}", 2)
     agr = _load_agreement(agreement)
     if rv.party is not None and rv.party not in agr.parties:
         _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
     with Store.open(db) as store:
         try:
             paths = build_daily_report(store, agr, d, out, cutoff=cutoff, pdf=pdf, view=rv,
-                                       views=default_views(store, cfg))
+                                       views=default_views(store, cfg), lang=lang)
         except ReportError as exc:
             _fail(str(exc), 2)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))

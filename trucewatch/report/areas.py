@@ -23,6 +23,10 @@ _PRETTY = {
     "Kharkivska": "Kharkiv region", "Zaporizka": "Zaporizhzhia region", "Khersonska": "Kherson region",
     "Dnipropetrovska": "Dnipropetrovsk region", "Mykolaivska": "Mykolaiv region", "Odeska": "Odesa region",
     "Sumska": "Sumy region", "Chernihivska": "Chernihiv region", "Poltavska": "Poltava region",
+    "Cherkaska": "Cherkasy region", "Chernivetska": "Chernivtsi region", "Ivano-Frankivska": "Ivano-Frankivsk region",
+    "Khmelnytska": "Khmelnytskyi region", "Kirovohradska": "Kirovohrad region", "Lvivska": "Lviv region",
+    "Rivnenska": "Rivne region", "Ternopilska": "Ternopil region", "Vinnytska": "Vinnytsia region",
+    "Volynska": "Volyn region", "Zakarpatska": "Zakarpattia region", "Zhytomyrska": "Zhytomyr region",
 }
 
 

@@ -1,18 +1,18 @@
-"""The daily report, in the spirit of the OSCE Special Monitoring Mission's:
-a fixed cut-off, counts by kind and area against the previous period, a map, a
-30-day chart, every violation with its status, confidence and evidence (with
-ledger indexes), restrictions and interference, and the ledger checkpoint the
-report was built on.  HTML is self-contained (images inlined); the PDF is
-rendered from the same HTML by WeasyPrint.
+"""The daily report, in the structure of the OSCE Special Monitoring Mission's:
+a fixed cut-off, counts by area against the previous period ("no data" where
+there was none), explosions by type, findings by settlement, weapons, holding
+sites, civilian harm, infrastructure, freedom of movement, corrections and the
+ledger checkpoint it rests on.  The sections are registered functions in
+``trucewatch.report.osce`` (other packages add theirs); this module holds the
+views, the period, the map and the charts, and writes HTML (self-contained,
+images inlined) and PDF (WeasyPrint, from the same HTML), in en, uk or ru.
 """
 
 from __future__ import annotations
 
-import base64
 import importlib
 import io
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -113,6 +113,13 @@ class ReportView:
     def title(self) -> str:
         return {"analyst": "Analyst view", "public": "Public view"}.get(self.role, f"Liaison view: {self.party}")
 
+    def title_in(self, t: Any) -> str:
+        """The title in a report language (``t``: a trucewatch.i18n translator)."""
+        return t(f"view.{self.role}", party=self.party or "")
+
+    def scope_in(self, t: Any) -> str:
+        return t(f"view.{self.role}.scope", party=self.party or "")
+
     @property
     def scope(self) -> str:
         if self.role == "public":
@@ -157,8 +164,13 @@ def _points(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([float(r["lat"]) for r in rows], float), np.array([float(r["lon"]) for r in rows], float))
 
 
-def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tuple[float, float] = (9, 6.5)) -> bytes:
-    """A plain offline map: countries, the line, the buffer zone and the findings (rows of a view)."""
+def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tuple[float, float] = (9, 6.2),
+            lang: str = "en") -> bytes:
+    """A plain offline map: countries, the line, the buffer zone, the larger towns (gazetteer)
+    and the findings (rows of a view)."""
+    from trucewatch.i18n import translator
+
+    t = translator(lang)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,28 +215,49 @@ def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tup
         la, lo = _points(sel)
         colour = PARTY_COLOURS.get(party, "#8e44ad")
         ax.scatter(lo, la, s=26, c=colour, edgecolors="black", linewidths=0.4,
-                   label=f"attributed to {party}" if party != UNDETERMINED else "undetermined", zorder=5)
+                   label=t("map.attributed", party=party) if party != UNDETERMINED else t("party.undetermined"),
+                   zorder=5)
         for v in sel:
             o = v.get("origin")
             if o and o.get("lat") is not None and o.get("lon") is not None:
                 ax.plot([o["lon"], v["lon"]], [o["lat"], v["lat"]], color=colour, linewidth=0.6, alpha=0.7)
+    _town_labels(ax, (x0, y0, x1, y1), lang)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1 / np.cos(np.radians((y0 + y1) / 2)))
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.plot([], [], color="#222222", label="contact line")
+    ax.tick_params(labelsize=7)
+    ax.plot([], [], color="#222222", label=t("map.contact_line"))
     if violations:
         ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    ax.set_title("Violations in the reporting period", fontsize=10)
+    ax.set_title(t("map.title"), fontsize=10)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
 
-def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30) -> bytes:
+def _town_labels(ax: Any, box: tuple[float, float, float, float], lang: str, n: int = 14) -> None:
+    """The ``n`` most populous gazetteer towns in the map's box, as reference points."""
+    try:
+        from trucewatch.report.places import _index
+
+        _tree, c = _index()
+    except Exception:  # the map is still readable without towns
+        return
+    lat, lon, pop = np.asarray(c["lat"]), np.asarray(c["lon"]), np.asarray(c["pop"])
+    inside = np.flatnonzero((lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3]) & (pop >= 50_000))
+    names = c["name"] if lang == "en" else c["name_local"]
+    for i in inside[np.argsort(-pop[inside])][:n]:
+        ax.plot(lon[i], lat[i], marker="s", markersize=2.5, color="#333333", zorder=4)
+        ax.annotate(str(names[i]), (lon[i], lat[i]), xytext=(3, 2), textcoords="offset points", fontsize=6.5,
+                    color="#333333", zorder=4)
+
+
+def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30, lang: str = "en") -> bytes:
     """Findings per day over the ``days`` days before ``end`` (rows of one view), stacked by rule."""
+    from trucewatch.i18n import translator
+
+    t = translator(lang)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -237,17 +270,18 @@ def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30) -> byte
         k = int((_t(v) - start.timestamp()) // 86400)
         if 0 <= k < days:
             counts[rules.index(str(v["rule"])), k] += 1
-    fig, ax = plt.subplots(figsize=(9, 2.6))
+    fig, ax = plt.subplots(figsize=(8.6, 1.9))
     x = np.arange(days)
     bottom = np.zeros(days)
     for i, r in enumerate(rules):
-        ax.bar(x, counts[i], bottom=bottom, label=RULE_TITLES.get(r, r), width=0.8)
+        ax.bar(x, counts[i], bottom=bottom, label=t(f"rule.{r}") if r in RULE_TITLES else r, width=0.8)
         bottom += counts[i]
-    labels = [(start + timedelta(days=int(d) + 1)).strftime("%d %b") for d in x]
-    ax.set_xticks(x[::5], labels[::5], fontsize=8)
-    ax.set_ylabel("violations")
-    ax.legend(fontsize=7, ncols=2, loc="upper left")
-    ax.set_title(f"Last {days} days", fontsize=10)
+    labels = [(start + timedelta(days=int(d))).strftime("%d.%m") for d in x]
+    ax.set_xticks(x[::5], labels[::5], fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(fontsize=6.5, ncols=2, loc="upper left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(t("chart.findings"), fontsize=9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -376,78 +410,75 @@ def _raw_identities(views: Views, ids: list[str]) -> dict[str, list[str]]:
 
 def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str = "19:30",
                    mission: str = "TruceWatch monitoring mission", view: ReportView | None = None,
-                   views: Views | None = None, now: float | None = None) -> dict[str, Any]:
-    """Everything the template shows, for one ``view``.  Findings, counts, map and trend
-    all come from the view's rows (``view_rows``); source sections, which read
-    observations directly, are in the analyst view only."""
+                   views: Views | None = None, now: float | None = None, lang: str = "en") -> dict[str, Any]:
+    """Everything the template shows, for one ``view`` in one language: the header and the
+    sections of ``trucewatch.report.osce`` (registered there; each returns a block or None).
+    Findings, counts, map and trend all come from the view's rows (``view_rows``); source
+    sections, which read observations directly, are in the analyst view only."""
+    from trucewatch.i18n import check, translator
+    from trucewatch.report import osce
+    from trucewatch.report.places import nearest_places
+
+    lang = check(lang)
+    t = translator(lang)
     view = view or ReportView()
     views = views or default_views(store)
     period = period_for(day, cutoff)
     prev = period.previous
-    cur = view_rows(views, view, period.start.timestamp(), period.end.timestamp(), now)
+    cur = sorted(view_rows(views, view, period.start.timestamp(), period.end.timestamp(), now),
+                 key=lambda v: (_t(v), v["id"]))
     old = view_rows(views, view, prev.start.timestamp(), prev.end.timestamp(), now)
-    areas_cur = area_names(*_points(cur)) if cur else []
-    areas_old = area_names(*_points(old)) if old else []
-    by_area = Counter(areas_cur)
-    by_area_old = Counter(areas_old)
-    area_rows = [{"area": a, "count": by_area.get(a, 0), "previous": by_area_old.get(a, 0),
-                  "by_rule": dict(Counter(v["rule"] for v, aa in zip(cur, areas_cur, strict=True) if aa == a))}
-                 for a in sorted(set(by_area) | set(by_area_old), key=lambda a: -by_area.get(a, 0))]
-    rule_rows = [{"rule": r, "title": RULE_TITLES.get(r, r),
-                  "count": sum(1 for v in cur if v["rule"] == r),
-                  "previous": sum(1 for v in old if v["rule"] == r)}
-                 for r in sorted({v["rule"] for v in cur} | {v["rule"] for v in old})]
-    party_rows = Counter(v["party"] for v in cur)
-    status_rows = Counter(v["status"] for v in cur)
-    kinds = views.source_kinds() if not view.full else {}
-    raw_ids = _raw_identities(views, [v["id"] for v in cur]) if view.role == "liaison" else {}
-    rows = []
-    for v, a in sorted(zip(cur, areas_cur, strict=True), key=lambda x: (_t(x[0]), x[0]["id"])):
-        t = datetime.fromtimestamp(_t(v), UTC)
-        err = (v.get("location") or {}).get("err_major_m")
-        rows.append({
-            "id": v["id"], "time": t.strftime("%H:%M"), "date": t.strftime("%d %b"), "area": a,
-            "lat": f"{float(v['lat']):.4f}", "lon": f"{float(v['lon']):.4f}",
-            "err_m": f"{float(err):,.0f}" if err is not None else "?", "rule": RULE_TITLES.get(v["rule"], v["rule"]),
-            "party": v["party"], "confidence": f"{float(v['confidence']):.2f}", "status": v["status"],
-            "explanation": _explanation(v, view, raw_ids.get(v["id"], []) + list(kinds)),
-            "evidence": _evidence_text(v, view, kinds),
-        })
-    interference = [r for r in rows if r["rule"] == RULE_TITLES[Rule.INTERFERENCE_WITH_MONITORS.value]]
+    errs = np.array([float((v.get("location") or {}).get("err_major_m") or 0.0) for v in cur])
+    places = nearest_places(*_points(cur), errs) if cur else []
+    ctx = osce.ReportContext(
+        store=store, agreement=agreement, view=view, views=views, lang=lang, t=t, period=period, prev=prev, now=now,
+        rows=cur, old=old, places=places, areas=area_names(*_points(cur)) if cur else [],
+        areas_old=area_names(*_points(old)) if old else [],
+        refs={v["id"]: f"F{i + 1}" for i, v in enumerate(cur)},
+        prev_has_data=bool(old) or osce.has_observations(store, prev.start.timestamp(), prev.end.timestamp(),
+                                                         osce.COUNTED_SOURCE_KINDS),
+        cur_has_data=osce.has_observations(store, period.start.timestamp(), period.end.timestamp()) or bool(cur),
+        trend_rows=view_rows(views, view, (period.end - timedelta(days=30)).timestamp(), period.end.timestamp(), now),
+    )
+    ctx.extra["checkpoint"] = _checkpoint(store)
+    if view.full:
+        secs = _extra_sections(store, agreement, period)
+        for sec in secs:
+            if isinstance(sec.get("data"), dict) and "storage_sites" in sec["data"]:
+                ctx.extra["drone"] = sec["data"]
+    blocks = osce.render_sections(ctx)
+    dfmt = _long_date(day, lang)
     return {
-        "mission": mission, "agreement": agreement.name or agreement.id, "day": day.strftime("%d %B %Y"),
-        "view": view.role, "view_title": view.title, "view_scope": view.scope, "view_party": view.party,
-        "cutoff": cutoff, "period_start": period.start.strftime("%H:%M %d %b %Y UTC"),
-        "period_end": period.end.strftime("%H:%M %d %b %Y UTC"), "total": len(cur), "previous_total": len(old),
-        "rule_rows": rule_rows, "area_rows": area_rows, "party_rows": sorted(party_rows.items()),
-        "status_rows": sorted(status_rows.items()), "violations": rows, "interference": interference,
-        "checkpoint": _checkpoint(store), "n_observations": store.count_observations() if view.full else None,
+        "lang": lang, "t": t, "mission": mission if mission != "TruceWatch monitoring mission" else t("mission"),
+        "agreement": agreement.name or agreement.id, "day": dfmt,
+        "view": view.role, "view_title": view.title_in(t), "view_scope": view.scope_in(t), "view_party": view.party,
+        "cutoff": cutoff, "period_start": period.start.strftime("%H:%M %d.%m.%Y UTC"),
+        "period_end": period.end.strftime("%H:%M %d.%m.%Y UTC"), "blocks": blocks,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "sections": (_extra_sections(store, agreement, period) if view.full
-                     else _published_sections(store, agreement, period, views, now))
-        + _mechanism_sections(store, agreement, period, view),
-        "_period": period, "_violations": cur, "_view": view, "_views": views, "_now": now,
+        "_period": period, "_violations": cur, "_view": view, "_views": views, "_now": now, "_ctx": ctx,
     }
+
+
+def _long_date(day: date, lang: str) -> str:
+    from trucewatch.i18n import t
+
+    return f"{day.day} {t(f'month.{day.month}', lang)} {day.year}"
 
 
 def build_daily_report(store: Store, agreement: Agreement, day: date, out_dir: str | Path, *,
                        cutoff: str = "19:30", pdf: bool = True, mission: str = "TruceWatch monitoring mission",
                        view: ReportView | None = None, views: Views | None = None,
-                       now: float | None = None) -> dict[str, Path]:
+                       now: float | None = None, lang: str = "en") -> dict[str, Path]:
     """Write report.html (self-contained), report.pdf and map.png to ``out_dir`` for one
-    ``view`` (default: the analyst's full view); return their paths.  ``views`` carries
-    the publication rule (statuses, delay) of the service; ``now`` is the time the
-    public delay is counted from (default: now)."""
+    ``view`` (default: the analyst's full view) in ``lang`` (en, uk, ru); return their paths.
+    ``views`` carries the publication rule (statuses, delay) of the service; ``now`` is
+    the time the public delay is counted from (default: now)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = report_context(store, agreement, day, cutoff=cutoff, mission=mission, view=view, views=views, now=now)
-    end = ctx["_period"].end
-    trend = view_rows(ctx["_views"], ctx["_view"], (end - timedelta(days=30)).timestamp(), end.timestamp(), now)
-    map_bytes = map_png(agreement, ctx["_violations"])
-    chart_bytes = chart_png(trend, end)
+    ctx = report_context(store, agreement, day, cutoff=cutoff, mission=mission, view=view, views=views, now=now,
+                         lang=lang)
+    map_bytes = ctx["_ctx"].extra.get("map_png") or map_png(agreement, ctx["_violations"], lang=ctx["lang"])
     (out_dir / "map.png").write_bytes(map_bytes)
-    ctx["map_b64"] = base64.b64encode(map_bytes).decode()
-    ctx["chart_b64"] = base64.b64encode(chart_bytes).decode()
     env = Environment(loader=PackageLoader("trucewatch.report", "templates"), autoescape=select_autoescape(["html"]))
     text = env.get_template("daily.html").render(**ctx)
     paths = {"html": out_dir / "report.html", "map": out_dir / "map.png"}

@@ -1,44 +1,36 @@
-"""Exports of violations: GeoJSON (RFC 7946) and flat CSV."""
+"""Exports of stored ``Violation`` objects (the demo's and the simulators' violations.geojson).
+
+Kept for callers that hold model objects; the formats themselves live in
+``trucewatch.exports`` (one module per format, shared by the CLI and the API),
+so a violation is written the same way from everywhere.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from trucewatch.model import Violation
 
 
-def violation_feature(v: Violation) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": v.id, "event_id": v.event_id, "rule": v.rule.value, "party": v.party,
-        "confidence": round(v.confidence, 4), "status": v.status.value, "time": v.time.isoformat(),
-        "err_major_m": round(v.location.err_major_m, 1), "err_minor_m": round(v.location.err_minor_m, 1),
-        "err_angle_deg": round(v.location.err_angle_deg, 1), "explanation": v.explanation,
-        "evidence": [e.model_dump(mode="json") for e in v.evidence],
+def violation_row(v: Violation) -> dict[str, Any]:
+    """The analyst's (full) view row of a violation, as ``trucewatch.service.views`` renders it."""
+    d = v.model_dump(mode="json")
+    return {
+        "id": v.id, "event_id": v.event_id, "rule": v.rule.value, "party": v.party, "confidence": v.confidence,
+        "status": v.status.value, "time": v.time.isoformat(), "t": v.time.timestamp(), "lat": v.location.lat,
+        "lon": v.location.lon, "location": d["location"], "origin": d.get("origin"), "evidence": d["evidence"],
+        "explanation": v.explanation, "attributes": d.get("attributes") or {},
     }
-    if v.origin is not None:
-        props["origin"] = {"lat": v.origin.lat, "lon": v.origin.lon, "err_major_m": v.origin.err_major_m}
-    return {"type": "Feature", "id": v.id,
-            "geometry": {"type": "Point", "coordinates": [round(v.location.lon, 7), round(v.location.lat, 7)]},
-            "properties": props}
 
 
 def violations_geojson(violations: list[Violation]) -> dict[str, Any]:
     """An RFC 7946 FeatureCollection, one Point feature per violation."""
-    return {"type": "FeatureCollection", "features": [violation_feature(v) for v in violations]}
+    from trucewatch.exports.geojson import collection
 
-
-CSV_COLUMNS = ["id", "time", "rule", "party", "confidence", "status", "lat", "lon", "err_major_m", "event_id",
-               "evidence_count", "explanation"]
+    return collection([violation_row(v) for v in violations])
 
 
 def violations_csv(violations: list[Violation]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    for v in violations:
-        w.writerow([v.id, v.time.isoformat(), v.rule.value, v.party, f"{v.confidence:.4f}", v.status.value,
-                    f"{v.location.lat:.6f}", f"{v.location.lon:.6f}", f"{v.location.err_major_m:.1f}", v.event_id,
-                    len(v.evidence), v.explanation])
-    return buf.getvalue()
+    from trucewatch.exports.csv import write
+
+    return write([violation_row(v) for v in violations]).decode()

@@ -32,12 +32,12 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from trucewatch import exports as XP
 from trucewatch.ledger.api import mission_signer
 from trucewatch.ledger.keys import KeyRegistryError, rotate_key
 from trucewatch.ledger.log import LogError
 from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
-from trucewatch.service import exports as X
 from trucewatch.service import integrations as I
 from trucewatch.service import layers as L
 from trucewatch.service import places as PL
@@ -48,6 +48,7 @@ from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
 from trucewatch.service.config import ServiceConfig
 from trucewatch.service.mechanism import mechanism_router
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
+from trucewatch.service.params import TimeAliasMiddleware
 from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
 from trucewatch.store import schema as S
@@ -113,6 +114,25 @@ class ReportFormat(StrEnum):
     PDF = "pdf"
 
 
+class ReportLang(StrEnum):
+    EN = "en"
+    UK = "uk"
+    RU = "ru"
+
+
+#: /docs and /redoc: vendored Swagger UI and ReDoc (trucewatch/service/static/vendor), no CDN, no inline script.
+_DOCS_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TruceWatch API</title>
+<link rel="icon" href="/static/vendor/swagger/favicon.png">
+<link rel="stylesheet" href="/static/vendor/swagger/swagger-ui.css"></head>
+<body data-openapi="/openapi.json"><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/vendor/swagger/init.js"></script></body></html>"""
+_REDOC_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TruceWatch API (ReDoc)</title>
+<link rel="icon" href="/static/vendor/swagger/favicon.png"></head>
+<body><redoc spec-url="/openapi.json"></redoc>
+<script src="/static/vendor/redoc/redoc.standalone.js"></script></body></html>"""
+
+
 # ------------------------------------------------------------------ helpers
 def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if value is None:
@@ -164,6 +184,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     state: dict[str, Any] = {}
     report_cache: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, str]]] = {}
     party_names = {p.id: (p.name or p.id) for p in agreement.spec.parties} if agreement is not None else {}
+    export_ctx = XP.ExportContext.of(agreement)
     agreement_geojson: dict[str, Any] | None = None
 
     @contextlib.asynccontextmanager
@@ -182,7 +203,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
             await hub.stop()
             audit.stop()
 
-    app = FastAPI(title="TruceWatch", version="1.0.0", lifespan=lifespan,
+    app = FastAPI(title="TruceWatch", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Ceasefire monitoring and verification API. Bearer tokens (`tw_<id>.<secret>`); "
                               "roles administrator, analyst, monitor, liaison, public.")
     app.state.tokens = tokens
@@ -192,6 +213,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     app.state.store = store
     app.add_middleware(AuditMiddleware, audit=audit)
     app.add_middleware(LimitsMiddleware, max_body=config.max_body_bytes)
+    app.add_middleware(TimeAliasMiddleware)  # t_from/t_to renamed to from/to before routing
     app.add_middleware(SX.SecurityHeadersMiddleware)  # outermost: refusals get the headers too
     app.router.route_class = SX.StrictJSONRoute  # bodies: NaN/Infinity are 422, not 500
 
@@ -230,8 +252,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
 
     def violation_filter(
         p: Principal,
-        t_from: Annotated[datetime | None, Query(description="ISO 8601; inclusive")] = None,
-        t_to: Annotated[datetime | None, Query(description="ISO 8601; exclusive")] = None,
+        t_from: Annotated[datetime | None, Query(alias="from", description="ISO 8601; inclusive")] = None,
+        t_to: Annotated[datetime | None, Query(alias="to", description="ISO 8601; exclusive")] = None,
         bbox: Annotated[str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat")] = None,
         rule: Rule | None = None,
         party: Annotated[str | None, Query(pattern=PARTY_RE)] = None,
@@ -250,8 +272,9 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
 
     Limit = Annotated[int | None, Query(ge=1, le=config.max_page)]
     Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-    TFrom = Annotated[SX.Instant | None, Query(description="ISO 8601; inclusive; 1970..2200")]
-    TTo = Annotated[SX.Instant | None, Query(description="ISO 8601; exclusive; 1970..2200")]
+    # one naming for time parameters: from/to (t_from/t_to still accepted: service.params); bounded 1970..2200
+    TFrom = Annotated[SX.Instant | None, Query(alias="from", description="ISO 8601; inclusive; 1970..2200 (alias: t_from)")]
+    TTo = Annotated[SX.Instant | None, Query(alias="to", description="ISO 8601; exclusive; 1970..2200 (alias: t_to)")]
     BBox = Annotated[str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat")]
     Party = Annotated[str | None, Query(pattern=PARTY_RE)]
     Conf = Annotated[float | None, Query(ge=0, le=1)]
@@ -578,18 +601,12 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
                rule: Rule | None = None, party: Party = None, status: StatusQ = None, min_confidence: Conf = None,
                limit: Annotated[int | None, Query(ge=1, le=100_000)] = None) -> Response:
         f = _filter(p, t_from, t_to, bbox, rule, party, status, min_confidence, limit or 100_000, 0, 100_000)
-        rows = views.query(p, f)
+        rows = views.query(p, f)  # the caller's view: the same role filter and redaction as /violations
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        if fmt == ExportFormat.GEOJSON:
-            body, mt, ext = X.geojson_bytes(rows), "application/geo+json", "geojson"
-        elif fmt == ExportFormat.GPKG:
-            body, mt, ext = X.gpkg_bytes(rows), "application/geopackage+sqlite3", "gpkg"
-        elif fmt == ExportFormat.CSV:
-            body, mt, ext = X.to_csv(rows).encode(), "text/csv; charset=utf-8", "csv"
-        else:
-            body, mt, ext = X.to_acled(rows, party_names).encode(), "text/csv; charset=utf-8", "acled.csv"
-        return Response(body, media_type=mt,
-                        headers={"Content-Disposition": f'attachment; filename="trucewatch-{stamp}.{ext}"'})
+        mod = XP.module(fmt.value)
+        body = XP.render(fmt.value, rows, export_ctx)
+        return Response(body, media_type=mod.MEDIA_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="trucewatch-{stamp}.{mod.EXT}"'})
 
     # ---- daily report: one per view (role and party), from the same rows as /violations
     report_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -621,8 +638,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
                 version += tuple(c.execute(qo).one())
         return version
 
-    def _report(day: date, p: Principal) -> dict[str, str]:
-        """Build (then reuse while its data is unchanged) the day's report in ``p``'s view."""
+    def _report(day: date, p: Principal, lang: str = "en") -> dict[str, str]:
+        """Build (then reuse while its data is unchanged) the day's report in ``p``'s view and ``lang``."""
         if not 1970 <= day.year <= 9998:  # the report reaches back 31 days; Unix time starts in 1970
             raise HTTPException(422, f"day: {day.isoformat()} is outside the years 1970-9998 a report can cover")
         hh, mm = (int(x) for x in config.mechanism.daily_cutoff.split(":"))  # the mission's cut-off (UTC)
@@ -634,15 +651,15 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         if agreement is None:
             raise HTTPException(404, "this deployment was started without an agreement")
         role, party, vkey = _report_view(p)
-        key = (day.isoformat(), vkey)  # never shared across views
+        key = (day.isoformat(), vkey if lang == "en" else f"{vkey}.{lang}")  # never shared across views
         with report_locks.setdefault(key, threading.Lock()):
             version = _report_version(role, cutoff_ts)
             cached = report_cache.get(key)
             if cached is not None and cached[0] == version:
                 return cached[1]
             try:
-                paths = I.daily_report(store, agreement, day, report_dir / key[0] / vkey, role=role, party=party,
-                                       views=views, cutoff=config.mechanism.daily_cutoff)
+                paths = I.daily_report(store, agreement, day, report_dir / key[0] / key[1], role=role, party=party,
+                                       views=views, cutoff=config.mechanism.daily_cutoff, lang=lang)
             except I.Unavailable as exc:
                 raise HTTPException(503, str(exc)) from None
             except ValueError as exc:
@@ -654,21 +671,26 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
 
     Reader = Depends(require(Role.ADMINISTRATOR, Role.ANALYST, Role.LIAISON, Role.PUBLIC))
 
+    Lang = Annotated[ReportLang, Query(description="report language: en, uk (Ukrainian) or ru (Russian); "
+                                                   "labels are translated, free text is left as written")]
+
     @app.get(f"{API}/reports/daily/{{day}}", tags=["reports"])
-    def daily(day: SX.Day, p: Principal = Reader) -> dict[str, Any]:
-        paths = _report(day, p)
+    def daily(day: SX.Day, p: Principal = Reader, lang: Lang = ReportLang.EN) -> dict[str, Any]:
+        paths = _report(day, p, lang.value)
         role, party, _key = _report_view(p)
-        return {"date": day.isoformat(), "view": f"{role}:{party}" if party else role,
-                "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}" for k in paths}}
+        q = "" if lang == ReportLang.EN else f"?lang={lang.value}"
+        return {"date": day.isoformat(), "view": f"{role}:{party}" if party else role, "lang": lang.value,
+                "files": {k: f"{API}/reports/daily/{day.isoformat()}/{k}{q}" for k in paths}}
 
     @app.get(f"{API}/reports/daily/{{day}}/{{fmt}}", tags=["reports"], response_class=FileResponse)
-    def daily_file(day: SX.Day, fmt: ReportFormat, p: Principal = Reader) -> FileResponse:
-        paths = _report(day, p)
+    def daily_file(day: SX.Day, fmt: ReportFormat, p: Principal = Reader, lang: Lang = ReportLang.EN) -> FileResponse:
+        paths = _report(day, p, lang.value)
         path = paths.get(fmt.value)
         if path is None or not Path(path).is_file():
             raise HTTPException(404, f"the report renderer made no {fmt.value} file for {day.isoformat()}")
         mt = "application/pdf" if fmt == ReportFormat.PDF else "text/html; charset=utf-8"
-        return FileResponse(path, media_type=mt, filename=f"trucewatch-daily-{day.isoformat()}.{fmt.value}")
+        suffix = "" if lang == ReportLang.EN else f".{lang.value}"
+        return FileResponse(path, media_type=mt, filename=f"trucewatch-daily-{day.isoformat()}{suffix}.{fmt.value}")
 
     # ---- alerts
     @app.get(f"{API}/alerts/stream", tags=["alerts"], response_class=Response,
@@ -794,7 +816,40 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         data = (resources.files("trucewatch.data.geo") / f"{name}.geojson").read_bytes()
         return Response(data, media_type="application/geo+json", headers={"Cache-Control": "max-age=86400"})
 
+    @app.get("/i18n/{lang}.json", include_in_schema=False)
+    def labels(lang: ReportLang) -> Response:
+        """The label catalogue (trucewatch.i18n) for the dashboard: labels only, no data, no token."""
+        from trucewatch.i18n import catalogue
+
+        return Response(json.dumps(catalogue(lang.value), ensure_ascii=False), media_type="application/json",
+                        headers={"Cache-Control": "max-age=3600"})
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # ---- API docs: Swagger UI and ReDoc from vendored files (offline), a bearer scheme for "Authorize"
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> Response:
+        return Response(_DOCS_HTML, media_type="text/html; charset=utf-8")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> Response:
+        return Response(_REDOC_HTML, media_type="text/html; charset=utf-8")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            doc.setdefault("components", {})["securitySchemes"] = {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "tw_<id>.<secret>",
+                "description": "An API token from `trucewatch service token create` or POST /api/v1/tokens."}}
+            doc["security"] = [{"bearerAuth": []}]
+            for op in doc.get("paths", {}).get(f"{API}/health", {}).values():
+                op["security"] = []  # the one route without a token
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(I.Unavailable)
     async def _unavailable(_r: Request, exc: I.Unavailable) -> JSONResponse:

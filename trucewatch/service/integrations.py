@@ -152,9 +152,10 @@ def proof(store: Store, observation_id: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------- report
 def daily_report(store: Store, agreement: Any, day: date, out_dir: Path, *, role: str = "analyst",
-                 party: str | None = None, views: Any = None, cutoff: str = "19:30") -> dict[str, str]:
-    """The day's report in one view (``role`` analyst, liaison with ``party``, or public),
-    built from the service's ``views`` so it shows what the API shows that role."""
+                 party: str | None = None, views: Any = None, cutoff: str = "19:30",
+                 lang: str = "en") -> dict[str, str]:
+    """The day's report in one view (``role`` analyst, liaison with ``party``, or public) and
+    language (en, uk, ru), built from the service's ``views`` so it shows what the API shows that role."""
     fn = _optional("trucewatch.report.daily", "build_daily_report")
     view_cls = _optional("trucewatch.report.daily", "ReportView")
     if fn is None or view_cls is None:
@@ -163,6 +164,8 @@ def daily_report(store: Store, agreement: Any, day: date, out_dir: Path, *, role
     params = inspect.signature(fn).parameters
     if "cutoff" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
         kw["cutoff"] = cutoff  # a renderer without the parameter keeps its own (19:30)
+    if lang != "en":
+        kw["lang"] = lang  # renderers without languages still work in English
     paths = fn(store, agreement, day, out_dir, **kw)
     return {k: str(v) for k, v in dict(paths).items()}
 

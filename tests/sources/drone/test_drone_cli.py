@@ -155,7 +155,7 @@ def test_daily_section_hook(raw, monkeypatch, agreement, tmp_path):
     assert sec is not None and "Weapons inside their withdrawal zones" in sec["html"]
     sec = daily_section(None, agreement, *day)
     assert sec["title"] == "Drone patrols" and "Weapons inside their withdrawal zones" in sec["html"]
-    assert "1 drone flights" in sec["html"]
+    assert "1 drone flight (" in sec["html"] and "flight hours" in sec["html"]
 
 
 def test_cli_jsonl_telemetry(tmp_path, raw):

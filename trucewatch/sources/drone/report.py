@@ -60,7 +60,7 @@ def drone_report_section(framesets: list[FrameSet], observations: list[Observati
             latest[k] = r
     inter_rows = [{
         "observation_id": o.id, "flight_id": o.attributes.get("flight_id"), "kind": o.attributes.get("interference"),
-        "start": o.attributes.get("start"), "end": o.attributes.get("end"), "duration_s": o.attributes.get("duration_s"),
+        "start": o.attributes.get("start") or from_unix(o.t).isoformat(), "end": o.attributes.get("end"), "duration_s": o.attributes.get("duration_s"),
         "lat": o.location.lat, "lon": o.location.lon, "radius_km": round(o.location.err_major_m / 1000, 1),
     } for o in inter]
     flights_ids = {fs.flight_id for fs in fsets} | {o.attributes.get("flight_id") for o in obs}
@@ -82,18 +82,24 @@ def drone_report_section(framesets: list[FrameSet], observations: list[Observati
 def render_html(sec: dict[str, Any]) -> str:
     e = html.escape
     cov = sec["coverage"]
-    parts = [f"<p>{cov['flights']} drone flights ({cov['flight_hours']} flight hours, {cov['frames']} frames) covered "
-             f"{cov['area_km2_at_1m_or_better']} km² at 1 m resolution or better; {cov['untrusted_frames']} frames were "
-             "flown on untrustworthy navigation and do not count as coverage. "
-             f"{sec['sightings']} weapon sightings ({sec['tentative_sightings']} tentative).</p>"]
+    flights = f"{cov['flights']} drone flight{'' if cov['flights'] == 1 else 's'}"
+    if cov["frames"]:
+        parts = [f"<p>{flights} ({cov['flight_hours']} flight hours, {cov['frames']} frames) covered "
+                 f"{cov['area_km2_at_1m_or_better']} km² at 1 m resolution or better; {cov['untrusted_frames']} frames "
+                 "were flown on untrustworthy navigation and do not count as coverage. "
+                 f"{sec['sightings']} weapon sightings ({sec['tentative_sightings']} tentative).</p>"]
+    else:  # sightings arrived without the flights' frame records: say what is missing rather than print zeros
+        parts = [f"<p>{sec['sightings']} weapon sightings ({sec['tentative_sightings']} tentative) reported from "
+                 f"{flights}. No imagery frames of these flights are recorded for the period, so flight hours "
+                 "and the area covered are not known.</p>"]
     if sec["weapons_in_violation"]:
         parts.append("<h3>Weapons inside their withdrawal zones</h3><table><tr><th>Time</th><th>Class</th><th>Party</th>"
-                     "<th>Position</th><th>From line</th><th>Zone limit</th><th>Evidence</th></tr>")
+                     "<th>Position</th><th>From line</th><th>Zone limit</th><th>Note</th></tr>")
         for c in sec["weapons_in_violation"]:
             parts.append(f"<tr><td>{e(c['time'][:19])}</td><td>{e(c['weapon_class'])}</td><td>{e(c['party'])}</td>"
                          f"<td>{c['lat']:.4f}, {c['lon']:.4f} (±{c['err_m']:.0f} m)</td><td>{c['distance_to_line_km']:.1f} km</td>"
-                         f"<td>{c['zone_limit_km']:g} km</td><td>{e(str(c['observation_id']))}"
-                         f"{' (near zone edge)' if c['near_boundary'] else ''}</td></tr>")
+                         f"<td>{c['zone_limit_km']:g} km</td>"
+                         f"<td>{'near zone edge' if c['near_boundary'] else ''}</td></tr>")
         parts.append("</table>")
     else:
         parts.append("<p>No heavy weapon was seen inside its withdrawal zone.</p>")
@@ -146,7 +152,7 @@ def daily_section(store: Any, agreement: Any, start: datetime, end: datetime) ->
         except SitesError:
             sites = None
     sec = drone_report_section(framesets, obs, agreement, a, b, sites)
-    return {"title": "Drone patrols", "html": render_html(sec)}
+    return {"title": "Drone patrols", "html": render_html(sec), "data": sec}
 
 
 __all__ = ["daily_section", "drone_report_section", "render_html"]
