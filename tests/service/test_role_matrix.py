@@ -9,7 +9,9 @@ test, and so does a row for an operation that no longer exists.
 The findings used are attributed to UA, so the "liaison" column is UA's liaison
 and "other_liaison" RU's: a finding outside a caller's view is 404, never 403.
 Report endpoints are checked for status only here (their content per role is
-tested with the reports).
+tested with the reports).  The mechanism's operations (issue 19) are here too: its
+case, finding, reply, holding site and pre-notification are UA's, made through the
+mechanism in the module fixture, with a fresh one for each call that changes its target.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import update
 
+from trucewatch.mechanism.core import AllegationIn
 from trucewatch.model import Status
 from trucewatch.service.auth import Principal, Role
 from trucewatch.service.config import ServiceConfig
@@ -34,6 +38,7 @@ _ANY = (200, 200, 200, 200, 200, 200, 401, 401)
 _INTERNAL = (200, 200, 403, 403, 403, 403, 401, 401)
 _ADMIN = (200, 403, 403, 403, 403, 403, 401, 401)
 _READERS = (200, 200, 403, 200, 200, 200, 401, 401)  # findings, exports, layers, reports
+_CASE_STEPS = ("acknowledge", "assess", "task", "investigate", "decide", "publish")
 
 #: (method, path) -> expected status per COLUMNS.  The one source of truth of this test.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
@@ -71,6 +76,47 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/tokens"): _ADMIN,
     ("DELETE", "/api/v1/tokens/{token_id}"): _ADMIN,
     ("GET", "/api/v1/audit"): _ADMIN,
+    # ---- the mechanism (issue 19).  The case, finding, reply, site and pre-notification read are UA's
+    # (the case: published, accusing UA, submitted by an administrator, so no monitor's own submission).
+    ("POST", "/api/v1/allegations"): (200, 200, 200, 200, 200, 403, 401, 401),
+    ("GET", "/api/v1/mechanism/settings"): _ANY,
+    ("GET", "/api/v1/cases"): _ANY,
+    ("GET", "/api/v1/cases/{case_id}"): (200, 200, 404, 200, 404, 200, 401, 401),
+    **{("POST", f"/api/v1/cases/{{case_id}}/{a}"): _INTERNAL for a in _CASE_STEPS},
+    ("POST", "/api/v1/cases/{case_id}/links"): _INTERNAL,
+    ("GET", "/api/v1/steps/verify"): _INTERNAL,
+    ("POST", "/api/v1/tasks"): _INTERNAL,
+    ("GET", "/api/v1/tasks"): (200, 200, 200, 403, 403, 403, 401, 401),
+    ("GET", "/api/v1/tasks/{task_id}"): (200, 200, 200, 403, 403, 403, 401, 401),
+    ("POST", "/api/v1/tasks/{task_id}/result"): (200, 200, 200, 403, 403, 403, 401, 401),
+    ("POST", "/api/v1/replies"): (403, 403, 403, 200, 404, 403, 401, 401),
+    ("GET", "/api/v1/replies"): (200, 200, 403, 200, 200, 403, 401, 401),
+    ("GET", "/api/v1/replies/{reply_id}"): (200, 200, 403, 200, 404, 403, 401, 401),
+    **{("POST", f"/api/v1/replies/{{reply_id}}/{a}"): _INTERNAL for a in ("review", "escalate", "resolve")},
+    ("GET", "/api/v1/findings"): _READERS,
+    ("GET", "/api/v1/findings/{finding_id}"): (200, 200, 403, 200, 404, 200, 401, 401),
+    **{("POST", f"/api/v1/findings/{{finding_id}}/{a}"): _INTERNAL for a in ("publish", "change", "dismiss")},
+    ("POST", "/api/v1/obstruction/denials"): (200, 200, 200, 403, 403, 403, 401, 401),
+    ("GET", "/api/v1/obstruction/freedom-of-movement"): _ANY,
+    ("GET", "/api/v1/obstruction/unobserved"): (200, 200, 200, 403, 403, 403, 401, 401),
+    ("POST", "/api/v1/sensor-health/heartbeats"): (200, 403, 200, 403, 403, 403, 401, 401),
+    ("POST", "/api/v1/sensor-health/analyse"): _INTERNAL,
+    ("POST", "/api/v1/holding-sites"): (200, 200, 403, 200, 403, 403, 401, 401),  # naming UA
+    ("GET", "/api/v1/holding-sites"): (200, 200, 200, 200, 200, 403, 401, 401),
+    ("POST", "/api/v1/holding-sites/{site_id}/inventory"): (200, 403, 403, 200, 404, 403, 401, 401),
+    ("POST", "/api/v1/holding-sites/{site_id}/inspections"): (200, 200, 200, 403, 403, 403, 401, 401),
+    ("GET", "/api/v1/holding-sites/{site_id}/inspections"): (200, 200, 200, 200, 404, 403, 401, 401),
+    ("POST", "/api/v1/holding-sites/cross-check"): _INTERNAL,
+    ("POST", "/api/v1/prenotifications"): (200, 403, 403, 200, 403, 403, 401, 401),  # naming UA
+    ("GET", "/api/v1/prenotifications"): (200, 200, 200, 200, 200, 403, 401, 401),
+    ("POST", "/api/v1/prenotifications/{prenotification_id}/decision"): _INTERNAL,
+    ("POST", "/api/v1/prenotifications/apply"): _INTERNAL,
+    ("GET", "/api/v1/prenotifications/{prenotification_id}/annotations"): (200, 200, 200, 200, 404, 403, 401, 401),
+    ("GET", "/api/v1/corrections"): _ANY,
+    ("GET", "/api/v1/reports/spot"): _READERS,
+    ("GET", "/api/v1/reports/spot/cases/{case_id}"): (200, 200, 403, 200, 404, 200, 401, 401),
+    ("GET", "/api/v1/reports/spot/findings/{finding_id}"): (200, 200, 403, 200, 404, 200, 401, 401),
+    ("GET", "/api/v1/reports/weekly/{week}"): _READERS,
 }
 
 
@@ -127,6 +173,56 @@ class Ids:
         self.day = v.time.date().isoformat()
         self.obs_template = store.get_observations([self.observation])[0].model_dump(mode="json")
         self.source_template = store.get_source("team-alpha").model_dump(mode="json")
+        self._mechanism()
+
+    # ------------------------------------------------------------ the mechanism's targets
+    def _mechanism(self) -> None:
+        """UA's case (published), task (team-alpha, the monitor's), finding (published), reply, contest,
+        holding site (with an inventory) and pre-notification, made through the mechanism itself."""
+        self.mech = self.app.state.mechanism
+        now = time.time()
+        self.now, self.today = now, datetime.fromtimestamp(now, UTC).date()
+        self.case = self.fresh_case("publish", through=True)
+        self.task = self.fresh_task()
+        self.finding = self.fresh_finding()
+        self.mech.change_finding(self.finding, "publish", actor="matrix", reason="role matrix")
+        self.reply = self.mech.reply("violation", self.read, kind="reply", party="UA", actor="matrix",
+                                     reason="role matrix")["id"]
+        self.contest = self.fresh_contest()
+        self.site = self.mech.add_site(actor="matrix", party="UA", name="depot", lat=48.0, lon=37.9,
+                                       radius_m=500)["id"]
+        self.mech.declare_inventory(self.site, [{"class": "tank", "count": 2, "serials": []}], actor="matrix")
+        self.prenotification = self.fresh_prenotification()
+
+    def fresh_case(self, upto: str | None = None, through: bool = False) -> str:
+        """A case accusing UA, taken through the steps before ``upto`` (and ``upto`` itself if ``through``)."""
+        a = AllegationIn(time=datetime.fromtimestamp(time.time() - 1800, UTC), lat=48.0, lon=37.9, type="shelling",
+                         description="role matrix", accused_party="UA")
+        cid = self.mech.submit_allegation(a, actor="matrix-admin", role="administrator", party=None)["case_id"]
+        for action in _CASE_STEPS[:_CASE_STEPS.index(upto) + through] if upto else ():
+            self.mech.step_case(cid, action, actor="matrix", reason="role matrix",
+                                decision="substantiated" if action == "decide" else None)
+        return str(cid)
+
+    def fresh_task(self) -> str:
+        return str(self.mech.create_task(actor="matrix", asset_kind="monitor_team", asset_id="team-alpha",
+                                         area=_square(), t_from=self.now - 3600, t_to=self.now + 3600)["id"])
+
+    def fresh_finding(self) -> str:
+        """An open finding against UA (a denial of access)."""
+        return str(self.mech.add_denial(actor="matrix", t=time.time(), lat=48.0, lon=37.9, party="UA",
+                                        patrol=f"p-{uuid.uuid4().hex[:8]}", description="role matrix")["id"])
+
+    def fresh_contest(self) -> str:
+        return str(self.mech.reply("finding", self.fresh_finding(), kind="contest", party="UA", actor="matrix",
+                                   reason="role matrix")["id"])
+
+    def fresh_prenotification(self) -> str:
+        return str(self.mech.prenotify(actor="matrix", party="UA", kind="repairs", area=_square(),
+                                       t_from=self.now, t_to=self.now + 3600, description="role matrix")["id"])
+
+    def window(self) -> dict[str, str]:
+        return {"t_from": _iso(self.now - 3600), "t_to": _iso(self.now)}
 
     def fresh_webhook(self) -> str:
         wid = uuid.uuid4().hex[:16]
@@ -142,6 +238,78 @@ class Ids:
         o = dict(self.obs_template, id=f"matrix-{uuid.uuid4().hex}", source_id="team-alpha")
         o.pop("signature", None)
         return {"observations": [o]}
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def _square(lat: float = 48.0, lon: float = 37.9, d: float = 0.02) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d],
+                                                [lon - d, lat + d], [lon - d, lat - d]]]}
+
+
+def _mechanism_request(ids: Ids, key: tuple[str, str], fill: dict[str, Callable[[], str]], fresh: bool
+                       ) -> tuple[dict[str, Any], Any]:
+    """Ids, query and body of a mechanism operation; ``fresh``: a new target when the call changes it."""
+    method, path = key
+    params: dict[str, Any] = {}
+    body: Any = None
+    fill.update(case_id=lambda: ids.case, task_id=lambda: ids.task, finding_id=lambda: ids.finding,
+                reply_id=lambda: ids.reply, site_id=lambda: ids.site,
+                prenotification_id=lambda: ids.prenotification,
+                week=lambda: "{}-W{:02d}".format(*ids.today.isocalendar()[:2]))
+    last = path.rsplit("/", 1)[-1]
+    if method == "POST" and path.startswith("/api/v1/cases/"):
+        if last == "links":
+            body = {"violations": [ids.read], "reason": "role matrix"}
+            if fresh:
+                fill["case_id"] = ids.fresh_case
+        else:
+            body = {"reason": "role matrix", "decision": "substantiated" if last == "decide" else None}
+            if fresh:
+                fill["case_id"] = lambda: ids.fresh_case(last)
+    elif key == ("POST", "/api/v1/allegations"):
+        body = {"time": _iso(ids.now - 1800), "lat": 48.0, "lon": 37.9, "type": "shelling",
+                "description": "role matrix"}
+    elif key == ("POST", "/api/v1/tasks"):
+        body = {"asset_kind": "monitor_team", "asset_id": "team-alpha", "area": _square(),
+                "t_from": _iso(ids.now - 3600), "t_to": _iso(ids.now)}
+    elif key == ("POST", "/api/v1/tasks/{task_id}/result"):
+        body = {"seen": False, "covered": [_square()]}
+        if fresh:
+            fill["task_id"] = ids.fresh_task
+    elif key == ("POST", "/api/v1/replies"):
+        body = {"target_id": ids.read, "kind": "reply", "reason": "role matrix"}
+    elif method == "POST" and path.startswith("/api/v1/replies/"):
+        body = {"reason": "role matrix", "outcome": "noted" if last == "resolve" else None}
+        fill["reply_id"] = ids.fresh_contest if fresh else (lambda: ids.contest)
+    elif method == "POST" and path.startswith("/api/v1/findings/"):
+        body = {"reason": "role matrix", "changes": {"summary": "role matrix"} if last == "change" else None}
+        fill["finding_id"] = ids.fresh_finding if fresh else (lambda: ids.finding)
+    elif key == ("POST", "/api/v1/obstruction/denials"):
+        body = {"time": _iso(ids.now), "lat": 48.0, "lon": 37.9, "party": "UA", "patrol": uuid.uuid4().hex[:8]}
+    elif key in (("GET", "/api/v1/obstruction/unobserved"), ("GET", "/api/v1/reports/spot")):
+        params = {"day": ids.today.isoformat()}
+    elif key == ("POST", "/api/v1/sensor-health/heartbeats"):
+        body = {"heartbeats": [{"sensor_id": "team-alpha", "at": _iso(ids.now)}]}
+    elif key in (("POST", "/api/v1/sensor-health/analyse"), ("POST", "/api/v1/holding-sites/cross-check")):
+        body = ids.window()
+    elif key == ("POST", "/api/v1/holding-sites"):
+        body = {"party": "UA", "name": "role matrix", "lat": 48.0, "lon": 37.9}
+    elif key in (("POST", "/api/v1/holding-sites/{site_id}/inventory"),
+                 ("POST", "/api/v1/holding-sites/{site_id}/inspections")):
+        body = {"items": [{"class": "tank", "count": 2}]}
+    elif key == ("POST", "/api/v1/prenotifications"):
+        body = {"party": "UA", "kind": "repairs", "area": _square(), "t_from": _iso(ids.now),
+                "t_to": _iso(ids.now + 3600)}
+    elif key == ("POST", "/api/v1/prenotifications/{prenotification_id}/decision"):
+        body = {"accept": False, "reason": "role matrix"}
+        if fresh:
+            fill["prenotification_id"] = ids.fresh_prenotification
+    elif key == ("POST", "/api/v1/prenotifications/apply"):
+        body = {}  # every API write is JSON (LimitsMiddleware), even one without fields
+    return params, body
 
 
 def _request(ids: Ids, method: str, path: str, mutating_ok: bool) -> tuple[str, dict[str, Any], Any]:
@@ -177,6 +345,8 @@ def _request(ids: Ids, method: str, path: str, mutating_ok: bool) -> tuple[str, 
         body = {"role": "public", "label": "role matrix"}
     elif key == ("GET", "/api/v1/violations"):
         params = {"limit": 5}
+    else:
+        params, body = _mechanism_request(ids, key, fill, mutating_ok)
     url = path
     while "{" in url:
         name = url[url.index("{") + 1:url.index("}")]

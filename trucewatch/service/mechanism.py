@@ -314,6 +314,8 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
         """A party's reply to, or contest of, a finding that concerns it (any status after notification)."""
         if body.target_kind == "violation" and views.get(p, body.target_id) is None:
             raise HTTPException(404, {"field": "target_id", "message": f"{body.target_id}: no such finding in your view"})
+        if body.target_kind == "finding":  # another party's mechanism finding is outside the view: 404, not 403
+            finding_for(p, body.target_id)
         return run(mech.reply, body.target_kind, body.target_id, kind=body.kind, party=str(p.party), actor=p.actor,
                    reason=body.reason, counter_evidence=body.counter_evidence)
 
