@@ -48,9 +48,21 @@ def process(store: Store, agreement: Agreement, *, t_from: float | None = None, 
     store.save_events(events)  # after adjudication: events carry their unlocated-claim marks
     store.save_violations(violations)
     auto_advance(store, violations, workflow_config)
+    _apply_prenotifications(store, agreement)
     ids = {v.id for v in violations}
     stored = [v for v in store.query_violations(t_from=t_from, t_to=t_to) if v.id in ids]
     return ProcessResult(len(obs), len(events), stored)
+
+
+def _apply_prenotifications(store: Store, agreement: Agreement) -> None:
+    """Findings inside a party's accepted pre-notified window (repairs, demining, an exercise) are
+    annotated and dismissed, not violations: done here too, so findings made after the window was
+    accepted are treated like those that existed then (trucewatch.mechanism, docs/workflow.md)."""
+    from trucewatch.mechanism.mission import Mechanism, stored_config
+
+    mech = Mechanism(store, stored_config(store), agreement=agreement)
+    if mech.prenotifications(state="accepted"):
+        mech.apply_prenotifications(actor="pipeline")
 
 
 def read_observations_jsonl(path: str | Path) -> Iterator[tuple[int, Observation | RecordError]]:
