@@ -33,7 +33,35 @@ def _fail(msg: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: the bundled ua-ru-2026 sample).")
+AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: the store's, from `trucewatch "
+                            "init`; else the bundled ua-ru-2026 sample).")
+
+
+def _open_existing(db: Path | str) -> Any:
+    """An existing store or exit 2 naming it: a mistyped --db must not become an empty store."""
+    from trucewatch.mission.cli import open_store
+
+    return open_store(str(db))
+
+
+def _store_agreement(store: Any, path: Path | None) -> Any:
+    """``--agreement``, else the agreement the store was initialised with, else the bundled sample."""
+    if path is None:
+        from trucewatch.mission import mission_agreement
+
+        agr = mission_agreement(store)
+        if agr is not None:
+            return agr
+    return _load_agreement(path)
+
+
+def _mission_config(store: Any) -> Any:
+    from trucewatch.mission import MissionError, mission_config
+
+    try:
+        return mission_config(store)
+    except MissionError as exc:
+        _fail(str(exc), 2)
 
 
 def sim(
@@ -147,14 +175,46 @@ def process_cmd(
     """Fuse stored observations into events, adjudicate violations, advance the workflow."""
     from trucewatch.fusion.cli import fusion_config_or_exit
     from trucewatch.pipeline import process
-    from trucewatch.store import Store
 
-    agr = _load_agreement(agreement)
     cfg = fusion_config_or_exit(fusion_config)
-    with Store.open(db) as store:
-        res = process(store, agr, fusion_config=cfg)
-    typer.echo(json.dumps(res.as_dict()) if as_json else
-               f"{res.observations} observations -> {res.events} events -> {len(res.violations)} violations")
+    store = _open_existing(db)
+    with store:
+        agr = _store_agreement(store, agreement)
+        mcfg = _mission_config(store)
+        if fusion_config is None:
+            cfg = mcfg.fusion_config()
+        res = process(store, agr, fusion_config=cfg, workflow_config=mcfg.workflow_config())
+        outside = outside_agreement(store, agr)
+    d = res.as_dict() | {"outside": outside}
+    if as_json:
+        typer.echo(json.dumps(d))
+        return
+    typer.echo(f"{res.observations} observations -> {res.events} events -> {len(res.violations)} violations")
+    if outside["before_start"] or outside["after_end"] or outside["outside_area"]:
+        typer.echo(f"outside the agreement ({agr.id}, from {agr.start.isoformat()}"
+                   + (f" to {agr.end.isoformat()}" if agr.end else "") + f"): {outside['before_start']} "
+                   f"observation(s) before its start, {outside['after_end']} after its end, "
+                   f"{outside['outside_area']} outside every party's area; they cannot be violations")
+
+
+def outside_agreement(store: Any, agr: Any) -> dict[str, int]:
+    """Observations outside the agreement's period or area (why a store can give 0 violations)."""
+    import numpy as np
+    from sqlalchemy import func, select
+
+    from trucewatch.store import schema as S
+
+    t0 = agr.start.timestamp()
+    t1 = agr.end.timestamp() if agr.end else None
+    with store.engine.connect() as c:
+        before = c.execute(select(func.count()).select_from(S.observations).where(S.observations.c.t < t0)).scalar()
+        after = 0 if t1 is None else c.execute(select(func.count()).select_from(S.observations)
+                                               .where(S.observations.c.t > t1)).scalar()
+        lat, lon = (np.array(v, dtype=float) for v in zip(*c.execute(
+            select(S.observations.c.lat, S.observations.c.lon)).all(), strict=True)) \
+            if c.execute(select(func.count()).select_from(S.observations)).scalar() else (np.zeros(0), np.zeros(0))
+    area = int((agr.side_of(lat, lon) == "").sum()) if len(lat) and getattr(agr, "areas_en", None) else 0
+    return {"before_start": int(before or 0), "after_end": int(after or 0), "outside_area": area}
 
 
 def export(
@@ -164,9 +224,8 @@ def export(
 ) -> None:
     """Export violations as GeoJSON (RFC 7946) or CSV."""
     from trucewatch.report.export import violations_csv, violations_geojson
-    from trucewatch.store import Store
 
-    with Store.open(db) as store:
+    with _open_existing(db) as store:
         vs = store.query_violations(status=status or None)
     if out.suffix.lower() == ".csv":
         out.write_text(violations_csv(vs), encoding="utf-8")
@@ -207,7 +266,8 @@ def report_daily(
     db: Path = typer.Option(..., "--db", help="Store file or URL."),
     day: str = typer.Option(..., "--date", help="Report date, YYYY-MM-DD."),
     out: Path = typer.Option(..., "--out", help="Directory for report.html, report.pdf, map.png."),
-    cutoff: str = typer.Option("19:30", "--cutoff", help="Cut-off time HH:MM UTC (24:00 = end of day)."),
+    cutoff: str | None = typer.Option(None, "--cutoff", help="Cut-off time HH:MM UTC (24:00 = end of day; default: "
+                                      "the mission config's report_cutoff, else 19:30)."),
     agreement: Path | None = AgreementOpt,
     pdf: bool = typer.Option(True, "--pdf/--no-pdf"),
     view: str = typer.Option("analyst", "--view",
@@ -219,7 +279,6 @@ def report_daily(
     """Build the daily report for the 24 hours up to the cut-off."""
     from trucewatch.report.daily import ReportError, ReportView, build_daily_report, default_views
     from trucewatch.service.config import ConfigError, load_config
-    from trucewatch.store import Store
 
     try:
         d = date.fromisoformat(day)
@@ -230,12 +289,16 @@ def report_daily(
         cfg = load_config(config)
     except (ReportError, ConfigError) as exc:
         _fail(f"--view/--config: {exc}", 2)
-    agr = _load_agreement(agreement)
-    if rv.party is not None and rv.party not in agr.parties:
-        _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
-    with Store.open(db) as store:
+    store = _open_existing(db)
+    with store:
+        agr = _store_agreement(store, agreement)
+        if rv.party is not None and rv.party not in agr.parties:
+            _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
+        mcfg = _mission_config(store)
+        if config is None:
+            cfg.public_delay_s = float(mcfg.public_delay_s)
         try:
-            paths = build_daily_report(store, agr, d, out, cutoff=cutoff, pdf=pdf, view=rv,
+            paths = build_daily_report(store, agr, d, out, cutoff=cutoff or mcfg.report_cutoff, pdf=pdf, view=rv,
                                        views=default_views(store, cfg))
         except ReportError as exc:
             _fail(str(exc), 2)

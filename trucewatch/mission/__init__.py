@@ -80,7 +80,7 @@ class MissionConfig:
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
                 raise MissionError(f"{where}: {name}: expected a non-negative number, got {v!r}")
         hh, _, mm = str(cfg.report_cutoff).partition(":")
-        if not (hh.isdigit() and mm.isdigit() and (0 <= int(hh) < 24 and 0 <= int(mm) < 60
+        if not (hh.isdigit() and mm.isdigit() and ((0 <= int(hh) < 24 and 0 <= int(mm) < 60)
                                                    or (int(hh), int(mm)) == (24, 0))):
             raise MissionError(f"{where}: report_cutoff: expected HH:MM, got {cfg.report_cutoff!r}")
         return cfg
@@ -271,8 +271,14 @@ def adapter_key(store: Store, source: Any, *, signer: Any = None) -> Any:
 
     Adapter keys are valid from the epoch: an adapter signs what a feed delivered,
     including archives older than the mission."""
-    from trucewatch.ledger.keys import Keyring, generate_source_keys, public_key_hex, read_signing_key
-    from trucewatch.ledger.keys import register_key, write_signing_key
+    from trucewatch.ledger.keys import (
+        Keyring,
+        generate_source_keys,
+        public_key_hex,
+        read_signing_key,
+        register_key,
+        write_signing_key,
+    )
 
     path = source_key_path(store, source.id)
     known = store.get_source(source.id)

@@ -272,7 +272,7 @@ def _checkpoint(store: Any) -> dict[str, Any] | None:
     from trucewatch.ledger.log import MerkleLog
     from trucewatch.mission import mission_signer
 
-    if MerkleLog(store).size() == 0:
+    if MerkleLog(store).size == 0:
         return None
     return make_checkpoint(store, mission_signer(store), skip_if_unchanged=True)
 
