@@ -148,9 +148,10 @@ def snapshot_agreement(path: str | Path) -> dict[str, Any]:
     return json.loads(json.dumps(raw, default=_jsonable))
 
 
-def store_agreement(store: Store, path: str | Path) -> tuple[int, bool]:
-    """Store the agreement as a new version unless it equals the current one; (version, added)."""
-    spec = snapshot_agreement(path)
+def store_agreement(store: Store, path: str | Path, spec: dict[str, Any] | None = None) -> tuple[int, bool]:
+    """Store the agreement as a new version unless it equals the current one; (version, added).
+    ``spec``: the snapshot when the caller made it already (loading an agreement takes seconds)."""
+    spec = spec if spec is not None else snapshot_agreement(path)
     sha = hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     with store.engine.begin() as c:
         cur = c.execute(select(S.mission_agreements.c.version, S.mission_agreements.c.sha256)
@@ -177,18 +178,27 @@ def mission_agreement(store: Store, version: int | None = None) -> Any:
     from trucewatch.agreement.agreement import Agreement
     from trucewatch.agreement.spec import AgreementSpec
 
-    q = select(S.mission_agreements.c.version, S.mission_agreements.c.spec)
+    q = select(S.mission_agreements.c.version, S.mission_agreements.c.sha256)
     q = q.where(S.mission_agreements.c.version == version) if version is not None else \
         q.order_by(S.mission_agreements.c.version.desc()).limit(1)
     try:
         with store.engine.connect() as c:
             row = c.execute(q).first()
+            if row is None:
+                return None
+            if row[1] in _AGREEMENTS:  # building the geometry takes seconds: once per process and version
+                return _AGREEMENTS[row[1]]
+            raw = c.execute(select(S.mission_agreements.c.spec)
+                            .where(S.mission_agreements.c.version == row[0])).scalar_one()
     except Exception:  # a store older than migration 0004 opened without migrating
         return None
-    if row is None:
-        return None
-    spec = AgreementSpec.model_validate(row[1])
-    return Agreement(spec, Path("."), source_file=f"store: agreement version {row[0]}")
+    spec = AgreementSpec.model_validate(raw)
+    agr = Agreement(spec, Path("."), source_file=f"store: agreement version {row[0]}")
+    _AGREEMENTS[row[1]] = agr
+    return agr
+
+
+_AGREEMENTS: dict[str, Any] = {}  # by content hash
 
 
 def is_mission(store: Store) -> bool:
@@ -255,7 +265,7 @@ def init_mission(db: str | Path, agreement: str | Path, *, origin: str | None = 
         signer = ensure_log(store, origin, kd / LOG_KEY_FILE)
         os.chmod(kd / LOG_KEY_FILE, 0o600)
         store.set_setting(ORIGIN_KEY, origin)
-        version, added = store_agreement(store, agreement)
+        version, added = store_agreement(store, agreement, spec)
         if config is not None or store.get_setting(CONFIG_KEY) is None:
             set_mission_config(store, config or MissionConfig())
         return {"db": str(db), "agreement_id": spec.get("id"), "agreement_version": version,

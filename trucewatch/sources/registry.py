@@ -206,9 +206,9 @@ def _read_air(path: Path, ctx: ReadContext) -> AdapterResult:
 def _sniff_arrivals(path: Path, head: bytes) -> bool:
     h = set(_csv_header(head))
     if h:
-        return "sensor_id" in h and ("t" in h or "time" in h) and "lat" not in h
+        return "sensor_id" in h and "time_unix_s" in h and "lat" not in h
     first = _jsonl_first(head)
-    return first is not None and "sensor_id" in first and ("t" in first or "time" in first)
+    return first is not None and "sensor_id" in first and "time_unix_s" in first
 
 
 def _sniff_sensors(path: Path, head: bytes) -> bool:
