@@ -368,6 +368,7 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
         init_log(store, "demo.trucewatch.example/log", log_key)
         register_source_keys(store, keys, signer=log_key)  # certified by the mission key, in the log
         _write_private(out / "keys" / "log.key", log_key.private_key_string())
+        _record_mission(store, out / "keys")  # `serve --db` then finds the agreement: the map has its line and zones
         # what a party keeps outside the store: `trucewatch verify --db ... --trust <out>/trust.json`
         (out / "trust.json").write_text(json.dumps({"origin": log_key.name, "log_keys": [log_key.vkey()]}, indent=1))
         rep = ingest_signed(store, obs)
@@ -399,6 +400,16 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
     return summary
 
 
+def _record_mission(store: Any, keys: Path) -> None:
+    """The agreement, config and key folder in the demo store, as `trucewatch init` records them."""
+    from trucewatch.mission import KEY_DIR_KEY, MissionConfig, set_mission_config, store_agreement
+
+    store_agreement(store, default_agreement_path(), check=False)
+    keys.chmod(0o700)
+    store.set_setting(KEY_DIR_KEY, str(keys.resolve()))
+    set_mission_config(store, MissionConfig())
+
+
 def _write_private(path: Path, text: str) -> None:
     """A secret for the local demo only: 0600, beside the demo's database."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -413,11 +424,19 @@ def demo(
     # direct stays the default while the raw path scores below F1 0.8 (see docs/sim_raw.md)
     raw: bool = typer.Option(False, "--raw/--direct", help="Simulate raw source files (written under OUT/raw) and "
                              "run the real source stages on them, or invent observations directly (default)."),
+    intake: bool = typer.Option(False, "--intake", help="The user's path: raw files, then init, sources add, "
+                                "intake, process and report as the commands run them (each step printed)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run a built-in one-day scenario end to end and score it against its truth."""
     t0 = time.perf_counter()
-    summary = run_demo(out, scenario=scenario, seed=seed, progress=not as_json and sys.stderr.isatty(), raw=raw)
+    if intake:
+        from trucewatch.mission.demo import run_intake_demo
+
+        summary = run_intake_demo(out, scenario=scenario, seed=seed,
+                                  echo=(lambda m: None) if as_json else typer.echo)
+    else:
+        summary = run_demo(out, scenario=scenario, seed=seed, progress=not as_json and sys.stderr.isatty(), raw=raw)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
         typer.echo(json.dumps(summary))

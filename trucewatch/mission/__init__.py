@@ -129,14 +129,15 @@ def _jsonable(v: Any) -> Any:
     raise TypeError(f"{type(v).__name__} is not JSON")
 
 
-def snapshot_agreement(path: str | Path) -> dict[str, Any]:
+def snapshot_agreement(path: str | Path, *, check: bool = True) -> dict[str, Any]:
     """The agreement YAML as one JSON mapping with every GeoJSON file it names inlined
     (checked by loading it first, so a bad file is refused with every problem named)."""
     from trucewatch.agreement import load_agreement
     from trucewatch.agreement.spec import read_geojson
 
     path = Path(path)
-    load_agreement(path)  # raises AgreementError listing the problems
+    if check:  # (the caller may have loaded it already: that takes seconds)
+        load_agreement(path)  # raises AgreementError listing the problems
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     base = path.parent
     for name in ("contact_line", "areas"):
@@ -148,10 +149,11 @@ def snapshot_agreement(path: str | Path) -> dict[str, Any]:
     return json.loads(json.dumps(raw, default=_jsonable))
 
 
-def store_agreement(store: Store, path: str | Path, spec: dict[str, Any] | None = None) -> tuple[int, bool]:
+def store_agreement(store: Store, path: str | Path, spec: dict[str, Any] | None = None, *,
+                    check: bool = True) -> tuple[int, bool]:
     """Store the agreement as a new version unless it equals the current one; (version, added).
     ``spec``: the snapshot when the caller made it already (loading an agreement takes seconds)."""
-    spec = spec if spec is not None else snapshot_agreement(path)
+    spec = spec if spec is not None else snapshot_agreement(path, check=check)
     sha = hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     with store.engine.begin() as c:
         cur = c.execute(select(S.mission_agreements.c.version, S.mission_agreements.c.sha256)

@@ -118,7 +118,8 @@ def _err(record: Any, fld: Any, message: Any) -> FileError:
     return FileError(str(record), str(fld), str(message))
 
 
-_LINE_ERR = re.compile(r"^(?P<rec>[^:]+:\d+|line \d+[^:]*):\s*(?:field (?P<field>[\w.]+):\s*)?(?P<msg>.*)$")
+_LINE_ERR = re.compile(r"^(?P<rec>[^:\s]+:\d+(?: \([^)]*\))?|line \d+[^:]*):\s*(?:field (?P<field>[\w.]+):\s*)?"
+                       r"(?P<msg>.*)$")
 
 
 def _from_text(s: str, default_record: str) -> FileError:
