@@ -54,3 +54,18 @@ def test_watch_takes_in_a_dropped_file_and_stops_cleanly(tmp_path):
     res = subprocess.run([*cmd[:-2], "--once"], cwd=REPO, env=env, capture_output=True, text=True, timeout=200)
     assert res.returncode == 0 and "fires.csv" not in res.stdout, res.stdout + res.stderr
     assert _count(db, S.observations) == 5
+
+
+def test_watch_polls_a_feed_url(tmp_path):
+    from tests.mission.mission_util import run
+
+    db = init_store(tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    url = SAMPLES["feed-rss"].resolve().as_uri()
+    out = run("watch", drop, "--db", db, "--rss", url, "--once", "--settle", "0").output
+    assert f"{url}: feed: read 10, accepted 10" in out
+    out = run("watch", drop, "--db", db, "--rss", url, "--once", "--settle", "0").output
+    assert "accepted" not in out  # the same snapshot: known by its content hash
+    bad = run("watch", drop, "--db", db, "--rss", (tmp_path / "gone.xml").as_uri(), "--once").output
+    assert "warning" in bad and "gone.xml" in bad

@@ -356,9 +356,11 @@ def watch(
     settle: float = typer.Option(1.0, "--settle", help="A file is read once unchanged for this long."),
     once: bool = typer.Option(False, "--once", help="One scan, then exit (cron)."),
     max_s: float | None = typer.Option(None, "--max-s", help="Stop after this many seconds."),
+    rss: list[str] = typer.Option([], "--rss", help="Also poll this RSS/Atom URL (repeatable)."),
+    rss_every: float = typer.Option(300.0, "--rss-every", help="Seconds between polls of each --rss URL."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Follow a drop folder: intake each new file, then fuse and adjudicate what it added.
+    """Follow a drop folder (and RSS/Atom URLs): intake each new file, then fuse and adjudicate what it added.
 
     Files are remembered by content hash in the store, so a restart continues
     where it stopped; Ctrl-C or SIGTERM finishes the file in hand and exits."""
@@ -376,9 +378,18 @@ def watch(
     try:
         w = DropFolder(store, folder, settle_s=settle)
         t0 = time.monotonic()
+        due = dict.fromkeys(rss, 0.0)
         while not stop["now"]:
             try:
-                for fs in w.scan(should_stop=lambda: stop["now"]):
+                found = w.scan(should_stop=lambda: stop["now"])
+                for url in rss:
+                    if time.monotonic() >= due[url] and not stop["now"]:
+                        due[url] = time.monotonic() + rss_every
+                        try:
+                            found += w.poll_feed(url)
+                        except OSError as exc:  # a feed that is down is reported and polled again later
+                            typer.echo(f"warning: {url}: {exc}", err=True)
+                for fs in found:
                     typer.echo(json.dumps(fs.as_dict(), ensure_ascii=False) if as_json else fs.line())
                 res = w.process_new()
                 if res is not None and not as_json:
