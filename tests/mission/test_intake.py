@@ -150,3 +150,19 @@ def test_unknown_agreementless_store_still_reads(tmp_path):
     init_mission(db, AGREEMENT)
     shutil.copy(SAMPLES["firms"], tmp_path / "f.csv")
     assert _rows(run("intake", tmp_path / "f.csv", "--db", db, "--json").output)["f.csv"]["accepted"] == 5
+
+
+def test_radar_stack_with_footprints(tmp_path):
+    """No real GeoTIFF stack is kept in the repo (size): a simulated one (trucewatch.sim.satellite)."""
+    import numpy as np
+
+    from trucewatch.sim.satellite import synthetic_sar_stack
+
+    st = synthetic_sar_stack(tmp_path / "sar", np.random.default_rng(3), size=96, n_buildings=30)
+    (tmp_path / "sar" / "footprints.geojson").write_text(json.dumps(st.footprints))
+    db = init_store(tmp_path)
+    rows = _rows(run("intake", tmp_path / "sar", "--db", db, "--json").output)
+    first = rows[st.files[0].name]
+    assert first["format"] == "radar-geotiff" and first["read"] == len(st.files) and first["accepted"] >= 1, first
+    assert all(rows[f.name]["note"].startswith("read with") for f in st.files[1:])
+    assert rows["footprints.geojson"]["format"] == "radar-footprints" and rows["footprints.geojson"]["done"]

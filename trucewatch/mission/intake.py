@@ -137,6 +137,8 @@ def intake_file(store: Store, path: Path, *, fmt: str = "auto", source_id: str |
         return FileSummary(name, None, errors=[FileError(name, "(format)", "not a format read here; formats: "
                                                          + ", ".join(format_names())).as_dict()],
                            note="unknown format")
+    if consumed is not None and path in consumed and not adapter.companion:  # e.g. a later image of a radar stack
+        return FileSummary(name, adapter.name, note="read with the first file of its stack", done=True)
     if adapter.companion:
         used = consumed is not None and path in consumed
         return FileSummary(name, adapter.name, note="read with its main file" if used else

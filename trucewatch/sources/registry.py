@@ -315,8 +315,9 @@ def _sniff_footprints(path: Path, head: bytes) -> bool:
 
 
 def _read_radar(path: Path, ctx: ReadContext) -> AdapterResult:
-    """A GeoTIFF stack: this file and every GeoTIFF beside it (one stack per folder), split at the
-    middle date; footprints from a GeoJSON FeatureCollection in the run or folder."""
+    """A GeoTIFF stack: this file and every GeoTIFF beside it (one stack per folder); the latest quarter
+    of the dates (at least one) is the inspection window, the rest the reference; footprints from a
+    GeoJSON FeatureCollection in the run or folder."""
     import numpy as np
 
     from trucewatch.sources.satellite.radar import (
@@ -337,7 +338,7 @@ def _read_radar(path: Path, ctx: ReadContext) -> AdapterResult:
         dates = np.unique(np.asarray(st.dates, dtype="datetime64[D]"))
         if len(dates) < 2:
             raise RadarError("a change test needs images of at least two dates")
-        split = dates[len(dates) // 2]
+        split = dates[len(dates) - max(1, len(dates) // 4)]
         res = change_test(list(stack_files), split, footprints=load_footprints(fps[0]) if fps else None, corr_px=2.0)
     except (RadarError, OSError, ValueError) as exc:
         return AdapterResult(errors=[FileError(path.name, "stack", str(exc))], companions=stack_files[1:])
