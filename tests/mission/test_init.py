@@ -91,3 +91,29 @@ def test_process_says_what_falls_outside_the_agreement(tmp_path):
     out = run("process", "--db", db).output
     assert "5 observation(s) before its start" in out
     assert '"before_start": 5' in run("process", "--db", db, "--json").output
+
+
+def test_a_store_at_0002_gains_the_mission_tables(tmp_path):
+    import sqlite3
+
+    p = tmp_path / "old.db"
+    with Store.open(p):
+        pass
+    with sqlite3.connect(p) as c:  # a store written before migration 0004
+        c.execute("DROP TABLE mission_agreements")
+        c.execute("DROP TABLE intake_files")
+        c.execute("UPDATE alembic_version SET version_num = '0002'")
+    with Store.open(p, create=False) as store:
+        assert mission_agreement(store) is None
+    with sqlite3.connect(p) as c:
+        names = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"mission_agreements", "intake_files"} <= names
+
+
+def test_serve_takes_the_stored_agreement(tmp_path):
+    from trucewatch.service.cli import _agreement
+
+    db = init_store(tmp_path)
+    with Store.open(db, create=False) as store:
+        agr = _agreement(store, None)
+    assert agr is not None and agr.id == "ua-ru-2026" and agr.to_geojson()["features"]
