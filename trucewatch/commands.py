@@ -109,7 +109,6 @@ def sources_add(
     from pydantic import ValidationError
 
     from trucewatch.model import Source
-    from trucewatch.store import Store
 
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
@@ -126,7 +125,7 @@ def sources_add(
             typer.echo(f"{file}: [{i}] {r.get('id', '?') if isinstance(r, dict) else '?'}: "
                        f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
             bad += 1
-    with Store.open(db) as store:
+    with _open_existing(db) as store:
         store.add_sources(good)
     typer.echo(f"registered {len(good)} source(s); {bad} rejected")
     raise typer.Exit(1 if bad and not good else 0)
@@ -141,14 +140,14 @@ def ingest(
 ) -> None:
     """Ingest observations: validate, check signatures, store, append to the evidence log."""
     from trucewatch.pipeline import read_observations_jsonl
-    from trucewatch.store import RecordError, Store
+    from trucewatch.store import RecordError
 
     if not file.is_file():
         _fail(f"{file}: no such file")
     obs, errors = [], []
     for _, item in read_observations_jsonl(file):
         (errors if isinstance(item, RecordError) else obs).append(item)
-    with Store.open(db) as store:
+    with _open_existing(db) as store:
         if require_signatures:
             from trucewatch.ledger.ingest import ingest_signed
 

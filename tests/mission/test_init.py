@@ -66,9 +66,11 @@ def test_init_refuses_bad_agreement_and_config(tmp_path):
 
 def test_read_commands_refuse_a_missing_store(tmp_path):
     db = tmp_path / "typo.db"
+    (tmp_path / "sources.json").write_text("[]")
     for cmd in (["process", "--db", db], ["export", "--db", db, "--out", tmp_path / "x.csv"],
                 ["report", "daily", "--db", db, "--date", "2026-03-15", "--out", tmp_path / "r"],
-                ["intake", tmp_path, "--db", db], ["sources", "list", "--db", db], ["serve", "--db", db]):
+                ["intake", tmp_path, "--db", db], ["sources", "list", "--db", db], ["serve", "--db", db],
+                ["ingest", __file__, "--db", db], ["sources-add", tmp_path / "sources.json", "--db", db]):
         res = run(*cmd, code=2)
         assert "no such store" in res.output and "trucewatch init" in res.output, cmd
     assert not db.exists()
