@@ -118,10 +118,16 @@ def serve(
 
     open_store(db).close()  # exit 2 naming a store that does not exist (only `init` creates one)
     store = _store(db)
-    if config is None:
-        from trucewatch.mission import mission_config
+    import os
 
-        cfg.public_delay_s = float(mission_config(store).public_delay_s)
+    from trucewatch.mission import mission_config
+
+    mcfg = mission_config(store)
+    if config is None:
+        cfg.public_delay_s = float(mcfg.public_delay_s)
+    # the checkpoint scheduler reads its policy from the environment: the mission's interval unless set there
+    os.environ.setdefault("TRUCEWATCH_CHECKPOINT_MAX_AGE_S", str(float(mcfg.checkpoint_interval_s)))
+    os.environ.setdefault("TRUCEWATCH_CHECKPOINT_MAX_ENTRIES", str(int(mcfg.checkpoint_max_entries)))
     ag = _agreement(store, agreement)
     if sample:
         if ag is None:
