@@ -69,3 +69,31 @@ def test_watch_polls_a_feed_url(tmp_path):
     assert "accepted" not in out  # the same snapshot: known by its content hash
     bad = run("watch", drop, "--db", db, "--rss", (tmp_path / "gone.xml").as_uri(), "--once").output
     assert "warning" in bad and "gone.xml" in bad
+
+
+def test_watch_reads_ais_over_tcp(tmp_path):
+    import socket
+    import threading
+
+    from tests.mission.mission_util import run
+
+    lines = SAMPLES["nmea"].read_bytes()
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            conn.sendall(lines)
+            time.sleep(1.0)
+
+    threading.Thread(target=serve, daemon=True).start()
+    db = init_store(tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    out = run("watch", drop, "--db", db, "--ais", f"tcp://127.0.0.1:{port}", "--ais-every", "2", "--max-s", "5",
+              "--interval", "0.5").output
+    srv.close()
+    got = [ln for ln in out.splitlines() if ln.startswith(f"tcp://127.0.0.1:{port}: ais-nmea: read ")]
+    assert got and sum(int(ln.split("read ")[1].split(",")[0]) for ln in got) >= 30, out
+    assert "--ais" in run("watch", drop, "--db", db, "--ais", "http://x", "--once", code=2).output

@@ -358,16 +358,22 @@ def watch(
     max_s: float | None = typer.Option(None, "--max-s", help="Stop after this many seconds."),
     rss: list[str] = typer.Option([], "--rss", help="Also poll this RSS/Atom URL (repeatable)."),
     rss_every: float = typer.Option(300.0, "--rss-every", help="Seconds between polls of each --rss URL."),
+    ais: list[str] = typer.Option([], "--ais", help="Also read AIS NMEA from tcp://HOST:PORT or udp://HOST:PORT "
+                                  "(repeatable), taken in every --ais-every seconds."),
+    ais_every: float = typer.Option(60.0, "--ais-every", help="Seconds between AIS snapshots."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Follow a drop folder (and RSS/Atom URLs): intake each new file, then fuse and adjudicate what it added.
 
     Files are remembered by content hash in the store, so a restart continues
     where it stopped; Ctrl-C or SIGTERM finishes the file in hand and exits."""
-    from trucewatch.mission.watch import DropFolder
+    from trucewatch.mission.watch import DropFolder, LiveAis, flush_ais
 
     if not folder.is_dir():
         _fail(f"{folder}: no such folder")
+    for url in ais:
+        if not url.startswith(("tcp://", "udp://")) or url.rsplit(":", 1)[-1].isdigit() is False:
+            _fail(f"--ais: {url!r} is not tcp://HOST:PORT or udp://HOST:PORT")
     store = open_store(db)
     stop = {"now": False}
 
@@ -379,9 +385,15 @@ def watch(
         w = DropFolder(store, folder, settle_s=settle)
         t0 = time.monotonic()
         due = dict.fromkeys(rss, 0.0)
+        lives = [LiveAis(u) for u in ais]
+        ais_due = time.monotonic() + ais_every
         while not stop["now"]:
             try:
                 found = w.scan(should_stop=lambda: stop["now"])
+                if lives and (time.monotonic() >= ais_due or once or stop["now"]):
+                    ais_due = time.monotonic() + ais_every
+                    for lv in lives:
+                        found += flush_ais(w, lv)
                 for url in rss:
                     if time.monotonic() >= due[url] and not stop["now"]:
                         due[url] = time.monotonic() + rss_every
@@ -402,6 +414,10 @@ def watch(
                 time.sleep(interval)
             except KeyboardInterrupt:
                 break
+        for lv in lives:  # what arrived since the last snapshot is taken in before exiting
+            lv.stop()
+            for fs in flush_ais(w, lv):
+                typer.echo(json.dumps(fs.as_dict(), ensure_ascii=False) if as_json else fs.line())
     finally:
         signal.signal(signal.SIGTERM, old)
         store.close()

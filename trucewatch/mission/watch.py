@@ -118,4 +118,72 @@ class DropFolder:
         return f"{len(new)} observation(s) -> {len(events)} event(s) changed -> {len(violations)} finding(s) changed"
 
 
-__all__ = ["DropFolder"]
+class LiveAis:
+    """AIS over TCP (``tcp://host:port``, a client) or UDP (``udp://host:port``, bound) read in a
+    thread; each flush writes the lines, stamped with their receive time, as one NMEA snapshot that
+    goes through the same intake (format ``ais-nmea``, source ``ais:live-<host>-<port>``).
+
+    Limitation: the sea stage judges each snapshot alone, so an AIS gap that spans two flushes is
+    not seen as one gap."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+        from urllib.parse import urlsplit
+
+        u = urlsplit(url)
+        if u.scheme not in ("tcp", "udp") or not u.hostname or not u.port:
+            raise ValueError(f"--ais: {url!r} is not tcp://HOST:PORT or udp://HOST:PORT")
+        self.url, self.scheme, self.host, self.port = url, u.scheme, u.hostname, u.port
+        self.name = f"live-{self.host}-{self.port}".replace(":", "_")
+        self.lines: list[bytes] = []
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"ais {url}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from trucewatch.sources.sea.live import tcp_lines, udp_lines
+
+        while not self._stop.is_set():
+            try:
+                src = (tcp_lines(self.host, self.port, max_s=1.0) if self.scheme == "tcp"
+                       else udp_lines(self.host, self.port, max_s=1.0))
+                for ln in src:
+                    if ln.strip():
+                        with self._lock:
+                            self.lines.append(f"{time.time():.3f} ".encode() + ln.strip())
+            except OSError as exc:  # not up yet or gone: tried again
+                self.error = str(exc)
+                self._stop.wait(2.0)
+
+    def take(self) -> list[bytes]:
+        with self._lock:
+            out, self.lines = self.lines, []
+        return out
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
+    """Take the lines ``live`` received since the last flush in through intake."""
+    import tempfile
+
+    from trucewatch.mission.cli import _checkpoint
+
+    lines = live.take()
+    if not lines:
+        return []
+    with tempfile.TemporaryDirectory(prefix="trucewatch-ais-") as tmp:
+        p = Path(tmp) / f"{live.name}.nmea"
+        p.write_bytes(b"\n".join(lines) + b"\n")
+        out = intake_paths(drop.store, [p], fmt="ais-nmea", agreement=drop.agreement)
+    for fs in out:
+        fs.file = live.url
+    drop._pending += [oid for fs in out for oid in fs.accepted_ids]
+    _checkpoint(drop.store)
+    return out
+
+
+__all__ = ["DropFolder", "LiveAis", "flush_ais"]
