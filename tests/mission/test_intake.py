@@ -166,3 +166,16 @@ def test_radar_stack_with_footprints(tmp_path):
     assert first["format"] == "radar-geotiff" and first["read"] == len(st.files) and first["accepted"] >= 1, first
     assert all(rows[f.name]["note"].startswith("read with") for f in st.files[1:])
     assert rows["footprints.geojson"]["format"] == "radar-footprints" and rows["footprints.geojson"]["done"]
+
+
+def test_arrivals_without_registry_are_not_marked_done(tmp_path):
+    """A file that cannot be read yet (its sensor registry has not arrived) is named and read again later."""
+    db = init_store(tmp_path)
+    sensors, arrivals = write_acoustic(tmp_path / "net")
+    held = tmp_path / "sensors.csv"
+    sensors.rename(held)
+    r = _rows(run("intake", arrivals, "--db", db, "--json", code=1).output)["arrivals.csv"]
+    assert not r["done"] and r["errors"][0]["field"] == "sensor registry"
+    held.rename(sensors)
+    r = _rows(run("intake", tmp_path / "net", "--db", db, "--json", "--skip-done").output)["arrivals.csv"]
+    assert r["done"] and r["accepted"] == 1

@@ -157,6 +157,12 @@ def intake_file(store: Store, path: Path, *, fmt: str = "auto", source_id: str |
         consumed.update(res.companions)
     errors: list[FileError] = list(res.errors)
     fs = FileSummary(name, adapter.name, read=res.read)
+    if res.read == 0 and errors and not res.observations:
+        # the file could not be read at all (no sensor registry yet, unregistered airframe...): not marked
+        # done, so `watch` reads it again once what it needs is there
+        fs.errors = [e.as_dict() for e in errors]
+        fs.rejected = len(errors)
+        return fs
     try:
         keys, obs = _signing_keys(store, res, source_id, errors)
     except (MissionError, ValueError) as exc:
