@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.mission.mission_util import REPO, SAMPLES, init_store
@@ -97,3 +98,40 @@ def test_watch_reads_ais_over_tcp(tmp_path):
     got = [ln for ln in out.splitlines() if ln.startswith(f"tcp://127.0.0.1:{port}: ais-nmea: read ")]
     assert got and sum(int(ln.split("read ")[1].split(",")[0]) for ln in got) >= 30, out
     assert "--ais" in run("watch", drop, "--db", db, "--ais", "http://x", "--once", code=2).output
+
+
+@pytest.mark.mqtt
+def test_watch_locates_mqtt_arrivals(tmp_path):
+    """Arrivals published on MQTT are located, signed as the acoustic network and logged (mosquitto :1883)."""
+    import csv
+    import socket
+
+    from tests.mission.acoustic_sample import write_acoustic
+    from trucewatch.mission.watch import DropFolder, LiveArrivals, flush_arrivals
+    from trucewatch.sources.acoustic.stream import publish_arrivals
+
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1.0).close()
+    except OSError:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("mosquitto is not running on 127.0.0.1:1883")
+        pytest.skip("mosquitto is not running on 127.0.0.1:1883 (scripts/services.sh starts it)")
+    db = init_store(tmp_path)
+    sensors, arrivals = write_acoustic(tmp_path / "net", t0=time.time() - 60)
+    rows = [{"sensor_id": r["sensor_id"], "time_unix_s": float(r["time_unix_s"]), "kind_hint": "impact",
+             "arrival_id": r["arrival_id"] + "-mqtt"} for r in csv.DictReader(arrivals.open())]
+    with Store.open(db, create=False) as store:
+        drop = DropFolder(store, tmp_path)
+        live = LiveArrivals(sensors)
+        assert live.ready.wait(15.0), live.error
+        publish_arrivals(rows)
+        got = []
+        deadline = time.time() + 30
+        while time.time() < deadline and not any(f.accepted for f in got):
+            time.sleep(0.5)
+            got += flush_arrivals(drop, live)
+        live.stop()
+        got += flush_arrivals(drop, live)
+        assert sum(f.accepted for f in got) == 1, [f.as_dict() for f in got]
+        obs = store.query_observations()
+        assert len(obs) == 1 and obs[0].source_id == "acoustic-net" and obs[0].ledger_index is not None

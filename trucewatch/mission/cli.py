@@ -361,13 +361,16 @@ def watch(
     ais: list[str] = typer.Option([], "--ais", help="Also read AIS NMEA from tcp://HOST:PORT or udp://HOST:PORT "
                                   "(repeatable), taken in every --ais-every seconds."),
     ais_every: float = typer.Option(60.0, "--ais-every", help="Seconds between AIS snapshots."),
+    arrivals_sensors: Path | None = typer.Option(None, "--arrivals-sensors", help="Also locate acoustic arrivals "
+                                                 "from MQTT (trucewatch/arrivals/<sensor_id>) with this registry."),
+    mqtt: str = typer.Option("127.0.0.1:1883", "--mqtt", help="MQTT broker HOST:PORT for --arrivals-sensors."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Follow a drop folder (and RSS/Atom URLs): intake each new file, then fuse and adjudicate what it added.
 
     Files are remembered by content hash in the store, so a restart continues
     where it stopped; Ctrl-C or SIGTERM finishes the file in hand and exits."""
-    from trucewatch.mission.watch import DropFolder, LiveAis, flush_ais
+    from trucewatch.mission.watch import DropFolder, LiveAis, LiveArrivals, flush_ais, flush_arrivals
 
     if not folder.is_dir():
         _fail(f"{folder}: no such folder")
@@ -386,6 +389,15 @@ def watch(
         t0 = time.monotonic()
         due = dict.fromkeys(rss, 0.0)
         lives = [LiveAis(u) for u in ais]
+        arrivals = None
+        if arrivals_sensors is not None:
+            host, _, port = mqtt.rpartition(":")
+            if not port.isdigit() or not host:
+                _fail(f"--mqtt: expected HOST:PORT, got {mqtt!r}")
+            try:
+                arrivals = LiveArrivals(arrivals_sensors, host, int(port))
+            except (OSError, ValueError) as exc:
+                _fail(str(exc))
         ais_due = time.monotonic() + ais_every
         while not stop["now"]:
             try:
@@ -394,6 +406,11 @@ def watch(
                     ais_due = time.monotonic() + ais_every
                     for lv in lives:
                         found += flush_ais(w, lv)
+                if arrivals is not None:
+                    if arrivals.error:
+                        typer.echo(f"warning: {arrivals.url}: {arrivals.error}", err=True)
+                        arrivals.error = None
+                    found += flush_arrivals(w, arrivals)
                 for url in rss:
                     if time.monotonic() >= due[url] and not stop["now"]:
                         due[url] = time.monotonic() + rss_every
@@ -414,6 +431,10 @@ def watch(
                 time.sleep(interval)
             except KeyboardInterrupt:
                 break
+        if arrivals is not None:  # buffered arrivals are located and taken in before exiting
+            arrivals.stop()
+            for fs in flush_arrivals(w, arrivals):
+                typer.echo(json.dumps(fs.as_dict(), ensure_ascii=False) if as_json else fs.line())
         for lv in lives:  # what arrived since the last snapshot is taken in before exiting
             lv.stop()
             for fs in flush_ais(w, lv):

@@ -186,4 +186,82 @@ def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
     return out
 
 
-__all__ = ["DropFolder", "LiveAis", "flush_ais"]
+class LiveArrivals:
+    """MQTT acoustic arrivals (``trucewatch/arrivals/<sensor_id>``) located as they close
+    (trucewatch.sources.acoustic.stream.listen, in a thread) with the sensor registry given."""
+
+    def __init__(self, sensors_path: str | Path, host: str = "127.0.0.1", port: int = 1883) -> None:
+        import threading
+
+        from trucewatch.sources.acoustic import read_sensors
+        from trucewatch.sources.acoustic.stream import listen
+
+        self.sensors, errs = read_sensors(sensors_path)
+        if len(self.sensors) == 0:
+            raise ValueError(f"--arrivals-sensors: {sensors_path}: no usable sensor ("
+                             + "; ".join(str(e) for e in errs[:3]) + ")")
+        self.url = f"mqtt://{host}:{port}/trucewatch/arrivals/+"
+        self.results: list[Any] = []
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self.error: str | None = None
+
+        def run() -> None:
+            try:
+                listen(self.sensors, host=host, port=port, on_result=self._add, ready=self.ready,
+                       stop=self._stop, flush_every_s=1.0, quiet_s=3.0)
+            except Exception as exc:  # broker down: reported by take(), watch goes on with its folder
+                self.error = f"{type(exc).__name__}: {exc}"
+
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=run, name="mqtt arrivals", daemon=True)
+        self._thread.start()
+
+    def _add(self, result: Any) -> None:
+        with self._lock:
+            self.results.append(result)
+
+    def take(self) -> list[Any]:
+        with self._lock:
+            out, self.results = self.results, []
+        return out
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()  # listen locates what is buffered before it returns
+        self._thread.join(timeout_s)
+
+
+def flush_arrivals(drop: DropFolder, live: LiveArrivals) -> list[FileSummary]:
+    """Sign and append the fixes located since the last call, as intake does for a file."""
+    from trucewatch.ledger.ingest import ingest_signed
+    from trucewatch.ledger.keys import sign_observation
+    from trucewatch.mission import adapter_key
+    from trucewatch.mission.cli import _checkpoint
+    from trucewatch.model import Source, SourceKind
+    from trucewatch.sources.acoustic import SOURCE_ID, LocateResult, pair_fixes, to_observations
+    from trucewatch.sources.acoustic.pairing import launch_zones
+
+    results = live.take()
+    if not results:
+        return []
+    res = LocateResult([f for r in results for f in r.fixes], [f for r in results for f in r.failures],
+                       [e for r in results for e in r.errors])
+    fs = FileSummary(live.url, "acoustic-mqtt", read=sum(f.n_sensors for f in res.fixes) + len(res.errors))
+    errors = [{"record": f"{e.source} record {e.record}", "field": e.field, "message": e.message} for e in res.errors]
+    if res.fixes:
+        pairs = pair_fixes(res.fixes, drop.agreement)
+        pid = {fid: p.pair_id for p in pairs for fid in (p.launch_id, p.impact_id)}
+        extra = {fid: {"zone_ids": z} for fid, z in launch_zones(res.fixes, drop.agreement).items() if z}
+        obs = to_observations(res, SOURCE_ID, pid, extra)
+        src = Source(id=SOURCE_ID, kind=SourceKind.ACOUSTIC_NETWORK, name="Acoustic sensor network", reliability=0.9)
+        sk = adapter_key(drop.store, src)
+        rep = ingest_signed(drop.store, [sign_observation(o, sk) for o in obs])
+        fs.accepted, fs.duplicates, fs.accepted_ids = len(rep.accepted), len(rep.duplicates), list(rep.accepted)
+        errors += [{"record": e.record, "field": e.field, "message": e.message} for e in rep.errors]
+        drop._pending += fs.accepted_ids
+        _checkpoint(drop.store)
+    fs.errors, fs.rejected, fs.done = errors, len(errors), True
+    return [fs]
+
+
+__all__ = ["DropFolder", "LiveAis", "LiveArrivals", "flush_ais", "flush_arrivals"]
