@@ -100,7 +100,8 @@ def _jsonl_first(head: bytes) -> dict[str, Any] | None:
 
 
 def _near(path: Path, ctx: ReadContext, pred: Callable[[Path, bytes], bool]) -> list[Path]:
-    """Companion files: those of this run, else the main file's siblings, that ``pred`` accepts."""
+    """Companion files that ``pred`` accepts: among this run's files (those in the main file's own
+    folder first, so one run may hold several networks' folders), else the main file's siblings."""
     pool = [p for p in ctx.batch if p != path] or [p for p in sorted(path.parent.iterdir()) if p.is_file() and p != path]
     out = []
     for p in pool:
@@ -111,7 +112,7 @@ def _near(path: Path, ctx: ReadContext, pred: Callable[[Path, bytes], bool]) -> 
             continue
         if pred(p, head):
             out.append(p)
-    return out
+    return [p for p in out if p.parent == path.parent] or out
 
 
 def _err(record: Any, fld: Any, message: Any) -> FileError:
