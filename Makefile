@@ -21,11 +21,12 @@ services: setup
 	bash scripts/services.sh
 
 demo: setup
-	$(BIN)/trucewatch demo --out $(DEMO_OUT)
+	$(BIN)/trucewatch demo --intake --out $(DEMO_OUT)
 	@echo
 	@echo "Open the daily report:   xdg-open $(DEMO_OUT)/report.html   (or any browser)"
 	@echo "Open the dashboard:      $(BIN)/trucewatch serve --db $(DEMO_OUT)/trucewatch.db --port 8000"
 	@echo "                         it prints a dashboard link with a 12-hour analyst token"
+	@echo "Verify the evidence:     $(BIN)/trucewatch verify --db $(DEMO_OUT)/trucewatch.db --trust $(DEMO_OUT)/trust.json"
 
 test: services
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup

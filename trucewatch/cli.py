@@ -39,6 +39,7 @@ COMMANDS: list[str] = [
     "trucewatch.deploy.cli",
     "trucewatch.service.cli",
     "trucewatch.ledger.cli",
+    "trucewatch.mission.cli",
 ]
 
 

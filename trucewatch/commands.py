@@ -33,7 +33,35 @@ def _fail(msg: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: the bundled ua-ru-2026 sample).")
+AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: the store's, from `trucewatch "
+                            "init`; else the bundled ua-ru-2026 sample).")
+
+
+def _open_existing(db: Path | str) -> Any:
+    """An existing store or exit 2 naming it: a mistyped --db must not become an empty store."""
+    from trucewatch.mission.cli import open_store
+
+    return open_store(str(db))
+
+
+def _store_agreement(store: Any, path: Path | None) -> Any:
+    """``--agreement``, else the agreement the store was initialised with, else the bundled sample."""
+    if path is None:
+        from trucewatch.mission import mission_agreement
+
+        agr = mission_agreement(store)
+        if agr is not None:
+            return agr
+    return _load_agreement(path)
+
+
+def _mission_config(store: Any) -> Any:
+    from trucewatch.mission import MissionError, mission_config
+
+    try:
+        return mission_config(store)
+    except MissionError as exc:
+        _fail(str(exc), 2)
 
 
 def sim(
@@ -81,7 +109,6 @@ def sources_add(
     from pydantic import ValidationError
 
     from trucewatch.model import Source
-    from trucewatch.store import Store
 
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
@@ -98,7 +125,7 @@ def sources_add(
             typer.echo(f"{file}: [{i}] {r.get('id', '?') if isinstance(r, dict) else '?'}: "
                        f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
             bad += 1
-    with Store.open(db) as store:
+    with _open_existing(db) as store:
         store.add_sources(good)
     typer.echo(f"registered {len(good)} source(s); {bad} rejected")
     raise typer.Exit(1 if bad and not good else 0)
@@ -113,14 +140,14 @@ def ingest(
 ) -> None:
     """Ingest observations: validate, check signatures, store, append to the evidence log."""
     from trucewatch.pipeline import read_observations_jsonl
-    from trucewatch.store import RecordError, Store
+    from trucewatch.store import RecordError
 
     if not file.is_file():
         _fail(f"{file}: no such file")
     obs, errors = [], []
     for _, item in read_observations_jsonl(file):
         (errors if isinstance(item, RecordError) else obs).append(item)
-    with Store.open(db) as store:
+    with _open_existing(db) as store:
         if require_signatures:
             from trucewatch.ledger.ingest import ingest_signed
 
@@ -147,14 +174,46 @@ def process_cmd(
     """Fuse stored observations into events, adjudicate violations, advance the workflow."""
     from trucewatch.fusion.cli import fusion_config_or_exit
     from trucewatch.pipeline import process
-    from trucewatch.store import Store
 
-    agr = _load_agreement(agreement)
     cfg = fusion_config_or_exit(fusion_config)
-    with Store.open(db) as store:
-        res = process(store, agr, fusion_config=cfg)
-    typer.echo(json.dumps(res.as_dict()) if as_json else
-               f"{res.observations} observations -> {res.events} events -> {len(res.violations)} violations")
+    store = _open_existing(db)
+    with store:
+        agr = _store_agreement(store, agreement)
+        mcfg = _mission_config(store)
+        if fusion_config is None:
+            cfg = mcfg.fusion_config()
+        res = process(store, agr, fusion_config=cfg, workflow_config=mcfg.workflow_config())
+        outside = outside_agreement(store, agr)
+    d = res.as_dict() | {"outside": outside}
+    if as_json:
+        typer.echo(json.dumps(d))
+        return
+    typer.echo(f"{res.observations} observations -> {res.events} events -> {len(res.violations)} violations")
+    if outside["before_start"] or outside["after_end"] or outside["outside_area"]:
+        typer.echo(f"outside the agreement ({agr.id}, from {agr.start.isoformat()}"
+                   + (f" to {agr.end.isoformat()}" if agr.end else "") + f"): {outside['before_start']} "
+                   f"observation(s) before its start, {outside['after_end']} after its end, "
+                   f"{outside['outside_area']} outside every party's area; they cannot be violations")
+
+
+def outside_agreement(store: Any, agr: Any) -> dict[str, int]:
+    """Observations outside the agreement's period or area (why a store can give 0 violations)."""
+    import numpy as np
+    from sqlalchemy import func, select
+
+    from trucewatch.store import schema as S
+
+    t0 = agr.start.timestamp()
+    t1 = agr.end.timestamp() if agr.end else None
+    with store.engine.connect() as c:
+        before = c.execute(select(func.count()).select_from(S.observations).where(S.observations.c.t < t0)).scalar()
+        after = 0 if t1 is None else c.execute(select(func.count()).select_from(S.observations)
+                                               .where(S.observations.c.t > t1)).scalar()
+        lat, lon = (np.array(v, dtype=float) for v in zip(*c.execute(
+            select(S.observations.c.lat, S.observations.c.lon)).all(), strict=True)) \
+            if c.execute(select(func.count()).select_from(S.observations)).scalar() else (np.zeros(0), np.zeros(0))
+    area = int((agr.side_of(lat, lon) == "").sum()) if len(lat) and getattr(agr, "areas_en", None) else 0
+    return {"before_start": int(before or 0), "after_end": int(after or 0), "outside_area": area}
 
 
 def export(
@@ -176,7 +235,6 @@ def export(
     from trucewatch.report.daily import ReportError, ReportView, default_views
     from trucewatch.service.config import ConfigError, load_config
     from trucewatch.service.views import ViolationFilter
-    from trucewatch.store import Store
 
     try:
         name = XP.infer(out) if fmt is None else XP.module(fmt.lower()).NAME
@@ -187,10 +245,11 @@ def export(
     bad = [s for s in status if s not in {x.value for x in Status}]
     if bad:
         _fail(f"--status: {', '.join(bad)} not one of {', '.join(x.value for x in Status)}", 2)
-    agr = _load_agreement(agreement)
+    store = _open_existing(db)
+    agr = _store_agreement(store, agreement)
     if rv.party is not None and rv.party not in agr.parties:
         _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
-    with Store.open(db) as store:
+    with store:
         views = default_views(store, cfg)
         rows: list[dict[str, Any]] = []
         offset, page = 0, 5000
@@ -235,7 +294,8 @@ def report_daily(
     db: Path = typer.Option(..., "--db", help="Store file or URL."),
     day: str = typer.Option(..., "--date", help="Report date, YYYY-MM-DD."),
     out: Path = typer.Option(..., "--out", help="Directory for report.html, report.pdf, map.png."),
-    cutoff: str = typer.Option("19:30", "--cutoff", help="Cut-off time HH:MM UTC (24:00 = end of day)."),
+    cutoff: str | None = typer.Option(None, "--cutoff", help="Cut-off time HH:MM UTC (24:00 = end of day; default: "
+                                      "the mission config's report_cutoff, else 19:30)."),
     agreement: Path | None = AgreementOpt,
     pdf: bool = typer.Option(True, "--pdf/--no-pdf"),
     view: str = typer.Option("analyst", "--view",
@@ -248,7 +308,6 @@ def report_daily(
     """Build the daily report for the 24 hours up to the cut-off."""
     from trucewatch.report.daily import ReportError, ReportView, build_daily_report, default_views
     from trucewatch.service.config import ConfigError, load_config
-    from trucewatch.store import Store
 
     try:
         d = date.fromisoformat(day)
@@ -262,12 +321,16 @@ def report_daily(
         lang = check(lang)
     except (ReportError, ConfigError, LanguageError) as exc:
         _fail(f"--view/--config/--lang: {exc}", 2)
-    agr = _load_agreement(agreement)
-    if rv.party is not None and rv.party not in agr.parties:
-        _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
-    with Store.open(db) as store:
+    store = _open_existing(db)
+    with store:
+        agr = _store_agreement(store, agreement)
+        if rv.party is not None and rv.party not in agr.parties:
+            _fail(f"--view: {rv.party!r} is not a party to the agreement ({', '.join(agr.parties)})", 2)
+        mcfg = _mission_config(store)
+        if config is None:
+            cfg.public_delay_s = float(mcfg.public_delay_s)
         try:
-            paths = build_daily_report(store, agr, d, out, cutoff=cutoff, pdf=pdf, view=rv,
+            paths = build_daily_report(store, agr, d, out, cutoff=cutoff or mcfg.report_cutoff, pdf=pdf, view=rv,
                                        views=default_views(store, cfg), lang=lang)
         except ReportError as exc:
             _fail(str(exc), 2)
@@ -337,6 +400,7 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
         init_log(store, "demo.trucewatch.example/log", log_key)
         register_source_keys(store, keys, signer=log_key)  # certified by the mission key, in the log
         _write_private(out / "keys" / "log.key", log_key.private_key_string())
+        _record_mission(store, out / "keys")  # `serve --db` then finds the agreement: the map has its line and zones
         # what a party keeps outside the store: `trucewatch verify --db ... --trust <out>/trust.json`
         (out / "trust.json").write_text(json.dumps({"origin": log_key.name, "log_keys": [log_key.vkey()]}, indent=1))
         rep = ingest_signed(store, obs)
@@ -368,6 +432,16 @@ def run_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "20
     return summary
 
 
+def _record_mission(store: Any, keys: Path) -> None:
+    """The agreement, config and key folder in the demo store, as `trucewatch init` records them."""
+    from trucewatch.mission import KEY_DIR_KEY, MissionConfig, set_mission_config, store_agreement
+
+    store_agreement(store, default_agreement_path(), check=False)
+    keys.chmod(0o700)
+    store.set_setting(KEY_DIR_KEY, str(keys.resolve()))
+    set_mission_config(store, MissionConfig())
+
+
 def _write_private(path: Path, text: str) -> None:
     """A secret for the local demo only: 0600, beside the demo's database."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,11 +456,19 @@ def demo(
     # direct stays the default while the raw path scores below F1 0.8 (see docs/sim_raw.md)
     raw: bool = typer.Option(False, "--raw/--direct", help="Simulate raw source files (written under OUT/raw) and "
                              "run the real source stages on them, or invent observations directly (default)."),
+    intake: bool = typer.Option(False, "--intake", help="The user's path: raw files, then init, sources add, "
+                                "intake, process and report as the commands run them (each step printed)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run a built-in one-day scenario end to end and score it against its truth."""
     t0 = time.perf_counter()
-    summary = run_demo(out, scenario=scenario, seed=seed, progress=not as_json and sys.stderr.isatty(), raw=raw)
+    if intake:
+        from trucewatch.mission.demo import run_intake_demo
+
+        summary = run_intake_demo(out, scenario=scenario, seed=seed,
+                                  echo=(lambda m: None) if as_json else typer.echo)
+    else:
+        summary = run_demo(out, scenario=scenario, seed=seed, progress=not as_json and sys.stderr.isatty(), raw=raw)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
         typer.echo(json.dumps(summary))

@@ -64,7 +64,8 @@ def _origin_cols(good: list[Observation]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _loc(lat: float, lon: float, maj: float, mnr: float, ang: float) -> Location:
-    maj = float(max(maj, 1.0))
+    # clipped to the model's limit: a fused region-wide claim (e.g. an air summary) can round just past it
+    maj = float(min(max(maj, 1.0), 500_000.0))
     return Location(lat=float(lat), lon=float(lon), err_major_m=maj, err_minor_m=float(min(max(mnr, 1.0), maj)),
                     err_angle_deg=float(ang) % 180.0)
 

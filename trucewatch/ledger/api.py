@@ -71,11 +71,18 @@ def init_log(store: Store, origin: str, signer: NoteSigner) -> str:
 
 
 def default_key_path(store: Store) -> Path | None:
-    """``$TRUCEWATCH_MISSION_KEY``, else ``<db>.mission-key`` beside a SQLite file (the CLI's default)."""
+    """``$TRUCEWATCH_MISSION_KEY``, else the mission key folder's ``log.key`` (``trucewatch init``),
+    else ``<db>.mission-key`` beside a SQLite file (the CLI's default)."""
     import os
 
     if os.environ.get("TRUCEWATCH_MISSION_KEY"):
         return Path(os.environ["TRUCEWATCH_MISSION_KEY"])
+    try:  # a store made by `trucewatch init` keeps its log key in the mission's key folder
+        kd = store.get_setting("mission.key_dir")
+    except Exception:  # a store without the settings table
+        kd = None
+    if kd:
+        return Path(kd) / "log.key"
     db = store.engine.url.database if store.dialect == "sqlite" else None
     if db and db != ":memory:":
         return Path(db + ".mission-key")

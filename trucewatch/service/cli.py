@@ -25,7 +25,9 @@ def _agreement(store, path: Path | None):
 
     file = str(path) if path else store.get_setting("agreement_file")
     if not file:
-        return None
+        from trucewatch.mission import mission_agreement  # the agreement `trucewatch init` stored
+
+        return mission_agreement(store)
     try:
         return load_agreement(file)
     except (AgreementError, OSError) as exc:
@@ -112,7 +114,20 @@ def serve(
         raise typer.Exit(2) from None
     if unsigned:
         cfg.require_signatures = False
+    from trucewatch.mission.cli import open_store
+
+    open_store(db).close()  # exit 2 naming a store that does not exist (only `init` creates one)
     store = _store(db)
+    import os
+
+    from trucewatch.mission import mission_config
+
+    mcfg = mission_config(store)
+    if config is None:
+        cfg.public_delay_s = float(mcfg.public_delay_s)
+    # the checkpoint scheduler reads its policy from the environment: the mission's interval unless set there
+    os.environ.setdefault("TRUCEWATCH_CHECKPOINT_MAX_AGE_S", str(float(mcfg.checkpoint_interval_s)))
+    os.environ.setdefault("TRUCEWATCH_CHECKPOINT_MAX_ENTRIES", str(int(mcfg.checkpoint_max_entries)))
     ag = _agreement(store, agreement)
     if sample:
         if ag is None:

@@ -310,3 +310,29 @@ ledger_key_entries = Table(  # log entries that certify source keys (signed by t
     Column("entry", _Blob, nullable=False),
 )
 # ---------------------------------------------------------------- end ledger
+
+
+# ---------------------------------------------------------------- mission (migration 0004)
+#: The agreement a mission monitors, one row per version (an amendment is a new version): the
+#: YAML mapping with every referenced GeoJSON inlined, so the store alone reproduces the findings.
+mission_agreements = Table(
+    "mission_agreements",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("agreement_id", String(200), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("source_file", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+#: Files `trucewatch intake`/`watch` finished (committed and logged), by content hash: a restart skips them.
+intake_files = Table(
+    "intake_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("format", String(60), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("done_at", Float, nullable=False),
+)

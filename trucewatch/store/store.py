@@ -43,6 +43,11 @@ class StoreError(ValueError):
     """A write the store refuses, naming the record and field."""
 
 
+class StoreMissing(StoreError):
+    """``Store.open(..., create=False)`` on a SQLite file that does not exist: a mistyped
+    ``--db`` must not silently become an empty store (only ``trucewatch init`` creates one)."""
+
+
 @dataclass
 class RecordError:
     record: str  # observation id or position in the batch
@@ -152,12 +157,18 @@ class Store:
 
     # ------------------------------------------------------------------ setup
     @classmethod
-    def open(cls, url_or_path: str | Path, *, migrate: bool = True) -> Store:
+    def open(cls, url_or_path: str | Path, *, migrate: bool = True, create: bool = True) -> Store:
+        """``create=False``: a SQLite file that does not exist raises StoreMissing (read commands)."""
         url = _normalize_url(url_or_path)
         if url.startswith("postgresql"):
             from trucewatch.store.postgres import PostgresStore
 
             return PostgresStore.open_url(url, migrate=migrate)
+        if not create and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            f = Path(url.removeprefix("sqlite:///"))
+            if not f.is_file():
+                raise StoreMissing(f"{url_or_path}: no such store (create one with `trucewatch init --db "
+                                   f"{url_or_path} --agreement AGREEMENT.yaml`)")
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, future=True)

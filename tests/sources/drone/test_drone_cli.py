@@ -141,6 +141,10 @@ def test_daily_section_hook(raw, monkeypatch, agreement, tmp_path):
     w = next(o for o in sim.objects if o["event_id"] == "W1")
     tlog = next(p for p in paths["telemetry"] if w["flight_id"] in p)
     db = tmp_path / "store.db"
+    assert _cli("ingest", tlog, "--store", db).exit_code == 2  # only `trucewatch init` creates a store
+    from trucewatch.mission import init_mission
+
+    init_mission(db, agreement.source_file)
     first = _cli("ingest", tlog, "--detections", paths["detections"], "--store", db, "--json")
     assert first.exit_code == 0, first.output
     rep = json.loads(first.stdout.strip().splitlines()[-1])["store"]
@@ -151,6 +155,8 @@ def test_daily_section_hook(raw, monkeypatch, agreement, tmp_path):
     from trucewatch.store.store import Store
 
     with Store.open(db) as store:
+        stored = store.query_observations()
+        assert stored and all(o.signature and o.ledger_index is not None for o in stored)  # signed and logged
         sec = daily_section(store, agreement, *day)
     assert sec is not None and "Weapons inside their withdrawal zones" in sec["html"]
     sec = daily_section(None, agreement, *day)

@@ -159,13 +159,21 @@ def ingest(
     res.problems = problems + res.problems
     st.save_flight(res, {"dem": str(dem.resolve())} if dem is not None else None)
     summary = res.summary()
-    if store:
-        from trucewatch.store.store import Store
+    if store:  # through the ledger: signed with the airframe's key from the mission's key folder, then logged
+        from trucewatch.ledger.ingest import ingest_signed
+        from trucewatch.ledger.keys import sign_observation
+        from trucewatch.mission import MissionError, adapter_key, open_mission_store
+        from trucewatch.store import StoreMissing
 
-        with Store.open(store) as s:
-            s.add_sources([src])
-            rep = s.add_observations(res.observations)
-            summary["store"] = rep.as_dict()
+        try:
+            with open_mission_store(store) as s:
+                if s.get_source(src.id) is None:
+                    src = src.model_copy(update={"attributes": {**src.attributes, "adapter": True}})
+                sk = adapter_key(s, src)
+                rep = ingest_signed(s, [sign_observation(o, sk) for o in res.observations])
+                summary["store"] = rep.as_dict()
+        except (StoreMissing, MissionError, ValueError) as exc:
+            _fail(f"--store: {exc}")
     for p in res.problems[:50]:
         typer.echo(f"warning: {p}", err=True)
     if len(res.problems) > 50:
