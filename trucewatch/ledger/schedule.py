@@ -89,7 +89,11 @@ class CheckpointScheduler:
         return first is None or now - float(first) >= self.policy.max_age_s
 
     def tick(self, now: float | None = None) -> dict[str, Any] | None:
-        """Sign a checkpoint if one is due; returns it (None when nothing was signed)."""
+        """Integrate queued entries (unless another process is the integrator), then sign a
+        checkpoint if one is due; returns it (None when nothing was signed)."""
+        from trucewatch.ledger.integrator import integrate_pending
+
+        integrate_pending(self.store)
         if not self.due(now):
             return None
         signer = self.signer
