@@ -59,6 +59,7 @@ class Integrator:
         self.integrated = 0
         self.batches = 0
         self.max_lag_s = 0.0
+        self._next_tick = 0.0
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -70,8 +71,9 @@ class Integrator:
             self.batches += 1
             if self.log.last_lag_s is not None:
                 self.max_lag_s = max(self.max_lag_s, self.log.last_lag_s)
-        if n is not None and self.scheduler is not None:
-            self.scheduler.tick()
+        if n is not None and self.scheduler is not None and time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.scheduler.policy.poll_s
+            self.scheduler.tick(integrate=False)
         return n
 
     async def run(self) -> None:
@@ -101,7 +103,7 @@ class Integrator:
         try:
             await asyncio.to_thread(self.step)
             if self.scheduler is not None:
-                await asyncio.to_thread(self.scheduler.tick, float("inf"))
+                await asyncio.to_thread(lambda: self.scheduler.tick(float("inf"), integrate=False))
         except Exception as exc:
             log.warning("final integration failed (%s: %s)", type(exc).__name__, exc)
 

@@ -1,7 +1,7 @@
 """The ledger's ingest queue: entries committed with their observations and
 integrated into the Merkle log apart from ingest (docs/ledger.md, "Sequencing").
 
-Revision ID: 0003
+Revision ID: 0003_ledger_queue
 Revises: 0002
 Create Date: 2026-12-03
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 from trucewatch.store import schema as S
 
-revision = "0003"
+revision = "0003_ledger_queue"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
