@@ -21,6 +21,7 @@ the bus (docs/scaling.md), and its hand-offs cost CPU.
 from __future__ import annotations
 
 import binascii
+import functools
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -55,8 +56,9 @@ class SourceKey:
     revoked_at: float | None = None
     revoke_reason: str | None = None
 
-    @property
+    @functools.cached_property
     def raw(self) -> bytes:
+        """32 raw bytes (cached: read twice per verified observation on the ingest path)."""
         return bytes.fromhex(self.public_key)
 
     def covers(self, t: float) -> bool:
