@@ -448,22 +448,22 @@ class MerkleLog:
         now = time.time()
         taken: list[Any] = []
 
-        def delete_taken(c: Connection) -> None:
-            seqs = [int(r[0]) for r in taken]
-            if self.sqlite:  # one writer at a time: everything up to the last taken was taken
-                c.exec_driver_sql("DELETE FROM ledger_queue WHERE seq <= ?", (seqs[-1],))
-            else:  # rows committed after our read may have lower seqs: delete exactly ours
-                c.exec_driver_sql("DELETE FROM ledger_queue WHERE seq = ANY(%(s)s)", {"s": seqs})
-
         def items_under_lock(c: Connection) -> list[_Item]:
-            # Read under the state row lock: two integrators cannot take the same entries.
-            rows = c.execute(select(q.seq, q.observation_id, q.leaf, q.key, q.queued_at)
-                             .order_by(q.seq).limit(limit)).all()
+            # Taken under the state row lock: two integrators cannot take the same entries.
+            if self.sqlite:
+                rows = c.execute(select(q.seq, q.observation_id, q.leaf, q.key, q.queued_at)
+                                 .order_by(q.seq).limit(limit)).all()
+                if rows:  # one writer at a time: everything up to the last taken was taken
+                    c.exec_driver_sql("DELETE FROM ledger_queue WHERE seq <= ?", (int(rows[-1][0]),))
+            else:  # delete exactly what is returned (rows committed meanwhile may have lower seqs)
+                rows = sorted((tuple(r) for r in c.exec_driver_sql(
+                    "DELETE FROM ledger_queue WHERE seq IN (SELECT seq FROM ledger_queue ORDER BY seq "
+                    "LIMIT %(n)s) RETURNING seq, observation_id, leaf, key, queued_at", {"n": limit})), key=_first)
             taken.extend(rows)
             return [(r[1], bytes(r[2]), bytes(r[3]), None, float(r[4])) for r in rows]
 
         with self._durable() as c:
-            size, new_size = self._locked_extend(c, items_under_lock, now, before_commit=delete_taken)
+            size, new_size = self._locked_extend(c, items_under_lock, now)
         if taken:  # integration lag: from the acknowledgement (queue commit) to the tree's commit
             self.last_lag_s = time.time() - min(float(r[4]) for r in taken)
         return new_size - size
@@ -514,6 +514,15 @@ def ensure_tables(store: Store) -> None:
 _ENSURED: set[int] = set()
 
 
+def _first(r: tuple[Any, ...]) -> Any:
+    return r[0]
+
+
+#: PostgreSQL types of the column types that binary COPY writes as they come from Python.
+_PG_BINARY = {"BigInteger": "int8", "Integer": "int8", "LargeBinary": "bytea", "String": "text", "Text": "text",
+              "Float": "float8"}
+
+
 def bulk_insert(c: Connection, table: Any, cols: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert many rows in the current transaction: PostgreSQL ``COPY`` (psycopg 3),
     SQLite ``executemany`` of one prepared statement; no ORM per-row work."""
@@ -521,7 +530,12 @@ def bulk_insert(c: Connection, table: Any, cols: Sequence[str], rows: Sequence[S
         return
     if c.dialect.name == "postgresql":
         raw = c.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({','.join(cols)}) FROM STDIN") as cp:
+        types = [_PG_BINARY.get(type(table.c[name].type).__name__) for name in cols]
+        binary = all(types)  # binary COPY for tables of plain columns: no text parsing of bytea
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({','.join(cols)}) FROM STDIN"
+                                           + (" (FORMAT BINARY)" if binary else "")) as cp:
+            if binary:
+                cp.set_types(types)
             for r in rows:
                 cp.write_row(r)
         return
