@@ -100,6 +100,7 @@ def ingest_ab(quick: bool = False) -> dict[str, Any]:
     cur = med(runs["branch"])
     lag = max((r["integration_lag_s_max"] or 0.0) for r in runs["branch"])
     out: dict[str, Any] = {"backend": runs["branch"][0]["backend"], "observations": n, "log_entries": log_n,
+                           "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
                            "rounds": rounds, **cur, "integration_lag_s_max": lag}
     if base:
         old = med(runs["baseline"])
