@@ -154,13 +154,14 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
         procs = [subprocess.Popen([sys.executable, "-m", "trucewatch.cli", "worker", "--bus", bus, "--db", url,
                                    "--role", role], stdout=log, stderr=subprocess.STDOUT) for _ in range(n_workers)]
         asyncio.run(_wait_ready(bus, n_workers))
+        with Store.open(url) as s0:
+            certs = MerkleLog(s0).size  # the key certificates, logged before any observation
+        cpu0 = sum(_cpu_s(p.pid) for p in procs)  # ready workers: start-up CPU excluded
         published: dict[str, float] = {}
         t0 = time.time()
         asyncio.run(_publish_all(bus, agreement, observations, published))
         store = Store.open(url)
         log_ = MerkleLog(store)
-        certs = log_.size
-        cpu0 = sum(_cpu_s(p.pid) for p in procs)  # ready workers: start-up CPU excluded
         deadline = time.time() + 900
         while time.time() < deadline and store.count_observations() < len(observations):
             time.sleep(0.1)
