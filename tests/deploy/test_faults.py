@@ -76,6 +76,17 @@ async def _pending(nats_url: str) -> int:
     return n
 
 
+def _queued(url: str) -> int:
+    """Acknowledged log entries the integrator has not added to the tree yet."""
+    from sqlalchemy import func, select
+
+    from trucewatch.store import Store
+    from trucewatch.store import schema as S
+
+    with Store.open(url, migrate=False) as s, s.engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(S.ledger_queue)).scalar_one())
+
+
 def _snapshot(url: str) -> dict:
     from trucewatch.ledger.certs import load_certified
     from trucewatch.ledger.log import MerkleLog
@@ -114,7 +125,7 @@ def _run(pg, keys, observations, tmp: Path, disturb=None) -> dict:
                 procs = disturb(i, procs, pg, nats, url, log) or procs
         end = time.time() + TIMEOUT_S
         while time.time() < end:
-            if asyncio.run(_pending(nats.url)) == 0:
+            if asyncio.run(_pending(nats.url)) == 0 and _queued(url) == 0:
                 break
             for k, p in enumerate(procs):  # a worker that died by itself is restarted too
                 if p.poll() is not None:

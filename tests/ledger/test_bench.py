@@ -15,3 +15,7 @@ def test_bench_quick():
     assert r["log_entries"] == 20_000 and r["entry_bytes"] > 300
     # the appended log is the RFC tree: the bench verifies every proof it times (an exception otherwise)
     assert r["proof_ms"] < 1000
+    ing = r["ingest"]
+    for k in ("ingest_obs_per_s", "cpu_us_per_obs", "sig_check_cpu_us", "log_entries_per_s"):
+        assert ing[k] > 0, k
+    assert ing["integration_lag_s_max"] >= 0 and set(ing["goals_met"]) == set(ing["goals"])

@@ -6,6 +6,14 @@ Baselines measured in the same run: ``raw_hash_per_s`` (hashlib SHA-256 of
 same signed messages, one thread, as the issue defines it).  Appends are in
 batches of 1,000, each committed with SQLite synchronous=FULL (fsync) before
 the next starts.
+
+``ingest``: signed ingest end to end (verify, store, queue, integrate until
+every entry is in the tree) on PostgreSQL when it answers on 127.0.0.1:5432
+(else SQLite), in a subprocess (trucewatch/bench/_ingest_probe.py) that also
+measures the signature-check ceiling (bare libsodium, CPU time) and the log's
+integration rate.  With ``TRUCEWATCH_BENCH_BASELINE=/path/to/checkout`` the same
+probe runs against that tree too, alternating with this one, and the ratios
+are reported: on a shared machine only same-run ratios mean much.
 """
 
 from __future__ import annotations
@@ -17,6 +25,92 @@ import statistics
 import tempfile
 import time
 from typing import Any
+
+
+def _pg_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _probe(tree: str, n: int, log_n: int, tmp: str) -> dict[str, Any]:
+    """Run the ingest probe with ``tree`` first on the path, on a fresh database."""
+    import json
+    import subprocess
+    import sys
+    import uuid
+
+    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ingest_probe.py")
+    drop = None
+    if _pg_up():
+        from sqlalchemy import create_engine, text
+
+        admin_url = os.environ.get("TRUCEWATCH_PG_URL", "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
+        name = f"tw_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name}"))
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+
+        def drop() -> None:
+            with admin.connect() as c:
+                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+                c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            admin.dispose()
+    else:
+        url = os.path.join(tmp, f"probe-{uuid.uuid4().hex[:6]}.db")
+    try:
+        env = {**os.environ, "PYTHONPATH": tree}
+        code = f"import runpy, sys; sys.argv = ['probe'] + sys.argv[1:]; runpy.run_path({probe!r}, run_name='__main__')"
+        out = subprocess.run([sys.executable, "-c", code, url, str(n), str(log_n)], env=env, cwd=tmp,
+                             capture_output=True, text=True, timeout=1800)
+        if out.returncode != 0:
+            raise RuntimeError(f"ingest probe failed on {tree}: {out.stderr[-2000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        if drop is not None:
+            drop()
+
+
+def ingest_ab(quick: bool = False) -> dict[str, Any]:
+    """Ingest and log figures of this tree, and of ``$TRUCEWATCH_BENCH_BASELINE`` when set
+    (alternating runs, ratios = this tree / baseline)."""
+    import statistics
+    import tempfile
+
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    base = os.environ.get("TRUCEWATCH_BENCH_BASELINE")
+    n, log_n, rounds = (2_000, 20_000, 1) if quick else (10_000, 200_000, 2)
+    runs: dict[str, list[dict[str, Any]]] = {"branch": [], "baseline": []}
+    with tempfile.TemporaryDirectory(prefix="tw-bench-ingest-") as tmp:
+        for _ in range(rounds):
+            if base:
+                runs["baseline"].append(_probe(base, n, log_n, tmp))
+            runs["branch"].append(_probe(here, n, log_n, tmp))
+    keys = ("ingest_obs_per_s", "ack_obs_per_s", "cpu_us_per_obs", "sig_check_cpu_us", "cpu_over_sig_check",
+            "sig_ceiling_per_s", "log_entries_per_s", "log_cpu_us_per_entry")
+
+    def med(rs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {k: statistics.median(r[k] for r in rs) for k in keys if rs and rs[0].get(k) is not None}
+
+    cur = med(runs["branch"])
+    lag = max((r["integration_lag_s_max"] or 0.0) for r in runs["branch"])
+    out: dict[str, Any] = {"backend": runs["branch"][0]["backend"], "observations": n, "log_entries": log_n,
+                           "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
+                           "rounds": rounds, **cur, "integration_lag_s_max": lag}
+    if base:
+        old = med(runs["baseline"])
+        out["baseline"] = old
+        out["ratio_vs_baseline"] = {k: round(cur[k] / old[k], 2) for k in cur if old.get(k)}
+    out["goals"] = {"ingest_obs_per_s": 4000, "cpu_us_per_obs": 150, "log_entries_per_s": 50_000,
+                    "integration_lag_s": 1.0}
+    out["goals_met"] = {"ingest_obs_per_s": cur["ingest_obs_per_s"] >= 4000, "cpu_us_per_obs": cur["cpu_us_per_obs"] <= 150,
+                        "log_entries_per_s": cur.get("log_entries_per_s", 0) >= 50_000, "integration_lag_s": lag < 1.0}
+    return out
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
@@ -139,6 +233,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
         os.remove(os.path.join(tmp, f))
     os.rmdir(tmp)
 
+    ingest = ingest_ab(quick)
     appends = n_log / t_append
     raw_hash = n_log / t_hash
     vps = n_checked / t_ours
@@ -165,6 +260,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
         "proof_ms": round(statistics.median(times), 3),
         "proof_ms_p95": round(sorted(times)[int(len(times) * 0.95) - 1], 3),
         "consistency_proof_ms": round(statistics.median(ctimes), 3),
+        "ingest": ingest,
         "goals": {"appends_per_s": 20_000, "verify_vs_raw": 0.8, "proof_ms": 5.0},
         "goals_met": {"appends_per_s": appends >= 20_000, "verify_vs_raw": statistics.median(ratios) >= 0.8,
                       "proof_ms": statistics.median(times) < 5.0},

@@ -56,18 +56,26 @@ def msg_id(obs: Observation) -> str:
     return f"{obs.id}:{content_hash(obs)[:16]}"
 
 
-async def publish_observations(js: Any, sectors: Any, observations: list[Observation]) -> int:
-    """Publish each observation to its sector's subject; return how many the stream took."""
+async def publish_observations(js: Any, sectors: Any, observations: list[Observation], window: int = 256) -> int:
+    """Publish each observation to its sector's subject; return how many the stream took.
+
+    Up to ``window`` publishes wait for their acknowledgements at once (the
+    stream's acknowledgement is still awaited for every message before
+    returning): one round trip per message serialised the publisher."""
+    import asyncio
+
     import numpy as np
 
     if not observations:
         return 0
     k = sectors.of(np.array([o.location.lat for o in observations]), np.array([o.location.lon for o in observations]))
     n = 0
-    for o, s in zip(observations, k, strict=True):
-        ack = await js.publish(f"trucewatch.obs.{sectors.name(int(s))}", o.model_dump_json().encode(),
-                               headers={"Nats-Msg-Id": msg_id(o)})
-        n += 0 if ack.duplicate else 1
+    names = [sectors.name(int(s)) for s in k.tolist()]
+    for i in range(0, len(observations), window):
+        acks = await asyncio.gather(*(
+            js.publish(f"trucewatch.obs.{s}", o.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id(o)})
+            for o, s in zip(observations[i:i + window], names[i:i + window], strict=True)))
+        n += sum(0 if a.duplicate else 1 for a in acks)
     return n
 
 

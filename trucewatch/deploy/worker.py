@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from trucewatch.agreement import Agreement
 from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, dead_letter, ensure_streams
 from trucewatch.deploy.sectors import Sectors
+from trucewatch.ledger.integrator import Integrator
 from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Status
 from trucewatch.store import Store
@@ -49,16 +50,12 @@ class WorkerStats:
 
 def _ingest(store: Store, observations: list[Observation], require_signatures: bool) -> Any:
     if require_signatures:
-        from trucewatch.ledger.api import reconcile
         from trucewatch.ledger.ingest import ingest_signed
 
-        rep = ingest_signed(store, observations)
-        if rep.duplicates:
-            # A redelivered batch: its first delivery may have died between the
-            # store commit and the log append; finish that work (idempotent).
-            with store.exclusive("ledger-reconcile"):
-                reconcile(store)
-        return rep
+        # The log entries are queued in the same transaction as the observations,
+        # so a redelivered batch has nothing left to finish; the integrator loop
+        # (one worker at a time holds it) adds them to the tree.
+        return ingest_signed(store, observations, integrate=False)
     return store.add_observations(observations)
 
 
@@ -98,7 +95,9 @@ class Worker:
         # Ingest and fusion run as two concurrent loops: a long fusion pass must
         # not hold back the commit (and acknowledgement) of new observations.
         loops = [asyncio.create_task(self._loop(js, kind, sub, until)) for kind, sub in subs]
-        checkpoints = (CheckpointScheduler(self.store).start()  # sign the log's tree head on a schedule
+        # Every ingest worker runs an integrator loop; one at a time holds the log's lock and
+        # integrates (every 0.2 s), then signs the tree head when the checkpoint policy says so.
+        checkpoints = (Integrator(self.store, scheduler=CheckpointScheduler(self.store)).start()
                        if self.role != "fusion" and self.require_signatures else None)
         try:
             await asyncio.gather(*loops)
@@ -144,6 +143,7 @@ class Worker:
 
     # ----------------------------------------------------------------- ingest
     async def _handle_observations(self, js: Any, msgs: list[Any]) -> None:
+        parsed: list[tuple[Observation, Any, int]] = []
         good: list[Observation] = []
         good_msgs: list[Any] = []
         for m in msgs:
@@ -159,12 +159,17 @@ class Worker:
                 e = exc.errors()[0]
                 await self._dead(js, m, "invalid", f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
                 continue
-            got = int(self.sectors.of(np.array([o.location.lat]), np.array([o.location.lon]))[0])
-            if got != k:
-                await self._dead(js, m, "wrong_sector", f"{o.id}: location is in {self.sectors.name(got)}, sent to {sector}")
-                continue
-            good.append(o)
-            good_msgs.append(m)
+            parsed.append((o, m, k))
+        if parsed:  # sectors of the whole batch in one vectorised look-up
+            got = self.sectors.of(np.array([o.location.lat for o, _, _ in parsed]),
+                                  np.array([o.location.lon for o, _, _ in parsed]))
+            for (o, m, k), g in zip(parsed, got.tolist(), strict=True):
+                if g != k:
+                    await self._dead(js, m, "wrong_sector",
+                                     f"{o.id}: location is in {self.sectors.name(g)}, sent to {self.sectors.name(k)}")
+                    continue
+                good.append(o)
+                good_msgs.append(m)
         if good:
             t0 = time.perf_counter()
             rep = await asyncio.to_thread(_ingest, self.store, good, self.require_signatures)

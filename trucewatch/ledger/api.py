@@ -286,23 +286,27 @@ def rebuild_entries(store: Store, rows: Sequence[tuple[int, str, bytes]]
 
 
 def reconcile(store: Store) -> dict[str, int]:
-    """Finish work a crash interrupted between storing, logging and indexing.
+    """Finish work a crash interrupted between storing and logging.
 
-    Observations stored with a signature but not in the log are re-verified
-    and appended; logged observations whose ``ledger_index`` was not written
-    get it.  Idempotent.
-    """
+    Observations stored with a signature but neither in the log nor queued
+    for it (stores written before the ingest queue, or by
+    ``Store.add_observations`` directly) are re-verified and appended;
+    queued entries are integrated.  Idempotent.  ``indexed``: logged
+    observations of old stores whose ``ledger_index`` column was empty (the
+    index is now joined from the log, so this is 0 on current stores)."""
+    from trucewatch.ledger.integrator import integrate_pending
     from trucewatch.ledger.keys import Keyring, verify_observations
 
+    integrate_pending(store)
     log = MerkleLog(store)
+    o, lv, q = S.observations.c, S.ledger_leaves.c, S.ledger_queue.c
     with store.engine.connect() as c:
-        rows = c.execute(select(S.observations.c.id).where(S.observations.c.ledger_index.is_(None),
-                                                           S.observations.c.signature.is_not(None))
-                         .order_by(S.observations.c.seq)).all()
-    ids = [r[0] for r in rows]
-    logged = log.index_of(ids)
-    fix = [(oid, logged[oid]) for oid in ids if oid in logged]
-    todo = [oid for oid in ids if oid not in logged]
+        rows = c.execute(select(o.id).select_from(
+            S.observations.outerjoin(S.ledger_leaves, lv.observation_id == o.id)
+            .outerjoin(S.ledger_queue, q.observation_id == o.id))
+            .where(o.ledger_index.is_(None), o.signature.is_not(None), lv.idx.is_(None), q.seq.is_(None))
+            .order_by(o.seq)).all()
+    todo = [r[0] for r in rows]
     appended = 0
     rejected = 0
     if todo:
@@ -310,11 +314,8 @@ def reconcile(store: Store) -> dict[str, int]:
         verified, errors = verify_observations(obs, Keyring.load(store), now=0.0)
         rejected = len(errors)
         entries = [LogEntry(v.obs.id, entry_bytes(v.canonical, v.signature, v.key.hex()), v.key) for v in verified]
-        idx = log.append(entries)
-        fix += list(zip([v.obs.id for v in verified], idx, strict=True))
-        appended = len(idx)
-    store.set_ledger_index(fix)
-    return {"indexed": len(fix) - appended, "appended": appended, "rejected": rejected}
+        appended = len(log.append(entries))
+    return {"indexed": 0, "appended": appended, "rejected": rejected}
 
 
 def import_cosigned_note(store: Store, note_text: str) -> list[str]:

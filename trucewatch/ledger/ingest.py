@@ -3,41 +3,51 @@
 1. every observation's signature is checked against its source's registered
    keys (trucewatch.ledger.keys); unsigned or wrongly signed ones are rejected
    with a RecordError naming the observation and the field;
-2. the rest go through Store.add_observations (plausibility, idempotency);
-3. the newly stored ones are appended to the Merkle log in one durable batch
-   and their ``ledger_index`` is written back.
+2. the rest go through Store.add_observations (plausibility, idempotency) in
+   one transaction that also queues each new observation's log entry (its
+   leaf hash) in ``ledger_queue``: once that commits, the entry is durable
+   and the caller may acknowledge;
+3. the integrator (MerkleLog.integrate, one per log at a time) moves queued
+   entries into the Merkle tree in batches, apart from ingest; the log index
+   is read from ``ledger_leaves`` (Store.obs_select), never written back.
 
-A crash between 2 and 3 leaves stored but unlogged observations;
-``trucewatch ledger reconcile`` (trucewatch.ledger.api.reconcile) finishes
-the job, and ``trucewatch verify`` reports them meanwhile.
+The canonical (RFC 8785) body is computed once per observation and serves the
+signature check, the store's content hash and the log entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
 from trucewatch.ledger.canonical import entry_bytes
 from trucewatch.ledger.keys import Keyring, verify_observations
-from trucewatch.ledger.log import LogEntry, MerkleLog
+from trucewatch.ledger.log import MerkleLog
 from trucewatch.model import Observation
 from trucewatch.store.store import IngestReport, Store
 
 
 def ingest_signed(store: Store, observations: Sequence[Observation], *, now: datetime | None = None,
-                  keyring: Keyring | None = None, log: MerkleLog | None = None) -> IngestReport:
-    """Verify, store and log a batch; returns the store's IngestReport with
-    signature errors added (accepted = stored and logged this time)."""
+                  keyring: Keyring | None = None, log: MerkleLog | None = None,
+                  integrate: bool = True) -> IngestReport:
+    """Verify, store and queue a batch for the log; returns the store's IngestReport with
+    signature errors added (accepted = stored, with its log entry durably queued, this time).
+
+    ``integrate``: also add the queued entries to the tree now, unless another
+    integrator holds the log (embedded use, the API, tests: the index is
+    known on return).  Pipeline workers pass False and leave it to the
+    integrator loop (trucewatch.ledger.integrator)."""
     keyring = keyring or Keyring.load(store)
     verified, sig_errors = verify_observations(observations, keyring,
                                                now=None if now is None else now.timestamp())
-    by_id = {v.obs.id: v for v in verified}
-    report = store.add_observations([v.obs for v in verified], now=now)
+    sha = hashlib.sha256
+    hashes = [sha(v.canonical).hexdigest() for v in verified]
+    queued = [(sha(b"\x00" + entry_bytes(v.canonical, v.signature, v.key.hex())).digest(), v.key) for v in verified]
+    report = store.add_observations([v.obs for v in verified], now=now, content_hashes=hashes, log_entries=queued)
     report.errors = sig_errors + report.errors
-    if report.accepted:
-        log = log or MerkleLog(store)
-        fresh = [by_id[oid] for oid in report.accepted]
-        entries = [LogEntry(v.obs.id, entry_bytes(v.canonical, v.signature, v.key.hex()), v.key) for v in fresh]
-        idx = log.append(entries)
-        store.set_ledger_index(zip(report.accepted, idx, strict=True))
+    if integrate and report.accepted:
+        from trucewatch.ledger.integrator import integrate_pending
+
+        integrate_pending(store, log)
     return report

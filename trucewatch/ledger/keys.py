@@ -9,18 +9,23 @@ backdate), and observations it signed with a time at or after ``revoked_at``
 fail offline verification too.
 
 Verification uses PyNaCl (libsodium), about twice the speed of the
-``cryptography`` package here.  libsodium releases the GIL, so a batch is
-canonicalized in the calling thread while worker threads verify the previous
-chunk: on this 2-core machine that hides most of the Python-side cost.
+``cryptography`` package here.  A batch of at least ``TRUCEWATCH_VERIFY_PROCESS_MIN``
+(default 2,048) observations goes to a process pool of ``TRUCEWATCH_VERIFY_PROCESSES``
+workers (default: cores - 1 on machines with 4 or more cores, else none), one
+chunk per task, submitted while the calling thread canonicalizes the next; smaller
+batches, and 2-core machines, verify in the calling thread.  The 2-thread pool
+used before gained nothing measurable on 2 cores shared with the database and
+the bus (docs/scaling.md), and its hand-offs cost CPU.
 """
 
 from __future__ import annotations
 
 import binascii
+import functools
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,8 +56,9 @@ class SourceKey:
     revoked_at: float | None = None
     revoke_reason: str | None = None
 
-    @property
+    @functools.cached_property
     def raw(self) -> bytes:
+        """32 raw bytes (cached: read twice per verified observation on the ingest path)."""
         return bytes.fromhex(self.public_key)
 
     def covers(self, t: float) -> bool:
@@ -319,15 +325,42 @@ class Verified:
     key: bytes  # raw public key that verified
 
 
-_POOL: ThreadPoolExecutor | None = None
-_CHUNK = 256
+_POOL: ProcessPoolExecutor | None = None
+_CHUNK = 512
 
 
-def _pool() -> ThreadPoolExecutor:
+def _env_int(name: str, default: int) -> int:
+    v = os.environ.get(name, "")
+    try:
+        return int(v) if v else default
+    except ValueError:
+        raise ValueError(f"{name}: {v!r} is not an integer") from None
+
+
+def verify_processes() -> int:
+    """Processes for signature checks (0: verify in the calling thread)."""
+    cpus = os.cpu_count() or 1
+    return _env_int("TRUCEWATCH_VERIFY_PROCESSES", cpus - 1 if cpus >= 4 else 0)
+
+
+def _pool() -> ProcessPoolExecutor | None:
     global _POOL
+    n = verify_processes()
+    if n <= 0:
+        return None
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="tw-verify")
+        import multiprocessing
+
+        # forkserver: workers and services run threads (asyncio.to_thread, NATS), which fork must not copy
+        _POOL = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"))
     return _POOL
+
+
+def _parallel(n: int, threads: bool) -> ProcessPoolExecutor | None:
+    """The process pool when a batch of ``n`` is large enough to pay for the hand-off."""
+    if not threads or n < _env_int("TRUCEWATCH_VERIFY_PROCESS_MIN", 2048):
+        return None
+    return _pool()
 
 
 def _open_many(items: Sequence[tuple[bytes, bytes]]) -> list[bool]:
@@ -342,11 +375,13 @@ def _open_many(items: Sequence[tuple[bytes, bytes]]) -> list[bool]:
 
 
 def verify_many(items: Sequence[tuple[bytes, bytes, bytes]], threads: bool = True) -> list[bool]:
-    """Ed25519 verify of (signature, message, public key) triples, in worker threads."""
+    """Ed25519 verify of (signature, message, public key) triples (in the process pool
+    for large batches; ``threads=False``: always in the calling thread)."""
     pairs = [(s + m, k) for s, m, k in items]
-    if not threads or len(pairs) <= _CHUNK:
+    pool = _parallel(len(pairs), threads)
+    if pool is None:
         return _open_many(pairs)
-    futs = [_pool().submit(_open_many, pairs[i:i + _CHUNK]) for i in range(0, len(pairs), _CHUNK)]
+    futs = [pool.submit(_open_many, pairs[i:i + _CHUNK]) for i in range(0, len(pairs), _CHUNK)]
     return [ok for f in futs for ok in f.result()]
 
 
@@ -370,7 +405,8 @@ def verify_observations(observations: Sequence[Observation], keyring: Keyring, *
     Returns the verified ones (in input order) and one RecordError per
     rejected observation naming it and the field: ``signature`` (missing, not
     base64, does not verify) or ``source_id`` (no key valid at its time).
-    Canonicalization runs here while worker threads verify earlier chunks.
+    Canonicalization runs here while the process pool (large batches) verifies
+    earlier chunks.  ``threads=False``: never use the pool.
     """
     now = time.time() if now is None else now
     errors: list[RecordError] = []
@@ -378,7 +414,7 @@ def verify_observations(observations: Sequence[Observation], keyring: Keyring, *
     futures: list[tuple[Future[list[bool]], int]] = []
     chunk: list[tuple[bytes, bytes]] = []
     start = 0
-    pool = _pool() if threads else None
+    pool = _parallel(len(observations), threads)
 
     def flush() -> None:
         nonlocal chunk, start

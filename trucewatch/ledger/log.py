@@ -23,6 +23,7 @@ instead of being extended.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,9 +41,10 @@ NID_SHIFT = 48
 _MAX_INDEX = (1 << NID_SHIFT) - 1
 _sha256 = hashlib.sha256
 T = TypeVar("T")
+_Item = tuple[str, bytes, bytes, "bytes | None", float]  # observation id, leaf hash, key, kept entry, appended_at
 
 LEDGER_TABLES = (S.ledger_state, S.ledger_nodes, S.ledger_leaves, S.ledger_checkpoints, S.ledger_cosignatures,
-                 S.ledger_source_keys, S.ledger_log_keys, S.ledger_witnesses, S.ledger_key_entries)
+                 S.ledger_source_keys, S.ledger_log_keys, S.ledger_witnesses, S.ledger_key_entries, S.ledger_queue)
 
 
 class LogError(RuntimeError):
@@ -110,6 +112,7 @@ class MerkleLog:
         self.sqlite = store.dialect == "sqlite"
         self._edge: list[tuple[int, int, bytes]] | None = None  # (level, index, hash)
         self._edge_size = -1
+        self.last_lag_s: float | None = None
         ensure_tables(store)
 
     # ------------------------------------------------------------- reading
@@ -325,54 +328,28 @@ class MerkleLog:
 
     def _append(self, entries: Sequence[LogEntry], hashes: list[bytes]) -> list[int]:
         now = time.time()
+        items = [(e.observation_id, h, e.key, e.entry if e.keep else None, now)
+                 for e, h in zip(entries, hashes, strict=True)]
+        with self._durable() as c:
+            size, new_size = self._locked_extend(c, items, now)
+        return list(range(size, new_size))
+
+    @contextlib.contextmanager
+    def _durable(self) -> Iterator[Connection]:
+        """A connection whose commits are fsynced (SQLite synchronous=FULL), with database errors
+        mapped to the log's errors and the cached right edge dropped on any failure."""
         with self._connect() as c:
             if self.sqlite:
                 c.exec_driver_sql("PRAGMA synchronous=FULL")
                 c.commit()
             try:
-                with c.begin():
-                    # Take the write lock first, then read the state under it.
-                    got_lock = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1)
-                                         .values(updated_at=now)).rowcount
-                    if not got_lock:
-                        c.execute(insert(S.ledger_state).values(id=1, size=0, root=merkle.EMPTY_ROOT, updated_at=now))
-                    size, _ = self._state(c)
-                    if self._edge is None or self._edge_size != size:
-                        size, _root, self._edge = self._check(c)
-                        self._edge_size = size
-                    if size + len(entries) > _MAX_INDEX:
-                        raise LogError("log is full")
-                    stack = list(self._edge)
-                    node_rows: list[tuple[int, bytes]] = []
-                    leaf_rows: list[tuple[int, str, bytes, float]] = []
-                    for j, (e, h) in enumerate(zip(entries, hashes, strict=True)):
-                        i = size + j
-                        node_rows.append((i, h))  # nid(0, i) == i
-                        leaf_rows.append((i, e.observation_id, e.key, now))
-                        lv, ix, cur = 0, i, h
-                        while stack and stack[-1][0] == lv:
-                            cur = _sha256(b"\x01" + stack.pop()[2] + cur).digest()
-                            lv += 1
-                            ix >>= 1
-                            node_rows.append(((lv << NID_SHIFT) | ix, cur))
-                        stack.append((lv, ix, cur))
-                    new_size = size + len(entries)
-                    new_root = _fold([h for _, _, h in stack])
-                    self._insert(c, S.ledger_nodes, ("nid", "hash"), node_rows)
-                    self._insert(c, S.ledger_leaves, ("idx", "observation_id", "key", "appended_at"), leaf_rows)
-                    kept = [(size + j, e.entry) for j, e in enumerate(entries) if e.keep]
-                    if kept:
-                        self._insert(c, S.ledger_key_entries, ("idx", "entry"), kept)
-                    n = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1, S.ledger_state.c.size == size)
-                                  .values(size=new_size, root=new_root, updated_at=now)).rowcount
-                    if n != 1:
-                        raise ConcurrentAppendError("the log grew while appending")
+                yield c
             except DatabaseError as exc:
                 self._edge = None
                 msg = str(exc.orig)
                 if "UNIQUE" in msg.upper() and "observation_id" in msg:
                     raise LogError(f"an observation in the batch is already in the log: {msg}") from None
-                if "UNIQUE" in msg.upper() or "PRIMARY KEY" in msg.upper():
+                if "UNIQUE" in msg.upper() or "PRIMARY KEY" in msg.upper() or "duplicate key" in msg:
                     raise ConcurrentAppendError(msg) from None
                 raise LogCorruptError(f"append failed, nothing was written: {msg}") from None
             except BaseException:
@@ -382,16 +359,117 @@ class MerkleLog:
                 if self.sqlite:
                     c.exec_driver_sql("PRAGMA synchronous=NORMAL")
                     c.commit()
+
+    def _lock_state(self, c: Connection, now: float) -> int:
+        """Take the log's write lock (the state row) and return the size read under it."""
+        got_lock = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1)
+                             .values(updated_at=now)).rowcount
+        if not got_lock:
+            c.execute(insert(S.ledger_state).values(id=1, size=0, root=merkle.EMPTY_ROOT, updated_at=now))
+        size, _ = self._state(c)
+        if self._edge is None or self._edge_size != size:
+            size, _root, self._edge = self._check(c)
+            self._edge_size = size
+        return size
+
+    def _locked_extend(self, c: Connection, items: Sequence[_Item] | Callable[[Connection], Sequence[_Item]],
+                       now: float, before_commit: Callable[[Connection], None] | None = None) -> tuple[int, int]:
+        """In one transaction: lock, extend the tree by ``items`` (observation id, leaf hash, key,
+        entry to keep or None, appended_at), update the state; returns (old size, new size).
+        ``items`` may be a function of the connection, called once the lock is held."""
+        with c.begin():
+            size = self._lock_state(c, now)
+            if callable(items):
+                items = items(c)
+                if not items:
+                    return size, size
+            if size + len(items) > _MAX_INDEX:
+                raise LogError("log is full")
+            stack = list(self._edge or [])
+            node_rows: list[tuple[int, bytes]] = []
+            leaf_rows: list[tuple[int, str, bytes, float]] = []
+            kept: list[tuple[int, bytes]] = []
+            for j, (oid, h, key, keep, at) in enumerate(items):
+                i = size + j
+                node_rows.append((i, h))  # nid(0, i) == i
+                leaf_rows.append((i, oid, key, at))
+                if keep is not None:
+                    kept.append((i, keep))
+                lv, ix, cur = 0, i, h
+                while stack and stack[-1][0] == lv:
+                    cur = _sha256(b"\x01" + stack.pop()[2] + cur).digest()
+                    lv += 1
+                    ix >>= 1
+                    node_rows.append(((lv << NID_SHIFT) | ix, cur))
+                stack.append((lv, ix, cur))
+            new_size = size + len(items)
+            new_root = _fold([h for _, _, h in stack])
+            bulk_insert(c, S.ledger_nodes, ("nid", "hash"), node_rows)
+            bulk_insert(c, S.ledger_leaves, ("idx", "observation_id", "key", "appended_at"), leaf_rows)
+            if kept:
+                bulk_insert(c, S.ledger_key_entries, ("idx", "entry"), kept)
+            if before_commit is not None:
+                before_commit(c)
+            n = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1, S.ledger_state.c.size == size)
+                          .values(size=new_size, root=new_root, updated_at=now)).rowcount
+            if n != 1:
+                raise ConcurrentAppendError("the log grew while appending")
         self._edge = stack
         self._edge_size = new_size
-        return list(range(size, new_size))
+        return size, new_size
+
+    # ------------------------------------------------------------ integration
+    def pending(self) -> tuple[int, float | None]:
+        """(entries waiting in the ingest queue, queue time of the oldest)."""
+        with self._connect() as c:
+            n, oldest = c.execute(select(func.count(), func.min(S.ledger_queue.c.queued_at))
+                                  .select_from(S.ledger_queue)).one()
+        return int(n), None if oldest is None else float(oldest)
+
+    def integrate(self, limit: int = 200_000) -> int:
+        """Move up to ``limit`` queued entries (oldest first) into the tree, in one transaction
+        that also deletes them from the queue: a kill at any point leaves either the old or
+        the new state, never a half.  Returns the number integrated."""
+        with self._connect() as c:
+            first = c.execute(select(S.ledger_queue.c.seq).limit(1)).first()
+        if first is None:
+            return 0
+        for attempt in range(3):
+            try:
+                return self._integrate(limit)
+            except ConcurrentAppendError:
+                self._edge = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _integrate(self, limit: int) -> int:
+        q = S.ledger_queue.c
+        now = time.time()
+        taken: list[Any] = []
+
+        def items_under_lock(c: Connection) -> list[_Item]:
+            # Taken under the state row lock: two integrators cannot take the same entries.
+            if self.sqlite:
+                rows = c.execute(select(q.seq, q.observation_id, q.leaf, q.key, q.queued_at)
+                                 .order_by(q.seq).limit(limit)).all()
+                if rows:  # one writer at a time: everything up to the last taken was taken
+                    c.exec_driver_sql("DELETE FROM ledger_queue WHERE seq <= ?", (int(rows[-1][0]),))
+            else:  # delete exactly what is returned (rows committed meanwhile may have lower seqs)
+                rows = sorted((tuple(r) for r in c.exec_driver_sql(
+                    "DELETE FROM ledger_queue WHERE seq IN (SELECT seq FROM ledger_queue ORDER BY seq "
+                    "LIMIT %(n)s) RETURNING seq, observation_id, leaf, key, queued_at", {"n": limit})), key=_first)
+            taken.extend(rows)
+            return [(r[1], bytes(r[2]), bytes(r[3]), None, float(r[4])) for r in rows]
+
+        with self._durable() as c:
+            size, new_size = self._locked_extend(c, items_under_lock, now)
+        if taken:  # integration lag: from the acknowledgement (queue commit) to the tree's commit
+            self.last_lag_s = time.time() - min(float(r[4]) for r in taken)
+        return new_size - size
 
     def _insert(self, c: Connection, table: Any, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        if self.sqlite:
-            marks = ",".join("?" * len(cols))
-            c.exec_driver_sql(f"INSERT INTO {table.name} ({','.join(cols)}) VALUES ({marks})", rows)
-        else:
-            c.execute(insert(table), [dict(zip(cols, r, strict=True)) for r in rows])
+        bulk_insert(c, table, cols, rows)
 
     # ------------------------------------------------------------ checkpoints
     def add_checkpoint(self, note: str, size: int, root: bytes) -> int:
@@ -421,9 +499,48 @@ class MerkleLog:
 
 
 def ensure_tables(store: Store) -> None:
-    """Create the ledger tables in a database migrated before they existed."""
+    """Create the ledger tables in a database migrated before they existed (once per engine:
+    ingest used to check nine tables on every batch)."""
+    if id(store.engine) in _ENSURED:
+        return
     try:
         for t in LEDGER_TABLES:
             t.create(store.engine, checkfirst=True)
     except DatabaseError as exc:
         raise LogCorruptError(f"cannot open the log database: {exc.orig}") from None
+    _ENSURED.add(id(store.engine))
+
+
+_ENSURED: set[int] = set()
+
+
+def _first(r: tuple[Any, ...]) -> Any:
+    return r[0]
+
+
+#: PostgreSQL types of the column types that binary COPY writes as they come from Python.
+_PG_BINARY = {"BigInteger": "int8", "Integer": "int8", "LargeBinary": "bytea", "String": "text", "Text": "text",
+              "Float": "float8"}
+
+
+def bulk_insert(c: Connection, table: Any, cols: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows in the current transaction: PostgreSQL ``COPY`` (psycopg 3),
+    SQLite ``executemany`` of one prepared statement; no ORM per-row work."""
+    if not rows:
+        return
+    if c.dialect.name == "postgresql":
+        raw = c.connection.driver_connection
+        types = [_PG_BINARY.get(type(table.c[name].type).__name__) for name in cols]
+        binary = all(types)  # binary COPY for tables of plain columns: no text parsing of bytea
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({','.join(cols)}) FROM STDIN"
+                                           + (" (FORMAT BINARY)" if binary else "")) as cp:
+            if binary:
+                cp.set_types(types)
+            for r in rows:
+                cp.write_row(r)
+        return
+    if c.dialect.name == "sqlite":
+        marks = ",".join("?" * len(cols))
+        c.exec_driver_sql(f"INSERT INTO {table.name} ({','.join(cols)}) VALUES ({marks})", list(rows))
+        return
+    c.execute(insert(table), [dict(zip(cols, r, strict=True)) for r in rows])

@@ -88,8 +88,14 @@ class CheckpointScheduler:
             first = c.execute(select(S.ledger_leaves.c.appended_at).where(S.ledger_leaves.c.idx == covered)).scalar()
         return first is None or now - float(first) >= self.policy.max_age_s
 
-    def tick(self, now: float | None = None) -> dict[str, Any] | None:
-        """Sign a checkpoint if one is due; returns it (None when nothing was signed)."""
+    def tick(self, now: float | None = None, *, integrate: bool = True) -> dict[str, Any] | None:
+        """Integrate queued entries (unless another process is the integrator, or the caller
+        is the integrator: ``integrate=False``), then sign a checkpoint if one is due;
+        returns it (None when nothing was signed)."""
+        if integrate:
+            from trucewatch.ledger.integrator import integrate_pending
+
+            integrate_pending(self.store)
         if not self.due(now):
             return None
         signer = self.signer

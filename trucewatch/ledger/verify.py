@@ -443,11 +443,21 @@ def _mark(tracker: _RootTracker, targets: list[int], roots_at: dict[int, bytes])
 
 def _check_claims(store: Store, report: VerifyReport, claimed: dict[str, int]) -> None:
     """Observations whose ledger_index points at an entry that is not theirs, and
-    stored observations that are not in the log at all (not provable evidence)."""
+    stored observations that are not in the log at all (not provable evidence).
+    Entries acknowledged and queued for the integrator are a warning: they are
+    durable, but no tree or checkpoint covers them yet."""
+    from trucewatch.store.store import obs_select
+
+    queued = 0
     with store.engine.connect() as c:
-        q = select(S.observations.c.id, S.observations.c.ledger_index, S.observations.c.signature)
+        inq = {r[0] for r in c.execute(select(S.ledger_queue.c.observation_id))}
+        sel = obs_select()
+        q = sel.with_only_columns(S.observations.c.id, sel.selected_columns.ledger_index, S.observations.c.signature)
         for oid, idx, sig in c.execute(q):
             if oid in claimed and idx == claimed[oid]:
+                continue
+            if idx is None and oid in inq:
+                queued += 1
                 continue
             if idx is None:
                 why = ("signed but not in the log (interrupted ingest: run `trucewatch ledger reconcile`)"
@@ -456,6 +466,9 @@ def _check_claims(store: Store, report: VerifyReport, claimed: dict[str, int]) -
             else:
                 report.add(int(idx), oid, "observation claims this log index, but the entry there is another "
                                           "observation (reordered or index edited)")
+    if queued:
+        report.warnings.append(f"{queued} acknowledged entries wait in the ingest queue for the integrator "
+                               "(not yet in the tree; run `trucewatch ledger reconcile` if no integrator runs)")
 
 
 # ------------------------------------------------------------------ export

@@ -48,6 +48,20 @@ class PostgresStore(Store):
                 c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 c.commit()
 
+    @contextlib.contextmanager
+    def try_exclusive(self, name: str) -> Iterator[bool]:
+        """``pg_try_advisory_lock``: yields False at once when another session holds it."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as c:
+            got = bool(c.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            c.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    c.commit()
+
     def _bbox_filter(self, q: Any, table: Any, rtree: str, bbox: tuple[float, float, float, float]) -> Any:
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
         cond = text(f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)").bindparams(

@@ -309,6 +309,15 @@ ledger_key_entries = Table(  # log entries that certify source keys (signed by t
     Column("idx", _LedgerInt, primary_key=True, autoincrement=False),  # = ledger_leaves.idx
     Column("entry", _Blob, nullable=False),
 )
+ledger_queue = Table(  # entries acknowledged at ingest, waiting for the integrator (trucewatch.ledger.log.integrate)
+    "ledger_queue",
+    metadata,
+    Column("seq", _LedgerInt, primary_key=True, autoincrement=True),
+    Column("observation_id", String(200), nullable=False, unique=True),
+    Column("leaf", _Blob, nullable=False),  # SHA-256(0x00 || entry): the leaf hash, computed at ingest
+    Column("key", _Blob, nullable=False),  # raw 32-byte Ed25519 key that signed the entry
+    Column("queued_at", Float, nullable=False),  # commit time of the ingest (the acknowledgement)
+)
 # ---------------------------------------------------------------- end ledger
 
 

@@ -74,13 +74,24 @@ class IngestReport:
 
 
 def content_hash(obs: Observation) -> str:
-    """SHA-256 of the observation's content as sorted-key compact JSON.
+    """SHA-256 of the observation's signed body in RFC 8785 form (trucewatch.ledger.canonical).
 
     Signature and ledger index are excluded: they are about the record, not
-    what was observed, and are added after the fact.  This is the store's
-    identity for de-duplication; the *signed* form is RFC 8785 JSON (see
-    trucewatch.ledger.canonical), which is slower to produce.
+    what was observed.  This is the store's identity for de-duplication; it is
+    the same encoding the signature covers, so signed ingest computes it once
+    for both.  Content JSON cannot carry (NaN) falls back to the legacy hash.
     """
+    from trucewatch.ledger.canonical import canonical_body
+
+    try:
+        return sha256_hex(canonical_body(obs))
+    except Exception:  # rfc8785 refuses NaN and integers beyond 2**53
+        return legacy_content_hash(obs)
+
+
+def legacy_content_hash(obs: Observation) -> str:
+    """The content hash before 2026-12 (sorted-key compact JSON of the same fields):
+    rows stored then keep it, so a re-sent old observation is still a duplicate."""
     body = obs.model_dump(mode="json", exclude={"signature", "ledger_index"})
     return sha256_hex(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
 
@@ -131,6 +142,20 @@ def _index_rtree(c: Any, rtree: str, table: str, ids: Sequence[str]) -> None:
         c.exec_driver_sql(
             f"INSERT INTO {rtree} (id, min_lon, max_lon, min_lat, max_lat) "
             f"SELECT seq, lon, lon, lat, lat FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+
+
+def obs_select() -> Any:
+    """SELECT of observations with ``ledger_index`` joined from the log's leaves.
+
+    The log assigns an index when its integrator adds the entry, after the
+    observation is committed; the index lives in ``ledger_leaves`` and is
+    joined here instead of being written back by an UPDATE of every row.  A
+    value in the column itself (stores from before 2026-12, or an edit) wins,
+    so ``trucewatch verify`` still sees what the row claims."""
+    o, lv = S.observations, S.ledger_leaves
+    cols = [col for col in o.c if col.name != "ledger_index"]
+    return (select(*cols, func.coalesce(o.c.ledger_index, lv.c.idx).label("ledger_index"))
+            .select_from(o.outerjoin(lv, lv.c.observation_id == o.c.id)))
 
 
 def _in_window(q: Any, table: Any, t_from: float | None, t_to: float | None) -> Any:
@@ -218,6 +243,27 @@ class Store:
             repo = self.__dict__["_mechanism"] = MechanismRepo(self.engine, self.exclusive)
         return repo
 
+    @contextlib.contextmanager
+    def try_exclusive(self, name: str) -> Iterator[bool]:
+        """Like ``exclusive`` but never waits: yields False when another holder has it."""
+        import fcntl
+
+        db = self.engine.url.database or ":memory:"
+        if db == ":memory:":
+            yield True
+            return
+        path = Path(f"{db}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock")
+        with open(path, "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     # --------------------------------------------------------------- settings
     def set_setting(self, key: str, value: Any) -> None:
         with self.engine.begin() as c:
@@ -258,19 +304,27 @@ class Store:
 
     # ----------------------------------------------------------- observations
     def add_observations(self, observations: Sequence[Observation], *, now: datetime | None = None,
-                         check_sources: bool = True) -> IngestReport:
+                         check_sources: bool = True, content_hashes: Sequence[str] | None = None,
+                         log_entries: Sequence[tuple[bytes, bytes]] | None = None) -> IngestReport:
         """Validate and insert a batch in one transaction.
 
         Unknown source, time in the future, implausible uncertainty: a
         RecordError naming the observation and field.  Same id with the same
         content: a duplicate (idempotent).  Same id with other content: an
         error, never an overwrite.
+
+        ``content_hashes`` (one per observation): hashes the caller already
+        computed from the canonical body.  ``log_entries`` (one (leaf hash,
+        signer key) per observation): queued for the Merkle log in the same
+        transaction, so an acknowledged observation is also a durable log
+        entry (trucewatch.ledger.ingest; the integrator adds it to the tree).
+        Rows go in with COPY (PostgreSQL) or one executemany (SQLite).
         """
         report = IngestReport()
         now = now or utcnow()
         with self.engine.begin() as c:
-            known = {r[0] for r in c.execute(select(S.sources.c.id))} if check_sources else None
-            rows: list[dict[str, Any]] = []
+            known = self._known_sources(c, {o.source_id for o in observations}) if check_sources else None
+            rows: list[tuple[Observation, str, int]] = []
             hashes: dict[str, str] = {}
             for i, o in enumerate(observations):
                 rec = o.id or f"#{i}"
@@ -283,7 +337,7 @@ class Store:
                     fld, _, msg = str(exc).partition(": ")
                     report.errors.append(RecordError(rec, fld, msg))
                     continue
-                h = content_hash(o)
+                h = content_hashes[i] if content_hashes is not None else content_hash(o)
                 if o.id in hashes:
                     if hashes[o.id] == h:
                         report.duplicates.append(o.id)
@@ -291,27 +345,46 @@ class Store:
                         report.errors.append(RecordError(rec, "id", "repeated in the batch with different content"))
                     continue
                 hashes[o.id] = h
-                rows.append(_obs_row(o, h))
+                rows.append((o, h, i))
             existing: dict[str, str] = dict(_rows_in(c, select(S.observations.c.id, S.observations.c.content_hash),
-                                                     S.observations.c.id, [r["id"] for r in rows]))
-            fresh = []
-            for r in rows:
-                old = existing.get(r["id"])
+                                                     S.observations.c.id, [o.id for o, _, _ in rows]))
+            fresh: list[tuple[Observation, str, int]] = []
+            for o, h, i in rows:
+                old = existing.get(o.id)
                 if old is None:
-                    fresh.append(r)
-                elif old == r["content_hash"]:
-                    report.duplicates.append(r["id"])
+                    fresh.append((o, h, i))
+                elif old == h or old == legacy_content_hash(o):
+                    report.duplicates.append(o.id)
                 else:
-                    report.errors.append(RecordError(r["id"], "id", "already stored with different content; "
+                    report.errors.append(RecordError(o.id, "id", "already stored with different content; "
                                                      "an observation is never overwritten"))
             if fresh:
+                from trucewatch.ledger.log import bulk_insert
+
                 ingested = time.time()
-                for r in fresh:
-                    r["ingested_at"] = ingested
-                c.execute(insert(S.observations), fresh)
-                self._index_observations(c, [r["id"] for r in fresh])
-            report.accepted = [r["id"] for r in fresh]
+                dumps = json.dumps
+                bulk_insert(c, S.observations, _OBS_COLS,
+                            [(o.id, o.source_id, o.kind.value, o.time.timestamp(), o.time_sigma_s, o.location.lat,
+                              o.location.lon, o.location.err_major_m, o.location.err_minor_m,
+                              o.location.err_angle_deg,
+                              None if o.location.footprint is None else dumps(o.location.footprint),
+                              dumps(o.attributes), o.payload_hash, h, o.signature, o.ledger_index, ingested)
+                             for o, h, _ in fresh])
+                self._index_observations(c, [o.id for o, _, _ in fresh])
+                if log_entries is not None:
+                    bulk_insert(c, S.ledger_queue, ("observation_id", "leaf", "key", "queued_at"),
+                                [(o.id, *log_entries[i], ingested) for o, _, i in fresh])
+            report.accepted = [o.id for o, _, _ in fresh]
         return report
+
+    def _known_sources(self, c: Any, wanted: set[str]) -> set[str]:
+        """Registered source ids, cached per store; read again only when a batch names one
+        not seen yet (ingest used to read the whole table on every batch)."""
+        cache: set[str] | None = getattr(self, "_sources_cache", None)
+        if cache is None or not wanted <= cache:
+            cache = {r[0] for r in c.execute(select(S.sources.c.id))}
+            self._sources_cache = cache
+        return cache
 
     def _index_observations(self, c: Any, ids: list[str]) -> None:
         if self.dialect == "sqlite":
@@ -332,7 +405,7 @@ class Store:
 
     def get_observations(self, ids: Sequence[str]) -> list[Observation]:
         with self.engine.connect() as c:
-            out = [_row_obs(r) for r in _rows_in(c, select(S.observations), S.observations.c.id, ids, mappings=True)]
+            out = [_row_obs(r) for r in _rows_in(c, obs_select(), S.observations.c.id, ids, mappings=True)]
         order = {oid: i for i, oid in enumerate(ids)}
         return sorted(out, key=lambda o: order.get(o.id, 0))
 
@@ -341,7 +414,7 @@ class Store:
                            kinds: Sequence[str] | None = None, source_id: str | None = None,
                            limit: int | None = None, after_seq: int | None = None) -> list[Observation]:
         """Observations by time range, bounding box (min_lon, min_lat, max_lon, max_lat), kind."""
-        q = _in_window(select(S.observations), S.observations, t_from, t_to)
+        q = _in_window(obs_select(), S.observations, t_from, t_to)
         if kinds:
             q = q.where(S.observations.c.kind.in_(list(kinds)))
         if source_id:
@@ -545,6 +618,11 @@ def _row_source(r: Any) -> Source:
 
 def _j(v: Any) -> Any:
     return json.loads(v) if isinstance(v, str) else v
+
+
+_OBS_COLS = ("id", "source_id", "kind", "t", "time_sigma_s", "lat", "lon", "err_major_m", "err_minor_m",
+             "err_angle_deg", "footprint", "attributes", "payload_hash", "content_hash", "signature", "ledger_index",
+             "ingested_at")
 
 
 def _obs_row(o: Observation, h: str) -> dict[str, Any]:
