@@ -230,14 +230,17 @@ def _thermal(rows: _Rows, rng: np.random.Generator, src: _Sources, lat: np.ndarr
 
 
 def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: float = 24.0,
-                 config: FusionConfig | None = None, *, truth_keys: bool = True, noise: str = "nominal") -> SimDay:
+                 config: FusionConfig | None = None, *, truth_keys: bool = True, noise: str = "nominal",
+                 acoustic_pairs: bool = True) -> SimDay:
     """Generate one day (``hours``) at ``scale`` times the heavy load of COUNTS.
 
     ``truth_keys=False`` strips every grouping key the simulator took from its
     truth (drone object ids, launch-impact pair ids, vessel ids, copy links):
     real sources do not hand those over.  Copies of a post are then found the
     way a text stage finds them, by identical content (same claimed place and
-    time), and the earliest to arrive counts as the original.  ``noise`` picks
+    time), and the earliest to arrive counts as the original; launch-impact
+    pairs come from the acoustic stage's pairing of each network's fixes
+    (``acoustic_pairs``; off: no pairs at all).  ``noise`` picks
     a NOISE_MODELS entry for position errors.
     """
     if noise not in NOISE_MODELS:
@@ -248,13 +251,14 @@ def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: f
     finally:
         _noise_model[0] = NOISE_MODELS["nominal"]
     if not truth_keys:
-        strip_truth_keys(day, config or FusionConfig())
+        strip_truth_keys(day, config or FusionConfig(), acoustic_pairs=acoustic_pairs)
     day.counts["noise"] = noise  # type: ignore[assignment]
     return day
 
 
-def strip_truth_keys(day: SimDay, config: FusionConfig) -> None:
-    """Drop the keys taken from the truth; derive copy links from content only (in place)."""
+def strip_truth_keys(day: SimDay, config: FusionConfig, acoustic_pairs: bool = True) -> None:
+    """Drop the keys taken from the truth; derive copy links from content only and, with
+    ``acoustic_pairs``, launch-impact pairs from the acoustic stage's pairing (in place)."""
     fi = day.fi
     o = fi.obs
     n = len(fi)
@@ -280,6 +284,32 @@ def strip_truth_keys(day: SimDay, config: FusionConfig) -> None:
     fi.link_key = np.concatenate([fi.link_key, key])
     fi.group = fi.group.copy()
     fi.group[tr] = key
+    if acoustic_pairs:
+        fi.pair = acoustic_pair_keys(day)
+
+
+def acoustic_pair_keys(day: SimDay) -> np.ndarray:
+    """Launch-impact pair keys from the acoustic stage's own pairing (sources/acoustic/pairing.py),
+    run per network on the located fixes alone: time of flight against range, greedy, each fix once."""
+    from trucewatch.sources.acoustic.pairing import pair_fixes
+    from trucewatch.sources.acoustic.pipeline import Fix
+
+    o = day.fi.obs
+    n = len(day.fi)
+    pair = np.full(n, -1, np.int64)
+    is_l = o.kind == K[ObservationKind.LAUNCH]
+    is_i = o.kind == K[ObservationKind.IMPACT]
+    ac = np.flatnonzero((is_l | is_i) & (day.fi.source_kind == "acoustic_network"))
+    for s in np.unique(o.source_idx[ac]).tolist():
+        rows = ac[o.source_idx[ac] == s]
+        fixes = [Fix(str(r), float(o.t[r]), float(o.lat[r]), float(o.lon[r]), float(o.err_major[r]),
+                     float(o.err_minor[r]), float(o.err_angle[r]), 4, [], [], "launch" if is_l[r] else "impact",
+                     0.0, 0.0, float(o.t_sigma[r]), 0.0, 1.0) for r in rows.tolist()]
+        for k, p in enumerate(pair_fixes(fixes)):
+            key = 8 * 10**12 + s * 10**7 + k
+            pair[int(p.launch_id)] = key
+            pair[int(p.impact_id)] = key
+    return pair
 
 
 def _simulate(ag: Any, rng: np.random.Generator, scale: float, hours: float, config: FusionConfig) -> SimDay:
