@@ -360,6 +360,9 @@ def run(quick: bool, seed: int) -> dict[str, Any]:
 
         light_ms, _, light_errors, light_rps, light_service = open_loop(light_rate, query_s / 2)
         lat_ms, sizes, errors, achieved, service_ms = open_loop(rate, query_s)
+        # past capacity: the backlog shows in latency from the intended send, not in service time
+        over_rate = rate * 2.5
+        over_ms, _, over_errors, over_rps, over_service = open_loop(over_rate, query_s / 2)
 
         # -------------------------------------------------------- closed loop: what one server process sustains
         done = 0
@@ -465,6 +468,9 @@ def run(quick: bool, seed: int) -> dict[str, Any]:
                   "service_p99_ms": round(_pct(service_ms, 99), 2),
                   "service_p99_note": "from the actual send: what a closed-loop client would have reported",
                   "light_load_service_p99_ms": round(_pct(light_service, 99), 2),
+                  "overload": {"target_rate_per_s": over_rate, "requests_per_s": round(over_rps, 1),
+                               "errors": over_errors, "p99_ms": round(_pct(over_ms, 99), 2),
+                               "service_p99_ms": round(_pct(over_service, 99), 2)},
                   "light_load": {"target_rate_per_s": light_rate, "requests_per_s": round(light_rps, 1),
                                  "p50_ms": round(_pct(light_ms, 50), 2), "p99_ms": round(_pct(light_ms, 99), 2)},
                   "mean_rows": round(float(np.mean(sizes)), 1) if sizes else 0,
