@@ -3,8 +3,7 @@
 Order of decisions (docs/fusion.md):
 
 1. *Units*: rows sharing an identity (object id, track id, origin post, text
-   cluster, summary window) are one unit.  A launch/impact ``pair_id`` is a
-   vote between seed events (step 2), not an identity: a pairing stage can err.
+   cluster, summary window) or a launch/impact ``pair_id`` are one unit.
 2. *Seeds*: precise observations (acoustic fixes, launches, sightings, tracks,
    vessel and interference reports) are linked by their gates; connected
    components are events.
@@ -166,28 +165,6 @@ def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config:
     return v, uniq
 
 
-def _pair_votes(lab: np.ndarray, pi: np.ndarray, pj: np.ndarray, in_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Launch-impact pairs as votes between seed events: two events join when each is the
-    other's most-voted partner (ties: smallest label), so one wrong pair from a greedy
-    pairing stage cannot weld two fire missions into one event.  Returns one row edge per join."""
-    ok = in_seed[pi] & in_seed[pj] & (lab[pi] != lab[pj])
-    a, b = lab[pi][ok], lab[pj][ok]
-    if len(a) == 0:
-        return a, b
-    x, y = np.minimum(a, b), np.maximum(a, b)
-    (px, py), votes = np.unique(np.stack([x, y]), axis=1, return_counts=True)
-    # each event's best partner, from both ends of each event pair
-    ev = np.concatenate([px, py])
-    other = np.concatenate([py, px])
-    v = np.concatenate([votes, votes])
-    o = np.lexsort((other, -v, ev))
-    first = np.ones(len(o), bool)
-    first[1:] = ev[o][1:] != ev[o][:-1]
-    ev_s, best = ev[o][first], other[o][first]  # sorted by event
-    keep = (best[np.searchsorted(ev_s, px)] == py) & (best[np.searchsorted(ev_s, py)] == px)
-    return px[keep], py[keep]
-
-
 def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event label per row (the smallest row index of its event, rows in canonical
     order), each row's ambiguity (how many events its unit could have joined) and
@@ -205,8 +182,7 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     ei, ej = _key_edges(fi.link_idx, fi.link_key)
     has_pair = rows[fi.pair >= 0]
     pi, pj = _key_edges(has_pair, fi.pair[has_pair])
-    # pairs are not identities: a pairing stage can be wrong, so they vote between seed events (step 2)
-    ui, uj = ei, ej
+    ui, uj = np.concatenate([ei, pi]), np.concatenate([ej, pj])
     unit = _min_row_label(_components(n, ui, uj))
     utier = np.full(n, 9, np.int8)
     np.minimum.at(utier, unit, fi.tier)
@@ -222,10 +198,6 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     keep = in_seed[ui]
     comp = _components(n, np.concatenate([ui[keep], si]), np.concatenate([uj[keep], sj]))
     lab = _min_row_label(comp)
-    vi, vj = _pair_votes(lab, pi, pj, in_seed)
-    if len(vi):
-        comp = _components(n, np.concatenate([ui[keep], si, vi]), np.concatenate([uj[keep], sj, vj]))
-        lab = _min_row_label(comp)
     label[in_seed] = lab[in_seed]
 
     # 3. second tier: attach, then link the rest among themselves; from here on a
