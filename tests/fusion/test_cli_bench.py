@@ -49,6 +49,13 @@ def test_quick_benchmark_reports_every_metric():
     # the association beats single-linkage DBSCAN on the same estimates and rules
     assert res["violation_f1"] > res["baseline_violation_f1"]
     assert res["violation_f1"] > 0.7 and res["false_attribution_rate"] < 0.05
+    # issue 21: honest input, a density axis over >= 3 sizes, noise models and the uncertainty-aware baseline
+    assert "without truth keys" in res["input"] and res["violation_f1_with_truth_keys"] is not None
+    d = res["density_scaling"]
+    assert len(d["sizes"]) >= 3 and d["sizes"] == sorted(d["sizes"]) and d["sizes"][-1] > 3 * d["sizes"][0]
+    assert res["scaling_exponent"] == d["exponent"] and d["memory_per_doubling"] > 1.0
+    assert set(res["noise_models"]) >= {"nominal", "miscalibrated", "heavy_tailed"}
+    assert 0.0 < res["gnn_violation_f1"] <= 1.0
 
 
 def test_cli_learn_clutter_then_run_with_the_map(tmp_path, agreement):

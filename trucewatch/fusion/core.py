@@ -3,7 +3,8 @@
 Order of decisions (docs/fusion.md):
 
 1. *Units*: rows sharing an identity (object id, track id, origin post, text
-   cluster, summary window) or a launch/impact ``pair_id`` are one unit.
+   cluster, summary window) are one unit.  A launch/impact ``pair_id`` is a
+   vote between seed events (step 2), not an identity: a pairing stage can err.
 2. *Seeds*: precise observations (acoustic fixes, launches, sightings, tracks,
    vessel and interference reports) are linked by their gates; connected
    components are events.
@@ -165,6 +166,25 @@ def _event_anchors(fi: FusionInput, label: np.ndarray, rows: np.ndarray, config:
     return v, uniq
 
 
+def _pair_votes(lab: np.ndarray, rows: np.ndarray, keys: np.ndarray, in_seed: np.ndarray,
+                is_launch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Launch-impact pairs as votes between seed events: each event holding impacts joins the
+    launch event that most of its rows' pairs name (ties: smallest label); a launch event may
+    take several (a salvo).  One stray pair then cannot chain missions through an impact."""
+    ok = in_seed[rows]
+    rows, keys = rows[ok], keys[ok]
+    lw = pd.DataFrame({"k": keys[is_launch[rows]], "b": lab[rows[is_launch[rows]]]})
+    iw = pd.DataFrame({"k": keys[~is_launch[rows]], "a": lab[rows[~is_launch[rows]]]})
+    m = iw.merge(lw, on="k")
+    m = m[m["a"] != m["b"]]
+    if m.empty:
+        e = np.zeros(0, np.int64)
+        return e, e
+    v = m.groupby(["a", "b"]).size().reset_index(name="n").sort_values(["a", "n", "b"], ascending=[True, False, True])
+    v = v.drop_duplicates("a")
+    return v["a"].to_numpy(np.int64), v["b"].to_numpy(np.int64)
+
+
 def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event label per row (the smallest row index of its event, rows in canonical
     order), each row's ambiguity (how many events its unit could have joined) and
@@ -181,8 +201,8 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     # 1. units
     ei, ej = _key_edges(fi.link_idx, fi.link_key)
     has_pair = rows[fi.pair >= 0]
-    pi, pj = _key_edges(has_pair, fi.pair[has_pair])
-    ui, uj = np.concatenate([ei, pi]), np.concatenate([ej, pj])
+    # pairs are not identities: a pairing stage can be wrong, so they vote between seed events (step 2)
+    ui, uj = ei, ej
     unit = _min_row_label(_components(n, ui, uj))
     utier = np.full(n, 9, np.int8)
     np.minimum.at(utier, unit, fi.tier)
@@ -198,6 +218,10 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     keep = in_seed[ui]
     comp = _components(n, np.concatenate([ui[keep], si]), np.concatenate([uj[keep], sj]))
     lab = _min_row_label(comp)
+    vi, vj = _pair_votes(lab, has_pair, fi.pair[has_pair], in_seed, fi.obs.kind == KC[ObservationKind.LAUNCH])
+    if len(vi):
+        comp = _components(n, np.concatenate([ui[keep], si, vi]), np.concatenate([uj[keep], sj, vj]))
+        lab = _min_row_label(comp)
     label[in_seed] = lab[in_seed]
 
     # 3. second tier: attach, then link the rest among themselves; from here on a

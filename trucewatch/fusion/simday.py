@@ -113,8 +113,24 @@ class _Rows:
         return np.concatenate(self.cols[k])
 
 
+#: Position noise the simulator draws, against the covariances the gates assume:
+#: (factor on the stated sigma, Student-t degrees of freedom or None for Gaussian).
+#: "miscalibrated": true sigma 1.75x what the sources state; "heavy_tailed": Student-t
+#: with 3 degrees of freedom, scaled to the stated sigma (same variance, far more outliers).
+NOISE_MODELS: dict[str, tuple[float, float | None]] = {"nominal": (1.0, None), "miscalibrated": (1.75, None),
+                                                       "heavy_tailed": (1.0, 3.0)}
+_noise_model: list[tuple[float, float | None]] = [NOISE_MODELS["nominal"]]
+
+
+def _draw(rng: np.random.Generator, m: int) -> np.ndarray:
+    factor, df = _noise_model[0]
+    if df is None:
+        return factor * rng.standard_normal(m)
+    return factor * rng.standard_t(df, m) * np.sqrt((df - 2.0) / df)
+
+
 def _noise(rng: np.random.Generator, major: np.ndarray, minor: np.ndarray, az: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    z1, z2 = rng.standard_normal(len(major)), rng.standard_normal(len(major))
+    z1, z2 = _draw(rng, len(major)), _draw(rng, len(major))
     a, b, th = major / CHI * z1, minor / CHI * z2, np.radians(az)
     return a * np.sin(th) + b * np.cos(th), a * np.cos(th) - b * np.sin(th)
 
@@ -215,9 +231,89 @@ def _thermal(rows: _Rows, rng: np.random.Generator, src: _Sources, lat: np.ndarr
 
 
 def simulate_day(ag: Any, rng: np.random.Generator, scale: float = 1.0, hours: float = 24.0,
-                 config: FusionConfig | None = None) -> SimDay:
-    """Generate one day (``hours``) at ``scale`` times the heavy load of COUNTS."""
-    config = config or FusionConfig()
+                 config: FusionConfig | None = None, *, truth_keys: bool = True, noise: str = "nominal",
+                 acoustic_pairs: bool = True) -> SimDay:
+    """Generate one day (``hours``) at ``scale`` times the heavy load of COUNTS.
+
+    ``truth_keys=False`` strips every grouping key the simulator took from its
+    truth (drone object ids, launch-impact pair ids, vessel ids, copy links):
+    real sources do not hand those over.  Copies of a post are then found the
+    way a text stage finds them, by identical content (same claimed place and
+    time), and the earliest to arrive counts as the original; launch-impact
+    pairs come from the acoustic stage's pairing of each network's fixes
+    (``acoustic_pairs``; off: no pairs at all).  ``noise`` picks
+    a NOISE_MODELS entry for position errors.
+    """
+    if noise not in NOISE_MODELS:
+        raise ValueError(f"noise: unknown model {noise!r}; known: {', '.join(NOISE_MODELS)}")
+    _noise_model[0] = NOISE_MODELS[noise]
+    try:
+        day = _simulate(ag, rng, scale, hours, config or FusionConfig())
+    finally:
+        _noise_model[0] = NOISE_MODELS["nominal"]
+    if not truth_keys:
+        strip_truth_keys(day, config or FusionConfig(), acoustic_pairs=acoustic_pairs)
+    day.counts["noise"] = noise  # type: ignore[assignment]
+    return day
+
+
+def strip_truth_keys(day: SimDay, config: FusionConfig, acoustic_pairs: bool = True) -> None:
+    """Drop the keys taken from the truth; derive copy links from content only and, with
+    ``acoustic_pairs``, launch-impact pairs from the acoustic stage's pairing (in place)."""
+    fi = day.fi
+    o = fi.obs
+    n = len(fi)
+    fi.pair = np.full(n, -1, np.int64)
+    fi.sub = np.where(fi.family == VESSEL, -1, fi.sub)
+    text = fi.tier == TEXT
+    keep = ~text[fi.link_idx] & (fi.family[fi.link_idx] != SIGHTING)  # air track ids: one per row, no grouping
+    fi.link_idx, fi.link_key = fi.link_idx[keep], fi.link_key[keep]
+    # a text stage's duplicate detection: identical claimed place, time and uncertainty
+    tr = np.flatnonzero(text)
+    content = np.column_stack([o.lat[tr], o.lon[tr], o.t[tr], o.t_sigma[tr]])
+    _, cid = np.unique(content, axis=0, return_inverse=True)
+    cid = cid.ravel().astype(np.int64)
+    order = np.lexsort((day.arrival[tr], cid))
+    first = np.ones(len(order), bool)
+    first[1:] = cid[order][1:] != cid[order][:-1]
+    copy = np.zeros(len(tr), bool)
+    copy[order[~first]] = True
+    fi.copy = np.zeros(n, bool)
+    fi.copy[tr] = copy
+    key = cid + 7 * 10**12
+    fi.link_idx = np.concatenate([fi.link_idx, tr])
+    fi.link_key = np.concatenate([fi.link_key, key])
+    fi.group = fi.group.copy()
+    fi.group[tr] = key
+    if acoustic_pairs:
+        fi.pair = acoustic_pair_keys(day)
+
+
+def acoustic_pair_keys(day: SimDay) -> np.ndarray:
+    """Launch-impact pair keys from the acoustic stage's own pairing (sources/acoustic/pairing.py),
+    run per network on the located fixes alone: time of flight against range, greedy, each fix once."""
+    from trucewatch.sources.acoustic.pairing import pair_fixes
+    from trucewatch.sources.acoustic.pipeline import Fix
+
+    o = day.fi.obs
+    n = len(day.fi)
+    pair = np.full(n, -1, np.int64)
+    is_l = o.kind == K[ObservationKind.LAUNCH]
+    is_i = o.kind == K[ObservationKind.IMPACT]
+    ac = np.flatnonzero((is_l | is_i) & (day.fi.source_kind == "acoustic_network"))
+    for s in np.unique(o.source_idx[ac]).tolist():
+        rows = ac[o.source_idx[ac] == s]
+        fixes = [Fix(str(r), float(o.t[r]), float(o.lat[r]), float(o.lon[r]), float(o.err_major[r]),
+                     float(o.err_minor[r]), float(o.err_angle[r]), 4, [], [], "launch" if is_l[r] else "impact",
+                     0.0, 0.0, float(o.t_sigma[r]), 0.0, 1.0) for r in rows.tolist()]
+        for k, p in enumerate(pair_fixes(fixes)):
+            key = 8 * 10**12 + s * 10**7 + k
+            pair[int(p.launch_id)] = key
+            pair[int(p.impact_id)] = key
+    return pair
+
+
+def _simulate(ag: Any, rng: np.random.Generator, scale: float, hours: float, config: FusionConfig) -> SimDay:
     src = _Sources(rng)
     line = _Line(ag)
     rows = _Rows()

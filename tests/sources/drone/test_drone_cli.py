@@ -122,6 +122,9 @@ def test_bench_quick():
         assert res[k] is not None
     assert res["footprint_max_diff_m"] < 1e-6
     assert res["frames_per_s"] > res["baseline_frames_per_s"]
+    # like for like: the headline builds polygons as the baseline does; corners only is slower to be honest about
+    assert "polygon" in res["speedup_setup"]
+    assert res["frames_per_s_corners_only"] >= res["frames_per_s"] * 0.8
     assert 0.0 <= res["sighting_f1"] <= 1.0 and res["weapons_in_zone_true"] > 0
 
 

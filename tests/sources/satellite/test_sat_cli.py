@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from trucewatch.cli import app
@@ -109,3 +110,6 @@ def test_bench_quick():
         assert k in res
     assert res["rows_rejected"] == res["rows_broken_on_purpose"]
     assert 0.5 <= res["excess_auc"] <= 1 and 0.5 <= res["damage_auc"] <= 1
+    pytest.importorskip("pyarrow")
+    # the pyarrow baseline is timed on the same file, and our intake is compared against it
+    assert res["pyarrow_rows_per_s"] > 0 and res["intake_ratio_vs_pyarrow"] > 0
