@@ -44,3 +44,17 @@ def init_store(tmp: Path) -> Path:
 def copy_samples(dest: Path, *names: str) -> list[Path]:
     dest.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy(SAMPLES[n], dest / SAMPLES[n].name)) for n in names]
+
+
+def text_claims(path: Path) -> int:
+    """How many observations the text stage makes of a file: a post that names several places
+    (a General Staff list of shelled villages) is one claim per place, so this can exceed the records."""
+    from trucewatch.agreement import load_agreement
+    from trucewatch.commands import default_agreement_path
+    from trucewatch.sources.text.intake import read_any
+    from trucewatch.sources.text.pipeline import extract_observations
+
+    got = read_any(path)
+    records = got[0] if isinstance(got, tuple) else got
+    obs, _errors = extract_observations(records, load_agreement(default_agreement_path()))
+    return len(obs)
