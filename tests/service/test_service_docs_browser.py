@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from .conftest import wait_js
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
@@ -65,7 +67,7 @@ def test_swagger_renders_offline_with_authorize(browser, live) -> None:
 
 def test_redoc_renders_offline(browser, live) -> None:
     page, errors, external = _open(browser, f"{live.url}/redoc")
-    page.wait_for_function("document.body.innerText.includes('/api/v1/violations')", timeout=30_000)
-    page.wait_for_function("document.body.innerText.includes('bearerAuth')", timeout=5_000)
+    wait_js(page, "document.body.innerText.includes('/api/v1/violations')", timeout=30)
+    wait_js(page, "document.body.innerText.includes('bearerAuth')", timeout=5)
     assert not external, f"requests left the server: {external}"
     assert not errors, errors

@@ -23,8 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from trucewatch.mechanism import reports as R
 from trucewatch.mechanism.core import ASSET_KINDS, AllegationIn, MechanismConfig, MechanismError
 from trucewatch.mechanism.mission import SETTINGS_KEY, Mechanism
+from trucewatch.service import security as SX
 from trucewatch.service.auth import Principal, Role
 from trucewatch.store.mechanism import ConflictError
+
+#: The service's one naming for time parameters (from/to; t_from/t_to are renamed to them before
+#: routing by service.params), bounded to 1970..2200 like every other date the API takes.
+TFrom = Annotated[SX.Instant | None, Query(alias="from", description="ISO 8601; inclusive; 1970..2200 (alias: t_from)")]
+TTo = Annotated[SX.Instant | None, Query(alias="to", description="ISO 8601; exclusive; 1970..2200 (alias: t_to)")]
 
 API = "/api/v1"
 PARTY_RE = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
@@ -354,7 +360,7 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
         return {"statuses": ["published", "changed"]}
 
     @router.get("/findings", tags=["mechanism"])
-    def list_findings(p: Principal = dep(A, N, L, P), t_from: datetime | None = None, t_to: datetime | None = None,
+    def list_findings(p: Principal = dep(A, N, L, P), t_from: TFrom = None, t_to: TTo = None,
                       kind: Annotated[list[str] | None, Query(max_length=10)] = None) -> list[dict[str, Any]]:
         """Mechanism findings: obstruction, sensor outages, holding-site weapons."""
         rows = mech.repo.list_findings(t_from=_utc(t_from) if t_from else None, t_to=_utc(t_to) if t_to else None,
@@ -390,8 +396,7 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
                    patrol=body.patrol, description=body.description, task_id=body.task_id)
 
     @router.get("/obstruction/freedom-of-movement", tags=["mechanism"])
-    def fom(p: Principal = dep(A, N, M, L, P), t_from: datetime | None = None, t_to: datetime | None = None
-            ) -> dict[str, Any]:
+    def fom(p: Principal = dep(A, N, M, L, P), t_from: TFrom = None, t_to: TTo = None) -> dict[str, Any]:
         """Per party: denials of access, sensor outages, suspected interference (published only, outside the mission)."""
         a = _utc(t_from) if t_from else 0.0
         b = _utc(t_to) if t_to else mech.clock() + 1
@@ -495,8 +500,8 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
 
     # ------------------------------------------------------------ corrections
     @router.get("/corrections", tags=["mechanism"])
-    def corrections(p: Principal = dep(A, N, M, L, P), t_from: datetime | None = None,
-                    t_to: datetime | None = None) -> list[dict[str, Any]]:
+    def corrections(p: Principal = dep(A, N, M, L, P), t_from: TFrom = None,
+                    t_to: TTo = None) -> list[dict[str, Any]]:
         """Findings changed or dismissed after publication (public feed)."""
         rows = mech.corrections(_utc(t_from) if t_from else None, _utc(t_to) if t_to else None)
         return [R.redact_correction(c, p) for c in rows]

@@ -173,6 +173,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
               "form-action 'none'; frame-ancestors 'none'")
 REPORT_PREFIX = "/api/v1/reports/"
+#: /docs and /redoc (vendored Swagger UI and ReDoc): still no inline or foreign script, but ReDoc
+#: injects its styles inline and runs its search in a blob: worker.
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            "worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+DOCS_PATHS = ("/docs", "/redoc")
 _HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
 _OURS = {b"content-security-policy", *(k for k, _ in _HEADERS)}
@@ -192,7 +198,8 @@ class SecurityHeadersMiddleware:
             k.lower() in (b"authorization", b"cookie") for k, _ in scope["headers"]) or (
             b"access_token=" in scope.get("query_string", b""))
 
-        csp = (REPORT_CSP if scope["path"].startswith(REPORT_PREFIX) else CSP).encode()
+        path = scope["path"]
+        csp = (REPORT_CSP if path.startswith(REPORT_PREFIX) else DOCS_CSP if path in DOCS_PATHS else CSP).encode()
 
         async def add(msg: Message) -> None:
             if msg["type"] == "http.response.start":
