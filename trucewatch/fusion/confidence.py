@@ -49,17 +49,10 @@ def independent_lines(fi: FusionInput, ev: np.ndarray, n_events: int) -> np.ndar
         return np.zeros(n_events, np.int64)
     ev = ev.astype(np.int64)
     line = np.asarray(fi.line, np.int64)
-    keep = np.ones(len(ev), bool)
-    # a copy whose original's source is unknown stands for that post; where the event
-    # holds the post itself, the copy adds nothing
-    unresolved = fi.copy & (fi.post >= 0) & (line == fi.post)
-    if unresolved.any():
-        own = np.flatnonzero(~fi.copy & (fi.post >= 0))
-        rows = np.flatnonzero(unresolved)
-        both = np.concatenate([own, rows])
-        _, code = np.unique(np.column_stack([ev[both], fi.post[both]]), axis=0, return_inverse=True)
-        code = code.ravel()
-        keep[rows] = ~np.isin(code[len(own):], code[: len(own)])
+    # a copy whose original's source is unknown adds no line of its own: its original's line is
+    # not known, and counting the copy until the original arrives would make the count (and the
+    # verification it drives) depend on arrival order, which a restarted worker changes
+    keep = ~(fi.copy & (fi.post >= 0) & (line == fi.post))
     pairs = np.unique(np.column_stack([ev[keep], line[keep]]), axis=0)
     return np.bincount(pairs[:, 0], minlength=n_events).astype(np.int64)
 

@@ -19,12 +19,11 @@ mid-batch rolls the batch back; the next integrator takes it again
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
 
+from trucewatch.ledger._periodic import Periodic
 from trucewatch.ledger.log import MerkleLog
 from trucewatch.store.store import Store
 
@@ -47,9 +46,12 @@ def integrate_pending(store: Store, merkle_log: MerkleLog | None = None, *, limi
                 return total
 
 
-class Integrator:
+class Integrator(Periodic):
     """A loop that integrates queued entries every ``interval_s`` and then asks the
     checkpoint scheduler (if given) whether a checkpoint is due."""
+
+    _log = log
+    _what = "integration"
 
     def __init__(self, store: Store, *, interval_s: float = 0.2, scheduler: Any = None) -> None:
         self.store = store
@@ -60,8 +62,6 @@ class Integrator:
         self.batches = 0
         self.max_lag_s = 0.0
         self._next_tick = 0.0
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     def step(self) -> int | None:
         """One round: integrate (None when another process is the integrator), then checkpoint if due."""
@@ -76,36 +76,15 @@ class Integrator:
             self.scheduler.tick(integrate=False)
         return n
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            t0 = time.monotonic()
-            try:
-                await asyncio.to_thread(self.step)
-            except Exception as exc:  # database down or a damaged log: report, retry next round
-                log.warning("integration failed (%s: %s)", type(exc).__name__, exc)
-            wait = max(0.0, self.interval_s - (time.monotonic() - t0))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+    @property
+    def period_s(self) -> float:
+        return self.interval_s
 
-    def start(self) -> Integrator:
-        if self._task is None:
-            self._stop = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self.run())
-        return self
-
-    async def stop(self) -> None:
-        """Stop, then integrate what is left and sign a final checkpoint (clean shutdown)."""
-        if self._task is None:
-            return
-        self._stop.set()
-        await self._task
-        self._task = None
-        try:
-            await asyncio.to_thread(self.step)
-            if self.scheduler is not None:
-                await asyncio.to_thread(lambda: self.scheduler.tick(float("inf"), integrate=False))
-        except Exception as exc:
-            log.warning("final integration failed (%s: %s)", type(exc).__name__, exc)
+    def final(self) -> None:
+        """Integrate what is left and sign a final checkpoint (clean shutdown)."""
+        self.step()
+        if self.scheduler is not None:
+            self.scheduler.tick(float("inf"), integrate=False)
 
 
 __all__ = ["LOCK_NAME", "Integrator", "integrate_pending"]

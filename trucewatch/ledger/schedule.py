@@ -17,8 +17,6 @@ registered); without one the scheduler logs a warning and signs nothing.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -27,9 +25,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from trucewatch.ledger._periodic import Periodic
 from trucewatch.ledger.api import LedgerSetupError, make_checkpoint, mission_signer
 from trucewatch.ledger.checkpoint import NoteSigner
-from trucewatch.ledger.log import LogError, ensure_tables
+from trucewatch.ledger.log import ensure_tables
 from trucewatch.store import schema as S
 from trucewatch.store.store import Store
 
@@ -60,8 +59,11 @@ class CheckpointPolicy:
                    num("TRUCEWATCH_CHECKPOINT_POLL_S", 1.0))
 
 
-class CheckpointScheduler:
+class CheckpointScheduler(Periodic):
     """Signs a checkpoint when the policy says one is due (``tick``), in a background task (``start``)."""
+
+    _log = log
+    _what = "scheduled checkpoint"
 
     def __init__(self, store: Store, signer: NoteSigner | None = None, policy: CheckpointPolicy | None = None) -> None:
         self.store = store
@@ -69,8 +71,6 @@ class CheckpointScheduler:
         self.policy = policy or CheckpointPolicy.from_env()
         self.signed = 0
         self._warned = False
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
         ensure_tables(store)
 
     def due(self, now: float | None = None) -> bool:
@@ -113,35 +113,16 @@ class CheckpointScheduler:
             log.info("checkpoint #%s signed at size %s", cp["seq"], cp["size"])
         return cp
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await asyncio.to_thread(self.tick)
-            except (LogError, LedgerSetupError, OSError) as exc:  # a damaged log must not kill the service
-                log.warning("scheduled checkpoint failed: %s", exc)
-            except Exception as exc:  # database down: try again at the next poll
-                log.warning("scheduled checkpoint failed (%s: %s)", type(exc).__name__, exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.policy.poll_s)
+    @property
+    def period_s(self) -> float:
+        return self.policy.poll_s
 
-    def start(self) -> CheckpointScheduler:
-        """Run in the current event loop (no-op when the poll interval is 0)."""
-        if self.policy.poll_s > 0 and self._task is None:
-            self._stop = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self.run())
-        return self
+    def step(self) -> None:
+        self.tick()
 
-    async def stop(self) -> None:
-        """Stop, then sign what is still uncovered (a clean shutdown leaves nothing unsigned)."""
-        if self._task is None:
-            return
-        self._stop.set()
-        await self._task
-        self._task = None
-        try:
-            await asyncio.to_thread(self.tick, float("inf"))
-        except Exception as exc:
-            log.warning("final checkpoint failed (%s: %s)", type(exc).__name__, exc)
+    def final(self) -> None:
+        """Sign what is still uncovered (a clean shutdown leaves nothing unsigned)."""
+        self.tick(float("inf"))
 
 
 __all__ = ["CheckpointPolicy", "CheckpointScheduler"]

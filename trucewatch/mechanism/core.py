@@ -21,6 +21,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from trucewatch.model import to_utc
+
+#: Dates an allegation may carry (as the API bounds its query dates).
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+
 Clock = Callable[[], float]
 
 
@@ -285,4 +291,7 @@ class AllegationIn(BaseModel):
     def _utc(cls, v: datetime | None) -> datetime | None:
         if v is None:
             return None
-        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        u = to_utc(v)  # a ValueError (named field, 422) for a date that has no UTC time
+        if not TIME_MIN <= u <= TIME_MAX:
+            raise ValueError(f"{v.isoformat()} is outside {TIME_MIN.year}..{TIME_MAX.year}")
+        return u

@@ -116,7 +116,8 @@ def serve(
         cfg.require_signatures = False
     from trucewatch.mission.cli import open_store
 
-    open_store(db).close()  # exit 2 naming a store that does not exist (only `init` creates one)
+    if not sample:  # --sample fills a new store of its own; otherwise only `init` creates one
+        open_store(db).close()  # exit 2 naming a store that does not exist
     store = _store(db)
     import os
 

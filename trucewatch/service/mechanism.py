@@ -63,8 +63,8 @@ class TaskBody(_Body):
     asset_kind: str = Field(description="one of " + ", ".join(ASSET_KINDS))
     asset_id: str = Field(min_length=1, max_length=200)
     area: dict[str, Any]
-    t_from: datetime
-    t_to: datetime
+    t_from: SX.Instant
+    t_to: SX.Instant
     instructions: str = Field(default="", max_length=4000)
     case_id: str | None = Field(default=None, max_length=64)
 
@@ -116,8 +116,8 @@ class HeartbeatsBody(_Body):
 
 
 class WindowBody(_Body):
-    t_from: datetime
-    t_to: datetime
+    t_from: SX.Instant
+    t_to: SX.Instant
 
 
 class SiteBody(_Body):
@@ -154,8 +154,8 @@ class PrenotificationBody(_Body):
     party: str | None = Field(default=None, pattern=PARTY_RE, description="administrators only; a liaison's own party")
     kind: Literal["repairs", "demining", "exercise", "other"]
     area: dict[str, Any]
-    t_from: datetime
-    t_to: datetime
+    t_from: SX.Instant
+    t_to: SX.Instant
     description: str = Field(default="", max_length=4000)
 
 
