@@ -44,28 +44,11 @@ class Trust:
         return bool(self.log_keys)
 
     def log_verifiers(self) -> list[NoteVerifier]:
-        out = []
-        for i, v in enumerate(self.log_keys):
-            try:
-                nv = NoteVerifier.from_vkey(v)
-            except NoteError as exc:
-                raise TrustError(f"log_keys[{i}]: {exc}") from None
-            if nv.alg != ALG_ED25519:
-                raise TrustError(f"log_keys[{i}]: a log key is an Ed25519 (0x01) vkey")
-            out.append(nv)
-        return out
+        return _verifiers("log_keys", self.log_keys, ALG_ED25519, "a log key is an Ed25519 (0x01) vkey")
 
     def witness_verifiers(self) -> list[NoteVerifier]:
-        out = []
-        for i, v in enumerate(self.witness_keys):
-            try:
-                nv = NoteVerifier.from_vkey(v)
-            except NoteError as exc:
-                raise TrustError(f"witness_keys[{i}]: {exc}") from None
-            if nv.alg != ALG_COSIGNATURE_V1:
-                raise TrustError(f"witness_keys[{i}]: a witness key is a cosignature/v1 (0x04) vkey")
-            out.append(nv)
-        return out
+        return _verifiers("witness_keys", self.witness_keys, ALG_COSIGNATURE_V1,
+                          "a witness key is a cosignature/v1 (0x04) vkey")
 
     def required_quorum(self) -> int:
         n = len(self.witness_keys)
@@ -123,3 +106,17 @@ def load_trust(path: str | Path) -> Trust:
     t.log_verifiers()
     t.witness_verifiers()
     return t
+
+
+def _verifiers(field: str, keys: list[str], alg: int, expected: str) -> list[NoteVerifier]:
+    """Parse trust-anchor vkeys of one kind; a bad or wrong-kind key is named by its field and index."""
+    out = []
+    for i, v in enumerate(keys):
+        try:
+            nv = NoteVerifier.from_vkey(v)
+        except NoteError as exc:
+            raise TrustError(f"{field}[{i}]: {exc}") from None
+        if nv.alg != alg:
+            raise TrustError(f"{field}[{i}]: {expected}")
+        out.append(nv)
+    return out
