@@ -52,6 +52,9 @@ def _want(rid: str) -> dict[str, tuple[int | None, int | None]]:
     "alarabiya-2024-08-17",  # "shot down all 14 Russian drones fired": the participle is not the verb
     "city1016-28drones",  # "destroyed 21 of the drones"; the three cruise missiles' fate not stated
     "ukranews-2023-09-14",  # "Как сообщали ..., 13 сентября ... 44 дрона": another night, dropped
+    "nasdaq-2023-08-19",  # "15 of the Russia-launched Iranian-made Shahed drones were shot down"
+    "newsnews-8277092c",  # "змогли знешкодити 84 з них, проте зафіксовано влучання": the verb before counts
+    "unn-2023-09-14",  # a related story glued below the lead ("35 безпілотників"): the lead's "17 з 22" wins
 ])
 def test_dev_real_phrasing(rid):
     assert rid in DEV and rid not in HELDOUT_IDS
@@ -164,7 +167,37 @@ def test_number_words_without_pymorphy(monkeypatch):
 def test_disagreeing_mentions_are_flagged_with_what_was_kept():
     s = parse_summary("Вночі ворог запустив 22 ударних БпЛА. Збито 17 дронів. Ворог запустив 35 ударних БпЛА.",
                       published=datetime(2026, 3, 1, 7, tzinfo=UTC))
-    assert (s.item("shahed").launched, s.item("shahed").intercepted) == (35, 17)
-    assert any(p.startswith("items[0].launched") and "disagree (22, 35); kept 35" in p for p in s.problems)
+    # the earliest statement wins (the lead quotes the post; later text is related stories), and it is flagged
+    assert (s.item("shahed").launched, s.item("shahed").intercepted) == (22, 17)
+    assert any(p.startswith("items[0].launched") and "disagree (22, 35); kept 22" in p for p in s.problems)
     # a title and a body that repeat one number agree: nothing to flag (dev: regionews-2024-05-21)
     assert not [p for p in parse_summary(DEV["regionews-2024-05-21"]["text"]).problems if "disagree" in p]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # "N of the M <weapon>": a pair, as "N of M" is
+    ("Ukraine's air force said it shot down 15 of the 19 drones Russia launched overnight.", {"drone": (19, 15)}),
+    # "N of the <adjectives> <weapon>": the partitive names its own weapon; "of the regions" names none
+    ("Russia launched 20 drones. The air force said 15 of the Iranian-made Shahed drones were shot down over 5 of the "
+     "regions.", {"drone": (20, 15)}),
+    # one count for two families is their total, not the first family's
+    ("Russia launched 25 missiles and drones overnight. Air defences destroyed 20 drones and 3 missiles.",
+     {"drone": (None, 20), "missile": (None, 3)}),
+    ("Росія випустила 60 ракет і дронів. Збито 40 дронів.", {"drone": (None, 40)}),
+    # ... but "87 drones and four missiles" are two counts
+    ("Russia launched 87 drones and four missiles. It downed 56 drones and two missiles.",
+     {"drone": (87, 56), "missile": (4, 2)}),
+    # "знешкодили 32 з них": the verb before the partitive, not the hit after it
+    ("Росіяни атакували 44 дронами. Сили ППО знешкодили 32 з них, проте зафіксовано влучання 12 дронів.",
+     {"drone": (44, 32)}),
+])
+def test_partitives_and_combined_families(text, want):
+    got = family_counts(parse_summary(text))
+    assert {f: got.get(f) or (got.get("missile_all") if f == "missile" else None) for f in want} == want
+    assert not set(got) - set(want) - {"missile_all"}
+
+
+def test_two_family_total_is_flagged_against_the_items():
+    s = parse_summary("Russia launched 25 missiles and drones overnight. Air defences destroyed 20 drones and 3 missiles.")
+    assert s.total_launched == 25
+    assert any("total_launched" in p for p in s.problems)  # the items do not state their own launches

@@ -18,9 +18,11 @@ How (rules, auditable; no language model):
    by table, "fifty-one" included), with an approximate flag for "понад / близько /
    около / more than / about" and "п'ятьма десятками"-style estimates.
 3. Each number attaches to the weapon phrase right after it (a few words, no
-   other number in between); "N з/из/of/out of M <weapon>" gives intercepted N
+   other number in between); "N з/из/of/out of (the) M <weapon>" gives intercepted N
    of launched M; "N of them / з них / of which" refers to the last weapon named
-   and is a sub-count unless a verb of interception follows; "all N <weapon>",
+   and is a sub-count unless a verb of interception follows or precedes it
+   ("змогли знешкодити 84 з них"); "N of the <adjectives> <weapon>" names its own
+   weapon; "N missiles and drones" is a total of both families, not missiles; "all N <weapon>",
    "both <weapon>", "a <weapon>", and "всі / all (of them)" without a number are
    understood.
 4. Each count gets a state from the nearest verb: a passive right after it
@@ -28,7 +30,9 @@ How (rules, auditable; no language model):
    before it in the sentence, else the previous sentence's (list items).
    Negated interception ("не вдалося збити") and hits are not interceptions.
 5. Repeated mentions are merged, not added: per family and state, equal values
-   of one model collapse; a generic count ("57 drones") and model counts
+   of one model collapse, and where they differ the earliest sentence wins (the
+   lead quotes the post; a related story glued below it is another night) and
+   the disagreement is flagged; a generic count ("57 drones") and model counts
    ("Shahed ..."), the larger wins unless the models are distinct parts; exact
    numbers beat approximate ones.
 What cannot be reconciled (intercepted above launched, parts that do not add up
@@ -85,7 +89,7 @@ _WORD = re.compile(r"[A-Za-zА-ЯЁҐЄІЇа-яёґєії'’ʼ]+(?:-[A-Za-zА-
 @lru_cache(maxsize=2)
 def _morph(lang: str) -> Any:
     try:
-        import pymorphy3  # optional: better Ukrainian/Russian number words
+        import pymorphy3  # lazy: optional dependency (better uk/ru number words); loads dictionaries once
 
         return pymorphy3.MorphAnalyzer(lang=lang)
     except Exception:  # missing package or dictionary: fall back to the word table
@@ -269,6 +273,11 @@ _OTHER_TYPES = re.compile(r"інших типів|других типов|other 
 _PHRASE_STOP = re.compile(r"[.;!?\n(]|,\s|\s[–—-]\s|\s(з|із|зі|из|від|от|from|of|out|in|у|в|над|over|on|at|з яких|which|"
                           r"які|которые|that|were|was|були|було|был|были|and|та|і|й|и|а)\s", re.I)
 
+#: "... and drones" right after a missile phrase (or "... and missiles" after a drone phrase), no number between.
+_AND_FAMILY = re.compile(r"\s*(and|or|та|і|й|и|або|или)\s+((attack|strike|enemy|russian|ударн\w*|ворож\w*|російськ\w*|"
+                         r"российск\w*)\s+)?(?P<noun>drones?|uavs?|дрон\w*|бпла|безпілот\w*|беспилот\w*|missiles?|"
+                         r"ракет\w*)\b", re.I)
+
 
 def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
     """The weapon phrase starting at ``pos`` (after a number), if the next few words name one.
@@ -330,6 +339,10 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
         return None
     if fam is None or (word_fam == "drone" and fam != "drone" and not re.search(r"ракет|missile", low)):
         fam = word_fam
+    both = _AND_FAMILY.match(seg[end:])
+    if both is not None and (fam == "drone") != bool(re.match(r"(?i)[dдбu]", both.group("noun"))):
+        # "25 missiles and drones", "60 ракет і дронів": one count for two families is their total
+        return Weapon("total", None, pos + s0, pos + end + both.end())
     models = tuple(m.group() for m in _MODELS_RE.finditer(phrase))
     shahed = bool(_SHAHED.search(phrase))
     decoys = bool(_DECOY.search(phrase))
@@ -501,8 +514,8 @@ class Counts:
 #: How far (characters) a count looks for its verb or its antecedent.
 _WINDOW = 240
 _OF_THEM = re.compile(r"^\s*(з них|із них|из них|of them|of which|з яких|из которых|of these|з цих|из этих|"
-                      r"of the (drones|missiles|uavs)|з цих \w+|из этих \w+)\b", re.I)
-_OF_NUM = re.compile(r"\s*(з|із|зі|из|of|out of)\s*$", re.I)
+                      r"of the|з цих \w+|из этих \w+)\b", re.I)
+_OF_NUM = re.compile(r"\s*(з|із|зі|из|of|out of)(\s+the)?\s*$", re.I)
 _ALL = re.compile(r"(?:\b(all|усі|всі|все|всех|всіх|усіх)\s*$)", re.I)
 
 
@@ -555,21 +568,30 @@ def count(text: str) -> Counts:
             if st is None:
                 st = _first_state(after_w) or state
             # "N of them / з них": a part of the weapon named before
-            if w is None and _OF_THEM.match(s[n.end:]):
-                om = _OF_THEM.match(s[n.end:])
+            om = _OF_THEM.match(s[n.end:]) if w is None else None
+            if w is None and om is not None:
                 rest = s[n.end + om.end():]
-                w_after = weapon_at(rest, 0) if rest else None
                 # "18 of the drones": the partitive names its own weapon; "з них": the one named before
-                part = re.search(r"(of the|з цих|из этих)\s+", om.group(), re.I)
-                ref = weapon_at(s[n.end:n.end + om.end() + 30], part.end()) if part else None
-                ref = ref or _last_weapon_word(before) or last_weapon
+                part = re.search(r"(of the|з цих|из этих)(\s+|$)", om.group(), re.I)
+                if part:
+                    # "15 of the Russia-launched Shahed drones were shot down": the weapon follows
+                    ref = weapon_at(s, n.end + part.end(), 80)
+                    if ref is None:
+                        continue  # "5 of the regions": no weapon, no count
+                    rest = s[ref.end:]
+                else:
+                    ref = _last_weapon_word(before) or last_weapon
                 if ref is None or ref.family == "total":
                     continue
-                pst = _state_of(_PASSIVE.match(rest).group()) if _PASSIVE.match(rest) else None
+                w_after = weapon_at(rest, 0) if rest else None
+                pm = _PASSIVE.match(rest)
+                pst = _state_of(pm.group()) if pm is not None else None
                 if w_after is not None or re.match(r"\s*[–—-]?\s*(were|was|були|було|є|были|это|це)?\s*"
                                                    r"[«\"]?(shahed|шахед|ударн|strike|attack)", rest, re.I):
                     continue  # "більше 70 з них – шахеди": a sub-type, not a count of its own
-                st2 = pst or _nearest_state(rest[:40]) or _nearest_state(before[-60:])
+                verb_before = _nearest_state(before[-50:])
+                st2 = pst or (verb_before if verb_before in ("intercept", "lost") else None) or \
+                    _nearest_state(rest[:40]) or verb_before
                 if st2 not in ("intercept", "lost", "hit"):
                     continue
                 w = ref
@@ -697,9 +719,14 @@ def _merge(ms: list[Mention]) -> int | None:
         return None
     strong = [m for m in ms if not m.weak] or ms
     exact = [m for m in strong if not m.approx] or strong
-    by_key: dict[str | None, int] = {}
+    # one model stated twice with different values: the earliest sentence wins (the lead quotes the summary;
+    # later paragraphs are related stories, regional shares or other nights), the larger within one sentence
+    first: dict[str | None, tuple[int, int]] = {}
     for m in exact:
-        by_key[m.key] = max(by_key.get(m.key, 0), m.value)
+        old = first.get(m.key)
+        if old is None or m.sentence < old[0] or (m.sentence == old[0] and m.value > old[1]):
+            first[m.key] = (m.sentence, m.value)
+    by_key: dict[str | None, int] = {k: v for k, (_si, v) in first.items()}
     generic = by_key.pop(None, None)
     parts = sum(by_key.values()) if by_key else None
     if len(by_key) == 1:
