@@ -55,6 +55,13 @@ def _want(rid: str) -> dict[str, tuple[int | None, int | None]]:
     "nasdaq-2023-08-19",  # "15 of the Russia-launched Iranian-made Shahed drones were shot down"
     "newsnews-8277092c",  # "змогли знешкодити 84 з них, проте зафіксовано влучання": the verb before counts
     "unn-2023-09-14",  # a related story glued below the lead ("35 безпілотників"): the lead's "17 з 22" wins
+    "alarabiya-2023-09-21",  # the title's "36 out of 42" is outvoted by the body's two "43"
+    "novyny-kr-235542",  # the page lost its і/ї: "балстичн ракети «скандер-М»", "локацйно зникли"
+    "warsawpoint-55245",  # "two other cruise missiles had struck" (another attack), "three were wounded"
+    "disinformwatch-2023-09-28",  # "оставшиеся 10 беспилотников": the complement, not a count
+    "izmailvechernii-228017",  # a regional command's share and reconnaissance drones are not the night's tally
+    "city1016-28drones",  # "three missiles" (title) and "three cruise missiles" (body): one family
+    "interfax-en-874109",  # "a massive missile attack" is no missile
 ])
 def test_dev_real_phrasing(rid):
     assert rid in DEV and rid not in HELDOUT_IDS
@@ -201,3 +208,32 @@ def test_two_family_total_is_flagged_against_the_items():
     s = parse_summary("Russia launched 25 missiles and drones overnight. Air defences destroyed 20 drones and 3 missiles.")
     assert s.total_launched == 25
     assert any("total_launched" in p for p in s.problems)  # the items do not state their own launches
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # disappeared from radar is lost, not intercepted, in all three languages
+    ("Russia launched 40 drones. Air defence shot down 25 drones; 15 drones disappeared from radar.", (40, 25, 15)),
+    ("Ворог атакував 40 БпЛА. Збито 25 БпЛА. Ще 15 дронів-імітаторів зникли з радарів.", (40, 25, 15)),
+    ("Враг атаковал 40 БпЛА. Сбиты 25 БпЛА, еще 15 дронов исчезли с радаров.", (40, 25, 15)),
+    # "the remaining 5", "решта 5": the complement of what was said, never a count
+    ("Russia launched 30 drones; 25 were shot down. The remaining 5 drones hit targets in Odesa.", (30, 25, None)),
+    ("Ворог запустив 30 дронів, 25 з них збито. Куди влучили решта 5 дронів, не уточнюється.", (30, 25, None)),
+])
+def test_lost_phrasings_and_complements(text, want):
+    s = parse_summary(text)
+    it = s.items[0]
+    assert (it.launched, it.intercepted, it.lost) == want
+
+
+def test_casualties_and_attack_nouns_are_not_counts():
+    s = parse_summary("Russia launched 20 drones and a cruise missile in a massive missile attack; 18 drones were shot "
+                      "down. Three people were wounded and four were killed.")
+    assert family_counts(s) == {"drone": (20, 18), "cruise_missile": (1, None), "missile_all": (1, None)}
+
+
+def test_pages_that_lost_the_letter_i():
+    # some pages drop і/ї in transit; the weapon and state words must still be read
+    s = parse_summary("Ворог застосував чотири балстичн ракети скандер-М та 50 безплотникв-мтаторв. "
+                      "Збито 30 БпЛА, 20 безплотникв локацйно втрачено.")
+    got = family_counts(s)
+    assert got["ballistic_missile"] == (4, None) and got["drone"] == (50, 30)

@@ -35,6 +35,8 @@ How (rules, auditable; no language model):
    the disagreement is flagged; a generic count ("57 drones") and model counts
    ("Shahed ..."), the larger wins unless the models are distinct parts; exact
    numbers beat approximate ones.
+Some pages lose the letters і/ї in transit ("балстичн ракети «скандер-М»"): the weapon stems
+accept that spelling too.
 What cannot be reconciled (intercepted above launched, parts that do not add up
 to the stated total) is flagged by the caller, never silently changed.
 """
@@ -230,10 +232,10 @@ _MODEL_FAMILY: list[tuple[str, str, str]] = [  # (regex, family, key)
     (r"(?:[хx]|kh)-?101|(?:[хx]|kh)-?555|(?:[хx]|kh)-?55\b", "cruise_missile", "kh-101"),
     (r"калібр|kalibr|калибр", "cruise_missile", "kalibr"),
     (r"(?:[хx]|kh)-?22\b|(?:[хx]|kh)-?32\b", "cruise_missile", "kh-22"),
-    (r"іскандер-к|искандер-к|iskander-k", "cruise_missile", "iskander-k"),
+    (r"і?скандер-к|искандер-к|iskander-k", "cruise_missile", "iskander-k"),
     (r"(?:[хx]|kh)-?59|(?:[хx]|kh)-?69|(?:[хx]|kh)-?31|(?:[хx]|kh)-?35", "guided_missile", "kh-59"),
     (r"кинджал|кінджал|kinzhal", "ballistic_missile", "kinzhal"),
-    (r"іскандер|искандер|iskander|kn-?23|кн-?23|kn-?24", "ballistic_missile", "iskander-m"),
+    (r"і?скандер|искандер|iskander|kn-?23|кн-?23|kn-?24", "ballistic_missile", "iskander-m"),
     (r"[сc]-?300|s-?300|[сc]-?400|s-?400", "ballistic_missile", "s-300"),
 ]
 _MODELS_RE = re.compile(r"(?:[ХX]|Kh)-\d+\w*(?:/(?:[ХX]|Kh)?-?\d+\w*)?|Іскандер-[МК]|Искандер-[МК]|Iskander-[MK]|"
@@ -244,29 +246,30 @@ _TOTAL = re.compile(r"засоб\w* (повітряного|воздушного
                     r"воздушн\w* (цел|объект)\w*|air targets|aerial targets|\bцілей\b|\bціль\b|\btargets\b", re.I)
 _FAMILY_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("cruise_missile", re.compile(r"крилат|крылат|cruise", re.I)),
-    ("ballistic_missile", re.compile(r"балістич|баллистич|ballistic|аеробаліст|аэробаллист", re.I)),
+    ("ballistic_missile", re.compile(r"бал[іi]?стич|баллистич|ballistic|аеробаліст|аэробаллист", re.I)),
     ("guided_missile", re.compile(r"керован\w* (авіаційн\w* )?ракет|управляем\w* (авиационн\w* )?ракет|"
                                   r"guided (air(craft)? )?missile|протирадіолокаційн|противорадиолокац|anti-radar", re.I)),
     ("glide_bomb", re.compile(r"авіабомб|авиабомб|\bкаб(и|ів|ами|ы|ов)?\b|guided (aerial |air )?bombs?|glide bombs?|"
                               r"\bkabs?\b|aerial bombs?", re.I)),
-    ("drone", re.compile(r"shahed|шахед|шахід|герань|герани|geran|gerbera|гербер|бпла|бпЛА|дрон|безпілот|беспилот|"
-                         r"\buavs?\b|drones?\b|kamikaze|камікадзе|імітатор|имитатор|decoy|lancet|ланцет|"
+    ("drone", re.compile(r"shahed|шахед|шахід|герань|герани|geran|gerbera|гербер|бпла|бпЛА|дрон|безп[іi]?лот|беспилот|"
+                         r"\buavs?\b|drones?\b|kamikaze|камікадзе|і?м[іi]?татор|имитатор|decoy|lancet|ланцет|"
                          r"unmanned aerial vehicles?", re.I)),
     ("aircraft", re.compile(r"\bлітак\w*|\bсамол[её]т\w*|\bsu-\d|\bсу-\d", re.I)),
     ("missile", re.compile(r"ракет|missiles?\b", re.I)),
 ]
 _DRONE_MORE = re.compile(
     r"(\s*(,|та|і|й|и|and|or|а також)?\s*((ворож\w*|ударн\w*|other|різних|інших|других|разных|of)\s+)*"
-    r"(дрон\w*(-імітатор\w*)?|безпілот\w*(-імітатор\w*)?|беспилот\w*|БпЛА(-імітатор\w*)?|БПЛА|UAVs?|drones?|"
-    r"Гербер\w*|Gerbera|імітатор\w*|имитатор\w*|decoy\w*|other types?)(?=[\s,.;)]|$))?"
+    r"(дрон\w*(-і?м[іi]?татор\w*)?|безп[іi]?лот\w*(-і?м[іi]?татор\w*)?|беспилот\w*|БпЛА(-і?м[іi]?татор\w*)?|БПЛА|UAVs?|drones?|"
+    r"Гербер\w*|Gerbera|і?м[іi]?татор\w*|имитатор\w*|decoy\w*|other types?)(?=[\s,.;)]|$))?"
     r"(\s*(of\s+(an?\s+|the\s+)?)?(unidentified|unknown|other|various|different|інших|різних|невідомих|других|разных)"
     r"\s+(тип\w*|types?|моделей|models?))?", re.I)
+_RECON = re.compile(r"розвідувальн|разведывательн|reconnaissance|\bорлан|\borlan|мерлін|merlin|supercam|\bzala\b", re.I)
 _PLATFORM = re.compile(r"\b(Tu-\d|Ту-?\d|МіГ|MiG|Су-\d|Su-\d|bombers?|бомбардувальник\w*|бомбардировщик\w*|"
                        r"ракетонос\w*|missile-carrying|carriers?|носі\w+|носител\w*|кораб\w*|ships?|boats?|"
                        r"aircraft|літак\w*|самол[её]т\w*|vessels?|submarines?|підводн\w*)", re.I)
-_SHAHED = re.compile(r"shahed|шахед|шахід|герань|герани|geran|ударн\w* (бпла|дрон|безпілот|беспилот)|"
+_SHAHED = re.compile(r"shahed|шахед|шахід|герань|герани|geran|ударн\w* (бпла|дрон|безп[іi]?лот|беспилот)|"
                      r"(attack|strike|kamikaze) (uav|drone)|камікадзе|камикадзе", re.I)
-_DECOY = re.compile(r"імітатор|имитатор|decoy|gerbera|гербер|цели-ловушк|ловушк", re.I)
+_DECOY = re.compile(r"і?м[іi]?татор|имитатор|decoy|gerbera|гербер|цели-ловушк|ловушк", re.I)
 _OTHER_TYPES = re.compile(r"інших типів|других типов|other types?|різних типів|разных типов|unidentified|невідом|"
                           r"неустановлен|other drones|інших дронів", re.I)
 #: Words that end a weapon phrase: where the count's phrase stops.
@@ -275,7 +278,7 @@ _PHRASE_STOP = re.compile(r"[.;!?\n(]|,\s|\s[–—-]\s|\s(з|із|зі|из|в�
 
 #: "... and drones" right after a missile phrase (or "... and missiles" after a drone phrase), no number between.
 _AND_FAMILY = re.compile(r"\s*(and|or|та|і|й|и|або|или)\s+((attack|strike|enemy|russian|ударн\w*|ворож\w*|російськ\w*|"
-                         r"российск\w*)\s+)?(?P<noun>drones?|uavs?|дрон\w*|бпла|безпілот\w*|беспилот\w*|missiles?|"
+                         r"российск\w*)\s+)?(?P<noun>drones?|uavs?|дрон\w*|бпла|безп[іi]?лот\w*|беспилот\w*|missiles?|"
                          r"ракет\w*)\b", re.I)
 
 
@@ -304,10 +307,10 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
     for rx in (_HIT, _LOST, _INTERCEPT, _LAUNCH):
         verb = next((v for v in rx.finditer(seg, s0, end) if v.start() > 0 and seg[v.start() - 1].isspace()), None)
         if verb is not None:
-            end = verb.start()  # "48 дронів-імітаторів локаційно втрачено": the verb is not part of the weapon
+            end = verb.start()  # "48 дронів-і?м[іi]?таторів локаційно втрачено": the verb is not part of the weapon
     # extend over a type/model qualifier: "типу Shahed-131/136", "typu", "Х-101/Х-555", "«Кинджал»"
     ext = re.match(r"(\s*(типу|типа|type|types|of the|[«\"“]?)\s*[«\"“]?(Shahed|Шахед|Герань|Gerbera|Гербер\w*|Kh-\d+|Х-\d+|"
-                   r"X-\d+|Іскандер-\w|Искандер-\w|Iskander-\w|Калібр\w*|Kalibr|Кинджал\w*|Kinzhal|KN-23|C-300|С-300|"
+                   r"X-\d+|І?скандер-\w|Искандер-\w|Iskander-\w|Калібр\w*|Kalibr|Кинджал\w*|Kinzhal|KN-23|C-300|С-300|"
                    r"S-300)[\w/-]*[»\"”]?)+", seg[end:], re.I)
     if ext:
         end += ext.end()
@@ -320,7 +323,9 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
     if not phrase.strip():
         return None
     if _PLATFORM.search(phrase):
-        return None  # "ten Tu-95MS missile-carrying aircraft", "two small missile boats": launchers, not weapons
+        return None
+    if _RECON.search(phrase):
+        return None  # reconnaissance drones (Orlan, Merlin) are no part of the strike tally the summary gives  # "ten Tu-95MS missile-carrying aircraft", "two small missile boats": launchers, not weapons
     # head words must name a weapon within the first 4 words (adjectives allowed before)
     first = " ".join(w.group() for w in words[:4])
     if _TOTAL.search(phrase) and _TOTAL.search(first):
@@ -361,10 +366,11 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
 
 # ---------------------------------------------------------------- states
 
-_HIT = re.compile(r"влучан|влучил|влучання|падіння|уламк|попадан|попал\w* в цел|\bhits?\b|\bimpacts?\b|debris|"
+_HIT = re.compile(r"влучан|влучил|влучання|падіння|уламк|попадан|попал\w* в цел|\bhits?\b|\bimpacts?\b|debris|\bstruck\b|"
                   r"strikes? (from|by)|did not reach|не досягл|не долетів|не долетев|hit their targets|"
                   r"не вдалося|не удалось|не вдалось|not destroyed|failed to|were not|не були", re.I)
-_LOST = re.compile(r"втрачен|потерян|\blost\b|сбит\w* с курса|missing from|locationally|локаційно|локационно|"
+_LOST = re.compile(r"втрачен|потерян|\blost\b|сбит\w* с курса|missing from|locationally|локац[іi]?йно|локационно|"
+                   r"\bзник\w*|\bисчез\w*|disappeared|vanished|"
                    r"returned|повернув|вернулся|went to belarus|crossing the border", re.I)
 _INTERCEPT = re.compile(r"збит|збил|збиття|збити|подавл|знешкод|знищ|перехоп|ліквідув|ліквідов|уничтож|сбит|сбил|"
                         r"подавлен|нейтрализ|избиени|shot down|shoot down|\bdown(ed|s)?\b|neutrali[sz]|destroy|"
@@ -435,7 +441,11 @@ _RELATED = re.compile(r"^\W*(нагада\w*|напомн\w*|раніше|ран
                       r"дивіться також|see also|related|also read|контекст|context)\b", re.I)
 _OTHER_SPEAKER = re.compile(r"губернатор|governor|mayor|\bмер\b|мэр|кличко|klitschko|військов\w* адміністрац|"
                             r"военн\w* администрац|military administration|\bОВА\b|\bКМВА\b|\bКВА\b|прокурор|prosecutor|"
-                            r"генштаб|general staff", re.I)
+                            r"генштаб|general staff|"
+                            # a regional command's share of the night (its own, smaller count)
+                            r"(повітрян\w*|оперативн\w*|воздушн\w*) командуван\w*|(воздушн\w*|оперативн\w*) командован\w*|"
+                            r"air command\b|operational command|сил\w* оборони півдня|сил\w* обороны юга|"
+                            r"southern defen[cs]e forces", re.I)
 #: One city or region's share of the night ("У Києві було збито ... 11 дронів"): a part, not the summary,
 #: when it is named before the count.
 _LOCAL = re.compile(r"\b(у|в)\s+Києві\b|\bв\s+Киеве\b|\bнад\s+(Києвом|Киевом)\b|\b(in|over)\s+Kyiv\b|"
@@ -511,6 +521,11 @@ class Counts:
     conflicts: list[tuple[str, str, list[int], int]] = field(default_factory=list)
 
 
+#: Head nouns that make a weapon word an attribute ("missile attack", "drone strike", "missile boats").
+_NOT_WEAPON_HEAD = re.compile(r"\b(attacks?|strikes?|barrage|alerts?|threats?|danger|defen[cs]e|systems?|units?|troops|"
+                              r"launchers?|carriers?|boats?|salvos?|fragments?|debris|wreckage)\s*$", re.I)
+#: "the remaining 10 drones", "оставшиеся 10", "решта 5": the complement of what was stated.
+_REMAINING = re.compile(r"\b(the )?(remaining|rest of the|other)\s*$|\b(оставш\w*|остальн\w*|решта|решту|інші)\s*$", re.I)
 #: How far (characters) a count looks for its verb or its antecedent.
 _WINDOW = 240
 _OF_THEM = re.compile(r"^\s*(з них|із них|из них|of them|of which|з яких|из которых|of these|з цих|из этих|"
@@ -536,6 +551,8 @@ def count(text: str) -> Counts:
                 continue
             nxt = nums[k + 1] if k + 1 < len(nums) else None
             w = weapon_at(s, n.end)
+            if _REMAINING.search(s[max(0, n.start - 24):n.start]):
+                continue  # "the remaining 10 drones", "оставшиеся 10": the complement, not a count of its own
             approx, weak = n.approx, False
             pair_launched: int | None = None
             # "17 з 22 ударних дронів", "one of four missiles", "81 дрон з 112"
@@ -609,7 +626,11 @@ def count(text: str) -> Counts:
                     w = last_weapon
                 elif st in ("intercept", "lost") and re.match(r"\s*(were|was|були|було|был|были|had been|have been)\b",
                                                               s[n.end:], re.I):
-                    w = last_weapon
+                    # "80 were shot down" names the last weapon; "three were wounded" is no count of it
+                    bare = _PASSIVE.match(s[n.end:])
+                    bare_st = _state_of(bare.group()) if bare is not None else None
+                    if bare_st in ("intercept", "lost"):
+                        w, st = last_weapon, bare_st
                 if w is None:
                     if st in ("intercept", "lost") and not n.word:
                         unassigned.append(f"{st} count {n.value} names no weapon")
@@ -641,6 +662,8 @@ def count(text: str) -> Counts:
                 continue
             word = m.group(1).lower()
             head = s[m.end():w.end]
+            if _NOT_WEAPON_HEAD.search(head):
+                continue  # "a massive missile attack", "a drone strike": the noun is the attack, not a weapon
             plural = re.search(r"(missiles|drones|uavs|bombs)\b", head, re.I)
             if word in ("a", "an", "the") and plural:
                 continue
@@ -719,14 +742,16 @@ def _merge(ms: list[Mention]) -> int | None:
         return None
     strong = [m for m in ms if not m.weak] or ms
     exact = [m for m in strong if not m.approx] or strong
-    # one model stated twice with different values: the earliest sentence wins (the lead quotes the summary;
-    # later paragraphs are related stories, regional shares or other nights), the larger within one sentence
-    first: dict[str | None, tuple[int, int]] = {}
+    # one model stated with different values: the value stated most often wins (a title's typo is outvoted by
+    # the body), a tie goes to the earliest sentence (the lead quotes the post; later paragraphs are related
+    # stories, regional shares or other nights), and the larger within one sentence
+    votes: dict[str | None, dict[int, list[int]]] = {}
     for m in exact:
-        old = first.get(m.key)
-        if old is None or m.sentence < old[0] or (m.sentence == old[0] and m.value > old[1]):
-            first[m.key] = (m.sentence, m.value)
-    by_key: dict[str | None, int] = {k: v for k, (_si, v) in first.items()}
+        v = votes.setdefault(m.key, {}).setdefault(m.value, [0, m.sentence])
+        v[0] += 1
+        v[1] = min(v[1], m.sentence)
+    by_key: dict[str | None, int] = {k: max(vs, key=lambda val: (vs[val][0], -vs[val][1], val))
+                                     for k, vs in votes.items()}
     generic = by_key.pop(None, None)
     parts = sum(by_key.values()) if by_key else None
     if len(by_key) == 1:
@@ -753,9 +778,12 @@ def _combine(mentions: list[Mention], totals: dict[str, list[tuple[int, bool]]],
     # bare "missiles" when exactly one missile family was launched
     fams_launched = {m.family for m in mentions if m.state == "launch" and m.family.endswith("missile")
                      and m.family != "missile"}
+    only = next(iter(fams_launched)) if len(fams_launched) == 1 else None
+    only_launched = {m.value for m in mentions if m.family == only and m.state == "launch"}
     for m in mentions:
-        if m.family == "missile" and len(fams_launched) == 1 and m.state != "launch":
-            m.family = next(iter(fams_launched))
+        # "three missiles" in a title, "three cruise missiles" in the body: one family, told twice
+        if m.family == "missile" and only is not None and (m.state != "launch" or m.value in only_launched):
+            m.family = only
     for fam in dict.fromkeys(m.family for m in mentions):
         fm = [m for m in mentions if m.family == fam]
         for state, attr in (("launch", "launched"), ("intercept", "intercepted"), ("lost", "lost")):
