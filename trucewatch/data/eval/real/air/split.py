@@ -17,6 +17,8 @@ before any output on them was looked at; only the dev half's misses are read.  O
 it was moved to dev under that key before its output was seen.
 v4: 7 more (``collected: "v4"``): 4 new nights split 2/2 with the same seed, and 3 further outlets quoting
 nights dev already holds (to dev, under those nights' keys).
+v5: 6 more (``collected: "v5"``): 4 new nights split 2/2 with the same seed, one more outlet of a held-out night
+(to held-out) and one of a dev night (to dev).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ def main() -> None:
                    if line.strip()] for name in ("dev", "heldout")}
     ev = {name: {r["event"] for r in rs} for name, rs in rows.items()}
     assert not ev["dev"] & ev["heldout"], ev["dev"] & ev["heldout"]
-    assert {r["collected"] for r in rows["heldout"]} <= {"v2", "v3", "v4"}
-    assert {r["collected"] for r in rows["dev"]} <= {"v1", "v1-heldout", "v3", "v4"}
+    assert {r["collected"] for r in rows["heldout"]} <= {"v2", "v3", "v4", "v5"}
+    assert {r["collected"] for r in rows["dev"]} <= {"v1", "v1-heldout", "v3", "v4", "v5"}
     print(f"dev: {len(rows['dev'])} quotations, {len(ev['dev'])} nights; "
           f"held-out: {len(rows['heldout'])} quotations, {len(ev['heldout'])} nights; disjoint")
 
