@@ -237,3 +237,34 @@ def test_pages_that_lost_the_letter_i():
                       "Збито 30 БпЛА, 20 безплотникв локацйно втрачено.")
     got = family_counts(s)
     assert got["ballistic_missile"] == (4, None) and got["drone"] == (50, 30)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a sub-count after "including / зокрема / в том числе" is a part, not added
+    ("Russia launched 100 drones, including 60 Shaheds. Air defences shot down 80.", {"drone": (100, 80)}),
+    ("Ворог атакував 100 БпЛА, зокрема 60 шахедів. Збито 80 дронів.", {"drone": (100, 80)}),
+    ("Враг атаковал 100 БпЛА, в том числе 60 шахедов. Сбито 80 дронов.", {"drone": (100, 80)}),
+    # number words; a verb's bare object ("Сбиты тридцать пять", "Збито 50,") is the last weapon named
+    ("Ночью враг запустил сорок два беспилотника. Сбиты тридцать пять.", {"drone": (42, 35)}),
+    ("Russia launched forty-two drones overnight; thirty-five were shot down.", {"drone": (42, 35)}),
+    ("Росія атакувала 60 дронами, з них 40 – шахеди. Збито 50, ще 8 локаційно втрачені.", {"drone": (60, 50)}),
+    # "of the 60 launched, 50 ...": the leading number is the whole
+    ("Of the 60 drones launched, 50 were shot down.", {"drone": (60, 50)}),
+    ("Из 60 запущенных дронов сбиты 50.", {"drone": (60, 50)}),
+    ("З 60 запущених дронів збито 50.", {"drone": (60, 50)}),
+    # a title and a body that repeat one count are merged, not added
+    ("ППО збила 50 з 60 дронів\nВорог запустив 60 ударних БпЛА. Станом на 9:00 збито 50 дронів.", {"drone": (60, 50)}),
+    # "9 ракетами: 6 Х-101 та 3 Іскандер-М": 9 is the missiles' total, no family of its own
+    ("Противник атакував 9 ракетами: 6 Х-101 та 3 Іскандер-М. Збито 5 Х-101.",
+     {"cruise_missile": (6, 5), "ballistic_missile": (3, None)}),
+    # "обидві збиті" as "both": intercepted = launched; "Крім того" is no place and no count
+    ("Ворог запустив 30 дронів. Збито 25. Крім того, зафіксовано пуск 2 ракет Х-59, обидві збиті.",
+     {"drone": (30, 25), "guided_missile": (2, 2)}),
+    # each count to its own weapon
+    ("Russia launched 50 drones from Kursk and 3 Iskander-M missiles from Belgorod region. 45 drones were downed.",
+     {"drone": (50, 45), "ballistic_missile": (3, None)}),
+])
+def test_general_phrasings_three_languages(text, want):
+    got = family_counts(parse_summary(text))
+    assert {f: got.get(f) for f in want} == want
+    assert not {f for f in got if f != "missile_all"} - set(want)

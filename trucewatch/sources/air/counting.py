@@ -22,7 +22,11 @@ How (rules, auditable; no language model):
    of launched M; "N of them / з них / of which" refers to the last weapon named
    and is a sub-count unless a verb of interception follows or precedes it
    ("змогли знешкодити 84 з них"); "N of the <adjectives> <weapon>" names its own
-   weapon; "N missiles and drones" is a total of both families, not missiles; "all N <weapon>",
+   weapon; "N missiles and drones" is a total of both families, not missiles; a
+   leading "з / из / of the N <weapon>" is the whole the next count is out of; a
+   bare object of an interception verb ("Збито 25.", "shot down 80") is the last
+   weapon named; "the remaining N", casualties, "a missile attack", regional
+   commands' shares and reconnaissance drones are not counts; "all N <weapon>",
    "both <weapon>", "a <weapon>", and "всі / all (of them)" without a number are
    understood.
 4. Each count gets a state from the nearest verb: a passive right after it
@@ -30,11 +34,12 @@ How (rules, auditable; no language model):
    before it in the sentence, else the previous sentence's (list items).
    Negated interception ("не вдалося збити") and hits are not interceptions.
 5. Repeated mentions are merged, not added: per family and state, equal values
-   of one model collapse, and where they differ the earliest sentence wins (the
-   lead quotes the post; a related story glued below it is another night) and
-   the disagreement is flagged; a generic count ("57 drones") and model counts
+   of one model collapse, and where they differ the value stated most often wins,
+   a tie going to the earliest sentence (the lead quotes the post; a related story
+   glued below it is another night), and the disagreement is flagged; a generic count ("57 drones") and model counts
    ("Shahed ..."), the larger wins unless the models are distinct parts; exact
-   numbers beat approximate ones.
+   numbers beat approximate ones; a generic "N missiles" equal to the sum of the
+   named missile families is their total, not a family of its own.
 Some pages lose the letters і/ї in transit ("балстичн ракети «скандер-М»"): the weapon stems
 accept that spelling too.
 What cannot be reconciled (intercepted above launched, parts that do not add up
@@ -524,6 +529,8 @@ class Counts:
 #: Head nouns that make a weapon word an attribute ("missile attack", "drone strike", "missile boats").
 _NOT_WEAPON_HEAD = re.compile(r"\b(attacks?|strikes?|barrage|alerts?|threats?|danger|defen[cs]e|systems?|units?|troops|"
                               r"launchers?|carriers?|boats?|salvos?|fragments?|debris|wreckage)\s*$", re.I)
+#: A clause that opens with "of the / з / из" before its first number: that number is the whole.
+_OF_LEAD = re.compile(r"(^|[.;:]\s*|,\s*)(всього\s+|всего\s+)?(з|із|зі|из|of the|out of the|out of)\s*$", re.I)
 #: "the remaining 10 drones", "оставшиеся 10", "решта 5": the complement of what was stated.
 _REMAINING = re.compile(r"\b(the )?(remaining|rest of the|other)\s*$|\b(оставш\w*|остальн\w*|решта|решту|інші)\s*$", re.I)
 #: How far (characters) a count looks for its verb or its antecedent.
@@ -582,6 +589,8 @@ def count(text: str) -> Counts:
                 st = _nearest_state(before)
             if pair_launched is not None and st in (None, "launch"):
                 st = "intercept"
+            if w is not None and pair_launched is None and _OF_LEAD.search(before):
+                st = "launch"  # "З 60 запущених дронів збито 50": the whole the next count is out of
             if st is None:
                 st = _first_state(after_w) or state
             # "N of them / з них": a part of the weapon named before
@@ -631,6 +640,10 @@ def count(text: str) -> Counts:
                     bare_st = _state_of(bare.group()) if bare is not None else None
                     if bare_st in ("intercept", "lost"):
                         w, st = last_weapon, bare_st
+                elif last_weapon is not None and _nearest_state(before[-30:]) in ("intercept", "lost") and \
+                        re.match(r"\s*([.,;!]|$|(and|та|і|й|и|а)\b)", s[n.end:], re.I):
+                    # "Air defences shot down 80.", "Збито 25, ще 8 ...": the verb's bare object is the last weapon
+                    w, st = last_weapon, _nearest_state(before[-30:]) or st
                 if w is None:
                     if st in ("intercept", "lost") and not n.word:
                         unassigned.append(f"{st} count {n.value} names no weapon")
@@ -703,7 +716,7 @@ def count(text: str) -> Counts:
                 continue
             mentions.append(Mention(w.family, w.key, st, 1, False, False, w.shahed, w.decoys, w.models, si, m.start()))
         # "Усі вони були знищені", "Ракети були збиті усі", "all of them were shot down": intercepted = launched
-        for m in re.finditer(r"(?i)\b(усі|всі|все|all)\b", s):
+        for m in re.finditer(r"(?i)\b(усі|всі|все|all|обидві|обидва|обе|оба|both)\b", s):
             if any(abs(n.start - m.end()) < 3 for n in nums):
                 continue
             if sent_state != "intercept" and not _INTERCEPT.search(s[m.start():m.start() + 60]):
@@ -784,6 +797,14 @@ def _combine(mentions: list[Mention], totals: dict[str, list[tuple[int, bool]]],
         # "three missiles" in a title, "three cruise missiles" in the body: one family, told twice
         if m.family == "missile" and only is not None and (m.state != "launch" or m.value in only_launched):
             m.family = only
+    for state in ("launch", "intercept"):
+        specific = [_merge([m for m in mentions if m.family == f and m.state == state]) for f in fams_launched]
+        generic = [m for m in mentions if m.family == "missile" and m.state == state and not m.approx]
+        if len(fams_launched) > 1 and generic and None not in specific and \
+                all(m.value == sum(v or 0 for v in specific) for m in generic):
+            # "9 ракетами: 6 Х-101 та 3 Іскандер-М": the 9 is the missiles' total, not a family of its own
+            mentions = [m for m in mentions if m not in generic]
+            c.mentions = mentions
     for fam in dict.fromkeys(m.family for m in mentions):
         fm = [m for m in mentions if m.family == fam]
         for state, attr in (("launch", "launched"), ("intercept", "intercepted"), ("lost", "lost")):
