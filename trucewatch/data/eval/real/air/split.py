@@ -19,6 +19,8 @@ v4: 7 more (``collected: "v4"``): 4 new nights split 2/2 with the same seed, and
 nights dev already holds (to dev, under those nights' keys).
 v5: 6 more (``collected: "v5"``): 4 new nights split 2/2 with the same seed, one more outlet of a held-out night
 (to held-out) and one of a dev night (to dev).
+v6: 7 more (``collected: "v6"``): 3 new nights (2 to held-out, 1 to dev: the odd one to held-out), two more
+outlets each of held-out and of dev nights.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def main() -> None:
                    if line.strip()] for name in ("dev", "heldout")}
     ev = {name: {r["event"] for r in rs} for name, rs in rows.items()}
     assert not ev["dev"] & ev["heldout"], ev["dev"] & ev["heldout"]
-    assert {r["collected"] for r in rows["heldout"]} <= {"v2", "v3", "v4", "v5"}
-    assert {r["collected"] for r in rows["dev"]} <= {"v1", "v1-heldout", "v3", "v4", "v5"}
+    assert {r["collected"] for r in rows["heldout"]} <= {"v2", "v3", "v4", "v5", "v6"}
+    assert {r["collected"] for r in rows["dev"]} <= {"v1", "v1-heldout", "v3", "v4", "v5", "v6"}
     print(f"dev: {len(rows['dev'])} quotations, {len(ev['dev'])} nights; "
           f"held-out: {len(rows['heldout'])} quotations, {len(ev['heldout'])} nights; disjoint")
 
