@@ -62,6 +62,10 @@ def _want(rid: str) -> dict[str, tuple[int | None, int | None]]:
     "izmailvechernii-228017",  # a regional command's share and reconnaissance drones are not the night's tally
     "city1016-28drones",  # "three missiles" (title) and "three cruise missiles" (body): one family
     "interfax-en-874109",  # "a massive missile attack" is no missile
+    "unian-12405516",  # "Як повідомляв УНІАН, упродовж ночі 26 вересня ...": the same night, kept
+    "ostro-i486765",  # "крилатою ракетою «Іскандер-К»": one missile, instrumental
+    "nv-yahoo-2023-10-23",  # "Thirteen Shahed drones, launched from Crimea, were shot down"
+    "nbn-2023-09-23",  # "Две ракеты попали в ...": hits, not interceptions
 ])
 def test_dev_real_phrasing(rid):
     assert rid in DEV and rid not in HELDOUT_IDS
@@ -268,3 +272,25 @@ def test_general_phrasings_three_languages(text, want):
     got = family_counts(parse_summary(text))
     assert {f: got.get(f) for f in want} == want
     assert not {f for f in got if f != "missile_all"} - set(want)
+
+
+def test_as_reported_paragraphs_kept_only_for_the_same_night():
+    same = ("Вночі 26 вересня ППО збила 26 безпілотників.\n"
+            "Як повідомлялося, у ніч на 26 вересня росіяни запустили 38 дронів.")
+    other = ("Вночі 26 вересня ППО збила 26 безпілотників.\n"
+             "Як повідомлялося, у ніч на 25 вересня росіяни запустили 44 дрони.")
+    assert family_counts(parse_summary(same))["drone"] == (38, 26)
+    assert family_counts(parse_summary(other))["drone"] == (None, 26)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Ворог атакував місто крилатою ракетою Іскандер-К та 10 дронами. Збито 8 дронів.",
+     {"cruise_missile": (1, None), "drone": (10, 8)}),
+    ("Враг ударил управляемой ракетой Х-59 и 10 дронами. Сбиты 8 дронов и ракета.",
+     {"guided_missile": (1, None), "drone": (10, 8)}),
+    ("Twelve drones, launched from Kursk and Crimea, were shot down; two drones, launched from Bryansk, were lost.",
+     {"drone": (None, 12)}),
+])
+def test_one_missile_in_the_instrumental_and_participle_clauses(text, want):
+    got = family_counts(parse_summary(text))
+    assert {f: got.get(f) for f in want} == want

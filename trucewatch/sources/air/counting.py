@@ -283,8 +283,8 @@ _PHRASE_STOP = re.compile(r"[.;!?\n(]|,\s|\s[–—-]\s|\s(з|із|зі|из|в�
 
 #: "... and drones" right after a missile phrase (or "... and missiles" after a drone phrase), no number between.
 _AND_FAMILY = re.compile(r"\s*(and|or|та|і|й|и|або|или)\s+((attack|strike|enemy|russian|ударн\w*|ворож\w*|російськ\w*|"
-                         r"российск\w*)\s+)?(?P<noun>drones?|uavs?|дрон\w*|бпла|безп[іi]?лот\w*|беспилот\w*|missiles?|"
-                         r"ракет\w*)\b", re.I)
+                         r"российск\w*)\s+)?(?P<noun>drones|uavs|дрон(ів|ов|и|ы|ами)|бпла|безп[іi]?лотник(ів|и|ами)|"
+                         r"беспилотник(ов|и|ами)|missiles|ракет(и|ы|ами)?)\b", re.I)  # plurals: "and a missile" is a count
 
 
 def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
@@ -371,7 +371,7 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
 
 # ---------------------------------------------------------------- states
 
-_HIT = re.compile(r"влучан|влучил|влучання|падіння|уламк|попадан|попал\w* в цел|\bhits?\b|\bimpacts?\b|debris|\bstruck\b|"
+_HIT = re.compile(r"влучан|влучил|влучання|падіння|уламк|попадан|попал\w*|\bhits?\b|\bimpacts?\b|debris|\bstruck\b|"
                   r"strikes? (from|by)|did not reach|не досягл|не долетів|не долетев|hit their targets|"
                   r"не вдалося|не удалось|не вдалось|not destroyed|failed to|were not|не були", re.I)
 _LOST = re.compile(r"втрачен|потерян|\blost\b|сбит\w* с курса|missing from|locationally|локац[іi]?йно|локационно|"
@@ -458,16 +458,32 @@ _LOCAL = re.compile(r"\b(у|в)\s+Києві\b|\bв\s+Киеве\b|\bнад\s+(�
                     r"над (його|її|містом|городом|областю)\b", re.I)
 
 
+_MONTH_NO = {m: i % 12 + 1 for i, m in enumerate(_MONTHS.split("|"))}
+
+
+def _dates(s: str) -> set[tuple[int, int]]:
+    """(month, day) pairs named in ``s``: "26 вересня", "в ночь на 13 сентября", "September 26"."""
+    out = set()
+    for m in re.finditer(rf"(?i)\b(\d{{1,2}})(?:-?го)?\s+({_MONTHS})\b|\b({_MONTHS})\s+(\d{{1,2}})\b", s):
+        day, mon = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        out.add((_MONTH_NO[mon.lower()], int(day)))
+    return out
+
+
 def summary_sentences(text: str) -> list[str]:
     """The sentences that can belong to the summary, in order (unrelated page text dropped)."""
     lines = [ln.strip() for ln in text.split("\n")]
     keep: list[str] = []
     first = True
+    own = _dates(" ".join(ln for ln in lines if not _RELATED.match(ln)))
     for ln in lines:
         if not ln:
             continue
         if _RELATED.match(ln):
-            continue  # "Нагадаємо, ..." paragraphs report other nights
+            named = _dates(ln)
+            if not (named and named <= own):
+                continue  # "Нагадаємо, ..." paragraphs report other nights
+            ln = re.sub(r"^[^,]{0,40},\s*", "", ln)  # "Як повідомляв УНІАН, упродовж ночі 26 вересня ...": the same night
         if re.match(r"^[-•]\s", ln) and not re.search(r"\d", ln.split(" ", 2)[1] if " " in ln else ""):
             # a bullet list of links ("- Війська Росії ..."); the summary's own list items start with a count
             if not re.match(r"^[-•–]\s*\d", ln):
@@ -580,6 +596,15 @@ def count(text: str) -> Counts:
             if pas is not None and not re.match(r"\s*\w+\s+by\b|\s*(запущен|выпущенн|випущен|застосован)",
                                                 after_w, re.I):
                 st = _state_of(pas.group())
+            if st == "launch" and re.match(r"\s*,\s*(launched|fired|запущен\w*|выпущенн\w*|випущен\w*)\b", after_w, re.I):
+                # "Thirteen Shahed drones, launched from Crimea, were shot down": the finite verb after the
+                # participle's clause says what happened to them
+                fin = re.search(r"\b(were|was|have been|had been|були|було|була|був|были|было|была|был)\s+"
+                                r"(?:(?:also|then|successfully|також|тоже|также)\s+)?(\w+(?:\s+(?:down|off))?)",
+                                after_w.split(".")[0], re.I)
+                fin_st = _state_of(fin.group(2)) if fin is not None else None
+                if fin_st in ("intercept", "lost", "hit"):
+                    st = fin_st
             if st == "launch" and not re.match(r"[\s,–-]*(which|that|які|которые|were|was|have|had|are|is|були|було|"
                                                r"був|была|был|были|было)\b", after_w, re.I) \
                     and _nearest_state(before[-80:]) in ("intercept", "lost"):
@@ -706,8 +731,10 @@ def count(text: str) -> Counts:
                 continue
             mentions.append(Mention(w.family, w.key, st, val, False, False, w.shahed, w.decoys, w.models, si, m.start()))
         # one missile in Ukrainian/Russian: "крилату ракету типу Х-22", "ракету «Х-22»"
-        for m in re.finditer(r"(?i)\b(?:(крилату|крылатую|балістичну|баллистическую|керовану|управляемую)\s+ракету\b|"
-                             r"ракету\s+(?:типу\s+|типа\s+)?[«\"“]?(?=[ХXK]h?-\d|Іскандер|Искандер|Калібр|Калибр|Кинджал))", s):
+        for m in re.finditer(r"(?i)\b(?:(крилату|крылатую|балістичну|баллистическую|керовану|управляемую|крилатою|"
+                             r"крылатой|балістичною|баллистической|керованою|управляемой)\s+(ракету|ракетою|ракетой)\b|"
+                             r"(ракету|ракетою|ракетой)\s+(?:типу\s+|типа\s+)?[«\"“]?"
+                             r"(?=[ХXK]h?-\d|Іскандер|Искандер|Калібр|Калибр|Кинджал))", s):
             if any(n.start <= m.start() < n.end + 3 for n in nums):
                 continue
             st = _nearest_state(s[max(0, m.start() - _WINDOW):m.start()]) or sent_state or state
