@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,3 +68,22 @@ class PostgresStore(Store):
         cond = text(f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)").bindparams(
             bx0=min_lon, by0=min_lat, bx1=max_lon, by1=max_lat)
         return q.where(cond)
+
+
+@contextlib.contextmanager
+def scratch_database(admin_url: str, prefix: str = "tw_scratch") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for the block (benchmarks, tests), dropped after it;
+    yields its URL.  ``admin_url``: a database of a role allowed to CREATE DATABASE."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_driver_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            yield admin_url.rsplit("/", 1)[0] + "/" + name
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+                c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    finally:
+        admin.dispose()

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Integer, bindparam, column, create_engine, event, func, insert, select, text, update
+from sqlalchemy.exc import DatabaseError as DatabaseError  # re-exported: a damaged or unreachable database
 
+from trucewatch.canonical import canonical_body
 from trucewatch.model import (
     Event,
     Location,
@@ -34,6 +36,7 @@ from trucewatch.model import (
     utcnow,
 )
 from trucewatch.store import schema as S
+from trucewatch.store.ledger import LedgerRepo, bulk_insert, obs_select
 
 #: Actors whose workflow steps are automatic (no person acted on the finding).
 MACHINE_ACTORS = ("system", "trucewatch:auto")
@@ -74,15 +77,13 @@ class IngestReport:
 
 
 def content_hash(obs: Observation) -> str:
-    """SHA-256 of the observation's signed body in RFC 8785 form (trucewatch.ledger.canonical).
+    """SHA-256 of the observation's signed body in RFC 8785 form (trucewatch.canonical).
 
     Signature and ledger index are excluded: they are about the record, not
     what was observed.  This is the store's identity for de-duplication; it is
     the same encoding the signature covers, so signed ingest computes it once
     for both.  Content JSON cannot carry (NaN) falls back to the legacy hash.
     """
-    from trucewatch.ledger.canonical import canonical_body
-
     try:
         return sha256_hex(canonical_body(obs))
     except Exception:  # rfc8785 refuses NaN and integers beyond 2**53
@@ -144,20 +145,6 @@ def _index_rtree(c: Any, rtree: str, table: str, ids: Sequence[str]) -> None:
             f"SELECT seq, lon, lon, lat, lat FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
 
 
-def obs_select() -> Any:
-    """SELECT of observations with ``ledger_index`` joined from the log's leaves.
-
-    The log assigns an index when its integrator adds the entry, after the
-    observation is committed; the index lives in ``ledger_leaves`` and is
-    joined here instead of being written back by an UPDATE of every row.  A
-    value in the column itself (stores from before 2026-12, or an edit) wins,
-    so ``trucewatch verify`` still sees what the row claims."""
-    o, lv = S.observations, S.ledger_leaves
-    cols = [col for col in o.c if col.name != "ledger_index"]
-    return (select(*cols, func.coalesce(o.c.ledger_index, lv.c.idx).label("ledger_index"))
-            .select_from(o.outerjoin(lv, lv.c.observation_id == o.c.id)))
-
-
 def _in_window(q: Any, table: Any, t_from: float | None, t_to: float | None) -> Any:
     """``q`` limited to the half-open window [t_from, t_to) of ``table.c.t``, as every query takes it."""
     if t_from is not None:
@@ -204,6 +191,17 @@ class Store:
             store.migrate()
         return store
 
+    @property
+    def url(self) -> str:
+        """The store's URL without its password (a key for per-store state in a process)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def sqlite_file(self) -> str | None:
+        """The database file of a SQLite store on disk; None in memory and on PostgreSQL."""
+        db = self.engine.url.database if self.dialect == "sqlite" else None
+        return db if db and db != ":memory:" else None
+
     def migrate(self) -> None:
         from trucewatch.store.migrate import upgrade
 
@@ -241,6 +239,14 @@ class Store:
             from trucewatch.store.mechanism import MechanismRepo
 
             repo = self.__dict__["_mechanism"] = MechanismRepo(self.engine, self.exclusive)
+        return repo
+
+    @property
+    def ledger(self) -> LedgerRepo:
+        """The ledger's repository (the Merkle log's tables; trucewatch.store.ledger)."""
+        repo = self.__dict__.get("_ledger")
+        if repo is None:
+            repo = self.__dict__["_ledger"] = LedgerRepo(self.engine)
         return repo
 
     @contextlib.contextmanager
@@ -359,8 +365,6 @@ class Store:
                     report.errors.append(RecordError(o.id, "id", "already stored with different content; "
                                                      "an observation is never overwritten"))
             if fresh:
-                from trucewatch.ledger.log import bulk_insert
-
                 ingested = time.time()
                 dumps = json.dumps
                 bulk_insert(c, S.observations, _OBS_COLS,
