@@ -9,6 +9,7 @@ return only after the commit, so an acknowledged observation is durable.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import time
@@ -24,8 +25,10 @@ from sqlalchemy.exc import DatabaseError as DatabaseError  # re-exported: a dama
 from trucewatch.canonical import canonical_body
 from trucewatch.model import (
     Event,
+    Evidence,
     Location,
     Observation,
+    ObservationKind,
     Rule,
     Source,
     Status,
@@ -37,6 +40,8 @@ from trucewatch.model import (
 )
 from trucewatch.store import schema as S
 from trucewatch.store.ledger import LedgerRepo, bulk_insert, obs_select
+from trucewatch.store.mechanism import MechanismRepo
+from trucewatch.store.migrate import upgrade
 
 #: Actors whose workflow steps are automatic (no person acted on the finding).
 MACHINE_ACTORS = ("system", "trucewatch:auto")
@@ -173,8 +178,6 @@ class Store:
         """``create=False``: a SQLite file that does not exist raises StoreMissing (read commands)."""
         url = _normalize_url(url_or_path)
         if url.startswith("postgresql"):
-            from trucewatch.store.postgres import PostgresStore
-
             return PostgresStore.open_url(url, migrate=migrate)
         if not create and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             f = Path(url.removeprefix("sqlite:///"))
@@ -203,8 +206,6 @@ class Store:
         return db if db and db != ":memory:" else None
 
     def migrate(self) -> None:
-        from trucewatch.store.migrate import upgrade
-
         upgrade(self.engine)
 
     def close(self) -> None:
@@ -220,8 +221,6 @@ class Store:
     def exclusive(self, name: str) -> Iterator[None]:
         """A cross-process lock named ``name`` (a file lock beside the SQLite file;
         PostgreSQL overrides this with an advisory lock).  Released if the holder dies."""
-        import fcntl
-
         db = self.engine.url.database or ":memory:"
         path = Path(f"{db}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock")
         with open(path, "a+") as f:
@@ -236,8 +235,6 @@ class Store:
         """The mechanism's repository (cases, tasks, findings...; trucewatch.store.mechanism)."""
         repo = self.__dict__.get("_mechanism")
         if repo is None:
-            from trucewatch.store.mechanism import MechanismRepo
-
             repo = self.__dict__["_mechanism"] = MechanismRepo(self.engine, self.exclusive)
         return repo
 
@@ -252,8 +249,6 @@ class Store:
     @contextlib.contextmanager
     def try_exclusive(self, name: str) -> Iterator[bool]:
         """Like ``exclusive`` but never waits: yields False when another holder has it."""
-        import fcntl
-
         db = self.engine.url.database or ":memory:"
         if db == ":memory:":
             yield True
@@ -653,8 +648,6 @@ def _row_obs(r: Any) -> Observation:
 
 
 def _okind(k: str) -> Any:
-    from trucewatch.model import ObservationKind
-
     return ObservationKind(k)
 
 
@@ -707,11 +700,61 @@ def _loc(d: dict[str, Any]) -> Location:
 
 
 def _evidence(e: dict[str, Any]) -> Any:
-    from trucewatch.model import Evidence, ObservationKind
-
     if "kind" in e and "observation_id" in e and "source_id" in e and e.keys() <= _EVIDENCE_FIELDS:
         return Evidence.model_construct(**(e | {"kind": ObservationKind(e["kind"])}))
     return Evidence(**e)
 
 
 _EVIDENCE_FIELDS = {"observation_id", "source_id", "kind", "ledger_index", "summary"}
+
+
+# ------------------------------------------------------------ PostgreSQL
+def _driver_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgres://")
+    return url
+
+
+class PostgresStore(Store):
+    @classmethod
+    def open_url(cls, url: str, *, migrate: bool = True) -> PostgresStore:
+        engine = create_engine(_driver_url(url), future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A session advisory lock: released when the holder's connection ends (even by kill -9)."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as c:
+            c.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            c.commit()
+            try:
+                yield
+            finally:
+                c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                c.commit()
+
+    @contextlib.contextmanager
+    def try_exclusive(self, name: str) -> Iterator[bool]:
+        """``pg_try_advisory_lock``: yields False at once when another session holds it."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as c:
+            got = bool(c.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            c.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    c.commit()
+
+    def _bbox_filter(self, q: Any, table: Any, rtree: str, bbox: tuple[float, float, float, float]) -> Any:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+        cond = text(f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)").bindparams(
+            bx0=min_lon, by0=min_lat, bx1=max_lon, by1=max_lat)
+        return q.where(cond)
