@@ -238,7 +238,7 @@ def rebuild_entries(store: Store, rows: Sequence[tuple[int, str, bytes]]
     obs = {o.id: o for o in store.get_observations([oid for _, oid, _ in rows])}
     idxs = [i for i, _, _ in rows]
     kept = store.ledger.kept_entries(idxs)
-    out = []
+    out: list[tuple[int, str, bytes, Observation | None, bytes | None]] = []
     for i, oid, key in rows:
         if i in kept:  # a key certificate: stored verbatim
             out.append((i, oid, key, None, kept[i]))

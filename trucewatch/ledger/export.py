@@ -85,13 +85,13 @@ def export_log(store: Store, out_dir: str | Path) -> dict[str, Any]:
             break
         n_tiles = (count + TILE_WIDTH - 1) // TILE_WIDTH
         existing_full = _first_missing_full(root, level, count)
-        with store.ledger.connect() as c:
+        with store.ledger.connect() as lc:
             for t in range(existing_full, n_tiles):
                 lo, hi = t * TILE_WIDTH, min(count, (t + 1) * TILE_WIDTH)
-                rows = c.nodes_in_range(nid(height, lo), nid(height, hi))
+                rows = lc.nodes_in_range(nid(height, lo), nid(height, hi))
                 if len(rows) != hi - lo:
                     raise ExportError(f"level {height} nodes {lo}..{hi} are missing from the stored tree")
-                data = b"".join(bytes(h) for _, h in rows)
+                data = b"".join(h for _, h in rows)
                 written += _write(root, tile_path(level, t, hi - lo), data, immutable=hi - lo == TILE_WIDTH)
         if count < TILE_WIDTH:
             break
