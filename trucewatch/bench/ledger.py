@@ -19,17 +19,43 @@ are reported: on a shared machine only same-run ratios mean much.
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import os
 import random
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import numpy as np
+from nacl.bindings import crypto_sign_open
+
+from trucewatch.ledger import merkle
+from trucewatch.ledger.api import entry_for
+from trucewatch.ledger.canonical import signing_message
+from trucewatch.ledger.keys import (
+    Keyring,
+    SourceKey,
+    _open_many,
+    generate_source_keys,
+    public_key_hex,
+    sign_observations,
+    verify_observations,
+)
+from trucewatch.ledger.log import LogEntry, MerkleLog
+from trucewatch.model import Location, Observation
+from trucewatch.store import Store
+from trucewatch.store.postgres import scratch_database
 
 
 def _pg_up() -> bool:
-    import socket
-
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
             return True
@@ -39,49 +65,27 @@ def _pg_up() -> bool:
 
 def _probe(tree: str, n: int, log_n: int, tmp: str) -> dict[str, Any]:
     """Run the ingest probe with ``tree`` first on the path, on a fresh database."""
-    import json
-    import subprocess
-    import sys
-    import uuid
-
     probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ingest_probe.py")
-    drop = None
-    if _pg_up():
-        from sqlalchemy import create_engine, text
-
-        admin_url = os.environ.get("TRUCEWATCH_PG_URL", "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
-        name = f"tw_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f"CREATE DATABASE {name}"))
-        url = admin_url.rsplit("/", 1)[0] + "/" + name
-
-        def drop() -> None:
-            with admin.connect() as c:
-                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-                c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            admin.dispose()
-    else:
-        url = os.path.join(tmp, f"probe-{uuid.uuid4().hex[:6]}.db")
-    try:
+    with contextlib.ExitStack() as stack:
+        if _pg_up():
+            admin_url = os.environ.get("TRUCEWATCH_PG_URL",
+                                       "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
+            url = stack.enter_context(scratch_database(admin_url, "tw_bench"))
+        else:
+            url = os.path.join(tmp, f"probe-{uuid.uuid4().hex[:6]}.db")
         env = {**os.environ, "PYTHONPATH": tree}
         code = f"import runpy, sys; sys.argv = ['probe'] + sys.argv[1:]; runpy.run_path({probe!r}, run_name='__main__')"
         out = subprocess.run([sys.executable, "-c", code, url, str(n), str(log_n)], env=env, cwd=tmp,
                              capture_output=True, text=True, timeout=1800)
         if out.returncode != 0:
             raise RuntimeError(f"ingest probe failed on {tree}: {out.stderr[-2000:]}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        if drop is not None:
-            drop()
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
 
 
 def ingest_ab(quick: bool = False) -> dict[str, Any]:
     """Ingest and log figures of this tree, and of ``$TRUCEWATCH_BENCH_BASELINE`` when set
     (alternating runs, ratios = this tree / baseline)."""
-    import statistics
-    import tempfile
-
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     base = os.environ.get("TRUCEWATCH_BENCH_BASELINE")
     n, log_n, rounds = (2_000, 20_000, 1) if quick else (10_000, 200_000, 2)
@@ -114,32 +118,12 @@ def ingest_ab(quick: bool = False) -> dict[str, Any]:
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    import numpy as np
-    from nacl.bindings import crypto_sign_open
-
-    from trucewatch.ledger import merkle
-    from trucewatch.ledger.api import entry_for
-    from trucewatch.ledger.keys import (
-        Keyring,
-        SourceKey,
-        _open_many,
-        generate_source_keys,
-        public_key_hex,
-        sign_observations,
-        verify_observations,
-    )
-    from trucewatch.ledger.log import LogEntry, MerkleLog
-    from trucewatch.model import Location, Observation
-    from trucewatch.store import Store
-
     rng = np.random.default_rng(seed)
     n_log = 20_000 if quick else 1_000_000
     n_sig = 2_000 if quick else 20_000
     batch = 1_000
 
     # ---- realistic signed observations (acoustic impact fixes from 20 sensors)
-    from datetime import UTC, datetime, timedelta
-
     t0 = datetime(2026, 11, 20, tzinfo=UTC)
     sources = [f"acoustic-{i:02d}" for i in range(20)]
     keys = generate_source_keys(sources, rng)
@@ -155,10 +139,6 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     keyring = Keyring(SourceKey(public_key_hex(k), sid, 0.0) for sid, k in keys.items())
 
     # ---- signature checking as ingest does it vs bare libsodium
-    from concurrent.futures import ThreadPoolExecutor
-
-    from trucewatch.ledger.canonical import signing_message
-
     pairs = [(base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
              for o in signed]
     verify_observations(signed[:500], keyring)  # warm the thread pool

@@ -3,13 +3,14 @@ rebuilding log entries from stored observations, crash reconciliation."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
-
+from trucewatch.ledger import integrator
 from trucewatch.ledger.canonical import canonical_body, entry_bytes
 from trucewatch.ledger.checkpoint import (
     ALG_COSIGNATURE_V1,
@@ -17,13 +18,14 @@ from trucewatch.ledger.checkpoint import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
+    SignedNote,
     add_signature_lines,
     sign_checkpoint,
     verify_cosignatures,
 )
-from trucewatch.ledger.log import LogEntry, LogError, MerkleLog, ensure_tables
+from trucewatch.ledger.keys import Keyring, verify_observations
+from trucewatch.ledger.log import LogEntry, LogError, MerkleLog
 from trucewatch.model import Observation
-from trucewatch.store import schema as S
 from trucewatch.store.store import Store
 
 
@@ -39,7 +41,7 @@ _SIGNERS: dict[str, list[NoteSigner]] = {}
 
 
 def _store_key(store: Store) -> str:
-    return store.engine.url.render_as_string(hide_password=True)
+    return store.url
 
 
 def _remember(store: Store, signer: NoteSigner) -> None:
@@ -53,19 +55,15 @@ def init_log(store: Store, origin: str, signer: NoteSigner) -> str:
 
     A log created implicitly by a key registration (origin AUTO_ORIGIN) takes
     the new origin while no checkpoint is signed; any other origin is fixed."""
-    ensure_tables(store)
     if signer.alg != ALG_ED25519:
         raise LedgerSetupError("the log key must be an Ed25519 (0x01) note key")
     cur = log_origin(store)
     if cur is not None and cur != origin:
         if cur != AUTO_ORIGIN or MerkleLog(store).last_checkpoint() is not None:
             raise LedgerSetupError(f"this log's origin is {cur!r}, not {origin!r}")
-        with store.engine.begin() as c:
-            c.execute(S.ledger_log_keys.update().values(origin=origin))
+        store.ledger.set_origin(origin)
     vkey = signer.vkey()
-    with store.engine.begin() as c:
-        if c.execute(select(S.ledger_log_keys.c.vkey).where(S.ledger_log_keys.c.vkey == vkey)).first() is None:
-            c.execute(insert(S.ledger_log_keys).values(vkey=vkey, origin=origin, created_at=time.time()))
+    store.ledger.add_log_key(vkey, origin, time.time())
     _remember(store, signer)
     return vkey
 
@@ -73,8 +71,6 @@ def init_log(store: Store, origin: str, signer: NoteSigner) -> str:
 def default_key_path(store: Store) -> Path | None:
     """``$TRUCEWATCH_MISSION_KEY``, else the mission key folder's ``log.key`` (``trucewatch init``),
     else ``<db>.mission-key`` beside a SQLite file (the CLI's default)."""
-    import os
-
     if os.environ.get("TRUCEWATCH_MISSION_KEY"):
         return Path(os.environ["TRUCEWATCH_MISSION_KEY"])
     try:  # a store made by `trucewatch init` keeps its log key in the mission's key folder
@@ -83,8 +79,8 @@ def default_key_path(store: Store) -> Path | None:
         kd = None
     if kd:
         return Path(kd) / "log.key"
-    db = store.engine.url.database if store.dialect == "sqlite" else None
-    if db and db != ":memory:":
+    db = store.sqlite_file
+    if db:
         return Path(db + ".mission-key")
     return None
 
@@ -119,8 +115,6 @@ def ensure_log(store: Store, origin: str, key_file: str | Path | None = None) ->
     Without: a fresh in-memory key (the embedded demo; its checkpoints verify
     against the vkey stored in the database).
     """
-    import os
-
     if key_file is not None and Path(key_file).exists():
         signer = NoteSigner.from_private_key_string(Path(key_file).read_text())
     else:
@@ -136,16 +130,11 @@ def ensure_log(store: Store, origin: str, key_file: str | Path | None = None) ->
 
 
 def log_origin(store: Store) -> str | None:
-    ensure_tables(store)
-    with store.engine.connect() as c:
-        row = c.execute(select(S.ledger_log_keys.c.origin).order_by(S.ledger_log_keys.c.created_at).limit(1)).first()
-    return None if row is None else row[0]
+    return store.ledger.origin()
 
 
 def log_verifiers(store: Store) -> list[NoteVerifier]:
-    ensure_tables(store)
-    with store.engine.connect() as c:
-        return [NoteVerifier.from_vkey(v) for (v,) in c.execute(select(S.ledger_log_keys.c.vkey))]
+    return [NoteVerifier.from_vkey(v) for v in store.ledger.log_vkeys()]
 
 
 # ------------------------------------------------------------ checkpoints
@@ -181,8 +170,6 @@ def make_checkpoint(store: Store, signer: NoteSigner, *, skip_if_unchanged: bool
             return None
         last_seq = 0
         if cps:
-            from trucewatch.ledger.checkpoint import SignedNote
-
             try:
                 last_seq = checkpoint_seq(Checkpoint.parse_body(SignedNote.parse(cps[-1]["note"]).body)) or 0
             except ValueError:
@@ -195,10 +182,7 @@ def make_checkpoint(store: Store, signer: NoteSigner, *, skip_if_unchanged: bool
 
 
 def _checkpoint_lock(store: Store) -> Any:
-    import contextlib
-
-    db = store.engine.url.database
-    if store.dialect == "sqlite" and (not db or db == ":memory:"):
+    if store.dialect == "sqlite" and store.sqlite_file is None:
         return contextlib.nullcontext()
     return store.exclusive("ledger-checkpoint")
 
@@ -206,7 +190,6 @@ def _checkpoint_lock(store: Store) -> Any:
 def latest_checkpoint(store: Store) -> dict[str, Any] | None:
     """The last signed checkpoint, with its cosignatures: size, root hash hex,
     note text (what a daily report cites as the state it was built on)."""
-    ensure_tables(store)
     cps = MerkleLog(store).checkpoints()
     if not cps:
         return None
@@ -218,20 +201,15 @@ def latest_checkpoint(store: Store) -> dict[str, Any] | None:
 
 # -------------------------------------------------------------- witnesses
 def add_witness(store: Store, vkey: str) -> NoteVerifier:
-    ensure_tables(store)
     v = NoteVerifier.from_vkey(vkey)
     if v.alg != ALG_COSIGNATURE_V1:
         raise LedgerSetupError(f"witness key {v.name} must be a cosignature/v1 (0x04) vkey")
-    with store.engine.begin() as c:
-        c.execute(S.ledger_witnesses.delete().where(S.ledger_witnesses.c.name == v.name))
-        c.execute(insert(S.ledger_witnesses).values(name=v.name, vkey=v.vkey(), added_at=time.time()))
+    store.ledger.put_witness(v.name, v.vkey(), time.time())
     return v
 
 
 def witnesses(store: Store) -> list[NoteVerifier]:
-    ensure_tables(store)
-    with store.engine.connect() as c:
-        return [NoteVerifier.from_vkey(v) for (v,) in c.execute(select(S.ledger_witnesses.c.vkey))]
+    return [NoteVerifier.from_vkey(v) for v in store.ledger.witness_vkeys()]
 
 
 def add_cosignature(store: Store, checkpoint_seq: int, line: str) -> str:
@@ -244,11 +222,7 @@ def add_cosignature(store: Store, checkpoint_seq: int, line: str) -> str:
     if not ok:
         raise LedgerSetupError("the cosignature is not by a registered witness (run `trucewatch ledger add-witness`)")
     name, ts = next(iter(ok.items()))
-    with store.engine.begin() as c:
-        c.execute(S.ledger_cosignatures.delete().where(S.ledger_cosignatures.c.checkpoint_seq == checkpoint_seq,
-                                                       S.ledger_cosignatures.c.witness == name))
-        c.execute(insert(S.ledger_cosignatures).values(checkpoint_seq=checkpoint_seq, witness=name, timestamp=ts,
-                                                       line=line.rstrip("\n"), created_at=time.time()))
+    store.ledger.put_cosignature(checkpoint_seq, name, ts, line.rstrip("\n"), time.time())
     return name
 
 
@@ -263,13 +237,8 @@ def rebuild_entries(store: Store, rows: Sequence[tuple[int, str, bytes]]
     """(index, observation id, key, observation or None, entry bytes or None) for leaves rows."""
     obs = {o.id: o for o in store.get_observations([oid for _, oid, _ in rows])}
     idxs = [i for i, _, _ in rows]
-    kept: dict[int, bytes] = {}
-    with store.engine.connect() as c:
-        for k in range(0, len(idxs), 500):
-            kept.update((int(i), bytes(e)) for i, e in c.execute(
-                select(S.ledger_key_entries.c.idx, S.ledger_key_entries.c.entry)
-                .where(S.ledger_key_entries.c.idx.in_(idxs[k:k + 500]))))
-    out = []
+    kept = store.ledger.kept_entries(idxs)
+    out: list[tuple[int, str, bytes, Observation | None, bytes | None]] = []
     for i, oid, key in rows:
         if i in kept:  # a key certificate: stored verbatim
             out.append((i, oid, key, None, kept[i]))
@@ -294,19 +263,9 @@ def reconcile(store: Store) -> dict[str, int]:
     queued entries are integrated.  Idempotent.  ``indexed``: logged
     observations of old stores whose ``ledger_index`` column was empty (the
     index is now joined from the log, so this is 0 on current stores)."""
-    from trucewatch.ledger.integrator import integrate_pending
-    from trucewatch.ledger.keys import Keyring, verify_observations
-
-    integrate_pending(store)
+    integrator.integrate_pending(store)
     log = MerkleLog(store)
-    o, lv, q = S.observations.c, S.ledger_leaves.c, S.ledger_queue.c
-    with store.engine.connect() as c:
-        rows = c.execute(select(o.id).select_from(
-            S.observations.outerjoin(S.ledger_leaves, lv.observation_id == o.id)
-            .outerjoin(S.ledger_queue, q.observation_id == o.id))
-            .where(o.ledger_index.is_(None), o.signature.is_not(None), lv.idx.is_(None), q.seq.is_(None))
-            .order_by(o.seq)).all()
-    todo = [r[0] for r in rows]
+    todo = store.ledger.unlogged_signed_observations()
     appended = 0
     rejected = 0
     if todo:
@@ -321,8 +280,6 @@ def reconcile(store: Store) -> dict[str, int]:
 def import_cosigned_note(store: Store, note_text: str) -> list[str]:
     """Store the cosignatures of a cosigned copy of one of our checkpoints
     (what ``trucewatch witness cosign --export`` prints); returns witness names."""
-    from trucewatch.ledger.checkpoint import SignedNote
-
     note = SignedNote.parse(note_text)
     lines = [ln for ln in note.text()[len(note.body) + 1:].split("\n") if ln]
     for cp in reversed(MerkleLog(store).checkpoints()):

@@ -30,13 +30,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
+# keys imports this module and api imports keys: both bound as module objects, read at call time
+from trucewatch.ledger import api as _api
+from trucewatch.ledger import keys as _keys
 from trucewatch.ledger.canonical import jcs
 from trucewatch.ledger.checkpoint import ALG_ED25519, NoteSigner
-from trucewatch.ledger.keys import KeyRegistryError, Keyring, SourceKey, verify_detached
-from trucewatch.ledger.log import LogEntry, MerkleLog, ensure_tables
-from trucewatch.store import schema as S
+from trucewatch.ledger.log import LogEntry, MerkleLog
 from trucewatch.store.store import Store
 
 CERT_CONTEXT = b"trucewatch-key-cert-v1\n"
@@ -53,7 +52,7 @@ def make_cert(op: str, source_id: str, public_key: str, *, valid_from: float | N
               valid_to: float | None = None, at: float | None = None, reason: str = "",
               issued_at: float | None = None) -> dict[str, Any]:
     if op not in OPS:
-        raise KeyRegistryError(f"op: {op!r} is not one of {', '.join(OPS)}")
+        raise _keys.KeyRegistryError(f"op: {op!r} is not one of {', '.join(OPS)}")
     return {"op": op, "source_id": source_id, "public_key": public_key, "valid_from": valid_from,
             "valid_to": valid_to, "at": at, "reason": reason,
             "issued_at": round(time.time() if issued_at is None else issued_at, 6)}
@@ -62,7 +61,7 @@ def make_cert(op: str, source_id: str, public_key: str, *, valid_from: float | N
 def cert_entry(cert: dict[str, Any], signer: NoteSigner) -> bytes:
     """The signed log entry of a certificate (the mission's log key signs it)."""
     if signer.alg != ALG_ED25519:
-        raise KeyRegistryError("key certificates are signed by the mission's Ed25519 log key")
+        raise _keys.KeyRegistryError("key certificates are signed by the mission's Ed25519 log key")
     sig = signer.sign(CERT_CONTEXT + jcs(cert))
     return jcs({"cert": cert, "key": signer.public.hex(), "signature": base64.b64encode(sig).decode(), "v": 1})
 
@@ -116,7 +115,7 @@ def check_cert_entry(entry: bytes, trusted: Iterable[bytes]) -> dict[str, Any]:
     cert, key, sig = parse_cert_entry(entry)
     if key not in set(trusted):
         raise CertError(f"signed by {key.hex()[:16]}…, which is not a trusted log key")
-    if not verify_detached(sig, CERT_CONTEXT + jcs(cert), key):
+    if not _keys.verify_detached(sig, CERT_CONTEXT + jcs(cert), key):
         raise CertError("the mission's signature on the key certificate does not verify")
     return cert
 
@@ -125,16 +124,16 @@ def check_cert_entry(entry: bytes, trusted: Iterable[bytes]) -> dict[str, Any]:
 class CertifiedKeys:
     """The keyring rebuilt from the log's certificate entries."""
 
-    keyring: Keyring
+    keyring: _keys.Keyring
     certified_at: dict[str, int] = field(default_factory=dict)  # public key -> index of its first certificate
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # (index, entry id, what)
     entries: dict[int, bytes] = field(default_factory=dict)  # index -> entry bytes (every stored one)
 
 
-def replay(certs: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list[SourceKey], dict[str, int],
+def replay(certs: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list[_keys.SourceKey], dict[str, int],
                                                                 list[tuple[int, str]]]:
     """Apply certificates in log order, exactly as register/rotate/revoke_key change the table."""
-    keys: dict[str, SourceKey] = {}
+    keys: dict[str, _keys.SourceKey] = {}
     first: dict[str, int] = {}
     problems: list[tuple[int, str]] = []
     for idx, c in sorted(certs, key=lambda p: p[0]):
@@ -144,7 +143,7 @@ def replay(certs: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list[SourceKey]
             if old is None:
                 problems.append((idx, f"revokes key {pk[:16]}…, which no earlier entry certified"))
                 continue
-            keys[pk] = SourceKey(pk, old.source_id, old.valid_from, old.valid_to, c["at"], c["reason"] or None)
+            keys[pk] = _keys.SourceKey(pk, old.source_id, old.valid_from, old.valid_to, c["at"], c["reason"] or None)
             continue
         if old is not None and old.source_id != sid:
             problems.append((idx, f"certifies key {pk[:16]}… for {sid!r}, but it belongs to {old.source_id!r}"))
@@ -153,14 +152,14 @@ def replay(certs: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list[SourceKey]
             t = c["at"] if c["at"] is not None else c["valid_from"]
             for k, v in list(keys.items()):
                 if v.source_id == sid and k != pk and (v.valid_to is None or v.valid_to > t):
-                    keys[k] = SourceKey(k, sid, v.valid_from, max(t, v.valid_from), v.revoked_at, v.revoke_reason)
+                    keys[k] = _keys.SourceKey(k, sid, v.valid_from, max(t, v.valid_from), v.revoked_at, v.revoke_reason)
             vf, vt = t, None
         else:
             vf, vt = c["valid_from"], c["valid_to"]
         if vf is None:
             problems.append((idx, "cert.valid_from: missing"))
             continue
-        keys[pk] = SourceKey(pk, sid, float(vf), None if vt is None else float(vt),
+        keys[pk] = _keys.SourceKey(pk, sid, float(vf), None if vt is None else float(vt),
                              old.revoked_at if old else None, old.revoke_reason if old else None)
         first.setdefault(pk, idx)
     return list(keys.values()), first, problems
@@ -174,29 +173,18 @@ def load_certified(store: Store, trusted_log_keys: Iterable[bytes] | None = None
     log keys, which is what ingest uses; ``verify`` passes keys pinned from
     outside the store).
     """
-    ensure_tables(store)
     if trusted_log_keys is None:
-        from trucewatch.ledger.api import log_verifiers  # api imports this module's callers
-
-        trusted_log_keys = [v.public for v in log_verifiers(store) if v.alg == ALG_ED25519]
+        trusted_log_keys = [v.public for v in _api.log_verifiers(store) if v.alg == ALG_ED25519]
     trusted = set(trusted_log_keys)
-    out = CertifiedKeys(Keyring([]))
-    with store.engine.connect() as c:
-        rows = c.execute(select(S.ledger_key_entries.c.idx, S.ledger_key_entries.c.entry,
-                                S.ledger_leaves.c.observation_id, S.ledger_nodes.c.hash)
-                         .select_from(S.ledger_key_entries
-                                      .outerjoin(S.ledger_leaves, S.ledger_leaves.c.idx == S.ledger_key_entries.c.idx)
-                                      .outerjoin(S.ledger_nodes, S.ledger_nodes.c.nid == S.ledger_key_entries.c.idx))
-                         .order_by(S.ledger_key_entries.c.idx)).all()
+    out = CertifiedKeys(_keys.Keyring([]))
     good: list[tuple[int, dict[str, Any]]] = []
-    for idx, entry, eid, leaf in rows:
-        idx, entry = int(idx), bytes(entry)
+    for idx, entry, eid, leaf in store.ledger.kept_entries_with_leaves():
         out.entries[idx] = entry
         name = eid or cert_id(entry)
         if leaf is None or eid is None:
             out.problems.append((idx, name, "key certificate stored for an index the log does not have"))
             continue
-        if hashlib.sha256(b"\x00" + entry).digest() != bytes(leaf):
+        if hashlib.sha256(b"\x00" + entry).digest() != leaf:
             out.problems.append((idx, name, "key certificate differs from the logged entry (edited)"))
             continue
         try:
@@ -204,7 +192,7 @@ def load_certified(store: Store, trusted_log_keys: Iterable[bytes] | None = None
         except CertError as exc:
             out.problems.append((idx, name, f"key certificate rejected: {exc}"))
     keys, first, problems = replay(good)
-    out.keyring = Keyring(keys)
+    out.keyring = _keys.Keyring(keys)
     out.certified_at = first
     out.problems += [(i, cert_id(out.entries[i]), w) for i, w in problems]
     return out
@@ -219,41 +207,31 @@ def append_certs(store: Store, signer: NoteSigner, certs: Sequence[dict[str, Any
     return MerkleLog(store).append(entries)
 
 
-def keyring_for_ingest(store: Store) -> Keyring:
+def keyring_for_ingest(store: Store) -> _keys.Keyring:
     """The certified keyring, cached per store until a certificate is added."""
-    if id(store.engine) not in _CACHE:
-        ensure_tables(store)  # stores older than the ledger tables
-    with store.engine.connect() as c:
-        n, hi = c.execute(select(func.count(), func.max(S.ledger_key_entries.c.idx))
-                          .select_from(S.ledger_key_entries)).one()
-        vkeys = tuple(sorted(v for (v,) in c.execute(select(S.ledger_log_keys.c.vkey))))
-    stamp = (int(n), hi, vkeys)
-    cached = _CACHE.get(id(store.engine))
+    stamp = store.ledger.certificates_stamp()
+    cached = _CACHE.get(id(store.ledger))
     if cached is not None and cached[0] == stamp:
         return cached[1]
     ring = load_certified(store).keyring
-    _CACHE[id(store.engine)] = (stamp, ring)
+    _CACHE[id(store.ledger)] = (stamp, ring)
     return ring
 
 
-_CACHE: dict[int, tuple[Any, Keyring]] = {}
+_CACHE: dict[int, tuple[Any, _keys.Keyring]] = {}
 
 
-def certify_table_keys(store: Store, signer: NoteSigner) -> list[SourceKey]:
+def certify_table_keys(store: Store, signer: NoteSigner) -> list[_keys.SourceKey]:
     """Certify keys that are in the table but have no certificate in the log
     (stores made before certificates existed); the mission reviews them first."""
     done = load_certified(store, [signer.public]).keyring.by_key
     todo = []
-    with store.engine.connect() as c:
-        rows = c.execute(select(S.ledger_source_keys).order_by(S.ledger_source_keys.c.created_at)).mappings().all()
-    for r in rows:
-        if r["public_key"] in done:
+    for r in store.ledger.source_keys(by_created=True):
+        if r.public_key in done:
             continue
-        todo.append(make_cert("register", r["source_id"], r["public_key"], valid_from=r["valid_from"],
-                              valid_to=r["valid_to"]))
-        if r["revoked_at"] is not None:
-            todo.append(make_cert("revoke", r["source_id"], r["public_key"], at=r["revoked_at"],
-                                  reason=r["revoke_reason"] or ""))
+        todo.append(make_cert("register", r.source_id, r.public_key, valid_from=r.valid_from, valid_to=r.valid_to))
+        if r.revoked_at is not None:
+            todo.append(make_cert("revoke", r.source_id, r.public_key, at=r.revoked_at, reason=r.revoke_reason or ""))
     if todo:
         append_certs(store, signer, todo)
     return [k for k in load_certified(store, [signer.public]).keyring.by_key.values() if k.public_key not in done]

@@ -39,10 +39,9 @@ def _guard(fn: F) -> F:
 
     @wraps(fn)
     def inner(*a: Any, **k: Any) -> Any:
-        from sqlalchemy.exc import DatabaseError
-
         from trucewatch.ledger.log import LogError
         from trucewatch.ledger.witness import WitnessError
+        from trucewatch.store import DatabaseError
 
         try:
             return fn(*a, **k)

@@ -26,11 +26,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from trucewatch.ledger import merkle
 from trucewatch.ledger.api import latest_checkpoint, log_origin, log_verifiers, rebuild_entries, witnesses
 from trucewatch.ledger.checkpoint import add_signature_lines
 from trucewatch.ledger.keys import list_keys
 from trucewatch.ledger.log import LogError, MerkleLog, nid
-from trucewatch.store import schema as S
 from trucewatch.store.store import Store
 
 TILE_HEIGHT = 8
@@ -85,15 +85,13 @@ def export_log(store: Store, out_dir: str | Path) -> dict[str, Any]:
             break
         n_tiles = (count + TILE_WIDTH - 1) // TILE_WIDTH
         existing_full = _first_missing_full(root, level, count)
-        with store.engine.connect() as c:
+        with store.ledger.connect() as lc:
             for t in range(existing_full, n_tiles):
                 lo, hi = t * TILE_WIDTH, min(count, (t + 1) * TILE_WIDTH)
-                rows = c.execute(S.ledger_nodes.select().with_only_columns(S.ledger_nodes.c.nid, S.ledger_nodes.c.hash)
-                                 .where(S.ledger_nodes.c.nid >= nid(height, lo), S.ledger_nodes.c.nid < nid(height, hi))
-                                 .order_by(S.ledger_nodes.c.nid)).all()
+                rows = lc.nodes_in_range(nid(height, lo), nid(height, hi))
                 if len(rows) != hi - lo:
                     raise ExportError(f"level {height} nodes {lo}..{hi} are missing from the stored tree")
-                data = b"".join(bytes(h) for _, h in rows)
+                data = b"".join(h for _, h in rows)
                 written += _write(root, tile_path(level, t, hi - lo), data, immutable=hi - lo == TILE_WIDTH)
         if count < TILE_WIDTH:
             break
@@ -167,7 +165,5 @@ def export_leaf_hashes(out_dir: str | Path, size: int) -> list[bytes]:
 
 def export_consistency_proof(out_dir: str | Path, old_size: int, new_size: int) -> list[bytes]:
     """Consistency proof computed from an export's tiles (for a witness without database access)."""
-    from trucewatch.ledger import merkle
-
     hashes = export_leaf_hashes(out_dir, new_size)
     return merkle.consistency_path(old_size, new_size, lambda a, b: merkle.root_from_hashes(hashes[a:b]))

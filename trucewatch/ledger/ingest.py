@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from trucewatch.ledger.canonical import entry_bytes
+from trucewatch.ledger.integrator import integrate_pending
 from trucewatch.ledger.keys import Keyring, verify_observations
 from trucewatch.ledger.log import MerkleLog
 from trucewatch.model import Observation
@@ -47,7 +48,5 @@ def ingest_signed(store: Store, observations: Sequence[Observation], *, now: dat
     report = store.add_observations([v.obs for v in verified], now=now, content_hashes=hashes, log_entries=queued)
     report.errors = sig_errors + report.errors
     if integrate and report.accepted:
-        from trucewatch.ledger.integrator import integrate_pending
-
         integrate_pending(store, log)
     return report

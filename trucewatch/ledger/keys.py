@@ -35,11 +35,13 @@ import numpy as np
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
-from sqlalchemy import insert, select, update
 
+# api and certs import this module: bound as module objects, read at call time (the cycle is
+# resolved by the import system; ``from`` names would not exist yet)
+from trucewatch.ledger import api as _api
+from trucewatch.ledger import certs as _certs
 from trucewatch.ledger.canonical import canonical_body, message_from_canonical, signing_message
 from trucewatch.model import Observation, Source
-from trucewatch.store import schema as S
 from trucewatch.store.store import RecordError, Store, StoreError
 
 
@@ -99,18 +101,12 @@ def _ts(v: float | datetime | None) -> float | None:
 # convenience copy.  ``signer``: the mission's NoteSigner; default: the one
 # trucewatch.ledger.api.mission_signer finds for this store.
 def _certify(store: Store, signer: Any, cert: dict[str, Any]) -> None:
-    # certs and api import this module: imported here to keep the module graph acyclic
-    from trucewatch.ledger.api import mission_signer
-    from trucewatch.ledger.certs import append_certs
-
-    append_certs(store, signer or mission_signer(store), [cert])
+    _certs.append_certs(store, signer or _api.mission_signer(store), [cert])
 
 
 def register_key(store: Store, source_id: str, public_key: str, *, valid_from: float | datetime | None = None,
                  valid_to: float | datetime | None = None, set_current: bool = True, signer: Any = None) -> SourceKey:
     """Register a source's key (idempotent for the same key, source and window), certified in the log."""
-    from trucewatch.ledger.certs import make_cert
-
     key = _check_hex_key(public_key)
     vf = _ts(valid_from)
     vf = time.time() if vf is None else vf
@@ -120,20 +116,13 @@ def register_key(store: Store, source_id: str, public_key: str, *, valid_from: f
     src = store.get_source(source_id)
     if src is None:
         raise KeyRegistryError(f"{source_id}: source_id: unknown source (register the source first)")
-    with store.engine.connect() as c:
-        old = c.execute(select(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)).mappings().first()
-    if old is not None and old["source_id"] != source_id:
-        raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old['source_id']}")
+    old = store.ledger.source_key(key)
+    if old is not None and old.source_id != source_id:
+        raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old.source_id}")
     certified = Keyring.load(store).by_key.get(key)
     if certified is None or (certified.valid_from, certified.valid_to) != (vf, vt):
-        _certify(store, signer, make_cert("register", source_id, key, valid_from=vf, valid_to=vt))
-    with store.engine.begin() as c:
-        if old is not None:
-            c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)
-                      .values(valid_from=vf, valid_to=vt))
-        else:
-            c.execute(insert(S.ledger_source_keys).values(public_key=key, source_id=source_id, valid_from=vf,
-                                                          valid_to=vt, created_at=time.time()))
+        _certify(store, signer, _certs.make_cert("register", source_id, key, valid_from=vf, valid_to=vt))
+    store.ledger.put_source_key(key, source_id, vf, vt, time.time())
     if set_current and src.public_key != key:
         store.add_sources([src.model_copy(update={"public_key": key})])
     return SourceKey(key, source_id, vf, vt)
@@ -142,56 +131,36 @@ def register_key(store: Store, source_id: str, public_key: str, *, valid_from: f
 def rotate_key(store: Store, source_id: str, new_public_key: str, *, at: float | datetime | None = None,
                signer: Any = None) -> SourceKey:
     """Close every open key window of the source at ``at`` and register the new key from then (certified)."""
-    from trucewatch.ledger.certs import make_cert
-
     t = _ts(at)
     t = time.time() if t is None else t
     new = _check_hex_key(new_public_key)
     if store.get_source(source_id) is None:
         raise KeyRegistryError(f"{source_id}: source_id: unknown source (register the source first)")
-    with store.engine.connect() as c:
-        old = c.execute(select(S.ledger_source_keys.c.source_id)
-                        .where(S.ledger_source_keys.c.public_key == new)).first()
-    if old is not None and old[0] != source_id:
-        raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old[0]}")
-    _certify(store, signer, make_cert("rotate", source_id, new, valid_from=t, at=t))
-    with store.engine.begin() as c:
-        rows = c.execute(select(S.ledger_source_keys).where(S.ledger_source_keys.c.source_id == source_id)).mappings()
-        for r in rows:
-            if r["public_key"] != new and (r["valid_to"] is None or r["valid_to"] > t):
-                c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == r["public_key"])
-                          .values(valid_to=max(t, r["valid_from"])))
+    old = store.ledger.source_key(new)
+    if old is not None and old.source_id != source_id:
+        raise KeyRegistryError(f"{source_id}: public_key: already registered to source {old.source_id}")
+    _certify(store, signer, _certs.make_cert("rotate", source_id, new, valid_from=t, at=t))
+    store.ledger.close_key_windows(source_id, new, t)
     return register_key(store, source_id, new, valid_from=t, signer=signer)
 
 
 def revoke_key(store: Store, public_key: str, *, at: float | datetime | None = None, reason: str = "",
                signer: Any = None) -> SourceKey:
     """Mark a key compromised from ``at`` (default now), certified in the log."""
-    from trucewatch.ledger.certs import make_cert
-
     key = _check_hex_key(public_key)
     t = _ts(at)
     t = time.time() if t is None else t
-    with store.engine.connect() as c:
-        row = c.execute(select(S.ledger_source_keys.c.source_id)
-                        .where(S.ledger_source_keys.c.public_key == key)).first()
+    row = store.ledger.source_key(key)
     if row is None or key not in Keyring.load(store).by_key:
         raise KeyRegistryError(f"{public_key}: public_key: not registered")
-    _certify(store, signer, make_cert("revoke", row[0], key, at=t, reason=reason))
-    with store.engine.begin() as c:
-        c.execute(update(S.ledger_source_keys).where(S.ledger_source_keys.c.public_key == key)
-                  .values(revoked_at=t, revoke_reason=reason))
+    _certify(store, signer, _certs.make_cert("revoke", row.source_id, key, at=t, reason=reason))
+    store.ledger.revoke_source_key(key, t, reason)
     return next(k for k in list_keys(store) if k.public_key == key)
 
 
 def list_keys(store: Store, source_id: str | None = None) -> list[SourceKey]:
-    q = select(S.ledger_source_keys)
-    if source_id:
-        q = q.where(S.ledger_source_keys.c.source_id == source_id)
-    with store.engine.connect() as c:
-        rows = c.execute(q.order_by(S.ledger_source_keys.c.source_id, S.ledger_source_keys.c.valid_from)).mappings()
-        return [SourceKey(r["public_key"], r["source_id"], r["valid_from"], r["valid_to"], r["revoked_at"],
-                          r["revoke_reason"]) for r in rows]
+    return [SourceKey(r.public_key, r.source_id, r.valid_from, r.valid_to, r.revoked_at, r.revoke_reason)
+            for r in store.ledger.source_keys(source_id)]
 
 
 class Keyring:
@@ -212,9 +181,7 @@ class Keyring:
     @classmethod
     def load(cls, store: Store) -> Keyring:
         """The keys the mission certified in the log (a key only in the table is not trusted)."""
-        from trucewatch.ledger.certs import keyring_for_ingest  # certs imports this module
-
-        return keyring_for_ingest(store)
+        return _certs.keyring_for_ingest(store)
 
     @classmethod
     def from_table(cls, store: Store) -> Keyring:
@@ -249,19 +216,16 @@ def generate_source_keys(sources: Iterable[Source | str], rng: np.random.Generat
 def register_source_keys(store: Store, keys: dict[str, SigningKey], *, valid_from: float | datetime = 0.0,
                          valid_to: float | datetime | None = None, signer: Any = None) -> list[SourceKey]:
     """Register generated keys (the demo's sources sign from the epoch on by default), certified in one batch."""
-    from trucewatch.ledger.api import mission_signer  # api imports this module
-    from trucewatch.ledger.certs import append_certs, make_cert
-
     vf, vt = _ts(valid_from), _ts(valid_to)
     ring = Keyring.load(store).by_key
     todo = [(sid, public_key_hex(sk)) for sid, sk in keys.items()]
     for sid, _pk in todo:
         if store.get_source(sid) is None:
             raise KeyRegistryError(f"{sid}: source_id: unknown source (register the source first)")
-    certs = [make_cert("register", sid, pk, valid_from=vf, valid_to=vt) for sid, pk in todo
+    certs = [_certs.make_cert("register", sid, pk, valid_from=vf, valid_to=vt) for sid, pk in todo
              if pk not in ring or (ring[pk].source_id, ring[pk].valid_from, ring[pk].valid_to) != (sid, vf, vt)]
     if certs:
-        append_certs(store, signer or mission_signer(store), certs)
+        _certs.append_certs(store, signer or _api.mission_signer(store), certs)
     return [register_key(store, sid, pk, valid_from=valid_from, valid_to=valid_to, signer=signer)
             for sid, pk in todo]
 
@@ -349,7 +313,7 @@ def _pool() -> ProcessPoolExecutor | None:
     if n <= 0:
         return None
     if _POOL is None:
-        import multiprocessing
+        import multiprocessing  # lazy: only when a process pool is first needed
 
         # forkserver: workers and services run threads (asyncio.to_thread, NATS), which fork must not copy
         _POOL = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"))

@@ -30,34 +30,24 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.exc import DatabaseError
-
 from trucewatch.ledger import merkle
-from trucewatch.store import schema as S
+from trucewatch.store.ledger import (
+    NID_SHIFT,
+    ConcurrentAppendError,
+    LedgerConn,
+    LogCorruptError,
+    LogError,
+    bulk_insert,
+)
 from trucewatch.store.store import Store
 
-NID_SHIFT = 48
+__all__ = ["NID_SHIFT", "ConcurrentAppendError", "LogCorruptError", "LogEntry", "LogError", "MerkleLog",
+           "bulk_insert", "frontier", "nid"]
+
 _MAX_INDEX = (1 << NID_SHIFT) - 1
 _sha256 = hashlib.sha256
 T = TypeVar("T")
 _Item = tuple[str, bytes, bytes, "bytes | None", float]  # observation id, leaf hash, key, kept entry, appended_at
-
-LEDGER_TABLES = (S.ledger_state, S.ledger_nodes, S.ledger_leaves, S.ledger_checkpoints, S.ledger_cosignatures,
-                 S.ledger_source_keys, S.ledger_log_keys, S.ledger_witnesses, S.ledger_key_entries, S.ledger_queue)
-
-
-class LogError(RuntimeError):
-    """The log refuses an operation."""
-
-
-class LogCorruptError(LogError):
-    """The stored log is not a consistent state (cut mid-write, edited, truncated)."""
-
-
-class ConcurrentAppendError(LogError):
-    """Another writer appended between our read of the state and our write."""
-
 
 def nid(level: int, index: int) -> int:
     return (level << NID_SHIFT) | index
@@ -108,12 +98,10 @@ class MerkleLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.engine = store.engine
-        self.sqlite = store.dialect == "sqlite"
+        self.repo = store.ledger
         self._edge: list[tuple[int, int, bytes]] | None = None  # (level, index, hash)
         self._edge_size = -1
         self.last_lag_s: float | None = None
-        ensure_tables(store)
 
     # ------------------------------------------------------------- reading
     def state(self) -> tuple[int, bytes]:
@@ -124,32 +112,17 @@ class MerkleLog:
     def size(self) -> int:
         return self.state()[0]
 
-    def _connect(self) -> Any:
-        try:
-            return self.engine.connect()
-        except DatabaseError as exc:
-            raise LogCorruptError(f"cannot open the log database: {exc.orig}") from None
+    def _connect(self) -> contextlib.AbstractContextManager[LedgerConn]:
+        return self.repo.connect()
 
-    def _state(self, c: Connection) -> tuple[int, bytes]:
-        try:
-            row = c.execute(select(S.ledger_state.c.size, S.ledger_state.c.root).where(S.ledger_state.c.id == 1)).first()
-        except DatabaseError as exc:
-            raise LogCorruptError(f"the log database is damaged: {exc.orig}") from None
-        if row is None:
-            return 0, merkle.EMPTY_ROOT
-        return int(row[0]), bytes(row[1])
+    def _state(self, c: LedgerConn) -> tuple[int, bytes]:
+        st = c.state()
+        return (0, merkle.EMPTY_ROOT) if st is None else st
 
-    def _nodes(self, c: Connection, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    def _nodes(self, c: LedgerConn, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         want = {nid(lv, ix): (lv, ix) for lv, ix in keys}
-        got: dict[tuple[int, int], bytes] = {}
         ids = list(want)
-        try:
-            for k in range(0, len(ids), 500):
-                for n, h in c.execute(select(S.ledger_nodes.c.nid, S.ledger_nodes.c.hash)
-                                      .where(S.ledger_nodes.c.nid.in_(ids[k:k + 500]))):
-                    got[want[int(n)]] = bytes(h)
-        except DatabaseError as exc:
-            raise LogCorruptError(f"the log database is damaged: {exc.orig}") from None
+        got = {want[n]: h for n, h in c.nodes(ids).items()}
         missing = [want[i] for i in ids if want[i] not in got]
         if missing:
             lv, ix = missing[0]
@@ -160,7 +133,7 @@ class MerkleLog:
             raise LogCorruptError(f"node (level {bad[0][0]}, index {bad[0][1]}) is not a 32-byte hash")
         return got
 
-    def _with_nodes(self, c: Connection, fn: Callable[[Callable[[int, int], bytes]], T]) -> T:
+    def _with_nodes(self, c: LedgerConn, fn: Callable[[Callable[[int, int], bytes]], T]) -> T:
         """Run an RFC algorithm twice: once to learn which nodes it needs, once with them."""
         need: list[tuple[int, int]] = []
         dummy = b"\0" * 32
@@ -177,7 +150,7 @@ class MerkleLog:
 
         return fn(node)
 
-    def _check_size(self, c: Connection, size: int | None) -> tuple[int, bytes]:
+    def _check_size(self, c: LedgerConn, size: int | None) -> tuple[int, bytes]:
         cur, root = self._state(c)
         if size is None:
             return cur, root
@@ -191,7 +164,7 @@ class MerkleLog:
             size, _root = self._check_size(c, size)
             return self._root_at(c, size)
 
-    def _root_at(self, c: Connection, size: int) -> bytes:
+    def _root_at(self, c: LedgerConn, size: int) -> bytes:
         if size == 0:
             return merkle.EMPTY_ROOT
         parts = frontier(size)
@@ -223,14 +196,11 @@ class MerkleLog:
         hi = nid(0, end)
         with self._connect() as c:
             while lo < hi:
-                rows = c.execute(select(S.ledger_nodes.c.nid, S.ledger_nodes.c.hash)
-                                 .where(S.ledger_nodes.c.nid >= lo, S.ledger_nodes.c.nid < hi)
-                                 .order_by(S.ledger_nodes.c.nid).limit(page)).all()
+                rows = c.nodes_in_range(lo, hi, page)
                 if not rows:
                     return
-                for n, h in rows:
-                    yield int(n), bytes(h)
-                lo = int(rows[-1][0]) + 1
+                yield from rows
+                lo = rows[-1][0] + 1
 
     def leaves(self, start: int = 0, end: int | None = None, page: int = 50_000
                ) -> Iterator[tuple[int, str, bytes]]:
@@ -239,51 +209,33 @@ class MerkleLog:
         lo = start
         with self._connect() as c:
             while lo < end:
-                rows = c.execute(select(S.ledger_leaves.c.idx, S.ledger_leaves.c.observation_id, S.ledger_leaves.c.key)
-                                 .where(S.ledger_leaves.c.idx >= lo, S.ledger_leaves.c.idx < end)
-                                 .order_by(S.ledger_leaves.c.idx).limit(page)).all()
+                rows = c.leaves(lo, end, page)
                 if not rows:
                     return
-                for i, oid, k in rows:
-                    yield int(i), oid, bytes(k)
-                lo = int(rows[-1][0]) + 1
+                yield from rows
+                lo = rows[-1][0] + 1
 
     def index_of(self, observation_ids: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
         with self._connect() as c:
-            for k in range(0, len(observation_ids), 500):
-                q = select(S.ledger_leaves.c.observation_id, S.ledger_leaves.c.idx).where(
-                    S.ledger_leaves.c.observation_id.in_(list(observation_ids[k:k + 500])))
-                out.update({oid: int(i) for oid, i in c.execute(q)})
-        return out
+            return c.leaf_indices(observation_ids)
 
     # ------------------------------------------------------------- checking
-    def last_checkpoint(self, c: Connection | None = None) -> tuple[int, bytes] | None:
-        def q(conn: Connection) -> tuple[int, bytes] | None:
-            row = conn.execute(select(S.ledger_checkpoints.c.size, S.ledger_checkpoints.c.root)
-                               .order_by(S.ledger_checkpoints.c.seq.desc()).limit(1)).first()
-            return None if row is None else (int(row[0]), bytes(row[1]))
-
+    def last_checkpoint(self, c: LedgerConn | None = None) -> tuple[int, bytes] | None:
         if c is not None:
-            return q(c)
+            return c.last_checkpoint()
         with self._connect() as conn:
-            return q(conn)
+            return conn.last_checkpoint()
 
     def check(self) -> tuple[int, bytes]:
         """Raise LogCorruptError unless state, stored tree and last checkpoint agree."""
         with self._connect() as c:
             return self._check(c)[:2]
 
-    def _check(self, c: Connection) -> tuple[int, bytes, list[tuple[int, int, bytes]]]:
+    def _check(self, c: LedgerConn) -> tuple[int, bytes, list[tuple[int, int, bytes]]]:
         size, root = self._state(c)
-        try:
-            last_leaf = c.execute(select(func.max(S.ledger_leaves.c.idx))).scalar()
-            last_node0 = c.execute(select(func.max(S.ledger_nodes.c.nid)).where(
-                S.ledger_nodes.c.nid < nid(1, 0))).scalar()
-        except DatabaseError as exc:
-            raise LogCorruptError(f"the log database is damaged: {exc.orig}") from None
-        last_leaf = -1 if last_leaf is None else int(last_leaf)
-        last_node0 = -1 if last_node0 is None else int(last_node0)
+        leaf, node0 = c.last_indices()
+        last_leaf = -1 if leaf is None else leaf
+        last_node0 = -1 if node0 is None else node0
         if last_leaf != size - 1 or last_node0 != size - 1:
             raise LogCorruptError(
                 f"log cut mid-write or edited: the state says {size} entries but the last stored entry is "
@@ -335,45 +287,28 @@ class MerkleLog:
         return list(range(size, new_size))
 
     @contextlib.contextmanager
-    def _durable(self) -> Iterator[Connection]:
+    def _durable(self) -> Iterator[LedgerConn]:
         """A connection whose commits are fsynced (SQLite synchronous=FULL), with database errors
-        mapped to the log's errors and the cached right edge dropped on any failure."""
-        with self._connect() as c:
-            if self.sqlite:
-                c.exec_driver_sql("PRAGMA synchronous=FULL")
-                c.commit()
-            try:
+        mapped to the log's errors (trucewatch.store.ledger) and the cached right edge dropped
+        on any failure."""
+        try:
+            with self.repo.durable() as c:
                 yield c
-            except DatabaseError as exc:
-                self._edge = None
-                msg = str(exc.orig)
-                if "UNIQUE" in msg.upper() and "observation_id" in msg:
-                    raise LogError(f"an observation in the batch is already in the log: {msg}") from None
-                if "UNIQUE" in msg.upper() or "PRIMARY KEY" in msg.upper() or "duplicate key" in msg:
-                    raise ConcurrentAppendError(msg) from None
-                raise LogCorruptError(f"append failed, nothing was written: {msg}") from None
-            except BaseException:
-                self._edge = None
-                raise
-            finally:
-                if self.sqlite:
-                    c.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                    c.commit()
+        except BaseException:
+            self._edge = None
+            raise
 
-    def _lock_state(self, c: Connection, now: float) -> int:
+    def _lock_state(self, c: LedgerConn, now: float) -> int:
         """Take the log's write lock (the state row) and return the size read under it."""
-        got_lock = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1)
-                             .values(updated_at=now)).rowcount
-        if not got_lock:
-            c.execute(insert(S.ledger_state).values(id=1, size=0, root=merkle.EMPTY_ROOT, updated_at=now))
+        c.lock_state(now, merkle.EMPTY_ROOT)
         size, _ = self._state(c)
         if self._edge is None or self._edge_size != size:
             size, _root, self._edge = self._check(c)
             self._edge_size = size
         return size
 
-    def _locked_extend(self, c: Connection, items: Sequence[_Item] | Callable[[Connection], Sequence[_Item]],
-                       now: float, before_commit: Callable[[Connection], None] | None = None) -> tuple[int, int]:
+    def _locked_extend(self, c: LedgerConn, items: Sequence[_Item] | Callable[[LedgerConn], Sequence[_Item]],
+                       now: float, before_commit: Callable[[LedgerConn], None] | None = None) -> tuple[int, int]:
         """In one transaction: lock, extend the tree by ``items`` (observation id, leaf hash, key,
         entry to keep or None, appended_at), update the state; returns (old size, new size).
         ``items`` may be a function of the connection, called once the lock is held."""
@@ -404,15 +339,10 @@ class MerkleLog:
                 stack.append((lv, ix, cur))
             new_size = size + len(items)
             new_root = _fold([h for _, _, h in stack])
-            bulk_insert(c, S.ledger_nodes, ("nid", "hash"), node_rows)
-            bulk_insert(c, S.ledger_leaves, ("idx", "observation_id", "key", "appended_at"), leaf_rows)
-            if kept:
-                bulk_insert(c, S.ledger_key_entries, ("idx", "entry"), kept)
+            c.write_tree(node_rows, leaf_rows, kept)
             if before_commit is not None:
                 before_commit(c)
-            n = c.execute(S.ledger_state.update().where(S.ledger_state.c.id == 1, S.ledger_state.c.size == size)
-                          .values(size=new_size, root=new_root, updated_at=now)).rowcount
-            if n != 1:
+            if not c.advance_state(size, new_size, new_root, now):
                 raise ConcurrentAppendError("the log grew while appending")
         self._edge = stack
         self._edge_size = new_size
@@ -422,18 +352,15 @@ class MerkleLog:
     def pending(self) -> tuple[int, float | None]:
         """(entries waiting in the ingest queue, queue time of the oldest)."""
         with self._connect() as c:
-            n, oldest = c.execute(select(func.count(), func.min(S.ledger_queue.c.queued_at))
-                                  .select_from(S.ledger_queue)).one()
-        return int(n), None if oldest is None else float(oldest)
+            return c.queue_stats()
 
     def integrate(self, limit: int = 200_000) -> int:
         """Move up to ``limit`` queued entries (oldest first) into the tree, in one transaction
         that also deletes them from the queue: a kill at any point leaves either the old or
         the new state, never a half.  Returns the number integrated."""
         with self._connect() as c:
-            first = c.execute(select(S.ledger_queue.c.seq).limit(1)).first()
-        if first is None:
-            return 0
+            if c.queue_empty():
+                return 0
         for attempt in range(3):
             try:
                 return self._integrate(limit)
@@ -444,32 +371,20 @@ class MerkleLog:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _integrate(self, limit: int) -> int:
-        q = S.ledger_queue.c
         now = time.time()
-        taken: list[Any] = []
+        taken: list[tuple[int, str, bytes, bytes, float]] = []
 
-        def items_under_lock(c: Connection) -> list[_Item]:
+        def items_under_lock(c: LedgerConn) -> list[_Item]:
             # Taken under the state row lock: two integrators cannot take the same entries.
-            if self.sqlite:
-                rows = c.execute(select(q.seq, q.observation_id, q.leaf, q.key, q.queued_at)
-                                 .order_by(q.seq).limit(limit)).all()
-                if rows:  # one writer at a time: everything up to the last taken was taken
-                    c.exec_driver_sql("DELETE FROM ledger_queue WHERE seq <= ?", (int(rows[-1][0]),))
-            else:  # delete exactly what is returned (rows committed meanwhile may have lower seqs)
-                rows = sorted((tuple(r) for r in c.exec_driver_sql(
-                    "DELETE FROM ledger_queue WHERE seq IN (SELECT seq FROM ledger_queue ORDER BY seq "
-                    "LIMIT %(n)s) RETURNING seq, observation_id, leaf, key, queued_at", {"n": limit})), key=_first)
+            rows = c.take_queue(limit)
             taken.extend(rows)
-            return [(r[1], bytes(r[2]), bytes(r[3]), None, float(r[4])) for r in rows]
+            return [(r[1], r[2], r[3], None, r[4]) for r in rows]
 
         with self._durable() as c:
             size, new_size = self._locked_extend(c, items_under_lock, now)
         if taken:  # integration lag: from the acknowledgement (queue commit) to the tree's commit
-            self.last_lag_s = time.time() - min(float(r[4]) for r in taken)
+            self.last_lag_s = time.time() - min(r[4] for r in taken)
         return new_size - size
-
-    def _insert(self, c: Connection, table: Any, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        bulk_insert(c, table, cols, rows)
 
     # ------------------------------------------------------------ checkpoints
     def add_checkpoint(self, note: str, size: int, root: bytes) -> int:
@@ -484,63 +399,14 @@ class MerkleLog:
                 raise LogError(f"checkpoint size {size} is older than the last checkpoint ({last[0]})")
             if self._root_at(c, size) != root:
                 raise LogError(f"checkpoint root {root.hex()} is not the stored tree's root at size {size}")
-            return int(c.execute(insert(S.ledger_checkpoints).values(size=size, root=root, note=note,
-                                                                     created_at=time.time())).inserted_primary_key[0])
+            return c.add_checkpoint(note, size, root, time.time())
 
     def checkpoints(self) -> list[dict[str, Any]]:
         with self._connect() as c:
-            rows = c.execute(select(S.ledger_checkpoints).order_by(S.ledger_checkpoints.c.seq)).mappings().all()
-            cos = c.execute(select(S.ledger_cosignatures).order_by(S.ledger_cosignatures.c.seq)).mappings().all()
+            rows = c.checkpoints()
+            cos = c.cosignatures()
         by_cp: dict[int, list[str]] = {}
-        for r in cos:
-            by_cp.setdefault(int(r["checkpoint_seq"]), []).append(r["line"])
-        return [{"seq": int(r["seq"]), "size": int(r["size"]), "root": bytes(r["root"]), "note": r["note"],
-                 "created_at": r["created_at"], "cosignatures": by_cp.get(int(r["seq"]), [])} for r in rows]
-
-
-def ensure_tables(store: Store) -> None:
-    """Create the ledger tables in a database migrated before they existed (once per engine:
-    ingest used to check nine tables on every batch)."""
-    if id(store.engine) in _ENSURED:
-        return
-    try:
-        for t in LEDGER_TABLES:
-            t.create(store.engine, checkfirst=True)
-    except DatabaseError as exc:
-        raise LogCorruptError(f"cannot open the log database: {exc.orig}") from None
-    _ENSURED.add(id(store.engine))
-
-
-_ENSURED: set[int] = set()
-
-
-def _first(r: tuple[Any, ...]) -> Any:
-    return r[0]
-
-
-#: PostgreSQL types of the column types that binary COPY writes as they come from Python.
-_PG_BINARY = {"BigInteger": "int8", "Integer": "int8", "LargeBinary": "bytea", "String": "text", "Text": "text",
-              "Float": "float8"}
-
-
-def bulk_insert(c: Connection, table: Any, cols: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows in the current transaction: PostgreSQL ``COPY`` (psycopg 3),
-    SQLite ``executemany`` of one prepared statement; no ORM per-row work."""
-    if not rows:
-        return
-    if c.dialect.name == "postgresql":
-        raw = c.connection.driver_connection
-        types = [_PG_BINARY.get(type(table.c[name].type).__name__) for name in cols]
-        binary = all(types)  # binary COPY for tables of plain columns: no text parsing of bytea
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({','.join(cols)}) FROM STDIN"
-                                           + (" (FORMAT BINARY)" if binary else "")) as cp:
-            if binary:
-                cp.set_types(types)
-            for r in rows:
-                cp.write_row(r)
-        return
-    if c.dialect.name == "sqlite":
-        marks = ",".join("?" * len(cols))
-        c.exec_driver_sql(f"INSERT INTO {table.name} ({','.join(cols)}) VALUES ({marks})", list(rows))
-        return
-    c.execute(insert(table), [dict(zip(cols, r, strict=True)) for r in rows])
+        for seq, line in cos:
+            by_cp.setdefault(seq, []).append(line)
+        return [{"seq": r.seq, "size": r.size, "root": r.root, "note": r.note,
+                 "created_at": r.created_at, "cosignatures": by_cp.get(r.seq, [])} for r in rows]

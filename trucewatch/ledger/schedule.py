@@ -23,13 +23,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from trucewatch.ledger._periodic import Periodic
 from trucewatch.ledger.api import LedgerSetupError, make_checkpoint, mission_signer
 from trucewatch.ledger.checkpoint import NoteSigner
-from trucewatch.ledger.log import ensure_tables
-from trucewatch.store import schema as S
+from trucewatch.ledger.integrator import integrate_pending
 from trucewatch.store.store import Store
 
 log = logging.getLogger("trucewatch.ledger.schedule")
@@ -71,30 +68,25 @@ class CheckpointScheduler(Periodic):
         self.policy = policy or CheckpointPolicy.from_env()
         self.signed = 0
         self._warned = False
-        ensure_tables(store)
 
     def due(self, now: float | None = None) -> bool:
         """Entries wait past the last checkpoint, and either enough of them or the oldest long enough."""
         now = time.time() if now is None else now
-        with self.store.engine.connect() as c:
-            size = c.execute(select(S.ledger_state.c.size)).scalar()
-            covered = c.execute(select(S.ledger_checkpoints.c.size).order_by(S.ledger_checkpoints.c.seq.desc())
-                                .limit(1)).scalar()
-            size, covered = int(size or 0), int(covered or 0)
+        with self.store.ledger.connect() as c:
+            state, cp = c.state(), c.last_checkpoint()
+            size, covered = (state[0] if state else 0), (cp[0] if cp else 0)
             if size <= covered:
                 return False
             if size - covered >= self.policy.max_entries:
                 return True
-            first = c.execute(select(S.ledger_leaves.c.appended_at).where(S.ledger_leaves.c.idx == covered)).scalar()
-        return first is None or now - float(first) >= self.policy.max_age_s
+            first = c.leaf_appended_at(covered)
+        return first is None or now - first >= self.policy.max_age_s
 
     def tick(self, now: float | None = None, *, integrate: bool = True) -> dict[str, Any] | None:
         """Integrate queued entries (unless another process is the integrator, or the caller
         is the integrator: ``integrate=False``), then sign a checkpoint if one is due;
         returns it (None when nothing was signed)."""
         if integrate:
-            from trucewatch.ledger.integrator import integrate_pending
-
             integrate_pending(self.store)
         if not self.due(now):
             return None

@@ -77,7 +77,7 @@ def load_trust(path: str | Path) -> Trust:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        import yaml  # only for YAML trust files
+        import yaml  # lazy: only for YAML trust files
 
         try:
             data = yaml.safe_load(text)

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import rfc8785
-from sqlalchemy import select
 
 from trucewatch.ledger import merkle
 from trucewatch.ledger.api import checkpoint_seq, log_verifiers, witnesses
@@ -39,11 +38,11 @@ from trucewatch.ledger.checkpoint import (
     open_checkpoint,
     verify_cosignatures,
 )
+from trucewatch.ledger.export import TILE_WIDTH, export_consistency_proof, tile_path
 from trucewatch.ledger.keys import Keyring, SourceKey, decode_signature, verify_many
 from trucewatch.ledger.log import LogCorruptError, MerkleLog
 from trucewatch.ledger.trust import Trust, TrustError
 from trucewatch.model import Observation
-from trucewatch.store import schema as S
 from trucewatch.store.store import Store
 
 _sha256 = hashlib.sha256
@@ -289,9 +288,7 @@ def verify_store(store: Store, trust: Trust | None = None, *, log_keys: list[str
         log.check()
     except LogCorruptError as exc:
         report.add(None, None, str(exc))
-    with store.engine.connect() as c:
-        row = c.execute(select(S.ledger_log_keys.c.origin).limit(1)).first()
-        store_origin = row[0] if row else None
+    store_origin = store.ledger.any_origin()
     anchors = _anchors(report, trust, log_verifiers(store), witnesses(store), store_origin)
     cps = [{**c, "label": f"checkpoint #{c['seq']} (size {c['size']})"} for c in log.checkpoints()]
     if not cps:
@@ -446,26 +443,22 @@ def _check_claims(store: Store, report: VerifyReport, claimed: dict[str, int]) -
     stored observations that are not in the log at all (not provable evidence).
     Entries acknowledged and queued for the integrator are a warning: they are
     durable, but no tree or checkpoint covers them yet."""
-    from trucewatch.store.store import obs_select
-
     queued = 0
-    with store.engine.connect() as c:
-        inq = {r[0] for r in c.execute(select(S.ledger_queue.c.observation_id))}
-        sel = obs_select()
-        q = sel.with_only_columns(S.observations.c.id, sel.selected_columns.ledger_index, S.observations.c.signature)
-        for oid, idx, sig in c.execute(q):
-            if oid in claimed and idx == claimed[oid]:
-                continue
-            if idx is None and oid in inq:
-                queued += 1
-                continue
-            if idx is None:
-                why = ("signed but not in the log (interrupted ingest: run `trucewatch ledger reconcile`)"
-                       if sig else "unsigned and not in the log: stored without `ingest_signed`")
-                report.add(None, oid, why)
-            else:
-                report.add(int(idx), oid, "observation claims this log index, but the entry there is another "
-                                          "observation (reordered or index edited)")
+    with store.ledger.connect() as c:
+        inq = c.queued_observation_ids()
+    for oid, idx, sig in store.ledger.observation_claims():
+        if oid in claimed and idx == claimed[oid]:
+            continue
+        if idx is None and oid in inq:
+            queued += 1
+            continue
+        if idx is None:
+            why = ("signed but not in the log (interrupted ingest: run `trucewatch ledger reconcile`)"
+                   if sig else "unsigned and not in the log: stored without `ingest_signed`")
+            report.add(None, oid, why)
+        else:
+            report.add(int(idx), oid, "observation claims this log index, but the entry there is another "
+                                      "observation (reordered or index edited)")
     if queued:
         report.warnings.append(f"{queued} acknowledged entries wait in the ingest queue for the integrator "
                                "(not yet in the tree; run `trucewatch ledger reconcile` if no integrator runs)")
@@ -473,8 +466,6 @@ def _check_claims(store: Store, report: VerifyReport, claimed: dict[str, int]) -
 
 # ------------------------------------------------------------------ export
 def _read_tile(root: Path, level: int | str, n: int, width: int) -> bytes | None:
-    from trucewatch.ledger.export import tile_path
-
     p = root / tile_path(level, n, width)
     return p.read_bytes() if p.exists() else None
 
@@ -482,8 +473,6 @@ def _read_tile(root: Path, level: int | str, n: int, width: int) -> bytes | None
 def verify_export(out_dir: str | Path, trust: Trust | None = None, *, log_keys: list[str] | None = None
                   ) -> VerifyReport:
     """Verify a static export directory without the service or its database, against ``trust``."""
-    from trucewatch.ledger.export import TILE_WIDTH, export_consistency_proof
-
     trust = trust or Trust(log_keys=list(log_keys or []))
 
     root = Path(out_dir)

@@ -35,6 +35,8 @@ from sqlalchemy import (
     update,
 )
 
+from trucewatch.store import schema as S
+
 metadata = MetaData()
 
 cases = Table(
@@ -303,8 +305,6 @@ class MechanismRepo:
     def dismissed_after_publication(self, public_statuses: Sequence[str], t_from: float | None = None,
                                     t_to: float | None = None) -> list[dict[str, Any]]:
         """Workflow steps that dismissed a violation from a published status (the corrections feed)."""
-        from trucewatch.store import schema as S
-
         T = S.transitions
         q = select(T).where(T.c.to_status == "dismissed", T.c.from_status.in_(list(public_statuses)))
         if t_from is not None:
@@ -323,8 +323,6 @@ class MechanismRepo:
 
     def footprints(self, t_from: float, t_to: float, limit: int = 200_000) -> list[dict[str, Any]]:
         """Footprint polygons (GeoJSON) of observations made in [t_from, t_to): only the column needed."""
-        from trucewatch.store import schema as S
-
         obs = S.observations
         q = (select(obs.c.footprint).where(obs.c.t >= t_from, obs.c.t < t_to, obs.c.footprint.is_not(None))
              .order_by(obs.c.seq).limit(limit))

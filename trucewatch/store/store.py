@@ -9,6 +9,7 @@ return only after the commit, so an acknowledged observation is durable.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import time
@@ -19,11 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Integer, bindparam, column, create_engine, event, func, insert, select, text, update
+from sqlalchemy.exc import DatabaseError as DatabaseError  # re-exported: a damaged or unreachable database
 
+from trucewatch.canonical import canonical_body
 from trucewatch.model import (
     Event,
+    Evidence,
     Location,
     Observation,
+    ObservationKind,
     Rule,
     Source,
     Status,
@@ -34,6 +39,9 @@ from trucewatch.model import (
     utcnow,
 )
 from trucewatch.store import schema as S
+from trucewatch.store.ledger import LedgerRepo, bulk_insert, obs_select
+from trucewatch.store.mechanism import MechanismRepo
+from trucewatch.store.migrate import upgrade
 
 #: Actors whose workflow steps are automatic (no person acted on the finding).
 MACHINE_ACTORS = ("system", "trucewatch:auto")
@@ -74,15 +82,13 @@ class IngestReport:
 
 
 def content_hash(obs: Observation) -> str:
-    """SHA-256 of the observation's signed body in RFC 8785 form (trucewatch.ledger.canonical).
+    """SHA-256 of the observation's signed body in RFC 8785 form (trucewatch.canonical).
 
     Signature and ledger index are excluded: they are about the record, not
     what was observed.  This is the store's identity for de-duplication; it is
     the same encoding the signature covers, so signed ingest computes it once
     for both.  Content JSON cannot carry (NaN) falls back to the legacy hash.
     """
-    from trucewatch.ledger.canonical import canonical_body
-
     try:
         return sha256_hex(canonical_body(obs))
     except Exception:  # rfc8785 refuses NaN and integers beyond 2**53
@@ -144,20 +150,6 @@ def _index_rtree(c: Any, rtree: str, table: str, ids: Sequence[str]) -> None:
             f"SELECT seq, lon, lon, lat, lat FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
 
 
-def obs_select() -> Any:
-    """SELECT of observations with ``ledger_index`` joined from the log's leaves.
-
-    The log assigns an index when its integrator adds the entry, after the
-    observation is committed; the index lives in ``ledger_leaves`` and is
-    joined here instead of being written back by an UPDATE of every row.  A
-    value in the column itself (stores from before 2026-12, or an edit) wins,
-    so ``trucewatch verify`` still sees what the row claims."""
-    o, lv = S.observations, S.ledger_leaves
-    cols = [col for col in o.c if col.name != "ledger_index"]
-    return (select(*cols, func.coalesce(o.c.ledger_index, lv.c.idx).label("ledger_index"))
-            .select_from(o.outerjoin(lv, lv.c.observation_id == o.c.id)))
-
-
 def _in_window(q: Any, table: Any, t_from: float | None, t_to: float | None) -> Any:
     """``q`` limited to the half-open window [t_from, t_to) of ``table.c.t``, as every query takes it."""
     if t_from is not None:
@@ -186,8 +178,6 @@ class Store:
         """``create=False``: a SQLite file that does not exist raises StoreMissing (read commands)."""
         url = _normalize_url(url_or_path)
         if url.startswith("postgresql"):
-            from trucewatch.store.postgres import PostgresStore
-
             return PostgresStore.open_url(url, migrate=migrate)
         if not create and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             f = Path(url.removeprefix("sqlite:///"))
@@ -204,9 +194,18 @@ class Store:
             store.migrate()
         return store
 
-    def migrate(self) -> None:
-        from trucewatch.store.migrate import upgrade
+    @property
+    def url(self) -> str:
+        """The store's URL without its password (a key for per-store state in a process)."""
+        return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def sqlite_file(self) -> str | None:
+        """The database file of a SQLite store on disk; None in memory and on PostgreSQL."""
+        db = self.engine.url.database if self.dialect == "sqlite" else None
+        return db if db and db != ":memory:" else None
+
+    def migrate(self) -> None:
         upgrade(self.engine)
 
     def close(self) -> None:
@@ -222,8 +221,6 @@ class Store:
     def exclusive(self, name: str) -> Iterator[None]:
         """A cross-process lock named ``name`` (a file lock beside the SQLite file;
         PostgreSQL overrides this with an advisory lock).  Released if the holder dies."""
-        import fcntl
-
         db = self.engine.url.database or ":memory:"
         path = Path(f"{db}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock")
         with open(path, "a+") as f:
@@ -238,16 +235,20 @@ class Store:
         """The mechanism's repository (cases, tasks, findings...; trucewatch.store.mechanism)."""
         repo = self.__dict__.get("_mechanism")
         if repo is None:
-            from trucewatch.store.mechanism import MechanismRepo
-
             repo = self.__dict__["_mechanism"] = MechanismRepo(self.engine, self.exclusive)
+        return repo
+
+    @property
+    def ledger(self) -> LedgerRepo:
+        """The ledger's repository (the Merkle log's tables; trucewatch.store.ledger)."""
+        repo = self.__dict__.get("_ledger")
+        if repo is None:
+            repo = self.__dict__["_ledger"] = LedgerRepo(self.engine)
         return repo
 
     @contextlib.contextmanager
     def try_exclusive(self, name: str) -> Iterator[bool]:
         """Like ``exclusive`` but never waits: yields False when another holder has it."""
-        import fcntl
-
         db = self.engine.url.database or ":memory:"
         if db == ":memory:":
             yield True
@@ -359,8 +360,6 @@ class Store:
                     report.errors.append(RecordError(o.id, "id", "already stored with different content; "
                                                      "an observation is never overwritten"))
             if fresh:
-                from trucewatch.ledger.log import bulk_insert
-
                 ingested = time.time()
                 dumps = json.dumps
                 bulk_insert(c, S.observations, _OBS_COLS,
@@ -649,8 +648,6 @@ def _row_obs(r: Any) -> Observation:
 
 
 def _okind(k: str) -> Any:
-    from trucewatch.model import ObservationKind
-
     return ObservationKind(k)
 
 
@@ -703,11 +700,61 @@ def _loc(d: dict[str, Any]) -> Location:
 
 
 def _evidence(e: dict[str, Any]) -> Any:
-    from trucewatch.model import Evidence, ObservationKind
-
     if "kind" in e and "observation_id" in e and "source_id" in e and e.keys() <= _EVIDENCE_FIELDS:
         return Evidence.model_construct(**(e | {"kind": ObservationKind(e["kind"])}))
     return Evidence(**e)
 
 
 _EVIDENCE_FIELDS = {"observation_id", "source_id", "kind", "ledger_index", "summary"}
+
+
+# ------------------------------------------------------------ PostgreSQL
+def _driver_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgres://")
+    return url
+
+
+class PostgresStore(Store):
+    @classmethod
+    def open_url(cls, url: str, *, migrate: bool = True) -> PostgresStore:
+        engine = create_engine(_driver_url(url), future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A session advisory lock: released when the holder's connection ends (even by kill -9)."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as c:
+            c.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            c.commit()
+            try:
+                yield
+            finally:
+                c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                c.commit()
+
+    @contextlib.contextmanager
+    def try_exclusive(self, name: str) -> Iterator[bool]:
+        """``pg_try_advisory_lock``: yields False at once when another session holds it."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as c:
+            got = bool(c.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            c.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    c.commit()
+
+    def _bbox_filter(self, q: Any, table: Any, rtree: str, bbox: tuple[float, float, float, float]) -> Any:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+        cond = text(f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)").bindparams(
+            bx0=min_lon, by0=min_lat, bx1=max_lon, by1=max_lat)
+        return q.where(cond)
