@@ -70,6 +70,9 @@ class LocateConfig:
     #: A sensor where an event has two candidate arrivals closer than this in log likelihood ratio
     #: (about 95 % : 5 %) is left out of the event rather than guessed.
     ambiguity_llr: float = 3.0
+    hand_back: int = 1
+    #: Detection odds of an event at a sensor come from its members within this distance band (m); 0: off.
+    detection_width_m: float = 1500.0
     #: Events whose members' summed log likelihood ratios fall below this are chance fits and dropped.
     min_event_score: float = 0.0
     #: Half-width (s) of the window in which a sensor's local arrival rate is counted.

@@ -187,6 +187,41 @@ def _complete(ev: np.ndarray, a: np.ndarray, near: tuple[np.ndarray, np.ndarray,
     return n_miss <= max_missing * np.maximum(n_close, 1)
 
 
+def _detection_log_odds(groups: list[np.ndarray], near: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        sensor: np.ndarray, alive: np.ndarray, width_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log odds that each event is heard at each sensor in range, from its own members at similar distance.
+
+    Estimated per event as (members + 1) / (working sensors + 2) among the
+    sensors within ``width_m`` of the same distance from the source (the
+    candidate sensor left out).  An arrival at a sensor where the event is
+    rarely heard is more likely something else's.  Returns (key ev*S+sensor,
+    log odds), keys sorted.
+    """
+    ne, ns, nd = near
+    S = alive.size
+    member = np.zeros(len(groups) * S + 1, bool)
+    if groups:
+        ev_m = np.repeat(np.arange(len(groups)), [g.size for g in groups])
+        member[ev_m * S + sensor[np.concatenate(groups)]] = True
+    w = alive[ns]
+    ne, ns, nd = ne[w], ns[w], nd[w]
+    key = ne * S + ns
+    is_mem = member[key]
+    o = np.lexsort((nd, ne))
+    ne, nd, is_mem, key = ne[o], nd[o], is_mem[o], key[o]
+    # distance offset per event keeps events apart in one sorted axis
+    big = 4.0 * (float(nd.max()) + width_m) if nd.size else 1.0
+    axis = ne * big + nd
+    cm = np.concatenate([[0], np.cumsum(is_mem)])
+    lo = np.searchsorted(axis, axis - width_m)
+    hi = np.searchsorted(axis, axis + width_m, side="right")
+    n_mem = cm[hi] - cm[lo] - is_mem
+    n_all = hi - lo - 1
+    p = (n_mem + 1.0) / (n_all + 2.0)
+    k2 = np.argsort(key)
+    return key[k2], np.log(p / (1 - p))[k2]
+
+
 def _groups_of(ev: np.ndarray, a: np.ndarray, n_events: int, sensor: np.ndarray, min_sensors: int) -> list[np.ndarray]:
     o = np.lexsort((a, ev))
     ev, a = ev[o], a[o]
@@ -246,6 +281,13 @@ def reconcile(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: Lo
                 owner[g] = k
             rival = (owner[a] >= 0) & (owner[a] != ev)
             uncontested[np.unique(owner[a][rival])] = False
+        if cfg.detection_width_m > 0 and ev.size and net.alive.any():
+            keys, odds = _detection_log_odds(groups, near, arr.sensor, net.alive, cfg.detection_width_m)
+            k = ev * net.alive.size + arr.sensor[a]
+            at = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+            score = score + np.where(keys[at] == k, odds[at], 0.0)
+            keep = score > cfg.assign_llr_min
+            ev, a, score = ev[keep], a[keep], score[keep]
         ev, a, sc = _assign(ev, a, score, arr.sensor, cfg.ambiguity_llr)
         ok = _complete(ev, a, near, arr.sensor, net.alive, len(groups), cfg.max_silent_share)
         # event score: summed log likelihood ratios of its members (a track score); chance fits score low
@@ -261,7 +303,7 @@ def reconcile(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: Lo
     used = np.zeros(len(arr), bool)
     if groups:
         used[np.concatenate(groups)] = True
-    back = [g for k, g in enumerate(original) if uncontested[k] and not used[g].any()]
+    back = [g for k, g in enumerate(original) if uncontested[k] and not used[g].any()] if cfg.hand_back else []
     return groups + back
 
 
