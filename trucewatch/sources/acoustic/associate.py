@@ -70,7 +70,9 @@ class LocateConfig:
     #: A sensor where an event has two candidate arrivals closer than this in log likelihood ratio
     #: (about 95 % : 5 %) is left out of the event rather than guessed.
     ambiguity_llr: float = 3.0
-    hand_back: int = 1
+    #: Hand back unchanged a group that re-assignment would drop when no other event wanted its arrivals
+    #: (the fit's tests then say why it cannot be located).
+    hand_back: bool = True
     #: Detection odds of an event at a sensor come from its members within this distance band (m); 0: off.
     detection_width_m: float = 1500.0
     #: Events whose members' summed log likelihood ratios fall below this are chance fits and dropped.
