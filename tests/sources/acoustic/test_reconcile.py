@@ -6,7 +6,7 @@ import numpy as np
 
 from trucewatch.bench.acoustic import _measure
 from trucewatch.sources.acoustic.associate import LocateConfig, Network
-from trucewatch.sources.acoustic.reconcile import _assign, _detection_log_odds, reconcile
+from trucewatch.sources.acoustic.reconcile import _assign, _detection_log_odds, _swap_siblings, reconcile
 
 from .conftest import T0, Grid
 
@@ -75,3 +75,16 @@ def test_dense_salvos_with_picking_noise_are_mostly_pure() -> None:
     # once over 30 km), 20 ms picking noise: before reconciliation precision was 0.63-0.66
     r = _measure(True, 3, 0.02, 30.0, timing=False, n_events=200)
     assert r["precision"] >= 0.9 and r["recall"] >= 0.85, r
+
+
+def test_two_rounds_from_one_launcher_are_split_by_arrival_order() -> None:
+    # rounds 0.5 s apart from one place; association took the early round east and the late one west
+    g = Grid(sigma=0.02, seed=6)
+    arr, lab = g.arrivals([(200.0, -300.0, T0), (200.0, -300.0, T0 + 0.5)], kind=1)
+    cfg = LocateConfig(max_range_m=15000)
+    net = Network(g.sensors, cfg.max_range_m)
+    east = g.frame.to_en(g.sensors.lat, g.sensors.lon)[0][arr.sensor] > 200.0
+    first, second = (lab == 0), (lab == 1)
+    crossed = [np.flatnonzero((first & east) | (second & ~east)), np.flatnonzero((second & east) | (first & ~east))]
+    out = _swap_siblings(g.sensors, arr, crossed, cfg, net)
+    assert all(_pure(out, lab)) and sorted(np.unique(lab[o])[0] for o in out) == [0, 1]

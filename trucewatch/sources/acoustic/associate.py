@@ -75,6 +75,11 @@ class LocateConfig:
     hand_back: bool = True
     #: Detection odds of an event at a sensor come from its members within this distance band (m); 0: off.
     detection_width_m: float = 1500.0
+    #: Pairs of events this close (s, m) are tried re-split by arrival order (salvo rounds); 0 s: off.
+    sibling_window_s: float = 2.0
+    sibling_reach_m: float = 1000.0
+    #: The re-split is kept when its chi-square is below this share of the current one.
+    sibling_gain: float = 0.9
     #: Events whose members' summed log likelihood ratios fall below this are chance fits and dropped.
     min_event_score: float = 0.0
     #: Half-width (s) of the window in which a sensor's local arrival rate is counted.

@@ -300,6 +300,8 @@ def reconcile(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: Lo
         if r == cfg.reconcile_rounds or not groups:
             break
         groups = _merge_splits(sensors, arr, groups, cfg, net, q)
+        if cfg.sibling_window_s > 0:
+            groups = _swap_siblings(sensors, arr, groups, cfg, net)
     used = np.zeros(len(arr), bool)
     if groups:
         used[np.concatenate(groups)] = True
@@ -323,6 +325,67 @@ def _merge_splits(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
         parent[max(ri, rj)] = min(ri, rj)
     roots = np.array([_root(parent, k) for k in range(len(groups))])
     return [np.unique(np.concatenate([groups[k] for k in np.flatnonzero(roots == rt)])) for rt in np.unique(roots)]
+
+
+def _swap_siblings(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
+                   net: Network) -> list[np.ndarray]:
+    """Re-split pairs of nearby events by arrival order where that fits much better.
+
+    Two rounds from one launcher (same place, 0.5 s apart) heard by sensors
+    along a band can also be fitted as two compromise sources ~80 m either
+    side, each taking the early round on one side and the late round on the
+    other; gates cannot tell.  Arrival order can: at every sensor that both
+    events use, the earlier arrival goes to one event and the later to the
+    other.  The swap is kept only when the chi-square over those sensors
+    falls by more than half; the next re-assignment places the rest.
+    """
+    if len(groups) < 2:
+        return groups
+    b, _, ref, t_ref = build_batch(sensors, arr, groups, cfg, net)
+    sol = solve(b, cfg.c)
+    enu = np.column_stack([sol.x[:, 0], sol.x[:, 1], ground_up(sol.x[:, 0], sol.x[:, 1], b.h0)])
+    pos = net.ecef[ref] + np.einsum("eji,ej->ei", net.rot[ref], enu)
+    t0 = t_ref + sol.x[:, 2] / cfg.c
+    pts = np.column_stack([pos, cfg.c * (t0 - t0.min())])
+    reach = float(np.hypot(cfg.sibling_reach_m, cfg.c * cfg.sibling_window_s))
+    pr = cKDTree(pts).query_pairs(reach, output_type="ndarray")
+    if pr.size == 0:
+        return groups
+    pr = pr[(np.linalg.norm(pos[pr[:, 0]] - pos[pr[:, 1]], axis=1) <= cfg.sibling_reach_m)
+            & (np.abs(t0[pr[:, 0]] - t0[pr[:, 1]]) <= cfg.sibling_window_s) & sol.ok[pr[:, 0]] & sol.ok[pr[:, 1]]]
+    # one pair per event (the closest in time), so swaps do not collide
+    pr = pr[np.argsort(np.abs(t0[pr[:, 0]] - t0[pr[:, 1]]), kind="stable")] if pr.size else pr
+    taken = np.zeros(len(groups), bool)
+    cand: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for i, j in pr.tolist():  # one iteration per nearby pair (few), array code inside
+        if taken[i] or taken[j]:
+            continue
+        si, sj = arr.sensor[groups[i]], arr.sensor[groups[j]]
+        common = np.intersect1d(si, sj)
+        if common.size < cfg.min_sensors + 2:
+            continue
+        ai = groups[i][np.unique(si, return_index=True)[1]]
+        aj = groups[j][np.unique(sj, return_index=True)[1]]
+        ai, aj = ai[np.isin(arr.sensor[ai], common)], aj[np.isin(arr.sensor[aj], common)]
+        early = np.where(arr.t[ai] <= arr.t[aj], ai, aj)
+        late = np.where(arr.t[ai] <= arr.t[aj], aj, ai)
+        if np.array_equal(early, ai) or np.array_equal(early, aj):
+            continue  # already split by order
+        taken[i] = taken[j] = True
+        cand.append((i, j, ai, aj, early, late))
+    if not cand:
+        return groups
+    sets = [g for c in cand for g in c[2:]]
+    bb, *_ = build_batch(sensors, arr, sets, cfg, net)
+    chi = solve(bb, cfg.c).chi2.reshape(-1, 4)
+    out = list(groups)
+    for k, (i, j, ai, aj, early, late) in enumerate(cand):
+        if chi[k, 2] + chi[k, 3] < cfg.sibling_gain * (chi[k, 0] + chi[k, 1]):
+            rest_i = groups[i][~np.isin(groups[i], ai)]
+            rest_j = groups[j][~np.isin(groups[j], aj)]
+            out[i] = np.concatenate([early, rest_i])
+            out[j] = np.concatenate([late, rest_j])
+    return out
 
 
 def _root(parent: np.ndarray, k: int) -> int:
