@@ -62,6 +62,28 @@ class LocateConfig:
     small_group: int = 7
     #: Largest share of those nearer sensors allowed to be silent at the predicted time.
     max_silent_share: float = 0.34
+    #: Rounds of joint re-assignment, merge and refit after association (see reconcile); 0 turns it off.
+    reconcile_rounds: int = 2
+    #: An arrival joins an event only when its density under the event beats the local arrival rate
+    #: by this log ratio (0: more likely this event's than anything else heard there).
+    assign_llr_min: float = 0.0
+    #: A sensor where an event has two candidate arrivals closer than this in log likelihood ratio
+    #: (about 95 % : 5 %) is left out of the event rather than guessed.
+    ambiguity_llr: float = 3.0
+    #: Hand back unchanged a group that re-assignment would drop when no other event wanted its arrivals
+    #: (the fit's tests then say why it cannot be located).
+    hand_back: bool = True
+    #: Detection odds of an event at a sensor come from its members within this distance band (m); 0: off.
+    detection_width_m: float = 1500.0
+    #: Pairs of events this close (s, m) are tried re-split by arrival order (salvo rounds); 0 s: off.
+    sibling_window_s: float = 2.0
+    sibling_reach_m: float = 1000.0
+    #: The re-split is kept when its chi-square is below this share of the current one.
+    sibling_gain: float = 0.9
+    #: Events whose members' summed log likelihood ratios fall below this are chance fits and dropped.
+    min_event_score: float = 0.0
+    #: Half-width (s) of the window in which a sensor's local arrival rate is counted.
+    rate_window_s: float = 10.0
 
     @property
     def c(self) -> float:

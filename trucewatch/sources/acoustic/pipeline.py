@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from scipy.stats import chi2 as chi2_dist
 
-from trucewatch.geo import ellipse_from_cov
+from trucewatch.geo import ellipse_from_cov, haversine_m
 from trucewatch.model import Location, Observation, ObservationKind, from_unix
-from trucewatch.sources.acoustic.associate import LocateConfig, Network, _sigma, associate
+from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
 from trucewatch.sources.acoustic.formats import KIND_NAMES, Arrivals, RecordError, Sensors
 from trucewatch.sources.acoustic.geometry import enu_to_latlon, ground_up
+from trucewatch.sources.acoustic.reconcile import build_batch, reconcile
 from trucewatch.sources.acoustic.solver import Batch, Solution, solve
 
 SOURCE_ID = "acoustic-net"
@@ -110,7 +111,7 @@ def locate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig | None = None, *, 
     t0 = time.perf_counter()
     asc = associate(sensors, arr, cfg, net, seed_before=seed_before)
     t1 = time.perf_counter()
-    fixes, failures, used, groups = fit_groups(sensors, arr, asc.groups, cfg, net)
+    fixes, failures, used, groups = fit_groups(sensors, arr, asc.groups, cfg, net, seed_before)
     t2 = time.perf_counter()
     left = np.setdiff1d(np.arange(len(arr)), used)
     if seed_before is not None:  # streaming: young arrivals may still join an event
@@ -130,8 +131,6 @@ def estimate_sigma(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Netw
     Used when the registry does not give ``clock_sigma_s``: gating with a
     made-up sigma would either reject good arrivals or admit foreign ones.
     """
-    from dataclasses import replace
-
     probe = replace(cfg, model_sigma_s=probe_sigma_s, auto_sigma=False)
     sub = arr.take(np.arange(min(len(arr), max_arrivals)))
     asc = associate(sensors, sub, probe, net)
@@ -145,34 +144,6 @@ def estimate_sigma(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Netw
     dof_corr = float(np.sqrt(np.sum(n) / np.sum(n - 3)))
     est = 1.4826 * float(np.median(r)) * dof_corr
     return est if np.isfinite(est) and est > 0 else None
-
-
-def build_batch(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
-                net: Network) -> tuple[Batch, np.ndarray, np.ndarray, np.ndarray]:
-    """Pad groups into a Batch in per-event tangent planes; returns (batch, idx, ref sensor, t_ref)."""
-    E = len(groups)
-    N = max((g.size for g in groups), default=0)
-    idx = np.full((E, N), -1, np.int64)
-    lens = np.array([g.size for g in groups], np.int64)
-    M = np.arange(N)[None, :] < lens[:, None]
-    if E:
-        idx[M] = np.concatenate(groups)
-    safe = np.where(M, idx, 0)
-    t = np.where(M, arr.t[safe], np.inf)
-    first = np.argmin(t, axis=1)
-    rows = np.arange(E)
-    ref_arr = safe[rows, first]
-    ref = arr.sensor[ref_arr]
-    t_ref = arr.t[ref_arr]
-    sens = arr.sensor[safe]
-    S = np.matmul(net.ecef[sens] - net.ecef[ref][:, None, :], net.rot[ref].transpose(0, 2, 1))
-    # the source is taken on the ground at the median height of its sensors
-    alt = np.sort(np.where(M, sensors.alt[sens], np.inf), axis=1)
-    mid = np.maximum(lens - 1, 0)
-    h0 = (0.5 * (alt[rows, mid // 2] + alt[rows, (mid + 1) // 2]) - sensors.alt[ref]) if E else np.zeros(0)
-    sig = _sigma(sensors, cfg)[sens]
-    T = np.where(M, arr.t[safe] - t_ref[:, None], 0.0)
-    return Batch(S, T, M, np.where(M, sig, 1.0), h0, (cfg.wind_e_ms, cfg.wind_n_ms)), idx, ref, t_ref
 
 
 def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
@@ -250,8 +221,10 @@ def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
 
 
 def fit_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
-               net: Network) -> tuple[list[Fix], list[Failure], np.ndarray, list[np.ndarray]]:
-    """locate_groups, then one refit where two fixes turn out to be the same source."""
+               net: Network, seed_before: float | None = None) -> tuple[list[Fix], list[Failure], np.ndarray,
+                                                                       list[np.ndarray]]:
+    """reconcile (joint re-assignment), locate_groups, then one refit where two fixes are the same source."""
+    groups = reconcile(sensors, arr, groups, cfg, net, seed_before)
     fixes, failures, used, kept = locate_groups(sensors, arr, groups, cfg, net)
     merged = merge_duplicates(fixes, kept, sensors, arr)
     if merged is None:
@@ -272,8 +245,6 @@ def merge_duplicates(fixes: list[Fix], groups: list[np.ndarray], sensors: Sensor
     """
     if len(fixes) < 2:
         return None
-    from trucewatch.geo import haversine_m
-
     t = np.array([f.time_unix_s for f in fixes])
     order = np.argsort(t)
     parent = list(range(len(fixes)))
