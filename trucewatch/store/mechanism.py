@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -500,3 +501,8 @@ class MechanismRepo:
 
 def now() -> float:
     return time.time()
+
+
+def has_mechanism_tables(store: Any) -> bool:
+    """Whether the store has the mechanism's tables (stores from before 0003 do not)."""
+    return inspect(store.engine).has_table("mech_cases")
