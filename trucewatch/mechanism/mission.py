@@ -17,9 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import shapely
+from shapely.geometry import Point, shape
 
+from trucewatch.adjudication.workflow import WorkflowError, transition
 from trucewatch.mechanism import checks
 from trucewatch.mechanism.core import (
+    ASSET_KINDS,
     AllegationIn,
     Case,
     CaseState,
@@ -34,7 +38,9 @@ from trucewatch.mechanism.core import (
     iso,
     system_clock,
 )
+from trucewatch.mechanism.evidence import log_allegation
 from trucewatch.model import MAX_FUTURE_SKEW, ObservationKind, Status
+from trucewatch.store import mechanism as T
 
 #: Reply and contest states; outcomes a review or the joint commission records.
 REPLY_KINDS = ("reply", "contest")
@@ -72,8 +78,6 @@ class Mechanism:
 
     def __init__(self, store: Any, config: MechanismConfig | None = None, *, clock: Clock = system_clock,
                  agreement: Any = None, public_statuses: Sequence[str] = ()) -> None:
-        from trucewatch.store import mechanism as T
-
         self.store = store
         self.repo = store.mechanism
         self.T = T
@@ -110,8 +114,6 @@ class Mechanism:
                "cited_observations": list(a.observation_ids), "received_at": now}
         rec["content_hash"] = _canon({k: v for k, v in rec.items() if k != "received_at"})
         head = self.repo.steps_head()  # anchors every step so far in the signed log
-        from trucewatch.mechanism.evidence import log_allegation
-
         try:
             obs_id, ledger_index = log_allegation(self.store, rec | {"steps_head": head}, self.cfg.signing_key_file)
         except ValueError as exc:
@@ -419,8 +421,6 @@ class Mechanism:
                "state": "open" if kind == "contest" else "recorded", "outcome": None, "actor": actor,
                "created_at": now, "updated_at": now}
         if kind == "contest" and target_kind == "violation" and status != Status.CONTESTED.value:
-            from trucewatch.adjudication.workflow import WorkflowError, transition
-
             try:
                 transition(self.store, target_id, Status.CONTESTED, actor, reason, counter_evidence,
                            at=datetime.fromtimestamp(now, UTC))
@@ -483,8 +483,6 @@ class Mechanism:
         T = self.T
         tid = r["target_id"]
         if r["target_kind"] == "violation":
-            from trucewatch.adjudication.workflow import WorkflowError, transition
-
             v = self.store.get_violation(tid)
             target = Status.DISMISSED if outcome == "upheld" else Status.CONFIRMED
             if v is not None and v.status == Status.CONTESTED:
@@ -669,9 +667,6 @@ class Mechanism:
         coverage setting, footprints of observations made in the window, and the covered
         areas of tasks completed in it.  A sensor silent (heartbeat gaps) for more than
         half the window does not count.  A segment is unobserved below ``min_observed``."""
-        import shapely
-        from shapely.geometry import Point, shape
-
         if self.agreement is None:
             raise MechanismError("agreement", "this deployment was started without an agreement", status=404)
         frame = self.agreement.frame
@@ -896,8 +891,6 @@ class Mechanism:
         """Annotate observations and findings inside accepted windows.  Findings of the notifying party (or
         undetermined) still at detected or corroborated are dismissed through the workflow, with the
         pre-notification as the reason; later ones are annotated for the analyst to review."""
-        from trucewatch.adjudication.workflow import WorkflowError, transition
-
         pns = [p for p in self.prenotifications(state="accepted") if only is None or p["id"] in only]
         now = self.clock()
         ann, dismissed, flagged = [], [], []
@@ -947,6 +940,4 @@ class Mechanism:
 
 
 def checks_assets() -> tuple[str, ...]:
-    from trucewatch.mechanism.core import ASSET_KINDS
-
     return ASSET_KINDS
