@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from trucewatch.service import places as PL
+from trucewatch.places import settlements as PL
 
 HORLIVKA = (48.29986, 38.01709)
 
