@@ -14,9 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from trucewatch.access import Principal, Role, TokenStore, ViolationFilter, Views, may_alert
+from trucewatch.access import Principal, Role, TokenStore, Views, ViolationFilter, may_alert
 from trucewatch.access.views import DEFAULT_PUBLIC_DELAY_S, DEFAULT_PUBLIC_STATUSES
-from trucewatch.model import Evidence, Location, ObservationKind, Rule, Source, SourceKind, Status, Transition, Violation
+from trucewatch.model import (
+    Evidence,
+    Location,
+    ObservationKind,
+    Rule,
+    Source,
+    SourceKind,
+    Status,
+    Transition,
+    Violation,
+)
 from trucewatch.store import Store
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
