@@ -116,7 +116,7 @@ class ViolationReads:
     def _bbox(self, q: Any, bbox: tuple[float, float, float, float]) -> Any:
         min_lon, min_lat, max_lon, max_lat = bbox
         if self.store.dialect == "sqlite":
-            sub = text("SELECT id FROM viol_rtree WHERE max_lon >= :a AND min_lon <= :b "
+            sub: Any = text("SELECT id FROM viol_rtree WHERE max_lon >= :a AND min_lon <= :b "
                        "AND max_lat >= :c AND min_lat <= :d")
             sub = sub.bindparams(a=min_lon, b=max_lon, c=min_lat, d=max_lat).columns(column("id", Integer))
             return q.where(V.c.seq.in_(sub))
