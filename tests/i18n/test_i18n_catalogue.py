@@ -87,7 +87,7 @@ def test_plural_rules() -> None:
 
 
 def test_describe_place_in_three_languages() -> None:
-    from trucewatch.report.places import nearest_places
+    from trucewatch.places.nearest import nearest_places
 
     p = nearest_places([48.30], [38.02], [300])[0]
     assert describe_place(p, "en") == "near Horlivka"

@@ -81,8 +81,7 @@ def test_a_stale_step_is_a_conflict_and_writes_nothing(store) -> None:
            "decision": None, "updated_at": now}
     repo.write(inserts=[(T.cases, row)])
     with pytest.raises(ConflictError):
-        repo.write(updates=[(T.cases, (T.cases.c.id == "C-x") & (T.cases.c.state == "acknowledged"),
-                             {"state": "assessed"})],
+        repo.write(updates=[(T.cases, {"id": "C-x", "state": "acknowledged"}, {"state": "assessed"})],
                    step_rows=[{"subject": "case:C-x", "action": "assess", "actor": "a", "at": now}],
                    expect_updates=1)
     assert repo.case("C-x")["state"] == "received" and repo.steps(["case:C-x"]) == []

@@ -62,7 +62,7 @@ def test_every_key_the_page_uses_exists() -> None:
         assert r.value in js  # offered in the rule filter
     for k in ("launch", "impact", "report_claim", "weapon_sighting", "thermal_anomaly"):
         assert f"kind.{ObservationKind(k).value}" in en
-    from trucewatch.service.places import _COMPASS
+    from trucewatch.places.settlements import _COMPASS
 
     for d in _COMPASS:
         assert f"dir.{d}" in en

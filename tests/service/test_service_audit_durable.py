@@ -22,8 +22,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.service.conftest import AGREEMENT, free_port, make_store
-from trucewatch.service.app import SERVICE_TABLES
-from trucewatch.service.auth import TokenStore
+from trucewatch.access.tokens import TokenStore
 from trucewatch.store import Store
 from trucewatch.store import schema as S
 
@@ -60,7 +59,6 @@ def _wait_up(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float 
 def test_liaison_reads_survive_kill_9(tmp_path: Path, agreement: Any) -> None:
     db = tmp_path / "svc.db"
     store = make_store(db, agreement)
-    S.metadata.create_all(store.engine, tables=SERVICE_TABLES, checkfirst=True)
     token = TokenStore(store.engine).create("liaison", party="UA")[0]
     store.close()
     cfg = tmp_path / "service.yaml"

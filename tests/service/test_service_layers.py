@@ -196,9 +196,9 @@ def test_published_view_is_delayed_and_aggregated(client, tokens, airsea, config
 
 def test_published_sea_view_uses_the_zones_the_agreement_draws(airsea, store) -> None:
     from trucewatch.agreement import load_agreement
-    from trucewatch.service import layers as L
+    from trucewatch.report import layers as L
 
-    sea = load_agreement(L.__file__.replace("service/layers.py", "data/agreements/black-sea-maritime/agreement.yaml"))
+    sea = load_agreement(L.__file__.replace("report/layers.py", "data/agreements/black-sea-maritime/agreement.yaml"))
     fc = L.sea_layer(store, sea, L.Window(t_to=time.time() - 3600), full=False)
     zmiinyi = next(f for f in fc["features"] if f["properties"]["zone_id"] == "zmiinyi")
     assert zmiinyi["properties"]["position"] == "zone"

@@ -1,7 +1,7 @@
 """ACLED-style CSV with ACLED's full column set (codebook 2023/2024).
 
 ``location`` is the settlement nearest the estimate within its uncertainty
-(``trucewatch.report.places``) and ``geo_precision`` comes from the real
+(``trucewatch.places.nearest``) and ``geo_precision`` comes from the real
 distance to it and the uncertainty (1: within ~2 km of the named place; 2: near
 it or part of its district; 3: only a larger region), never from the town's size.
 ``latitude``/``longitude`` are the finding's own estimate, not the town's centre.
@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from trucewatch.exports.common import cell, flat, to_csv
+from trucewatch.i18n import describe_place
+from trucewatch.places.nearest import nearest_places
 
 NAME = "acled"
 SUFFIXES = (".acled.csv", ".acled")
@@ -79,9 +81,6 @@ def _actor(party: str, names: dict[str, str], iso2: str) -> tuple[str, int | str
 
 
 def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[str, Any]]:
-    from trucewatch.i18n import describe_place
-    from trucewatch.report.places import nearest_places
-
     if not views:
         return []
     lat = np.array([float(v["lat"]) for v in views])

@@ -2,7 +2,7 @@
 ``finding_points`` (the estimates), ``origins`` (launch or firing positions, where
 known), ``contact_line`` and ``zones`` (from the agreement).
 
-Written with the standard library's sqlite3 following OGC 12-128r18
+Written (by ``trucewatch.store.geopackage``, with the standard library's sqlite3) following OGC 12-128r18
 (application_id 'GPKG', user_version 10400, gpkg_spatial_ref_sys, gpkg_contents,
 gpkg_geometry_columns; geometries as the GeoPackage binary header followed by
 ISO WKB from shapely), so no GDAL is needed to write it; GDAL/OGR, pyogrio and
@@ -11,7 +11,6 @@ QGIS read it (the round-trip test reads it back with pyogrio).
 
 from __future__ import annotations
 
-import sqlite3
 import struct
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ import numpy as np
 import shapely
 
 from trucewatch.exports.common import COLUMNS, flat, places
+from trucewatch.geo import ellipse_polygon
+from trucewatch.store.geopackage import FeatureTable, write_geopackage
 
 NAME = "gpkg"
 SUFFIXES = (".gpkg",)
@@ -32,9 +33,6 @@ EXT = "gpkg"
 _TYPES = {"confidence": "DOUBLE", "lat": "DOUBLE", "lon": "DOUBLE", "err_major_m": "DOUBLE", "err_minor_m": "DOUBLE",
           "err_angle_deg": "DOUBLE", "origin_lat": "DOUBLE", "origin_lon": "DOUBLE", "n_evidence": "INTEGER",
           "time": "DATETIME", "distance_km": "DOUBLE"}
-_WGS84 = ('GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
-          'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
-          'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]')
 
 
 @dataclass
@@ -63,8 +61,6 @@ def _gpkg_time(iso: str) -> str:
 
 
 def _ellipse(v: dict[str, Any]) -> shapely.Geometry:
-    from trucewatch.geo import ellipse_polygon
-
     loc = v.get("location") or {}
     major = float(loc.get("err_major_m") or 0.0)
     minor = float(loc.get("err_minor_m") or major)
@@ -114,59 +110,20 @@ def layers(views: list[dict[str, Any]], agreement: Any = None) -> list[Layer]:
 
 
 def write_file(path: Path, views: list[dict[str, Any]], agreement: Any = None) -> Path:
-    path = Path(path)
-    if path.exists():
-        path.unlink()
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
-        con.execute("PRAGMA user_version = 10400")  # GeoPackage 1.4.0
-        con.executescript("""
-        CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
-            organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
-            description TEXT);
-        CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
-            identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT
-            (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
-            srs_id INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
-        CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
-            geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-            CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-            CONSTRAINT uk_gc_table_name UNIQUE (table_name),
-            CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-            CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
-        """)
-        con.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", [
-            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
-            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
-            ("WGS 84 geodetic", 4326, "EPSG", 4326, _WGS84, "longitude/latitude coordinates in decimal degrees"),
-        ])
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        for lyr in layers(views, agreement):
-            cols = ", ".join(f'"{c}" {_TYPES.get(c, "TEXT")}' for c in lyr.columns)
-            con.execute(f'CREATE TABLE "{lyr.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
-                        f'geom {lyr.geometry_type}, {cols})')
-            geoms = np.array(lyr.geoms, dtype=object)
-            bbox = tuple(float(x) for x in shapely.total_bounds(geoms)) if len(geoms) else (None,) * 4
-            con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, "
-                        "min_x, min_y, max_x, max_y, srs_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (lyr.name, "features", lyr.name, lyr.description, now, *bbox, 4326))
-            con.execute("INSERT INTO gpkg_geometry_columns VALUES (?,?,?,?,?,?)",
-                        (lyr.name, "geom", lyr.geometry_type, 4326, 0, 0))
-            if not lyr.rows:
-                continue
+    tables = []
+    for lyr in layers(views, agreement):
+        geoms = np.array(lyr.geoms, dtype=object)
+        bbox = tuple(float(x) for x in shapely.total_bounds(geoms)) if len(geoms) else (None,) * 4
+        records: list[tuple[Any, ...]] = []
+        if lyr.rows:
             wkbs = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
             bounds = shapely.bounds(geoms)
-            marks = ",".join("?" * (len(lyr.columns) + 1))
-            names = ", ".join(f'"{c}"' for c in ["geom", *lyr.columns])
-            con.executemany(f'INSERT INTO "{lyr.name}" ({names}) VALUES ({marks})', [
-                (gpkg_geometry(bytes(w), None if lyr.geometry_type == "POINT" else tuple(b)),
-                 *(r.get(c) for c in lyr.columns))
-                for r, w, b in zip(lyr.rows, wkbs, bounds, strict=True)])
-        con.commit()
-    finally:
-        con.close()
-    return path
+            records = [(gpkg_geometry(bytes(w), None if lyr.geometry_type == "POINT" else tuple(b)),
+                        *(r.get(c) for c in lyr.columns))
+                       for r, w, b in zip(lyr.rows, wkbs, bounds, strict=True)]
+        tables.append(FeatureTable(lyr.name, lyr.geometry_type, [(c, _TYPES.get(c, "TEXT")) for c in lyr.columns],
+                                   lyr.description, bbox, records))  # type: ignore[arg-type]
+    return write_geopackage(Path(path), tables)
 
 
 def write(views: list[dict[str, Any]], ctx: Any = None) -> bytes:

@@ -66,7 +66,7 @@ def translator(lang: str) -> Any:
 
 
 def describe_place(place: Any, lang: str = DEFAULT) -> str:
-    """"near Horlivka", "3 km NE of Horlivka", "within 40 km of Horlivka" (a ``report.places.Place``)."""
+    """"near Horlivka", "3 km NE of Horlivka", "within 40 km of Horlivka" (a ``places.nearest.Place``)."""
     if place.kind == "none":
         return t("place.unnamed", lang)
     name = place.name if lang == "en" else place.name_local

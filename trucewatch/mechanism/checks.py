@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import Point, shape
+from shapely.ops import substring
 
-from trucewatch.geo import LocalFrame, haversine_m
+from trucewatch.geo import LocalFrame, ellipse_polygon, haversine_m
 from trucewatch.mechanism.core import AllegationIn, MechanismConfig, MechanismError
+from trucewatch.sources.text.gazetteer import Gazetteer
 
 DEFAULT_POINT_ERR_M = 1000.0
 MIN_ERR_M = 50.0
@@ -82,8 +84,6 @@ def place_of(a: AllegationIn, gazetteer: Any = None) -> dict[str, Any]:
         return {"lat": lat, "lon": lon, "err_m": r, "how": "area"}
     if a.place_name:
         if gazetteer is None:
-            from trucewatch.sources.text.gazetteer import Gazetteer
-
             gazetteer = Gazetteer.load()
         hits = gazetteer.lookup(a.place_name, limit=1)
         if not hits:
@@ -145,8 +145,6 @@ def footprint_of(obs: Any) -> Any:
     loc = obs.location
     if loc.footprint:
         return _geom(loc.footprint, "footprint")
-    from trucewatch.geo import ellipse_polygon
-
     return ellipse_polygon(loc.lat, loc.lon, loc.err_major_m, loc.err_minor_m, loc.err_angle_deg)
 
 
@@ -242,8 +240,6 @@ def finite(x: float) -> bool:
 # ------------------------------------------------------- unobserved line segments
 def line_segments(agreement: Any, seg_km: float) -> list[Any]:
     """The contact line cut into pieces of about ``seg_km`` (in the agreement's metric frame)."""
-    from shapely.ops import substring
-
     geom = agreement.line_en
     lines = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
     out = []

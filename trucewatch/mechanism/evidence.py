@@ -24,6 +24,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nacl.signing import SigningKey
+
+from trucewatch.ledger import ingest_signed
+from trucewatch.ledger.keys import (
+    list_keys,
+    public_key_hex,
+    read_signing_key,
+    register_source_keys,
+    sign_observation,
+    write_signing_key,
+)
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
+
 SOURCE_ID = "mission:allegations"
 _lock = threading.Lock()
 _keys: dict[str, Any] = {}
@@ -32,17 +45,6 @@ _keys: dict[str, Any] = {}
 def _signing_key(store: Any, key_file: str | None) -> Any:
     """The mission's allegation key (from ``key_file``, created 0600 if missing; else one per process),
     registered for :data:`SOURCE_ID` from now on."""
-    from nacl.signing import SigningKey
-
-    from trucewatch.ledger.keys import (
-        list_keys,
-        public_key_hex,
-        read_signing_key,
-        register_source_keys,
-        write_signing_key,
-    )
-    from trucewatch.model import Source, SourceKind
-
     cache_key = f"{id(store)}:{key_file}"
     with _lock:
         sk = _keys.get(cache_key)
@@ -65,10 +67,6 @@ def _signing_key(store: Any, key_file: str | None) -> Any:
 
 def log_allegation(store: Any, allegation: dict[str, Any], key_file: str | None = None) -> tuple[str, int | None]:
     """Sign the allegation as an observation and append it to the log; (observation id, ledger index)."""
-    from trucewatch.ledger import ingest_signed
-    from trucewatch.ledger.keys import sign_observation
-    from trucewatch.model import Location, Observation, ObservationKind
-
     sk = _signing_key(store, key_file)
     t_from, t_to = allegation["t_from"], allegation["t_to"]
     obs = Observation(

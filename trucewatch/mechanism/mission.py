@@ -17,9 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import shapely
+from shapely.geometry import Point, shape
 
+from trucewatch.adjudication.workflow import WorkflowError, transition
 from trucewatch.mechanism import checks
 from trucewatch.mechanism.core import (
+    ASSET_KINDS,
     AllegationIn,
     Case,
     CaseState,
@@ -34,7 +38,9 @@ from trucewatch.mechanism.core import (
     iso,
     system_clock,
 )
+from trucewatch.mechanism.evidence import log_allegation
 from trucewatch.model import MAX_FUTURE_SKEW, ObservationKind, Status
+from trucewatch.store import mechanism as T
 
 #: Reply and contest states; outcomes a review or the joint commission records.
 REPLY_KINDS = ("reply", "contest")
@@ -72,8 +78,6 @@ class Mechanism:
 
     def __init__(self, store: Any, config: MechanismConfig | None = None, *, clock: Clock = system_clock,
                  agreement: Any = None, public_statuses: Sequence[str] = ()) -> None:
-        from trucewatch.store import mechanism as T
-
         self.store = store
         self.repo = store.mechanism
         self.T = T
@@ -110,8 +114,6 @@ class Mechanism:
                "cited_observations": list(a.observation_ids), "received_at": now}
         rec["content_hash"] = _canon({k: v for k, v in rec.items() if k != "received_at"})
         head = self.repo.steps_head()  # anchors every step so far in the signed log
-        from trucewatch.mechanism.evidence import log_allegation
-
         try:
             obs_id, ledger_index = log_allegation(self.store, rec | {"steps_head": head}, self.cfg.signing_key_file)
         except ValueError as exc:
@@ -162,7 +164,7 @@ class Mechanism:
         carries (signed, in the Merkle log) must still be the hash at that seq."""
         n, broken = self.repo.verify_steps()
         A_ = self.T.allegations
-        ids = [a["observation_id"] for a in self.repo.select(A_, A_.c.observation_id.is_not(None))]
+        ids = [a["observation_id"] for a in self.repo.select(A_, {"observation_id": self.T.NOT_NULL})]
         heads = {}
         for chunk in range(0, len(ids), 500):
             for o in self.store.get_observations(ids[chunk:chunk + 500]):
@@ -252,12 +254,12 @@ class Mechanism:
         if step.data.get("decision"):
             vals["decision"] = step.data["decision"]
         updates: list[tuple[Any, Any, dict[str, Any]]] = [
-            (T.cases, (T.cases.c.id == case_id) & (T.cases.c.state == case.state.value), vals)]
+            (T.cases, {"id": case_id, "state": case.state.value}, vals)]
         step_rows = [self._step_row(f"case:{case_id}", step)]
         if step.to_state == CaseState.PUBLISHED.value:  # its findings are published with it
             for f in self.repo.findings_of(case_id):
                 if f["status"] == "open":
-                    updates.append((T.findings, T.findings.c.id == f["id"],
+                    updates.append((T.findings, {"id": f["id"]},
                                     {"status": "published", "published_at": now, "updated_at": now}))
                     step_rows.append({"subject": f"finding:{f['id']}", "action": "publish", "from_state": "open",
                                       "to_state": "published", "actor": actor, "reason": f"with case {case_id}",
@@ -321,7 +323,7 @@ class Mechanism:
             case = self._case(crow)
             if case.state == CaseState.ASSESSED:
                 s = advance(case, "task", actor, f"task {tid}", now)
-                updates.append((T.cases, (T.cases.c.id == case_id) & (T.cases.c.state == case.state.value),
+                updates.append((T.cases, {"id": case_id, "state": case.state.value},
                                 {"state": s.to_state, "updated_at": now}))
                 step_rows.append(self._step_row(f"case:{case_id}", s))
                 expect = 1
@@ -341,8 +343,8 @@ class Mechanism:
 
     def list_tasks(self, *, asset_ids: Sequence[str] | None = None, state: str | None = None) -> list[dict[str, Any]]:
         T = self.T.tasks
-        rows = self.repo.select(T, T.c.asset_id.in_(list(asset_ids)) if asset_ids is not None else None,
-                                T.c.state == state if state else None, order=T.c.created_at, limit=5000)
+        rows = self.repo.select(T, {"asset_id": self.T.AnyOf(tuple(asset_ids)) if asset_ids is not None else None,
+                                    "state": state or None}, order="created_at", limit=5000)
         return [self._task_out(t) for t in rows]
 
     def complete_task(self, task_id: str, *, actor: str, seen: bool, observation_ids: Sequence[str] = (),
@@ -377,7 +379,7 @@ class Mechanism:
             step_rows.append({"subject": f"case:{t['case_id']}", "action": "task_result", "actor": actor,
                               "reason": f"task {task_id}: {outcome} (coverage {cov['fraction']:.0%})", "at": now,
                               "data": {"task_id": task_id, "outcome": outcome, "observation_ids": list(observation_ids)}})
-        self.repo.write(updates=[(T.tasks, (T.tasks.c.id == task_id) & (T.tasks.c.state == "open"),
+        self.repo.write(updates=[(T.tasks, {"id": task_id, "state": "open"},
                                   {"state": "done", "result": result, "completed_at": now})],
                         step_rows=step_rows, expect_updates=1)
         return self._task_out(self.get_task(task_id))
@@ -419,8 +421,6 @@ class Mechanism:
                "state": "open" if kind == "contest" else "recorded", "outcome": None, "actor": actor,
                "created_at": now, "updated_at": now}
         if kind == "contest" and target_kind == "violation" and status != Status.CONTESTED.value:
-            from trucewatch.adjudication.workflow import WorkflowError, transition
-
             try:
                 transition(self.store, target_id, Status.CONTESTED, actor, reason, counter_evidence,
                            at=datetime.fromtimestamp(now, UTC))
@@ -469,7 +469,7 @@ class Mechanism:
             vals.update(state="resolved", outcome=outcome)
             data.update(outcome=outcome, by="joint_commission" if r["state"] == "escalated" else "mission")
         updates: list[tuple[Any, Any, dict[str, Any]]] = [
-            (T.replies, (T.replies.c.id == reply_id) & (T.replies.c.state == r["state"]), vals)]
+            (T.replies, {"id": reply_id, "state": r["state"]}, vals)]
         inserts: list[tuple[Any, dict[str, Any]]] = []
         step_rows = [{"subject": f"reply:{reply_id}", "action": action, "from_state": r["state"],
                       "to_state": vals.get("state"), "actor": actor, "reason": reason, "at": now, "data": data}]
@@ -483,8 +483,6 @@ class Mechanism:
         T = self.T
         tid = r["target_id"]
         if r["target_kind"] == "violation":
-            from trucewatch.adjudication.workflow import WorkflowError, transition
-
             v = self.store.get_violation(tid)
             target = Status.DISMISSED if outcome == "upheld" else Status.CONFIRMED
             if v is not None and v.status == Status.CONTESTED:
@@ -501,7 +499,7 @@ class Mechanism:
         f = self.repo.get(T.findings, tid)
         if f is None or outcome != "upheld" or f["status"] == "dismissed":
             return []
-        updates.append((T.findings, T.findings.c.id == tid, {"status": "dismissed", "updated_at": now}))
+        updates.append((T.findings, {"id": tid}, {"status": "dismissed", "updated_at": now}))
         step_rows.append({"subject": f"finding:{tid}", "action": "dismiss", "from_state": f["status"],
                           "to_state": "dismissed", "actor": actor, "reason": f"contest {r['id']} upheld", "at": now})
         if f["status"] == "published":
@@ -556,7 +554,7 @@ class Mechanism:
                                                 "reason": reason, "actor": actor, "at": now}))
         else:
             raise MechanismError("action", "publish, change or dismiss")
-        self.repo.write(inserts=inserts, updates=[(T.findings, T.findings.c.id == finding_id, vals)],
+        self.repo.write(inserts=inserts, updates=[(T.findings, {"id": finding_id}, vals)],
                         step_rows=[{"subject": f"finding:{finding_id}", "action": action, "from_state": f["status"],
                                     "to_state": vals.get("status", f["status"]), "actor": actor, "reason": reason,
                                     "at": now, "data": {"changes": changes or {}}}])
@@ -669,9 +667,6 @@ class Mechanism:
         coverage setting, footprints of observations made in the window, and the covered
         areas of tasks completed in it.  A sensor silent (heartbeat gaps) for more than
         half the window does not count.  A segment is unobserved below ``min_observed``."""
-        import shapely
-        from shapely.geometry import Point, shape
-
         if self.agreement is None:
             raise MechanismError("agreement", "this deployment was started without an agreement", status=404)
         frame = self.agreement.frame
@@ -710,7 +705,7 @@ class Mechanism:
             except Exception:  # an undrawable footprint: the others still count
                 continue
         T_ = self.T.tasks
-        for t in self.repo.select(T_, T_.c.completed_at >= t_from, T_.c.completed_at < t_to):
+        for t in self.repo.select(T_, {"completed_at": self.T.InWindow(t_from, t_to)}):
             cg = ((t["result"] or {}).get("coverage") or {}).get("covered_geometry")
             if cg:
                 geoms.append(frame.geom_to_en(shape(cg)))
@@ -804,7 +799,7 @@ class Mechanism:
     def sites(self, *, party: str | None = None) -> list[dict[str, Any]]:
         """The register: sites with their latest inventory, last inspection and when the next is due."""
         S_ = self.T.sites
-        rows = self.repo.select(S_, S_.c.party == party if party else None, order=S_.c.id)
+        rows = self.repo.select(S_, {"party": party or None}, order="id")
         last = self.repo.last_inspections()
         now = self.clock()
         every = self.cfg.inspection_interval_days * 86400
@@ -820,7 +815,7 @@ class Mechanism:
 
     def inspections(self, site_id: str) -> list[dict[str, Any]]:
         I_ = self.T.inspections
-        return self.repo.select(I_, I_.c.site_id == site_id, order=I_.c.at)
+        return self.repo.select(I_, {"site_id": site_id}, order="at")
 
     def cross_check_sightings(self, t_from: float, t_to: float, *, actor: str) -> dict[str, Any]:
         """Weapon sightings (drone frames) carrying a serial: a declared serial seen outside its site is a finding."""
@@ -870,8 +865,7 @@ class Mechanism:
 
     def prenotifications(self, *, party: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
         P = self.T.prenotifications
-        return self.repo.select(P, P.c.party == party if party else None, P.c.state == state if state else None,
-                                order=P.c.t_from)
+        return self.repo.select(P, {"party": party or None, "state": state or None}, order="t_from")
 
     def decide_prenotification(self, pid: str, accept: bool, *, actor: str, reason: str) -> dict[str, Any]:
         P = self.T.prenotifications
@@ -882,7 +876,7 @@ class Mechanism:
             raise MechanismError("prenotification_id", f"{pid} is already {p['state']}", status=409)
         now = self.clock()
         st = "accepted" if accept else "rejected"
-        self.repo.write(updates=[(P, (P.c.id == pid) & (P.c.state == "pending"),
+        self.repo.write(updates=[(P, {"id": pid, "state": "pending"},
                                   {"state": st, "decided_by": actor, "decided_at": now})],
                         step_rows=[{"subject": f"prenotification:{pid}", "action": "accept" if accept else "reject",
                                     "from_state": "pending", "to_state": st, "actor": actor, "reason": reason,
@@ -896,8 +890,6 @@ class Mechanism:
         """Annotate observations and findings inside accepted windows.  Findings of the notifying party (or
         undetermined) still at detected or corroborated are dismissed through the workflow, with the
         pre-notification as the reason; later ones are annotated for the analyst to review."""
-        from trucewatch.adjudication.workflow import WorkflowError, transition
-
         pns = [p for p in self.prenotifications(state="accepted") if only is None or p["id"] in only]
         now = self.clock()
         ann, dismissed, flagged = [], [], []
@@ -947,6 +939,4 @@ class Mechanism:
 
 
 def checks_assets() -> tuple[str, ...]:
-    from trucewatch.mechanism.core import ASSET_KINDS
-
     return ASSET_KINDS

@@ -5,7 +5,7 @@ Views follow the daily report's (trucewatch.report.daily.ReportView): the
 analyst (and administrator) sees everything; a liaison sees what concerns its
 party, with other actors reduced to their role; the public sees published
 cases and findings only, with no person or account named.  Violations come
-through the service's ``Views`` (the API's own role filter), never raw.
+through ``trucewatch.access``'s ``Views`` (the API's own role filter), never raw.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
+from trucewatch.access.views import ViolationFilter
 from trucewatch.mechanism.core import iso
+from trucewatch.mechanism.mission import Mechanism, stored_config
+from trucewatch.store.mechanism import has_mechanism_tables
 
 PUBLISHED = ("published", "changed")
 #: Mechanism findings that get a spot report the same day.
@@ -171,8 +174,6 @@ def _ts(s: str | float) -> float:
 
 def weekly(mech: Any, views: Any, start: date, p: Any) -> dict[str, Any]:
     """The weekly summary for ISO week starting ``start`` (Monday 00:00 UTC), in ``p``'s view."""
-    from trucewatch.service.views import ViolationFilter
-
     a = datetime(start.year, start.month, start.day, tzinfo=UTC)
     b = a + timedelta(days=7)
     rows: list[dict[str, Any]] = []
@@ -265,8 +266,6 @@ def daily_sections(store: Any, t_from: float, t_to: float, view: Any, clock: Any
     """The daily report's mechanism sections (cases and overdue, obstruction, holding sites,
     corrections) for one report view (``trucewatch.report.daily.ReportView``); in the analyst
     view with an agreement also the period's unobserved segments of the line."""
-    from trucewatch.mechanism.mission import Mechanism, stored_config
-
     if not _has_tables(store):
         return []
     kw: dict[str, Any] = {"agreement": agreement, "config": stored_config(store)}
@@ -292,6 +291,4 @@ def daily_sections(store: Any, t_from: float, t_to: float, view: Any, clock: Any
 
 
 def _has_tables(store: Any) -> bool:
-    from sqlalchemy import inspect
-
-    return inspect(store.engine).has_table("mech_cases")
+    return has_mechanism_tables(store)

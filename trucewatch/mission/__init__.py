@@ -25,9 +25,26 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, insert, select
 
-from trucewatch.store import schema as S
+from trucewatch.adjudication.workflow import WorkflowConfig
+from trucewatch.agreement import load_agreement
+from trucewatch.agreement.agreement import Agreement
+from trucewatch.agreement.spec import AgreementSpec, read_geojson
+from trucewatch.fusion import FusionConfig
+from trucewatch.ledger import make_checkpoint
+from trucewatch.ledger.api import ensure_log, log_origin
+from trucewatch.ledger.api import mission_signer as ledger_signer
+from trucewatch.ledger.keys import (
+    Keyring,
+    generate_source_keys,
+    public_key_hex,
+    read_signing_key,
+    register_key,
+    write_signing_key,
+)
+from trucewatch.ledger.log import MerkleLog
+from trucewatch.ledger.schedule import CheckpointPolicy
+from trucewatch.store import mission as SM
 from trucewatch.store.store import Store, StoreError
 
 #: Settings keys (``settings`` table).
@@ -57,9 +74,6 @@ class MissionConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "config") -> MissionConfig:
-        from trucewatch.adjudication.workflow import WorkflowConfig
-        from trucewatch.fusion import FusionConfig
-
         if not isinstance(data, dict):
             raise MissionError(f"{where}: expected a mapping of settings")
         known = set(cls.__dataclass_fields__)
@@ -97,18 +111,12 @@ class MissionConfig:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     def fusion_config(self) -> Any:
-        from trucewatch.fusion import FusionConfig
-
         return FusionConfig.from_dict(self.fusion)
 
     def workflow_config(self) -> Any:
-        from trucewatch.adjudication.workflow import WorkflowConfig
-
         return WorkflowConfig.from_dict(self.workflow)
 
     def checkpoint_policy(self) -> Any:
-        from trucewatch.ledger.schedule import CheckpointPolicy
-
         return CheckpointPolicy(max_age_s=float(self.checkpoint_interval_s),
                                 max_entries=int(self.checkpoint_max_entries))
 
@@ -132,9 +140,6 @@ def _jsonable(v: Any) -> Any:
 def snapshot_agreement(path: str | Path, *, check: bool = True) -> dict[str, Any]:
     """The agreement YAML as one JSON mapping with every GeoJSON file it names inlined
     (checked by loading it first, so a bad file is refused with every problem named)."""
-    from trucewatch.agreement import load_agreement
-    from trucewatch.agreement.spec import read_geojson
-
     path = Path(path)
     if check:  # (the caller may have loaded it already: that takes seconds)
         load_agreement(path)  # raises AgreementError listing the problems
@@ -155,43 +160,23 @@ def store_agreement(store: Store, path: str | Path, spec: dict[str, Any] | None 
     ``spec``: the snapshot when the caller made it already (loading an agreement takes seconds)."""
     spec = spec if spec is not None else snapshot_agreement(path, check=check)
     sha = hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    with store.engine.begin() as c:
-        cur = c.execute(select(S.mission_agreements.c.version, S.mission_agreements.c.sha256)
-                        .order_by(S.mission_agreements.c.version.desc()).limit(1)).first()
-        if cur is not None and cur[1] == sha:
-            return int(cur[0]), False
-        version = 1 if cur is None else int(cur[0]) + 1
-        c.execute(insert(S.mission_agreements).values(version=version, agreement_id=str(spec.get("id", "")),
-                                                      spec=spec, sha256=sha, source_file=str(path),
-                                                      created_at=time.time()))
-    return version, True
+    return SM.add_agreement_version(store, spec=spec, sha256=sha, agreement_id=str(spec.get("id", "")),
+                                    source_file=str(path), created_at=time.time())
 
 
 def agreement_versions(store: Store) -> list[dict[str, Any]]:
-    with store.engine.connect() as c:
-        rows = c.execute(select(S.mission_agreements.c.version, S.mission_agreements.c.agreement_id,
-                                S.mission_agreements.c.sha256, S.mission_agreements.c.source_file,
-                                S.mission_agreements.c.created_at).order_by(S.mission_agreements.c.version)).all()
-    return [dict(r._mapping) for r in rows]
+    return SM.agreement_versions(store)
 
 
 def mission_agreement(store: Store, version: int | None = None) -> Any:
     """The stored agreement (latest version by default) as an Agreement, or None."""
-    from trucewatch.agreement.agreement import Agreement
-    from trucewatch.agreement.spec import AgreementSpec
-
-    q = select(S.mission_agreements.c.version, S.mission_agreements.c.sha256)
-    q = q.where(S.mission_agreements.c.version == version) if version is not None else \
-        q.order_by(S.mission_agreements.c.version.desc()).limit(1)
     try:
-        with store.engine.connect() as c:
-            row = c.execute(q).first()
-            if row is None:
-                return None
-            if row[1] in _AGREEMENTS:  # building the geometry takes seconds: once per process and version
-                return _AGREEMENTS[row[1]]
-            raw = c.execute(select(S.mission_agreements.c.spec)
-                            .where(S.mission_agreements.c.version == row[0])).scalar_one()
+        row = SM.agreement_head(store, version)
+        if row is None:
+            return None
+        if row[1] in _AGREEMENTS:  # building the geometry takes seconds: once per process and version
+            return _AGREEMENTS[row[1]]
+        raw = SM.agreement_spec(store, row[0])
     except Exception:  # a store older than migration 0004 opened without migrating
         return None
     spec = AgreementSpec.model_validate(raw)
@@ -204,8 +189,7 @@ _AGREEMENTS: dict[str, Any] = {}  # by content hash
 
 
 def is_mission(store: Store) -> bool:
-    with store.engine.connect() as c:
-        return bool(c.execute(select(func.count()).select_from(S.mission_agreements)).scalar())
+    return SM.has_agreement(store)
 
 
 # -------------------------------------------------------------------- keys
@@ -238,9 +222,15 @@ def source_key_path(store: Store, source_id: str) -> Path:
 
 def mission_signer(store: Store) -> Any:
     """The mission's log key from its key folder (or the ledger's own look-up)."""
-    from trucewatch.ledger.api import mission_signer as ledger_signer
-
     return ledger_signer(store, create=False)
+
+
+def checkpoint(store: Store) -> dict[str, Any] | None:
+    """Sign a checkpoint over what was appended, so every entry is covered (verify passes);
+    None when the log is empty.  Intake and watch call it after their appends."""
+    if MerkleLog(store).size == 0:
+        return None
+    return make_checkpoint(store, mission_signer(store), skip_if_unchanged=True)
 
 
 def init_mission(db: str | Path, agreement: str | Path, *, origin: str | None = None,
@@ -248,8 +238,6 @@ def init_mission(db: str | Path, agreement: str | Path, *, origin: str | None = 
     """Create (or re-open) a mission store: agreement version, log key, key folder, config.
 
     Idempotent: run again with an amended agreement, it adds a version; the log key stays."""
-    from trucewatch.ledger.api import ensure_log, log_origin
-
     spec = snapshot_agreement(agreement)  # refuse a bad agreement before creating anything
     kd = Path(keys) if keys is not None else default_key_dir(db)
     if kd is None:
@@ -283,15 +271,6 @@ def adapter_key(store: Store, source: Any, *, signer: Any = None) -> Any:
 
     Adapter keys are valid from the epoch: an adapter signs what a feed delivered,
     including archives older than the mission."""
-    from trucewatch.ledger.keys import (
-        Keyring,
-        generate_source_keys,
-        public_key_hex,
-        read_signing_key,
-        register_key,
-        write_signing_key,
-    )
-
     path = source_key_path(store, source.id)
     known = store.get_source(source.id)
     if path.exists():
@@ -323,6 +302,7 @@ def open_mission_store(db: str | Path | None) -> Store:
     return Store.open(resolve_db(db), create=False)
 
 
-__all__ = ["MissionConfig", "MissionError", "StoreError", "adapter_key", "agreement_versions", "init_mission",
+__all__ = ["MissionConfig", "MissionError", "StoreError", "adapter_key", "agreement_versions", "checkpoint",
+           "init_mission",
            "is_mission", "key_dir", "mission_agreement", "mission_config", "open_mission_store", "resolve_db",
            "snapshot_agreement", "store_agreement"]

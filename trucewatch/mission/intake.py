@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
-
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import read_signing_key, sign_observation
 from trucewatch.mission import MissionError, adapter_key, source_key_path
 from trucewatch.model import Observation
 from trucewatch.sources.registry import BY_NAME, AdapterResult, FileError, ReadContext, format_names, sniff
-from trucewatch.store import schema as S
+from trucewatch.store import mission as SM
 from trucewatch.store.store import Store
 
 #: Observations per ingest batch (each batch is one commit and one log append).
@@ -77,24 +77,17 @@ def file_sha256(path: Path) -> str:
 
 
 def done_hashes(store: Store, hashes: Sequence[str]) -> set[str]:
-    with store.engine.connect() as c:
-        return {h for (h,) in c.execute(select(S.intake_files.c.sha256).where(S.intake_files.c.sha256.in_(
-            list(hashes))))} if hashes else set()
+    return SM.done_files(store, hashes)
 
 
 def _mark_done(store: Store, sha: str, path: Path, fs: FileSummary) -> None:
-    with store.engine.begin() as c:
-        c.execute(S.intake_files.delete().where(S.intake_files.c.sha256 == sha))
-        c.execute(insert(S.intake_files).values(sha256=sha, path=str(path), format=fs.format or "",
-                                                summary={k: v for k, v in fs.as_dict().items() if k != "errors"},
-                                                done_at=time.time()))
+    SM.mark_file_done(store, sha256=sha, path=str(path), format=fs.format or "",
+                      summary={k: v for k, v in fs.as_dict().items() if k != "errors"}, done_at=time.time())
 
 
 def _signing_keys(store: Store, res: AdapterResult, source_id: str | None,
                   errors: list[FileError]) -> tuple[dict[str, Any], list[Observation]]:
     """Keys by source id, and the observations to sign (re-attributed to ``source_id`` when given)."""
-    from trucewatch.ledger.keys import read_signing_key
-
     keys: dict[str, Any] = {}
     obs = res.observations
     if source_id is not None:
@@ -124,9 +117,6 @@ def intake_file(store: Store, path: Path, *, fmt: str = "auto", source_id: str |
                 batch: Sequence[Path] = (), consumed: set[Path] | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> FileSummary:
     """One file through its stage into the ledger; never raises for bad input (it is named in the summary)."""
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import sign_observation
-
     name = str(path)
     if fmt != "auto" and fmt not in BY_NAME:
         return FileSummary(name, None, errors=[FileError(name, "--format", f"{fmt!r} is not a format read here; "

@@ -12,7 +12,9 @@ from importlib import resources
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
+from shapely.geometry import shape
 
+from trucewatch.agreement.derive import _basemap
 from trucewatch.geo import LocalFrame
 
 _MAX_KM = 30.0
@@ -48,10 +50,6 @@ def _index() -> tuple[cKDTree, np.ndarray, LocalFrame]:
 
 @lru_cache(maxsize=1)
 def _countries() -> tuple[list[str], list[shapely.Geometry]]:
-    from shapely.geometry import shape
-
-    from trucewatch.agreement.derive import _basemap
-
     feats = _basemap("countries.geojson")["features"]
     geoms = [shape(f["geometry"]) for f in feats]
     for g in geoms:

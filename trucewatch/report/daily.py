@@ -15,18 +15,26 @@ import io
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from trucewatch.access.roles import Principal, Role
+from trucewatch.access.views import Views, ViolationFilter
 from trucewatch.agreement import Agreement
+from trucewatch.agreement.derive import _basemap
+from trucewatch.i18n import check, translator
+from trucewatch.i18n import t as translate
+from trucewatch.mechanism.reports import daily_sections
 from trucewatch.model import UNDETERMINED, Rule, Status
+from trucewatch.places.nearest import _index as _places_index
+from trucewatch.places.nearest import nearest_places
+from trucewatch.report import layers as L
+from trucewatch.report import osce
 from trucewatch.report.areas import area_names
-from trucewatch.service.auth import Principal, Role
-from trucewatch.service.config import ServiceConfig
-from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
 
 RULE_TITLES = {
@@ -82,7 +90,7 @@ PARTY_COLOURS = {"UA": "#1f5fbf", "RU": "#c0392b", UNDETERMINED: "#7f7f7f"}
 class ReportView:
     """Whose report this is: ``analyst`` (the full view; administrators get it too),
     ``liaison`` of one ``party``, or ``public``.  The findings come from the API's
-    own role filter and redaction (``trucewatch.service.views.Views``), so a report
+    own role filter and redaction (``trucewatch.access.views.Views``), so a report
     never shows more than the same caller gets from ``/api/v1/violations``."""
 
     role: str = "analyst"
@@ -134,10 +142,10 @@ class ReportView:
         return Principal(token_id=f"report:{self.key}", role=role, party=self.party)
 
 
-def default_views(store: Store, config: ServiceConfig | None = None) -> Views:
-    """The API's views with the service's publication rule (``config``, default: the service's defaults)."""
-    cfg = config or ServiceConfig()
-    return Views(store, list(cfg.public_statuses), cfg.public_delay_s)
+def default_views(store: Store, config: Any = None) -> Views:
+    """The API's views with the service's publication rule (``config``: the service's config,
+    or anything with ``public_statuses`` and ``public_delay_s``; default: the service's defaults)."""
+    return Views.with_rule(store, config)
 
 
 def view_rows(views: Views, view: ReportView, t_from: float, t_to: float, now: float | None = None,
@@ -168,16 +176,12 @@ def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tup
             lang: str = "en") -> bytes:
     """A plain offline map: countries, the line, the buffer zone, the larger towns (gazetteer)
     and the findings (rows of a view)."""
-    from trucewatch.i18n import translator
-
     t = translator(lang)
-    import matplotlib
+    import matplotlib  # lazy: ~1 s to import; only reports draw
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import shapely
-
-    from trucewatch.agreement.derive import _basemap
+    import matplotlib.pyplot as plt  # lazy: as above
+    import shapely  # lazy: with the map only
 
     fig, ax = plt.subplots(figsize=size)
     fig.patch.set_facecolor("white")
@@ -190,7 +194,7 @@ def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tup
         b = agreement.contact_line.bounds
         x0, y0, x1, y1 = b[0] - 1, b[1] - 1, b[2] + 1, b[3] + 1
     for f in _basemap("countries.geojson")["features"]:
-        from shapely.geometry import shape
+        from shapely.geometry import shape  # lazy: with the map only
 
         g = shape(f["geometry"])
         if not g.intersects(shapely.box(x0, y0, x1, y1)):
@@ -239,9 +243,7 @@ def map_png(agreement: Agreement, violations: list[dict[str, Any]], *, size: tup
 def _town_labels(ax: Any, box: tuple[float, float, float, float], lang: str, n: int = 14) -> None:
     """The ``n`` most populous gazetteer towns in the map's box, as reference points."""
     try:
-        from trucewatch.report.places import _index
-
-        _tree, c = _index()
+        _tree, c = _places_index()
     except Exception:  # the map is still readable without towns
         return
     lat, lon, pop = np.asarray(c["lat"]), np.asarray(c["lon"]), np.asarray(c["pop"])
@@ -255,13 +257,11 @@ def _town_labels(ax: Any, box: tuple[float, float, float, float], lang: str, n: 
 
 def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30, lang: str = "en") -> bytes:
     """Findings per day over the ``days`` days before ``end`` (rows of one view), stacked by rule."""
-    from trucewatch.i18n import translator
-
     t = translator(lang)
-    import matplotlib
+    import matplotlib  # lazy: ~1 s to import; only reports draw
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as above
 
     start = end - timedelta(days=days)
     rules = sorted({str(v["rule"]) for v in rows}) or [Rule.FIRE_ACROSS_LINE.value]
@@ -291,8 +291,6 @@ def chart_png(rows: list[dict[str, Any]], end: datetime, days: int = 30, lang: s
 def _mechanism_sections(store: Store, agreement: Agreement, period: Period, view: ReportView) -> list[dict[str, str]]:
     """Cases and overdue, freedom of movement and obstruction, holding sites, corrections, and
     (analyst view) the unobserved segments of the line (issue 19)."""
-    from trucewatch.mechanism.reports import daily_sections
-
     return daily_sections(store, period.start.timestamp(), period.end.timestamp(), view, agreement=agreement)
 
 
@@ -319,13 +317,9 @@ def _extra_sections(store: Store, agreement: Agreement, period: Period) -> list[
 def _published_sections(store: Store, agreement: Agreement, period: Period, views: Views,
                         now: float | None) -> list[dict[str, str]]:
     """Air and sea for liaisons and the public: the published view of the API's own map
-    layers (``service.layers``, ``full=False``): only what is older than the public
+    layers (``report.layers``, ``full=False``): only what is older than the public
     delay, aggregated (launched and intercepted per weapon type, tracks counted by
     class, vessel incidents counted per zone); no track, no position, no vessel."""
-    from html import escape
-
-    from trucewatch.service import layers as L
-
     now = time.time() if now is None else now
     end = min(period.end.timestamp(), now - views.public_delay_s)
     if end <= period.start.timestamp():
@@ -415,10 +409,6 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
     sections of ``trucewatch.report.osce`` (registered there; each returns a block or None).
     Findings, counts, map and trend all come from the view's rows (``view_rows``); source
     sections, which read observations directly, are in the analyst view only."""
-    from trucewatch.i18n import check, translator
-    from trucewatch.report import osce
-    from trucewatch.report.places import nearest_places
-
     lang = check(lang)
     t = translator(lang)
     view = view or ReportView()
@@ -460,9 +450,7 @@ def report_context(store: Store, agreement: Agreement, day: date, *, cutoff: str
 
 
 def _long_date(day: date, lang: str) -> str:
-    from trucewatch.i18n import t
-
-    return f"{day.day} {t(f'month.{day.month}', lang)} {day.year}"
+    return f"{day.day} {translate(f'month.{day.month}', lang)} {day.year}"
 
 
 def build_daily_report(store: Store, agreement: Agreement, day: date, out_dir: str | Path, *,
@@ -484,7 +472,7 @@ def build_daily_report(store: Store, agreement: Agreement, day: date, out_dir: s
     paths = {"html": out_dir / "report.html", "map": out_dir / "map.png"}
     paths["html"].write_text(text, encoding="utf-8")
     if pdf:
-        from weasyprint import HTML
+        from weasyprint import HTML  # lazy: WeasyPrint loads Pango; only PDFs need it
 
         HTML(string=text, base_url=str(out_dir)).write_pdf(out_dir / "report.pdf")
         paths["pdf"] = out_dir / "report.pdf"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from trucewatch.exports.csv import write
+from trucewatch.exports.geojson import collection
 from trucewatch.model import Violation
 
 
 def violation_row(v: Violation) -> dict[str, Any]:
-    """The analyst's (full) view row of a violation, as ``trucewatch.service.views`` renders it."""
+    """The analyst's (full) view row of a violation, as ``trucewatch.access.views`` renders it."""
     d = v.model_dump(mode="json")
     return {
         "id": v.id, "event_id": v.event_id, "rule": v.rule.value, "party": v.party, "confidence": v.confidence,
@@ -25,12 +27,8 @@ def violation_row(v: Violation) -> dict[str, Any]:
 
 def violations_geojson(violations: list[Violation]) -> dict[str, Any]:
     """An RFC 7946 FeatureCollection, one Point feature per violation."""
-    from trucewatch.exports.geojson import collection
-
     return collection([violation_row(v) for v in violations])
 
 
 def violations_csv(violations: list[Violation]) -> str:
-    from trucewatch.exports.csv import write
-
     return write([violation_row(v) for v in violations]).decode()

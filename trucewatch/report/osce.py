@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import importlib
 import io
-import json
 import re
 import time
 from collections import Counter, defaultdict
@@ -38,6 +37,10 @@ import numpy as np
 
 from trucewatch.i18n import describe_place, plural
 from trucewatch.model import UNDETERMINED, Rule
+from trucewatch.places.nearest import nearest_places
+from trucewatch.report import daily as D
+from trucewatch.report.areas import area_names
+from trucewatch.store import reports as RS
 
 #: Observation kinds that are explosions, and the OSCE type each counts as.
 EXPLOSION_KINDS = {"impact": "impact", "launch": "outgoing", "explosion": "undetermined"}
@@ -68,7 +71,7 @@ class ReportContext:
     store: Any
     agreement: Any
     view: Any  # trucewatch.report.daily.ReportView
-    views: Any  # trucewatch.service.views.Views
+    views: Any  # trucewatch.access.views.Views
     lang: str
     t: Callable[..., str]
     period: Any
@@ -76,7 +79,7 @@ class ReportContext:
     now: float | None
     rows: list[dict[str, Any]]
     old: list[dict[str, Any]]
-    places: list[Any]  # report.places.Place per row
+    places: list[Any]  # places.nearest.Place per row
     areas: list[str]
     areas_old: list[str]
     refs: dict[str, str]  # finding id -> "F12"
@@ -177,7 +180,7 @@ def area_label(area: str, t: Callable[..., str]) -> str:
 
 
 def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~1 s to import; only reports draw
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -191,40 +194,17 @@ def img(b64: str, alt: str, cls: str = "") -> str:
 
 def _obs_rows(ctx: ReportContext, t_from: float, t_to: float, kinds: list[str]) -> list[dict[str, Any]]:
     """Columns of the observations of ``kinds`` in [t_from, t_to) (no pydantic: a 30-day read stays cheap)."""
-    from sqlalchemy import select
-
-    from trucewatch.store import schema as S
-
-    O, Src = S.observations, S.sources  # noqa: E741
     t_to = ctx.published_end(t_to)
     if t_to <= t_from:
         return []
-    q = (select(O.c.id, O.c.t, O.c.kind, O.c.lat, O.c.lon, O.c.err_major_m, O.c.attributes, O.c.source_id,
-                Src.c.kind.label("source_kind"))
-         .select_from(O.join(Src, Src.c.id == O.c.source_id, isouter=True))
-         .where(O.c.t >= t_from, O.c.t < t_to, O.c.kind.in_(kinds)))
-    with ctx.store.engine.connect() as c:
-        rows = [dict(r) for r in c.execute(q).mappings()]
-    for r in rows:
-        a = r["attributes"]
-        r["attributes"] = (json.loads(a) if isinstance(a, str) else a) or {}
-    return rows
+    return RS.observation_columns(ctx.store, t_from, t_to, kinds)
 
 
 def has_observations(store: Any, t_from: float, t_to: float, source_kinds: set[str] | None = None) -> bool:
     """Whether the store holds an observation in [t_from, t_to) (from sources of ``source_kinds``
     when given): "no data" versus zero.  A stray post from the evening before is not
     coverage of a day, so the report asks for the mission's own sensors and teams."""
-    from sqlalchemy import select
-
-    from trucewatch.store import schema as S
-
-    O, Src = S.observations, S.sources  # noqa: E741
-    q = select(O.c.id).where(O.c.t >= t_from, O.c.t < t_to)
-    if source_kinds:
-        q = q.select_from(O.join(Src, Src.c.id == O.c.source_id)).where(Src.c.kind.in_(sorted(source_kinds)))
-    with store.engine.connect() as c:
-        return c.execute(q.limit(1)).first() is not None
+    return RS.has_observations(store, t_from, t_to, source_kinds)
 
 
 def explosion_type(kind: str, attrs: dict[str, Any]) -> str:
@@ -284,9 +264,7 @@ def summary(ctx: ReportContext) -> Block:
 
 
 def map_section(ctx: ReportContext) -> Block:
-    from trucewatch.report.daily import map_png
-
-    png = map_png(ctx.agreement, ctx.rows, lang=ctx.lang)
+    png = D.map_png(ctx.agreement, ctx.rows, lang=ctx.lang)
     ctx.extra["map_png"] = png
     return Block("map", ctx.t("section.map"), img(base64.b64encode(png).decode(), ctx.t("section.map"), "map"))
 
@@ -296,8 +274,6 @@ def explosion_counts(ctx: ReportContext) -> tuple[dict[str, Counter], Counter, b
     period has explosion records at all); computed once per report (the summary needs it first)."""
     if "explosions" in ctx.extra:
         return ctx.extra["explosions"]
-    from trucewatch.report.areas import area_names
-
     cur = _explosions(ctx, ctx.period.start.timestamp(), ctx.period.end.timestamp())
     old = _explosions(ctx, ctx.prev.start.timestamp(), ctx.prev.end.timestamp()) if ctx.prev_has_data else []
     per: dict[str, Counter] = defaultdict(Counter)
@@ -336,10 +312,10 @@ def explosions(ctx: ReportContext) -> Block:
 
 
 def _explosion_chart(rows: list[dict[str, Any]], end: datetime, t: Callable[..., str], days: int = 30) -> str:
-    import matplotlib
+    import matplotlib  # lazy: ~1 s to import; only reports draw
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as above
 
     start = end.timestamp() - days * 86400
     counts = np.zeros((len(EXPLOSION_TYPES), days))
@@ -370,9 +346,7 @@ def violations_by_rule(ctx: ReportContext) -> Block:
     parts = [table([t("col.rule"), t("col.this_period"), t("col.previous")], rows, num={1, 2}) if rows
              else p(t("findings.none"))]
     if ctx.trend_rows:
-        from trucewatch.report.daily import chart_png
-
-        parts.append(img(base64.b64encode(chart_png(ctx.trend_rows, ctx.period.end, lang=ctx.lang)).decode(),
+        parts.append(img(base64.b64encode(D.chart_png(ctx.trend_rows, ctx.period.end, lang=ctx.lang)).decode(),
                          t("chart.findings"), "chart"))
     return Block("rules", t("section.rules"), "\n".join(parts))
 
@@ -462,8 +436,6 @@ def civilian_harm(ctx: ReportContext) -> Block:
     """Civilian casualties as the period's records carry them (reports, monitor teams), per area.
     Claims are not verified counts: the section says how many records each figure rests on."""
     t = ctx.t
-    from trucewatch.report.areas import area_names
-
     obs = [r for r in _obs_rows(ctx, ctx.period.start.timestamp(), ctx.period.end.timestamp(),
                                 ["report_claim", "damage", "impact", "explosion"])
            if any(x is not None for x in casualty_numbers(r["attributes"]))]
@@ -521,8 +493,6 @@ def freedom_of_movement(ctx: ReportContext) -> Block:
         parts.append(table([t("col.ref"), t("col.time"), t("col.place"), t("col.party"), t("col.status")], rows))
     inter = _obs_rows(ctx, ctx.period.start.timestamp(), ctx.period.end.timestamp(), ["interference"])
     if inter:
-        from trucewatch.report.places import nearest_places
-
         pl = nearest_places(np.array([r["lat"] for r in inter]), np.array([r["lon"] for r in inter]),
                             np.array([r["err_major_m"] for r in inter]))
         rows = []
@@ -559,17 +529,8 @@ def corrections(ctx: ReportContext) -> Block:
     """Findings of earlier periods whose status changed in this one (dismissed, contested, confirmed...):
     what earlier reports said that no longer holds.  Only findings the view may see."""
     t = ctx.t
-    from sqlalchemy import select
-
-    from trucewatch.store import schema as S
-
-    T, V = S.transitions, S.violations
     a, b = ctx.period.start.timestamp(), ctx.published_end(ctx.period.end.timestamp())
-    q = (select(T.c.violation_id, T.c.from_status, T.c.to_status, T.c.at, V.c.t)
-         .select_from(T.join(V, V.c.id == T.c.violation_id))
-         .where(T.c.at >= a, T.c.at < b, V.c.t < a, T.c.from_status.is_not(None)).order_by(T.c.at).limit(500))
-    with ctx.store.engine.connect() as c:
-        steps = list(c.execute(q).mappings())
+    steps = RS.corrections(ctx.store, a, b)
     rows = []
     p_ = ctx.view.principal()
     for s in steps:
@@ -589,8 +550,6 @@ def corrections(ctx: ReportContext) -> Block:
 
 def sources(ctx: ReportContext) -> list[Block]:
     """The source stages' own sections (analyst) or the published air and sea summaries (others)."""
-    from trucewatch.report import daily as D
-
     secs = (D._extra_sections(ctx.store, ctx.agreement, ctx.period) if ctx.view.full
             else D._published_sections(ctx.store, ctx.agreement, ctx.period, ctx.views, ctx.now))
     return [Block(f"source:{i}", s["title"], s["html"]) for i, s in enumerate(secs)]
@@ -599,8 +558,6 @@ def sources(ctx: ReportContext) -> list[Block]:
 def mechanism(ctx: ReportContext) -> Block | None:
     """The mechanism's sections (cases and overdue, freedom of movement, holding sites,
     corrections, unobserved line; trucewatch.mechanism.reports) in the report's view."""
-    from trucewatch.report import daily as D
-
     secs = D._mechanism_sections(ctx.store, ctx.agreement, ctx.period, ctx.view)
     if not secs:
         return None
@@ -635,17 +592,15 @@ def method(ctx: ReportContext) -> Block:
 
 def annex(ctx: ReportContext) -> Block | None:
     """Annex: finding references to ids, with the evidence as the view may cite it."""
-    from trucewatch.report.daily import _evidence_text, _explanation, _raw_identities
-
     t = ctx.t
     if not ctx.rows:
         return None
     kinds = ctx.views.source_kinds() if not ctx.view.full else {}
-    raw_ids = _raw_identities(ctx.views, [v["id"] for v in ctx.rows]) if ctx.view.role == "liaison" else {}
+    raw_ids = D._raw_identities(ctx.views, [v["id"] for v in ctx.rows]) if ctx.view.role == "liaison" else {}
     entries = []
     for v in sorted(ctx.rows, key=lambda v: int(ctx.refs[v["id"]][1:])):
-        ev = _evidence_text(v, ctx.view, kinds)
-        ex = _EVIDENCE_LIST.sub("", _explanation(v, ctx.view, raw_ids.get(v["id"], []) + list(kinds))).strip()
+        ev = D._evidence_text(v, ctx.view, kinds)
+        ex = _EVIDENCE_LIST.sub("", D._explanation(v, ctx.view, raw_ids.get(v["id"], []) + list(kinds))).strip()
         text = f" <span class='ex'>{escape(ex)}</span>" if ex else ""
         entries.append(f"<p class='entry'><b>{ctx.refs[v['id']]}</b> <span class='id'>{escape(v['id'])}</span>"
                        f"{text} <span class='ev'>{escape(t('col.evidence'))}: "

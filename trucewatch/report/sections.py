@@ -12,7 +12,11 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from trucewatch.model import ObservationKind
+from trucewatch.sources.air.report import air_section
+from trucewatch.sources.sea.report import sea_section
 
 
 def _obs(store: Any, start: datetime, end: datetime, kinds: list[ObservationKind]) -> list[Any]:
@@ -26,8 +30,6 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
 
 
 def air_daily_section(store: Any, agreement: Any, start: datetime, end: datetime) -> dict[str, str] | None:
-    from trucewatch.sources.air.report import air_section
-
     obs = _obs(store, start, end, [ObservationKind.AIR_SUMMARY, ObservationKind.AIR_TRACK])
     if not obs:
         return None
@@ -51,8 +53,6 @@ def air_daily_section(store: Any, agreement: Any, start: datetime, end: datetime
 
 
 def sea_daily_section(store: Any, agreement: Any, start: datetime, end: datetime) -> dict[str, str] | None:
-    from trucewatch.sources.sea.report import sea_section
-
     obs = _obs(store, start, end, [ObservationKind.VESSEL_INCIDENT])
     if not obs:
         return None
@@ -69,8 +69,6 @@ def sea_daily_section(store: Any, agreement: Any, start: datetime, end: datetime
 
 
 def satellite_daily_section(store: Any, agreement: Any, start: datetime, end: datetime) -> dict[str, str] | None:
-    import numpy as np
-
     obs = _obs(store, start, end, [ObservationKind.THERMAL_ANOMALY, ObservationKind.DAMAGE])
     if not obs:
         return None

@@ -24,16 +24,13 @@ from typing import Any
 
 import anyio
 import httpx
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from trucewatch.model import Status
-from trucewatch.service.auth import Principal, Role
+from trucewatch.access.roles import Principal, Role
+from trucewatch.access.views import Views, may_alert
 from trucewatch.service.config import ServiceConfig
 from trucewatch.service.security import WebhookTargetError, check_webhook_url
-from trucewatch.service.views import Views, concerns
 from trucewatch.store import Store
-from trucewatch.store import schema as S
+from trucewatch.store.service import ServiceReads, WebhookRepo
 
 CURSOR_KEY = "service.alert_seq"
 SIGNATURE_HEADER = "X-TruceWatch-Signature"
@@ -59,14 +56,6 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance_s: floa
     return hmac.compare_digest(sign(secret, ts, body), header)
 
 
-def may_alert(p: Principal, v: dict[str, Any]) -> bool:
-    if p.role in (Role.ADMINISTRATOR, Role.ANALYST):
-        return True
-    if p.role == Role.LIAISON and p.party:
-        return concerns(v, p.party)
-    return False  # the public learns of findings after the publication delay; monitors submit only
-
-
 @dataclass(eq=False)
 class Subscriber:
     principal: Principal
@@ -76,6 +65,8 @@ class Subscriber:
 class AlertHub:
     def __init__(self, store: Store, views: Views, config: ServiceConfig) -> None:
         self.store = store
+        self.reads = ServiceReads(store)
+        self.webhooks = WebhookRepo(store)
         self.views = views
         self.config = config
         self.subscribers: set[Subscriber] = set()
@@ -124,9 +115,7 @@ class AlertHub:
         cur = self.store.get_setting(CURSOR_KEY)
         if cur is not None:
             return int(cur)
-        with self.store.engine.connect() as c:
-            top = c.execute(select(S.transitions.c.seq).order_by(S.transitions.c.seq.desc()).limit(1)).scalar()
-        return int(top or 0)  # a new deployment does not alert on history
+        return self.reads.last_transition_seq()  # a new deployment does not alert on history
 
     # ------------------------------------------------------------------ watch
     async def _watch(self) -> None:
@@ -145,42 +134,33 @@ class AlertHub:
                 self._wake_hooks.set()
 
     def verified_since(self, after_seq: int, limit: int = 1000) -> list[tuple[int, float, dict[str, Any]]]:
-        with self.store.engine.connect() as c:
-            rows = c.execute(select(S.transitions.c.seq, S.transitions.c.violation_id, S.transitions.c.at)
-                             .where(S.transitions.c.seq > after_seq,
-                                    S.transitions.c.to_status == Status.VERIFIED.value)
-                             .order_by(S.transitions.c.seq).limit(limit)).all()
         out = []
-        for seq, vid, at in rows:
+        for seq, vid, at in self.reads.verified_since(after_seq, limit):
             v = self.views.raw(vid)
             if v is not None:
-                out.append((int(seq), float(at), v))
+                out.append((seq, at, v))
         return out
 
     def _scan(self) -> list[tuple[int, dict[str, Any]]]:
-        with self.store.engine.connect() as c:
-            top = c.execute(select(S.transitions.c.seq).order_by(S.transitions.c.seq.desc()).limit(1)).scalar()
-        if not top or int(top) <= self.cursor:
+        top = self.reads.last_transition_seq()
+        if not top or top <= self.cursor:
             return []
         found = self.verified_since(self.cursor)
-        new_cursor = found[-1][0] if len(found) == 1000 else int(top)
+        new_cursor = found[-1][0] if len(found) == 1000 else top
         now = time.time()
-        with self.store.engine.begin() as c:
-            hooks = c.execute(select(S.webhooks).where(S.webhooks.c.active == 1)).mappings().all()
-            for seq, at, v in found:
-                for h in hooks:
-                    p = Principal(token_id=f"webhook:{h['id']}", role=Role(h["role"]), party=h["party"])
-                    if not may_alert(p, v):
-                        continue
-                    payload = alert_payload(seq, at, self.views.render(p, v))
-                    with contextlib.suppress(IntegrityError):
-                        with c.begin_nested():
-                            c.execute(insert(S.webhook_deliveries).values(
-                                webhook_id=h["id"], idempotency_key=payload["idempotency_key"],
-                                violation_id=v["id"], payload=payload, attempts=0, next_attempt_at=now,
-                                delivered_at=None, last_error=None, created_at=now))
-            c.execute(S.settings.delete().where(S.settings.c.key == CURSOR_KEY))
-            c.execute(insert(S.settings).values(key=CURSOR_KEY, value=new_cursor))
+        hooks = self.webhooks.active()
+        deliveries = []
+        for seq, at, v in found:
+            for h in hooks:
+                p = Principal(token_id=f"webhook:{h['id']}", role=Role(h["role"]), party=h["party"])
+                if not may_alert(p, v):
+                    continue
+                payload = alert_payload(seq, at, self.views.render(p, v))
+                deliveries.append({"webhook_id": h["id"], "idempotency_key": payload["idempotency_key"],
+                                   "violation_id": v["id"], "payload": payload, "attempts": 0,
+                                   "next_attempt_at": now, "delivered_at": None, "last_error": None,
+                                   "created_at": now})
+        self.webhooks.enqueue(deliveries, cursor_key=CURSOR_KEY, cursor=new_cursor)
         self.cursor = new_cursor
         return [(seq, v) for seq, _at, v in found]
 
@@ -207,11 +187,7 @@ class AlertHub:
             wait = 0.5 if nxt is None else min(0.5, max(0.005, nxt - time.time()))
 
     def _next_due(self) -> float | None:
-        D = S.webhook_deliveries
-        with self.store.engine.connect() as c:
-            return c.execute(select(D.c.next_attempt_at).where(
-                D.c.delivered_at.is_(None), D.c.attempts < self.config.webhook_max_attempts)
-                .order_by(D.c.next_attempt_at).limit(1)).scalar()
+        return self.webhooks.next_due(self.config.webhook_max_attempts)
 
     async def deliver_due(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
@@ -223,13 +199,7 @@ class AlertHub:
         return sum(1 for ok, _ in results if ok)
 
     def _due(self, now: float) -> list[dict[str, Any]]:
-        D, W = S.webhook_deliveries, S.webhooks
-        with self.store.engine.connect() as c:
-            rows = c.execute(select(D, W.c.url, W.c.secret).join(W, W.c.id == D.c.webhook_id)
-                             .where(D.c.delivered_at.is_(None), D.c.next_attempt_at <= now,
-                                    D.c.attempts < self.config.webhook_max_attempts, W.c.active == 1)
-                             .order_by(D.c.seq).limit(50)).mappings().all()
-        return [dict(r) for r in rows]
+        return self.webhooks.due(now, self.config.webhook_max_attempts)
 
     async def _post(self, d: dict[str, Any]) -> tuple[bool, str]:
         assert self.client is not None
@@ -252,18 +222,16 @@ class AlertHub:
 
     def _record(self, results: list[tuple[dict[str, Any], tuple[bool, str]]]) -> None:
         now = time.time()
-        D = S.webhook_deliveries
-        with self.store.engine.begin() as c:
-            for d, (ok, err) in results:
-                attempts = int(d["attempts"]) + 1
-                if ok:
-                    c.execute(update(D).where(D.c.seq == d["seq"]).values(attempts=attempts, delivered_at=now,
-                                                                         last_error=None))
-                else:
-                    delay = min(self.config.webhook_backoff_s * 2 ** (attempts - 1), self.config.webhook_backoff_max_s)
-                    delay *= 1.0 + 0.1 * secrets.randbelow(100) / 100  # jitter: receivers recovering are not hammered
-                    c.execute(update(D).where(D.c.seq == d["seq"]).values(
-                        attempts=attempts, next_attempt_at=now + delay, last_error=err))
+        updates: list[tuple[int, dict[str, Any]]] = []
+        for d, (ok, err) in results:
+            attempts = int(d["attempts"]) + 1
+            if ok:
+                updates.append((d["seq"], {"attempts": attempts, "delivered_at": now, "last_error": None}))
+            else:
+                delay = min(self.config.webhook_backoff_s * 2 ** (attempts - 1), self.config.webhook_backoff_max_s)
+                delay *= 1.0 + 0.1 * secrets.randbelow(100) / 100  # jitter: receivers recovering are not hammered
+                updates.append((d["seq"], {"attempts": attempts, "next_attempt_at": now + delay, "last_error": err}))
+        self.webhooks.record_attempts(updates)
 
 
 def alert_payload(seq: int, at: float, violation: dict[str, Any]) -> dict[str, Any]:

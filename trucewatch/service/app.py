@@ -27,38 +27,37 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import func as sa_func
-from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from trucewatch import exports as XP
+from trucewatch.access.roles import Principal, Role
+from trucewatch.access.tokens import AuthError, TokenStore
+from trucewatch.access.views import Views, ViolationFilter, may_alert
+from trucewatch.i18n import catalogue
 from trucewatch.ledger.api import mission_signer
 from trucewatch.ledger.keys import KeyRegistryError, rotate_key
 from trucewatch.ledger.log import LogError
 from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
+from trucewatch.places import settlements as PL
+from trucewatch.report import layers as L
 from trucewatch.service import integrations as I
-from trucewatch.service import layers as L
-from trucewatch.service import places as PL
 from trucewatch.service import security as SX
-from trucewatch.service.alerts import AlertHub, Subscriber, may_alert
+from trucewatch.service.alerts import AlertHub, Subscriber, alert_payload
 from trucewatch.service.audit import AuditLog
-from trucewatch.service.auth import AuthError, Principal, Role, TokenStore
 from trucewatch.service.config import ServiceConfig
 from trucewatch.service.mechanism import mechanism_router
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
 from trucewatch.service.params import TimeAliasMiddleware
-from trucewatch.service.views import Views, ViolationFilter
 from trucewatch.store import Store
-from trucewatch.store import schema as S
+from trucewatch.store.service import ServiceReads, WebhookRepo
 
 API = "/api/v1"
 STATIC = Path(str(resources.files("trucewatch.service") / "static"))
 PARTY_RE = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
 ALL = tuple(Role)
 INTERNAL = (Role.ADMINISTRATOR, Role.ANALYST)
-SERVICE_TABLES = [S.api_tokens, S.audit_log, S.webhooks, S.webhook_deliveries]
 
 
 # ------------------------------------------------------------------ bodies
@@ -174,9 +173,10 @@ def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
 def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None = None) -> FastAPI:
     """Build the service on one store.  ``agreement`` may be None (no map layers)."""
     config = config or ServiceConfig()
-    S.metadata.create_all(store.engine, tables=SERVICE_TABLES, checkfirst=True)  # stores older than the service
-    tokens = TokenStore(store.engine, cache_s=config.token_cache_s)
-    audit = AuditLog(store.engine, flush_s=config.audit_flush_s)
+    tokens = TokenStore(store, cache_s=config.token_cache_s)
+    audit = AuditLog(store, flush_s=config.audit_flush_s)
+    reads = ServiceReads(store)
+    webhooks = WebhookRepo(store)
     views = Views(store, config.public_statuses, config.public_delay_s)
     run_pipeline = I.pipeline(config.pipeline)
     pipeline_lock = threading.Lock()
@@ -356,25 +356,9 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     def events(p: Principal = Internal, t_from: TFrom = None, t_to: TTo = None, bbox: BBox = None,
                min_confidence: Conf = None, kind: Annotated[str | None, Query(max_length=40)] = None,
                limit: Limit = None, offset: Offset = 0) -> list[dict[str, Any]]:
-        E = S.events
-        q = select(E)
-        if t_from is not None:
-            q = q.where(E.c.t >= _ts(t_from))
-        if t_to is not None:
-            q = q.where(E.c.t < _ts(t_to))
-        box = _bbox(bbox)
-        if box is not None:
-            q = q.where(E.c.lon.between(box[0], box[2]), E.c.lat.between(box[1], box[3]))
-        if min_confidence is not None:
-            q = q.where(E.c.confidence >= min_confidence)
-        if kind:
-            q = q.where(E.c.kind == kind)
-        q = q.order_by(E.c.t, E.c.id).offset(offset).limit(limit or config.default_page)
-        with store.engine.connect() as c:
-            rows = c.execute(q).mappings().all()
-        from trucewatch.store.store import _row_event
-
-        return [_row_event(r).model_dump(mode="json") for r in rows]
+        evs = reads.events(t_from=_ts(t_from), t_to=_ts(t_to), bbox=_bbox(bbox), min_confidence=min_confidence,
+                           kind=kind, limit=limit or config.default_page, offset=offset)
+        return [e.model_dump(mode="json") for e in evs]
 
     # ---- violations
     def _filter(p: Principal, t_from: datetime | None, t_to: datetime | None, bbox: str | None, rule: Rule | None,
@@ -624,19 +608,9 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         30 days it shows (count, last update), their workflow steps (for the public only
         those older than the delay, so a finding passing its delay makes a new report) and,
         for the analyst's source sections, the day's observations."""
-        V, T, Obs = S.violations, S.transitions, S.observations
-        lo, day_start = end - 30 * 86400, end - 86400
-        q = select(sa_func.count(), sa_func.max(V.c.updated_at)).where(V.c.t >= lo, V.c.t < end)
-        qt = (select(sa_func.count(), sa_func.max(T.c.seq)).select_from(T.join(V, V.c.id == T.c.violation_id))
-              .where(V.c.t >= lo, V.c.t < end))
-        if role == "public":
-            qt = qt.where(T.c.at <= time.time() - config.public_delay_s)
-        with store.engine.connect() as c:
-            version = (*c.execute(q).one(), *c.execute(qt).one())
-            if role == "analyst":
-                qo = select(sa_func.count(), sa_func.max(Obs.c.seq)).where(Obs.c.t >= day_start, Obs.c.t < end)
-                version += tuple(c.execute(qo).one())
-        return version
+        return reads.report_version(end - 30 * 86400, end,
+                                    steps_before=time.time() - config.public_delay_s if role == "public" else None,
+                                    obs_from=end - 86400 if role == "analyst" else None)
 
     def _report(day: date, p: Principal, lang: str = "en") -> dict[str, str]:
         """Build (then reuse while its data is unchanged) the day's report in ``p``'s view and ``lang``."""
@@ -711,8 +685,6 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         hub.subscribers.add(sub)
 
         async def gen() -> AsyncIterator[dict[str, Any]]:
-            import json
-
             try:
                 yield {"event": "ready", "data": json.dumps({"role": p.role.value, "party": p.party})}
                 if since is not None:  # replay what the client missed (at-least-once across reconnects)
@@ -729,10 +701,6 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
         return EventSourceResponse(gen(), ping=config.sse_ping_s)
 
     def _sse(seq: int, at: float, v: dict[str, Any]) -> dict[str, Any]:
-        import json
-
-        from trucewatch.service.alerts import alert_payload
-
         return {"event": "violation.verified", "id": str(seq), "data": json.dumps(alert_payload(seq, at, v))}
 
     # ---- webhooks (administrator)
@@ -746,32 +714,25 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
             raise HTTPException(422, str(exc)) from None
         wid = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        with store.engine.begin() as c:
-            c.execute(S.webhooks.insert().values(id=wid, url=body.url, secret=secret, role=body.role.value,
-                                                 party=body.party, created_at=time.time(), active=1))
+        webhooks.add(id=wid, url=body.url, secret=secret, role=body.role.value, party=body.party,
+                     created_at=time.time())
         return {"id": wid, "url": body.url, "role": body.role.value, "party": body.party, "secret": secret}
 
     @app.get(f"{API}/webhooks", tags=["alerts"])
     def list_webhooks(p: Principal = Admin) -> list[dict[str, Any]]:
-        with store.engine.connect() as c:
-            rows = c.execute(select(S.webhooks)).mappings().all()
+        rows = webhooks.all()
         return [{k: r[k] for k in ("id", "url", "role", "party", "created_at", "active")} for r in rows]
 
     @app.delete(f"{API}/webhooks/{{webhook_id}}", tags=["alerts"])
     def delete_webhook(webhook_id: Annotated[str, PathParam(max_length=40)], p: Principal = Admin) -> dict[str, Any]:
-        with store.engine.begin() as c:
-            n = c.execute(S.webhooks.update().where(S.webhooks.c.id == webhook_id).values(active=0)).rowcount
-        if not n:
+        if not webhooks.deactivate(webhook_id):
             raise HTTPException(404, f"{webhook_id}: no such webhook")
         return {"id": webhook_id, "active": False}
 
     @app.get(f"{API}/webhooks/{{webhook_id}}/deliveries", tags=["alerts"])
     def deliveries(webhook_id: Annotated[str, PathParam(max_length=40)], p: Principal = Admin) -> list[dict[str, Any]]:
-        D = S.webhook_deliveries
-        with store.engine.connect() as c:
-            rows = c.execute(select(D).where(D.c.webhook_id == webhook_id).order_by(D.c.seq).limit(1000)).mappings()
-            return [{k: r[k] for k in ("seq", "idempotency_key", "violation_id", "attempts", "next_attempt_at",
-                                       "delivered_at", "last_error")} for r in rows]
+        return [{k: r[k] for k in ("seq", "idempotency_key", "violation_id", "attempts", "next_attempt_at",
+                                   "delivered_at", "last_error")} for r in webhooks.deliveries(webhook_id)]
 
     # ---- tokens and audit (administrator)
     @app.post(f"{API}/tokens", tags=["admin"])
@@ -819,8 +780,6 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     @app.get("/i18n/{lang}.json", include_in_schema=False)
     def labels(lang: ReportLang) -> Response:
         """The label catalogue (trucewatch.i18n) for the dashboard: labels only, no data, no token."""
-        from trucewatch.i18n import catalogue
-
         return Response(json.dumps(catalogue(lang.value), ensure_ascii=False), media_type="application/json",
                         headers={"Cache-Control": "max-age=3600"})
 
@@ -837,7 +796,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            from fastapi.openapi.utils import get_openapi
+            from fastapi.openapi.utils import get_openapi  # lazy: only built on the first /openapi.json
 
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             doc.setdefault("components", {})["securitySchemes"] = {"bearerAuth": {

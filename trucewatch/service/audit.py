@@ -19,9 +19,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
-
-from trucewatch.store import schema as S
+from trucewatch.store.service import AuditRepo
 
 
 class AuditUnavailable(Exception):
@@ -29,9 +27,10 @@ class AuditUnavailable(Exception):
 
 
 class AuditLog:
-    def __init__(self, engine: Engine, flush_s: float = 0.25, timeout_s: float = 10.0) -> None:
-        """``flush_s`` is ignored (records are no longer buffered); kept for callers and old settings."""
-        self.engine = engine
+    def __init__(self, store_or_engine: Any, flush_s: float = 0.25, timeout_s: float = 10.0) -> None:
+        """``store_or_engine``: a Store or its engine.  ``flush_s`` is ignored (records are no
+        longer buffered); kept for callers and old settings."""
+        self.repo = AuditRepo(store_or_engine)
         self.timeout_s = timeout_s
         self._pending: list[tuple[dict[str, Any], Future[None]]] = []
         self._cv = threading.Condition()
@@ -104,8 +103,7 @@ class AuditLog:
                 if not batch and self._stop:
                     return
             try:
-                with self.engine.begin() as c:
-                    c.execute(insert(S.audit_log), [row for row, _ in batch])
+                self.repo.add_many([row for row, _ in batch])
             except Exception as exc:  # every waiting request fails closed (503)
                 for _, fut in batch:
                     fut.set_exception(exc)
@@ -114,7 +112,4 @@ class AuditLog:
                     fut.set_result(None)
 
     def read(self, *, limit: int = 500, after_seq: int = 0) -> list[dict[str, Any]]:
-        with self.engine.connect() as c:
-            rows = c.execute(select(S.audit_log).where(S.audit_log.c.seq > after_seq)
-                             .order_by(S.audit_log.c.seq).limit(limit)).mappings().all()
-        return [dict(r) for r in rows]
+        return self.repo.read(after_seq=after_seq, limit=limit)

@@ -11,13 +11,9 @@ tokens_app = typer.Typer(help="API tokens (stored hashed; a token is shown once)
 
 
 def _store(db: str):
-    from trucewatch.service.app import SERVICE_TABLES
     from trucewatch.store import Store
-    from trucewatch.store import schema as S
 
-    store = Store.open(db)
-    S.metadata.create_all(store.engine, tables=SERVICE_TABLES, checkfirst=True)
-    return store
+    return Store.open(db)  # migrations create the service's tables (0006_service_tables)
 
 
 def _agreement(store, path: Path | None):

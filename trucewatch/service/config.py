@@ -12,11 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trucewatch.access.views import DEFAULT_PUBLIC_DELAY_S, DEFAULT_PUBLIC_STATUSES
 from trucewatch.mechanism.core import MechanismConfig
-from trucewatch.model import Status
-
-DEFAULT_PUBLIC_STATUSES = [Status.VERIFIED.value, Status.NOTIFIED.value, Status.CONTESTED.value,
-                           Status.CONFIRMED.value]
 
 
 class ServiceConfig(BaseModel):
@@ -26,7 +23,7 @@ class ServiceConfig(BaseModel):
     #: False may unsigned observations be stored directly.
     require_signatures: bool = True
     #: The public sees a finding only this long after it reached a public status.
-    public_delay_s: float = Field(default=86_400.0, ge=0)
+    public_delay_s: float = Field(default=DEFAULT_PUBLIC_DELAY_S, ge=0)
     #: Statuses a finding may have to be published.
     public_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_PUBLIC_STATUSES))
     #: Largest request body accepted (bytes); larger bodies get 413.

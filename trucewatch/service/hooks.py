@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
-from trucewatch.store import schema as S
+from trucewatch.pipeline import process
+from trucewatch.store.service import ServiceReads
 
 #: Fusion looks this far either side of the new observations (launch-impact
 #: pairs, reports arriving hours after the event).
@@ -23,11 +22,7 @@ WINDOW_S = 3 * 3600.0
 def process_window(store: Any, agreement: Any, ids: list[str]) -> dict[str, Any] | None:
     if agreement is None or not ids:
         return None
-    from trucewatch.pipeline import process
-
-    with store.engine.connect() as c:
-        lo, hi = c.execute(select(func.min(S.observations.c.t), func.max(S.observations.c.t))
-                           .where(S.observations.c.id.in_(list(ids)[:5000]))).one()
-    if lo is None:
+    span = ServiceReads(store).observation_time_range(ids)
+    if span is None:
         return None
-    return process(store, agreement, t_from=float(lo) - WINDOW_S, t_to=float(hi) + WINDOW_S).as_dict()
+    return process(store, agreement, t_from=span[0] - WINDOW_S, t_to=span[1] + WINDOW_S).as_dict()

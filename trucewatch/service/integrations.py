@@ -13,6 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from trucewatch.ledger import api as ledger_api
+from trucewatch.ledger import log as ledger_log
+from trucewatch.ledger import merkle as ledger_merkle
 from trucewatch.model import Observation, Status
 from trucewatch.store import Store, StoreError
 
@@ -93,13 +96,7 @@ def transition(store: Store, violation_id: str, to_status: Status, *, actor: str
 
 # ------------------------------------------------------------------- ledger
 def _ledger() -> Any:
-    try:
-        from trucewatch.ledger import api, log, merkle
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("trucewatch.ledger"):
-            raise Unavailable("the evidence ledger (trucewatch.ledger) is not installed in this deployment") from None
-        raise
-    return api, log, merkle
+    return ledger_api, ledger_log, ledger_merkle
 
 
 def checkpoint(store: Store) -> dict[str, Any]:

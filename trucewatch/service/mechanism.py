@@ -329,8 +329,10 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
     def list_replies(p: Principal = dep(A, N, L), target_id: Annotated[str | None, Query(max_length=200)] = None
                      ) -> list[dict[str, Any]]:
         Rp = mech.T.replies
-        rows = mech.repo.select(Rp, Rp.c.party == p.party if p.role == L else None,
-                                Rp.c.target_id == target_id if target_id else None, order=Rp.c.created_at, limit=5000)
+        if p.role == L and not p.party:
+            return []  # fail closed: a liaison without a party sees no replies
+        rows = mech.repo.select(Rp, {"party": p.party if p.role == L else None, "target_id": target_id or None},
+                                order="created_at", limit=5000)
         return rows
 
     @router.get("/replies/{reply_id}", tags=["mechanism"])
@@ -496,7 +498,7 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
         if pn is None or (p.role == L and pn["party"] != p.party):
             raise HTTPException(404, {"field": "prenotification_id", "message": "no such pre-notification in your view"})
         An = mech.T.annotations
-        return mech.repo.select(An, An.c.prenotification_id == prenotification_id, order=An.c.seq)
+        return mech.repo.select(An, {"prenotification_id": prenotification_id}, order="seq")
 
     # ------------------------------------------------------------ corrections
     @router.get("/corrections", tags=["mechanism"])

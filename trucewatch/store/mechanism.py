@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -29,9 +30,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
     insert,
+    inspect,
     select,
+    true,
     update,
 )
 
@@ -286,18 +290,18 @@ class MechanismRepo:
         return out
 
     def write(self, *, inserts: Sequence[tuple[Table, dict[str, Any]]] = (),
-              updates: Sequence[tuple[Table, Any, dict[str, Any]]] = (),
+              updates: Sequence[tuple[Table, Mapping[str, Any], dict[str, Any]]] = (),
               step_rows: Sequence[dict[str, Any]] = (), expect_updates: int = 0) -> None:
         """Rows, updates and their steps in one transaction (the steps' chain under a lock).
 
-        The first ``expect_updates`` updates are compare-and-set (their condition
-        names the state read before): if one matches no row, someone else moved
+        An update's condition is ``{column: value}`` (see :func:`_match`).  The first
+        ``expect_updates`` updates are compare-and-set (their condition names the state read before): if one matches no row, someone else moved
         the record first, and nothing is written (ConflictError)."""
         with self._exclusive("mech_steps"), self.engine.begin() as c:
             for t, row in inserts:
                 c.execute(insert(t).values(**row))
             for i, (t, cond, vals) in enumerate(updates):
-                n = c.execute(update(t).where(cond).values(**vals)).rowcount
+                n = c.execute(update(t).where(_match(t, cond)).values(**vals)).rowcount
                 if i < expect_updates and n == 0:
                     raise ConflictError(f"{t.name}: the record changed meanwhile; read it again")
             self._append_steps(c, step_rows)
@@ -368,14 +372,29 @@ class MechanismRepo:
             r = c.execute(select(table).where(pk == key)).first()
         return None if r is None else _d(r)
 
-    def select(self, table: Table, *conds: Any, order: Any = None, limit: int | None = None,
-               offset: int = 0) -> list[dict[str, Any]]:
+    def _rows(self, table: Table, *conds: Any, order: Any = None, limit: int | None = None,
+              offset: int = 0) -> list[dict[str, Any]]:
         q = select(table)
         for cond in conds:
             if cond is not None:
                 q = q.where(cond)
         if order is not None:
             q = q.order_by(order)
+        if offset:
+            q = q.offset(offset)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as c:
+            return [_d(r) for r in c.execute(q)]
+
+    def select(self, table: Table, where: Mapping[str, Any] | None = None, *, order: str | None = None,
+               limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Rows of ``table`` matching ``where`` (see :func:`_match`), ordered by the column ``order``."""
+        q = select(table)
+        if where:
+            q = q.where(_match(table, where))
+        if order is not None:
+            q = q.order_by(table.c[order])
         if offset:
             q = q.offset(offset)
         if limit is not None:
@@ -391,28 +410,28 @@ class MechanismRepo:
                    limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
         conds = [cases.c.state.in_(list(states)) if states else None,
                  ((cases.c.accused_party == party) | (cases.c.submitter_party == party)) if party else None]
-        return self.select(cases, *conds, order=cases.c.received_at, limit=limit, offset=offset)
+        return self._rows(cases, *conds, order=cases.c.received_at, limit=limit, offset=offset)
 
     def allegations_of(self, case_id: str) -> list[dict[str, Any]]:
-        return self.select(allegations, allegations.c.case_id == case_id, order=allegations.c.received_at)
+        return self._rows(allegations, allegations.c.case_id == case_id, order=allegations.c.received_at)
 
     def tasks_of(self, case_id: str) -> list[dict[str, Any]]:
-        return self.select(tasks, tasks.c.case_id == case_id, order=tasks.c.created_at)
+        return self._rows(tasks, tasks.c.case_id == case_id, order=tasks.c.created_at)
 
     def findings_of(self, case_id: str) -> list[dict[str, Any]]:
-        return self.select(findings, findings.c.case_id == case_id, order=findings.c.t)
+        return self._rows(findings, findings.c.case_id == case_id, order=findings.c.t)
 
     def replies_to(self, target_kind: str, target_ids: Sequence[str]) -> list[dict[str, Any]]:
         if not target_ids:
             return []
-        return self.select(replies, replies.c.target_kind == target_kind, replies.c.target_id.in_(list(target_ids)),
+        return self._rows(replies, replies.c.target_kind == target_kind, replies.c.target_id.in_(list(target_ids)),
                            order=replies.c.created_at)
 
     def list_findings(self, *, t_from: float | None = None, t_to: float | None = None,
                       kinds: Sequence[str] | None = None, party: str | None = None,
                       statuses: Sequence[str] | None = None, limit: int = 5000) -> list[dict[str, Any]]:
         f = findings
-        return self.select(f, f.c.t >= t_from if t_from is not None else None,
+        return self._rows(f, f.c.t >= t_from if t_from is not None else None,
                            f.c.t < t_to if t_to is not None else None,
                            f.c.kind.in_(list(kinds)) if kinds else None, f.c.party == party if party else None,
                            f.c.status.in_(list(statuses)) if statuses else None, order=f.c.t, limit=limit)
@@ -432,7 +451,7 @@ class MechanismRepo:
         return fresh
 
     def latest_inventory(self, site_id: str) -> dict[str, Any] | None:
-        rows = self.select(inventories, inventories.c.site_id == site_id, order=inventories.c.seq.desc(), limit=1)
+        rows = self._rows(inventories, inventories.c.site_id == site_id, order=inventories.c.seq.desc(), limit=1)
         return rows[0] if rows else None
 
     def last_inspections(self) -> dict[str, float]:
@@ -463,7 +482,7 @@ class MechanismRepo:
         return len(fresh)
 
     def heartbeats(self, t_from: float, t_to: float) -> list[dict[str, Any]]:
-        return self.select(heartbeats, heartbeats.c.at >= t_from, heartbeats.c.at < t_to, order=heartbeats.c.at)
+        return self._rows(heartbeats, heartbeats.c.at >= t_from, heartbeats.c.at < t_to, order=heartbeats.c.at)
 
     def annotate(self, rows: Sequence[dict[str, Any]]) -> int:
         if not rows:
@@ -482,13 +501,13 @@ class MechanismRepo:
     def annotations_for(self, target_kind: str, target_ids: Sequence[str]) -> list[dict[str, Any]]:
         if not target_ids:
             return []
-        return self.select(annotations, annotations.c.target_kind == target_kind,
+        return self._rows(annotations, annotations.c.target_kind == target_kind,
                            annotations.c.target_id.in_(list(target_ids)))
 
     def corrections(self, t_from: float | None = None, t_to: float | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]:
         k = corrections
-        return self.select(k, k.c.at >= t_from if t_from is not None else None,
+        return self._rows(k, k.c.at >= t_from if t_from is not None else None,
                            k.c.at < t_to if t_to is not None else None, order=k.c.at, limit=limit)
 
     def count(self, table: Table) -> int:
@@ -498,3 +517,47 @@ class MechanismRepo:
 
 def now() -> float:
     return time.time()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """``column IN values`` in a :func:`_match` condition."""
+
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class InWindow:
+    """``lo <= column < hi`` in a :func:`_match` condition."""
+
+    lo: float
+    hi: float
+
+
+#: ``column IS NOT NULL`` in a :func:`_match` condition.
+NOT_NULL = object()
+
+
+def _match(table: Table, where: Mapping[str, Any]) -> Any:
+    """SQL for ``{column: value}``: equality, :class:`AnyOf`, :class:`InWindow` or
+    :data:`NOT_NULL`; a None value sets no condition (an optional filter left out).
+    Callers outside the store describe rows as data; only this module builds SQL."""
+    conds = []
+    for name, v in where.items():
+        col = table.c[name]
+        if v is None:
+            continue
+        if v is NOT_NULL:
+            conds.append(col.is_not(None))
+        elif isinstance(v, AnyOf):
+            conds.append(col.in_(list(v.values)))
+        elif isinstance(v, InWindow):
+            conds.append(and_(col >= v.lo, col < v.hi))
+        else:
+            conds.append(col == v)
+    return and_(true(), *conds)
+
+
+def has_mechanism_tables(store: Any) -> bool:
+    """Whether the store has the mechanism's tables (stores from before 0003 do not)."""
+    return inspect(store.engine).has_table("mech_cases")

@@ -28,15 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Text, func, not_, select, type_coerce
 
 from trucewatch.geo import lonlat
 from trucewatch.model import ObservationKind, Rule, from_unix
+from trucewatch.sources.air.report import air_section
+from trucewatch.sources.sea.report import NOTE, sea_section, track_line
 from trucewatch.store import Store
-from trucewatch.store import schema as S
-from trucewatch.store.store import _row_obs
+from trucewatch.store import layers as SL
 
-OBS = S.observations
 #: Cell size of the published (aggregated) sea view, degrees (about 55 km north-south).
 GRID_DEG = 0.5
 #: All track vertices of one answer together; tracks are thinned to stay under it.
@@ -58,22 +57,7 @@ class Window:
 
 def _query(store: Store, kind: ObservationKind, w: Window, limit: int) -> tuple[list[Any], bool]:
     """Observations of ``kind`` in the window, newest first, at most ``limit`` (and whether more exist)."""
-    q = select(OBS).where(OBS.c.kind == kind.value)
-    q = _where(store, q, w)
-    q = q.order_by(OBS.c.t.desc(), OBS.c.id).limit(limit + 1)
-    with store.engine.connect() as c:
-        rows = [_row_obs(r) for r in c.execute(q).mappings()]
-    return rows[:limit], len(rows) > limit
-
-
-def _where(store: Store, q: Any, w: Window) -> Any:
-    if w.t_from is not None:
-        q = q.where(OBS.c.t >= w.t_from)
-    if w.t_to is not None:
-        q = q.where(OBS.c.t < w.t_to)
-    if w.bbox is not None:
-        q = store._bbox_filter(q, OBS, "obs_rtree", w.bbox)
-    return q
+    return SL.newest_of_kind(store, kind, w.t_from, w.t_to, w.bbox, limit)
 
 
 def _num(v: Any) -> float | None:
@@ -105,33 +89,15 @@ def _window_props(w: Window, view: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- air
-def _valid_json(store: Store) -> Any:
-    """SQL condition: the row's attributes are JSON that SQLite's JSON functions accept (None: no check).
-
-    The store writes attributes with Python's json, which lets NaN through; SQLite's
-    ``json_extract`` fails the whole statement on such a row, so those rows are
-    counted in Python instead (PostgreSQL refuses them when they are written)."""
-    if store.dialect != "sqlite":
-        return None
-    return func.json_valid(type_coerce(OBS.c.attributes, Text)) == 1
-
-
 def _track_counts(store: Store, w: Window) -> dict[str, dict[str, int]]:
-    """Tracks per class, and how many were intercepted, over the whole window (SQL aggregate)."""
-    cls = OBS.c.attributes["classification"].as_string()
-    icp = OBS.c.attributes["intercepted"].as_string()  # not as_boolean: a bad value must not fail the cast
-    kind = OBS.c.kind == ObservationKind.AIR_TRACK.value
-    q = _where(store, select(cls, icp, func.count()).where(kind), w)
-    valid = _valid_json(store)
+    """Tracks per class, and how many were intercepted, over the whole window (SQL aggregate;
+    rows whose attributes SQLite's JSON functions refuse are counted here from their text)."""
+    groups, odd = SL.track_classes(store, w.t_from, w.t_to, w.bbox, MAX_AGGREGATED)
     rows: list[tuple[Any, Any, int]] = []
-    with store.engine.connect() as c:
-        if valid is not None:
-            q = q.where(valid)
-            odd = _where(store, select(type_coerce(OBS.c.attributes, Text)).where(kind, not_(valid)), w)
-            for (text,) in c.execute(odd.limit(MAX_AGGREGATED)).all():
-                a = _loads(text)
-                rows.append((a.get("classification"), a.get("intercepted"), 1))
-        rows += [tuple(r) for r in c.execute(q.group_by(cls, icp)).all()]  # type: ignore[misc]
+    for text in odd:
+        a = _loads(text)
+        rows.append((a.get("classification"), a.get("intercepted"), 1))
+    rows += groups
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"tracks": 0, "intercepted": 0})
     for k, i, n in rows:
         e = out[str(k or "unknown")]
@@ -176,8 +142,6 @@ def _launch_areas(sums: list[Any], agreement: Any, problems: list[dict[str, str]
     A summary item naming several areas counts fully in each (the Air Force does
     not split its numbers by area), so per-area numbers are "launched in
     summaries naming this area", as in the daily report."""
-    from trucewatch.sources.air.report import air_section
-
     good = []
     for o in sums:
         a = o.attributes
@@ -298,8 +262,6 @@ def sea_layer(store: Store, agreement: Any, w: Window, full: bool) -> dict[str, 
     problems: list[dict[str, str]] = []
     if not full:
         return _sea_published(store, agreement, w)
-    from trucewatch.sources.sea.report import sea_section, track_line
-
     inc, truncated = _query(store, ObservationKind.VESSEL_INCIDENT, w, w.limit)
     good = []
     for o in inc:
@@ -332,11 +294,8 @@ def sea_layer(store: Store, agreement: Any, w: Window, full: bool) -> dict[str, 
 def _incident_rows(store: Store, w: Window) -> tuple[list[tuple[float, float, dict[str, Any]]], bool]:
     """(lat, lon, attributes) of every incident in the window, up to ``MAX_AGGREGATED``.
     Incident attributes are small; they are parsed here, not with SQL JSON functions."""
-    q = _where(store, select(OBS.c.lat, OBS.c.lon, type_coerce(OBS.c.attributes, Text))
-               .where(OBS.c.kind == ObservationKind.VESSEL_INCIDENT.value), w)
-    with store.engine.connect() as c:
-        rows = c.execute(q.limit(MAX_AGGREGATED + 1)).all()
-    return [(float(la), float(lo), _loads(t)) for la, lo, t in rows[:MAX_AGGREGATED]], len(rows) > MAX_AGGREGATED
+    rows = SL.incident_positions(store, w.t_from, w.t_to, w.bbox, MAX_AGGREGATED + 1)
+    return [(la, lo, _loads(t)) for la, lo, t in rows[:MAX_AGGREGATED]], len(rows) > MAX_AGGREGATED
 
 
 def _per_zone(rows: list[tuple[float, float, dict[str, Any]]]) -> dict[str, dict[str, int]]:
@@ -349,8 +308,6 @@ def _per_zone(rows: list[tuple[float, float, dict[str, Any]]]) -> dict[str, dict
 def _sea_published(store: Store, agreement: Any, w: Window) -> dict[str, Any]:
     """Incidents counted per zone (at the zone's representative point) or, outside any
     zone the agreement draws, per ``GRID_DEG`` cell (at the cell's centre)."""
-    from trucewatch.sources.sea.report import NOTE
-
     rows, truncated = _incident_rows(store, w)
     zones = {z.id: z.geometry for z in getattr(agreement, "zones", [])}
     groups: dict[tuple[str | None, float | None, float | None], dict[str, Any]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from trucewatch.geo import LocalFrame, haversine_m
-from trucewatch.report.places import MAX_REF_M, SLACK_CAP_M, _index, geo_precision, nearest_places
+from trucewatch.places.nearest import MAX_REF_M, SLACK_CAP_M, _index, geo_precision, nearest_places
 
 
 def _offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float, float]:
@@ -45,7 +45,7 @@ def test_precision_follows_the_real_distance_on_random_points() -> None:
     err = rng.choice([50.0, 500.0, 3000.0, 20_000.0], 2000)
     places = nearest_places(lat, lon, err)
     tree, _c = _index()
-    from trucewatch.report.places import _xyz
+    from trucewatch.places.nearest import _xyz
 
     chord, _j = tree.query(_xyz(lat, lon), k=1)
     d_nearest = 2 * 6_371_008.8 * np.arcsin(chord / 2)

@@ -23,6 +23,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.spatial import cKDTree
 
+from trucewatch.sources.text.gazetteer import Gazetteer
+
 R_EARTH_M = 6_371_008.8
 #: Search radius for a reference settlement; beyond it the finding is named by its region only.
 MAX_REF_M = 60_000.0
@@ -56,8 +58,6 @@ class Place:
 
 @lru_cache(maxsize=1)
 def _index() -> tuple[cKDTree, dict[str, np.ndarray | list[str]]]:
-    from trucewatch.sources.text.gazetteer import Gazetteer
-
     g = Gazetteer.load()
     keep = np.array([k in ("city", "town", "village") for k in g.kind], bool)
     idx = np.flatnonzero(keep)
