@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Integer, Text, and_, column, or_, select, text, type_coerce
 
-from trucewatch.model import SourceKind, from_unix
+from trucewatch.model import from_unix
 from trucewatch.service import places as PL
 from trucewatch.service.auth import Principal, Role
+from trucewatch.sources.registry import identity_withheld, withheld_attributes
 from trucewatch.store import Store
 from trucewatch.store import schema as S
 
@@ -205,18 +206,16 @@ class Views:
         out = dict(o)
         out["attributes"] = _clean_attrs(o.get("attributes") or {})
         k = kinds.get(o["source_id"])
-        if k is None or k in _WITHHELD_KINDS:
+        if identity_withheld(k):  # as the source's adapter declares; undeclared kinds too (fail closed)
             out["source_id"] = f"withheld ({k or 'unknown source'})"
             # a monitor's or a drone team's own words and links could name them: only a
             # public post's text (open sources) reaches roles outside the mission
-            for key in POST_KEYS:
+            keys = withheld_attributes(k)
+            for key in keys:
                 if key in out["attributes"]:
                     out["attributes"][key] = None
-            out["attributes"]["withheld"] = [key for key in POST_KEYS if key in (o.get("attributes") or {})]
+            out["attributes"]["withheld"] = [key for key in keys if key in (o.get("attributes") or {})]
         return out
-
-
-_WITHHELD_KINDS = {SourceKind.MONITOR_TEAM.value, SourceKind.ACOUSTIC_SENSOR.value, SourceKind.DRONE.value}
 
 
 _JSON_COLUMNS = {"location", "origin", "evidence", "attributes"}
@@ -281,7 +280,7 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
 def _liaison_evidence(e: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
     out = dict(e)
     k = kinds.get(str(e.get("source_id")))
-    if k is None or k in _WITHHELD_KINDS:  # unknown sources are withheld too (fail closed)
+    if identity_withheld(k):  # unknown sources are withheld too (fail closed)
         k = k or "unknown source"
         out["source_id"] = f"withheld ({k})"
         out["summary"] = f"{e.get('kind')} reported by a {k.replace('_', ' ')} (identity withheld)"
