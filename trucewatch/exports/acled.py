@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from trucewatch.exports.common import cell, flat, to_csv
+from trucewatch.i18n import describe_place
+from trucewatch.report.places import nearest_places
 
 NAME = "acled"
 SUFFIXES = (".acled.csv", ".acled")
@@ -79,9 +81,6 @@ def _actor(party: str, names: dict[str, str], iso2: str) -> tuple[str, int | str
 
 
 def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[str, Any]]:
-    from trucewatch.i18n import describe_place
-    from trucewatch.report.places import nearest_places
-
     if not views:
         return []
     lat = np.array([float(v["lat"]) for v in views])

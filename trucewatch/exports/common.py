@@ -6,6 +6,11 @@ import csv
 import io
 from typing import Any
 
+import numpy as np
+
+from trucewatch.i18n import describe_place
+from trucewatch.report.places import nearest_places
+
 #: Flat columns of the CSV and of the GeoPackage's findings layer (a role's view may leave some empty).
 COLUMNS = ["id", "event_id", "rule", "party", "status", "confidence", "time", "lat", "lon", "err_major_m",
            "err_minor_m", "err_angle_deg", "place", "origin_lat", "origin_lon", "n_evidence", "evidence_kinds",
@@ -38,11 +43,6 @@ def places(rows: list[dict[str, Any]], lang: str = "en") -> list[str]:
     """"3 km NE of Horlivka" per row (the report's wording, trucewatch.report.places)."""
     if not rows:
         return []
-    import numpy as np
-
-    from trucewatch.i18n import describe_place
-    from trucewatch.report.places import nearest_places
-
     lat = np.array([float(v["lat"]) for v in rows])
     lon = np.array([float(v["lon"]) for v in rows])
     err = np.array([float((v.get("location") or {}).get("err_major_m") or 0.0) for v in rows])

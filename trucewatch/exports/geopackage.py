@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 
 from trucewatch.exports.common import COLUMNS, flat, places
+from trucewatch.geo import ellipse_polygon
 
 NAME = "gpkg"
 SUFFIXES = (".gpkg",)
@@ -63,8 +64,6 @@ def _gpkg_time(iso: str) -> str:
 
 
 def _ellipse(v: dict[str, Any]) -> shapely.Geometry:
-    from trucewatch.geo import ellipse_polygon
-
     loc = v.get("location") or {}
     major = float(loc.get("err_major_m") or 0.0)
     minor = float(loc.get("err_minor_m") or major)

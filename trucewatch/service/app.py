@@ -102,13 +102,6 @@ class WebhookBody(_Body):
     party: str | None = Field(default=None, pattern=PARTY_RE)
 
 
-class ExportFormat(StrEnum):
-    GEOJSON = "geojson"
-    GPKG = "gpkg"
-    CSV = "csv"
-    ACLED = "acled"
-
-
 class ReportFormat(StrEnum):
     HTML = "html"
     PDF = "pdf"
@@ -185,6 +178,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     report_cache: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, str]]] = {}
     party_names = {p.id: (p.name or p.id) for p in agreement.spec.parties} if agreement is not None else {}
     export_ctx = XP.ExportContext.of(agreement)
+    # the formats of the export registry (built-ins and plugins), as the path parameter's choices
+    ExportFormat = StrEnum("ExportFormat", {n.upper().replace("-", "_"): n for n in XP.formats()})  # type: ignore[misc]
     agreement_geojson: dict[str, Any] | None = None
 
     @contextlib.asynccontextmanager
