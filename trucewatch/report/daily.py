@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from trucewatch.agreement import Agreement
 from trucewatch.model import UNDETERMINED, Rule, Status
+from trucewatch.report import sections as report_sections
 from trucewatch.report.areas import area_names
 from trucewatch.service.auth import Principal, Role
 from trucewatch.service.config import ServiceConfig
@@ -38,16 +39,6 @@ RULE_TITLES = {
     Rule.NAVAL_VESSEL_IN_ZONE.value: "Naval vessels in maritime zones",
     Rule.LAUNCH_FROM_TERRITORY.value: "Launches of missiles and long-range drones",
 }
-
-#: Optional report sections contributed by source stages: "module:function"
-#: taking (store, agreement, t_from, t_to) and returning {"title", "html"} or None.
-SECTION_PROVIDERS: list[str] = [
-    "trucewatch.sources.drone.report:daily_section",
-    "trucewatch.report.sections:air_daily_section",
-    "trucewatch.report.sections:sea_daily_section",
-    "trucewatch.report.sections:satellite_daily_section",
-]
-
 
 class ReportError(ValueError):
     pass
@@ -306,14 +297,8 @@ def _checkpoint(store: Store) -> dict[str, Any] | None:
 
 
 def _extra_sections(store: Store, agreement: Agreement, period: Period) -> list[dict[str, str]]:
-    out = []
-    for spec in SECTION_PROVIDERS:
-        mod_name, fn_name = spec.split(":")
-        mod = importlib.import_module(mod_name)
-        sec = getattr(mod, fn_name)(store, agreement, period.start, period.end)
-        if sec:
-            out.append(sec)
-    return out
+    """The source stages' sections (registry: trucewatch.report.sections, plugins included)."""
+    return report_sections.render_all(store, agreement, period.start, period.end)
 
 
 def _published_sections(store: Store, agreement: Agreement, period: Period, views: Views,
