@@ -142,6 +142,12 @@ def registry() -> list[ReportSection]:
     return out
 
 
+def describe() -> list[dict[str, Any]]:
+    """Every section as the CLI and the API list it."""
+    builtin = {id(r) for r in BUILTIN}
+    return [{"name": r.name, "description": r.description, "plugin": id(r) not in builtin} for r in registry()]
+
+
 def render_all(store: Any, agreement: Any, start: datetime, end: datetime) -> list[dict[str, str]]:
     """Every registered section that has something to say for the period."""
     out = []

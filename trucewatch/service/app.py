@@ -33,11 +33,13 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from trucewatch import exports as XP
+from trucewatch.adjudication import rules as RR
 from trucewatch.ledger.api import mission_signer
 from trucewatch.ledger.keys import KeyRegistryError, rotate_key
 from trucewatch.ledger.log import LogError
 from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
+from trucewatch.report import sections as RS
 from trucewatch.service import integrations as I
 from trucewatch.service import layers as L
 from trucewatch.service import places as PL
@@ -50,6 +52,7 @@ from trucewatch.service.mechanism import mechanism_router
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
 from trucewatch.service.params import TimeAliasMiddleware
 from trucewatch.service.views import Views, ViolationFilter
+from trucewatch.sources import registry as SR
 from trucewatch.store import Store
 from trucewatch.store import schema as S
 
@@ -285,6 +288,12 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     def me(p: Principal = Any_) -> dict[str, Any]:
         return {"token_id": p.token_id, "role": p.role.value, "party": p.party, "source_ids": list(p.source_ids),
                 "label": p.label}
+
+    @app.get(f"{API}/extensions", tags=["meta"])
+    def extensions(p: Principal = Findings) -> dict[str, Any]:
+        """The registries: source adapters, rules, export formats, report sections (plugins marked)."""
+        return {"sources": SR.describe(), "rules": RR.describe(), "exports": XP.describe(),
+                "report_sections": RS.describe()}
 
     @app.get(f"{API}/agreement", tags=["map"])
     def agreement_layers(p: Principal = Any_) -> dict[str, Any]:

@@ -477,6 +477,17 @@ def source_adapters() -> list[SourceAdapter]:
     return out
 
 
+def describe() -> list[dict[str, Any]]:
+    """Every source adapter as the CLI and the API list it."""
+    builtin = {id(a) for a in BUILTIN}
+    return [{"name": a.name, "description": a.description, "formats": [f.name for f in a.formats],
+             "observation_kinds": list(a.observation_kinds),
+             "source_kinds": [{"kind": p.kind, "identity_withheld": p.identity_withheld,
+                               "withheld_attributes": list(p.withheld_attributes)} for p in a.source_kinds],
+             "map_layer": a.map_layer, "report_section": a.report_section, "plugin": id(a) not in builtin}
+            for a in source_adapters()]
+
+
 def formats() -> list[Adapter]:
     """Every format intake reads, in sniffing order (specific first)."""
     return sorted((f for a in source_adapters() for f in a.formats), key=lambda f: f.priority)
@@ -562,6 +573,6 @@ def format_names(main_only: bool = True) -> list[str]:
 
 
 __all__ = ["ADAPTERS", "BUILTIN", "BY_NAME", "POST_KEYS", "Adapter", "AdapterResult", "FileError", "ReadContext",
-           "RegistryError", "SourceAdapter", "SourceKindPolicy", "format_names", "formats", "identity_withheld",
+           "RegistryError", "SourceAdapter", "SourceKindPolicy", "describe", "format_names", "formats", "identity_withheld",
            "kind_policies", "public", "sniff", "source_adapters", "withheld", "withheld_attributes"]
 
