@@ -93,8 +93,9 @@ def _revoked_sources(store: Any, v: Violation) -> list[str]:
     out = []
     for sid in sorted({e.source_id for e in v.evidence}):
         src = store.get_source(sid)
-        if src is not None and revoked_at(src) is not None:
-            out.append(f"{sid} (revoked at {revoked_at(src).isoformat()})")
+        when = revoked_at(src) if src is not None else None
+        if when is not None:
+            out.append(f"{sid} (revoked at {when.isoformat()})")
     return out
 
 

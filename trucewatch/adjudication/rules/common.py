@@ -278,9 +278,14 @@ class RuleCheck(Protocol):
     ``evaluate`` gets every rule of the agreement by kind and the candidate events
     (active, confident enough) and returns its hits, findings and unlocated claims."""
 
-    name: str
-    description: str
-    kinds: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
 
     def evaluate(self, cols: EventColumns, agreement: Any, cfg: AdjudicationConfig,
                  by_kind: dict[Rule, list[Any]], cand: np.ndarray) -> list[Hit]: ...
