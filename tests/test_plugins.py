@@ -187,3 +187,12 @@ def test_seen_in_the_daily_report(mission: dict[str, Any]) -> None:
     html = paths["html"].read_text(encoding="utf-8")
     assert "Seismic array: explosions" in html and "1 explosion(s) located by the seismic array" in html
     assert "night fire" in html.lower()  # the plugin rule's finding, by its title
+
+
+def test_a_plugin_rule_takes_a_threshold(installed: None, tmp_path: Path) -> None:
+    cfg_file = tmp_path / "adj.yaml"
+    cfg_file.write_text("adjudication:\n  geometry_threshold: {night_fire: 0.7}\n")
+    assert rule_registry.AdjudicationConfig.from_yaml(cfg_file).threshold(Rule("night_fire")) == 0.7
+    cfg_file.write_text("adjudication:\n  geometry_threshold: {no_such_rule: 0.7}\n")
+    with pytest.raises(ValueError, match="no_such_rule"):
+        rule_registry.AdjudicationConfig.from_yaml(cfg_file)

@@ -77,7 +77,7 @@ class AdjudicationConfig:
         if not isinstance(gt, dict) or any(not isinstance(v, int | float) or not 0.0 < float(v) <= 1.0
                                            for v in gt.values()):
             raise ValueError(f"{path}: geometry_threshold: expected rule kind -> probability in (0, 1]")
-        bad = sorted(set(gt) - {r.value for r in Rule} - set(Rule.extended()))
+        bad = sorted(k for k in gt if not _is_rule_kind(k))
         if bad:
             raise ValueError(f"{path}: geometry_threshold: unknown rule kind(s) {', '.join(bad)}")
         cfg.geometry_threshold = {**GEOMETRY_THRESHOLD, **{k: float(v) for k, v in gt.items()}}
@@ -87,6 +87,15 @@ class AdjudicationConfig:
 
     def threshold(self, rule: Rule) -> float:
         return float(self.geometry_threshold.get(rule.value, GEOMETRY_THRESHOLD.get(rule.value, 0.5)))
+
+
+def _is_rule_kind(k: str) -> bool:
+    """A built-in rule kind or one a plugin declares (asking loads the plugins)."""
+    try:
+        Rule(k)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
