@@ -6,6 +6,7 @@ source kind's declaration decides what liaisons see (fail closed when undeclared
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -146,7 +147,8 @@ def test_seen_in_the_cli(mission: dict[str, Any]) -> None:
                                                     "withheld_attributes": ["station"]}
     assert [r["name"] for r in got["rules"]] == ["night_fire"]
     assert [e["name"] for e in got["exports"]] == ["kml"]
-    assert [s["name"] for s in got["report_sections"]] == ["seismic"]
+    assert [(s["name"], s["where"]) for s in got["report_sections"]] == [("night_truce", "report"),
+                                                                          ("seismic", "sources")]
     assert got["distributions"] == ["tw-example 0.1.0"]
     out = mission["dir"] / "findings.kml"
     mission["store"].close()
@@ -187,6 +189,13 @@ def test_seen_in_the_daily_report(mission: dict[str, Any]) -> None:
     html = paths["html"].read_text(encoding="utf-8")
     assert "Seismic array: explosions" in html and "1 explosion(s) located by the seismic array" in html
     assert "night fire" in html.lower()  # the plugin rule's finding, by its title
+    # a top-level section, placed where the plugin asked, in every view
+    titles = re.findall(r"<h2>(.*?)</h2>", html)
+    assert titles.index("Night truce") == titles.index("Corrections") + 1
+    assert "1 finding(s) of fire at night." in html
+    public = build_daily_report(mission["store"], mission["agreement"], mission["day"], mission["dir"] / "p",
+                                pdf=False, view=ReportView.parse("public"), views=default_views(mission["store"]))
+    assert "Night truce" in public["html"].read_text(encoding="utf-8")
 
 
 def test_a_plugin_rule_takes_a_threshold(installed: None, tmp_path: Path) -> None:

@@ -31,11 +31,20 @@ SectionFn = Callable[[Any, Any, datetime, datetime], "dict[str, str] | None"]
 
 @dataclass(frozen=True)
 class ReportSection:
-    """One daily-report section of a source stage (or a plugin)."""
+    """One daily-report section of a source stage or a plugin.
+
+    ``render(store, agreement, start, end)`` gives a section inside the report's
+    "Sources" block (analyst view); ``block(ctx) -> report.osce.Block | None`` gives a
+    top-level section of the OSCE report in every view (it reads the view's findings,
+    ``ctx.rows``), placed ``before``/``after`` a section key (default: before the ledger).
+    A section has one or the other."""
 
     name: str
-    render: SectionFn
+    render: SectionFn | None = None
     description: str = ""
+    block: Callable[[Any], Any] | None = None
+    before: str | None = None
+    after: str | None = None
 
 
 class SectionError(ValueError):
@@ -132,8 +141,9 @@ def registry() -> list[ReportSection]:
     names = {r.name for r in out}
     for p in plugins.load("report_sections"):
         r = p.value
-        if not isinstance(r, ReportSection):
-            raise SectionError(f"plugin {p.entry_point!r} ({p.distribution}): {r!r} is not a ReportSection")
+        if not isinstance(r, ReportSection) or (r.render is None) == (r.block is None):
+            raise SectionError(f"plugin {p.entry_point!r} ({p.distribution}): {r!r} is not a ReportSection with "
+                               "one of render or block")
         if r.name in names:
             raise SectionError(f"plugin {p.entry_point!r} ({p.distribution}): section {r.name!r} is already "
                                "registered")
@@ -145,13 +155,16 @@ def registry() -> list[ReportSection]:
 def describe() -> list[dict[str, Any]]:
     """Every section as the CLI and the API list it."""
     builtin = {id(r) for r in BUILTIN}
-    return [{"name": r.name, "description": r.description, "plugin": id(r) not in builtin} for r in registry()]
+    return [{"name": r.name, "description": r.description, "where": "sources" if r.render is not None else "report",
+             "plugin": id(r) not in builtin} for r in registry()]
 
 
 def render_all(store: Any, agreement: Any, start: datetime, end: datetime) -> list[dict[str, str]]:
     """Every registered section that has something to say for the period."""
     out = []
     for r in registry():
+        if r.render is None:
+            continue
         sec = r.render(store, agreement, start, end)
         if sec:
             out.append(sec)

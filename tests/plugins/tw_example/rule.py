@@ -9,6 +9,8 @@ import numpy as np
 from trucewatch.adjudication.columns import EventColumns
 from trucewatch.adjudication.rules import AdjudicationConfig, Hit, PerRule
 from trucewatch.model import UNDETERMINED, Rule
+from trucewatch.report.osce import Block
+from trucewatch.report.sections import ReportSection
 
 
 def night_fire(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule: Any, cand: np.ndarray) -> list[Hit]:
@@ -20,3 +22,13 @@ def night_fire(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig, rule
 
 
 RULE = PerRule("night_fire", "fire between 22:00 and 05:00 UTC (night truce)", night_fire)
+
+
+def night_truce_block(ctx: Any) -> Block | None:
+    """A top-level section of the daily report: the night truce's findings in the reader's view."""
+    n = sum(1 for v in ctx.rows if v["rule"] == "night_fire")
+    return Block("night_truce", "Night truce", f"<p>{n} finding(s) of fire at night.</p>")
+
+
+SECTION = ReportSection("night_truce", block=night_truce_block, description="the night truce's findings",
+                        after="corrections")
