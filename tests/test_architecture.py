@@ -152,7 +152,7 @@ def test_no_cycles_between_packages() -> None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if colour.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt) :] + [nxt])
+                cycles.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in colour:
                 visit(nxt)
         stack.pop()

@@ -40,6 +40,7 @@ COMMANDS: list[str] = [
     "trucewatch.service.cli",
     "trucewatch.ledger.cli",
     "trucewatch.mission.cli",
+    "trucewatch.plugins_cli",
 ]
 
 

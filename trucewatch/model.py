@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -37,7 +38,51 @@ MIN_ERROR_M = 1.0
 MAX_ERROR_M = 500_000.0
 
 
-class SourceKind(StrEnum):
+#: Called once, the first time a kind outside the built-in members is met, so that
+#: plugins declared through entry points can extend the kinds before the value is
+#: refused (``trucewatch.plugins`` installs its loader here; the model imports nothing).
+KIND_RESOLVERS: list[Callable[[], None]] = []
+
+
+class ExtensibleKind(StrEnum):
+    """A StrEnum that plugins may extend with new values (:meth:`extend`).
+
+    Why: a mission adds a source kind or a rule through a plugin without forking the
+    model.  An extended value is a real member (``Rule("x").value == "x"``, pydantic
+    validates it), but only once declared: an undeclared value is still refused.
+    """
+
+    @classmethod
+    def extend(cls, value: str) -> ExtensibleKind:
+        """Declare ``value`` a member (idempotent); returns the member."""
+        if not isinstance(value, str) or not value or not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"{cls.__name__}: {value!r} is not a kind name (letters, digits, _ and -)")
+        existing = cls._value2member_map_.get(value)
+        if existing is not None:
+            return existing  # type: ignore[return-value]
+        member = str.__new__(cls, value)
+        member._name_ = value.upper().replace("-", "_")
+        member._value_ = value
+        cls._value2member_map_[value] = member
+        _EXTENDED.setdefault(cls.__name__, []).append(value)
+        return member
+
+    @classmethod
+    def extended(cls) -> list[str]:
+        """The values plugins added (not in ``list(cls)``, which holds the built-ins)."""
+        return list(_EXTENDED.get(cls.__name__, []))
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        while KIND_RESOLVERS:
+            KIND_RESOLVERS.pop(0)()
+        return cls._value2member_map_.get(value) if isinstance(value, str) else None
+
+
+_EXTENDED: dict[str, list[str]] = {}
+
+
+class SourceKind(ExtensibleKind):
     ACOUSTIC_SENSOR = "acoustic_sensor"
     ACOUSTIC_NETWORK = "acoustic_network"  # the locator that turns arrivals into fixes
     DRONE = "drone"
@@ -69,8 +114,8 @@ class ObservationKind(StrEnum):
 KIND_CODES: dict[ObservationKind, int] = {k: i for i, k in enumerate(ObservationKind)}
 
 
-class Rule(StrEnum):
-    """Rule kinds an agreement may contain (``rules:`` in the agreement file)."""
+class Rule(ExtensibleKind):
+    """Rule kinds an agreement may contain (``rules:`` in the agreement file); plugins add theirs."""
 
     FIRE_ACROSS_LINE = "fire_across_line"
     HEAVY_WEAPON_IN_ZONE = "heavy_weapon_in_zone"
@@ -295,12 +340,34 @@ def from_unix(t: float) -> datetime:
     return datetime.fromtimestamp(float(t), tz=UTC)
 
 
+def revoked_at(source: Source) -> datetime | None:
+    """When the source was revoked (``attributes.revoked_at``), if it was.
+
+    Here, not in a stage, because fusion (which drops a revoked source's later
+    observations) and adjudication (which refuses to verify on its evidence) both need it.
+    """
+    v = source.attributes.get("revoked_at")
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, datetime):
+            return to_utc(v)
+        if isinstance(v, int | float):
+            return from_unix(v)
+        return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
+    except (ValueError, OverflowError, OSError):
+        # An unreadable revocation time still means revoked: fail safe.
+        return datetime(1970, 1, 1, tzinfo=UTC)
+
+
 __all__ = [
     "KIND_CODES",
+    "KIND_RESOLVERS",
     "NEUTRAL",
     "UNDETERMINED",
     "Event",
     "Evidence",
+    "ExtensibleKind",
     "Location",
     "Observation",
     "ObservationArrays",
@@ -312,6 +379,7 @@ __all__ = [
     "Transition",
     "Violation",
     "from_unix",
+    "revoked_at",
     "sha256_hex",
     "to_utc",
     "utcnow",

@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/health"): (200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/me"): _ANY,
     ("GET", "/api/v1/agreement"): _ANY,
+    ("GET", "/api/v1/extensions"): _READERS,
     ("POST", "/api/v1/observations"): (200, 403, 200, 403, 403, 403, 401, 401),
     ("GET", "/api/v1/observations"): _INTERNAL,
     ("GET", "/api/v1/events"): _INTERNAL,

@@ -15,8 +15,9 @@ import time
 from typing import Any
 
 from trucewatch.access.roles import FULL_ROLES, Principal, Role
-from trucewatch.model import SourceKind, Status, from_unix
+from trucewatch.model import Status, from_unix
 from trucewatch.places import settlements as PL
+from trucewatch.sources.registry import identity_withheld, withheld_attributes
 from trucewatch.store import Store
 from trucewatch.store.views import ViolationFilter, ViolationReads, Visibility
 
@@ -165,18 +166,16 @@ class Views:
         out = dict(o)
         out["attributes"] = _clean_attrs(o.get("attributes") or {})
         k = kinds.get(o["source_id"])
-        if k is None or k in _WITHHELD_KINDS:
+        if identity_withheld(k):  # as the source's adapter declares; undeclared kinds too (fail closed)
             out["source_id"] = f"withheld ({k or 'unknown source'})"
             # a monitor's or a drone team's own words and links could name them: only a
             # public post's text (open sources) reaches roles outside the mission
-            for key in POST_KEYS:
+            keys = withheld_attributes(k)
+            for key in keys:
                 if key in out["attributes"]:
                     out["attributes"][key] = None
-            out["attributes"]["withheld"] = [key for key in POST_KEYS if key in (o.get("attributes") or {})]
+            out["attributes"]["withheld"] = [key for key in keys if key in (o.get("attributes") or {})]
         return out
-
-
-_WITHHELD_KINDS = {SourceKind.MONITOR_TEAM.value, SourceKind.ACOUSTIC_SENSOR.value, SourceKind.DRONE.value}
 
 
 def with_places(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -195,7 +194,7 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
 def _liaison_evidence(e: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
     out = dict(e)
     k = kinds.get(str(e.get("source_id")))
-    if k is None or k in _WITHHELD_KINDS:  # unknown sources are withheld too (fail closed)
+    if identity_withheld(k):  # unknown sources are withheld too (fail closed)
         k = k or "unknown source"
         out["source_id"] = f"withheld ({k})"
         out["summary"] = f"{e.get('kind')} reported by a {k.replace('_', ' ')} (identity withheld)"

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from trucewatch.model import Event, Evidence, Observation, ObservationKind
+from trucewatch.model import KIND_CODES, Event, Evidence, Observation, ObservationKind
 
 POINT_KINDS = (ObservationKind.IMPACT, ObservationKind.EXPLOSION, ObservationKind.LAUNCH)
 
@@ -197,8 +197,6 @@ def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names:
     """Columns straight from the fusion core's EventTable (no pydantic objects):
     the benchmark's path.  ``extras`` holds per-row attribute columns
     (weapon_class, classification, intercepted, path, affected_area, incident, flag)."""
-    from trucewatch.model import KIND_CODES
-
     E = len(table)
     lab = table.label
     o = fi.obs

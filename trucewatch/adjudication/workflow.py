@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from trucewatch.model import Status, Transition, Violation, utcnow
+from trucewatch.model import Status, Transition, Violation, revoked_at, utcnow
+from trucewatch.store.store import StoreError
 
 S = Status
 
@@ -89,13 +90,12 @@ def allowed(from_status: Status, to_status: Status) -> bool:
 
 
 def _revoked_sources(store: Any, v: Violation) -> list[str]:
-    from trucewatch.fusion.arrays import revoked_at
-
     out = []
     for sid in sorted({e.source_id for e in v.evidence}):
         src = store.get_source(sid)
-        if src is not None and revoked_at(src) is not None:
-            out.append(f"{sid} (revoked at {revoked_at(src).isoformat()})")
+        when = revoked_at(src) if src is not None else None
+        if when is not None:
+            out.append(f"{sid} (revoked at {when.isoformat()})")
     return out
 
 
@@ -126,8 +126,6 @@ def transition(store: Any, violation_id: str, to_status: Status | str, actor: st
                                 f"revoked source(s) {', '.join(bad)}; re-adjudicate without it")
     tr = Transition(violation_id=violation_id, from_status=v.status, to_status=target, actor=str(actor),
                     reason=str(reason), at=at or utcnow(), counter_evidence=ce)
-    from trucewatch.store.store import StoreError
-
     try:
         store.record_transition(tr)
     except StoreError as exc:
@@ -177,8 +175,6 @@ def auto_advance(store: Any, violations: Iterable[Violation], config: WorkflowCo
     written in one transaction, so a fusion pass with thousands of findings
     costs a few statements, not a few per finding.
     """
-    from trucewatch.fusion.arrays import revoked_at
-
     cfg = config or WorkflowConfig()
     vs = list(violations)
     store.save_violations(vs)
@@ -204,8 +200,6 @@ def auto_advance(store: Any, violations: Iterable[Violation], config: WorkflowCo
             taken.append(Transition(violation_id=v.id, from_status=status, to_status=target, actor=cfg.actor,
                                     reason=f"automatic: {why}", at=when))
             status = target
-    from trucewatch.store.store import StoreError
-
     try:
         store.record_transitions(taken)
     except StoreError as exc:

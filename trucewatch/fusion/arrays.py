@@ -13,7 +13,7 @@ import copy as copy_module
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from trucewatch.model import (
     ObservationKind,
     Source,
     SourceKind,
+    revoked_at,
     to_utc,
 )
 
@@ -176,15 +177,6 @@ def _parse_time(v: Any) -> datetime | None:
 
         return from_unix(v)
     return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
-
-
-def revoked_at(source: Source) -> datetime | None:
-    """When the source was revoked (``attributes.revoked_at``), if it was."""
-    try:
-        return _parse_time(source.attributes.get("revoked_at"))
-    except ValueError:
-        # An unreadable revocation time still means revoked: fail safe.
-        return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def check_observation(o: Observation, sources: dict[str, Source], config: FusionConfig) -> RecordError | None:

@@ -34,6 +34,7 @@ from trucewatch.places.nearest import _index as _places_index
 from trucewatch.places.nearest import nearest_places
 from trucewatch.report import layers as L
 from trucewatch.report import osce
+from trucewatch.report import sections as report_sections
 from trucewatch.report.areas import area_names
 from trucewatch.store import Store
 
@@ -46,16 +47,6 @@ RULE_TITLES = {
     Rule.NAVAL_VESSEL_IN_ZONE.value: "Naval vessels in maritime zones",
     Rule.LAUNCH_FROM_TERRITORY.value: "Launches of missiles and long-range drones",
 }
-
-#: Optional report sections contributed by source stages: "module:function"
-#: taking (store, agreement, t_from, t_to) and returning {"title", "html"} or None.
-SECTION_PROVIDERS: list[str] = [
-    "trucewatch.sources.drone.report:daily_section",
-    "trucewatch.report.sections:air_daily_section",
-    "trucewatch.report.sections:sea_daily_section",
-    "trucewatch.report.sections:satellite_daily_section",
-]
-
 
 class ReportError(ValueError):
     pass
@@ -304,14 +295,8 @@ def _checkpoint(store: Store) -> dict[str, Any] | None:
 
 
 def _extra_sections(store: Store, agreement: Agreement, period: Period) -> list[dict[str, str]]:
-    out = []
-    for spec in SECTION_PROVIDERS:
-        mod_name, fn_name = spec.split(":")
-        mod = importlib.import_module(mod_name)
-        sec = getattr(mod, fn_name)(store, agreement, period.start, period.end)
-        if sec:
-            out.append(sec)
-    return out
+    """The source stages' sections (registry: trucewatch.report.sections, plugins included)."""
+    return report_sections.render_all(store, agreement, period.start, period.end)
 
 
 def _published_sections(store: Store, agreement: Agreement, period: Period, views: Views,

@@ -22,7 +22,6 @@ and the annex maps those to ids and evidence as the view may see them.
 from __future__ import annotations
 
 import base64
-import importlib
 import io
 import re
 import time
@@ -39,6 +38,7 @@ from trucewatch.i18n import describe_place, plural
 from trucewatch.model import UNDETERMINED, Rule
 from trucewatch.places.nearest import nearest_places
 from trucewatch.report import daily as D
+from trucewatch.report import sections as report_sections
 from trucewatch.report.areas import area_names
 from trucewatch.store import reports as RS
 
@@ -107,24 +107,40 @@ def register_section(key: str, fn: Section, *, before: str | None = None, after:
                      replace: bool = False) -> None:
     """Add a section (or replace the one called ``key``).  Without ``before``/``after`` it goes
     before the annexes (``ledger``)."""
-    keys = [k for k, _ in SECTIONS]
+    _place(SECTIONS, key, fn, before=before, after=after, replace=replace)
+
+
+def _place(sections: list[tuple[str, Section]], key: str, fn: Section, *, before: str | None = None,
+           after: str | None = None, replace: bool = False) -> None:
+    keys = [k for k, _ in sections]
     if key in keys:
         if not replace:
             raise ValueError(f"report section {key!r} is already registered (pass replace=True)")
-        SECTIONS[keys.index(key)] = (key, fn)
+        sections[keys.index(key)] = (key, fn)
         return
     anchor = before or ("ledger" if after is None else None)
     if after is not None and after in keys:
-        SECTIONS.insert(keys.index(after) + 1, (key, fn))
+        sections.insert(keys.index(after) + 1, (key, fn))
     elif anchor is not None and anchor in keys:
-        SECTIONS.insert(keys.index(anchor), (key, fn))
+        sections.insert(keys.index(anchor), (key, fn))
     else:
-        SECTIONS.append((key, fn))
+        sections.append((key, fn))
+
+
+def sections_with_plugins() -> list[tuple[str, Section]]:
+    """The registered sections plus the top-level ones installed plugins declare
+    (``trucewatch.report_sections`` entries with a ``block``, report.sections), placed by
+    their ``before``/``after``; worked out per report, so a plugin is never half-registered."""
+    out = list(SECTIONS)
+    for s in report_sections.registry():
+        if s.block is not None:
+            _place(out, s.name, s.block, before=s.before, after=s.after)
+    return out
 
 
 def render_sections(ctx: ReportContext) -> list[Block]:
     out = []
-    for _key, fn in SECTIONS:
+    for _key, fn in sections_with_plugins():
         b = fn(ctx)
         if b is not None:
             out.append(b)
@@ -616,10 +632,3 @@ for _k, _f in (("summary", summary), ("map", map_section), ("explosions", explos
     SECTIONS.append((_k, _f))
 
 
-def load_plugins(specs: list[str]) -> None:
-    """Import ``module`` names whose import registers sections (kept optional: a missing one is skipped)."""
-    for m in specs:
-        try:
-            importlib.import_module(m)
-        except ImportError:
-            continue

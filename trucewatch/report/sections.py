@@ -1,22 +1,54 @@
-"""Daily-report sections for the air, sea and satellite layers.
+"""The source stages' daily-report sections, in one registry.
 
-Each ``*_daily_section(store, agreement, start, end)`` reads the period's
-observations of its kind from the store, summarises them with the stage's own
-summary function and returns ``{"title", "html"}``, or None when the layer saw
-nothing (the report then omits the section rather than printing zeros).
+A section is a :class:`ReportSection`: ``render(store, agreement, start, end)``
+reads the period's observations of its kind from the store, summarises them with
+the stage's own summary function and returns ``{"title", "html"}``, or None when
+the layer saw nothing (the report then omits the section rather than printing
+zeros).  The built-ins are :data:`BUILTIN` (drone, air, sea, satellite); a package
+adds its own through the ``trucewatch.report_sections`` entry point group
+(:mod:`trucewatch.plugins`); a source adapter names its section by ``name``.
+These sections are in the analyst view only (they read observations directly).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any
 
 import numpy as np
 
+from trucewatch import plugins
 from trucewatch.model import ObservationKind
 from trucewatch.sources.air.report import air_section
+from trucewatch.sources.drone.report import daily_section as drone_daily_section
 from trucewatch.sources.sea.report import sea_section
+
+SectionFn = Callable[[Any, Any, datetime, datetime], "dict[str, str] | None"]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """One daily-report section of a source stage or a plugin.
+
+    ``render(store, agreement, start, end)`` gives a section inside the report's
+    "Sources" block (analyst view); ``block(ctx) -> report.osce.Block | None`` gives a
+    top-level section of the OSCE report in every view (it reads the view's findings,
+    ``ctx.rows``), placed ``before``/``after`` a section key (default: before the ledger).
+    A section has one or the other."""
+
+    name: str
+    render: SectionFn | None = None
+    description: str = ""
+    block: Callable[[Any], Any] | None = None
+    before: str | None = None
+    after: str | None = None
+
+
+class SectionError(ValueError):
+    """A plugin section that does not meet the interface or reuses a name."""
 
 
 def _obs(store: Any, start: datetime, end: datetime, kinds: list[ObservationKind]) -> list[Any]:
@@ -92,3 +124,48 @@ def satellite_daily_section(store: Any, agreement: Any, start: datetime, end: da
     parts.append("<p class='small'>Satellites see a 375 m to 1 km pixel at overpass times only; cloud hides fires, "
                  "and no detection is not evidence of no strike.</p>")
     return {"title": "Satellite: thermal anomalies and damage", "html": "\n".join(parts)}
+
+
+#: The built-in sections, in the report's order.
+BUILTIN: list[ReportSection] = [
+    ReportSection("drone", drone_daily_section, "drone flights, sightings and coverage"),
+    ReportSection("air", air_daily_section, "air-defence summaries and air tracks"),
+    ReportSection("sea", sea_daily_section, "vessels and maritime incidents"),
+    ReportSection("satellite", satellite_daily_section, "thermal anomalies and radar damage"),
+]
+
+
+def registry() -> list[ReportSection]:
+    """The built-in sections, then installed plugins' (``trucewatch.report_sections``)."""
+    out = list(BUILTIN)
+    names = {r.name for r in out}
+    for p in plugins.load("report_sections"):
+        r = p.value
+        if not isinstance(r, ReportSection) or (r.render is None) == (r.block is None):
+            raise SectionError(f"plugin {p.entry_point!r} ({p.distribution}): {r!r} is not a ReportSection with "
+                               "one of render or block")
+        if r.name in names:
+            raise SectionError(f"plugin {p.entry_point!r} ({p.distribution}): section {r.name!r} is already "
+                               "registered")
+        names.add(r.name)
+        out.append(r)
+    return out
+
+
+def describe() -> list[dict[str, Any]]:
+    """Every section as the CLI and the API list it."""
+    builtin = {id(r) for r in BUILTIN}
+    return [{"name": r.name, "description": r.description, "where": "sources" if r.render is not None else "report",
+             "plugin": id(r) not in builtin} for r in registry()]
+
+
+def render_all(store: Any, agreement: Any, start: datetime, end: datetime) -> list[dict[str, str]]:
+    """Every registered section that has something to say for the period."""
+    out = []
+    for r in registry():
+        if r.render is None:
+            continue
+        sec = r.render(store, agreement, start, end)
+        if sec:
+            out.append(sec)
+    return out

@@ -34,6 +34,7 @@ from trucewatch import exports as XP
 from trucewatch.access.roles import Principal, Role
 from trucewatch.access.tokens import AuthError, TokenStore
 from trucewatch.access.views import Views, ViolationFilter, may_alert
+from trucewatch.adjudication import rules as RR
 from trucewatch.i18n import catalogue
 from trucewatch.ledger.api import mission_signer
 from trucewatch.ledger.keys import KeyRegistryError, rotate_key
@@ -42,6 +43,7 @@ from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation, Rule, Source, Status, to_utc
 from trucewatch.places import settlements as PL
 from trucewatch.report import layers as L
+from trucewatch.report import sections as RS
 from trucewatch.service import integrations as I
 from trucewatch.service import security as SX
 from trucewatch.service.alerts import AlertHub, Subscriber, alert_payload
@@ -50,6 +52,7 @@ from trucewatch.service.config import ServiceConfig
 from trucewatch.service.mechanism import mechanism_router
 from trucewatch.service.middleware import AuditMiddleware, LimitsMiddleware
 from trucewatch.service.params import TimeAliasMiddleware
+from trucewatch.sources import registry as SR
 from trucewatch.store import Store
 from trucewatch.store.service import ServiceReads, WebhookRepo
 
@@ -99,13 +102,6 @@ class WebhookBody(_Body):
     url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
     role: Role = Role.ANALYST
     party: str | None = Field(default=None, pattern=PARTY_RE)
-
-
-class ExportFormat(StrEnum):
-    GEOJSON = "geojson"
-    GPKG = "gpkg"
-    CSV = "csv"
-    ACLED = "acled"
 
 
 class ReportFormat(StrEnum):
@@ -185,6 +181,8 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     report_cache: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, str]]] = {}
     party_names = {p.id: (p.name or p.id) for p in agreement.spec.parties} if agreement is not None else {}
     export_ctx = XP.ExportContext.of(agreement)
+    # the formats of the export registry (built-ins and plugins), as the path parameter's choices
+    ExportFormat = StrEnum("ExportFormat", {n.upper().replace("-", "_"): n for n in XP.formats()})  # type: ignore[misc]
     agreement_geojson: dict[str, Any] | None = None
 
     @contextlib.asynccontextmanager
@@ -290,6 +288,12 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
     def me(p: Principal = Any_) -> dict[str, Any]:
         return {"token_id": p.token_id, "role": p.role.value, "party": p.party, "source_ids": list(p.source_ids),
                 "label": p.label}
+
+    @app.get(f"{API}/extensions", tags=["meta"])
+    def extensions(p: Principal = Findings) -> dict[str, Any]:
+        """The registries: source adapters, rules, export formats, report sections (plugins marked)."""
+        return {"sources": SR.describe(), "rules": RR.describe(), "exports": XP.describe(),
+                "report_sections": RS.describe()}
 
     @app.get(f"{API}/agreement", tags=["map"])
     def agreement_layers(p: Principal = Any_) -> dict[str, Any]:
