@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
+
 #: format name -> module; add a line to add a format.
 MODULES: dict[str, str] = {
     "geojson": "trucewatch.exports.geojson",
@@ -25,7 +27,7 @@ MODULES: dict[str, str] = {
 }
 
 
-class ExportError(ValueError):
+class ExportError(TruceWatchError, ValueError):
     pass
 
 

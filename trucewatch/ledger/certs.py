@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.ledger.canonical import jcs
 from trucewatch.ledger.checkpoint import ALG_ED25519, NoteSigner
 from trucewatch.ledger.keys import KeyRegistryError, Keyring, SourceKey, verify_detached
@@ -45,7 +46,7 @@ OPS = ("register", "rotate", "revoke")
 _FIELDS = {"op", "source_id", "public_key", "valid_from", "valid_to", "at", "reason", "issued_at"}
 
 
-class CertError(ValueError):
+class CertError(TruceWatchError, ValueError):
     """A key certificate entry that cannot be trusted (malformed, bad signature, unknown signer)."""
 
 

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import DatabaseError
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.ledger import merkle
 from trucewatch.store import schema as S
 from trucewatch.store.store import Store
@@ -47,7 +48,7 @@ LEDGER_TABLES = (S.ledger_state, S.ledger_nodes, S.ledger_leaves, S.ledger_check
                  S.ledger_source_keys, S.ledger_log_keys, S.ledger_witnesses, S.ledger_key_entries, S.ledger_queue)
 
 
-class LogError(RuntimeError):
+class LogError(TruceWatchError, RuntimeError):
     """The log refuses an operation."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, insert, select
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.store import schema as S
 from trucewatch.store.store import Store, StoreError
 
@@ -38,7 +39,7 @@ LOG_KEY_FILE = "log.key"
 SOURCE_KEY_DIR = "sources"
 
 
-class MissionError(ValueError):
+class MissionError(TruceWatchError, ValueError):
     """A mission setup problem, naming the file or field."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from trucewatch.agreement import Agreement
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import UNDETERMINED, Rule, Status
 from trucewatch.report.areas import area_names
 from trucewatch.service.auth import Principal, Role
@@ -49,7 +50,7 @@ SECTION_PROVIDERS: list[str] = [
 ]
 
 
-class ReportError(ValueError):
+class ReportError(TruceWatchError, ValueError):
     pass
 
 

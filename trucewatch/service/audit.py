@@ -21,10 +21,11 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.store import schema as S
 
 
-class AuditUnavailable(Exception):
+class AuditUnavailable(TruceWatchError):
     """The audit record could not be committed; the request must not be answered with data."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.store import schema as S
 
 
@@ -48,7 +49,7 @@ class Principal:
         return f"{who}:{self.token_id}"
 
 
-class AuthError(Exception):
+class AuthError(TruceWatchError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.mechanism.core import MechanismConfig
 from trucewatch.model import Status
 
@@ -57,7 +58,7 @@ class ServiceConfig(BaseModel):
     mechanism: MechanismConfig = Field(default_factory=MechanismConfig)
 
 
-class ConfigError(ValueError):
+class ConfigError(TruceWatchError, ValueError):
     pass
 
 

@@ -13,15 +13,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Observation, Status
 from trucewatch.store import Store, StoreError
 
 
-class Unavailable(RuntimeError):
+class Unavailable(TruceWatchError, RuntimeError):
     """A stage the request needs is not installed (HTTP 503)."""
 
 
-class Refused(ValueError):
+class Refused(TruceWatchError, ValueError):
     """The stage refused the request (HTTP 409/422), message names the field."""
 
 

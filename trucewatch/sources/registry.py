@@ -21,24 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trucewatch.errors import RecordProblem
 from trucewatch.model import Observation, Source
 
 HEAD_BYTES = 8192
 
 
-@dataclass
-class FileError:
-    """One bad record of an input file, named by record and field."""
-
-    record: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
-
-    def as_dict(self) -> dict[str, str]:
-        return {"record": self.record, "field": self.field, "message": self.message}
+#: Intake's name for the package's one record-problem type (public: ``mission.intake`` builds them too).
+FileError = RecordProblem
 
 
 @dataclass
@@ -229,7 +219,7 @@ def _read_acoustic(path: Path, ctx: ReadContext) -> AdapterResult:
         return AdapterResult(errors=[FileError(path.name, "sensor registry", "several sensor registries found ("
                                                + ", ".join(p.name for p in regs) + "); intake one folder per network")])
     obs, res, _pairs = observations_from_files(regs[0], path, LocateConfig(), ctx.agreement)
-    errs = [_err(f"{e.source} record {e.record}", e.field, e.message) for e in res.errors]
+    errs = list(res.errors)  # already "<file> record <n>"
     src = Source(id=SOURCE_ID, kind=SourceKind.ACOUSTIC_NETWORK, name="Acoustic sensor network", reliability=0.9)
     n_arr = sum(1 for _ in open(path, "rb")) - 1 if _csv_header(open(path, "rb").read(HEAD_BYTES)) else \
         sum(1 for ln in open(path, "rb") if ln.strip())

@@ -35,6 +35,8 @@ from sqlalchemy import (
     update,
 )
 
+from trucewatch.errors import TruceWatchError
+
 metadata = MetaData()
 
 cases = Table(
@@ -248,7 +250,7 @@ TABLES = [cases, allegations, attachments, steps, tasks, findings, replies, site
 GENESIS = "0" * 64
 
 
-class ConflictError(ValueError):
+class ConflictError(TruceWatchError, ValueError):
     """A compare-and-set update found the record already moved on (HTTP 409)."""
 
 

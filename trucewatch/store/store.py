@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Integer, bindparam, column, create_engine, event, func, insert, select, text, update
 
+from trucewatch.errors import RecordProblem, TruceWatchError
 from trucewatch.model import (
     Event,
     Location,
@@ -39,7 +40,7 @@ from trucewatch.store import schema as S
 MACHINE_ACTORS = ("system", "trucewatch:auto")
 
 
-class StoreError(ValueError):
+class StoreError(TruceWatchError, ValueError):
     """A write the store refuses, naming the record and field."""
 
 
@@ -48,14 +49,9 @@ class StoreMissing(StoreError):
     ``--db`` must not silently become an empty store (only ``trucewatch init`` creates one)."""
 
 
-@dataclass
-class RecordError:
-    record: str  # observation id or position in the batch
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
+#: The store's name for the package's one record-problem type (``record``: observation id or
+#: position in the batch); public as ``trucewatch.store.RecordError``.
+RecordError = RecordProblem
 
 
 @dataclass

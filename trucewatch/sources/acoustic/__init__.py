@@ -13,7 +13,6 @@ from trucewatch.model import Observation
 from trucewatch.sources.acoustic.associate import LocateConfig
 from trucewatch.sources.acoustic.formats import (
     Arrivals,
-    RecordError,
     Sensors,
     parse_arrival_rows,
     read_arrivals,
@@ -55,6 +54,6 @@ def observations_from_files(sensors_path: str | Path, arrivals_path: str | Path,
     return obs, res, pairs
 
 
-__all__ = ["SOURCE_ID", "Arrivals", "Failure", "Fix", "LocateConfig", "LocateResult", "Pair", "RecordError", "Sensors",
+__all__ = ["SOURCE_ID", "Arrivals", "Failure", "Fix", "LocateConfig", "LocateResult", "Pair", "Sensors",
            "locate", "locate_files", "observations_from", "observations_from_files", "pair_fixes", "parse_arrival_rows", "read_arrivals",
            "read_sensors", "to_observations"]

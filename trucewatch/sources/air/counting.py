@@ -318,8 +318,8 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
         return Weapon("total", None, pos + s0, pos + end)
     fam = key = None
     low = phrase.lower()
-    for rx, f, k in _MODEL_FAMILY:
-        if re.search(rx, low):
+    for pat, f, k in _MODEL_FAMILY:
+        if re.search(pat, low):
             fam, key = f, k
             break
     word_fam = next((f for f, rx in _FAMILY_WORDS if rx.search(phrase)), None)
@@ -330,6 +330,8 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
         return None
     if fam is None or (word_fam == "drone" and fam != "drone" and not re.search(r"ракет|missile", low)):
         fam = word_fam
+    if fam is None:  # (not reached: a family word or a model was found above)
+        return None
     models = tuple(m.group() for m in _MODELS_RE.finditer(phrase))
     shahed = bool(_SHAHED.search(phrase))
     decoys = bool(_DECOY.search(phrase))
@@ -555,8 +557,7 @@ def count(text: str) -> Counts:
             if st is None:
                 st = _first_state(after_w) or state
             # "N of them / з них": a part of the weapon named before
-            if w is None and _OF_THEM.match(s[n.end:]):
-                om = _OF_THEM.match(s[n.end:])
+            if w is None and (om := _OF_THEM.match(s[n.end:])) is not None:
                 rest = s[n.end + om.end():]
                 w_after = weapon_at(rest, 0) if rest else None
                 # "18 of the drones": the partitive names its own weapon; "з них": the one named before
@@ -565,7 +566,7 @@ def count(text: str) -> Counts:
                 ref = ref or _last_weapon_word(before) or last_weapon
                 if ref is None or ref.family == "total":
                     continue
-                pst = _state_of(_PASSIVE.match(rest).group()) if _PASSIVE.match(rest) else None
+                pst = _state_of(pm.group()) if (pm := _PASSIVE.match(rest)) else None
                 if w_after is not None or re.match(r"\s*[–—-]?\s*(were|was|були|було|є|были|это|це)?\s*"
                                                    r"[«\"]?(shahed|шахед|ударн|strike|attack)", rest, re.I):
                     continue  # "більше 70 з них – шахеди": a sub-type, not a count of its own
@@ -667,10 +668,10 @@ def count(text: str) -> Counts:
             if w is None:
                 prev = s[max(0, m.start() - _WINDOW):m.start()]
                 wm = None
-                for fam, rx in _FAMILY_WORDS:
+                for wfam, rx in _FAMILY_WORDS:
                     hit = list(rx.finditer(prev[-40:]))
                     if hit:
-                        wm = fam
+                        wm = wfam
                         break
                 fam = wm or (last_weapon.family if last_weapon is not None and
                              re.search(r"(вони|they|them|of them)", s[m.end():m.end() + 12], re.I) else None)

@@ -113,7 +113,7 @@ class FrameSet:
             d = np.einsum("nij,kj->nki", R, rays)
             gn, ge, cl = ray_ground_dem(dem, frame, n[:, None], e[:, None], alt[:, None], d, max_range_m)
             corners = np.stack([ge, gn], axis=-1)
-            clipped = cl.any(axis=1)
+            clipped = np.asarray(cl.any(axis=1))
         fs = cls(flight.flight_id, flight.source_id or "", cam, frame.lat0, frame.lon0, t, e, n, alt, alt - rel, R,
                  corners, clipped, np.zeros_like(t), np.ones(t.shape, bool), dem)
         # centre GSD from the centre ray's ground point

@@ -96,7 +96,7 @@ def read_detections(path: str | Path, flight_id: str | None = None) -> Detection
     for lineno, rec in json_lines(lines):
         where = f"{path.name}:{lineno}"
         if isinstance(rec, BadLine):
-            out.problems.append(f"{where}: not JSON ({rec.error.msg}); skipped")
+            out.problems.append(f"{where}: not JSON ({rec.why}); skipped")
             continue
         try:
             if not isinstance(rec, dict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix
 from trucewatch.sources.drone import interference as itf
 from trucewatch.sources.drone.coverage import FrameSet
@@ -21,7 +22,7 @@ from trucewatch.sources.drone.telemetry import Camera, Flight, make_flight_id
 from trucewatch.sources.drone.weapons import check_weapons
 
 
-class UnregisteredSource(ValueError):
+class UnregisteredSource(TruceWatchError, ValueError):
     """A flight whose airframe is not a registered DRONE source."""
 
 

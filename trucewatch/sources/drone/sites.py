@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 import yaml
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.geo import LocalFrame
 from trucewatch.model import Observation
 from trucewatch.sources.drone.coverage import FrameSet, required_gsd
@@ -60,7 +61,7 @@ class Site:
     inventory: list[InventoryItem]
 
 
-class SitesError(ValueError):
+class SitesError(TruceWatchError, ValueError):
     def __init__(self, file: str, problems: list[str]) -> None:
         super().__init__(f"{file}: " + "; ".join(problems))
         self.problems = problems

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.sources.satellite.firms import FirmsBatch
 
 DAY_S = 86400.0
@@ -52,7 +53,7 @@ def _max_over_satellites(key: np.ndarray, satellite: np.ndarray) -> tuple[np.nda
     return k2[starts], np.maximum.reduceat(c1, starts) if c1.size else c1
 
 
-class ModelError(ValueError):
+class ModelError(TruceWatchError, ValueError):
     pass
 
 

@@ -26,11 +26,13 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from trucewatch.errors import TruceWatchError
+
 POLARISATIONS = ("VV", "VH", "HH", "HV")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})-?(\d{2})-?(\d{2})(?:T\d{6})?")
 
 
-class RadarError(ValueError):
+class RadarError(TruceWatchError, ValueError):
     """Stack problems; ``problems`` lists each one (file, band, what)."""
 
     def __init__(self, problems: list[str]) -> None:

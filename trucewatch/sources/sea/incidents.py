@@ -172,7 +172,7 @@ def detect_incidents(tracks: Tracks, agreement: Any | None = None, params: Param
     out: list[Incident] = []
     dt = tracks.step_dt()
     dist = tracks.step_dist_m()
-    if zones:
+    if zones and agreement is not None:
         inside, near, _en = _zone_masks(tracks, zones, agreement.frame, prm.near_zone_m)
         out += _barred(tracks, zones, inside)
         out += _gaps(tracks, zones, inside, near, dt, dist, prm, end_time)

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.errors import RecordProblem
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.sea.incidents import Incident, Params, detect_incidents, incident_observations
-from trucewatch.sources.sea.nmea import AisError, decode_lines
+from trucewatch.sources.sea.nmea import decode_lines
 from trucewatch.sources.sea.tracks import Tracks, build_tracks
 
 
@@ -20,7 +21,7 @@ class SeaResult:
     tracks: Tracks
     incidents: list[Incident]
     observations: list[Observation]
-    errors: list[AisError]
+    errors: list[RecordProblem]
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -44,7 +45,7 @@ def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *,
         end_time = float(judged.pos.t.max())
     incidents = detect_incidents(judged, agreement, params, end_time) if len(judged.pos) else []
     obs = incident_observations(incidents, source_id)
-    stats = dict(res.stats)
+    stats: dict[str, Any] = dict(res.stats)
     stats.update({"vessels": len(tracks), "vessels_static_only": len(tracks.static_only()),
                   "vessel_hours": round(tracks.hours(), 2), "errors": len(res.errors), "incidents": len(incidents),
                   "positions_untimed": int((~timed).sum())})

@@ -62,7 +62,7 @@ class Candidate:
     match: str  # exact, variant, fuzzy
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 class Gazetteer:
@@ -149,10 +149,10 @@ class Gazetteer:
         for j, c in enumerate(cands):
             ids = self.index.get(c)
             if ids:
-                q = 1.0 if j == 0 else 0.95
+                qv = 1.0 if j == 0 else 0.95
                 for i in ids:
-                    if qual.get(i, 0.0) < q:
-                        qual[i] = q
+                    if qual.get(i, 0.0) < qv:
+                        qual[i] = qv
         if qual:
             qual = {i: v for i, v in qual.items() if v == 1.0 or not self.world[i]}
         if qual:
@@ -266,9 +266,9 @@ class Gazetteer:
         if admin1 and admin1 not in self.admin1_entry:
             admin1 = resolve_admin1(admin1) or admin1
         if near is not None and isinstance(near, tuple) and len(near) == 2 and not isinstance(near[0], tuple):
-            near = [near]  # type: ignore[list-item]
+            near = [near]
         line_d = self.line_distance(agreement) if agreement is not None else None
-        sc = self.rank(ids, q, key, st, admin1, near, line_d, 0.3)  # type: ignore[arg-type]
+        sc = self.rank(ids, q, key, st, admin1, near, line_d, 0.3)
         order = np.argsort(-sc, kind="stable")[:limit]
         return [self.candidate(ids[j], sc[j], match) for j in order]
 
@@ -276,7 +276,7 @@ class Gazetteer:
 @lru_cache(maxsize=4)
 def _load(path: str) -> Gazetteer:
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
         if header[:3] != ["name", "name_local", "names"]:
             raise ValueError(f"{path}: not a gazetteer file (header {header[:3]})")
