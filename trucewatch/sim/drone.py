@@ -178,18 +178,18 @@ def fly(rng: np.random.Generator, frame: LocalFrame, path_en: np.ndarray, t_star
     dips = np.flatnonzero(np.abs(roll) > 20)
     if dips.size:
         pick = rng.choice(dips, size=min(dips.size, max(1, dips.size // 200)), replace=False)
-        for i in pick:
-            k = int(rng.integers(1, 21))  # up to 10 s of masked sky in a turn
-            sats[i:i + k] = rng.integers(4, 7)
-            hdop[i:i + k] = rng.uniform(2.0, 5.0)
+        for i in pick.tolist():
+            w = int(rng.integers(1, 21))  # up to 10 s of masked sky in a turn
+            sats[i:i + w] = rng.integers(4, 7)
+            hdop[i:i + w] = rng.uniform(2.0, 5.0)
     # multipath glitches: now and then one or two fixes tens of metres off (not interference)
     glitch_lat, glitch_lon = glat.copy(), glon.copy()
-    for i in np.flatnonzero(rng.random(n) < 1.5 / 3600 / NAV_HZ):
-        k = int(rng.integers(1, 3))
+    for i in np.flatnonzero(rng.random(n) < 1.5 / 3600 / NAV_HZ).tolist():
+        w = int(rng.integers(1, 3))
         a = rng.uniform(0, 2 * np.pi)
         m = rng.uniform(40, 200)
-        la, lo = frame.to_latlon(p[i:i + k, 0] + err_e[i:i + k] + m * np.sin(a), p[i:i + k, 1] + err_n[i:i + k] + m * np.cos(a))
-        glitch_lat[i:i + k], glitch_lon[i:i + k] = la, lo
+        la, lo = frame.to_latlon(p[i:i + w, 0] + err_e[i:i + w] + m * np.sin(a), p[i:i + w, 1] + err_n[i:i + w] + m * np.cos(a))
+        glitch_lat[i:i + w], glitch_lon[i:i + w] = la, lo
     gps = {"t": t.copy(), "lat": glitch_lat, "lon": glitch_lon, "alt": nav["alt_msl"].copy(), "fix": np.full(n, 3.0),
            "sats": sats.astype(float), "hdop": hdop, "vel": truth["groundspeed"] + rng.normal(0, 0.2, n),
            "cog": np.degrees(np.arctan2(gv[:, 0], gv[:, 1])) % 360}
@@ -428,7 +428,7 @@ def _detect(rng: np.random.Generator, fs: FrameSet, objs: list[dict[str, Any]], 
         else:
             p = np.where(gsd <= required_gsd(o["class"]), p_detect, 0.05) * (0.05 if o.get("camouflaged") else 1.0)
         hit = inside & (rng.random(nf) < p)
-        for k in np.flatnonzero(hit):
+        for k in np.flatnonzero(hit).tolist():
             w = max(size / gsd[k], 4.0)
             cu, cv = u[k] + rng.normal(0, 2), v[k] + rng.normal(0, 2)
             box = [cu - w / 2, cv - w / 2, cu + w / 2, cv + w / 2]
@@ -439,7 +439,7 @@ def _detect(rng: np.random.Generator, fs: FrameSet, objs: list[dict[str, Any]], 
             out.append(_record(fs, k, cls, conf, box, o["id"]))
     # single-frame false detections anywhere in the image
     fk = np.flatnonzero(rng.random(nf) < false_rate)
-    for k in fk:
+    for k in fk.tolist():
         cu, cv = rng.uniform(50, cam.width_px - 50), rng.uniform(50, cam.height_px - 50)
         box = [cu - 10, cv - 10, cu + 10, cv + 10]
         out.append(_record(fs, k, str(rng.choice(CLASSES)), float(rng.uniform(0.3, 0.75)), box, "false"))

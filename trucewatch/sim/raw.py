@@ -106,7 +106,8 @@ def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: P
     ap.write_text(arrivals.to_csv(sensors), encoding="utf-8")
     # the locator's 15 km reach matches the band; fixes are paired launch->impact over the agreement
     obs, res, pairs = observations_from_files(sp, ap, LocateConfig(temp_c=temp_c, max_range_m=15_000.0), agreement)
-    heard = np.unique(np.asarray(src.truth, dtype=object)[np.unique(labels[labels >= 0])]) if len(src) else []
+    heard = (np.unique(np.asarray(src.truth, dtype=object)[np.unique(labels[labels >= 0])]) if len(src)
+             else np.zeros(0, object))
     source = Source(id=SOURCE_ID, kind=SourceKind.ACOUSTIC_NETWORK, name="Acoustic sensor network", reliability=0.9)
     return StageOutput([source], obs, [str(sp), str(ap)], _str_errors(res.errors), {
         "sensors": len(sensors), "band_sensors": len(band), "arrivals": len(arrivals), "false_arrivals": int((labels < 0).sum()),
@@ -411,4 +412,5 @@ __all__ = ["ALL_STAGES", "DEFAULT_STAGES", "ablation", "mixed_observations", "ra
 if __name__ == "__main__":  # python -m trucewatch.sim.raw [scenario] [seed]: the ablation table as JSON
     import sys
 
-    print(json.dumps(ablation(*(sys.argv[1:2] or ["demo"]), *(int(a) for a in sys.argv[2:3])), indent=1))
+    args = sys.argv[1:]
+    print(json.dumps(ablation(args[0] if args else "demo", int(args[1]) if len(args) > 1 else 1), indent=1))

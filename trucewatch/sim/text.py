@@ -120,7 +120,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
         hm = (t + timedelta(hours=2)).strftime("%H:%M")
         n = int(rng.integers(1, 9))
         k_ind = int(rng.integers(1, 5))
-        first = None
+        first: dict[str, Any] | None = None
         reg = REGION.get(gaz.admin1[pi])
         for j in range(k_ind):
             lang = langs[int(rng.integers(0, 3))]
@@ -131,7 +131,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
                                                      n=n + (j if rng.random() < 0.6 else 0))
             pub = t + timedelta(minutes=float(rng.uniform(10, 180)))
             rid = f"sim-{e['id']}-{j}"
-            rec = {"id": rid, "source": f"sim_channel_{int(rng.integers(0, 40))}", "published_at": pub.isoformat(),
+            rec: dict[str, Any] = {"id": rid, "source": f"sim_channel_{int(rng.integers(0, 40))}", "published_at": pub.isoformat(),
                    "text": text, "lang": lang,
                    "truth": {"event": e["id"], "lat": e["lat"], "lon": e["lon"], "type": e["type"], "copy_of": None}}
             out.append(rec)

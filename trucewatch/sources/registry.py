@@ -328,7 +328,7 @@ def _read_radar(path: Path, ctx: ReadContext) -> AdapterResult:
         st = open_stack(list(stack_files))
         dates = np.unique(np.asarray(st.dates, dtype="datetime64[D]"))
         if len(dates) < 2:
-            raise RadarError("a change test needs images of at least two dates")
+            raise RadarError(["a change test needs images of at least two dates"])
         split = dates[len(dates) - max(1, len(dates) // 4)]
         res = change_test(list(stack_files), split, footprints=load_footprints(fps[0]) if fps else None, corr_px=2.0)
     except (RadarError, OSError, ValueError) as exc:

@@ -192,11 +192,11 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     holes = sorted(links + acq)
     step = float(np.median(np.diff(t))) if len(t) > 2 else cfg.gps_gap_s
     for mask, name in ((no_fix, "fix_lost"), (few, "satellites_low"), (dop, "hdop_high")):
-        for a, b in _runs(mask):
+        for ia, ib in _runs(mask):
             # a bad state lasts until the next sample, but not across a dropout
-            end = float(t[b + 1]) if b + 1 < len(t) else float(t[b])
-            end = min(end, float(t[b]) + max(step, 1.0)) if any(la < end and lb > t[b] for la, lb in links) else end
-            jam_iv.extend((x, y, name) for x, y in _subtract(float(t[a]), end, holes))
+            end = float(t[ib + 1]) if ib + 1 < len(t) else float(t[ib])
+            end = min(end, float(t[ib]) + max(step, 1.0)) if any(la < end and lb > t[ib] for la, lb in links) else end
+            jam_iv.extend((x, y, name) for x, y in _subtract(float(t[ia]), end, holes))
     # GPS silence while other packets keep arriving (before the first / after the last packet too)
     edges = np.concatenate([[nav["t"][0]], t, [nav["t"][-1]]])
     gaps = np.flatnonzero(np.diff(edges) > cfg.gps_gap_s)

@@ -123,7 +123,7 @@ def render_html(sec: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def daily_section(store: Any, agreement: Any, start: datetime, end: datetime) -> dict[str, str] | None:
+def daily_section(store: Any, agreement: Any, start: datetime, end: datetime) -> dict[str, Any] | None:
     """Hook for trucewatch.report.daily: None when no drone flew and nothing was reported."""
     from trucewatch.model import SourceKind
     from trucewatch.sources.drone.sites import SitesError, load_sites

@@ -289,9 +289,9 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     if cam_info is not None:
         camera = _camera_from_info(camera, cam_info, problems, path.name)
     sel = {k: np.array([r[1:] for r in v if r[0] == sysid], float) for k, v in rows.items()}
-    pos = sel["pos"]
-    nav_raw = {"t": pos[:, 0], "lat": pos[:, 1], "lon": pos[:, 2], "alt_msl": pos[:, 3], "alt_rel": pos[:, 4],
-               "vn": pos[:, 5], "ve": pos[:, 6], "vd": pos[:, 7]}
+    fixes = sel["pos"]
+    nav_raw = {"t": fixes[:, 0], "lat": fixes[:, 1], "lon": fixes[:, 2], "alt_msl": fixes[:, 3],
+               "alt_rel": fixes[:, 4], "vn": fixes[:, 5], "ve": fixes[:, 6], "vd": fixes[:, 7]}
     att = sel["att"].reshape(-1, 4)
     gim = sel["gim"].reshape(-1, 4) if sel["gim"].size else sel["mnt"].reshape(-1, 4)
     hud = sel["hud"].reshape(-1, 4)

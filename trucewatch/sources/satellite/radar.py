@@ -154,7 +154,7 @@ def open_stack(files: list[str | Path]) -> Stack:
         raise RadarError(problems)
     dates = sorted(by_date)
     # polarisations present on the first date define the stack; every date must have them
-    want = [q for q in ("VV", "VH", "HH", "HV") if dates and q in by_date[dates[0]]]
+    want: list[str] = [q for q in ("VV", "VH", "HH", "HV") if dates and q in by_date[dates[0]]]
     for d in dates:
         for q in want:
             if q not in by_date[d]:
@@ -165,7 +165,7 @@ def open_stack(files: list[str | Path]) -> Stack:
                                                                        for f, v in db_flags.items()))
     if problems:
         raise RadarError(problems)
-    return Stack(paths, [np.datetime64(d, "D") for d in dates], want, [{q: by_date[d][q] for q in want} for d in dates],
+    return Stack(paths, [d.astype("datetime64[D]") for d in dates], want, [{q: by_date[d][q] for q in want} for d in dates],
                  ref[1], ref[2], ref[3], ref[4], ref[5], bool(next(iter(db_flags.values()), False)), notes)
 
 
@@ -217,17 +217,17 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
     from rasterio.windows import Window
 
     st = open_stack(files)
-    split = np.datetime64(split, "D")
+    split_d = np.datetime64(str(split), "D")
     dates = np.array(st.dates, dtype="datetime64[D]")
-    ref = np.flatnonzero(dates < split)
-    post = np.flatnonzero(dates >= split)
+    ref = np.flatnonzero(dates < split_d)
+    post = np.flatnonzero(dates >= split_d)
     if inspect_days is not None:
-        post = post[dates[post] < split + np.timedelta64(inspect_days, "D")]
+        post = post[dates[post] < split_d + np.timedelta64(inspect_days, "D")]
     problems = []
     if ref.size < 2:
-        problems.append(f"need at least 2 reference images before {split}, have {ref.size}")
+        problems.append(f"need at least 2 reference images before {split_d}, have {ref.size}")
     if post.size < 1:
-        problems.append(f"need at least 1 inspection image on or after {split}, have {post.size}")
+        problems.append(f"need at least 1 inspection image on or after {split_d}, have {post.size}")
     if problems:
         raise RadarError(problems)
 
@@ -308,7 +308,7 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
                      "mean_z": None if z_n[i] == 0 else round(float(mean_z[i]), 4),
                      "damage_probability": None if z_n[i] == 0 else float(prob_fp[i]),
                      "properties": fp_props[i]})
-    res = RadarResult(st, int(ref.size), int(post.size), split, dates[ref].max(), dates[post].min(),
+    res = RadarResult(st, int(ref.size), int(post.size), split_d, dates[ref].max(), dates[post].min(),
                       Path(out) if out is not None else None, recs,
                       {"valid_pixels": n_px, "pixels_p_gt_0_99": n_hi, "expected_false_at_0_99": round(0.01 * n_px),
                        "scene_z_median": round(med, 4), "scene_z_scale": round(scale, 4)})
