@@ -28,7 +28,8 @@ import numpy as np
 
 from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.geo import LocalFrame, haversine_m
-from trucewatch.model import Rule
+from trucewatch.model import Observation, Rule
+from trucewatch.sim.scenario import Scenario
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -59,7 +60,7 @@ class AirSim:
     track_lines: list[str]
     summaries: list[dict[str, Any]]
     truth: list[TruthTrack]
-    observations: list[Any] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
     def write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -266,7 +267,7 @@ def _summary_post(night: int, morning: datetime, counts: dict[str, list[int]], a
             "expected": {k: {"launched": v[0], "intercepted": v[1]} for k, v in counts.items()}}
 
 
-def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
+def simulate(scenario: Scenario | None = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
     """Entry point for the scenario simulator: waves on the scenario's night, with AIR_TRACK and
     AIR_SUMMARY observations as the air stage produces them."""
     from trucewatch.sources.air.intake import Post, process_posts

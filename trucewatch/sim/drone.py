@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import LocalFrame
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.drone.coverage import FrameSet, required_gsd
@@ -77,7 +78,7 @@ class DroneSim:
         (out / "airframes.json").write_text(json.dumps([s.model_dump(mode="json") for s in self.sources], indent=1))
         return {"telemetry": files, "detections": str(out / "detections.jsonl"), "sites": str(out / "sites.yaml")}
 
-    def observations(self, agreement: Any) -> list[Observation]:
+    def observations(self, agreement: Agreement) -> list[Observation]:
         from trucewatch.sources.drone.detections import parse_detection
         from trucewatch.sources.drone.pipeline import process_flight
 
@@ -250,7 +251,7 @@ def _apply_spoofing(rng: np.random.Generator, fl: Flight, truth: dict[str, np.nd
     return {"kind": "gnss_spoofing", "mode": mode, "t_start": float(t[a]), "t_end": float(t[b - 1])}
 
 
-def _place_near_line(agreement: Any, rng: np.random.Generator, party: str, dmin_km: float, dmax_km: float) -> tuple[float, float]:
+def _place_near_line(agreement: Agreement, rng: np.random.Generator, party: str, dmin_km: float, dmax_km: float) -> tuple[float, float]:
     line = agreement.line_en
     parts = list(line.geoms) if hasattr(line, "geoms") else [line]
     main = max(parts, key=lambda g: g.length)
@@ -262,8 +263,8 @@ def _place_near_line(agreement: Any, rng: np.random.Generator, party: str, dmin_
         nrm = math.hypot(tx, ty) or 1.0
         d = rng.uniform(dmin_km, dmax_km) * 1000 * rng.choice([-1, 1])
         e, nn = p.x - ty / nrm * d, p.y + tx / nrm * d
-        lat, lon = agreement.frame.to_latlon(e, nn)
-        lat, lon = float(lat), float(lon)
+        la, lo = agreement.frame.to_latlon(e, nn)
+        lat, lon = float(la), float(lo)
         if agreement.side_of(np.array([lat]), np.array([lon]))[0] == party:
             dist = float(agreement.distance_to_line_m(np.array([lat]), np.array([lon]))[0])
             if dmin_km * 1000 * 0.95 <= dist <= dmax_km * 1000 * 1.05:
@@ -271,7 +272,7 @@ def _place_near_line(agreement: Any, rng: np.random.Generator, party: str, dmin_
     raise RuntimeError(f"cannot place a point on {party}'s side {dmin_km}-{dmax_km} km from the line")
 
 
-def _in_zone(agreement: Any, lat: float, lon: float, cls: str) -> bool:
+def _in_zone(agreement: Agreement, lat: float, lon: float, cls: str) -> bool:
     wc = agreement.weapon_class_of(cls)
     if wc is None:
         return False
@@ -280,7 +281,7 @@ def _in_zone(agreement: Any, lat: float, lon: float, cls: str) -> bool:
                for z, ins in agreement.zones_containing(np.array([lat]), np.array([lon]), kind="withdrawal"))
 
 
-def simulate(truth: Any, rng: np.random.Generator, agreement: Any, *, spoofing: float = 0.0, n_sites: int = 2,
+def simulate(truth: Any, rng: np.random.Generator, agreement: Agreement, *, spoofing: float = 0.0, n_sites: int = 2,
              p_detect: float = 0.55, p_camouflaged: float = 0.04, false_rate: float = 0.004,
              p_false_object: float = 0.3, n_airframes: int = 3) -> DroneSim:
     """Patrol flights over ``truth`` (a Scenario, or a list of truth events / dicts).
@@ -454,7 +455,7 @@ def _record(fs: FrameSet, k: int, cls: str, conf: float, box: list[float], truth
             "bbox": [round(float(b), 1) for b in box], "_truth": truth_id}
 
 
-def simulate_observations(truth: Any, rng: np.random.Generator, agreement: Any, **kw: Any) -> tuple[list[Observation], DroneSim]:
+def simulate_observations(truth: Any, rng: np.random.Generator, agreement: Agreement, **kw: Any) -> tuple[list[Observation], DroneSim]:
     """Observations (WEAPON_SIGHTING, INTERFERENCE) and the raw inputs behind them, for the scenario driver."""
     sim = simulate(truth, rng, agreement, **kw)
     return sim.observations(agreement), sim

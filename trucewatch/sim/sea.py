@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from trucewatch.geo import haversine_m
+from trucewatch.model import Observation
+from trucewatch.sim.scenario import Scenario, TruthEvent
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
 #: Corridor route (lon, lat), Odesa ports to the Bosporus: the same waypoints as the agreement's corridor.
@@ -61,7 +63,7 @@ class SeaSim:
     t0: float
     t1: float
     vessels: dict[int, dict[str, Any]] = field(default_factory=dict)
-    observations: list[Any] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         Path(path).write_text("\n".join(self.lines) + "\n", encoding="ascii")
@@ -303,7 +305,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
     return SeaSim(lines, truth, t0, t1, info)
 
 
-def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> SeaSim:
+def simulate(scenario: Scenario | None = None, rng: np.random.Generator | None = None, **kw: Any) -> SeaSim:
     """Entry point for the scenario simulator: AIS traffic over the scenario's day, with
     the observations the AIS stage derives from it (judged on the maritime agreement)."""
     from trucewatch.agreement import load_agreement
@@ -319,7 +321,6 @@ def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw:
 
 def truth_events(sim: SeaSim) -> list[Any]:
     """The truth as scenario TruthEvents (kind ``vessel_incident``)."""
-    from trucewatch.sim.scenario import TruthEvent
 
     out = []
     for i, tr in enumerate(sim.truth):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
 from trucewatch.sources.text.translit import romanize
 
 #: Truth event kind -> reported event type (kinds without a text report are skipped).
@@ -152,7 +153,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
     return out
 
 
-def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, report_share: float = 0.6
+def simulate(truth_events: list[Any], rng: np.random.Generator, agreement: Agreement | None = None, report_share: float = 0.6
              ) -> dict[str, Any]:
     """Posts about a share of the truth events, and the observations the stage makes of them.
 
@@ -177,7 +178,7 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, 
     return {"records": records, "observations": obs, "errors": errs}
 
 
-def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement=None
+def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement: Agreement | None = None
                    ) -> list[dict[str, Any]]:
     """About ``n`` standalone posts about random events near the contact line (for throughput);
     ``with_truth`` keeps each record's ``truth`` (event, lat, lon, type, copy_of).

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trucewatch.agreement import Agreement
 from trucewatch.errors import RecordProblem
 from trucewatch.model import Observation, Source
 
@@ -45,7 +46,7 @@ class ReadContext:
     """What a reader may need beyond its file: the agreement, the run's other files,
     the sources registered in the store."""
 
-    agreement: Any = None
+    agreement: Agreement | None = None
     batch: Sequence[Path] = ()
     sources: Sequence[Source] = ()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trucewatch.agreement import Agreement
 from trucewatch.model import Observation
 from trucewatch.sources.acoustic.associate import LocateConfig
 from trucewatch.sources.acoustic.formats import (
@@ -32,7 +33,7 @@ def locate_files(sensors_path: str | Path, arrivals_path: str | Path, cfg: Locat
     return res
 
 
-def observations_from(sensors: Sensors, arrivals: Arrivals, cfg: LocateConfig | None = None, agreement: object = None,
+def observations_from(sensors: Sensors, arrivals: Arrivals, cfg: LocateConfig | None = None, agreement: Agreement | None = None,
                       source_id: str = SOURCE_ID) -> tuple[list[Observation], LocateResult, list[Pair]]:
     """Sensors + arrivals -> Observations (with pair_id on paired launch/impact), the result, the pairs."""
     res = locate(sensors, arrivals, cfg)
@@ -43,7 +44,7 @@ def observations_from(sensors: Sensors, arrivals: Arrivals, cfg: LocateConfig | 
 
 
 def observations_from_files(sensors_path: str | Path, arrivals_path: str | Path, cfg: LocateConfig | None = None,
-                            agreement: object = None, source_id: str = SOURCE_ID
+                            agreement: Agreement | None = None, source_id: str = SOURCE_ID
                             ) -> tuple[list[Observation], LocateResult, list[Pair]]:
     """The ingest path: registry + arrivals files -> Observations; bad records in ``result.errors``."""
     sensors, s_err = read_sensors(sensors_path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trucewatch.agreement import Agreement
 from trucewatch.errors import TruceWatchError
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix
 from trucewatch.sources.drone import interference as itf
@@ -110,7 +111,7 @@ def interference_observations(flight: Flight, episodes: list[itf.Episode]) -> li
     return out
 
 
-def process_flight(flight: Flight, detections: list[Detection] | None = None, agreement: Any = None,
+def process_flight(flight: Flight, detections: list[Detection] | None = None, agreement: Agreement | None = None,
                    dem: Dem | None = None, cfg: itf.InterferenceConfig | None = None,
                    detections_label: str = "detections") -> FlightResult:
     """Run every stage on one flight; bad records end up in ``problems``, never as exceptions."""

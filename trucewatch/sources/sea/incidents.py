@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import haversine_m
 from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, from_unix, sha256_hex
 from trucewatch.sources.sea.tracks import ALIASES, Tracks
@@ -78,7 +79,7 @@ class Incident:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def sea_zones(agreement: Any) -> list[SeaZone]:
+def sea_zones(agreement: Agreement) -> list[SeaZone]:
     """Sea zones of an agreement: zones of sea kinds or with barred vessel types, and
     protected ports as circles when a ``naval_vessel_in_zone`` rule covers ports."""
     from trucewatch.geo import LocalFrame
@@ -161,7 +162,7 @@ def _zone_masks(tracks: Tracks, zones: list[SeaZone], frame: Any, near_m: float)
     return inside, near, np.column_stack([e, n])
 
 
-def detect_incidents(tracks: Tracks, agreement: Any | None = None, params: Params | None = None,
+def detect_incidents(tracks: Tracks, agreement: Agreement | None = None, params: Params | None = None,
                      end_time: float | None = None) -> list[Incident]:
     """All incidents in the tracks.  Without an agreement only spoofing is judged (no zones)."""
     prm = params or Params()

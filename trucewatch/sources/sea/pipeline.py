@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
 from trucewatch.errors import RecordProblem
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.sea.incidents import Incident, Params, detect_incidents, incident_observations
@@ -30,7 +31,7 @@ def ais_source(source_id: str = "ais:feed", name: str = "") -> Source:
     return Source(id=source_id, kind=SourceKind.AIS, name=name or f"AIS feed {source_id}", reliability=0.9)
 
 
-def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *, source_id: str = "ais:feed",
+def process_lines(lines: Iterable[bytes | str], agreement: Agreement | None = None, *, source_id: str = "ais:feed",
                   naval_mmsi: set[int] | None = None, params: Params | None = None, start_time: float | None = None,
                   end_time: float | None = None, line_interval: float | None = None) -> SeaResult:
     """Decode a whole stream and judge it.  ``end_time`` (default: the last report) closes open gaps.
@@ -52,7 +53,7 @@ def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *,
     return SeaResult(tracks, incidents, obs, res.errors, stats)
 
 
-def process_file(path: str | Path, agreement: Any | None = None, **kw: Any) -> SeaResult:
+def process_file(path: str | Path, agreement: Agreement | None = None, **kw: Any) -> SeaResult:
     with open(path, "rb") as fh:
         return process_lines(fh, agreement, **kw)
 

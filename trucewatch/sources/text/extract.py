@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import haversine_m
 from trucewatch.sources.text import facts, morph
 from trucewatch.sources.text.gazetteer import _REGION_BY_STEM, Gazetteer
@@ -538,7 +539,7 @@ def _is_cap(tok: str) -> bool:
 class Extractor:
     """Turns report texts into :class:`Claim`s (one per report)."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None, agreement=None, use_line: bool = True) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, agreement: Agreement | None = None, use_line: bool = True) -> None:
         self.gaz = gazetteer or Gazetteer.load()
         if agreement is None and use_line:
             agreement = default_agreement()

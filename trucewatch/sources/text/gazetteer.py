@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import haversine_m
 from trucewatch.sources.text.translit import fold, query_stems, stem, stem_variants
 
@@ -186,7 +187,7 @@ class Gazetteer:
                     return out, "fuzzy", 0.8 * best / 100.0
         return [], "", 0.0
 
-    def line_distance(self, agreement) -> np.ndarray:
+    def line_distance(self, agreement: Agreement) -> np.ndarray:
         """Distance of every entry to the agreement's contact line (m), computed once."""
         key = id(agreement)
         if key not in self._line_d:
@@ -248,7 +249,7 @@ class Gazetteer:
         admin1: str | None = None,
         near: tuple[float, float] | list[tuple[float, float]] | None = None,
         limit: int = 10,
-        agreement=None,
+        agreement: Agreement | None = None,
     ) -> list[Candidate]:
         """Places ``name`` may denote, best first.
 

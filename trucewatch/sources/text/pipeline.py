@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from trucewatch.agreement import Agreement
 from trucewatch.errors import RecordProblem
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
 from trucewatch.sources.text.dedup import cluster, cluster_key, mark_copies, settle_ambiguous
@@ -70,7 +71,7 @@ def _as_records(records: list[Any]) -> tuple[list[Record], list[RecordProblem]]:
     return recs, errs
 
 
-def extract_claims(records: list[Any], agreement=None, extractor: Extractor | None = None
+def extract_claims(records: list[Any], agreement: Agreement | None = None, extractor: Extractor | None = None
                    ) -> tuple[list[Claim], list[RecordProblem]]:
     """Claims for records (Record objects or JSONL dicts), clustered and copy-marked."""
     recs, errs = _as_records(records)
@@ -102,7 +103,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
 _EXTRACTORS: dict[int, Extractor] = {}
 
 
-def _extractor(agreement) -> Extractor:
+def _extractor(agreement: Agreement | None) -> Extractor:
     key = id(agreement)
     if key not in _EXTRACTORS:
         _EXTRACTORS[key] = Extractor(agreement=agreement)
@@ -143,7 +144,7 @@ def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str 
     )
 
 
-def extract_observations(records: list[Any], agreement=None) -> tuple[list[Observation], list[RecordProblem]]:
+def extract_observations(records: list[Any], agreement: Agreement | None = None) -> tuple[list[Observation], list[RecordProblem]]:
     """REPORT_CLAIM observations for records; unlocatable reports come back as errors (field ``place``)."""
     claims, errs = extract_claims(records, agreement)
     keys: dict[int, str] = {}
