@@ -28,7 +28,7 @@ from trucewatch.agreement.spec import (
     load_spec,
     read_geojson,
 )
-from trucewatch.geo import LocalFrame
+from trucewatch.geo import LocalFrame, haversine_m
 from trucewatch.model import Rule, to_utc
 
 #: Only territory within this distance of the line is considered for a side
@@ -343,8 +343,6 @@ class Agreement:
         objs = [i for i, p in enumerate(self.protected) if not category or p.category in category]
         if not objs:
             return np.full(lat.shape, -1), np.full(lat.shape, np.inf)
-        from trucewatch.geo import haversine_m
-
         plat = np.array([self.protected[i].lat for i in objs])
         plon = np.array([self.protected[i].lon for i in objs])
         d = haversine_m(lat[:, None], lon[:, None], plat[None, :], plon[None, :])

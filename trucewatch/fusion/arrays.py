@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from shapely.geometry import shape
 
 from trucewatch.errors import RecordProblem, RecordProblems
 from trucewatch.fusion.config import FusionConfig
@@ -30,6 +31,7 @@ from trucewatch.model import (
     ObservationKind,
     Source,
     SourceKind,
+    from_unix,
     to_utc,
 )
 
@@ -171,8 +173,6 @@ def _parse_time(v: Any) -> datetime | None:
     if isinstance(v, datetime):
         return to_utc(v)
     if isinstance(v, int | float):
-        from trucewatch.model import from_unix
-
         return from_unix(v)
     return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
 
@@ -263,8 +263,6 @@ def _footprint_var(fp: dict[str, Any] | None) -> float:
     if not fp:
         return 0.0
     try:
-        from shapely.geometry import shape
-
         g = shape(fp)
         minx, miny, maxx, maxy = g.bounds
     except Exception:  # a broken footprint is reported by check via the ellipse only

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from trucewatch.agreement import Agreement
+from trucewatch.geo import haversine_m
 from trucewatch.model import UNDETERMINED
 from trucewatch.sources.acoustic.pipeline import Fix
 
@@ -71,8 +72,6 @@ def pair_fixes(fixes: list[Fix], agreement: Agreement | None = None) -> list[Pai
     ii = io[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(cnt.sum())]
     if li.size == 0:
         return []
-    from trucewatch.geo import haversine_m
-
     llat = np.array([f.lat for f in L])
     llon = np.array([f.lon for f in L])
     ilat = np.array([f.lat for f in IMP])

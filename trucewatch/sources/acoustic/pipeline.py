@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from scipy.stats import chi2 as chi2_dist
 
 from trucewatch.errors import RecordProblem
-from trucewatch.geo import ellipse_from_cov
+from trucewatch.geo import ellipse_from_cov, haversine_m
 from trucewatch.model import Location, Observation, ObservationKind, from_unix
 from trucewatch.sources.acoustic.associate import LocateConfig, Network, _sigma, associate
 from trucewatch.sources.acoustic.formats import KIND_NAMES, Arrivals, Sensors
@@ -131,8 +131,6 @@ def estimate_sigma(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Netw
     Used when the registry does not give ``clock_sigma_s``: gating with a
     made-up sigma would either reject good arrivals or admit foreign ones.
     """
-    from dataclasses import replace
-
     probe = replace(cfg, model_sigma_s=probe_sigma_s, auto_sigma=False)
     sub = arr.take(np.arange(min(len(arr), max_arrivals)))
     asc = associate(sensors, sub, probe, net)
@@ -273,8 +271,6 @@ def merge_duplicates(fixes: list[Fix], groups: list[np.ndarray], sensors: Sensor
     """
     if len(fixes) < 2:
         return None
-    from trucewatch.geo import haversine_m
-
     t = np.array([f.time_unix_s for f in fixes])
     order = np.argsort(t)
     parent = list(range(len(fixes)))

@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 from trucewatch.agreement import Agreement
 from trucewatch.geo import CHI2_95_2D
 from trucewatch.sources.acoustic.formats import Sensors
+from trucewatch.sources.acoustic.geometry import speed_of_sound
 
 
 @dataclass
@@ -128,8 +129,6 @@ def greedy_add(sens_en: np.ndarray, sigma: np.ndarray, targets: np.ndarray, cand
 def plan(sensors: Sensors, agreement: Agreement, *, range_m: float = 8000.0, temp_c: float = 15.0,
          threshold_m: float = 100.0, add: int = 0, out_png: str | None = None, grid_cells: int = 300) -> PlanResult:
     """Coverage of the contact line, optional greedy additions, optional map PNG."""
-    from trucewatch.sources.acoustic.geometry import speed_of_sound
-
     c = speed_of_sound(temp_c)
     frame = agreement.frame
     se, sn = frame.to_en(sensors.lat, sensors.lon)

@@ -21,7 +21,18 @@ from typing import Any
 
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.errors import RecordProblem
-from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, Source, SourceKind, sha256_hex, to_utc
+from trucewatch.geo import haversine_m
+from trucewatch.model import (
+    MAX_ERROR_M,
+    Location,
+    Observation,
+    ObservationKind,
+    Source,
+    SourceKind,
+    from_unix,
+    sha256_hex,
+    to_utc,
+)
 from trucewatch.sources.air.summary import Summary, parse_summary
 from trucewatch.sources.text.intake import read_any
 
@@ -55,8 +66,6 @@ def _dt(v: Any) -> datetime | None:
     if v in (None, ""):
         return None
     if isinstance(v, (int, float)):
-        from trucewatch.model import from_unix
-
         return from_unix(v)
     return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
 
@@ -176,8 +185,6 @@ def _parse_posts_text(path: Path, text: str, published: datetime | None,
 
 def summary_observations(s: Summary, source_id: str) -> list[Observation]:
     """One AIR_SUMMARY per weapon type; location = the launch areas (centroid, error covering them)."""
-    from trucewatch.geo import haversine_m
-
     obs = []
     for k, it in enumerate(s.items):
         areas = [a for a in (it.launch_areas or s.launch_areas) if a.get("lat") is not None]

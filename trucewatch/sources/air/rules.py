@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from trucewatch.agreement import Agreement
+from trucewatch.geo import EARTH_RADIUS_M, LocalFrame
 from trucewatch.model import UNDETERMINED, Observation, Rule, from_unix
 from trucewatch.sources.air.tracks import AirTrack, tracks_from_observations
 
@@ -53,8 +54,6 @@ class TrackFinding:
 def _parties_of_circles(agreement: Agreement, lat: np.ndarray, lon: np.ndarray, err_m: np.ndarray) -> np.ndarray:
     """Per point: the party whose area holds its whole error circle; undetermined when the circle
     straddles areas; '' when the centre is in no party's area.  One side_of call for all."""
-    from trucewatch.geo import EARTH_RADIUS_M
-
     ang = np.linspace(0, 2 * np.pi, 8, endpoint=False)
     dlat = np.degrees(err_m[:, None] * np.cos(ang)[None, :] / EARTH_RADIUS_M)
     dlon = np.degrees(err_m[:, None] * np.sin(ang)[None, :] / (EARTH_RADIUS_M * np.cos(np.radians(lat))[:, None]))
@@ -74,8 +73,6 @@ def _back_extrapolated(agreement: Agreement, tracks: list[AirTrack], origins: np
     """Tracks first seen over no party's area (sea): radar picks a track up some way after launch,
     so follow the first heading backwards; the first party area met is the likely launch side.
     Returns index -> (party, lat, lon, distance back in m)."""
-    from trucewatch.geo import LocalFrame
-
     idx = [i for i, o in enumerate(origins) if o == "" and len(tracks[i].t) >= 2]
     if not idx:
         return {}

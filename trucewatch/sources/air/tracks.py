@@ -26,6 +26,7 @@ import numpy as np
 
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.errors import RecordProblem
+from trucewatch.geo import LocalFrame
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix, sha256_hex, to_utc
 
 CLASSES = ("shahed", "decoy", "cruise_missile", "ballistic_missile", "glide_bomb", "aircraft", "helicopter", "unknown")
@@ -176,8 +177,6 @@ def read_tracks_file(path: str | Path) -> tuple[list[AirTrack], list[RecordProbl
 def simplified_path(tr: AirTrack, tol_m: float = SIMPLIFY_M) -> list[list[float]]:
     """[[lon, lat, t], ...] with Douglas-Peucker in a local frame (first and last point kept)."""
     import shapely
-
-    from trucewatch.geo import LocalFrame
 
     if len(tr.t) <= 2:
         return [[float(a), float(b), float(c)] for a, b, c in zip(tr.lon, tr.lat, tr.t, strict=False)]

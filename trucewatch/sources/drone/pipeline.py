@@ -19,7 +19,7 @@ from trucewatch.sources.drone import interference as itf
 from trucewatch.sources.drone.coverage import FrameSet
 from trucewatch.sources.drone.detections import Detection, locate, merge
 from trucewatch.sources.drone.geometry import Dem
-from trucewatch.sources.drone.telemetry import Camera, Flight, make_flight_id
+from trucewatch.sources.drone.telemetry import Camera, Flight, make_flight_id, peek_source
 from trucewatch.sources.drone.weapons import check_weapons
 
 
@@ -75,8 +75,6 @@ def resolve_source(flight: Flight, sources: list[Source], source_id: str | None 
 
 def source_for_file(path: str, sources: list[Source], source_id: str | None = None) -> Source | None:
     """The registered source of a telemetry file from its first records (None: read it all to know)."""
-    from trucewatch.sources.drone.telemetry import peek_source
-
     sid, sysid = peek_source(path)
     if source_id is None and sid is None and sysid is None:
         return None

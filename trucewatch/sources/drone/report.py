@@ -18,8 +18,10 @@ import numpy as np
 import shapely
 
 from trucewatch.agreement import Agreement
-from trucewatch.model import Observation, ObservationKind, from_unix
+from trucewatch.model import Observation, ObservationKind, SourceKind, from_unix
 from trucewatch.sources.drone.coverage import FrameSet
+from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
+from trucewatch.sources.drone.state import DroneState
 from trucewatch.sources.drone.weapons import check_weapons
 from trucewatch.store import Store
 
@@ -31,8 +33,6 @@ def _ts(x: datetime | float) -> float:
 def drone_report_section(framesets: list[FrameSet], observations: list[Observation], agreement: Agreement, t1: datetime | float,
                          t2: datetime | float, sites: list | None = None) -> dict[str, Any]:
     """Coverage, weapons in violation, storage-site status and interference in [t1, t2)."""
-    from trucewatch.sources.drone.sites import check_sites
-
     a, b = _ts(t1), _ts(t2)
     obs = [o for o in observations if a <= o.t < b]
     sightings = [o for o in obs if o.kind == ObservationKind.WEAPON_SIGHTING]
@@ -127,10 +127,6 @@ def render_html(sec: dict[str, Any]) -> str:
 
 def daily_section(store: Store, agreement: Agreement, start: datetime, end: datetime) -> dict[str, Any] | None:
     """Hook for trucewatch.report.daily: None when no drone flew and nothing was reported."""
-    from trucewatch.model import SourceKind
-    from trucewatch.sources.drone.sites import SitesError, load_sites
-    from trucewatch.sources.drone.state import DroneState
-
     state = DroneState()
     a, b = _ts(start), _ts(end)
     obs: list[Observation] = []

@@ -36,6 +36,7 @@ import numpy as np
 
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.errors import TruceWatchError
+from trucewatch.geo import LocalFrame
 from trucewatch.model import sha256_hex
 
 #: Navigation columns (sampled at GLOBAL_POSITION_INT times); angles in degrees.
@@ -573,8 +574,6 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
     t = c["t"]
     # velocities from positions where not given
     if np.isnan(c["vn"]).any():
-        from trucewatch.geo import LocalFrame
-
         fr = LocalFrame.around(c["lat"], c["lon"])
         e, n = fr.to_en(c["lat"], c["lon"])
         ve, vn = np.gradient(e, t), np.gradient(n, t)

@@ -11,8 +11,11 @@ its line number in the file (header = line 1), so errors can be found by eye.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import io
+import lzma
 import math
 import re
 import warnings
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from trucewatch.errors import RecordProblem, TruceWatchError
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix
 
 #: Columns without which no row can be placed in space and time.
 REQUIRED = ("latitude", "longitude", "acq_date")
@@ -229,16 +233,10 @@ def _open_raw(path: str | Path) -> Any:
     """Open a file for bytes, transparently decompressing .gz/.bz2/.xz (as pandas does)."""
     p = str(path).lower()
     if p.endswith(".gz"):
-        import gzip
-
         return gzip.open(path, "rb")
     if p.endswith(".bz2"):
-        import bz2
-
         return bz2.open(path, "rb")
     if p.endswith(".xz"):
-        import lzma
-
         return lzma.open(path, "rb")
     return open(path, "rb")  # returned to a with-block
 
@@ -553,8 +551,6 @@ def detection_ids(batch: FirmsBatch) -> list[str]:
 def to_observations(batch: FirmsBatch, excess: np.ndarray | None = None, p_value: np.ndarray | None = None,
                     expected: np.ndarray | None = None) -> list:
     """THERMAL_ANOMALY observations: footprint = pixel polygon, location ellipse covering the pixel."""
-    from trucewatch.model import Location, Observation, ObservationKind, from_unix
-
     coords = batch.footprint_coords()
     major, minor, angle = batch.covering_ellipse()
     ids = detection_ids(batch)
@@ -595,8 +591,6 @@ def to_observations(batch: FirmsBatch, excess: np.ndarray | None = None, p_value
 
 def sources_for(batch: FirmsBatch) -> list:
     """The :class:`Source` records for every satellite in a batch."""
-    from trucewatch.model import Source, SourceKind
-
     out = []
     for s in sorted(set(batch.satellite.tolist())):
         instr = INSTRUMENT_OF.get(s, "")

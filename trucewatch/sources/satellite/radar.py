@@ -27,6 +27,8 @@ import numpy as np
 from scipy import special, stats
 
 from trucewatch.errors import TruceWatchError
+from trucewatch.geo import LocalFrame
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix, sha256_hex
 
 POLARISATIONS = ("VV", "VH", "HH", "HV")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})-?(\d{2})-?(\d{2})(?:T\d{6})?")
@@ -379,9 +381,6 @@ def to_observations(res: RadarResult, threshold: float = 0.9, source_id: str = "
     """DAMAGE observations for footprints whose change probability reaches ``threshold``."""
     from shapely.geometry import mapping, shape
 
-    from trucewatch.geo import LocalFrame
-    from trucewatch.model import Location, Observation, ObservationKind, from_unix, sha256_hex
-
     lo_t = float(res.last_ref.astype("datetime64[s]").astype(np.int64))
     hi_t = float(res.first_post.astype("datetime64[s]").astype(np.int64)) + 86400.0
     obs = []
@@ -436,7 +435,5 @@ def attach_geometry(res: RadarResult, fc: dict[str, Any]) -> None:
 
 def radar_source(source_id: str = "sentinel1-change") -> Any:
     """The :class:`Source` for DAMAGE observations from this change detector."""
-    from trucewatch.model import Source, SourceKind
-
     return Source(id=source_id, kind=SourceKind.SATELLITE, name="Sentinel-1 C-band SAR change detection",
                   reliability=0.75, attributes={"sensor": "C-band SAR", "method": "pixel-wise t-test (Ballinger)"})

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -135,8 +135,6 @@ def _parse_time_prefix(prefix: bytes) -> float | None:
     except ValueError:
         raise ValueError(f"cannot read the receiver time {text!r} beside the sentence") from None
     if dt.tzinfo is None:
-        from datetime import UTC
-
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
@@ -154,8 +152,6 @@ def _nmea_clock(raw: bytes) -> float | None:
     except ValueError:
         return None
     f = body.decode("ascii", "replace").split(",")
-    from datetime import UTC
-
     try:
         if f[0][2:] == "RMC" and len(f) > 9 and len(f[1]) >= 6 and len(f[9]) == 6:
             hh, mm, ss = int(f[1][:2]), int(f[1][2:4]), float(f[1][4:])

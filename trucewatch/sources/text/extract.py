@@ -16,11 +16,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from trucewatch.agreement import Agreement
+from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.geo import haversine_m
 from trucewatch.sources.text import facts, morph
 from trucewatch.sources.text.gazetteer import _REGION_BY_STEM, Gazetteer
@@ -516,10 +517,6 @@ _DEFAULT_AGREEMENT: list = []
 def default_agreement():
     """The bundled sample agreement: its contact line helps disambiguate front-line villages."""
     if not _DEFAULT_AGREEMENT:
-        from pathlib import Path
-
-        from trucewatch.agreement import load_agreement
-
         path = Path(__file__).resolve().parents[2] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
         try:
             _DEFAULT_AGREEMENT.append(load_agreement(path))

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.errors import RecordProblem, TruceWatchError
@@ -266,8 +267,6 @@ def patrol_text(p: dict[str, Any], where: str) -> str:
 
 
 def _kyiv():
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo("Europe/Kyiv")
 
 
