@@ -1,6 +1,6 @@
 # Two commands for a fresh machine:
 #   make demo   set up, then run the built-in one-day scenario end to end
-#   make test   set up (system packages and local services included), then every test
+#   make test   set up (system packages and local services included), the type check (mypy), then every test
 PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -29,10 +29,12 @@ demo: setup
 	@echo "Verify the evidence:     $(BIN)/trucewatch verify --db $(DEMO_OUT)/trucewatch.db --trust $(DEMO_OUT)/trust.json"
 
 test: services
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check trucewatch tests
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

@@ -22,6 +22,12 @@ class BadLine:
 
     error: json.JSONDecodeError | UnicodeDecodeError
 
+    @property
+    def why(self) -> str:
+        """The error in words: the JSON message, or the UTF-8 reason and byte."""
+        e = self.error
+        return e.msg if isinstance(e, json.JSONDecodeError) else f"{e.reason} at byte {e.start}"
+
 
 def json_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Any]]:
     """Yield (1-based line number, parsed value or :class:`BadLine`) for every non-blank line.

@@ -33,6 +33,7 @@ from typing import Any
 
 import rfc8785
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Observation
 
 #: Version prefix of the signed message (domain separation).
@@ -128,7 +129,7 @@ def _fast_body(obs: Observation) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-class _Fallback(Exception):
+class _Fallback(TruceWatchError):
     pass
 
 

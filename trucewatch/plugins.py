@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import KIND_RESOLVERS
 
 #: Short name -> entry point group.
@@ -41,7 +42,7 @@ GROUPS: dict[str, str] = {
 }
 
 
-class PluginError(RuntimeError):
+class PluginError(TruceWatchError, RuntimeError):
     """A plugin that cannot be loaded or does not provide what its group needs."""
 
 

@@ -16,10 +16,11 @@ import time
 from typing import Any
 
 from trucewatch.access.roles import Principal, Role
+from trucewatch.errors import TruceWatchError
 from trucewatch.store.service import TokenRepo
 
 
-class AuthError(Exception):
+class AuthError(TruceWatchError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

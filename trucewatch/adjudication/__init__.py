@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 from trucewatch.adjudication.columns import EventColumns, from_events
 from trucewatch.adjudication.rules import AdjudicationConfig, Hit, evaluate, evaluate_all, to_violations, violation_id
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Event, Observation, Violation
 
 if TYPE_CHECKING:
     from trucewatch.agreement import Agreement
 
 
-class AdjudicationInputError(ValueError):
+class AdjudicationInputError(TruceWatchError, ValueError):
     """Events that cannot be judged (named with the field)."""
 
 

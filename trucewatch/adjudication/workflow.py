@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Status, Transition, Violation, revoked_at, utcnow
 from trucewatch.store.store import StoreError
 
@@ -45,7 +46,7 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 NEEDS_TRUSTED_EVIDENCE = frozenset({S.VERIFIED, S.CONFIRMED})
 
 
-class WorkflowError(ValueError):
+class WorkflowError(TruceWatchError, ValueError):
     """A transition that is refused; the message names the violation and why."""
 
 

@@ -28,7 +28,7 @@ from trucewatch.agreement.spec import (
     load_spec,
     read_geojson,
 )
-from trucewatch.geo import LocalFrame
+from trucewatch.geo import LocalFrame, haversine_m
 from trucewatch.model import Rule, to_utc
 
 #: Only territory within this distance of the line is considered for a side
@@ -161,9 +161,9 @@ class Agreement:
                 problems.append(AgreementProblem(f"zones[{i}].weapon_class", f"unknown weapon class {z.weapon_class!r}"))
             if z.geometry is None and z.distance_km is None and z.weapon_class is None and z.kind != "buffer":
                 problems.append(AgreementProblem(f"zones[{i}].geometry", "a zone needs a geometry, a distance_km or a weapon_class"))
-        for i, p in enumerate(spec.protected_objects):
-            if p.party is not None and p.party not in known:
-                problems.append(AgreementProblem(f"protected_objects[{i}].party", f"unknown party {p.party!r}"))
+        for i, po in enumerate(spec.protected_objects):
+            if po.party is not None and po.party not in known:
+                problems.append(AgreementProblem(f"protected_objects[{i}].party", f"unknown party {po.party!r}"))
         if spec.left_party is not None and spec.left_party not in known:
             problems.append(AgreementProblem("left_party", f"unknown party {spec.left_party!r}"))
         ids = [r.id for r in spec.rules]
@@ -265,8 +265,8 @@ class Agreement:
             g_en = self.derive_zone_en(spec.buffer_zone_km, None)
             self.zones.append(Zone("buffer", "buffer", None, self.frame.geom_to_latlon(g_en), g_en, spec.buffer_zone_km,
                                    None, [], True, f"{spec.buffer_zone_km:g} km each side of the line"))
-        for z in self.zones:
-            shapely.prepare(z.geometry_en)
+        for zone in self.zones:
+            shapely.prepare(zone.geometry_en)
         return problems
 
     def _share_on_side(self, g_en: BaseGeometry, party: str) -> float:
@@ -306,7 +306,7 @@ class Agreement:
         cross = (bx - ax) * (n - ay) - (by - ay) * (e - ax)
         left = self.spec.left_party
         other = next((p for p in self.parties if p != left), "")
-        out = np.where(cross > 0, left, other).astype(object)
+        out = np.where(cross > 0, np.array(left, dtype=object), other).astype(object)  # left may be None
         far = shapely.distance(self.line_en, pts) > LEFT_RIGHT_MAX_M
         out[far] = ""
         return out
@@ -343,8 +343,6 @@ class Agreement:
         objs = [i for i, p in enumerate(self.protected) if not category or p.category in category]
         if not objs:
             return np.full(lat.shape, -1), np.full(lat.shape, np.inf)
-        from trucewatch.geo import haversine_m
-
         plat = np.array([self.protected[i].lat for i in objs])
         plon = np.array([self.protected[i].lon for i in objs])
         d = haversine_m(lat[:, None], lon[:, None], plat[None, :], plon[None, :])

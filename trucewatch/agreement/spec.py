@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Rule
 
 
@@ -28,7 +29,7 @@ class AgreementProblem:
         return f"{self.path}: {self.message}"
 
 
-class AgreementError(ValueError):
+class AgreementError(TruceWatchError, ValueError):
     """The agreement file is not usable; ``problems`` lists every reason."""
 
     def __init__(self, file: str, problems: list[AgreementProblem]) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trucewatch import plugins
+from trucewatch.errors import TruceWatchError
 from trucewatch.exports import acled, geojson, geopackage
 from trucewatch.exports import csv as csv_format
 
@@ -27,7 +28,7 @@ BUILTIN: list[Any] = [geojson, csv_format, acled, geopackage]
 REQUIRED = ("NAME", "SUFFIXES", "MEDIA_TYPE", "EXT", "write")
 
 
-class ExportError(ValueError):
+class ExportError(TruceWatchError, ValueError):
     pass
 
 

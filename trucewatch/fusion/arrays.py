@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from shapely.geometry import shape
 
+from trucewatch.errors import RecordProblem, RecordProblems
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.geo import EARTH_RADIUS_M, ellipse_cov
 from trucewatch.model import (
@@ -29,6 +31,7 @@ from trucewatch.model import (
     ObservationKind,
     Source,
     SourceKind,
+    from_unix,
     revoked_at,
     to_utc,
 )
@@ -43,22 +46,19 @@ FAMILY_NAMES = ["fire", "launch", "sighting", "air", "interference", "vessel", "
 SEED, SECOND, TEXT = 1, 2, 3
 
 
-class FusionInputError(ValueError):
+class FusionInputError(RecordProblems):
     """Bad observations, each named with its field (raised in strict mode)."""
 
-    def __init__(self, errors: list[RecordError]) -> None:
-        self.errors = errors
-        super().__init__(f"{len(errors)} observation(s) rejected:\n" + "\n".join(f"  {e}" for e in errors[:50]))
+    def __init__(self, errors: list[RecordProblem]) -> None:
+        super().__init__(errors, "observation(s)")
+
+    @property
+    def errors(self) -> list[RecordProblem]:
+        return self.problems
 
 
-@dataclass(frozen=True)
-class RecordError:
-    record: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
+#: Fusion's name for the package's one record-problem type (public since the first release: ``trucewatch.fusion``).
+RecordError = RecordProblem
 
 
 def key64(*parts: Any) -> int:
@@ -91,13 +91,13 @@ class FusionInput:
     notes: list[str] = field(default_factory=list)
     #: bool: the row marks where its happening reached the ground (an air track
     #: that was not intercepted ends in an impact), so effects there (heat,
-    #: damage, reports) may join it; None means no such row
-    effect: np.ndarray | None = None
+    #: damage, reports) may join it; not given (empty): no such row
+    effect: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     #: int64 independent line of evidence (one source kind and operator; a copy is its
-    #: original's line): what verification counts (docs/confidence.md); None: the group
-    line: np.ndarray | None = None
+    #: original's line): what verification counts (docs/confidence.md); not given: the group
+    line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: int64 post a report row belongs to (its own or its original's), -1 for others
-    post: np.ndarray | None = None
+    post: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # derived
     xyz: np.ndarray = field(init=False)
     coslat: np.ndarray = field(init=False)
@@ -106,12 +106,13 @@ class FusionInput:
     hi: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.effect is None:
-            self.effect = np.zeros(len(self.obs), bool)
-        if self.line is None:
+        n = len(self.obs)
+        if n and not len(self.effect):
+            self.effect = np.zeros(n, bool)
+        if n and not len(self.line):
             self.line = np.asarray(self.group, np.int64).copy()
-        if self.post is None:
-            self.post = np.full(len(self.obs), -1, np.int64)
+        if n and not len(self.post):
+            self.post = np.full(n, -1, np.int64)
 
     def gate_view(self) -> FusionInput:
         """The same rows for gating: rows that mark an effect on the ground also
@@ -173,43 +174,41 @@ def _parse_time(v: Any) -> datetime | None:
     if isinstance(v, datetime):
         return to_utc(v)
     if isinstance(v, int | float):
-        from trucewatch.model import from_unix
-
         return from_unix(v)
     return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
 
 
-def check_observation(o: Observation, sources: dict[str, Source], config: FusionConfig) -> RecordError | None:
+def check_observation(o: Observation, sources: dict[str, Source], config: FusionConfig) -> RecordProblem | None:
     """The first reason this observation cannot be fused, naming its field."""
     loc = o.location
     for name, v in (("location.lat", loc.lat), ("location.lon", loc.lon), ("location.err_major_m", loc.err_major_m),
                     ("location.err_minor_m", loc.err_minor_m), ("time_sigma_s", o.time_sigma_s)):
         if v is None or not math.isfinite(float(v)):
-            return RecordError(o.id, name, f"{v!r} is not a finite number")
+            return RecordProblem(o.id, name, f"{v!r} is not a finite number")
     if not (-90 <= loc.lat <= 90 and -180 <= loc.lon <= 180):
-        return RecordError(o.id, "location", f"{loc.lat},{loc.lon} is off the globe")
+        return RecordProblem(o.id, "location", f"{loc.lat},{loc.lon} is off the globe")
     if loc.err_major_m < MIN_ERROR_M or loc.err_minor_m <= 0:
-        return RecordError(o.id, "location.err_major_m",
+        return RecordProblem(o.id, "location.err_major_m",
                            f"uncertainty {loc.err_major_m:g}/{loc.err_minor_m:g} m is below {MIN_ERROR_M:g} m: "
                            "no sensor is that precise, so it is a mistake, not a measurement")
     if loc.err_major_m > MAX_ERROR_M:
-        return RecordError(o.id, "location.err_major_m",
+        return RecordProblem(o.id, "location.err_major_m",
                            f"uncertainty {loc.err_major_m:g} m exceeds {MAX_ERROR_M:g} m: not a location")
     if o.time_sigma_s < 0 or o.time_sigma_s > config.max_time_sigma_s:
-        return RecordError(o.id, "time_sigma_s",
+        return RecordProblem(o.id, "time_sigma_s",
                            f"{o.time_sigma_s:g} s is outside [0, {config.max_time_sigma_s:g}] s")
     src = sources.get(o.source_id)
     if src is None:
-        return RecordError(o.id, "source_id", f"unknown source {o.source_id!r}: register it before fusing")
+        return RecordProblem(o.id, "source_id", f"unknown source {o.source_id!r}: register it before fusing")
     rv = revoked_at(src)
     if rv is not None:
-        return RecordError(o.id, "source_id", f"source {o.source_id!r} was revoked at {rv.isoformat()}: "
+        return RecordProblem(o.id, "source_id", f"source {o.source_id!r} was revoked at {rv.isoformat()}: "
                            "its evidence is not used")
     if o.kind == ObservationKind.AIR_TRACK:
         path = o.attributes.get("path")
         if path is not None and (not isinstance(path, list) or any(not isinstance(p, list | tuple) or len(p) < 2
                                                                     for p in path)):
-            return RecordError(o.id, "attributes.path", "expected [[lon, lat, unix_t], ...]")
+            return RecordProblem(o.id, "attributes.path", "expected [[lon, lat, unix_t], ...]")
     return None
 
 
@@ -256,8 +255,6 @@ def _footprint_var(fp: dict[str, Any] | None) -> float:
     if not fp:
         return 0.0
     try:
-        from shapely.geometry import shape
-
         g = shape(fp)
         minx, miny, maxx, maxy = g.bounds
     except Exception:  # a broken footprint is reported by check via the ellipse only
@@ -269,18 +266,18 @@ def _footprint_var(fp: dict[str, Any] | None) -> float:
 
 
 def from_observations(observations: list[Observation], sources: dict[str, Source],
-                      config: FusionConfig) -> tuple[FusionInput, list[Observation], list[RecordError]]:
+                      config: FusionConfig) -> tuple[FusionInput, list[Observation], list[RecordProblem]]:
     """Check and convert; returns the input, the accepted observations (same order) and the rejected."""
-    errors: list[RecordError] = []
+    errors: list[RecordProblem] = []
     good: list[Observation] = []
     seen: dict[str, Observation] = {}
     for i, o in enumerate(observations):
         if not isinstance(o, Observation):
-            errors.append(RecordError(f"#{i}", "(record)", f"expected an Observation, got {type(o).__name__}"))
+            errors.append(RecordProblem(f"#{i}", "(record)", f"expected an Observation, got {type(o).__name__}"))
             continue
         if o.id in seen:
             if seen[o.id].model_dump() != o.model_dump():
-                errors.append(RecordError(o.id, "id", "repeated with different content"))
+                errors.append(RecordProblem(o.id, "id", "repeated with different content"))
             continue  # an identical repeat is the same observation (idempotent re-ingest)
         err = check_observation(o, sources, config)
         if err is not None:

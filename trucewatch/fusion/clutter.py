@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.fusion.arrays import SECOND, TEXT, FusionInput
 from trucewatch.fusion.gating import local_delta
 from trucewatch.model import KIND_CODES, ObservationKind
@@ -40,7 +41,7 @@ _CLASS_CODE = {KIND_CODES[ObservationKind(c)]: k for k, c in enumerate(CLASSES)}
 FORMAT = "trucewatch-clutter-map/1"
 
 
-class ClutterMapError(ValueError):
+class ClutterMapError(TruceWatchError, ValueError):
     """A clutter map file that cannot be used, naming the field."""
 
 

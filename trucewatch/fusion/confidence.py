@@ -19,11 +19,12 @@ An event is real unless every *independent* line of evidence is wrong:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from trucewatch.fusion.arrays import FusionInput
+from trucewatch.model import Status
+from trucewatch.store import Store
 
 #: Mean NIS (chi-square, 2 dof) above which members are taken to disagree.
 NIS_DISAGREE = 9.21
@@ -100,7 +101,7 @@ def explain(contribs: list[Contribution], copies: int, nis: float, n_located: in
     return out
 
 
-def learn_reliability(store: Any, *, prior_strength: float = PRIOR_STRENGTH, apply: bool = True) -> dict[str, dict[str, float]]:
+def learn_reliability(store: Store, *, prior_strength: float = PRIOR_STRENGTH, apply: bool = True) -> dict[str, dict[str, float]]:
     """Update each source's reliability from confirmed and dismissed findings.
 
     A source's observations that are evidence of a confirmed violation count as
@@ -109,13 +110,11 @@ def learn_reliability(store: Any, *, prior_strength: float = PRIOR_STRENGTH, app
     prior of ``prior_strength`` pseudo-findings; sources without findings keep
     their value.  Returns {source_id: {before, after, confirmed, dismissed}}.
     """
-    from trucewatch.model import Status
-
     right: dict[str, int] = {}
     wrong: dict[str, int] = {}
     for status, bucket in ((Status.CONFIRMED, right), (Status.DISMISSED, wrong)):
         for v in store.query_violations(status=[status.value]):
-            for sid in {e.source_id if hasattr(e, "source_id") else e["source_id"] for e in v.evidence}:
+            for sid in {e.source_id for e in v.evidence}:
                 bucket[sid] = bucket.get(sid, 0) + 1
     out: dict[str, dict[str, float]] = {}
     updated = []

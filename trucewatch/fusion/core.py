@@ -44,6 +44,8 @@ from trucewatch.fusion.arrays import (
     FusionInput,
     concat,
 )
+from trucewatch.fusion.clutter import association_probability, row_class
+from trucewatch.fusion.confidence import event_confidence, independent_lines
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.fusion.gating import gate_pairs, local_delta, position_pairs
 from trucewatch.geo import EARTH_RADIUS_M, ellipse_from_cov
@@ -193,8 +195,6 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     cmap = config.clutter()
     beta_u = np.ones(n)
     if cmap is not None:
-        from trucewatch.fusion.clutter import association_probability, row_class
-
         cls = row_class(fi)
         lam = cmap.density(cls, fi.obs.lat, fi.obs.lon)
     rows = np.arange(n, dtype=np.int64)
@@ -422,8 +422,6 @@ def fuse_arrays(fi: FusionInput, config: FusionConfig | None = None, *,
     fi.rel = fi.rel / amb * beta
     uniq, ev = np.unique(lab_c, return_inverse=True)
     E = len(uniq)
-    from trucewatch.fusion.confidence import event_confidence, independent_lines
-
     o = fi.obs
     rows = np.arange(n)
     fam_ev = np.full(E, -1, np.int64)

@@ -14,11 +14,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
+
 LANGS = ("en", "uk", "ru")
 DEFAULT = "en"
 
 
-class LanguageError(ValueError):
+class LanguageError(TruceWatchError, ValueError):
     pass
 
 

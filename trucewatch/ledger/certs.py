@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
+
 # keys imports this module and api imports keys: both bound as module objects, read at call time
 from trucewatch.ledger import api as _api
 from trucewatch.ledger import keys as _keys
@@ -44,7 +46,7 @@ OPS = ("register", "rotate", "revoke")
 _FIELDS = {"op", "source_id", "public_key", "valid_from", "valid_to", "at", "reason", "issued_at"}
 
 
-class CertError(ValueError):
+class CertError(TruceWatchError, ValueError):
     """A key certificate entry that cannot be trusted (malformed, bad signature, unknown signer)."""
 
 

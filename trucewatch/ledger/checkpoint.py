@@ -32,13 +32,15 @@ from dataclasses import dataclass, field
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from trucewatch.errors import TruceWatchError
+
 ALG_ED25519 = 0x01
 ALG_COSIGNATURE_V1 = 0x04
 EM_DASH = "\u2014"
 _NAME_RE = re.compile(r"^[^\s+]+$")
 
 
-class NoteError(ValueError):
+class NoteError(TruceWatchError, ValueError):
     """A checkpoint or signed note that cannot be trusted."""
 
 

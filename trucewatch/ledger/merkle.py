@@ -34,6 +34,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
+from trucewatch.errors import TruceWatchError
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
@@ -73,7 +75,7 @@ _sha256 = hashlib.sha256
 
 
 # ------------------------------------------------------------------ errors
-class MerkleError(ValueError):
+class MerkleError(TruceWatchError, ValueError):
     """A proof or tree argument that does not verify."""
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.ledger.checkpoint import ALG_COSIGNATURE_V1, ALG_ED25519, NoteError, NoteVerifier
 
 
-class TrustError(ValueError):
+class TrustError(TruceWatchError, ValueError):
     """A trust file or trust flag that cannot be used (names the field)."""
 
 

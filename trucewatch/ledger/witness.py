@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.ledger import merkle
 from trucewatch.ledger.checkpoint import (
     ALG_COSIGNATURE_V1,
@@ -33,7 +34,7 @@ from trucewatch.ledger.checkpoint import (
 )
 
 
-class WitnessError(RuntimeError):
+class WitnessError(TruceWatchError, RuntimeError):
     """The witness cannot work (bad state file, bad key)."""
 
 

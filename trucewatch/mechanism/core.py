@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import to_utc
 
 #: Dates an allegation may carry (as the API bounds its query dates).
@@ -80,7 +81,7 @@ NEXT: dict[CaseState, tuple[str, ...]] = {
 }
 
 
-class MechanismError(ValueError):
+class MechanismError(TruceWatchError, ValueError):
     """A refused request; ``field`` names what was wrong, ``status`` is the HTTP code it maps to."""
 
     def __init__(self, field_name: str, message: str, status: int = 422, **extra: Any) -> None:

@@ -30,6 +30,7 @@ from trucewatch.adjudication.workflow import WorkflowConfig
 from trucewatch.agreement import load_agreement
 from trucewatch.agreement.agreement import Agreement
 from trucewatch.agreement.spec import AgreementSpec, read_geojson
+from trucewatch.errors import TruceWatchError
 from trucewatch.fusion import FusionConfig
 from trucewatch.ledger import make_checkpoint
 from trucewatch.ledger.api import ensure_log, log_origin
@@ -55,7 +56,7 @@ LOG_KEY_FILE = "log.key"
 SOURCE_KEY_DIR = "sources"
 
 
-class MissionError(ValueError):
+class MissionError(TruceWatchError, ValueError):
     """A mission setup problem, naming the file or field."""
 
 

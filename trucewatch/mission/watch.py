@@ -230,7 +230,7 @@ def flush_arrivals(drop: DropFolder, live: LiveArrivals) -> list[FileSummary]:
     res = LocateResult([f for r in results for f in r.fixes], [f for r in results for f in r.failures],
                        [e for r in results for e in r.errors])
     fs = FileSummary(live.url, "acoustic-mqtt", read=sum(f.n_sensors for f in res.fixes) + len(res.errors))
-    errors = [{"record": f"{e.source} record {e.record}", "field": e.field, "message": e.message} for e in res.errors]
+    errors = [e.as_dict() for e in res.errors]
     if res.fixes:
         pairs = pair_fixes(res.fixes, drop.agreement)
         pid = {fid: p.pair_id for p in pairs for fid in (p.launch_id, p.impact_id)}

@@ -26,6 +26,7 @@ from trucewatch.access.roles import Principal, Role
 from trucewatch.access.views import Views, ViolationFilter
 from trucewatch.agreement import Agreement
 from trucewatch.agreement.derive import _basemap
+from trucewatch.errors import TruceWatchError
 from trucewatch.i18n import check, translator
 from trucewatch.i18n import t as translate
 from trucewatch.mechanism.reports import daily_sections
@@ -48,7 +49,7 @@ RULE_TITLES = {
     Rule.LAUNCH_FROM_TERRITORY.value: "Launches of missiles and long-range drones",
 }
 
-class ReportError(ValueError):
+class ReportError(TruceWatchError, ValueError):
     pass
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from trucewatch import plugins
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import ObservationKind
 from trucewatch.sources.air.report import air_section
 from trucewatch.sources.drone.report import daily_section as drone_daily_section
@@ -47,7 +48,7 @@ class ReportSection:
     after: str | None = None
 
 
-class SectionError(ValueError):
+class SectionError(TruceWatchError, ValueError):
     """A plugin section that does not meet the interface or reuses a name."""
 
 

@@ -19,10 +19,11 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.store.service import AuditRepo
 
 
-class AuditUnavailable(Exception):
+class AuditUnavailable(TruceWatchError):
     """The audit record could not be committed; the request must not be answered with data."""
 
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trucewatch.access.views import DEFAULT_PUBLIC_DELAY_S, DEFAULT_PUBLIC_STATUSES
+from trucewatch.errors import TruceWatchError
 from trucewatch.mechanism.core import MechanismConfig
 
 
@@ -54,7 +55,7 @@ class ServiceConfig(BaseModel):
     mechanism: MechanismConfig = Field(default_factory=MechanismConfig)
 
 
-class ConfigError(ValueError):
+class ConfigError(TruceWatchError, ValueError):
     pass
 
 

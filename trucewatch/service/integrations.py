@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.ledger import api as ledger_api
 from trucewatch.ledger import log as ledger_log
 from trucewatch.ledger import merkle as ledger_merkle
@@ -20,11 +21,11 @@ from trucewatch.model import Observation, Status
 from trucewatch.store import Store, StoreError
 
 
-class Unavailable(RuntimeError):
+class Unavailable(TruceWatchError, RuntimeError):
     """A stage the request needs is not installed (HTTP 503)."""
 
 
-class Refused(ValueError):
+class Refused(TruceWatchError, ValueError):
     """The stage refused the request (HTTP 409/422), message names the field."""
 
 

@@ -36,6 +36,8 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from trucewatch.errors import TruceWatchError
+
 # ------------------------------------------------------------------ strict JSON
 
 
@@ -215,7 +217,7 @@ class SecurityHeadersMiddleware:
 
 
 # ------------------------------------------------------------------ webhooks
-class WebhookTargetError(ValueError):
+class WebhookTargetError(TruceWatchError, ValueError):
     """A webhook URL that may not be used; the message names the field."""
 
 

@@ -25,7 +25,9 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import LocalFrame
+from trucewatch.sim.scenario import Scenario
 from trucewatch.sources.acoustic.formats import Arrivals, Sensors
 from trucewatch.sources.acoustic.geometry import speed_of_sound, to_ecef
 
@@ -187,7 +189,7 @@ def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, 
     return arr.take(order), lab[order]
 
 
-def sources_from_scenario(scenario: Any, agreement: Any, rng: np.random.Generator, alt: float = 150.0) -> Sources:
+def sources_from_scenario(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, alt: float = 150.0) -> Sources:
     """Truth events -> acoustic sources: every round of every fire mission, blasts and strikes."""
     frame = agreement.frame
     src = Sources()
@@ -226,7 +228,7 @@ class AcousticSim:
     pairs: list
 
 
-def simulate(scenario: Any, agreement: Any, rng: np.random.Generator, *, spacing_m: float = 3000.0,
+def simulate(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, *, spacing_m: float = 3000.0,
              depth_m: float = 12_000.0, clock_sigma_s: float = 0.005, fa_per_hour: float = 0.25,
              temp_c: float = 15.0) -> AcousticSim:
     """The scenario as the acoustic network hears it, through the real locator and pairing."""

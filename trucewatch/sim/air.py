@@ -26,8 +26,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.geo import LocalFrame, haversine_m
-from trucewatch.model import Rule
+from trucewatch.model import Observation, Rule
+from trucewatch.sim.scenario import Scenario
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -58,7 +60,7 @@ class AirSim:
     track_lines: list[str]
     summaries: list[dict[str, Any]]
     truth: list[TruthTrack]
-    observations: list[Any] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
     def write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -79,8 +81,8 @@ def _area(aid: str) -> tuple[float, float]:
     return a.lat, a.lon
 
 
-def _ua_points(agr: Any, rng: np.random.Generator, n: int, party: str = "UA") -> np.ndarray:
-    out = []
+def _ua_points(agr: Agreement, rng: np.random.Generator, n: int, party: str = "UA") -> np.ndarray:
+    out: list[np.ndarray] = []
     while sum(len(o) for o in out) < n:
         lat = rng.uniform(46.0, 51.8, 4 * n)
         lon = rng.uniform(23.5, 38.5, 4 * n)
@@ -111,7 +113,7 @@ def _sample(route: np.ndarray, speed: float, step: float) -> tuple[np.ndarray, n
     return np.interp(s, cum, route[:, 0]), np.interp(s, cum, route[:, 1]), s
 
 
-def _truth_rules(agr: Any, klass: str, lat: np.ndarray, lon: np.ndarray, intercepted: bool) -> list[str]:
+def _truth_rules(agr: Agreement, klass: str, lat: np.ndarray, lon: np.ndarray, intercepted: bool) -> list[str]:
     from trucewatch.sources.air.rules import FLIGHT_CLASSES, STRIKE_CLASSES
 
     out = []
@@ -133,16 +135,14 @@ def _truth_rules(agr: Any, klass: str, lat: np.ndarray, lon: np.ndarray, interce
     return out
 
 
-def simulate_air(rng: np.random.Generator | None = None, agreement: Any = None, *, day: str = "2026-03-15",
+def simulate_air(rng: np.random.Generator | None = None, agreement: Agreement | None = None, *, day: str = "2026-03-15",
                  nights: int = 1, drones: int = 60, cruise: int = 6, ballistic: int = 4, ua_drones: int = 6,
                  patrols: int = 3, near_misses: int = 4, p_intercept: float = 0.75) -> AirSim:
     """Simulate ``nights`` strike waves; see the module docstring."""
-    from trucewatch.agreement import load_agreement
-
     rng = rng or np.random.default_rng(1)
     agr = agreement or load_agreement(AGREEMENT)
-    energy_ua = [p for p in agr.protected if p.category == "energy" and agr.side_of([p.lat], [p.lon])[0] == "UA"]
-    energy_ru = [p for p in agr.protected if p.category == "energy" and agr.side_of([p.lat], [p.lon])[0] == "RU"]
+    energy_ua = [p for p in agr.protected if p.category == "energy" and agr.side_of(np.array([p.lat]), np.array([p.lon]))[0] == "UA"]
+    energy_ru = [p for p in agr.protected if p.category == "energy" and agr.side_of(np.array([p.lat]), np.array([p.lon]))[0] == "RU"]
     lines: list[str] = []
     truth: list[TruthTrack] = []
     summaries: list[dict[str, Any]] = []
@@ -216,17 +216,17 @@ def simulate_air(rng: np.random.Generator | None = None, agreement: Any = None, 
                 lines.append(json.dumps(rec))
         for _ in range(patrols):
             c = _ua_points(agr, rng, 1)[0]
-            ang = np.linspace(0, 4 * np.pi, 200)
-            lat = c[0] + 0.3 * np.sin(ang)
-            lon = c[1] + 0.5 * np.cos(ang)
+            turn = np.linspace(0, 4 * np.pi, 200)
+            plat = c[0] + 0.3 * np.sin(turn)
+            plon = c[1] + 0.5 * np.cos(turn)
             tid = f"N{night}-P{len(truth):04d}"
-            rules = _truth_rules(agr, "aircraft", lat, lon, False)
-            truth.append(TruthTrack(tid, "aircraft", "UA", (float(lat[0]), float(lon[0])), (float(lat[-1]), float(lon[-1])),
+            rules = _truth_rules(agr, "aircraft", plat, plon, False)
+            truth.append(TruthTrack(tid, "aircraft", "UA", (float(plat[0]), float(plon[0])), (float(plat[-1]), float(plon[-1])),
                                     False, rules, "patrol"))
             t0 = start + rng.uniform(0, 8 * 3600)
-            for j in range(len(ang)):
-                lines.append(json.dumps({"track_id": tid, "t": round(t0 + 20.0 * j, 1), "lat": round(float(lat[j]), 5),
-                                         "lon": round(float(lon[j]), 5), "alt_m": 6000, "speed_mps": 220,
+            for j in range(len(turn)):
+                lines.append(json.dumps({"track_id": tid, "t": round(t0 + 20.0 * j, 1), "lat": round(float(plat[j]), 5),
+                                         "lon": round(float(plon[j]), 5), "alt_m": 6000, "speed_mps": 220,
                                          "classification": "aircraft", "err_m": 500}))
         summaries.append(_summary_post(night, d0 + timedelta(days=night + 1), counts, areas_used))
     lines.sort(key=lambda ln: json.loads(ln)["t"])
@@ -267,7 +267,7 @@ def _summary_post(night: int, morning: datetime, counts: dict[str, list[int]], a
             "expected": {k: {"launched": v[0], "intercepted": v[1]} for k, v in counts.items()}}
 
 
-def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
+def simulate(scenario: Scenario | None = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
     """Entry point for the scenario simulator: waves on the scenario's night, with AIR_TRACK and
     AIR_SUMMARY observations as the air stage produces them."""
     from trucewatch.sources.air.intake import Post, process_posts

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import LocalFrame
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.drone.coverage import FrameSet, required_gsd
@@ -77,7 +78,7 @@ class DroneSim:
         (out / "airframes.json").write_text(json.dumps([s.model_dump(mode="json") for s in self.sources], indent=1))
         return {"telemetry": files, "detections": str(out / "detections.jsonl"), "sites": str(out / "sites.yaml")}
 
-    def observations(self, agreement: Any) -> list[Observation]:
+    def observations(self, agreement: Agreement) -> list[Observation]:
         from trucewatch.sources.drone.detections import parse_detection
         from trucewatch.sources.drone.pipeline import process_flight
 
@@ -178,18 +179,18 @@ def fly(rng: np.random.Generator, frame: LocalFrame, path_en: np.ndarray, t_star
     dips = np.flatnonzero(np.abs(roll) > 20)
     if dips.size:
         pick = rng.choice(dips, size=min(dips.size, max(1, dips.size // 200)), replace=False)
-        for i in pick:
-            k = int(rng.integers(1, 21))  # up to 10 s of masked sky in a turn
-            sats[i:i + k] = rng.integers(4, 7)
-            hdop[i:i + k] = rng.uniform(2.0, 5.0)
+        for i in pick.tolist():
+            w = int(rng.integers(1, 21))  # up to 10 s of masked sky in a turn
+            sats[i:i + w] = rng.integers(4, 7)
+            hdop[i:i + w] = rng.uniform(2.0, 5.0)
     # multipath glitches: now and then one or two fixes tens of metres off (not interference)
     glitch_lat, glitch_lon = glat.copy(), glon.copy()
-    for i in np.flatnonzero(rng.random(n) < 1.5 / 3600 / NAV_HZ):
-        k = int(rng.integers(1, 3))
+    for i in np.flatnonzero(rng.random(n) < 1.5 / 3600 / NAV_HZ).tolist():
+        w = int(rng.integers(1, 3))
         a = rng.uniform(0, 2 * np.pi)
         m = rng.uniform(40, 200)
-        la, lo = frame.to_latlon(p[i:i + k, 0] + err_e[i:i + k] + m * np.sin(a), p[i:i + k, 1] + err_n[i:i + k] + m * np.cos(a))
-        glitch_lat[i:i + k], glitch_lon[i:i + k] = la, lo
+        la, lo = frame.to_latlon(p[i:i + w, 0] + err_e[i:i + w] + m * np.sin(a), p[i:i + w, 1] + err_n[i:i + w] + m * np.cos(a))
+        glitch_lat[i:i + w], glitch_lon[i:i + w] = la, lo
     gps = {"t": t.copy(), "lat": glitch_lat, "lon": glitch_lon, "alt": nav["alt_msl"].copy(), "fix": np.full(n, 3.0),
            "sats": sats.astype(float), "hdop": hdop, "vel": truth["groundspeed"] + rng.normal(0, 0.2, n),
            "cog": np.degrees(np.arctan2(gv[:, 0], gv[:, 1])) % 360}
@@ -250,7 +251,7 @@ def _apply_spoofing(rng: np.random.Generator, fl: Flight, truth: dict[str, np.nd
     return {"kind": "gnss_spoofing", "mode": mode, "t_start": float(t[a]), "t_end": float(t[b - 1])}
 
 
-def _place_near_line(agreement: Any, rng: np.random.Generator, party: str, dmin_km: float, dmax_km: float) -> tuple[float, float]:
+def _place_near_line(agreement: Agreement, rng: np.random.Generator, party: str, dmin_km: float, dmax_km: float) -> tuple[float, float]:
     line = agreement.line_en
     parts = list(line.geoms) if hasattr(line, "geoms") else [line]
     main = max(parts, key=lambda g: g.length)
@@ -262,8 +263,8 @@ def _place_near_line(agreement: Any, rng: np.random.Generator, party: str, dmin_
         nrm = math.hypot(tx, ty) or 1.0
         d = rng.uniform(dmin_km, dmax_km) * 1000 * rng.choice([-1, 1])
         e, nn = p.x - ty / nrm * d, p.y + tx / nrm * d
-        lat, lon = agreement.frame.to_latlon(e, nn)
-        lat, lon = float(lat), float(lon)
+        la, lo = agreement.frame.to_latlon(e, nn)
+        lat, lon = float(la), float(lo)
         if agreement.side_of(np.array([lat]), np.array([lon]))[0] == party:
             dist = float(agreement.distance_to_line_m(np.array([lat]), np.array([lon]))[0])
             if dmin_km * 1000 * 0.95 <= dist <= dmax_km * 1000 * 1.05:
@@ -271,7 +272,7 @@ def _place_near_line(agreement: Any, rng: np.random.Generator, party: str, dmin_
     raise RuntimeError(f"cannot place a point on {party}'s side {dmin_km}-{dmax_km} km from the line")
 
 
-def _in_zone(agreement: Any, lat: float, lon: float, cls: str) -> bool:
+def _in_zone(agreement: Agreement, lat: float, lon: float, cls: str) -> bool:
     wc = agreement.weapon_class_of(cls)
     if wc is None:
         return False
@@ -280,7 +281,7 @@ def _in_zone(agreement: Any, lat: float, lon: float, cls: str) -> bool:
                for z, ins in agreement.zones_containing(np.array([lat]), np.array([lon]), kind="withdrawal"))
 
 
-def simulate(truth: Any, rng: np.random.Generator, agreement: Any, *, spoofing: float = 0.0, n_sites: int = 2,
+def simulate(truth: Any, rng: np.random.Generator, agreement: Agreement, *, spoofing: float = 0.0, n_sites: int = 2,
              p_detect: float = 0.55, p_camouflaged: float = 0.04, false_rate: float = 0.004,
              p_false_object: float = 0.3, n_airframes: int = 3) -> DroneSim:
     """Patrol flights over ``truth`` (a Scenario, or a list of truth events / dicts).
@@ -428,7 +429,7 @@ def _detect(rng: np.random.Generator, fs: FrameSet, objs: list[dict[str, Any]], 
         else:
             p = np.where(gsd <= required_gsd(o["class"]), p_detect, 0.05) * (0.05 if o.get("camouflaged") else 1.0)
         hit = inside & (rng.random(nf) < p)
-        for k in np.flatnonzero(hit):
+        for k in np.flatnonzero(hit).tolist():
             w = max(size / gsd[k], 4.0)
             cu, cv = u[k] + rng.normal(0, 2), v[k] + rng.normal(0, 2)
             box = [cu - w / 2, cv - w / 2, cu + w / 2, cv + w / 2]
@@ -439,7 +440,7 @@ def _detect(rng: np.random.Generator, fs: FrameSet, objs: list[dict[str, Any]], 
             out.append(_record(fs, k, cls, conf, box, o["id"]))
     # single-frame false detections anywhere in the image
     fk = np.flatnonzero(rng.random(nf) < false_rate)
-    for k in fk:
+    for k in fk.tolist():
         cu, cv = rng.uniform(50, cam.width_px - 50), rng.uniform(50, cam.height_px - 50)
         box = [cu - 10, cv - 10, cu + 10, cv + 10]
         out.append(_record(fs, k, str(rng.choice(CLASSES)), float(rng.uniform(0.3, 0.75)), box, "false"))
@@ -454,7 +455,7 @@ def _record(fs: FrameSet, k: int, cls: str, conf: float, box: list[float], truth
             "bbox": [round(float(b), 1) for b in box], "_truth": truth_id}
 
 
-def simulate_observations(truth: Any, rng: np.random.Generator, agreement: Any, **kw: Any) -> tuple[list[Observation], DroneSim]:
+def simulate_observations(truth: Any, rng: np.random.Generator, agreement: Agreement, **kw: Any) -> tuple[list[Observation], DroneSim]:
     """Observations (WEAPON_SIGHTING, INTERFERENCE) and the raw inputs behind them, for the scenario driver."""
     sim = simulate(truth, rng, agreement, **kw)
     return sim.observations(agreement), sim

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
 from trucewatch.model import Observation, Source
 from trucewatch.sim.scenario import Scenario, day_bounds
 
@@ -74,7 +75,7 @@ def _str_errors(errs: Iterable[Any], limit: int = 200) -> list[str]:
 SECTOR_KM = 30.0
 
 
-def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+def _acoustic(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path) -> StageOutput:
     """Sensor band along the contact line in the active sectors; per-round sources; arrivals CSV -> locator."""
     from scipy.spatial import cKDTree
 
@@ -106,7 +107,8 @@ def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: P
     ap.write_text(arrivals.to_csv(sensors), encoding="utf-8")
     # the locator's 15 km reach matches the band; fixes are paired launch->impact over the agreement
     obs, res, pairs = observations_from_files(sp, ap, LocateConfig(temp_c=temp_c, max_range_m=15_000.0), agreement)
-    heard = np.unique(np.asarray(src.truth, dtype=object)[np.unique(labels[labels >= 0])]) if len(src) else []
+    heard = (np.unique(np.asarray(src.truth, dtype=object)[np.unique(labels[labels >= 0])]) if len(src)
+             else np.zeros(0, object))
     source = Source(id=SOURCE_ID, kind=SourceKind.ACOUSTIC_NETWORK, name="Acoustic sensor network", reliability=0.9)
     return StageOutput([source], obs, [str(sp), str(ap)], _str_errors(res.errors), {
         "sensors": len(sensors), "band_sensors": len(band), "arrivals": len(arrivals), "false_arrivals": int((labels < 0).sum()),
@@ -118,7 +120,7 @@ def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: P
 # ---- text ---------------------------------------------------------------------------------------
 
 
-def _text(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
+def _text(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path,
           report_share: float = 0.6) -> StageOutput:
     """Posts about a share of the truth events (trucewatch.sim.text) -> JSONL -> the text extractor."""
     from trucewatch.sim.text import KIND_TO_TYPE, posts_for_events
@@ -149,7 +151,7 @@ def _text(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
 # ---- satellite ----------------------------------------------------------------------------------
 
 
-def _satellite(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
+def _satellite(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path,
                history_years: int = 2) -> StageOutput:
     """FIRMS VIIRS CSV for the truth's days (+ background history) -> read_firms -> background model."""
     from trucewatch.sim.satellite import FireSimConfig, background_history, simulate_period
@@ -180,7 +182,7 @@ def _satellite(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: 
 # ---- drone --------------------------------------------------------------------------------------
 
 
-def _drone(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path, log: str = "tlog") -> StageOutput:
+def _drone(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path, log: str = "tlog") -> StageOutput:
     """Patrol flights (trucewatch.sim.drone) -> MAVLink tlogs + detections JSONL -> the drone pipeline."""
     from trucewatch.sim.drone import simulate
     from trucewatch.sources.drone.detections import read_detections
@@ -224,7 +226,7 @@ def _drone(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path
 # ---- air and sea (own traffic, opt-in) ---------------------------------------------------------
 
 
-def _air(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+def _air(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path) -> StageOutput:
     """The night wave before the scenario's day -> tracks/summaries JSONL -> the air stage."""
     from trucewatch.sim.air import simulate_air
     from trucewatch.sources.air.intake import air_force_source, process_posts, read_posts
@@ -243,7 +245,7 @@ def _air(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) 
                        {"tracks": len(tracks), "summaries": len(posts), "truth_tracks": len(sim.truth)})
 
 
-def _sea(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
+def _sea(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path) -> StageOutput:
     """AIS traffic over the scenario's day -> NMEA file -> the AIS stage (judged on the maritime agreement)."""
     from trucewatch.agreement import load_agreement
     from trucewatch.sim.sea import AGREEMENT, simulate_sea
@@ -264,7 +266,7 @@ STAGE_FUNCS: dict[str, Callable[[Scenario, Any, np.random.Generator, Path], Stag
 }
 
 
-def raw_observations(scenario: Scenario, agreement: Any, seed: int, out_dir: str | Path | None = None,
+def raw_observations(scenario: Scenario, agreement: Agreement, seed: int, out_dir: str | Path | None = None,
                      stages: Iterable[str] = DEFAULT_STAGES, drone_log: str = "tlog",
                      ) -> tuple[list[Source], list[Observation], dict[str, Any]]:
     """Every stage's observations of ``scenario`` made through its raw files and real parser.
@@ -341,7 +343,7 @@ def raw_observations(scenario: Scenario, agreement: Any, seed: int, out_dir: str
 DIRECT_SOURCE_STAGE = {"acoustic-net": "acoustic", "firms-N20": "satellite", "drone-lr-1": "drone"}
 
 
-def mixed_observations(scenario: Scenario, agreement: Any, seed: int, raw_stages: Iterable[str],
+def mixed_observations(scenario: Scenario, agreement: Agreement, seed: int, raw_stages: Iterable[str],
                        out_dir: str | Path | None = None, drone_log: str = "jsonl",
                        ) -> tuple[list[Source], list[Observation], dict[str, Any]]:
     """Raw path for ``raw_stages``, direct path (trucewatch.sim.observe) for the other default stages.
@@ -361,7 +363,7 @@ def mixed_observations(scenario: Scenario, agreement: Any, seed: int, raw_stages
     return sources, sorted([*obs, *keep], key=lambda o: (o.time, o.id)), info
 
 
-def score_observations(scenario: Scenario, agreement: Any, sources: list[Source], obs: list[Observation],
+def score_observations(scenario: Scenario, agreement: Agreement, sources: list[Source], obs: list[Observation],
                        work: Path) -> dict[str, Any]:
     """Store (unsigned), fuse, adjudicate and score ``obs`` against ``scenario`` in ``work``."""
     from trucewatch.pipeline import process
@@ -411,4 +413,5 @@ __all__ = ["ALL_STAGES", "DEFAULT_STAGES", "ablation", "mixed_observations", "ra
 if __name__ == "__main__":  # python -m trucewatch.sim.raw [scenario] [seed]: the ablation table as JSON
     import sys
 
-    print(json.dumps(ablation(*(sys.argv[1:2] or ["demo"]), *(int(a) for a in sys.argv[2:3])), indent=1))
+    args = sys.argv[1:]
+    print(json.dumps(ablation(args[0] if args else "demo", int(args[1]) if len(args) > 1 else 1), indent=1))

@@ -119,12 +119,13 @@ def war_fires(truth: Iterable[Any], rng: np.random.Generator, prob: float = 0.45
         kind = str(_get(e, "kind", "")).lower()
         if kind not in FIRE_KINDS and kind not in BACKGROUND_KINDS:
             continue
-        big = kind in ("strike", "missile_strike", "facility_fire") or bool(
+        is_big = kind in ("strike", "missile_strike", "facility_fire") or bool(
             _attr(e, "object_id") or _attr(e, "facility") or _attr(e, "target_kind"))
-        rows.append((i, _unix(_get(e, "t")), float(_get(e, "lat")), float(_get(e, "lon")), big,
+        rows.append((i, _unix(_get(e, "t")), float(_get(e, "lat")), float(_get(e, "lon")), is_big,
                      kind in BACKGROUND_KINDS))
     if not rows:
-        return Fires(*(np.zeros(0) for _ in range(5)), np.zeros(0, bool), np.zeros(0, np.int64))
+        return Fires(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool),
+                     np.zeros(0, np.int64))
     idx = np.array([r[0] for r in rows], np.int64)
     t = np.array([r[1] for r in rows])
     lat = np.array([r[2] for r in rows])

@@ -47,7 +47,7 @@ class TruthEvent:
     violation: bool
     rule: str | None = None
     party: str | None = None
-    origin: dict[str, float] | None = None
+    origin: dict[str, Any] | None = None  # lat, lon (float), time (ISO 8601)
     attributes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -171,7 +171,7 @@ def make_scenario(agreement: Agreement, name: str = "demo", seed: int = 1, day: 
         return np.sort(t0 + rng.uniform(0.5, 23.5, n) * 3600)
 
     def add(kind: str, t: float, lat: float, lon: float, violation: bool, rule: Rule | None, party: str | None,
-            origin: dict[str, float] | None = None, **attrs: Any) -> None:
+            origin: dict[str, Any] | None = None, **attrs: Any) -> None:
         events.append(TruthEvent(f"T{len(events) + 1:05d}", kind, _iso(t), round(float(lat), 6), round(float(lon), 6),
                                  violation, rule.value if rule else None, party, origin, attrs))
 
@@ -190,7 +190,7 @@ def make_scenario(agreement: Agreement, name: str = "demo", seed: int = 1, day: 
         rng_km = rng.uniform(lo_km, hi_km)
         la, lo = place.near_line(idx.size, party, 1.5, 8.0)
         ila, ilo = place.toward_line(la, lo, rng_km.copy(), other)
-        for k, i in enumerate(idx):
+        for k, i in enumerate(idx.tolist()):
             flight = 10 + rng_km[k] * 2.5  # seconds of flight, roughly
             add("fire", ts[i] + flight, ila[k], ilo[k], True, Rule.FIRE_ACROSS_LINE, str(party),
                 origin={"lat": round(float(la[k]), 6), "lon": round(float(lo[k]), 6), "time": _iso(ts[i])},

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.geo import haversine_m
 from trucewatch.model import UNDETERMINED
 
 
-class ScoreInputError(ValueError):
+class ScoreInputError(TruceWatchError, ValueError):
     """A truth or findings file the scorer cannot read; names the record and field."""
 
 

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from trucewatch.geo import haversine_m
+from trucewatch.model import Observation
+from trucewatch.sim.scenario import Scenario, TruthEvent
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
 #: Corridor route (lon, lat), Odesa ports to the Bosporus: the same waypoints as the agreement's corridor.
@@ -61,7 +63,7 @@ class SeaSim:
     t0: float
     t1: float
     vessels: dict[int, dict[str, Any]] = field(default_factory=dict)
-    observations: list[Any] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         Path(path).write_text("\n".join(self.lines) + "\n", encoding="ascii")
@@ -195,14 +197,14 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
     vessels.append(naval)
     hold = (naval.sog < 5) & (naval.t > (naval.t[0] if len(naval.t) else 0.0))
     if hold.any():
-        k = np.flatnonzero(hold)
-        truth.append(SeaTruth("loitering", naval.mmsi, float(naval.t[k[0]]), float(naval.t[k[-1]]),
-                              float(naval.lat[k[0]]), float(naval.lon[k[0]]), "naval vessel holding near Zmiinyi"))
+        kh = np.flatnonzero(hold)
+        truth.append(SeaTruth("loitering", naval.mmsi, float(naval.t[kh[0]]), float(naval.t[kh[-1]]),
+                              float(naval.lat[kh[0]]), float(naval.lon[kh[0]]), "naval vessel holding near Zmiinyi"))
     inz = np.flatnonzero(haversine_m(naval.lat, naval.lon, ZMIINYI[1], ZMIINYI[0]) < 30_000)
     if inz.size:
-        k = int(inz[0])
-        truth.append(SeaTruth("barred_vessel_in_zone", naval.mmsi, float(naval.t[k]), float(naval.t[inz[-1]]),
-                              float(naval.lat[k]), float(naval.lon[k]), "naval vessel enters the Zmiinyi/corridor zones"))
+        kz = int(inz[0])
+        truth.append(SeaTruth("barred_vessel_in_zone", naval.mmsi, float(naval.t[kz]), float(naval.t[inz[-1]]),
+                              float(naval.lat[kz]), float(naval.lon[kz]), "naval vessel enters the Zmiinyi/corridor zones"))
     vessels.append(_naval(rng, new_mmsi(273), t0, t1, report_s, (36.3, 43.9), (37.0, 44.2)))  # stays outside
     loit = _loiterer(rng, new_mmsi(272), t0, t1, report_s)
     vessels.append(loit)
@@ -218,7 +220,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
             if ok.size == 0:
                 return None
             k = int(rng.choice(ok))
-            a, b = v.t[k] - 3 * 3600, v.t[k] + dur + 7 * 3600  # keep incidents apart (detectors merge 6 h)
+            a, b = float(v.t[k]) - 3 * 3600, float(v.t[k]) + dur + 7 * 3600  # keep incidents apart (detectors merge 6 h)
             if all(b < x or a > y for x, y in busy.get(v.mmsi, [])):
                 busy.setdefault(v.mmsi, []).append((a, b))
                 return k
@@ -263,7 +265,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
                 continue
             if any(not (v.t[k] + 1800 + 7 * 3600 < x or v.t[k] - 3 * 3600 > y) for x, y in busy.get(v.mmsi, [])):
                 continue
-            busy.setdefault(v.mmsi, []).append((v.t[k] - 3 * 3600, v.t[k] + 8 * 3600))
+            busy.setdefault(v.mmsi, []).append((float(v.t[k]) - 3 * 3600, float(v.t[k]) + 8 * 3600))
             sel = (v.t >= v.t[k]) & (v.t < v.t[k] + 1800)
             v.lat[sel] = MASS_POINT[1] + rng.normal(0, 0.001, sel.sum())
             v.lon[sel] = MASS_POINT[0] + rng.normal(0, 0.001, sel.sum())
@@ -284,8 +286,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
     recs: list[tuple[float, str]] = []
     vessels = [v for v in vessels if len(v.t)]  # short runs: the naval vessel may not have sailed yet
     for v in vessels:
-        k = np.flatnonzero(v.keep)
-        for i in k.tolist():
+        for i in np.flatnonzero(v.keep).tolist():
             msg = {"type": 1, "mmsi": v.mmsi, "status": int(v.status[i]), "speed": float(round(v.sog[i], 1)),
                    "lon": float(v.lon[i]), "lat": float(v.lat[i]), "course": float(round(v.cog[i], 1) % 360),
                    "heading": round(v.cog[i]) % 360, "second": int(v.t[i]) % 60, "accuracy": 1}
@@ -304,7 +305,7 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
     return SeaSim(lines, truth, t0, t1, info)
 
 
-def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> SeaSim:
+def simulate(scenario: Scenario | None = None, rng: np.random.Generator | None = None, **kw: Any) -> SeaSim:
     """Entry point for the scenario simulator: AIS traffic over the scenario's day, with
     the observations the AIS stage derives from it (judged on the maritime agreement)."""
     from trucewatch.agreement import load_agreement
@@ -320,7 +321,6 @@ def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw:
 
 def truth_events(sim: SeaSim) -> list[Any]:
     """The truth as scenario TruthEvents (kind ``vessel_incident``)."""
-    from trucewatch.sim.scenario import TruthEvent
 
     out = []
     for i, tr in enumerate(sim.truth):

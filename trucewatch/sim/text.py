@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
 from trucewatch.sources.text.translit import romanize
 
 #: Truth event kind -> reported event type (kinds without a text report are skipped).
@@ -120,7 +121,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
         hm = (t + timedelta(hours=2)).strftime("%H:%M")
         n = int(rng.integers(1, 9))
         k_ind = int(rng.integers(1, 5))
-        first = None
+        first: dict[str, Any] | None = None
         reg = REGION.get(gaz.admin1[pi])
         for j in range(k_ind):
             lang = langs[int(rng.integers(0, 3))]
@@ -131,7 +132,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
                                                      n=n + (j if rng.random() < 0.6 else 0))
             pub = t + timedelta(minutes=float(rng.uniform(10, 180)))
             rid = f"sim-{e['id']}-{j}"
-            rec = {"id": rid, "source": f"sim_channel_{int(rng.integers(0, 40))}", "published_at": pub.isoformat(),
+            rec: dict[str, Any] = {"id": rid, "source": f"sim_channel_{int(rng.integers(0, 40))}", "published_at": pub.isoformat(),
                    "text": text, "lang": lang,
                    "truth": {"event": e["id"], "lat": e["lat"], "lon": e["lon"], "type": e["type"], "copy_of": None}}
             out.append(rec)
@@ -152,7 +153,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
     return out
 
 
-def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, report_share: float = 0.6
+def simulate(truth_events: list[Any], rng: np.random.Generator, agreement: Agreement | None = None, report_share: float = 0.6
              ) -> dict[str, Any]:
     """Posts about a share of the truth events, and the observations the stage makes of them.
 
@@ -177,7 +178,7 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, 
     return {"records": records, "observations": obs, "errors": errs}
 
 
-def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement=None
+def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, agreement: Agreement | None = None
                    ) -> list[dict[str, Any]]:
     """About ``n`` standalone posts about random events near the contact line (for throughput);
     ``with_truth`` keeps each record's ``truth`` (event, lat, lon, type, copy_of).

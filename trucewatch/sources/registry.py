@@ -28,6 +28,8 @@ from typing import Any, overload
 import numpy as np
 
 from trucewatch import plugins
+from trucewatch.agreement import Agreement
+from trucewatch.errors import RecordProblem, TruceWatchError
 from trucewatch.model import Observation, ObservationKind, Source, SourceKind
 from trucewatch.sources.acoustic import SOURCE_ID, LocateConfig, observations_from_files
 from trucewatch.sources.air.intake import air_force_source, process_posts, read_posts
@@ -51,19 +53,8 @@ from trucewatch.sources.text.intake import _csv_columns
 HEAD_BYTES = 8192
 
 
-@dataclass
-class FileError:
-    """One bad record of an input file, named by record and field."""
-
-    record: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
-
-    def as_dict(self) -> dict[str, str]:
-        return {"record": self.record, "field": self.field, "message": self.message}
+#: Intake's name for the package's one record-problem type (public: ``mission.intake`` builds them too).
+FileError = RecordProblem
 
 
 @dataclass
@@ -80,7 +71,7 @@ class ReadContext:
     """What a reader may need beyond its file: the agreement, the run's other files,
     the sources registered in the store."""
 
-    agreement: Any = None
+    agreement: Agreement | None = None
     batch: Sequence[Path] = ()
     sources: Sequence[Source] = ()
 
@@ -297,7 +288,7 @@ def _read_acoustic(path: Path, ctx: ReadContext) -> AdapterResult:
         return AdapterResult(errors=[FileError(path.name, "sensor registry", "several sensor registries found ("
                                                + ", ".join(p.name for p in regs) + "); intake one folder per network")])
     obs, res, _pairs = observations_from_files(regs[0], path, LocateConfig(), ctx.agreement)
-    errs = [_err(f"{e.source} record {e.record}", e.field, e.message) for e in res.errors]
+    errs = list(res.errors)  # already "<file> record <n>"
     src = Source(id=SOURCE_ID, kind=SourceKind.ACOUSTIC_NETWORK, name="Acoustic sensor network", reliability=0.9)
     n_arr = sum(1 for _ in open(path, "rb")) - 1 if _csv_header(open(path, "rb").read(HEAD_BYTES)) else \
         sum(1 for ln in open(path, "rb") if ln.strip())
@@ -389,7 +380,7 @@ def _read_radar(path: Path, ctx: ReadContext) -> AdapterResult:
         st = open_stack(list(stack_files))
         dates = np.unique(np.asarray(st.dates, dtype="datetime64[D]"))
         if len(dates) < 2:
-            raise RadarError("a change test needs images of at least two dates")
+            raise RadarError(["a change test needs images of at least two dates"])
         split = dates[len(dates) - max(1, len(dates) // 4)]
         res = change_test(list(stack_files), split, footprints=load_footprints(fps[0]) if fps else None, corr_px=2.0)
     except (RadarError, OSError, ValueError) as exc:
@@ -454,7 +445,7 @@ BUILTIN: list[SourceAdapter] = [
 ]
 
 
-class RegistryError(ValueError):
+class RegistryError(TruceWatchError, ValueError):
     """A plugin source adapter that does not meet the interface or clashes with another."""
 
 

@@ -18,13 +18,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.exc import DatabaseError
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.store import schema as S
 
 #: Leaf-level node ids are the leaf indices (``nid = level << 48 | index``, trucewatch.ledger.log).
 NID_SHIFT = 48
 
 
-class LogError(RuntimeError):
+class LogError(TruceWatchError, RuntimeError):
     """The log refuses an operation."""
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.store import schema as S
 
 metadata = MetaData()
@@ -254,7 +255,7 @@ TABLES = [cases, allegations, attachments, steps, tasks, findings, replies, site
 GENESIS = "0" * 64
 
 
-class ConflictError(ValueError):
+class ConflictError(TruceWatchError, ValueError):
     """A compare-and-set update found the record already moved on (HTTP 409)."""
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, Integer, bindparam, column, create_engine, event,
 from sqlalchemy.exc import DatabaseError as DatabaseError  # re-exported: a damaged or unreachable database
 
 from trucewatch.canonical import canonical_body
+from trucewatch.errors import RecordProblem, TruceWatchError
 from trucewatch.model import (
     Event,
     Evidence,
@@ -47,7 +48,7 @@ from trucewatch.store.migrate import upgrade
 MACHINE_ACTORS = ("system", "trucewatch:auto")
 
 
-class StoreError(ValueError):
+class StoreError(TruceWatchError, ValueError):
     """A write the store refuses, naming the record and field."""
 
 
@@ -56,14 +57,9 @@ class StoreMissing(StoreError):
     ``--db`` must not silently become an empty store (only ``trucewatch init`` creates one)."""
 
 
-@dataclass
-class RecordError:
-    record: str  # observation id or position in the batch
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
+#: The store's name for the package's one record-problem type (``record``: observation id or
+#: position in the batch); public as ``trucewatch.store.RecordError``.
+RecordError = RecordProblem
 
 
 @dataclass

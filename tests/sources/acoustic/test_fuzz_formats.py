@@ -18,7 +18,8 @@ import numpy as np
 from hypothesis import given
 
 from tests.fuzzing import FUZZ, bounded, mutated
-from trucewatch.sources.acoustic.formats import RecordError, Sensors, read_arrivals, read_sensors
+from trucewatch.errors import RecordProblem
+from trucewatch.sources.acoustic.formats import Sensors, read_arrivals, read_sensors
 
 T0 = 1_773_532_800.0  # 2026-03-15
 NOW = T0 + 86_400.0
@@ -61,14 +62,14 @@ def _csv_records(data: bytes) -> int:
     return max(n - 1, 0)
 
 
-def _check(errors: list[RecordError], accepted: int, n_in: int) -> None:
+def _check(errors: list[RecordProblem], accepted: int, n_in: int) -> None:
     for e in errors:
         assert e.field and e.message and str(e.record)
-    file_level = [e for e in errors if e.record == 1 and "column missing" in e.message]
+    file_level = [e for e in errors if e.line == 1 and "column missing" in e.message]
     if file_level:
         assert accepted == 0 and len(errors) == 1
         return
-    assert accepted + len({e.record for e in errors}) == n_in, (accepted, sorted({e.record for e in errors}), n_in)
+    assert accepted + len({e.line for e in errors}) == n_in, (accepted, sorted({e.line for e in errors}), n_in)
 
 
 def test_bases_read_cleanly(tmp_path: Path) -> None:
@@ -127,15 +128,15 @@ def test_non_utf8_bytes_are_named(tmp_path: Path) -> None:
     p.write_bytes(b"sensor_id,lat,lon\nS1,48.1,37.1\nS\xff2,48.2,37.2\nS3,4\xfe8.3,37.3\n")
     sens, errs = read_sensors(p)
     assert list(sens.ids) == ["S1"]
-    assert [(e.record, e.field) for e in errs] == [(3, "sensor_id"), (4, "lat")]
+    assert [(e.line, e.field) for e in errs] == [(3, "sensor_id"), (4, "lat")]
     a = tmp_path / "a.csv"
     a.write_bytes(b"sensor_id,time_unix_s\nS1,1773532800\nS1,17735\xc328\n")
     arr, errs, _ = read_arrivals(a, sens, now=NOW)
-    assert len(arr) == 1 and [(e.record, e.field) for e in errs] == [(3, "time_unix_s")]
+    assert len(arr) == 1 and [(e.line, e.field) for e in errs] == [(3, "time_unix_s")]
     j = tmp_path / "a.jsonl"
     j.write_bytes(b'{"sensor_id": "S1", "time_unix_s": 1773532800}\n{"sensor_id": "S\xff1", "time_unix_s": 1773532801}\n')
     arr, errs, _ = read_arrivals(j, sens, now=NOW)
-    assert len(arr) == 1 and [(e.record, e.field) for e in errs] == [(2, "json")]
+    assert len(arr) == 1 and [(e.line, e.field) for e in errs] == [(2, "json")]
 
 
 PAYLOAD = json.dumps({"time_unix_s": T0 + 12.5, "snr_db": 21.0, "kind_hint": "impact", "arrival_id": "a-mqtt-1"}).encode()

@@ -20,11 +20,11 @@ from pathlib import Path
 from hypothesis import given
 
 from tests.fuzzing import FUZZ, bounded, mutated
+from trucewatch.errors import RecordProblem
 from trucewatch.sources.text.intake import (
     MAX_YEAR,
     MIN_YEAR,
     Record,
-    RecordError,
     read_feed,
     read_headlines_csv,
     read_jsonl,
@@ -39,12 +39,12 @@ HEADLINES = (DATA / "viina_headlines_slice.csv").read_bytes()
 REPORTS = b"".join((files("trucewatch") / "data/eval/reports/reports.jsonl").read_bytes().splitlines(True)[:25])
 
 
-def _key(e: RecordError) -> str:
+def _key(e: RecordProblem) -> str:
     """The record an error names, without the id detail: "message 5", "entry 2", "line 7"."""
     return e.record.split(" (", 1)[0]
 
 
-def _check(recs: list[Record], errs: list[RecordError], counts: dict[str, int], n_in: int | None,
+def _check(recs: list[Record], errs: list[RecordProblem], counts: dict[str, int], n_in: int | None,
            file_level: tuple[str, ...] = ("file",)) -> None:
     for e in errs:
         assert e.record and e.field and e.message
@@ -58,7 +58,7 @@ def _check(recs: list[Record], errs: list[RecordError], counts: dict[str, int], 
     assert len(recs) + len(per_record) + counts["skipped"] == counts["read"], (len(recs), sorted(per_record), counts)
 
 
-def _run(reader, path: Path, data: bytes) -> tuple[list[Record], list[RecordError], dict[str, int]]:
+def _run(reader, path: Path, data: bytes) -> tuple[list[Record], list[RecordProblem], dict[str, int]]:
     path.write_bytes(data)
     counts: dict[str, int] = {}
     with bounded(10):

@@ -36,6 +36,7 @@ from trucewatch.adjudication.rules.common import (
     side_probabilities,
     violation_id,
 )
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Location, Rule, Violation, from_unix
 
 #: The built-in rules, in the order their findings are listed.
@@ -43,7 +44,7 @@ BUILTIN: list[RuleCheck] = [fire_across_line.RULE, strike_on_protected_object.RU
                             air.RULE, interference.RULE, naval.RULE]
 
 
-class RuleRegistryError(ValueError):
+class RuleRegistryError(TruceWatchError, ValueError):
     """A plugin rule that does not meet the interface, or that claims a kind another rule judges."""
 
 

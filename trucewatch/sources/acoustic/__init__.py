@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trucewatch.agreement import Agreement
 from trucewatch.model import Observation
 from trucewatch.sources.acoustic.associate import LocateConfig
 from trucewatch.sources.acoustic.formats import (
     Arrivals,
-    RecordError,
     Sensors,
     parse_arrival_rows,
     read_arrivals,
@@ -33,7 +33,7 @@ def locate_files(sensors_path: str | Path, arrivals_path: str | Path, cfg: Locat
     return res
 
 
-def observations_from(sensors: Sensors, arrivals: Arrivals, cfg: LocateConfig | None = None, agreement: object = None,
+def observations_from(sensors: Sensors, arrivals: Arrivals, cfg: LocateConfig | None = None, agreement: Agreement | None = None,
                       source_id: str = SOURCE_ID) -> tuple[list[Observation], LocateResult, list[Pair]]:
     """Sensors + arrivals -> Observations (with pair_id on paired launch/impact), the result, the pairs."""
     res = locate(sensors, arrivals, cfg)
@@ -44,7 +44,7 @@ def observations_from(sensors: Sensors, arrivals: Arrivals, cfg: LocateConfig | 
 
 
 def observations_from_files(sensors_path: str | Path, arrivals_path: str | Path, cfg: LocateConfig | None = None,
-                            agreement: object = None, source_id: str = SOURCE_ID
+                            agreement: Agreement | None = None, source_id: str = SOURCE_ID
                             ) -> tuple[list[Observation], LocateResult, list[Pair]]:
     """The ingest path: registry + arrivals files -> Observations; bad records in ``result.errors``."""
     sensors, s_err = read_sensors(sensors_path)
@@ -55,6 +55,6 @@ def observations_from_files(sensors_path: str | Path, arrivals_path: str | Path,
     return obs, res, pairs
 
 
-__all__ = ["SOURCE_ID", "Arrivals", "Failure", "Fix", "LocateConfig", "LocateResult", "Pair", "RecordError", "Sensors",
+__all__ = ["SOURCE_ID", "Arrivals", "Failure", "Fix", "LocateConfig", "LocateResult", "Pair", "Sensors",
            "locate", "locate_files", "observations_from", "observations_from_files", "pair_fixes", "parse_arrival_rows", "read_arrivals",
            "read_sensors", "to_observations"]

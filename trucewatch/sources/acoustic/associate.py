@@ -273,9 +273,10 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
             chosen_rows = np.concatenate([[0], pick])
             if chosen_rows.size < cfg.min_sensors:
                 return None
-            x = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind)
-            if x is None:
+            refit = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind)
+            if refit is None:
                 return None
+            x = refit
         # final membership with the refined position, and plausible range from the source
         assert chosen_rows is not None
         r = np.abs(T - _predict(x[None], P, h0, c, wind)[0])

@@ -3,7 +3,7 @@
 Registry CSV: ``sensor_id,lat,lon,alt_m[,clock_sigma_s]``.
 Arrivals CSV or JSONL: ``sensor_id,time_unix_s[,snr_db][,kind_hint][,bearing_deg][,arrival_id]``.
 
-Every bad record yields a :class:`RecordError` naming the file, the record and
+Every bad record yields a :class:`~trucewatch.errors.RecordProblem` naming the file, the record and
 the field; the rest of the file is still read.  Nothing is dropped silently:
 duplicates are reported, out-of-order arrivals are sorted and counted in notes.
 """
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from trucewatch._jsonl import BadLine, json_lines
+from trucewatch.errors import RecordProblem
 from trucewatch.model import MAX_FUTURE_SKEW, to_utc, utcnow
 
 #: Clock/picking error assumed for a sensor whose registry row gives none.
@@ -38,17 +39,10 @@ _BAD_TEXT = "\ufffd"
 MAX_ID_CHARS = 200
 
 
-@dataclass(frozen=True)
-class RecordError:
-    """One bad input record: where it is, which field, what is wrong."""
-
-    source: str
-    record: int | str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source} record {self.record}: {self.field}: {self.message}"
+def problem(source: str, record: int | str, field: str, message: str) -> RecordProblem:
+    """One bad input record as the package's :class:`~trucewatch.errors.RecordProblem`: ``record`` reads
+    ``"{source} record {record}"``; an int record is the file line (kept as ``line``)."""
+    return RecordProblem(f"{source} record {record}", field, message, line=record if isinstance(record, int) else None)
 
 
 @dataclass
@@ -146,54 +140,54 @@ class Arrivals:
         return out
 
 
-def _num(raw: Any, name: str, src: str, rec: int | str, errors: list[RecordError], *, required: bool = True,
+def _num(raw: Any, name: str, src: str, rec: int | str, errors: list[RecordProblem], *, required: bool = True,
          lo: float = -math.inf, hi: float = math.inf) -> float | None:
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         if required:
-            errors.append(RecordError(src, rec, name, "missing"))
+            errors.append(problem(src, rec, name, "missing"))
         return None
     if isinstance(raw, bool) or isinstance(raw, (list, dict)):
-        errors.append(RecordError(src, rec, name, f"{str(raw)[:60]!r} is not a number"))
+        errors.append(problem(src, rec, name, f"{str(raw)[:60]!r} is not a number"))
         return None
     if isinstance(raw, str) and _BAD_TEXT in raw:
-        errors.append(RecordError(src, rec, name, "bytes that are not UTF-8"))
+        errors.append(problem(src, rec, name, "bytes that are not UTF-8"))
         return None
     try:
         v = float(raw)
     except (TypeError, ValueError, OverflowError):
-        errors.append(RecordError(src, rec, name, f"{str(raw)[:60]!r} is not a number"))
+        errors.append(problem(src, rec, name, f"{str(raw)[:60]!r} is not a number"))
         return None
     if not math.isfinite(v):
-        errors.append(RecordError(src, rec, name, f"{raw!r} is not finite"))
+        errors.append(problem(src, rec, name, f"{raw!r} is not finite"))
         return None
     if not lo <= v <= hi:
-        errors.append(RecordError(src, rec, name, f"{v} is outside {lo}..{hi}"))
+        errors.append(problem(src, rec, name, f"{v} is outside {lo}..{hi}"))
         return None
     return v
 
 
 def parse_sensor_rows(rows: Iterable[Mapping[str, Any]], src: str = "sensors",
-                      lines: list[int] | None = None) -> tuple[Sensors, list[RecordError]]:
+                      lines: list[int] | None = None) -> tuple[Sensors, list[RecordProblem]]:
     """Registry rows (dicts) -> Sensors; row numbers in errors count the header as line 1
     (or come from ``lines``, the file line of each row, when given)."""
-    errors: list[RecordError] = []
+    errors: list[RecordProblem] = []
     ids: list[str] = []
     cols: list[tuple[float, float, float, float]] = []
     seen: dict[str, int] = {}
     for k, row in enumerate(rows):
         rec = lines[k] if lines is not None else k + 2
         if not isinstance(row, Mapping):
-            errors.append(RecordError(src, rec, "record", "not an object"))
+            errors.append(problem(src, rec, "record", "not an object"))
             continue
         sid = str(row.get("sensor_id") or "").strip()
         if not sid:
-            errors.append(RecordError(src, rec, "sensor_id", "missing"))
+            errors.append(problem(src, rec, "sensor_id", "missing"))
             continue
         if (why := _bad_id(sid)) is not None:
-            errors.append(RecordError(src, rec, "sensor_id", why))
+            errors.append(problem(src, rec, "sensor_id", why))
             continue
         if sid in seen:
-            errors.append(RecordError(src, rec, "sensor_id", f"{sid!r} already defined at record {seen[sid]}"))
+            errors.append(problem(src, rec, "sensor_id", f"{sid!r} already defined at record {seen[sid]}"))
             continue
         n_err = len(errors)
         lat = _num(row.get("lat"), "lat", src, rec, errors, lo=-90, hi=90)
@@ -228,14 +222,14 @@ def _read_text(p: Path) -> str:
     return p.read_bytes().decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
-def _csv_rows(text: str, src: str, errors: list[RecordError]) -> tuple[list[str] | None, list[tuple[int, dict[str, Any]]]]:
+def _csv_rows(text: str, src: str, errors: list[RecordProblem]) -> tuple[list[str] | None, list[tuple[int, dict[str, Any]]]]:
     """Header and (line number, row) pairs; a line the csv module rejects is one named error, reading goes on."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows: list[tuple[int, dict[str, Any]]] = []
     try:
-        header = reader.fieldnames
+        header = list(reader.fieldnames) if reader.fieldnames is not None else None
     except csv.Error as exc:
-        errors.append(RecordError(src, 1, "header", f"not CSV ({exc})"))
+        errors.append(problem(src, 1, "header", f"not CSV ({exc})"))
         return None, rows
     while True:
         start = reader.reader.line_num
@@ -244,7 +238,7 @@ def _csv_rows(text: str, src: str, errors: list[RecordError]) -> tuple[list[str]
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(RecordError(src, reader.reader.line_num, "record", f"not a CSV record ({exc})"))
+            errors.append(problem(src, reader.reader.line_num, "record", f"not a CSV record ({exc})"))
             if reader.reader.line_num == start:  # no progress: nothing more can be read
                 break
             continue
@@ -252,18 +246,18 @@ def _csv_rows(text: str, src: str, errors: list[RecordError]) -> tuple[list[str]
     return header, rows
 
 
-def read_sensors(path: str | Path) -> tuple[Sensors, list[RecordError]]:
+def read_sensors(path: str | Path) -> tuple[Sensors, list[RecordProblem]]:
     p = Path(path)
-    errors: list[RecordError] = []
+    errors: list[RecordProblem] = []
     header, rows = _csv_rows(_read_text(p), p.name, errors)
     missing = {"sensor_id", "lat", "lon"} - set(header or [])
     if header is not None and missing:
-        return Sensors.from_columns([], [], []), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")]
+        return Sensors.from_columns([], [], []), [problem(p.name, 1, ",".join(sorted(missing)), "column missing")]
     sensors, errs = parse_sensor_rows((r for _, r in rows), p.name, lines=[n for n, _ in rows])
     return sensors, errors + errs
 
 
-def _time(raw: Any, src: str, rec: int | str, errors: list[RecordError], now: float) -> float | None:
+def _time(raw: Any, src: str, rec: int | str, errors: list[RecordProblem], now: float) -> float | None:
     if isinstance(raw, str) and raw.strip() and _BAD_TEXT not in raw:
         try:
             float(raw)
@@ -272,30 +266,30 @@ def _time(raw: Any, src: str, rec: int | str, errors: list[RecordError], now: fl
                 return _check_time(to_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))).timestamp(),
                                    src, rec, errors, now)
             except (ValueError, OverflowError):
-                errors.append(RecordError(src, rec, "time_unix_s", f"{raw[:60]!r} is neither unix seconds nor ISO 8601"))
+                errors.append(problem(src, rec, "time_unix_s", f"{raw[:60]!r} is neither unix seconds nor ISO 8601"))
                 return None
     t = _num(raw, "time_unix_s", src, rec, errors)
     return None if t is None else _check_time(t, src, rec, errors, now)
 
 
-def _check_time(t: float, src: str, rec: int | str, errors: list[RecordError], now: float) -> float | None:
+def _check_time(t: float, src: str, rec: int | str, errors: list[RecordProblem], now: float) -> float | None:
     if t > 1e11:
-        errors.append(RecordError(src, rec, "time_unix_s", f"{t} looks like milliseconds, expected seconds"))
+        errors.append(problem(src, rec, "time_unix_s", f"{t} looks like milliseconds, expected seconds"))
         return None
     if t < MIN_TIME:
-        errors.append(RecordError(src, rec, "time_unix_s", f"{t} is before 2000-01-01"))
+        errors.append(problem(src, rec, "time_unix_s", f"{t} is before 2000-01-01"))
         return None
     if t > now + MAX_FUTURE_SKEW.total_seconds():
-        errors.append(RecordError(src, rec, "time_unix_s", f"{t} is {t - now:.0f} s in the future"))
+        errors.append(problem(src, rec, "time_unix_s", f"{t} is {t - now:.0f} s in the future"))
         return None
     return t
 
 
 def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sensors: Sensors, src: str = "arrivals",
-                       now: float | None = None) -> tuple[Arrivals, list[RecordError], list[str]]:
+                       now: float | None = None) -> tuple[Arrivals, list[RecordProblem], list[str]]:
     """(record number, dict) pairs -> sorted Arrivals, per-record errors, notes."""
     now = utcnow().timestamp() if now is None else now
-    errors: list[RecordError] = []
+    errors: list[RecordProblem] = []
     ids: list[str] = []
     sens: list[int] = []
     ts: list[float] = []
@@ -308,29 +302,29 @@ def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sens
             e = row.error
             why = (f"not UTF-8 ({e.reason} at byte {e.start})" if isinstance(e, UnicodeDecodeError)
                    else f"not valid JSON ({e})")
-            errors.append(RecordError(src, rec, "json", why))
+            errors.append(problem(src, rec, "json", why))
             continue
         if not isinstance(row, Mapping):
-            errors.append(RecordError(src, rec, "record", "not an object"))
+            errors.append(problem(src, rec, "record", "not an object"))
             continue
         n_err = len(errors)
         sid = str(row.get("sensor_id") or "").strip()
         si = sensors.index.get(sid)
         if not sid:
-            errors.append(RecordError(src, rec, "sensor_id", "missing"))
-        elif (why := _bad_id(sid)) is not None:
-            errors.append(RecordError(src, rec, "sensor_id", why))
+            errors.append(problem(src, rec, "sensor_id", "missing"))
+        elif (bad := _bad_id(sid)) is not None:
+            errors.append(problem(src, rec, "sensor_id", bad))
         elif si is None:
-            errors.append(RecordError(src, rec, "sensor_id", f"unknown sensor {sid!r} (not in the registry)"))
+            errors.append(problem(src, rec, "sensor_id", f"unknown sensor {sid!r} (not in the registry)"))
         t = _time(row.get("time_unix_s"), src, rec, errors, now)
         s = _num(row.get("snr_db"), "snr_db", src, rec, errors, required=False, lo=-50, hi=200)
         b = _num(row.get("bearing_deg"), "bearing_deg", src, rec, errors, required=False, lo=0, hi=360)
         kh = str(row.get("kind_hint") or "unknown").strip().lower()
         if kh not in KIND_CODE:
-            errors.append(RecordError(src, rec, "kind_hint", f"{kh[:60]!r} is not one of {', '.join(KIND_NAMES)}"))
+            errors.append(problem(src, rec, "kind_hint", f"{kh[:60]!r} is not one of {', '.join(KIND_NAMES)}"))
         aid = str(row.get("arrival_id") or "").strip()
-        if aid and (why := _bad_id(aid)) is not None:
-            errors.append(RecordError(src, rec, "arrival_id", why))
+        if aid and (bad := _bad_id(aid)) is not None:
+            errors.append(problem(src, rec, "arrival_id", bad))
         if len(errors) > n_err or t is None or si is None:
             continue
         aid = aid or f"{sid}@{t:.6f}"
@@ -356,7 +350,7 @@ def parse_arrival_rows(rows: Iterable[tuple[int | str, Mapping[str, Any]]], sens
     return arr, errors, notes
 
 
-def _dedupe(arr: Arrivals, recs: list[int | str], src: str, errors: list[RecordError]) -> np.ndarray:
+def _dedupe(arr: Arrivals, recs: list[int | str], src: str, errors: list[RecordProblem]) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.arange(0)
@@ -367,20 +361,20 @@ def _dedupe(arr: Arrivals, recs: list[int | str], src: str, errors: list[RecordE
     # the first of a run of duplicates is kept; each later one is reported against it
     first = order[np.maximum.accumulate(np.where(~dup, np.arange(n), 0))]
     for k in np.flatnonzero(dup):
-        errors.append(RecordError(src, recs[order[k]], "time_unix_s",
+        errors.append(problem(src, recs[order[k]], "time_unix_s",
                                   f"duplicate of record {recs[first[k]]} (same sensor, same time); ignored"))
     _, first_id = np.unique(arr.ids, return_index=True)
     same_id = np.ones(n, bool)
     same_id[first_id] = False
     for k in np.flatnonzero(same_id & ~np.isin(np.arange(n), order[dup])):
-        errors.append(RecordError(src, recs[k], "arrival_id", f"{arr.ids[k]!r} used by an earlier record; ignored"))
+        errors.append(problem(src, recs[k], "arrival_id", f"{arr.ids[k]!r} used by an earlier record; ignored"))
     drop = np.zeros(n, bool)
     drop[order[dup]] = True
     drop |= same_id
     return np.flatnonzero(~drop)
 
 
-def read_arrivals(path: str | Path, sensors: Sensors, now: float | None = None) -> tuple[Arrivals, list[RecordError], list[str]]:
+def read_arrivals(path: str | Path, sensors: Sensors, now: float | None = None) -> tuple[Arrivals, list[RecordProblem], list[str]]:
     """Arrivals from CSV (header row) or JSONL (one JSON object per line), by content."""
     p = Path(path)
     text = _read_text(p)
@@ -389,10 +383,10 @@ def read_arrivals(path: str | Path, sensors: Sensors, now: float | None = None) 
         # JSONL: strict UTF-8 per line, so a bad byte is that line's error
         lines = p.read_bytes().removeprefix(b"\xef\xbb\xbf").splitlines()
         return parse_arrival_rows(json_lines(lines), sensors, p.name, now)
-    errors: list[RecordError] = []
+    errors: list[RecordProblem] = []
     header, rows = _csv_rows(text, p.name, errors)
     missing = {"sensor_id", "time_unix_s"} - set(header or [])
     if header is not None and missing:
-        return Arrivals.empty(), [RecordError(p.name, 1, ",".join(sorted(missing)), "column missing")], []
+        return Arrivals.empty(), [problem(p.name, 1, ",".join(sorted(missing)), "column missing")], []
     arr, errs, notes = parse_arrival_rows(rows, sensors, p.name, now)
     return arr, errors + errs, notes

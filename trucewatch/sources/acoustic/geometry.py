@@ -61,7 +61,7 @@ def enu_rotation(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     )
 
 
-def ground_up(e: np.ndarray, n: np.ndarray, h0: np.ndarray) -> np.ndarray:
+def ground_up(e: np.ndarray, n: np.ndarray, h0: float | np.ndarray) -> np.ndarray:
     """Up coordinate of the ground at (e, n) in a tangent plane whose origin is ``h0`` below it."""
     return h0 - (e * e + n * n) / (2.0 * EARTH_RADIUS_M)
 

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from trucewatch.agreement import Agreement
+from trucewatch.geo import haversine_m
 from trucewatch.model import UNDETERMINED
 from trucewatch.sources.acoustic.pipeline import Fix
 
@@ -53,7 +55,7 @@ def _expected_tof(r_m: np.ndarray) -> np.ndarray:
     return 10.0 + 2.5 * r_m / 1000.0
 
 
-def pair_fixes(fixes: list[Fix], agreement: Any = None) -> list[Pair]:
+def pair_fixes(fixes: list[Fix], agreement: Agreement | None = None) -> list[Pair]:
     """Pair launches with impacts; with ``agreement``, add sides, straddling and zones."""
     L = [f for f in fixes if f.kind == "launch"]
     IMP = [f for f in fixes if f.kind in ("impact", "explosion")]
@@ -70,8 +72,6 @@ def pair_fixes(fixes: list[Fix], agreement: Any = None) -> list[Pair]:
     ii = io[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(cnt.sum())]
     if li.size == 0:
         return []
-    from trucewatch.geo import haversine_m
-
     llat = np.array([f.lat for f in L])
     llon = np.array([f.lon for f in L])
     ilat = np.array([f.lat for f in IMP])
@@ -102,7 +102,7 @@ def pair_fixes(fixes: list[Fix], agreement: Any = None) -> list[Pair]:
     return pairs
 
 
-def straddles(agreement: Any, lat: np.ndarray, lon: np.ndarray, major: np.ndarray, minor: np.ndarray,
+def straddles(agreement: Agreement, lat: np.ndarray, lon: np.ndarray, major: np.ndarray, minor: np.ndarray,
               angle_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whether each 95 % ellipse reaches across the contact line; and the centre's distance to it (m)."""
     lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
@@ -123,7 +123,7 @@ def straddles(agreement: Any, lat: np.ndarray, lon: np.ndarray, major: np.ndarra
     return out, dist
 
 
-def attribute_pairs(pairs: list[Pair], by_id: dict[str, Fix], agreement: Any) -> None:
+def attribute_pairs(pairs: list[Pair], by_id: dict[str, Fix], agreement: Agreement) -> None:
     """Fill sides, straddling, attribution and withdrawal zones of the launch, in place."""
     Ls = [by_id[p.launch_id] for p in pairs]
     Is = [by_id[p.impact_id] for p in pairs]
@@ -157,7 +157,7 @@ def attribute_pairs(pairs: list[Pair], by_id: dict[str, Fix], agreement: Any) ->
             p.attribution = None
 
 
-def launch_zones(fixes: list[Fix], agreement: Any) -> dict[str, list[str]]:
+def launch_zones(fixes: list[Fix], agreement: Agreement | None) -> dict[str, list[str]]:
     """Zone ids holding each launch fix's centre (a launch inside a withdrawal zone is a heavy weapon there)."""
     L = [f for f in fixes if f.kind == "launch"]
     if not L or agreement is None:

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2 as chi2_dist
 
+from trucewatch.errors import RecordProblem
 from trucewatch.geo import ellipse_from_cov, haversine_m
 from trucewatch.model import Location, Observation, ObservationKind, from_unix
 from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
-from trucewatch.sources.acoustic.formats import KIND_NAMES, Arrivals, RecordError, Sensors
+from trucewatch.sources.acoustic.formats import KIND_NAMES, Arrivals, Sensors
 from trucewatch.sources.acoustic.geometry import enu_to_latlon, ground_up
 from trucewatch.sources.acoustic.reconcile import build_batch, reconcile
 from trucewatch.sources.acoustic.solver import Batch, Solution, solve
@@ -82,7 +83,7 @@ class Failure:
 class LocateResult:
     fixes: list[Fix]
     failures: list[Failure]
-    errors: list[RecordError] = field(default_factory=list)
+    errors: list[RecordProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timing_s: dict[str, float] = field(default_factory=dict)
     #: Arrival indices of each fix (into the Arrivals given), same order as fixes.

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import CHI2_95_2D
 from trucewatch.sources.acoustic.formats import Sensors
+from trucewatch.sources.acoustic.geometry import speed_of_sound
 
 
 @dataclass
@@ -124,11 +126,9 @@ def greedy_add(sens_en: np.ndarray, sigma: np.ndarray, targets: np.ndarray, cand
     return chosen
 
 
-def plan(sensors: Sensors, agreement: Any, *, range_m: float = 8000.0, temp_c: float = 15.0,
+def plan(sensors: Sensors, agreement: Agreement, *, range_m: float = 8000.0, temp_c: float = 15.0,
          threshold_m: float = 100.0, add: int = 0, out_png: str | None = None, grid_cells: int = 300) -> PlanResult:
     """Coverage of the contact line, optional greedy additions, optional map PNG."""
-    from trucewatch.sources.acoustic.geometry import speed_of_sound
-
     c = speed_of_sound(temp_c)
     frame = agreement.frame
     se, sn = frame.to_en(sensors.lat, sensors.lon)
@@ -163,7 +163,7 @@ def plan(sensors: Sensors, agreement: Any, *, range_m: float = 8000.0, temp_c: f
     return res
 
 
-def _draw(out: str, S: np.ndarray, sig: np.ndarray, added: np.ndarray, lp: np.ndarray, agreement: Any, range_m: float,
+def _draw(out: str, S: np.ndarray, sig: np.ndarray, added: np.ndarray, lp: np.ndarray, agreement: Agreement, range_m: float,
           c: float, threshold_m: float, res: PlanResult, cells: int) -> None:
     import matplotlib
 

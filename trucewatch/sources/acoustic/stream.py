@@ -18,29 +18,30 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.errors import RecordProblem
 from trucewatch.sources.acoustic.associate import LocateConfig, Network
-from trucewatch.sources.acoustic.formats import RecordError, Sensors, parse_arrival_rows
+from trucewatch.sources.acoustic.formats import Sensors, parse_arrival_rows, problem
 from trucewatch.sources.acoustic.pipeline import LocateResult, locate
 
 TOPIC_PREFIX = "trucewatch/arrivals/"
 
 
-def parse_message(topic: str, payload: bytes) -> tuple[dict[str, Any] | None, RecordError | None]:
+def parse_message(topic: str, payload: bytes) -> tuple[dict[str, Any] | None, RecordProblem | None]:
     """One MQTT message -> an arrival row (sensor from the topic), or the reason it is unusable."""
     if not topic.startswith(TOPIC_PREFIX) or len(topic) == len(TOPIC_PREFIX):
-        return None, RecordError("mqtt", topic, "topic", f"expected {TOPIC_PREFIX}<sensor_id>")
+        return None, problem("mqtt", topic, "topic", f"expected {TOPIC_PREFIX}<sensor_id>")
     sid = topic[len(TOPIC_PREFIX):]
     try:
         obj = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, RecordError("mqtt", topic, "payload", f"not valid JSON ({exc})")
+        return None, problem("mqtt", topic, "payload", f"not valid JSON ({exc})")
     except (RecursionError, ValueError) as exc:  # nested too deeply; an integer past Python's digit limit
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
-        return None, RecordError("mqtt", topic, "payload", f"not valid JSON ({why})")
+        return None, problem("mqtt", topic, "payload", f"not valid JSON ({why})")
     if not isinstance(obj, dict):
-        return None, RecordError("mqtt", topic, "payload", "not a JSON object")
+        return None, problem("mqtt", topic, "payload", "not a JSON object")
     if "sensor_id" in obj and str(obj["sensor_id"]) != sid:
-        return None, RecordError("mqtt", topic, "sensor_id", f"payload says {obj['sensor_id']!r}, topic says {sid!r}")
+        return None, problem("mqtt", topic, "sensor_id", f"payload says {obj['sensor_id']!r}, topic says {sid!r}")
     obj["sensor_id"] = sid
     return obj, None
 
@@ -55,7 +56,7 @@ class StreamLocator:
         self.horizon_s = 2 * self.cfg.max_range_m / self.cfg.c + self.cfg.window_slack_s + latency_s
         self.rows: list[tuple[str, dict[str, Any]]] = []
         self.done_ids: set[str] = set()
-        self.errors: list[RecordError] = []
+        self.errors: list[RecordProblem] = []
         self._n = 0
         self.lock = threading.Lock()
 
@@ -71,7 +72,7 @@ class StreamLocator:
         arr, errors, _ = parse_arrival_rows(rows, self.sensors, "mqtt")
         again = np.array([str(a) in self.done_ids for a in arr.ids], bool)
         for a in arr.ids[again]:
-            errors.append(RecordError("mqtt", str(a), "arrival_id", "already used in an earlier fix; ignored"))
+            errors.append(problem("mqtt", str(a), "arrival_id", "already used in an earlier fix; ignored"))
         arr = arr.take(np.flatnonzero(~again))
         self.errors += errors
         if len(arr) == 0:

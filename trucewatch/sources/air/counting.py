@@ -337,8 +337,8 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
         return Weapon("total", None, pos + s0, pos + end)
     fam = key = None
     low = phrase.lower()
-    for rx, f, k in _MODEL_FAMILY:
-        if re.search(rx, low):
+    for pat, f, k in _MODEL_FAMILY:
+        if re.search(pat, low):
             fam, key = f, k
             break
     word_fam = next((f for f, rx in _FAMILY_WORDS if rx.search(phrase)), None)
@@ -752,10 +752,10 @@ def count(text: str) -> Counts:
             if w is None:
                 prev = s[max(0, m.start() - _WINDOW):m.start()]
                 wm = None
-                for fam, rx in _FAMILY_WORDS:
+                for wfam, rx in _FAMILY_WORDS:
                     hit = list(rx.finditer(prev[-40:]))
                     if hit:
-                        wm = fam
+                        wm = wfam
                         break
                 fam = wm or (last_weapon.family if last_weapon is not None and
                              re.search(r"(вони|they|them|of them)", s[m.end():m.end() + 12], re.I) else None)

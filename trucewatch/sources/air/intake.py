@@ -20,8 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from trucewatch._jsonl import BadLine, json_lines
-from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, Source, SourceKind, sha256_hex, to_utc
+from trucewatch.errors import RecordProblem
+from trucewatch.geo import haversine_m
+from trucewatch.model import (
+    MAX_ERROR_M,
+    Location,
+    Observation,
+    ObservationKind,
+    Source,
+    SourceKind,
+    from_unix,
+    sha256_hex,
+    to_utc,
+)
 from trucewatch.sources.air.summary import Summary, parse_summary
+from trucewatch.sources.text.intake import read_any
 
 #: Where a summary with no geocoded launch area is put: Ukraine's centre, as wide as allowed.
 UKRAINE_CENTRE = (48.4, 31.2)
@@ -33,16 +46,6 @@ class Post:
     published: datetime | None
     text: str
     channel: str = ""
-
-
-@dataclass(frozen=True)
-class IntakeError:
-    record: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
 
 
 def air_force_source(source_id: str = "airforce:kpszsu") -> Source:
@@ -63,30 +66,21 @@ def _dt(v: Any) -> datetime | None:
     if v in (None, ""):
         return None
     if isinstance(v, (int, float)):
-        from trucewatch.model import from_unix
-
         return from_unix(v)
     return to_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
 
 
-def read_posts(path: str | Path, published: datetime | None = None) -> tuple[list[Post], list[IntakeError]]:
-    """Posts from a file.  ``.txt``: one summary.  Otherwise the text-report stage's reader
-    (trucewatch.sources.text.intake.read_any: Telegram export, RSS/Atom, JSONL) when it is there,
-    else this module's own JSONL / Telegram-export reader."""
+def read_posts(path: str | Path, published: datetime | None = None) -> tuple[list[Post], list[RecordProblem]]:
+    """Posts from a file.  ``.txt``: one summary.  JSONL: this module's own reader.  Otherwise the
+    text-report stage's reader (trucewatch.sources.text.intake.read_any: Telegram export, RSS/Atom)."""
     path = Path(path)
     if _is_jsonl(path):
         # our own reader: it takes the documented ``published`` (and ``published_at``/``date``), which the
         # text-report reader does not
         return _read_posts_own(path, published)
     if path.suffix.lower() != ".txt":
-        try:
-            from trucewatch.sources.text.intake import read_any
-        except ImportError:
-            read_any = None
-        if read_any is not None:
-            recs, errs = read_any(path)
-            return ([Post(r.id, r.published_at, r.text, r.source) for r in recs],
-                    [IntakeError(e.record, e.field, e.message) for e in errs])
+        recs, errs = read_any(path)
+        return [Post(r.id, r.published_at, r.text, r.source) for r in recs], errs
     return _read_posts_own(path, published)
 
 
@@ -106,14 +100,15 @@ def _is_jsonl(path: Path) -> bool:
 _DATE_FIELDS = ("published_at", "published", "date")
 
 
-def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[IntakeError]]:
+def _read_posts_own(path: Path, published: datetime | None) -> tuple[list[Post], list[RecordProblem]]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         text = raw.decode("utf-8", errors="replace")
         line_no = raw[:exc.start].count(b"\n") + 1
-        bad = IntakeError(f"{path.name} line {line_no}", "(encoding)", f"not UTF-8 at byte {exc.start}; replaced")
+        bad: RecordProblem | None = RecordProblem(f"{path.name} line {line_no}", "(encoding)",
+                                                  f"not UTF-8 at byte {exc.start}; replaced")
     else:
         bad = None
     posts, errors = _parse_posts_text(path, text, published, raw if bad else None)
@@ -129,10 +124,10 @@ def _looks_jsonl(path: Path, text: str) -> bool:
 
 
 def _parse_posts_text(path: Path, text: str, published: datetime | None,
-                      raw: bytes | None = None) -> tuple[list[Post], list[IntakeError]]:
+                      raw: bytes | None = None) -> tuple[list[Post], list[RecordProblem]]:
     """``raw``: the file's bytes when they are not all UTF-8, so JSONL lines are decoded (and refused) one by one."""
     posts: list[Post] = []
-    errors: list[IntakeError] = []
+    errors: list[RecordProblem] = []
     stripped = text.lstrip()
     if _looks_jsonl(path, text):
         # a JSONL record ends at \n only (str.splitlines would also split inside a text at U+2028, \x1c...)
@@ -141,29 +136,29 @@ def _parse_posts_text(path: Path, text: str, published: datetime | None,
             rec = f"{path.name} line {no}"
             if isinstance(d, BadLine):
                 if isinstance(d.error, UnicodeDecodeError):
-                    errors.append(IntakeError(rec, "(encoding)", f"not UTF-8 at byte {d.error.start} of the line"))
+                    errors.append(RecordProblem(rec, "(encoding)", f"not UTF-8 at byte {d.error.start} of the line"))
                 else:
-                    errors.append(IntakeError(rec, "(line)", f"not JSON: {getattr(d.error, 'msg', d.error)}"))
+                    errors.append(RecordProblem(rec, "(line)", f"not JSON: {getattr(d.error, 'msg', d.error)}"))
                 continue
             if not isinstance(d, dict):
-                errors.append(IntakeError(rec, "(line)", f"expected a JSON object, got {type(d).__name__}"))
+                errors.append(RecordProblem(rec, "(line)", f"expected a JSON object, got {type(d).__name__}"))
                 continue
             if "id" in d:
                 rec = f"{path.name} line {no} (id={str(d['id'])[:60]})"
             body = d.get("text")
             body = body if body is not None else d.get("message")
             if not isinstance(body, (str, list)) or not _tg_text(body).strip():
-                errors.append(IntakeError(rec, "text", "missing or empty (a post needs its text)"))
+                errors.append(RecordProblem(rec, "text", "missing or empty (a post needs its text)"))
                 continue
             fld = next((f for f in _DATE_FIELDS if d.get(f) not in (None, "")), None)
             try:
                 pub = _dt(d.get(fld)) if fld else None
             except (ValueError, TypeError, OverflowError, OSError) as exc:
-                errors.append(IntakeError(rec, fld or "published", f"not an ISO 8601 time or unix seconds: "
+                errors.append(RecordProblem(rec, fld or "published", f"not an ISO 8601 time or unix seconds: "
                                                                     f"{str(d.get(fld))[:40]!r} ({exc})"))
                 continue
             if pub is None and published is None:
-                errors.append(IntakeError(rec, "published", "missing: give published (ISO 8601) or --published"))
+                errors.append(RecordProblem(rec, "published", "missing: give published (ISO 8601) or --published"))
                 continue
             posts.append(Post(str(d.get("id", f"{path.stem}-{no}")), pub or published, _tg_text(body),
                               str(d.get("source", d.get("channel", "")))))
@@ -172,7 +167,7 @@ def _parse_posts_text(path: Path, text: str, published: datetime | None,
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
-            return [], [IntakeError(path.name, "(file)", f"not JSON: {exc.msg}")]
+            return [], [RecordProblem(path.name, "(file)", f"not JSON: {exc.msg}")]
         chan = str(d.get("name", ""))
         for i, m in enumerate(d.get("messages", [])):
             body = _tg_text(m.get("text"))
@@ -181,7 +176,7 @@ def _parse_posts_text(path: Path, text: str, published: datetime | None,
             try:
                 pub = _dt((m.get("date_unixtime") and int(m["date_unixtime"])) or m.get("date"))
             except (ValueError, TypeError) as exc:
-                errors.append(IntakeError(f"{path.name} messages[{i}]", "date", str(exc)))
+                errors.append(RecordProblem(f"{path.name} messages[{i}]", "date", str(exc)))
                 continue
             posts.append(Post(f"{chan or path.stem}/{m.get('id', i)}", pub, body, chan))
         return posts, errors
@@ -190,8 +185,6 @@ def _parse_posts_text(path: Path, text: str, published: datetime | None,
 
 def summary_observations(s: Summary, source_id: str) -> list[Observation]:
     """One AIR_SUMMARY per weapon type; location = the launch areas (centroid, error covering them)."""
-    from trucewatch.geo import haversine_m
-
     obs = []
     for k, it in enumerate(s.items):
         areas = [a for a in (it.launch_areas or s.launch_areas) if a.get("lat") is not None]
@@ -230,7 +223,7 @@ def summary_observations(s: Summary, source_id: str) -> list[Observation]:
     return obs
 
 
-def process_posts(posts: list[Post], source_id: str = "airforce:kpszsu") -> tuple[list[Summary], list[Observation], list[IntakeError]]:
+def process_posts(posts: list[Post], source_id: str = "airforce:kpszsu") -> tuple[list[Summary], list[Observation], list[RecordProblem]]:
     """Parse every post; posts without counts are skipped; numbers that do not add up are errors (kept, flagged)."""
     sums, obs, errors = [], [], []
     for p in posts:
@@ -240,9 +233,9 @@ def process_posts(posts: list[Post], source_id: str = "airforce:kpszsu") -> tupl
         sums.append(s)
         for prob in s.problems:
             fld = prob.split(":", 1)[0]
-            errors.append(IntakeError(p.id, fld, prob.split(":", 1)[1].strip() if ":" in prob else prob))
+            errors.append(RecordProblem(p.id, fld, prob.split(":", 1)[1].strip() if ":" in prob else prob))
         if s.window_to is None and s.window_from is None:
-            errors.append(IntakeError(p.id, "published", "no date in the text and none given: no time window"))
+            errors.append(RecordProblem(p.id, "published", "no date in the text and none given: no time window"))
             continue
         obs += summary_observations(s, source_id)
     return sums, obs, errors

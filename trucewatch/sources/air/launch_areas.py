@@ -21,6 +21,8 @@ from functools import lru_cache
 
 from unidecode import unidecode
 
+from trucewatch.sources.text.gazetteer import Gazetteer
+
 
 @dataclass(frozen=True)
 class LaunchArea:
@@ -141,18 +143,14 @@ def geocode(name: str) -> dict[str, object]:
     if a is not None:
         return {"name": name.strip(), "id": a.id, "canonical": a.name, "lat": a.lat, "lon": a.lon, "err_m": a.err_m,
                 "kind": a.kind, "resolved_by": "launch_areas"}
-    try:  # the project's gazetteer, when another stage has built it
-        from trucewatch.sources.text.gazetteer import Gazetteer  # type: ignore[import-not-found]
-
-        hits = Gazetteer.load().lookup(name)
-    except Exception:  # not built yet, or no data: the name stays unresolved
-        hits = None
-    hit = (hits[0] if hits else None) if isinstance(hits, list) else hits
-    if hit is not None and getattr(hit, "match", "exact") in ("exact", "variant"):
-        lat, lon = getattr(hit, "lat", None), getattr(hit, "lon", None)
-        if lat is not None and lon is not None:
-            return {"name": name.strip(), "id": None, "canonical": str(getattr(hit, "name", name)), "lat": float(lat),
-                    "lon": float(lon), "err_m": max(float(getattr(hit, "radius_m", 0.0) or 0.0), 20_000.0),
-                    "kind": str(getattr(hit, "kind", "place")), "resolved_by": "gazetteer"}
+    try:  # the text stage's gazetteer
+        hits = Gazetteer.load().lookup(name, limit=1)
+    except (OSError, ValueError):  # no gazetteer file: the name stays unresolved
+        hits = []
+    hit = hits[0] if hits else None
+    if hit is not None and hit.match in ("exact", "variant"):
+        return {"name": name.strip(), "id": None, "canonical": hit.name, "lat": float(hit.lat),
+                "lon": float(hit.lon), "err_m": max(float(hit.radius_m or 0.0), 20_000.0),
+                "kind": hit.kind or "place", "resolved_by": "gazetteer"}
     return {"name": name.strip(), "id": None, "canonical": None, "lat": None, "lon": None, "err_m": None,
             "kind": None, "resolved_by": None}

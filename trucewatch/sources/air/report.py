@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
 from trucewatch.model import Observation, ObservationKind, Rule
 
 
-def air_section(observations: list[Observation], agreement: Any | None = None,
+def air_section(observations: list[Observation], agreement: Agreement | None = None,
                 findings: list[Any] | None = None) -> dict[str, Any]:
     """``by_type`` (launched, intercepted, share), ``by_area`` (mentions, launched by summaries naming it,
     the area's side and whether the agreement forbids launches from it), ``findings`` counted per rule."""

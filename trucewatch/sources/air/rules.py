@@ -17,11 +17,15 @@ or :class:`~trucewatch.sources.air.tracks.AirTrack` objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
+from trucewatch.geo import EARTH_RADIUS_M, LocalFrame
 from trucewatch.model import UNDETERMINED, Observation, Rule, from_unix
 from trucewatch.sources.air.tracks import AirTrack, tracks_from_observations
 
@@ -38,7 +42,7 @@ class TrackFinding:
     rule: Rule
     track_id: str
     party: str
-    time: Any  # datetime
+    time: datetime
     lat: float
     lon: float
     err_m: float
@@ -47,11 +51,9 @@ class TrackFinding:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
-def _parties_of_circles(agreement: Any, lat: np.ndarray, lon: np.ndarray, err_m: np.ndarray) -> np.ndarray:
+def _parties_of_circles(agreement: Agreement, lat: np.ndarray, lon: np.ndarray, err_m: np.ndarray) -> np.ndarray:
     """Per point: the party whose area holds its whole error circle; undetermined when the circle
     straddles areas; '' when the centre is in no party's area.  One side_of call for all."""
-    from trucewatch.geo import EARTH_RADIUS_M
-
     ang = np.linspace(0, 2 * np.pi, 8, endpoint=False)
     dlat = np.degrees(err_m[:, None] * np.cos(ang)[None, :] / EARTH_RADIUS_M)
     dlon = np.degrees(err_m[:, None] * np.sin(ang)[None, :] / (EARTH_RADIUS_M * np.cos(np.radians(lat))[:, None]))
@@ -67,12 +69,10 @@ def _parties_of_circles(agreement: Any, lat: np.ndarray, lon: np.ndarray, err_m:
 BACK_EXTRAPOLATE_M = 45_000.0
 
 
-def _back_extrapolated(agreement: Any, tracks: list[AirTrack], origins: np.ndarray) -> dict[int, tuple[str, float, float, float]]:
+def _back_extrapolated(agreement: Agreement, tracks: list[AirTrack], origins: np.ndarray) -> dict[int, tuple[str, float, float, float]]:
     """Tracks first seen over no party's area (sea): radar picks a track up some way after launch,
     so follow the first heading backwards; the first party area met is the likely launch side.
     Returns index -> (party, lat, lon, distance back in m)."""
-    from trucewatch.geo import LocalFrame
-
     idx = [i for i, o in enumerate(origins) if o == "" and len(tracks[i].t) >= 2]
     if not idx:
         return {}
@@ -97,15 +97,15 @@ def _back_extrapolated(agreement: Any, tracks: list[AirTrack], origins: np.ndarr
     return out
 
 
-def track_findings(tracks: list[AirTrack] | list[Observation], agreement: Any) -> list[TrackFinding]:
+def track_findings(tracks: Sequence[AirTrack] | Sequence[Observation], agreement: Agreement) -> list[TrackFinding]:
     """All candidate findings for the agreement's launch, flight and strike rules."""
-    if tracks and isinstance(tracks[0], Observation):
-        tracks = tracks_from_observations(tracks)  # type: ignore[arg-type]
+    obs = [t for t in tracks if isinstance(t, Observation)]
+    trs = tracks_from_observations(obs) if obs else [t for t in tracks if isinstance(t, AirTrack)]
     launch_rules = agreement.rules_of(Rule.LAUNCH_FROM_TERRITORY)
     flight_rules = agreement.rules_of(Rule.FLIGHT_ACROSS_LINE)
     strike_rules = agreement.rules_of(Rule.STRIKE_ON_PROTECTED_OBJECT)
     out: list[TrackFinding] = []
-    tracks = [tr for tr in tracks if len(tr.t)]  # type: ignore[union-attr]
+    tracks = [tr for tr in trs if len(tr.t)]
     if not tracks:
         return out
     # vectorized: every point's side, every origin's circle, in one call each
@@ -139,8 +139,8 @@ def track_findings(tracks: list[AirTrack] | list[Observation], agreement: Any) -
                                     f"{tr.lon[0]:.3f}" + why,
                                     oid, {"classification": tr.classification, "intercepted": tr.intercepted,
                                           "origin_extrapolated": extrapolated}))
-        if flight_rules:
-            sides = all_sides[offs[n_tr]:offs[n_tr + 1]]  # type: ignore[index]
+        if all_sides is not None:  # (computed when there are flight rules)
+            sides = all_sides[offs[n_tr]:offs[n_tr + 1]]
             owned = np.flatnonzero(sides != "")
             if owned.size >= 2:
                 s = sides[owned]

@@ -296,12 +296,12 @@ def parse_summary(text: str, *, summary_id: str = "summary", published: datetime
         items[fam] = SummaryItem(wtype, counts.launched[fam], counts.intercepted[fam], counts.lost[fam],
                                  list(counts.models.get(fam, [])), counts.decoys.get(fam, False))
     for state, kind, _n, _models, _decoys, areas in found:
-        fam = "drone" if kind in ("shahed", "decoy", "drone") else kind
-        if state != "launch" or fam not in items:
+        kfam = "drone" if kind in ("shahed", "decoy", "drone") else kind
+        if state != "launch" or kfam is None or kfam not in items:
             continue
         for a in areas:
-            if a not in items[fam].launch_areas:
-                items[fam].launch_areas.append(a)
+            if a not in items[kfam].launch_areas:
+                items[kfam].launch_areas.append(a)
     problems += [f"{u} and cannot be assigned" for u in counts.unassigned]
     order = list(items)
     problems += [f"items[{order.index(fam)}].{attr} ({items[fam].weapon_type}): mentions disagree "

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from trucewatch._jsonl import BadLine, json_lines
+from trucewatch.errors import RecordProblem
+from trucewatch.geo import LocalFrame
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix, sha256_hex, to_utc
 
 CLASSES = ("shahed", "decoy", "cruise_missile", "ballistic_missile", "glide_bomb", "aircraft", "helicopter", "unknown")
@@ -40,16 +42,6 @@ SYNONYMS = {
 DEFAULT_ERR_M = 500.0
 #: Path simplification tolerance (m): keeps turns, drops straight-line points.
 SIMPLIFY_M = 250.0
-
-
-@dataclass(frozen=True)
-class TrackError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
 
 
 @dataclass
@@ -97,55 +89,55 @@ def _time(v: Any) -> float:
     return t
 
 
-def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[TrackError]]:
+def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[RecordProblem]]:
     """Parse JSONL points into tracks (time-sorted); errors name line and field."""
     ids: list[str] = []
     cols: dict[str, list[float]] = {k: [] for k in ("t", "lat", "lon", "alt", "err")}
     cls: list[str] = []
     icp: list[bool] = []
-    errors: list[TrackError] = []
+    errors: list[RecordProblem] = []
     # feeds are lenient about encoding: a bad byte becomes U+FFFD, not a lost point
     text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw for raw in lines)
     for no, d in json_lines(text):
         if isinstance(d, BadLine):
-            errors.append(TrackError(no, "(line)", f"not JSON: {d.error.msg}"))
+            errors.append(RecordProblem.at_line(no, "(line)", f"not JSON: {d.why}"))
             continue
         if not isinstance(d, dict):
-            errors.append(TrackError(no, "(line)", "expected a JSON object"))
+            errors.append(RecordProblem.at_line(no, "(line)", "expected a JSON object"))
             continue
         tid = d.get("track_id")
         if tid is None or str(tid).strip() == "":
-            errors.append(TrackError(no, "track_id", "missing"))
+            errors.append(RecordProblem.at_line(no, "track_id", "missing"))
             continue
         try:
             t = _time(d.get("t"))
         except (ValueError, TypeError) as exc:
-            errors.append(TrackError(no, "t", f"{d.get('t')!r}: {exc}"))
+            errors.append(RecordProblem.at_line(no, "t", f"{d.get('t')!r}: {exc}"))
             continue
         try:
             lat, lon = float(d["lat"]), float(d["lon"])
         except (KeyError, TypeError, ValueError, OverflowError):
-            errors.append(TrackError(no, "lat" if not isinstance(d.get("lat"), (int, float)) else "lon", "missing or not a number"))
+            errors.append(RecordProblem.at_line(no, "lat" if not isinstance(d.get("lat"), (int, float)) else "lon", "missing or not a number"))
             continue
         if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
-            errors.append(TrackError(no, "lat/lon", f"{lat}, {lon} is off the globe (lat/lon swapped?)"))
+            errors.append(RecordProblem.at_line(no, "lat/lon", f"{lat}, {lon} is off the globe (lat/lon swapped?)"))
             continue
         c = classify(d.get("classification"))
         if c is None:
-            errors.append(TrackError(no, "classification", f"unknown class {d.get('classification')!r}; "
+            errors.append(RecordProblem.at_line(no, "classification", f"unknown class {d.get('classification')!r}; "
                                                            f"use one of {', '.join(CLASSES)}"))
             continue
         try:
-            alt = float(d.get("alt_m")) if d.get("alt_m") is not None else np.nan
-            err = float(d.get("err_m")) if d.get("err_m") is not None else DEFAULT_ERR_M
+            alt = float(a) if (a := d.get("alt_m")) is not None else np.nan
+            err = float(e) if (e := d.get("err_m")) is not None else DEFAULT_ERR_M
         except (TypeError, ValueError, OverflowError):
-            errors.append(TrackError(no, "alt_m/err_m", "not a number"))
+            errors.append(RecordProblem.at_line(no, "alt_m/err_m", "not a number"))
             continue
         if not err > 0 or not math.isfinite(err):
-            errors.append(TrackError(no, "err_m", f"{err} must be a positive number"))
+            errors.append(RecordProblem.at_line(no, "err_m", f"{err} must be a positive number"))
             continue
         if math.isinf(alt):
-            errors.append(TrackError(no, "alt_m", f"{alt} is not finite"))
+            errors.append(RecordProblem.at_line(no, "alt_m", f"{alt} is not finite"))
             continue
         ids.append(str(tid))
         cols["t"].append(t)
@@ -158,9 +150,9 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
     if not ids:
         return [], errors
     id_arr = np.array(ids, dtype=object)
-    t = np.array(cols["t"])
+    t_arr = np.array(cols["t"])
     uid, inv = np.unique(id_arr, return_inverse=True)
-    order = np.lexsort((t, inv))
+    order = np.lexsort((t_arr, inv))
     inv_s = inv[order]
     starts = np.flatnonzero(np.r_[True, inv_s[1:] != inv_s[:-1]])
     ends = np.r_[starts[1:], len(order)]
@@ -177,7 +169,7 @@ def read_tracks(lines: Iterable[str | bytes]) -> tuple[list[AirTrack], list[Trac
     return out, errors
 
 
-def read_tracks_file(path: str | Path) -> tuple[list[AirTrack], list[TrackError]]:
+def read_tracks_file(path: str | Path) -> tuple[list[AirTrack], list[RecordProblem]]:
     with open(path, "rb") as fh:  # bytes: a bad byte is U+FFFD in its field, not an exception for the file
         return read_tracks(fh)
 
@@ -185,8 +177,6 @@ def read_tracks_file(path: str | Path) -> tuple[list[AirTrack], list[TrackError]
 def simplified_path(tr: AirTrack, tol_m: float = SIMPLIFY_M) -> list[list[float]]:
     """[[lon, lat, t], ...] with Douglas-Peucker in a local frame (first and last point kept)."""
     import shapely
-
-    from trucewatch.geo import LocalFrame
 
     if len(tr.t) <= 2:
         return [[float(a), float(b), float(c)] for a, b, c in zip(tr.lon, tr.lat, tr.t, strict=False)]

@@ -28,7 +28,14 @@ import shapely
 from shapely.geometry import mapping
 
 from trucewatch.geo import LocalFrame
-from trucewatch.sources.drone.geometry import MAX_RANGE_M, Dem, camera_matrices, project_footprints, ray_ground_dem
+from trucewatch.sources.drone.geometry import (
+    MAX_RANGE_M,
+    Dem,
+    camera_matrices,
+    pixel_rays,
+    project_footprints,
+    ray_ground_dem,
+)
 from trucewatch.sources.drone.telemetry import Camera, Flight
 
 #: Coarsest GSD (m) at which an analyst can tell the class apart (about NIIRS 5,
@@ -106,14 +113,12 @@ class FrameSet:
             corners, clipped = project_footprints(n, e, rel, R, cam.hfov_deg, cam.vfov_deg, cam.width_px, cam.height_px,
                                                   max_range_m)
         else:
-            from trucewatch.sources.drone.geometry import pixel_rays
-
             uv = np.array([[0, 0], [cam.width_px, 0], [cam.width_px, cam.height_px], [0, cam.height_px]], float)
             rays = pixel_rays(uv[:, 0], uv[:, 1], cam.hfov_deg, cam.vfov_deg, cam.width_px, cam.height_px)
             d = np.einsum("nij,kj->nki", R, rays)
             gn, ge, cl = ray_ground_dem(dem, frame, n[:, None], e[:, None], alt[:, None], d, max_range_m)
             corners = np.stack([ge, gn], axis=-1)
-            clipped = cl.any(axis=1)
+            clipped = np.asarray(cl.any(axis=1))
         fs = cls(flight.flight_id, flight.source_id or "", cam, frame.lat0, frame.lon0, t, e, n, alt, alt - rel, R,
                  corners, clipped, np.zeros_like(t), np.ones(t.shape, bool), dem)
         # centre GSD from the centre ray's ground point

@@ -28,8 +28,8 @@ import numpy as np
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.geo import CHI2_95_2D
 from trucewatch.model import Location, Observation, ObservationKind, from_unix
-from trucewatch.sources.drone.coverage import FrameSet, camera_state
-from trucewatch.sources.drone.geometry import pixel_rays
+from trucewatch.sources.drone.coverage import FrameSet, camera_state, required_gsd
+from trucewatch.sources.drone.geometry import pixel_rays, ray_ground_dem
 from trucewatch.sources.drone.telemetry import Flight, _parse_time
 
 #: Classes a detector confuses with each other are merged as one object.
@@ -96,7 +96,7 @@ def read_detections(path: str | Path, flight_id: str | None = None) -> Detection
     for lineno, rec in json_lines(lines):
         where = f"{path.name}:{lineno}"
         if isinstance(rec, BadLine):
-            out.problems.append(f"{where}: not JSON ({rec.error.msg}); skipped")
+            out.problems.append(f"{where}: not JSON ({rec.why}); skipped")
             continue
         try:
             if not isinstance(rec, dict):
@@ -184,8 +184,6 @@ def locate(dets: list[Detection], flight: Flight, fs: FrameSet, problems: list[s
     d = np.einsum("nij,nj->ni", R, ray)
     d /= np.linalg.norm(d, axis=1, keepdims=True)
     if fs.dem is not None:
-        from trucewatch.sources.drone.geometry import ray_ground_dem
-
         gn, ge, clipped = ray_ground_dem(fs.dem, frame, n0, e0, alt, d)
     else:
         down = d[:, 2]
@@ -286,8 +284,6 @@ def _split_components(comp: np.ndarray, e: np.ndarray, n: np.ndarray, sig: np.nd
 def merge(dets: list[Detection], flight: Flight, fs: FrameSet) -> list[Observation]:
     """Merge located detections of one flight into WEAPON_SIGHTING observations."""
     from scipy.spatial import cKDTree
-
-    from trucewatch.sources.drone.coverage import required_gsd
 
     frame = fs.frame
 

@@ -141,7 +141,7 @@ def project_footprints(n: np.ndarray, e: np.ndarray, height: np.ndarray, R: np.n
     corners = np.empty((*d.shape[:2], 2))
     corners[..., 0] = np.asarray(e, float)[:, None] + de
     corners[..., 1] = np.asarray(n, float)[:, None] + dn
-    return corners, clipped.any(axis=1)
+    return corners, np.asarray(clipped.any(axis=1))
 
 
 def footprints_baseline(n: np.ndarray, e: np.ndarray, height: np.ndarray, roll: np.ndarray, pitch: np.ndarray,

@@ -192,11 +192,11 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     holes = sorted(links + acq)
     step = float(np.median(np.diff(t))) if len(t) > 2 else cfg.gps_gap_s
     for mask, name in ((no_fix, "fix_lost"), (few, "satellites_low"), (dop, "hdop_high")):
-        for a, b in _runs(mask):
+        for ia, ib in _runs(mask):
             # a bad state lasts until the next sample, but not across a dropout
-            end = float(t[b + 1]) if b + 1 < len(t) else float(t[b])
-            end = min(end, float(t[b]) + max(step, 1.0)) if any(la < end and lb > t[b] for la, lb in links) else end
-            jam_iv.extend((x, y, name) for x, y in _subtract(float(t[a]), end, holes))
+            end = float(t[ib + 1]) if ib + 1 < len(t) else float(t[ib])
+            end = min(end, float(t[ib]) + max(step, 1.0)) if any(la < end and lb > t[ib] for la, lb in links) else end
+            jam_iv.extend((x, y, name) for x, y in _subtract(float(t[ia]), end, holes))
     # GPS silence while other packets keep arriving (before the first / after the last packet too)
     edges = np.concatenate([[nav["t"][0]], t, [nav["t"][-1]]])
     gaps = np.flatnonzero(np.diff(edges) > cfg.gps_gap_s)
@@ -247,8 +247,8 @@ def detect(flight: Flight, cfg: InterferenceConfig | None = None) -> list[Episod
     for i in np.flatnonzero(jump):
         spoof_events.append((float(t[i]), float(t[i + 1]), "implausible_speed" if fast[i] else "position_jump",
                              np.array([dpe[i], dpn[i]])))
-    for a, b in walk_offs:
-        spoof_events.append((float(t[a]), float(t[b]), "track_walk_off", np.zeros(2)))
+    for i0, i1 in walk_offs:
+        spoof_events.append((float(t[i0]), float(t[i1]), "track_walk_off", np.zeros(2)))
     spoofs = _pair_spoofs(sorted(spoof_events, key=lambda x: x[0]), cfg, float(nav["t"][-1]))
     spoofs = [s for s in spoofs if s[1] - s[0] >= cfg.min_spoof_s or "track_walk_off" in s[2]]
     # drop spoofing inside jamming (re-acquisition jumps are not spoofing)
@@ -364,8 +364,7 @@ def _locate(ep: Episode, flight: Flight, frame: LocalFrame, cfg: InterferenceCon
     if ep.kind == "gnss_spoofing" and trusted_before is not None:
         # dead-reckon from the last trusted fix with the nav velocity before the episode
         t0, e0, n0 = trusted_before
-        k = np.searchsorted(nav["t"], t0)
-        k = min(max(k, 0), len(nav["t"]) - 1)
+        k = min(max(int(np.searchsorted(nav["t"], t0)), 0), len(nav["t"]) - 1)
         ve, vn = nav["ve"][k], nav["vn"][k]
         yaw0 = math.radians(nav["yaw"][k])
         air = nav["airspeed"][k]

@@ -12,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trucewatch.agreement import Agreement
+from trucewatch.errors import TruceWatchError
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix
 from trucewatch.sources.drone import interference as itf
 from trucewatch.sources.drone.coverage import FrameSet
 from trucewatch.sources.drone.detections import Detection, locate, merge
 from trucewatch.sources.drone.geometry import Dem
-from trucewatch.sources.drone.telemetry import Camera, Flight, make_flight_id
+from trucewatch.sources.drone.telemetry import Camera, Flight, make_flight_id, peek_source
 from trucewatch.sources.drone.weapons import check_weapons
 
 
-class UnregisteredSource(ValueError):
+class UnregisteredSource(TruceWatchError, ValueError):
     """A flight whose airframe is not a registered DRONE source."""
 
 
@@ -73,8 +75,6 @@ def resolve_source(flight: Flight, sources: list[Source], source_id: str | None 
 
 def source_for_file(path: str, sources: list[Source], source_id: str | None = None) -> Source | None:
     """The registered source of a telemetry file from its first records (None: read it all to know)."""
-    from trucewatch.sources.drone.telemetry import peek_source
-
     sid, sysid = peek_source(path)
     if source_id is None and sid is None and sysid is None:
         return None
@@ -109,7 +109,7 @@ def interference_observations(flight: Flight, episodes: list[itf.Episode]) -> li
     return out
 
 
-def process_flight(flight: Flight, detections: list[Detection] | None = None, agreement: Any = None,
+def process_flight(flight: Flight, detections: list[Detection] | None = None, agreement: Agreement | None = None,
                    dem: Dem | None = None, cfg: itf.InterferenceConfig | None = None,
                    detections_label: str = "detections") -> FlightResult:
     """Run every stage on one flight; bad records end up in ``problems``, never as exceptions."""

@@ -17,20 +17,22 @@ from typing import Any
 import numpy as np
 import shapely
 
-from trucewatch.model import Observation, ObservationKind, from_unix
+from trucewatch.agreement import Agreement
+from trucewatch.model import Observation, ObservationKind, SourceKind, from_unix
 from trucewatch.sources.drone.coverage import FrameSet
+from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
+from trucewatch.sources.drone.state import DroneState
 from trucewatch.sources.drone.weapons import check_weapons
+from trucewatch.store import Store
 
 
 def _ts(x: datetime | float) -> float:
     return x.timestamp() if isinstance(x, datetime) else float(x)
 
 
-def drone_report_section(framesets: list[FrameSet], observations: list[Observation], agreement: Any, t1: datetime | float,
+def drone_report_section(framesets: list[FrameSet], observations: list[Observation], agreement: Agreement, t1: datetime | float,
                          t2: datetime | float, sites: list | None = None) -> dict[str, Any]:
     """Coverage, weapons in violation, storage-site status and interference in [t1, t2)."""
-    from trucewatch.sources.drone.sites import check_sites
-
     a, b = _ts(t1), _ts(t2)
     obs = [o for o in observations if a <= o.t < b]
     sightings = [o for o in obs if o.kind == ObservationKind.WEAPON_SIGHTING]
@@ -123,12 +125,8 @@ def render_html(sec: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def daily_section(store: Any, agreement: Any, start: datetime, end: datetime) -> dict[str, str] | None:
+def daily_section(store: Store, agreement: Agreement, start: datetime, end: datetime) -> dict[str, Any] | None:
     """Hook for trucewatch.report.daily: None when no drone flew and nothing was reported."""
-    from trucewatch.model import SourceKind
-    from trucewatch.sources.drone.sites import SitesError, load_sites
-    from trucewatch.sources.drone.state import DroneState
-
     state = DroneState()
     a, b = _ts(start), _ts(end)
     obs: list[Observation] = []

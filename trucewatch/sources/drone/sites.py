@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 import yaml
 
+from trucewatch.errors import TruceWatchError
 from trucewatch.geo import LocalFrame
 from trucewatch.model import Observation
 from trucewatch.sources.drone.coverage import FrameSet, required_gsd
@@ -60,7 +61,7 @@ class Site:
     inventory: list[InventoryItem]
 
 
-class SitesError(ValueError):
+class SitesError(TruceWatchError, ValueError):
     def __init__(self, file: str, problems: list[str]) -> None:
         super().__init__(f"{file}: " + "; ".join(problems))
         self.problems = problems
@@ -144,8 +145,8 @@ def _grid(site: Site, n: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray]:
     poly = fr.geom_to_en(site.polygon)
     x0, y0, x1, y1 = poly.bounds
     step = math.sqrt(poly.area / n)
-    xs, ys = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
-    xs, ys = xs.ravel(), ys.ravel()
+    gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+    xs, ys = gx.ravel(), gy.ravel()
     keep = shapely.contains_xy(poly, xs, ys)
     if not keep.any():
         xs, ys, keep = np.array([0.0]), np.array([0.0]), np.array([True])

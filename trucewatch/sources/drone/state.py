@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.drone.coverage import FrameSet
+from trucewatch.sources.drone.geometry import Dem
 from trucewatch.sources.drone.telemetry import Camera
 
 DEFAULT_STATE = Path("trucewatch-data") / "drone"
@@ -110,8 +112,6 @@ class DroneState:
         s = self.summary(flight_id)
         fs = FrameSet.load(self.flight_dir(flight_id) / "frames.npz", Camera.from_dict(s["camera"]))
         if s.get("dem") and Path(s["dem"]).exists():  # the terrain the flight was ingested with
-            from trucewatch.sources.drone.geometry import Dem
-
             fs.dem = Dem.from_file(s["dem"])
         return fs
 
@@ -123,8 +123,6 @@ class DroneState:
 
     def flights_between(self, t1: float, t2: float) -> list[str]:
         """Flights that overlap [t1, t2)."""
-        from datetime import datetime
-
         out = []
         for fid in self.flight_ids():
             s = self.summary(fid)

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from trucewatch._jsonl import BadLine, json_lines
+from trucewatch.errors import TruceWatchError
+from trucewatch.geo import LocalFrame
 from trucewatch.model import sha256_hex
 
 #: Navigation columns (sampled at GLOBAL_POSITION_INT times); angles in degrees.
@@ -49,7 +51,7 @@ GPS_FIELDS = ("t", "lat", "lon", "alt", "fix", "sats", "hdop", "vel", "cog")
 T_MIN, T_MAX = 946_684_800.0, 4_102_444_800.0
 
 
-class TelemetryError(ValueError):
+class TelemetryError(TruceWatchError, ValueError):
     """The file cannot be read as a flight at all (no usable navigation data)."""
 
 
@@ -288,9 +290,9 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     if cam_info is not None:
         camera = _camera_from_info(camera, cam_info, problems, path.name)
     sel = {k: np.array([r[1:] for r in v if r[0] == sysid], float) for k, v in rows.items()}
-    p = sel["pos"]
-    nav_raw = {"t": p[:, 0], "lat": p[:, 1], "lon": p[:, 2], "alt_msl": p[:, 3], "alt_rel": p[:, 4],
-               "vn": p[:, 5], "ve": p[:, 6], "vd": p[:, 7]}
+    fixes = sel["pos"]
+    nav_raw = {"t": fixes[:, 0], "lat": fixes[:, 1], "lon": fixes[:, 2], "alt_msl": fixes[:, 3],
+               "alt_rel": fixes[:, 4], "vn": fixes[:, 5], "ve": fixes[:, 6], "vd": fixes[:, 7]}
     att = sel["att"].reshape(-1, 4)
     gim = sel["gim"].reshape(-1, 4) if sel["gim"].size else sel["mnt"].reshape(-1, 4)
     hud = sel["hud"].reshape(-1, 4)
@@ -520,7 +522,7 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
         n_read += 1
         where = f"{path.name}:{lineno}"
         if isinstance(rec, BadLine):
-            problems.append(f"{where}: not JSON ({rec.error.msg}); skipped")
+            problems.append(f"{where}: not JSON ({rec.why}); skipped")
             continue
         if not isinstance(rec, dict):
             problems.append(f"{where}: expected an object; skipped")
@@ -572,8 +574,6 @@ def read_jsonl(path: str | Path, camera: Camera | None = None) -> Flight:
     t = c["t"]
     # velocities from positions where not given
     if np.isnan(c["vn"]).any():
-        from trucewatch.geo import LocalFrame
-
         fr = LocalFrame.around(c["lat"], c["lon"])
         e, n = fr.to_en(c["lat"], c["lon"])
         ve, vn = np.gradient(e, t), np.gradient(n, t)

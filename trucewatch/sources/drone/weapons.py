@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import shapely
 
+from trucewatch.agreement import Agreement
 from trucewatch.model import UNDETERMINED, Observation, Rule
 
 
-def check_weapons(sightings: list[Observation], agreement: Any, *, include_tentative: bool = False) -> list[dict[str, Any]]:
+def check_weapons(sightings: list[Observation], agreement: Agreement, *, include_tentative: bool = False) -> list[dict[str, Any]]:
     """Violation candidates among ``sightings``; also annotates each sighting's attributes
     with ``side``, ``agreement_weapon_class`` and ``withdrawal_zone`` (None outside)."""
     if not sightings:

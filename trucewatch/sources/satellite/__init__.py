@@ -4,10 +4,9 @@ and Sentinel-1-style radar change detection for building damage (docs/satellite.
 from trucewatch.sources.satellite.firms import (
     FirmsBatch,
     FirmsError,
-    RowError,
     read_firms,
     sources_for,
     to_observations,
 )
 
-__all__ = ["FirmsBatch", "FirmsError", "RowError", "read_firms", "sources_for", "to_observations"]
+__all__ = ["FirmsBatch", "FirmsError", "read_firms", "sources_for", "to_observations"]

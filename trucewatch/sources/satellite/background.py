@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trucewatch.errors import TruceWatchError
+from trucewatch.geo import LocalFrame, haversine_m
 from trucewatch.sources.satellite.firms import FirmsBatch
 
 DAY_S = 86400.0
@@ -52,7 +55,7 @@ def _max_over_satellites(key: np.ndarray, satellite: np.ndarray) -> tuple[np.nda
     return k2[starts], np.maximum.reduceat(c1, starts) if c1.size else c1
 
 
-class ModelError(ValueError):
+class ModelError(TruceWatchError, ValueError):
     pass
 
 
@@ -297,8 +300,6 @@ def cluster(new: FirmsBatch, det: Detection, link_m: float = 2000.0, link_s: flo
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
-    from trucewatch.geo import LocalFrame, haversine_m
-
     idx = np.flatnonzero(det.excess)
     if idx.size == 0:
         return []
@@ -342,8 +343,6 @@ def cluster(new: FirmsBatch, det: Detection, link_m: float = 2000.0, link_s: flo
 
 
 def _iso(t: float) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
 
 

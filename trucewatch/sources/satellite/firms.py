@@ -11,8 +11,11 @@ its line number in the file (header = line 1), so errors can be found by eye.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import io
+import lzma
 import math
 import re
 import warnings
@@ -22,6 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from trucewatch.errors import RecordProblem, TruceWatchError
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix
 
 #: Columns without which no row can be placed in space and time.
 REQUIRED = ("latitude", "longitude", "acq_date")
@@ -51,22 +57,13 @@ _TIME_RE = re.compile(r"^\s*(\d{1,2}):?(\d{2})(?::(\d{2}))?\s*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class FirmsError(ValueError):
+class FirmsError(TruceWatchError, ValueError):
     """A file-level problem (unreadable, a required column missing): nothing loaded."""
 
 
-@dataclass(slots=True)
-class RowError:
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: line {self.line}: {self.field}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "field": self.field, "error": str(self)}
+def row_problem(file: str, line: int, field: str, message: str) -> RecordProblem:
+    """A rejected row as the package's :class:`RecordProblem`: ``record`` reads ``"{file}: line N"``."""
+    return RecordProblem.at_line(line, field, message, prefix=f"{file}: ")
 
 
 @dataclass(slots=True)
@@ -91,7 +88,7 @@ class FirmsBatch:
     brightness_k: np.ndarray  # I4 (VIIRS) or 21/22 (MODIS) brightness temperature, NaN if absent
     version: np.ndarray  # str
     fire_type: np.ndarray  # int8 FIRMS ``type`` (0 vegetation, 1 volcano, 2 static land source, 3 offshore), -1 absent
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RecordProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -183,13 +180,13 @@ class FirmsBatch:
 # ---- reading -----------------------------------------------------------------------
 
 
-def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np.ndarray, list[RowError]]:
+def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np.ndarray, list[RecordProblem]]:
     """pandas' C reader; lines with too many fields are reported, not dropped silently."""
     if isinstance(source, bytes):
         buf: Any = io.BytesIO(source)
     else:
         buf = source
-    skipped: list[RowError] = []
+    skipped: list[RecordProblem] = []
     try:
         # text columns as plain objects: hashing them later is several times faster than pandas' str dtype
         if isinstance(buf, io.BytesIO):
@@ -225,8 +222,8 @@ def _read_frame(source: str | Path | bytes, name: str) -> tuple[pd.DataFrame, np
         msg = str(w.message)
         long_rows |= "Length of header" in msg
         for m in re.finditer(r"Skipping line (\d+): (.*?)(?:\n|$)", msg):
-            skipped.append(RowError(name, int(m.group(1)), "*", f"malformed line: {m.group(2).strip()}"))
-    skipped_lines = np.array(sorted(e.line for e in skipped), dtype=np.int64)
+            skipped.append(row_problem(name, int(m.group(1)), "*", f"malformed line: {m.group(2).strip()}"))
+    skipped_lines = np.array(sorted(e.line or 0 for e in skipped), dtype=np.int64)
     df.attrs["long_lines"] = _long_lines(source) if long_rows else {}
     df.attrs["replaced"] = replaced
     return df, skipped_lines, skipped
@@ -236,16 +233,10 @@ def _open_raw(path: str | Path) -> Any:
     """Open a file for bytes, transparently decompressing .gz/.bz2/.xz (as pandas does)."""
     p = str(path).lower()
     if p.endswith(".gz"):
-        import gzip
-
         return gzip.open(path, "rb")
     if p.endswith(".bz2"):
-        import bz2
-
         return bz2.open(path, "rb")
     if p.endswith(".xz"):
-        import lzma
-
         return lzma.open(path, "rb")
     return open(path, "rb")  # returned to a with-block
 
@@ -298,7 +289,8 @@ def _parse_dates(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes, uniq = _codes(col)
     u = np.array([*uniq, ""], dtype=object)
     fmt_ok = np.array([bool(_DATE_RE.match(x)) for x in uniq] + [False])
-    d = pd.to_datetime(pd.Series(np.where(fmt_ok, u, None)), format="%Y-%m-%d", errors="coerce").to_numpy("datetime64[D]")
+    u[~fmt_ok] = None  # not a date: NaT
+    d = pd.to_datetime(pd.Series(u), format="%Y-%m-%d", errors="coerce").to_numpy("datetime64[D]")
     ok = ~np.isnat(d)
     day_s = np.where(ok, d.astype("datetime64[s]").astype(np.int64), 0).astype(np.float64)
     day_s[~ok] = np.nan
@@ -329,7 +321,7 @@ def _parse_times(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatch:
-    """Read and validate one FIRMS CSV; bad rows become :class:`RowError` records.
+    """Read and validate one FIRMS CSV; bad rows become :class:`RecordProblem` records.
 
     Raises :class:`FirmsError` only when nothing can be loaded (unreadable file,
     missing header, a required column absent).
@@ -491,11 +483,11 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
         any_bad |= b
     for i in np.flatnonzero(any_bad):
         if blank[i]:
-            errors.append(RowError(name, int(line[i]), "*", "blank line"))
+            errors.append(row_problem(name, int(line[i]), "*", "blank line"))
             continue
         if long_lines and int(line[i]) in long_lines:
             got, want = long_lines[int(line[i])]
-            errors.append(RowError(name, int(line[i]), "*", f"malformed line: expected {want} fields, saw {got}"))
+            errors.append(row_problem(name, int(line[i]), "*", f"malformed line: expected {want} fields, saw {got}"))
             continue
         for fname, b in bad.items():
             if not b[i]:
@@ -505,8 +497,8 @@ def read_firms(source: str | Path | bytes, name: str | None = None) -> FirmsBatc
                 msg = "empty" + (" (truncated line?)" if i == n - 1 else "")
             else:
                 msg = _why(fname, raw)
-            errors.append(RowError(name, int(line[i]), fname, msg))
-    errors.sort(key=lambda e: e.line)
+            errors.append(row_problem(name, int(line[i]), fname, msg))
+    errors.sort(key=lambda e: e.line or 0)
     ok = ~any_bad if any_bad.any() else slice(None)  # no copy when every row is good
     return FirmsBatch(
         file=name, n_rows=n + len(skipped_lines), line=line[ok], lat=lat[ok], lon=lon[ok], t=t[ok], has_time=has_time,
@@ -559,8 +551,6 @@ def detection_ids(batch: FirmsBatch) -> list[str]:
 def to_observations(batch: FirmsBatch, excess: np.ndarray | None = None, p_value: np.ndarray | None = None,
                     expected: np.ndarray | None = None) -> list:
     """THERMAL_ANOMALY observations: footprint = pixel polygon, location ellipse covering the pixel."""
-    from trucewatch.model import Location, Observation, ObservationKind, from_unix
-
     coords = batch.footprint_coords()
     major, minor, angle = batch.covering_ellipse()
     ids = detection_ids(batch)
@@ -601,8 +591,6 @@ def to_observations(batch: FirmsBatch, excess: np.ndarray | None = None, p_value
 
 def sources_for(batch: FirmsBatch) -> list:
     """The :class:`Source` records for every satellite in a batch."""
-    from trucewatch.model import Source, SourceKind
-
     out = []
     for s in sorted(set(batch.satellite.tolist())):
         instr = INSTRUMENT_OF.get(s, "")

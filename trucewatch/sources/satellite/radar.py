@@ -26,11 +26,15 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from trucewatch.errors import TruceWatchError
+from trucewatch.geo import LocalFrame
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix, sha256_hex
+
 POLARISATIONS = ("VV", "VH", "HH", "HV")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})-?(\d{2})-?(\d{2})(?:T\d{6})?")
 
 
-class RadarError(ValueError):
+class RadarError(TruceWatchError, ValueError):
     """Stack problems; ``problems`` lists each one (file, band, what)."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -152,7 +156,7 @@ def open_stack(files: list[str | Path]) -> Stack:
         raise RadarError(problems)
     dates = sorted(by_date)
     # polarisations present on the first date define the stack; every date must have them
-    want = [q for q in ("VV", "VH", "HH", "HV") if dates and q in by_date[dates[0]]]
+    want: list[str] = [q for q in ("VV", "VH", "HH", "HV") if dates and q in by_date[dates[0]]]
     for d in dates:
         for q in want:
             if q not in by_date[d]:
@@ -163,7 +167,7 @@ def open_stack(files: list[str | Path]) -> Stack:
                                                                        for f, v in db_flags.items()))
     if problems:
         raise RadarError(problems)
-    return Stack(paths, [np.datetime64(d, "D") for d in dates], want, [{q: by_date[d][q] for q in want} for d in dates],
+    return Stack(paths, [d.astype("datetime64[D]") for d in dates], want, [{q: by_date[d][q] for q in want} for d in dates],
                  ref[1], ref[2], ref[3], ref[4], ref[5], bool(next(iter(db_flags.values()), False)), notes)
 
 
@@ -215,17 +219,17 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
     from rasterio.windows import Window
 
     st = open_stack(files)
-    split = np.datetime64(split, "D")
+    split_d = np.datetime64(str(split), "D")
     dates = np.array(st.dates, dtype="datetime64[D]")
-    ref = np.flatnonzero(dates < split)
-    post = np.flatnonzero(dates >= split)
+    ref = np.flatnonzero(dates < split_d)
+    post = np.flatnonzero(dates >= split_d)
     if inspect_days is not None:
-        post = post[dates[post] < split + np.timedelta64(inspect_days, "D")]
+        post = post[dates[post] < split_d + np.timedelta64(inspect_days, "D")]
     problems = []
     if ref.size < 2:
-        problems.append(f"need at least 2 reference images before {split}, have {ref.size}")
+        problems.append(f"need at least 2 reference images before {split_d}, have {ref.size}")
     if post.size < 1:
-        problems.append(f"need at least 1 inspection image on or after {split}, have {post.size}")
+        problems.append(f"need at least 1 inspection image on or after {split_d}, have {post.size}")
     if problems:
         raise RadarError(problems)
 
@@ -306,7 +310,7 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
                      "mean_z": None if z_n[i] == 0 else round(float(mean_z[i]), 4),
                      "damage_probability": None if z_n[i] == 0 else float(prob_fp[i]),
                      "properties": fp_props[i]})
-    res = RadarResult(st, int(ref.size), int(post.size), split, dates[ref].max(), dates[post].min(),
+    res = RadarResult(st, int(ref.size), int(post.size), split_d, dates[ref].max(), dates[post].min(),
                       Path(out) if out is not None else None, recs,
                       {"valid_pixels": n_px, "pixels_p_gt_0_99": n_hi, "expected_false_at_0_99": round(0.01 * n_px),
                        "scene_z_median": round(med, 4), "scene_z_scale": round(scale, 4)})
@@ -377,9 +381,6 @@ def to_observations(res: RadarResult, threshold: float = 0.9, source_id: str = "
     """DAMAGE observations for footprints whose change probability reaches ``threshold``."""
     from shapely.geometry import mapping, shape
 
-    from trucewatch.geo import LocalFrame
-    from trucewatch.model import Location, Observation, ObservationKind, from_unix, sha256_hex
-
     lo_t = float(res.last_ref.astype("datetime64[s]").astype(np.int64))
     hi_t = float(res.first_post.astype("datetime64[s]").astype(np.int64)) + 86400.0
     obs = []
@@ -434,7 +435,5 @@ def attach_geometry(res: RadarResult, fc: dict[str, Any]) -> None:
 
 def radar_source(source_id: str = "sentinel1-change") -> Any:
     """The :class:`Source` for DAMAGE observations from this change detector."""
-    from trucewatch.model import Source, SourceKind
-
     return Source(id=source_id, kind=SourceKind.SATELLITE, name="Sentinel-1 C-band SAR change detection",
                   reliability=0.75, attributes={"sensor": "C-band SAR", "method": "pixel-wise t-test (Ballinger)"})

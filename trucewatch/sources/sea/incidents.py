@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import shapely
 
-from trucewatch.geo import haversine_m
-from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, from_unix, sha256_hex
+from trucewatch.agreement import Agreement
+from trucewatch.geo import GEOD, LocalFrame, haversine_m
+from trucewatch.model import MAX_ERROR_M, Location, Observation, ObservationKind, Rule, from_unix, sha256_hex
 from trucewatch.sources.sea.tracks import ALIASES, Tracks
 
 SEA_ZONE_KINDS = ("corridor", "port_exclusion", "exclusion")
@@ -78,12 +79,9 @@ class Incident:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def sea_zones(agreement: Any) -> list[SeaZone]:
+def sea_zones(agreement: Agreement) -> list[SeaZone]:
     """Sea zones of an agreement: zones of sea kinds or with barred vessel types, and
     protected ports as circles when a ``naval_vessel_in_zone`` rule covers ports."""
-    from trucewatch.geo import LocalFrame
-    from trucewatch.model import Rule
-
     out = []
     for z in agreement.zones:
         if z.kind in SEA_ZONE_KINDS or z.barred_vessel_types:
@@ -161,7 +159,7 @@ def _zone_masks(tracks: Tracks, zones: list[SeaZone], frame: Any, near_m: float)
     return inside, near, np.column_stack([e, n])
 
 
-def detect_incidents(tracks: Tracks, agreement: Any | None = None, params: Params | None = None,
+def detect_incidents(tracks: Tracks, agreement: Agreement | None = None, params: Params | None = None,
                      end_time: float | None = None) -> list[Incident]:
     """All incidents in the tracks.  Without an agreement only spoofing is judged (no zones)."""
     prm = params or Params()
@@ -172,7 +170,7 @@ def detect_incidents(tracks: Tracks, agreement: Any | None = None, params: Param
     out: list[Incident] = []
     dt = tracks.step_dt()
     dist = tracks.step_dist_m()
-    if zones:
+    if zones and agreement is not None:
         inside, near, _en = _zone_masks(tracks, zones, agreement.frame, prm.near_zone_m)
         out += _barred(tracks, zones, inside)
         out += _gaps(tracks, zones, inside, near, dt, dist, prm, end_time)
@@ -238,8 +236,6 @@ def _barred(tracks: Tracks, zones: list[SeaZone], inside: np.ndarray) -> list[In
 def _gap_ellipse(lat1: float, lon1: float, lat2: float, lon2: float, dist: float, dt: float, speed_ms: float) -> tuple:
     """Where the vessel could have been: the ellipse with the two fixes as foci (Why: a ship at
     speed v in time dt cannot leave it)."""
-    from trucewatch.geo import GEOD
-
     az, _, _ = GEOD.inv(lon1, lat1, lon2, lat2)
     a = max(speed_ms * dt / 2.0, dist / 2.0 + 500.0)
     c = dist / 2.0

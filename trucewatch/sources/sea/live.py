@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
-from trucewatch.sources.sea.nmea import AisDecoder, DecodeResult
+from trucewatch.sources.sea.nmea import AisDecoder, DecodeResult, Positions
 
 #: A batch is decoded when it has this many lines or is this old.
 BATCH_LINES = 2000
@@ -70,6 +70,4 @@ def decode_stream(lines: Iterator[bytes], decoder: AisDecoder | None = None) -> 
         yield dec.feed(batch, recv_time=time.time())
     tail = dec.finish()
     if tail:
-        from trucewatch.sources.sea.nmea import Positions
-
         yield DecodeResult(Positions.empty(), [], tail, {"lines": 0})

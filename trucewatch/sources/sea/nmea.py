@@ -21,7 +21,7 @@ lines given assumed times, ``start + (line - 1) * interval``.
 Comment lines (``#...``), blank lines and other NMEA sentences (``$...``) are
 counted in ``stats`` (``comments``, ``blank``, ``other_nmea``), not errors.
 
-Every bad line becomes an :class:`AisError` naming the line and field; the
+Every bad line becomes an :class:`~trucewatch.errors.RecordProblem` naming the line and field; the
 rest of the stream goes on.
 """
 
@@ -30,9 +30,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
+
+from trucewatch.errors import RecordProblem
 
 #: Message types with the fixed class A/B position layout decoded with numpy.
 POSITION_TYPES = (1, 2, 3, 18)
@@ -53,17 +55,10 @@ _SHIFTS = np.arange(5, -1, -1, dtype=np.uint8)
 _FAST_FIRST = frozenset(b"123B")
 
 
-@dataclass(frozen=True, slots=True)
-class AisError:
-    """One rejected record: ``line`` is 1-based in the stream, ``field`` names what was wrong."""
-
-    line: int
-    field: str
-    message: str
-    raw: str = ""
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}" + (f" [{self.raw[:90]}]" if self.raw else "")
+def line_problem(line: int, field: str, message: str, raw: str = "") -> RecordProblem:
+    """One rejected line as the package's :class:`RecordProblem` (``record`` "line N", 1-based in
+    the stream); the start of the raw sentence is quoted so a person can find it."""
+    return RecordProblem.at_line(line, field, message + (f" [{raw[:90]}]" if raw else ""))
 
 
 @dataclass
@@ -120,7 +115,7 @@ class Positions:
 class DecodeResult:
     positions: Positions
     statics: list[StaticReport] = field(default_factory=list)
-    errors: list[AisError] = field(default_factory=list)
+    errors: list[RecordProblem] = field(default_factory=list)
     #: Counts: lines, messages, positions, no_position (lat/lon "not available"), other (valid, not vessel data),
     #: comments, blank, other_nmea (non-AIS sentences), untimed (AIS sentences decoded with time unknown).
     stats: dict[str, int] = field(default_factory=dict)
@@ -140,8 +135,6 @@ def _parse_time_prefix(prefix: bytes) -> float | None:
     except ValueError:
         raise ValueError(f"cannot read the receiver time {text!r} beside the sentence") from None
     if dt.tzinfo is None:
-        from datetime import UTC
-
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
@@ -159,8 +152,6 @@ def _nmea_clock(raw: bytes) -> float | None:
     except ValueError:
         return None
     f = body.decode("ascii", "replace").split(",")
-    from datetime import UTC
-
     try:
         if f[0][2:] == "RMC" and len(f) > 9 and len(f[1]) >= 6 and len(f[9]) == 6:
             hh, mm, ss = int(f[1][:2]), int(f[1][2:4]), float(f[1][4:])
@@ -263,7 +254,7 @@ class AisDecoder:
     # ------------------------------------------------------------------ intake
     def feed(self, lines: Iterable[bytes | str], recv_time: float | None = None) -> DecodeResult:
         """Decode a batch.  ``recv_time`` stamps lines without their own time (live feeds)."""
-        errors: list[AisError] = []
+        errors: list[RecordProblem] = []
         sent: list[bytes] = []  # the sentence from '!' to the checksum
         s_line: list[int] = []
         s_time: list[float] = []
@@ -294,18 +285,18 @@ class AisDecoder:
                 if raw[0] == 92:  # '\' tag block
                     j = raw.find(b"\\", 1)
                     if j < 0:
-                        errors.append(AisError(line_no, "tag_block", "tag block not closed", raw.decode("ascii", "replace")))
+                        errors.append(line_problem(line_no, "tag_block", "tag block not closed", raw.decode("ascii", "replace")))
                         continue
                     t = _tag_time(raw[1:j])
                     raw = raw[j + 1:].strip()
                     if not raw:
-                        errors.append(AisError(line_no, "sentence", "tag block with no sentence after it",
+                        errors.append(line_problem(line_no, "sentence", "tag block with no sentence after it",
                                                raw_line.decode("ascii", "replace")))
                         continue
                 elif raw[0] != 33:  # '!'
                     k = raw.find(b"!")
                     if k < 0:
-                        errors.append(AisError(line_no, "sentence", "not an AIS sentence (no '!')", raw.decode("ascii", "replace")))
+                        errors.append(line_problem(line_no, "sentence", "not an AIS sentence (no '!')", raw.decode("ascii", "replace")))
                         continue
                     t = _parse_time_prefix(raw[:k])
                     raw = raw[k:]
@@ -315,10 +306,10 @@ class AisDecoder:
                     raw = raw[:star + 3]
                     t = tail if t is None else t
             except ValueError as exc:
-                errors.append(AisError(line_no, "time", str(exc), raw.decode("ascii", "replace")))
+                errors.append(line_problem(line_no, "time", str(exc), raw.decode("ascii", "replace")))
                 continue
             if t is not None and not _TIME_MIN <= t <= _TIME_MAX:  # also catches nan
-                errors.append(AisError(line_no, "time", f"{t!r} is not a unix time in 2000..2100",
+                errors.append(line_problem(line_no, "time", f"{t!r} is not a unix time in 2000..2100",
                                        raw_line.decode("ascii", "replace")))
                 continue
             if t is None:
@@ -364,7 +355,7 @@ class AisDecoder:
             s = sent[i]
             said = s[stars[i] + 1:stars[i] + 3].decode("ascii", "replace")
             msg = f"checksum mismatch: sentence says {said}, computed {int(got[i]):02X}" if ok_star[i] else "no '*hh' checksum"
-            errors.append(AisError(s_line[i], "checksum", msg, s.decode("ascii", "replace")))
+            errors.append(line_problem(s_line[i], "checksum", msg, s.decode("ascii", "replace")))
         stars_l = stars.tolist()
         for i in np.flatnonzero(good).tolist():
             s = sent[i]
@@ -372,18 +363,18 @@ class AisDecoder:
             if len(f) != 7 or f[0][3:6] not in (b"VDM", b"VDO"):
                 what = f[0].decode("ascii", "replace")
                 msg = f"unsupported sentence {what}" if f[0][3:6] not in (b"VDM", b"VDO") else f"expected 7 fields, got {len(f)}"
-                errors.append(AisError(s_line[i], "sentence", msg, s.decode("ascii", "replace")))
+                errors.append(line_problem(s_line[i], "sentence", msg, s.decode("ascii", "replace")))
                 continue
             try:
                 cnt, num, fill = int(f[1]), int(f[2]), int(f[6] or b"0")
             except ValueError:
-                errors.append(AisError(s_line[i], "fragment", "fragment count/number/fill bits not integers", s.decode("ascii", "replace")))
+                errors.append(line_problem(s_line[i], "fragment", "fragment count/number/fill bits not integers", s.decode("ascii", "replace")))
                 continue
             if not (1 <= cnt <= 9 and 1 <= num <= cnt and 0 <= fill <= 5):
-                errors.append(AisError(s_line[i], "fragment", f"fragment {num} of {cnt}, fill {fill} out of range", s.decode("ascii", "replace")))
+                errors.append(line_problem(s_line[i], "fragment", f"fragment {num} of {cnt}, fill {fill} out of range", s.decode("ascii", "replace")))
                 continue
             if not f[5]:
-                errors.append(AisError(s_line[i], "payload", "empty payload", s.decode("ascii", "replace")))
+                errors.append(line_problem(s_line[i], "payload", "empty payload", s.decode("ascii", "replace")))
                 continue
             if cnt == 1:
                 pl = f[5]
@@ -410,7 +401,7 @@ class AisDecoder:
             times_arr = np.array(s_time, float)[fast_idx]
             bad_char = ((arr < 48) | (arr > 119) | ((arr > 87) & (arr < 96))).any(axis=1)
             for k in np.flatnonzero(bad_char).tolist():
-                errors.append(AisError(int(lines_arr[k]), "payload", "character outside the AIS 6-bit alphabet",
+                errors.append(line_problem(int(lines_arr[k]), "payload", "character outside the AIS 6-bit alphabet",
                                        sent[fast_idx[k]].decode("ascii", "replace")))
             keep = ~bad_char
             d = decode_positions(arr[keep] if not keep.all() else arr)
@@ -428,24 +419,24 @@ class AisDecoder:
         stats["positions"] = len(positions)
         return DecodeResult(positions, statics, errors, stats)
 
-    def finish(self) -> list[AisError]:
+    def finish(self) -> list[RecordProblem]:
         """End of stream: every multi-part message still waiting is missing a part."""
-        errors: list[AisError] = []
+        errors: list[RecordProblem] = []
         for key in list(self._pending):
             self._expire(key, errors)
         return errors
 
     # ---------------------------------------------------------------- helpers
-    def _expire(self, key: tuple[bytes, bytes, int], errors: list[AisError]) -> None:
+    def _expire(self, key: tuple[bytes, bytes, int], errors: list[RecordProblem]) -> None:
         first_line, _t, parts, _fill, raws = self._pending.pop(key)
         have = sorted(parts)
         missing = [n for n in range(1, key[2] + 1) if n not in parts]
-        errors.append(AisError(first_line, "fragment", f"multi-part message (sequence {key[1].decode() or '-'}, channel "
+        errors.append(line_problem(first_line, "fragment", f"multi-part message (sequence {key[1].decode() or '-'}, channel "
                                f"{key[0].decode() or '-'}) missing part(s) {missing} of {key[2]}; have {have}",
                                raws[0] if raws else ""))
 
     def _assemble(self, chan: bytes, seq: bytes, cnt: int, num: int, payload: bytes, fill: int, line: int, t: float,
-                  raw: str, errors: list[AisError]) -> tuple[int, float, bytes, int, str] | None:
+                  raw: str, errors: list[RecordProblem]) -> tuple[int, float, bytes, int, str] | None:
         key = (chan, seq, cnt)
         pend = self._pending.get(key)
         if num == 1:
@@ -454,11 +445,11 @@ class AisDecoder:
             self._pending[key] = [line, t, {1: payload}, fill, [raw]]
             return None
         if pend is None:
-            errors.append(AisError(line, "fragment", f"part {num} of {cnt} without part 1 (sequence {seq.decode() or '-'})", raw))
+            errors.append(line_problem(line, "fragment", f"part {num} of {cnt} without part 1 (sequence {seq.decode() or '-'})", raw))
             return None
         if num in pend[2]:
             self._expire(key, errors)
-            errors.append(AisError(line, "fragment", f"part {num} of {cnt} repeated (sequence {seq.decode() or '-'})", raw))
+            errors.append(line_problem(line, "fragment", f"part {num} of {cnt} repeated (sequence {seq.decode() or '-'})", raw))
             return None
         pend[2][num] = payload
         pend[4].append(raw)
@@ -470,19 +461,19 @@ class AisDecoder:
         full = b"".join(pend[2][k] for k in range(1, cnt + 1))
         return pend[0], pend[1], full, pend[3], pend[4][0]
 
-    def _positions(self, d: dict[str, np.ndarray], t: np.ndarray, lines: np.ndarray, errors: list[AisError],
+    def _positions(self, d: dict[str, np.ndarray], t: np.ndarray, lines: np.ndarray, errors: list[RecordProblem],
                    stats: dict[str, int], raw_of: Callable[[int], bytes]) -> Positions:
         """Drop MMSI 0 and off-globe rows with errors; ``raw_of(k)`` gives row k's sentence (only for errors)."""
         mmsi = d["mmsi"]
         zero = mmsi == 0
         for k in np.flatnonzero(zero).tolist():
-            errors.append(AisError(int(lines[k]), "mmsi", "MMSI 0 is not a vessel identity", raw_of(k).decode("ascii", "replace")))
+            errors.append(line_problem(int(lines[k]), "mmsi", "MMSI 0 is not a vessel identity", raw_of(k).decode("ascii", "replace")))
         lat, lon = d["lat"], d["lon"]
         # 91 / 181 mean "not available"; anything else outside the globe is corrupt
         na = (np.abs(lat - 91.0) < 1e-6) | (np.abs(lon - 181.0) < 1e-6)
         bad = ~na & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
         for k in np.flatnonzero(bad & ~zero).tolist():
-            errors.append(AisError(int(lines[k]), "position", f"lat {lat[k]:.5f}, lon {lon[k]:.5f} off the globe",
+            errors.append(line_problem(int(lines[k]), "position", f"lat {lat[k]:.5f}, lon {lon[k]:.5f} off the globe",
                                    raw_of(k).decode("ascii", "replace")))
         stats["no_position"] += int(np.count_nonzero(na & ~zero))
         keep = ~zero & ~na & ~bad
@@ -490,7 +481,7 @@ class AisDecoder:
                          d["msg_type"][keep].astype(np.int8), d["nav_status"][keep].astype(np.int8), lines[keep])
 
     def _slow(self, items: list[tuple[int, float, bytes, int, str]], sent_by_line: dict[int, bytes],
-              errors: list[AisError], statics: list[StaticReport], stats: dict[str, int]) -> Positions:
+              errors: list[RecordProblem], statics: list[StaticReport], stats: dict[str, int]) -> Positions:
         from pyais.bit_vector import bit_vector
         from pyais.messages import MSG_CLASS
 
@@ -501,21 +492,21 @@ class AisDecoder:
         for line, t, payload, fill, raw in items:
             rawb = sent_by_line.get(line, raw.encode()) if not raw else raw.encode()
             if any(ch < 48 or ch > 119 or 87 < ch < 96 for ch in payload):
-                errors.append(AisError(line, "payload", "character outside the AIS 6-bit alphabet", rawb.decode("ascii", "replace")))
+                errors.append(line_problem(line, "payload", "character outside the AIS 6-bit alphabet", rawb.decode("ascii", "replace")))
                 continue
             c = payload[0] - 48
             mtype = c - 8 if c > 40 else c  # first 6-bit character = message type
             if mtype not in KNOWN_TYPES or mtype not in MSG_CLASS:
-                errors.append(AisError(line, "msg_type", f"unknown AIS message type {mtype}", rawb.decode("ascii", "replace")))
+                errors.append(line_problem(line, "msg_type", f"unknown AIS message type {mtype}", rawb.decode("ascii", "replace")))
                 continue
             try:
                 msg = MSG_CLASS[mtype].from_vector(bit_vector(payload, fill))
             except Exception as exc:  # pyais raises several types for truncated payloads
-                errors.append(AisError(line, "payload", f"type {mtype} payload not decodable: {exc}", rawb.decode("ascii", "replace")))
+                errors.append(line_problem(line, "payload", f"type {mtype} payload not decodable: {exc}", rawb.decode("ascii", "replace")))
                 continue
             mmsi = int(getattr(msg, "mmsi", 0) or 0)
             if mmsi == 0:
-                errors.append(AisError(line, "mmsi", "MMSI 0 is not a vessel identity", rawb.decode("ascii", "replace")))
+                errors.append(line_problem(line, "mmsi", "MMSI 0 is not a vessel identity", rawb.decode("ascii", "replace")))
                 continue
             if mtype in (5, 19, 24):
                 statics.append(self._static(msg, mtype, mmsi, t, line))
@@ -525,7 +516,7 @@ class AisDecoder:
                     stats["no_position"] += 1
                     continue
                 if abs(lat) > 90 or abs(lon) > 180:
-                    errors.append(AisError(line, "position", f"lat {lat}, lon {lon} off the globe", rawb.decode("ascii", "replace")))
+                    errors.append(line_problem(line, "position", f"lat {lat}, lon {lon} off the globe", rawb.decode("ascii", "replace")))
                     continue
                 sog, cog, hdg = getattr(msg, "speed", None), getattr(msg, "course", None), getattr(msg, "heading", None)
                 cols["msg_type"].append(mtype)
@@ -573,5 +564,5 @@ def decode_lines(lines: Iterable[bytes | str], start_time: float | None = None,
     dec = AisDecoder(start_time, line_interval)
     res = dec.feed(lines)
     res.errors.extend(dec.finish())
-    res.errors.sort(key=lambda e: e.line)
+    res.errors.sort(key=lambda e: e.line or 0)
     return res

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import Agreement
+from trucewatch.errors import RecordProblem
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.sea.incidents import Incident, Params, detect_incidents, incident_observations
-from trucewatch.sources.sea.nmea import AisError, decode_lines
+from trucewatch.sources.sea.nmea import decode_lines
 from trucewatch.sources.sea.tracks import Tracks, build_tracks
 
 
@@ -20,7 +22,7 @@ class SeaResult:
     tracks: Tracks
     incidents: list[Incident]
     observations: list[Observation]
-    errors: list[AisError]
+    errors: list[RecordProblem]
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -29,7 +31,7 @@ def ais_source(source_id: str = "ais:feed", name: str = "") -> Source:
     return Source(id=source_id, kind=SourceKind.AIS, name=name or f"AIS feed {source_id}", reliability=0.9)
 
 
-def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *, source_id: str = "ais:feed",
+def process_lines(lines: Iterable[bytes | str], agreement: Agreement | None = None, *, source_id: str = "ais:feed",
                   naval_mmsi: set[int] | None = None, params: Params | None = None, start_time: float | None = None,
                   end_time: float | None = None, line_interval: float | None = None) -> SeaResult:
     """Decode a whole stream and judge it.  ``end_time`` (default: the last report) closes open gaps.
@@ -44,14 +46,14 @@ def process_lines(lines: Iterable[bytes | str], agreement: Any | None = None, *,
         end_time = float(judged.pos.t.max())
     incidents = detect_incidents(judged, agreement, params, end_time) if len(judged.pos) else []
     obs = incident_observations(incidents, source_id)
-    stats = dict(res.stats)
+    stats: dict[str, Any] = dict(res.stats)
     stats.update({"vessels": len(tracks), "vessels_static_only": len(tracks.static_only()),
                   "vessel_hours": round(tracks.hours(), 2), "errors": len(res.errors), "incidents": len(incidents),
                   "positions_untimed": int((~timed).sum())})
     return SeaResult(tracks, incidents, obs, res.errors, stats)
 
 
-def process_file(path: str | Path, agreement: Any | None = None, **kw: Any) -> SeaResult:
+def process_file(path: str | Path, agreement: Agreement | None = None, **kw: Any) -> SeaResult:
     with open(path, "rb") as fh:
         return process_lines(fh, agreement, **kw)
 

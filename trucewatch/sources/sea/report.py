@@ -50,8 +50,8 @@ def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_po
     if tracks is not None:
         p = tracks.pos
         for k, m in enumerate(tracks.mmsis.tolist()):
-            a, b = int(tracks.starts[k]), int(tracks.ends[k])
-            idx = np.unique(np.linspace(a, b - 1, min(max_points, b - a)).astype(int))
+            i0, i1 = int(tracks.starts[k]), int(tracks.ends[k])
+            idx = np.unique(np.linspace(i0, i1 - 1, min(max_points, i1 - i0)).astype(int))
             if idx.size < 2:
                 continue
             v = tracks.vessel(m)
@@ -59,7 +59,7 @@ def map_layer(incidents: list[Observation], tracks: Tracks | None = None, max_po
                                                             "vessel_type": v.category},
                           "geometry": {"type": "LineString",
                                        "coordinates": np.round(np.column_stack([p.lon[idx], p.lat[idx]]), 5).tolist()}})
-    drawn: set[tuple[Any, float]] = set()
+    drawn: set[tuple[Any, tuple[float, ...]]] = set()
     for o in incidents:
         a = o.attributes
         line = track_line(a.get("track")) if tracks is None else None
@@ -87,5 +87,5 @@ def track_line(trk: Any) -> list[list[float]] | None:
     a list of at least two finite positions (a stored record is never trusted blindly)."""
     if not isinstance(trk, list) or len(trk) < 2:
         return None
-    line = [lonlat(q) for q in trk]
-    return None if any(p is None for p in line) else [list(p) for p in line]
+    pts = [lonlat(q) for q in trk]
+    return [list(p) for p in pts if p is not None] if all(p is not None for p in pts) else None

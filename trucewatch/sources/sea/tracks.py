@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trucewatch.geo import haversine_m
 from trucewatch.sources.sea.nmea import Positions, StaticReport
 
 #: ITU-R M.1371 "type of ship and cargo" (first digit / exact codes) to the categories
@@ -78,8 +79,6 @@ class Tracks:
         return dt
 
     def step_dist_m(self) -> np.ndarray:
-        from trucewatch.geo import haversine_m
-
         d = np.empty(len(self.pos))
         d[1:] = haversine_m(self.pos.lat[:-1], self.pos.lon[:-1], self.pos.lat[1:], self.pos.lon[1:])
         d[self.starts] = np.nan

@@ -10,14 +10,13 @@ Public API: ``Gazetteer.load().lookup(name, admin1=None, near=None)``,
 from __future__ import annotations
 
 from trucewatch.sources.text.gazetteer import Candidate, Gazetteer
-from trucewatch.sources.text.intake import Record, RecordError, read_any
+from trucewatch.sources.text.intake import Record, read_any
 from trucewatch.sources.text.pipeline import extract_claims, extract_observations, sources_of
 
 __all__ = [
     "Candidate",
     "Gazetteer",
     "Record",
-    "RecordError",
     "extract_claims",
     "extract_observations",
     "read_any",

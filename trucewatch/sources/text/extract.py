@@ -16,10 +16,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.geo import haversine_m
 from trucewatch.sources.text import facts, morph
 from trucewatch.sources.text.gazetteer import _REGION_BY_STEM, Gazetteer
@@ -156,7 +158,7 @@ def _rx(*parts: str) -> _Rx:
     return _Rx("|".join(p.lower() for p in parts))
 
 
-EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
+EVENT_RULES: dict[str, list[tuple[_Rx, float]]] = {
     "shelling": [
         (_rx(r"\bshell(?:ed|ing|s)?\b", r"\bartiller", r"\bmortar", r"\bhowitzer", r"\bmlrs\b", r"\bgrad\b",
              r"\buragan\b", r"\bsmerch\b", r"\bcannon"), 2.0),
@@ -219,7 +221,7 @@ EVENT_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
 }
 #: Generic words that say "something hit" without the means (fall back to these types).
 _GENERIC_HIT = _rx(r"\bstrike", r"\bhit\b", r"\battack", r"удар", r"атак", r"вибух", r"взрыв", r"explosion")
-_FACILITY_RX: list[tuple[str, re.Pattern[str]]] = [
+_FACILITY_RX: list[tuple[str, _Rx]] = [
     ("oil_depot", _rx(r"oil depot", r"fuel depot", r"oil terminal", r"нафтобаз", r"нефтебаз", r"паливн\w* склад",
                       r"топливн\w* склад", r"нафтосховищ", r"нефтехранилищ")),
     ("refinery", _rx(r"refinery", r"\bнпз\b", r"нафтопереробн", r"нефтеперераб")),
@@ -244,7 +246,7 @@ _FACILITY_RX: list[tuple[str, re.Pattern[str]]] = [
 ]
 _FAC_NAME = re.compile(r"[«\"“„']\s*([^»\"”“'\n]{2,40}?)\s*[»\"”“']|\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 
-WEAPONS: list[tuple[str, re.Pattern[str]]] = [
+WEAPONS: list[tuple[str, _Rx]] = [
     ("shahed", _rx(r"shahed", r"geran", r"шахед", r"герань", r"герані")),
     ("lancet", _rx(r"lancet", r"ланцет")),
     ("fpv_drone", _rx(r"\bfpv\b", r"\bфпв\b")),
@@ -434,7 +436,7 @@ class PlaceHit:
     text: str
     ids: list[int]
     match: str
-    quality: object
+    quality: float | np.ndarray  # per id, or one value for all
     after_prep: bool
     near: bool
     kind: str = "place"  # place, district, direction
@@ -515,10 +517,6 @@ _DEFAULT_AGREEMENT: list = []
 def default_agreement():
     """The bundled sample agreement: its contact line helps disambiguate front-line villages."""
     if not _DEFAULT_AGREEMENT:
-        from pathlib import Path
-
-        from trucewatch.agreement import load_agreement
-
         path = Path(__file__).resolve().parents[2] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
         try:
             _DEFAULT_AGREEMENT.append(load_agreement(path))
@@ -538,7 +536,7 @@ def _is_cap(tok: str) -> bool:
 class Extractor:
     """Turns report texts into :class:`Claim`s (one per report)."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None, agreement=None, use_line: bool = True) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, agreement: Agreement | None = None, use_line: bool = True) -> None:
         self.gaz = gazetteer or Gazetteer.load()
         if agreement is None and use_line:
             agreement = default_agreement()
@@ -727,7 +725,8 @@ class Extractor:
             gap = 1 if h.end < len(self._toks) and fold(self._toks[h.end]) in _IN else 0
             adjacent = [self._region_at[p] for p in range(h.end, h.end + 1 + gap) if p in self._region_at] + \
                 [self._region_at[p] for p in range(max(0, h.start - 4), h.start) if p in self._region_at]
-            options = [(r, True) for r in adjacent[:1]] or [(r, False) for r in regions] or [(None, True)]
+            options: list[tuple[str | None, bool]] = \
+                [(r, True) for r in adjacent[:1]] or [(r, False) for r in regions] or [(None, True)]
             for reg, strict in options:
                 sc = self.gaz.rank(h.ids, h.quality, h.key, h.st, reg,
                                    [a for j, a in enumerate(anchors)] or None, None, 0.0, strict)
@@ -1049,7 +1048,7 @@ class Extractor:
             return False
         spans = [(lc.start, lc.end) for lc in locs]
         starts = [_char_offset(text, toks, h.start) for h in hits]
-        anchors: list[tuple[int, int, object]] = []  # (char, end char, hit index or Locator)
+        placed: list[tuple[int, int, int]] = []  # (char, end char, hit index)
         for j, h in enumerate(hits):
             c = starts[j]
             if any(a <= c < b for a, b in spans) or h.kind == "direction":
@@ -1059,11 +1058,10 @@ class Extractor:
                 continue
             if re.search(r"(?:base|returned|вернул\w*|повернул\w*)[^.]{0,30}$", text[max(0, c - 45):c], re.I):
                 continue
-            anchors.append((c, c + len(h.text), j))
-        if any(isinstance(a[2], int) and (hits[a[2]].after_prep or hits[a[2]].near) for a in anchors):
-            anchors = [a for a in anchors if hits[a[2]].after_prep or hits[a[2]].near]
-        for lc in locs:
-            anchors.append((lc.start, lc.end, lc))
+            placed.append((c, c + len(h.text), j))
+        if any(hits[a[2]].after_prep or hits[a[2]].near for a in placed):
+            placed = [a for a in placed if hits[a[2]].after_prep or hits[a[2]].near]
+        anchors: list[tuple[int, int, int | facts.Locator]] = [*placed, *((lc.start, lc.end, lc) for lc in locs)]
         if not anchors:
             return False
         anchors.sort(key=lambda a: a[0])
@@ -1081,15 +1079,15 @@ class Extractor:
         if isinstance(first, facts.Locator):
             if city is None:
                 return False
-            lat, lon = _offset(city.lat, city.lon, loc_after.km * 1000.0, loc_after.bearing)
-            r = 0.2 * loc_after.km * 1000.0 + 2000.0
-            name, pid, admin1, country = f"{loc_after.km:g} km from {city.name}", None, city.admin1, city.country
+            lat, lon = _offset(city.lat, city.lon, first.km * 1000.0, first.bearing)
+            r = 0.2 * first.km * 1000.0 + 2000.0
+            name, pid, admin1, country = f"{first.km:g} km from {city.name}", None, city.admin1, city.country
         else:
             j = first
             i = chosen[j]
             lat, lon, r = float(g.lat[i]), float(g.lon[i]), float(g.radius[i])
             name, pid, admin1, country = g.name[i], int(i), g.admin1[i], g.country[i]
-            if city is not None:
+            if city is not None and loc_after is not None:  # (a city comes only from a locator)
                 # the locator as a consistency check: the candidate it fits, or the locator itself
                 elat, elon = _offset(city.lat, city.lon, loc_after.km * 1000.0, loc_after.bearing)
                 # locators are rounded to the km and to 8 or 16 compass points (tan 22.5 deg ~ 0.41)
@@ -1229,7 +1227,8 @@ def _is_event_word(word: str) -> bool:
         m = rx.search(word)
         if m and m.start() == 0:
             return True
-    return bool(_GENERIC_HIT.search(word) and _GENERIC_HIT.search(word).start() == 0)
+    g = _GENERIC_HIT.search(word)
+    return bool(g and g.start() == 0)
 
 
 def _same_raion(a: str, b: str) -> bool:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from trucewatch.agreement import Agreement
 from trucewatch.geo import haversine_m
 from trucewatch.sources.text.translit import fold, query_stems, stem, stem_variants
 
@@ -62,7 +63,7 @@ class Candidate:
     match: str  # exact, variant, fuzzy
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 class Gazetteer:
@@ -149,10 +150,10 @@ class Gazetteer:
         for j, c in enumerate(cands):
             ids = self.index.get(c)
             if ids:
-                q = 1.0 if j == 0 else 0.95
+                qv = 1.0 if j == 0 else 0.95
                 for i in ids:
-                    if qual.get(i, 0.0) < q:
-                        qual[i] = q
+                    if qual.get(i, 0.0) < qv:
+                        qual[i] = qv
         if qual:
             qual = {i: v for i, v in qual.items() if v == 1.0 or not self.world[i]}
         if qual:
@@ -186,7 +187,7 @@ class Gazetteer:
                     return out, "fuzzy", 0.8 * best / 100.0
         return [], "", 0.0
 
-    def line_distance(self, agreement) -> np.ndarray:
+    def line_distance(self, agreement: Agreement) -> np.ndarray:
         """Distance of every entry to the agreement's contact line (m), computed once."""
         key = id(agreement)
         if key not in self._line_d:
@@ -248,7 +249,7 @@ class Gazetteer:
         admin1: str | None = None,
         near: tuple[float, float] | list[tuple[float, float]] | None = None,
         limit: int = 10,
-        agreement=None,
+        agreement: Agreement | None = None,
     ) -> list[Candidate]:
         """Places ``name`` may denote, best first.
 
@@ -266,9 +267,9 @@ class Gazetteer:
         if admin1 and admin1 not in self.admin1_entry:
             admin1 = resolve_admin1(admin1) or admin1
         if near is not None and isinstance(near, tuple) and len(near) == 2 and not isinstance(near[0], tuple):
-            near = [near]  # type: ignore[list-item]
+            near = [near]
         line_d = self.line_distance(agreement) if agreement is not None else None
-        sc = self.rank(ids, q, key, st, admin1, near, line_d, 0.3)  # type: ignore[arg-type]
+        sc = self.rank(ids, q, key, st, admin1, near, line_d, 0.3)
         order = np.argsort(-sc, kind="stable")[:limit]
         return [self.candidate(ids[j], sc[j], match) for j in order]
 
@@ -276,7 +277,7 @@ class Gazetteer:
 @lru_cache(maxsize=4)
 def _load(path: str) -> Gazetteer:
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
         if header[:3] != ["name", "name_local", "names"]:
             raise ValueError(f"{path}: not a gazetteer file (header {header[:3]})")

@@ -4,7 +4,7 @@ CSV files of headlines, and monitor patrol reports (structured form or free text
 Everything becomes a :class:`Record` of the documented JSONL layout
 ``{id, source, published_at, text, lang?, url?}`` (plus ``forwarded_from``,
 ``source_kind``, ``party`` and ``patrol`` when known).  A record that cannot be
-read yields a :class:`RecordError` naming the record and the field; the rest of
+read yields a :class:`~trucewatch.errors.RecordProblem` naming the record and the field; the rest of
 the file is still read.  A Telegram export broken in the middle is read message
 by message, so one damaged message costs one record, not the file.
 
@@ -17,17 +17,21 @@ records + errors + skipped account for every input record.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from trucewatch._jsonl import BadLine, json_lines
+from trucewatch.errors import RecordProblem, TruceWatchError
 
 #: Kinds a text source may declare (trucewatch.model.SourceKind values).
 SOURCE_KINDS = ("open_source", "party_statement", "monitor_team")
@@ -61,22 +65,6 @@ class Record:
             if getattr(self, k) is not None:
                 d[k] = getattr(self, k)
         return d
-
-
-@dataclass
-class RecordError:
-    """A record that could not be used: where it is, which field, why."""
-
-    record: str  # "line 12", "message 5 (id=123)", "entry 3 (guid=...)"
-    field: str
-    message: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"record": self.record, "field": self.field, "error": self.message}
 
 
 def parse_time(value: Any) -> datetime:
@@ -154,7 +142,7 @@ def check_text(text: Any) -> str:
 
 
 def record_from_dict(d: Any, where: str, default_source: str = "unknown") -> Record:
-    """One JSONL object -> Record; raises RecordError."""
+    """One JSONL object -> Record; raises _RE carrying its RecordProblem."""
     if not isinstance(d, dict):
         raise _RE(where, "record", f"expected a JSON object, got {type(d).__name__}")
     rid = d.get("id")
@@ -206,10 +194,12 @@ def record_from_dict(d: Any, where: str, default_source: str = "unknown") -> Rec
                   party=d.get("party"), patrol=patrol)
 
 
-class _RE(Exception):
+class _RE(TruceWatchError):
+    """One record's problem, raised inside a reader and caught by its loop (never escapes a reader)."""
+
     def __init__(self, record: str, fld: str, msg: str) -> None:
         super().__init__(msg)
-        self.err = RecordError(record, fld, msg)
+        self.err = RecordProblem(record, fld, msg)
 
 
 # ---------------------------------------------------------------------------
@@ -277,8 +267,6 @@ def patrol_text(p: dict[str, Any], where: str) -> str:
 
 
 def _kyiv():
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo("Europe/Kyiv")
 
 
@@ -291,9 +279,9 @@ def _count(counts: dict[str, int] | None, read: int, skipped: int = 0) -> None:
 
 
 def read_jsonl(path: Path | str, default_source: str | None = None,
-               counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+               counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordProblem]]:
     recs: list[Record] = []
-    errs: list[RecordError] = []
+    errs: list[RecordProblem] = []
     src = default_source or Path(path).stem
     n_read = 0
     with open(path, "rb") as f:
@@ -304,7 +292,7 @@ def read_jsonl(path: Path | str, default_source: str | None = None,
                 e = d.error
                 why = (f"not UTF-8 ({e.reason} at byte {e.start})" if isinstance(e, UnicodeDecodeError)
                        else f"broken JSON: {e.msg} at column {e.colno}")
-                errs.append(RecordError(where, "record", why))
+                errs.append(RecordProblem(where, "record", why))
                 continue
             try:
                 recs.append(record_from_dict(d, where, src))
@@ -323,7 +311,7 @@ def _tg_text(t: Any) -> str:
     raise ValueError(f"expected a string or a list of entities, got {type(t).__name__}")
 
 
-def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], list[RecordError]]:
+def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], list[RecordProblem]]:
     """Header fields and the messages of a Telegram export, tolerating broken messages."""
     try:
         doc = json.loads(raw, strict=False)  # a raw control character in a string is judged by the field checks
@@ -332,7 +320,7 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
         return doc, list(enumerate(doc["messages"], 1)), []
     except (json.JSONDecodeError, RecursionError, ValueError):
         pass  # read message by message below
-    errs: list[RecordError] = []
+    errs: list[RecordProblem] = []
     head: dict[str, Any] = {}
     for k in ("name", "type", "id"):
         m = re.search(rf'"{k}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)', raw[:2000])
@@ -370,14 +358,14 @@ def _iter_tg_messages(raw: str) -> tuple[dict[str, Any], list[tuple[int, Any]], 
             nxt = start_rx.search(raw, pos + 1)
             mid = re.search(r'"id"\s*:\s*(-?\d+)', raw[pos:pos + 200])
             ident = f" (id={mid.group(1)})" if mid else ""
-            errs.append(RecordError(f"message {n}{ident}", "record", f"broken JSON at line {line}: {e.msg}"))
+            errs.append(RecordProblem(f"message {n}{ident}", "record", f"broken JSON at line {line}: {e.msg}"))
             if not nxt:
                 break
             pos = nxt.start()
     return head, out, errs
 
 
-def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordProblem]]:
     raw = Path(path).read_bytes().decode("utf-8", errors="replace")
     try:
         head, msgs, errs = _iter_tg_messages(raw)
@@ -390,14 +378,14 @@ def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tup
     chan_id = head.get("id")
     if chan_id is not None and (isinstance(chan_id, (dict, list, bool)) or _ID_CTRL.search(str(chan_id))
                                 or len(str(chan_id)) > MAX_ID_CHARS):
-        errs.append(RecordError("file", "id", f"{str(chan_id)[:60]!r} is not a channel id; channel named {channel!r}"))
+        errs.append(RecordProblem("file", "id", f"{str(chan_id)[:60]!r} is not a channel id; channel named {channel!r}"))
         chan_id = None
     source = f"telegram:{chan_id}" if chan_id is not None else f"telegram:{channel}"
     recs: list[Record] = []
     for n, m in msgs:
         where = f"message {n}"
         if not isinstance(m, dict):
-            errs.append(RecordError(where, "record", "expected an object"))
+            errs.append(RecordProblem(where, "record", "expected an object"))
             continue
         if m.get("type", "message") != "message":
             skipped += 1
@@ -405,20 +393,20 @@ def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tup
         mid = m.get("id")
         where = f"message {n} (id={str(mid)[:60]!r})" if isinstance(mid, str) else f"message {n} (id={mid})"
         if mid is None:
-            errs.append(RecordError(where, "id", "missing"))
+            errs.append(RecordProblem(where, "id", "missing"))
             continue
         if isinstance(mid, (dict, list, bool, float)):
-            errs.append(RecordError(f"message {n}", "id", f"expected a message number, got {type(mid).__name__}"))
+            errs.append(RecordProblem(f"message {n}", "id", f"expected a message number, got {type(mid).__name__}"))
             continue
         try:
             check_id(mid)
         except ValueError as e:
-            errs.append(RecordError(f"message {n}", "id", str(e)))
+            errs.append(RecordProblem(f"message {n}", "id", str(e)))
             continue
         try:
             text = _tg_text(m.get("text", ""))
         except ValueError as e:
-            errs.append(RecordError(where, "text", str(e)))
+            errs.append(RecordProblem(where, "text", str(e)))
             continue
         if not text.strip() and (m.get("photo") or m.get("file") or m.get("media_type")):
             skipped += 1
@@ -426,7 +414,7 @@ def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tup
         try:
             text = check_text(text)
         except ValueError as e:
-            errs.append(RecordError(where, "text", str(e)))
+            errs.append(RecordProblem(where, "text", str(e)))
             continue
         try:
             if "date_unixtime" in m:
@@ -439,14 +427,14 @@ def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tup
                     # Telegram Desktop writes local time without an offset; the export is made in Kyiv time
                     pub = pub.replace(tzinfo=_kyiv()).astimezone(UTC)
         except (ValueError, TypeError, OverflowError) as e:
-            errs.append(RecordError(where, "date", str(e)[:200]))
+            errs.append(RecordProblem(where, "date", str(e)[:200]))
             continue
         fwd = m.get("forwarded_from")
         if fwd:
             try:
                 check_id(fwd)
             except ValueError as e:
-                errs.append(RecordError(where, "forwarded_from", str(e)))
+                errs.append(RecordProblem(where, "forwarded_from", str(e)))
                 continue
         recs.append(Record(id=f"{source}/{mid}", source=source, published_at=pub, text=text,
                            forwarded_from=str(fwd) if fwd else None, source_kind=None,
@@ -456,16 +444,16 @@ def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tup
     return recs, errs
 
 
-def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordProblem]]:
     """RSS 0.9x/1.0/2.0 or Atom via feedparser; each entry one record."""
     import feedparser
 
     data = Path(path).read_bytes()
     fp = feedparser.parse(data)
-    errs: list[RecordError] = []
+    errs: list[RecordProblem] = []
     _count(counts, len(fp.entries))
     if fp.bozo and not fp.entries:
-        return [], [RecordError("file", "feed", f"not a readable feed: {str(fp.get('bozo_exception'))[:200]}")]
+        return [], [RecordProblem("file", "feed", f"not a readable feed: {str(fp.get('bozo_exception'))[:200]}")]
     title = _ID_CTRL.sub("", str(fp.feed.get("title") or ""))[:200] or Path(path).stem
     link = _ID_CTRL.sub("", str(fp.feed.get("link") or ""))
     host = re.sub(r"^https?://(www\.)?", "", link).split("/")[0] if link else ""
@@ -475,26 +463,30 @@ def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[l
         rid = e.get("id") or e.get("link") or e.get("title")
         where = f"entry {n}" + (f" (id={str(rid)[:80]!r})" if rid else "")
         if not rid:
-            errs.append(RecordError(where, "id", "entry has no guid, link or title"))
+            errs.append(RecordProblem(where, "id", "entry has no guid, link or title"))
             continue
         try:
             check_id(rid)
         except ValueError as ex:
-            errs.append(RecordError(f"entry {n}", "id", str(ex)))
+            errs.append(RecordProblem(f"entry {n}", "id", str(ex)))
             continue
         raw_date = e.get("published") or e.get("updated") or e.get("dc_date")
         parsed = e.get("published_parsed") or e.get("updated_parsed")
         try:
-            pub = parse_time(datetime(*parsed[:6], tzinfo=UTC) if parsed else raw_date)
+            if parsed:
+                y, mo, d, hh, mm, ss = parsed[:6]  # a time.struct_time in UTC
+                pub = parse_time(datetime(y, mo, d, hh, mm, ss, tzinfo=UTC))
+            else:
+                pub = parse_time(raw_date)
         except (ValueError, TypeError, OverflowError) as ex:
-            errs.append(RecordError(where, "published", "missing" if raw_date is None and not parsed
+            errs.append(RecordProblem(where, "published", "missing" if raw_date is None and not parsed
                                     else f"{str(raw_date)[:60]!r}: {ex}"))
             continue
         text = " ".join(x for x in (e.get("title"), _strip_html(e.get("summary") or "")) if x)
         try:
             text = check_text(text)
         except ValueError as ex:
-            errs.append(RecordError(where, "text", str(ex)))
+            errs.append(RecordProblem(where, "text", str(ex)))
             continue
         url = e.get("link")
         recs.append(Record(id=f"{source}/{rid}", source=source, published_at=pub, text=text,
@@ -513,14 +505,14 @@ CSV_DATE_COLUMNS = ("published_at", "published", "datetime", "date", "time", "ti
 CSV_TEXT_COLUMNS = ("text", "headline", "title", "message", "body")
 
 
-def _csv_columns(header: list[str]) -> tuple[str | None, str | None]:
+def _csv_columns(header: Sequence[str]) -> tuple[str | None, str | None]:
     low = {h.strip().lower(): h for h in header if h}
     date = next((low[c] for c in CSV_DATE_COLUMNS if c in low), None)
     text = next((low[c] for c in CSV_TEXT_COLUMNS if c in low), None)
     return date, text
 
 
-def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordProblem]]:
     """A CSV of headlines: one row one report, from a date column and a text column (names in
     CSV_DATE_COLUMNS / CSV_TEXT_COLUMNS); optional ``id``, ``source``, ``url``/``link`` and ``lang``.
 
@@ -536,17 +528,17 @@ def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -
         header = reader.fieldnames or []
     except csv.Error as e:
         _count(counts, 0)
-        return [], [RecordError("line 1", "header", f"not CSV ({e})")]
+        return [], [RecordProblem("line 1", "header", f"not CSV ({e})")]
     date_col, text_col = _csv_columns(header)
     if date_col is None or text_col is None:
         _count(counts, 0)
         missing = " and ".join(w for w, c in (("date", date_col), ("text", text_col)) if c is None)
-        return [], [RecordError("line 1", "header", f"no {missing} column (date: {', '.join(CSV_DATE_COLUMNS)}; "
+        return [], [RecordProblem("line 1", "header", f"no {missing} column (date: {', '.join(CSV_DATE_COLUMNS)}; "
                                                     f"text: {', '.join(CSV_TEXT_COLUMNS)})")]
     low = {h.strip().lower(): h for h in header if h}
     default_source = f"csv:{p.stem}"
     recs: list[Record] = []
-    errs: list[RecordError] = []
+    errs: list[RecordProblem] = []
     n_read = 0
     while True:
         start = reader.reader.line_num
@@ -556,7 +548,7 @@ def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -
             break
         except csv.Error as e:
             n_read += 1
-            errs.append(RecordError(f"line {reader.reader.line_num}", "record", f"not a CSV record ({e})"))
+            errs.append(RecordProblem(f"line {reader.reader.line_num}", "record", f"not a CSV record ({e})"))
             if reader.reader.line_num == start:
                 break
             continue
@@ -564,10 +556,10 @@ def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -
         where = f"line {reader.line_num}"
         bad = next((k for k, v in row.items() if isinstance(v, str) and re.search("[\udc80-\udcff]", v)), None)
         if bad is not None:
-            errs.append(RecordError(where, str(bad or "record"), "bytes that are not UTF-8"))
+            errs.append(RecordProblem(where, str(bad or "record"), "bytes that are not UTF-8"))
             continue
         if None in row:
-            errs.append(RecordError(where, "record", f"{len(header) + len(row[None])} fields, the header has {len(header)}"))
+            errs.append(RecordProblem(where, "record", f"{len(header) + len(row[None])} fields, the header has {len(header)}"))
             continue
         d: dict[str, Any] = {"published_at": row.get(date_col), "text": row.get(text_col)}
         for key, cols in (("id", ("id",)), ("source", ("source",)), ("url", ("url", "link")), ("lang", ("lang",))):
@@ -575,18 +567,16 @@ def read_headlines_csv(path: Path | str, counts: dict[str, int] | None = None) -
             if col is not None and (row.get(col) or "").strip():
                 d[key] = row[col].strip()
         if "id" not in d:
-            key = f"{d['published_at']}|{d['text']}".encode("utf-8", "surrogatepass")
-            d["id"] = hashlib.sha256(key).hexdigest()[:16]
+            id_src = f"{d['published_at']}|{d['text']}".encode("utf-8", "surrogatepass")
+            d["id"] = hashlib.sha256(id_src).hexdigest()[:16]
         d["source"] = d.get("source") or default_source
         d["id"] = f"{d['source']}/{d['id']}"
         try:
             rec = record_from_dict(d, where, default_source)
         except _RE as e:
             err = e.err
-            if err.field == "published_at":
-                err.field = date_col
-            elif err.field == "text":
-                err.field = text_col
+            if err.field in ("published_at", "text"):  # name the CSV's own column
+                err = dataclasses.replace(err, field=date_col if err.field == "published_at" else text_col)
             errs.append(err)
             continue
         recs.append(rec)
@@ -603,14 +593,14 @@ def _looks_like_headlines_csv(head: bytes) -> bool:
     return len(header) >= 2 and None not in _csv_columns(header)
 
 
-def read_any(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordError]]:
+def read_any(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordProblem]]:
     """Pick the reader from the content: Telegram export, feed, JSON array, CSV of headlines, or JSONL."""
     p = Path(path)
     try:
         with open(p, "rb") as f:
             head = f.read(4096)
     except OSError as e:
-        return [], [RecordError(str(p), "file", f"cannot read: {e.strerror}")]
+        return [], [RecordProblem(str(p), "file", f"cannot read: {e.strerror}")]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         return read_feed(p, counts)
@@ -622,10 +612,10 @@ def read_any(path: Path | str, counts: dict[str, int] | None = None) -> tuple[li
             arr = json.loads(p.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as e:
             _count(counts, 0)
-            return [], [RecordError(str(p), "file", f"broken JSON array: {e}")]
+            return [], [RecordProblem(str(p), "file", f"broken JSON array: {e}")]
         if not isinstance(arr, list):
             _count(counts, 0)
-            return [], [RecordError(str(p), "file", f"expected a JSON array, got {type(arr).__name__}")]
+            return [], [RecordProblem(str(p), "file", f"expected a JSON array, got {type(arr).__name__}")]
         recs, errs = [], []
         for n, d in enumerate(arr, 1):
             try:

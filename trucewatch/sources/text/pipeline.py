@@ -15,10 +15,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from trucewatch.agreement import Agreement
+from trucewatch.errors import RecordProblem
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
 from trucewatch.sources.text.dedup import cluster, cluster_key, mark_copies, settle_ambiguous
 from trucewatch.sources.text.extract import Claim, Extractor
-from trucewatch.sources.text.intake import _RE, Record, RecordError, record_from_dict
+from trucewatch.sources.text.intake import _RE, Record, record_from_dict
 
 #: Official channels of the parties (lower-case source names or Telegram handles).
 PARTY_CHANNELS: dict[str, str] = {
@@ -55,9 +57,9 @@ def sources_of(records: list[Record]) -> list[Source]:
     return list(out.values())
 
 
-def _as_records(records: list[Any]) -> tuple[list[Record], list[RecordError]]:
+def _as_records(records: list[Any]) -> tuple[list[Record], list[RecordProblem]]:
     recs: list[Record] = []
-    errs: list[RecordError] = []
+    errs: list[RecordProblem] = []
     for n, r in enumerate(records, 1):
         if isinstance(r, Record):
             recs.append(r)
@@ -69,8 +71,8 @@ def _as_records(records: list[Any]) -> tuple[list[Record], list[RecordError]]:
     return recs, errs
 
 
-def extract_claims(records: list[Any], agreement=None, extractor: Extractor | None = None
-                   ) -> tuple[list[Claim], list[RecordError]]:
+def extract_claims(records: list[Any], agreement: Agreement | None = None, extractor: Extractor | None = None
+                   ) -> tuple[list[Claim], list[RecordProblem]]:
     """Claims for records (Record objects or JSONL dicts), clustered and copy-marked."""
     recs, errs = _as_records(records)
     ex = extractor or _extractor(agreement)
@@ -83,7 +85,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
             # one claim per event the text names (the main one keeps the record's id, others get id#2...)
             got = ex.extract_many(r.id, r.source, r.text, r.published_at, r.lang, party)
         except Exception as e:
-            errs.append(RecordError(f"record (id={r.id[:60]})", "text", f"extraction failed: {type(e).__name__}: {e}"))
+            errs.append(RecordProblem(f"record (id={r.id[:60]})", "text", f"extraction failed: {type(e).__name__}: {e}"))
             continue
         digest = hashlib.sha256(r.text.encode("utf-8")).hexdigest()
         for c in got:
@@ -101,7 +103,7 @@ def extract_claims(records: list[Any], agreement=None, extractor: Extractor | No
 _EXTRACTORS: dict[int, Extractor] = {}
 
 
-def _extractor(agreement) -> Extractor:
+def _extractor(agreement: Agreement | None) -> Extractor:
     key = id(agreement)
     if key not in _EXTRACTORS:
         _EXTRACTORS[key] = Extractor(agreement=agreement)
@@ -142,7 +144,7 @@ def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str 
     )
 
 
-def extract_observations(records: list[Any], agreement=None) -> tuple[list[Observation], list[RecordError]]:
+def extract_observations(records: list[Any], agreement: Agreement | None = None) -> tuple[list[Observation], list[RecordProblem]]:
     """REPORT_CLAIM observations for records; unlocatable reports come back as errors (field ``place``)."""
     claims, errs = extract_claims(records, agreement)
     keys: dict[int, str] = {}
@@ -158,10 +160,10 @@ def extract_observations(records: list[Any], agreement=None) -> tuple[list[Obser
     for c in claims:
         if c.event_type == "non_event":
             # denied ("did not observe any ceasefire violations") or not about an event (a forecast): said, not dropped
-            errs.append(RecordError(f"record (id={c.report_id[:60]})", "event_type", c.reason or "not an event"))
+            errs.append(RecordProblem(f"record (id={c.report_id[:60]})", "event_type", c.reason or "not an event"))
             continue
         if c.lat is None:
-            errs.append(RecordError(f"record (id={c.report_id[:60]})", "place", c.reason or "no place"))
+            errs.append(RecordProblem(f"record (id={c.report_id[:60]})", "place", c.reason or "no place"))
             continue
         o = claim_to_observation(c, ckey=keys[c.cluster])
         if c.origin_id and c.origin_id in source_of:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +73,8 @@ def _form(n: int) -> int:
     return 2
 
 
-def _draw(rng: np.random.Generator) -> list[dict]:
-    items = [{"weapon_type": "shahed", "launched": int(rng.integers(20, 500))}]
+def _draw(rng: np.random.Generator) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [{"weapon_type": "shahed", "launched": int(rng.integers(20, 500))}]
     for wt, p in (("ballistic_missile", 0.5), ("cruise_missile", 0.4), ("guided_missile", 0.25), ("glide_bomb", 0.08)):
         if rng.random() < p:
             items.append({"weapon_type": wt, "launched": int(rng.integers(1, 60 if wt == "cruise_missile" else 15))})
@@ -112,7 +113,7 @@ def make(n: int = 120, seed: int = 20260315) -> list[dict]:
         style = k % 12
         d = day0 + timedelta(days=k * 3 % 300)
         prev = d - timedelta(days=1)
-        items = _draw(rng) if style in (0, 5, 7, 8, 11) else [
+        items: list[dict[str, Any]] = _draw(rng) if style in (0, 5, 7, 8, 11) else [
             {"weapon_type": "shahed", "launched": int(rng.integers(20, 400)), "model_uk": "", "model_en": ""}]
         if len(items) == 1 and items[0]["weapon_type"] == "shahed":
             items[0]["intercepted"] = round(items[0]["launched"] * rng.uniform(0.6, 1.0))

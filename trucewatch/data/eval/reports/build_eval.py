@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -180,7 +181,7 @@ def viina_part(labels: dict[int, tuple[str, str, str]] | None = None, part: str 
 
 # ---------------------------------------------------------------------------
 # part 2: written reports.  Place forms: nominative, locative ("in X"), genitive ("near X").
-F = {
+F: dict[str, dict[str, Sequence[str]]] = {
     "bilenke_do": {"uk": ("Біленьке", "Біленькому", "Біленького"), "ru": ("Беленькое", "Беленьком", "Беленького"),
                    "en": ("Bilenke", "Bilen'ke", "Belenkoye"), "reg": ("Донецької області", "Донецкой области",
                                                                       "Donetsk region")},
@@ -420,10 +421,10 @@ def _truth_point(ev: dict) -> tuple[float, float]:
         return (P[a][0] + P[b][0]) / 2, (P[a][1] + P[b][1]) / 2
     lat, lon = P[ev["place"]]
     if ev["rel"] == "km":
-        b = math.radians(DIR_DEG[ev["dir"]])
+        brg = math.radians(DIR_DEG[ev["dir"]])
         d = ev["km"] * 1000.0
-        lat += d * math.cos(b) / 111_320.0
-        lon += d * math.sin(b) / (111_320.0 * math.cos(math.radians(lat)))
+        lat += d * math.cos(brg) / 111_320.0
+        lon += d * math.sin(brg) / (111_320.0 * math.cos(math.radians(lat)))
     return lat, lon
 
 
