@@ -214,7 +214,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     import numpy as np
 
     from trucewatch.agreement import load_agreement
-    from trucewatch.commands import default_agreement_path
+    from trucewatch.cli.commands import default_agreement_path
     from trucewatch.deploy.loadgen import SOURCES, synthetic_stream
     from trucewatch.ledger.keys import generate_source_keys, sign_observations
 

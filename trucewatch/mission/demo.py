@@ -19,11 +19,11 @@ NOT_DELIVERED = ("posts_truth.jsonl", "firms_viirs_history.csv", "summary.json")
 
 def run_intake_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "2026-03-15",
                     echo: Callable[[str], None] = print) -> dict[str, Any]:
-    from trucewatch.commands import default_agreement_path
+    from trucewatch.cli.commands import default_agreement_path
     from trucewatch.ledger.api import log_verifiers
     from trucewatch.ledger.keys import public_key_hex
     from trucewatch.mission import adapter_key, init_mission, mission_agreement, mission_config
-    from trucewatch.mission.cli import run_intake
+    from trucewatch.cli.mission import run_intake
     from trucewatch.pipeline import process
     from trucewatch.report.daily import build_daily_report
     from trucewatch.report.export import violations_geojson

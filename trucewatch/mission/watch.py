@@ -51,7 +51,7 @@ class DropFolder:
 
     def scan(self, should_stop: Callable[[], bool] = lambda: False) -> list[FileSummary]:
         """Take in every settled file not yet done; returns their summaries."""
-        from trucewatch.mission.cli import _checkpoint
+        from trucewatch.cli.mission import _checkpoint
 
         ready = self._settled(time.time())
         if not ready:
@@ -77,7 +77,7 @@ class DropFolder:
         import tempfile
         import urllib.request
 
-        from trucewatch.mission.cli import _checkpoint
+        from trucewatch.cli.mission import _checkpoint
 
         with urllib.request.urlopen(url, timeout=timeout_s) as r:  # the operator names the URL
             body = r.read(50 * 1024 * 1024)
@@ -170,7 +170,7 @@ def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
     """Take the lines ``live`` received since the last flush in through intake."""
     import tempfile
 
-    from trucewatch.mission.cli import _checkpoint
+    from trucewatch.cli.mission import _checkpoint
 
     lines = live.take()
     if not lines:
@@ -236,7 +236,7 @@ def flush_arrivals(drop: DropFolder, live: LiveArrivals) -> list[FileSummary]:
     from trucewatch.ledger.ingest import ingest_signed
     from trucewatch.ledger.keys import sign_observation
     from trucewatch.mission import adapter_key
-    from trucewatch.mission.cli import _checkpoint
+    from trucewatch.cli.mission import _checkpoint
     from trucewatch.model import Source, SourceKind
     from trucewatch.sources.acoustic import SOURCE_ID, LocateResult, pair_fixes, to_observations
     from trucewatch.sources.acoustic.pairing import launch_zones

@@ -386,7 +386,7 @@ def score_observations(scenario: Scenario, agreement: Any, sources: list[Source]
 def ablation(scenario_name: str = "demo", seed: int = 1, day: str = "2026-03-15") -> dict[str, Any]:
     """Demo score with the direct path, each stage raw alone (others direct), and every stage raw."""
     from trucewatch.agreement import load_agreement
-    from trucewatch.commands import default_agreement_path
+    from trucewatch.cli.commands import default_agreement_path
     from trucewatch.sim.scenario import make_scenario
 
     agr = load_agreement(default_agreement_path())

@@ -20,26 +20,26 @@ app = typer.Typer(
 
 #: (command name, module holding a Typer ``app``).  Add a line per stage.
 SUBAPPS: list[tuple[str, str]] = [
-    ("agreement", "trucewatch.agreement.cli"),
-    ("bench", "trucewatch.bench.cli"),
-    ("sea", "trucewatch.sources.sea.cli"),
-    ("reports", "trucewatch.sources.text.cli"),
-    ("satellite", "trucewatch.sources.satellite.cli"),
-    ("ledger", "trucewatch.ledger.cli"),
-    ("drone", "trucewatch.sources.drone.cli"),
-    ("air", "trucewatch.sources.air.cli"),
-    ("acoustic", "trucewatch.sources.acoustic.cli"),
-    ("fusion", "trucewatch.fusion.cli"),
-    ("mechanism", "trucewatch.mechanism.cli"),
+    ("agreement", "trucewatch.cli.agreement"),
+    ("bench", "trucewatch.cli.bench"),
+    ("sea", "trucewatch.cli.sea"),
+    ("reports", "trucewatch.cli.reports"),
+    ("satellite", "trucewatch.cli.satellite"),
+    ("ledger", "trucewatch.cli.ledger"),
+    ("drone", "trucewatch.cli.drone"),
+    ("air", "trucewatch.cli.air"),
+    ("acoustic", "trucewatch.cli.acoustic"),
+    ("fusion", "trucewatch.cli.fusion"),
+    ("mechanism", "trucewatch.cli.mechanism"),
 ]
 
 #: Modules whose ``register(app)`` adds top-level commands (demo, sim, score...).
 COMMANDS: list[str] = [
-    "trucewatch.commands",
-    "trucewatch.deploy.cli",
-    "trucewatch.service.cli",
-    "trucewatch.ledger.cli",
-    "trucewatch.mission.cli",
+    "trucewatch.cli.commands",
+    "trucewatch.cli.deploy",
+    "trucewatch.cli.serve",
+    "trucewatch.cli.ledger",
+    "trucewatch.cli.mission",
 ]
 
 
@@ -57,6 +57,3 @@ _mount()
 def main() -> None:
     app()
 
-
-if __name__ == "__main__":
-    main()

@@ -39,7 +39,7 @@ AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (def
 
 def _open_existing(db: Path | str) -> Any:
     """An existing store or exit 2 naming it: a mistyped --db must not become an empty store."""
-    from trucewatch.mission.cli import open_store
+    from trucewatch.cli.mission import open_store
 
     return open_store(str(db))
 
@@ -172,7 +172,7 @@ def process_cmd(
                                               help="YAML with fusion: settings (e.g. clutter_map: PATH)."),
 ) -> None:
     """Fuse stored observations into events, adjudicate violations, advance the workflow."""
-    from trucewatch.fusion.cli import fusion_config_or_exit
+    from trucewatch.cli.fusion import fusion_config_or_exit
     from trucewatch.pipeline import process
 
     cfg = fusion_config_or_exit(fusion_config)

@@ -46,7 +46,7 @@ _AGREEMENTS: dict[tuple[str, float], Any] = {}
 def _agreement(path: Path | None) -> Any:
     """Load (once per process and file version: deriving zones takes seconds) the agreement."""
     from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.commands import default_agreement_path
+    from trucewatch.cli.commands import default_agreement_path
 
     p = Path(path or default_agreement_path())
     try:

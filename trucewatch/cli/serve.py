@@ -114,7 +114,7 @@ def serve(
         raise typer.Exit(2) from None
     if unsigned:
         cfg.require_signatures = False
-    from trucewatch.mission.cli import open_store
+    from trucewatch.cli.mission import open_store
 
     if not sample:  # --sample fills a new store of its own; otherwise only `init` creates one
         open_store(db).close()  # exit 2 naming a store that does not exist

@@ -24,12 +24,12 @@ def worker(
                                               help="YAML with fusion: settings (e.g. clutter_map: PATH)."),
 ) -> None:
     """Run a pipeline worker: pull from JetStream, commit, then acknowledge."""
-    from trucewatch.commands import _load_agreement
+    from trucewatch.cli.commands import _load_agreement
     from trucewatch.deploy.worker import Worker
     from trucewatch.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from trucewatch.fusion.cli import fusion_config_or_exit
+    from trucewatch.cli.fusion import fusion_config_or_exit
 
     agr = _load_agreement(agreement)
     cfg = fusion_config_or_exit(fusion_config)
@@ -52,7 +52,7 @@ def publish(
     agreement: Path | None = AgreementOpt,
 ) -> None:
     """Publish observations to their sectors' subjects (as a source adapter would)."""
-    from trucewatch.commands import _load_agreement
+    from trucewatch.cli.commands import _load_agreement
     from trucewatch.deploy.worker import publish_file
     from trucewatch.pipeline import read_observations_jsonl
     from trucewatch.store import RecordError
@@ -75,7 +75,7 @@ def bridge(
     agreement: Path | None = AgreementOpt,
 ) -> None:
     """Forward field sensors' MQTT observations (trucewatch/obs/<source>) to NATS."""
-    from trucewatch.commands import _load_agreement
+    from trucewatch.cli.commands import _load_agreement
     from trucewatch.deploy.bridge import run_bridge
 
     agr = _load_agreement(agreement)
