@@ -20,6 +20,7 @@ observations and measures:
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import signal
@@ -31,6 +32,19 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from trucewatch.agreement import load_agreement
+from trucewatch.data import default_agreement_path
+from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, ensure_streams, publish_observations
+from trucewatch.deploy.loadgen import SOURCES, synthetic_stream
+from trucewatch.deploy.sectors import Sectors
+from trucewatch.ledger.canonical import signing_message
+from trucewatch.ledger.keys import generate_source_keys, public_key_hex, register_source_keys, sign_observations
+from trucewatch.ledger.log import MerkleLog
+from trucewatch.store import Store
+from trucewatch.store import schema as S
 
 PG_ADMIN = os.environ.get("TRUCEWATCH_PG_URL", "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
 
@@ -70,8 +84,6 @@ def _new_db(tmp: Path) -> tuple[str, Any]:
 
 async def _wait_ready(bus: str, n_workers: int, timeout: float = 90.0) -> None:
     """Until every worker has a pull request waiting on the ingest consumer."""
-    from trucewatch.deploy.bus import OBS_STREAM, connect, ensure_streams
-
     nc = await connect(bus)
     js = nc.jetstream()
     await ensure_streams(js)
@@ -87,9 +99,6 @@ async def _wait_ready(bus: str, n_workers: int, timeout: float = 90.0) -> None:
 
 
 async def _publish_all(bus: str, agreement: Any, observations: list, published: dict[str, float]) -> None:
-    from trucewatch.deploy.bus import connect, ensure_streams, publish_observations
-    from trucewatch.deploy.sectors import Sectors
-
     nc = await connect(bus)
     js = nc.jetstream()
     await ensure_streams(js)
@@ -113,8 +122,6 @@ def _cpu_s(pid: int) -> float:
 
 
 async def _fuse_pending(bus: str) -> int:
-    from trucewatch.deploy.bus import FUSE_STREAM, connect
-
     nc = await connect(bus)
     try:
         info = await nc.jetstream().consumer_info(FUSE_STREAM, "fusion")
@@ -126,12 +133,6 @@ async def _fuse_pending(bus: str) -> int:
 
 
 def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Path, role: str = "all") -> dict[str, Any]:
-    from trucewatch.deploy.loadgen import SOURCES
-    from trucewatch.ledger.keys import public_key_hex, register_source_keys
-    from trucewatch.ledger.log import MerkleLog
-    from trucewatch.store import Store
-    from trucewatch.store import schema as S
-
     nats_bin = shutil.which("nats-server")
     if not nats_bin:
         raise RuntimeError("nats-server is not installed (scripts/services.sh installs it)")
@@ -211,13 +212,6 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.agreement import load_agreement
-    from trucewatch.cli.commands import default_agreement_path
-    from trucewatch.deploy.loadgen import SOURCES, synthetic_stream
-    from trucewatch.ledger.keys import generate_source_keys, sign_observations
-
     n = 2_000 if quick else 30_000
     agreement = load_agreement(default_agreement_path())
     keys = generate_source_keys(SOURCES, rng=np.random.default_rng(seed))
@@ -252,11 +246,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
 
 def _sig_ceiling_us(observations: list, keys: dict) -> float:
     """CPU µs of one bare libsodium signature check over these messages (one thread)."""
-    import base64
-
     from nacl.bindings import crypto_sign_open
-
-    from trucewatch.ledger.canonical import signing_message
 
     pairs = [(base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
              for o in observations[:5000]]

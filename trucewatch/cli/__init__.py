@@ -1,14 +1,34 @@
-"""The ``trucewatch`` command line: one sub-command group per pipeline stage.
+"""The ``trucewatch`` command line: one module per command group under ``trucewatch/cli/``.
 
-Each stage owns a Typer app in its own ``cli`` module; this file only mounts
-them, so stages stay independent.  Commands that a machine reads take ``--json``.
+Why one package: the domain packages hold no Typer code (they expose plain
+functions); each module here parses options, calls them and prints.  This file
+only mounts the groups.  Commands that a machine reads take ``--json``.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from trucewatch.cli import (
+    acoustic,
+    agreement,
+    air,
+    bench,
+    demo,
+    deploy,
+    drone,
+    fusion,
+    ledger,
+    mechanism,
+    mission,
+    process,
+    report,
+    reports,
+    satellite,
+    sea,
+    serve,
+    sim,
+)
 
 app = typer.Typer(
     name="trucewatch",
@@ -18,37 +38,36 @@ app = typer.Typer(
     add_completion=False,
 )
 
-#: (command name, module holding a Typer ``app``).  Add a line per stage.
-SUBAPPS: list[tuple[str, str]] = [
-    ("agreement", "trucewatch.cli.agreement"),
-    ("bench", "trucewatch.cli.bench"),
-    ("sea", "trucewatch.cli.sea"),
-    ("reports", "trucewatch.cli.reports"),
-    ("satellite", "trucewatch.cli.satellite"),
-    ("ledger", "trucewatch.cli.ledger"),
-    ("drone", "trucewatch.cli.drone"),
-    ("air", "trucewatch.cli.air"),
-    ("acoustic", "trucewatch.cli.acoustic"),
-    ("fusion", "trucewatch.cli.fusion"),
-    ("mechanism", "trucewatch.cli.mechanism"),
-]
-
-#: Modules whose ``register(app)`` adds top-level commands (demo, sim, score...).
-COMMANDS: list[str] = [
-    "trucewatch.cli.commands",
-    "trucewatch.cli.deploy",
-    "trucewatch.cli.serve",
-    "trucewatch.cli.ledger",
-    "trucewatch.cli.mission",
+#: (command name, module holding a Typer ``app``).  Add a line per group.
+SUBAPPS: list[tuple[str, typer.Typer]] = [
+    ("agreement", agreement.app),
+    ("bench", bench.app),
+    ("sea", sea.app),
+    ("reports", reports.app),
+    ("satellite", satellite.app),
+    ("ledger", ledger.app),
+    ("drone", drone.app),
+    ("air", air.app),
+    ("acoustic", acoustic.app),
+    ("fusion", fusion.app),
+    ("mechanism", mechanism.app),
 ]
 
 
 def _mount() -> None:
-    for name, module in SUBAPPS:
-        sub = importlib.import_module(module).app
+    for name, sub in SUBAPPS:
         app.add_typer(sub, name=name)
-    for module in COMMANDS:
-        importlib.import_module(module).register(app)
+    # top-level commands, in the order `trucewatch --help` has always listed them
+    app.command("sim")(sim.sim)
+    app.command("ingest")(process.ingest)
+    app.command("process")(process.process_cmd)
+    app.command("export")(report.export)
+    app.command("score")(sim.score)
+    app.command("demo")(demo.demo)
+    app.command("sources-add")(process.sources_add)
+    app.add_typer(report.report_app, name="report")
+    for module in (deploy, serve, ledger, mission):
+        module.register(app)
 
 
 _mount()
@@ -56,4 +75,3 @@ _mount()
 
 def main() -> None:
     app()
-

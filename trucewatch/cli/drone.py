@@ -5,11 +5,34 @@ was seen, and check declared storage sites."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
+
+from trucewatch.agreement import AgreementError, load_agreement
+from trucewatch.data import default_agreement_path
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import sign_observation
+from trucewatch.mission import MissionError, adapter_key, open_mission_store
+from trucewatch.model import Source, SourceKind, from_unix, to_utc
+from trucewatch.sources.drone.coverage import required_gsd
+from trucewatch.sources.drone.detections import read_detections
+from trucewatch.sources.drone.geometry import Dem
+from trucewatch.sources.drone.pipeline import (
+    UnregisteredSource,
+    bind_source,
+    process_flight,
+    resolve_source,
+    source_for_file,
+)
+from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
+from trucewatch.sources.drone.state import DroneState
+from trucewatch.sources.drone.telemetry import Camera, TelemetryError, read_flight
+from trucewatch.store import StoreMissing
 
 app = typer.Typer(help="Drone patrols: telemetry, coverage, weapon sightings, storage sites, GNSS interference.",
                   no_args_is_help=True)
@@ -23,15 +46,12 @@ def _fail(msg: str, code: int = 2) -> None:
 
 
 def _state(path: Path | None) -> Any:
-    from trucewatch.sources.drone.state import DroneState
-
     return DroneState(path)
 
 
 def _time(value: str | None, name: str) -> float | None:
     if value is None:
         return None
-    from trucewatch.model import to_utc
 
     try:
         return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00"))).timestamp()
@@ -45,9 +65,6 @@ _AGREEMENTS: dict[tuple[str, float], Any] = {}
 
 def _agreement(path: Path | None) -> Any:
     """Load (once per process and file version: deriving zones takes seconds) the agreement."""
-    from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.cli.commands import default_agreement_path
-
     p = Path(path or default_agreement_path())
     try:
         key = (str(p.resolve()), p.stat().st_mtime)
@@ -77,11 +94,6 @@ def register(
     state: Path | None = StateOpt,
 ) -> None:
     """Register an airframe as a DRONE source (flights from unregistered airframes are refused)."""
-    from pydantic import ValidationError
-
-    from trucewatch.model import Source, SourceKind
-    from trucewatch.sources.drone.telemetry import Camera
-
     try:
         cam = Camera(hfov_deg=hfov, vfov_deg=vfov, width_px=width, height_px=height, gimbal_frame=gimbal_frame,
                      mount_pitch_deg=mount_pitch, frame_interval_s=frame_interval)
@@ -109,17 +121,6 @@ def ingest(
     state: Path | None = StateOpt,
 ) -> None:
     """Read a flight log, find interference, coverage, sightings and violation candidates; keep them in the state."""
-    from trucewatch.sources.drone.detections import read_detections
-    from trucewatch.sources.drone.geometry import Dem
-    from trucewatch.sources.drone.pipeline import (
-        UnregisteredSource,
-        bind_source,
-        process_flight,
-        resolve_source,
-        source_for_file,
-    )
-    from trucewatch.sources.drone.telemetry import TelemetryError, read_flight
-
     st = _state(state)
     if not log.exists():
         _fail(f"{log}: no such file")
@@ -160,10 +161,6 @@ def ingest(
     st.save_flight(res, {"dem": str(dem.resolve())} if dem is not None else None)
     summary = res.summary()
     if store:  # through the ledger: signed with the airframe's key from the mission's key folder, then logged
-        from trucewatch.ledger.ingest import ingest_signed
-        from trucewatch.ledger.keys import sign_observation
-        from trucewatch.mission import MissionError, adapter_key, open_mission_store
-        from trucewatch.store import StoreMissing
 
         try:
             with open_mission_store(store) as s:
@@ -228,11 +225,6 @@ def seen(
     state: Path | None = StateOpt,
 ) -> None:
     """Was this place observed between two times at a resolution good enough for the class? (JSON)"""
-    import math
-
-    from trucewatch.model import from_unix
-    from trucewatch.sources.drone.coverage import required_gsd
-
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         _fail(f"--lat/--lon: {lat},{lon} is off the globe")
     st = _state(state)
@@ -264,10 +256,6 @@ def sites(
     state: Path | None = StateOpt,
 ) -> None:
     """Per declared storage site and class: declared, seen, status (present / missing / unverifiable)."""
-    import math
-
-    from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
-
     st = _state(state)
     path = sites_file or st.root / "sites.yaml"
     if not path.exists():

@@ -20,7 +20,11 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from trucewatch.mission import MissionError, adapter_key, source_key_path
+from trucewatch.ledger import make_checkpoint
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import read_signing_key, sign_observation
+from trucewatch.ledger.log import MerkleLog
+from trucewatch.mission import MissionError, adapter_key, mission_signer, source_key_path
 from trucewatch.model import Observation
 from trucewatch.sources.registry import BY_NAME, AdapterResult, FileError, ReadContext, format_names, sniff
 from trucewatch.store import schema as S
@@ -93,8 +97,6 @@ def _mark_done(store: Store, sha: str, path: Path, fs: FileSummary) -> None:
 def _signing_keys(store: Store, res: AdapterResult, source_id: str | None,
                   errors: list[FileError]) -> tuple[dict[str, Any], list[Observation]]:
     """Keys by source id, and the observations to sign (re-attributed to ``source_id`` when given)."""
-    from trucewatch.ledger.keys import read_signing_key
-
     keys: dict[str, Any] = {}
     obs = res.observations
     if source_id is not None:
@@ -120,13 +122,17 @@ def _signing_keys(store: Store, res: AdapterResult, source_id: str | None,
     return keys, [o for o in obs if o.source_id in keys]
 
 
+def checkpoint_appended(store: Store) -> dict[str, Any] | None:
+    """Sign a checkpoint over what was appended, so every entry is covered (verify passes)."""
+    if MerkleLog(store).size == 0:
+        return None
+    return make_checkpoint(store, mission_signer(store), skip_if_unchanged=True)
+
+
 def intake_file(store: Store, path: Path, *, fmt: str = "auto", source_id: str | None = None, agreement: Any = None,
                 batch: Sequence[Path] = (), consumed: set[Path] | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> FileSummary:
     """One file through its stage into the ledger; never raises for bad input (it is named in the summary)."""
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import sign_observation
-
     name = str(path)
     if fmt != "auto" and fmt not in BY_NAME:
         return FileSummary(name, None, errors=[FileError(name, "--format", f"{fmt!r} is not a format read here; "
@@ -220,4 +226,4 @@ def intake_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
     return out
 
 
-__all__ = ["FileSummary", "intake_file", "intake_paths", "walk"]
+__all__ = ["FileSummary", "checkpoint_appended", "intake_file", "intake_paths", "walk"]

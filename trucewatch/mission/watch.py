@@ -15,7 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trucewatch.mission.intake import FileSummary, done_hashes, file_sha256, intake_paths, walk
+from trucewatch.adjudication.workflow import auto_advance
+from trucewatch.mission.intake import (
+    FileSummary,
+    checkpoint_appended,
+    done_hashes,
+    file_sha256,
+    intake_paths,
+    walk,
+)
+from trucewatch.pipeline import IncrementalPipeline
 from trucewatch.store.store import Store
 
 
@@ -51,7 +60,6 @@ class DropFolder:
 
     def scan(self, should_stop: Callable[[], bool] = lambda: False) -> list[FileSummary]:
         """Take in every settled file not yet done; returns their summaries."""
-        from trucewatch.cli.mission import _checkpoint
 
         ready = self._settled(time.time())
         if not ready:
@@ -67,7 +75,7 @@ class DropFolder:
             out += intake_paths(self.store, [p], agreement=self.agreement)
         self._pending += [oid for fs in out for oid in fs.accepted_ids]
         if out:
-            _checkpoint(self.store)
+            checkpoint_appended(self.store)
         return [fs for fs in out if fs.format is not None or fs.errors]
 
     def poll_feed(self, url: str, timeout_s: float = 30.0) -> list[FileSummary]:
@@ -77,7 +85,6 @@ class DropFolder:
         import tempfile
         import urllib.request
 
-        from trucewatch.cli.mission import _checkpoint
 
         with urllib.request.urlopen(url, timeout=timeout_s) as r:  # the operator names the URL
             body = r.read(50 * 1024 * 1024)
@@ -91,19 +98,16 @@ class DropFolder:
         for fs in out:
             fs.file = url
         self._pending += [oid for fs in out for oid in fs.accepted_ids]
-        _checkpoint(self.store)
+        checkpoint_appended(self.store)
         return out
 
     def process_new(self) -> str | None:
         """Fuse and adjudicate the observations accepted since the last call (incrementally)."""
-        from trucewatch.adjudication.workflow import auto_advance
-        from trucewatch.fusion import IncrementalFusion
-
         if self.agreement is None or (not self._pending and self._fusion is not None):
             return None
         sources = {s.id: s for s in self.store.list_sources()}
         if self._fusion is None:
-            self._fusion = IncrementalFusion(sources, self.agreement, self.config.fusion_config())
+            self._fusion = IncrementalPipeline(sources, self.agreement, self.config.fusion_config())
             new = self.store.query_observations()  # what earlier runs stored: the state to continue from
         else:
             self._fusion.sources.update(sources)
@@ -113,7 +117,6 @@ class DropFolder:
             return None
         events, violations = self._fusion.add(new)
         self.store.save_events(events)
-        self.store.save_violations(violations)
         auto_advance(self.store, violations, self.config.workflow_config())
         return f"{len(new)} observation(s) -> {len(events)} event(s) changed -> {len(violations)} finding(s) changed"
 
@@ -170,7 +173,6 @@ def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
     """Take the lines ``live`` received since the last flush in through intake."""
     import tempfile
 
-    from trucewatch.cli.mission import _checkpoint
 
     lines = live.take()
     if not lines:
@@ -182,7 +184,7 @@ def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
     for fs in out:
         fs.file = live.url
     drop._pending += [oid for fs in out for oid in fs.accepted_ids]
-    _checkpoint(drop.store)
+    checkpoint_appended(drop.store)
     return out
 
 
@@ -236,7 +238,6 @@ def flush_arrivals(drop: DropFolder, live: LiveArrivals) -> list[FileSummary]:
     from trucewatch.ledger.ingest import ingest_signed
     from trucewatch.ledger.keys import sign_observation
     from trucewatch.mission import adapter_key
-    from trucewatch.cli.mission import _checkpoint
     from trucewatch.model import Source, SourceKind
     from trucewatch.sources.acoustic import SOURCE_ID, LocateResult, pair_fixes, to_observations
     from trucewatch.sources.acoustic.pairing import launch_zones
@@ -259,7 +260,7 @@ def flush_arrivals(drop: DropFolder, live: LiveArrivals) -> list[FileSummary]:
         fs.accepted, fs.duplicates, fs.accepted_ids = len(rep.accepted), len(rep.duplicates), list(rep.accepted)
         errors += [{"record": e.record, "field": e.field, "message": e.message} for e in rep.errors]
         drop._pending += fs.accepted_ids
-        _checkpoint(drop.store)
+        checkpoint_appended(drop.store)
     fs.errors, fs.rejected, fs.done = errors, len(errors), True
     return [fs]
 

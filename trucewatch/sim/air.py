@@ -26,8 +26,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from trucewatch.agreement import load_agreement
 from trucewatch.geo import LocalFrame, haversine_m
 from trucewatch.model import Rule
+from trucewatch.sources.air.intake import Post, process_posts
+from trucewatch.sources.air.launch_areas import table
+from trucewatch.sources.air.rules import FLIGHT_CLASSES, STRIKE_CLASSES
+from trucewatch.sources.air.tracks import read_tracks, track_observations
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -73,8 +78,6 @@ class AirSim:
 
 
 def _area(aid: str) -> tuple[float, float]:
-    from trucewatch.sources.air.launch_areas import table
-
     a = next(x for x in table() if x.id == aid)
     return a.lat, a.lon
 
@@ -112,8 +115,6 @@ def _sample(route: np.ndarray, speed: float, step: float) -> tuple[np.ndarray, n
 
 
 def _truth_rules(agr: Any, klass: str, lat: np.ndarray, lon: np.ndarray, intercepted: bool) -> list[str]:
-    from trucewatch.sources.air.rules import FLIGHT_CLASSES, STRIKE_CLASSES
-
     out = []
     side0 = str(agr.side_of(lat[:1], lon[:1])[0])
     if agr.rules_of(Rule.LAUNCH_FROM_TERRITORY) and klass in STRIKE_CLASSES and side0:
@@ -137,8 +138,6 @@ def simulate_air(rng: np.random.Generator | None = None, agreement: Any = None, 
                  nights: int = 1, drones: int = 60, cruise: int = 6, ballistic: int = 4, ua_drones: int = 6,
                  patrols: int = 3, near_misses: int = 4, p_intercept: float = 0.75) -> AirSim:
     """Simulate ``nights`` strike waves; see the module docstring."""
-    from trucewatch.agreement import load_agreement
-
     rng = rng or np.random.default_rng(1)
     agr = agreement or load_agreement(AGREEMENT)
     energy_ua = [p for p in agr.protected if p.category == "energy" and agr.side_of([p.lat], [p.lon])[0] == "UA"]
@@ -270,9 +269,6 @@ def _summary_post(night: int, morning: datetime, counts: dict[str, list[int]], a
 def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
     """Entry point for the scenario simulator: waves on the scenario's night, with AIR_TRACK and
     AIR_SUMMARY observations as the air stage produces them."""
-    from trucewatch.sources.air.intake import Post, process_posts
-    from trucewatch.sources.air.tracks import read_tracks, track_observations
-
     if scenario is not None and getattr(scenario, "day", None):
         prev = (datetime.fromisoformat(scenario.day) - timedelta(days=1)).date().isoformat()
         kw.setdefault("day", prev)

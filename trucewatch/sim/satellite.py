@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.sources.satellite.background import BackgroundModel, detect
+from trucewatch.sources.satellite.firms import read_firms, to_observations
+
 DAY_S = 86400.0
 SATELLITES = ("NPP", "N20", "N21")
 #: Minutes after S-NPP's crossing time (same orbit plane, half an orbit apart: about 50 and 25 min earlier).
@@ -338,9 +341,6 @@ def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig 
     of the same landscape before the period, so each observation carries
     ``excess``, ``p_value`` and ``expected`` as real ones do after ``detect``.
     """
-    from trucewatch.sources.satellite.background import BackgroundModel, detect
-    from trucewatch.sources.satellite.firms import read_firms, to_observations
-
     truth = list(truth)
     cfg = cfg or FireSimConfig()
     if not truth:

@@ -26,7 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.agreement import load_agreement
 from trucewatch.geo import haversine_m
+from trucewatch.sim.scenario import TruthEvent
+from trucewatch.sources.sea.pipeline import process_lines
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
 #: Corridor route (lon, lat), Odesa ports to the Bosporus: the same waypoints as the agreement's corridor.
@@ -307,9 +310,6 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
 def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw: Any) -> SeaSim:
     """Entry point for the scenario simulator: AIS traffic over the scenario's day, with
     the observations the AIS stage derives from it (judged on the maritime agreement)."""
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sources.sea.pipeline import process_lines
-
     if scenario is not None and getattr(scenario, "day", None):
         kw.setdefault("t0", datetime.fromisoformat(scenario.day).replace(tzinfo=UTC).timestamp())
     sim = simulate_sea(rng, **kw)
@@ -320,8 +320,6 @@ def simulate(scenario: Any = None, rng: np.random.Generator | None = None, **kw:
 
 def truth_events(sim: SeaSim) -> list[Any]:
     """The truth as scenario TruthEvents (kind ``vessel_incident``)."""
-    from trucewatch.sim.scenario import TruthEvent
-
     out = []
     for i, tr in enumerate(sim.truth):
         barred = tr.incident == "barred_vessel_in_zone"
