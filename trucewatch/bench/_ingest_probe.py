@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from nacl.bindings import crypto_sign_open
 
 from trucewatch.ledger.api import init_log
 from trucewatch.ledger.canonical import signing_message
@@ -36,8 +37,6 @@ from trucewatch.store import schema as S
 
 
 def main() -> None:
-    from nacl.bindings import crypto_sign_open
-
     url, n = sys.argv[1], int(sys.argv[2])
     log_n = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     rng = np.random.default_rng(1)

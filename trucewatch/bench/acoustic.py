@@ -97,7 +97,7 @@ def _front(rng: np.random.Generator, length_km: float, n_events: int, events_per
 
 def _baseline(b: Any, c: float, x0: np.ndarray) -> tuple[np.ndarray, float]:
     """Per-event scipy least_squares over the same padded batch (masked rows dropped)."""
-    from scipy.optimize import least_squares
+    from scipy.optimize import least_squares  # lazy: only the per-event baseline fit needs it
 
     out = np.empty((b.T.shape[0], 3))
     t0 = time.perf_counter()

@@ -36,8 +36,8 @@ from trucewatch.ledger.keys import generate_source_keys, register_source_keys, s
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, Status, utcnow
 from trucewatch.service import integrations as I
 from trucewatch.service.auth import TokenStore
-from trucewatch.service.sample import bulk_observations, bulk_violations, near_line
 from trucewatch.sim.observe import observe, simulated_sources
+from trucewatch.sim.sample import bulk_observations, bulk_violations, near_line
 from trucewatch.sim.scenario import make_scenario
 from trucewatch.store import Store
 
@@ -68,6 +68,7 @@ def _free_port() -> int:
 
 
 def _start_server(db: Path, agreement_file: Path, cfg: dict[str, Any], work: Path) -> tuple[Any, str]:
+    # lazy: only the API benchmarks make HTTP requests
     import httpx
 
     cfg_file = work / f"service-{_free_port()}.yaml"
@@ -110,6 +111,7 @@ class _Listener(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        # lazy: only the API benchmarks make HTTP requests
         import httpx
 
         try:
@@ -137,6 +139,7 @@ def _pipeline_alerts(agreement: Any, agreement_file: Path, work: Path, seed: int
     posted in time order in small batches to a service whose pipeline hook runs
     fusion, adjudication and the workflow (trucewatch.service.hooks.process_window);
     latency = SSE arrival - POST of the batch holding the finding's last evidence."""
+    # lazy: only the API benchmarks make HTTP requests
     import httpx
 
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
@@ -223,6 +226,7 @@ def _boxes(agreement: Any, n: int, seed: int, size_deg: float = 0.5) -> list[tup
 
 
 def run(quick: bool, seed: int) -> dict[str, Any]:
+    # lazy: only the API benchmarks make HTTP requests
     import httpx
 
     n_obs, n_viol = (20_000, 2_000) if quick else (1_000_000, 50_000)

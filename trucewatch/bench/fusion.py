@@ -1,6 +1,6 @@
 """Fusion and adjudication on a simulated day of every source kind at heavy load, against DBSCAN.
 
-One simulated day (trucewatch.fusion.simday: about 1.05 million observations
+One simulated day (trucewatch.sim.simday: about 1.05 million observations
 at full size) goes through the columnar fusion core and the vectorized rules
 of the sample agreement.  Scored against the simulation's ground truth:
 
@@ -58,7 +58,7 @@ from trucewatch.fusion.confidence import MAX_CONFIDENCE
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.fusion.core import _components, fuse_arrays
 from trucewatch.fusion.gating import gate_pairs
-from trucewatch.fusion.simday import DAY0, SimDay, simulate_day
+from trucewatch.sim.simday import DAY0, SimDay, simulate_day
 
 AGREEMENT = "trucewatch/data/agreements/ua-ru-2026/agreement.yaml"
 
@@ -169,6 +169,7 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
 
 def dbscan_labels(day: Any, eps_m: float = 1500.0) -> np.ndarray:
     """DBSCAN (haversine, min_samples=1) per family and hour of the day."""
+    # lazy: scikit-learn (slow to load) only for the DBSCAN baseline
     from sklearn.cluster import DBSCAN
 
     o = day.fi.obs

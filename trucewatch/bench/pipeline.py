@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nacl.bindings import crypto_sign_open
 
 from trucewatch.agreement import load_agreement
 from trucewatch.data import default_agreement_path
@@ -44,7 +45,8 @@ from trucewatch.ledger.canonical import signing_message
 from trucewatch.ledger.keys import generate_source_keys, public_key_hex, register_source_keys, sign_observations
 from trucewatch.ledger.log import MerkleLog
 from trucewatch.store import Store
-from trucewatch.store import schema as S
+from trucewatch.store.coverage import ingest_times, log_append_times
+from trucewatch.store.scratch import scratch_database
 
 PG_ADMIN = os.environ.get("TRUCEWATCH_PG_URL", "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
 
@@ -65,20 +67,7 @@ def _up(port: int) -> bool:
 
 def _new_db(tmp: Path) -> tuple[str, Any]:
     if _up(5432):
-        from sqlalchemy import create_engine, text
-
-        name = f"tw_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f"CREATE DATABASE {name}"))
-
-        def drop() -> None:
-            with admin.connect() as c:
-                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-                c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            admin.dispose()
-
-        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
+        return scratch_database(PG_ADMIN)
     return str(tmp / f"bench-{uuid.uuid4().hex[:6]}.db"), lambda: None
 
 
@@ -176,10 +165,8 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
             while time.time() < deadline and asyncio.run(_fuse_pending(bus)) > 0:
                 time.sleep(0.5)
             t_drained = time.time()
-        with store.engine.connect() as c:
-            rows = c.execute(S.observations.select().with_only_columns(S.observations.c.id, S.observations.c.ingested_at)).all()
-            appended = [float(a) for (a,) in c.execute(S.ledger_leaves.select().with_only_columns(
-                S.ledger_leaves.c.appended_at))]
+        rows = ingest_times(store)
+        appended = log_append_times(store)
         lat = sorted((ing - published[oid]) * 1000 for oid, ing in rows if oid in published)
         stored = len(rows)
         ledger = log_.size - certs
@@ -246,8 +233,6 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
 
 def _sig_ceiling_us(observations: list, keys: dict) -> float:
     """CPU µs of one bare libsodium signature check over these messages (one thread)."""
-    from nacl.bindings import crypto_sign_open
-
     pairs = [(base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
              for o in observations[:5000]]
     best = float("inf")

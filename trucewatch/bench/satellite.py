@@ -43,6 +43,7 @@ REAL_2022 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "fi
 
 
 def _intake(tmp: Path, rng, quick: bool) -> dict[str, Any]:
+    # lazy: pandas/pyarrow only for the CSV-reader comparison
     import pandas as pd
 
     cfg = FireSimConfig(bbox=(44.5, 22.5, 52.0, 40.0))
@@ -75,6 +76,7 @@ def _intake(tmp: Path, rng, quick: bool) -> dict[str, Any]:
     rows = len(lines) - 1
     t_ours, t_base, t_arrow, t_pd_arrow = [], [], [], []
     try:
+        # lazy: pandas/pyarrow only for the CSV-reader comparison
         import pyarrow.csv as pacsv
     except ImportError:  # optional: the baseline is skipped, not faked
         pacsv = None

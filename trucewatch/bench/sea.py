@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import numpy as np
+from pyais.stream import IterMessages
 
 from trucewatch.agreement import load_agreement
 from trucewatch.sim.sea import AGREEMENT, simulate_sea
@@ -27,8 +28,6 @@ from trucewatch.sources.sea.tracks import build_tracks
 
 
 def _throughput(lines: list[bytes], repeats: int) -> dict[str, Any]:
-    from pyais.stream import IterMessages
-
     def bare() -> int:
         n = 0
         for msg in IterMessages(lines):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from nacl.signing import SigningKey
 from pydantic import ValidationError
 
 from trucewatch.ledger import merkle
@@ -48,6 +49,7 @@ from trucewatch.ledger.verify import verify_export, verify_store
 from trucewatch.ledger.witness import Witness, WitnessError, WitnessRefusal, WitnessStateChanged, _write_atomic
 from trucewatch.model import Observation, to_utc
 from trucewatch.store import Store
+from trucewatch.store.scratch import DatabaseError
 from trucewatch.store.store import RecordError
 
 app = typer.Typer(help="Evidence ledger: source keys, signed ingest, Merkle log, checkpoints, export, proofs.",
@@ -73,8 +75,6 @@ def _guard(fn: F) -> F:
 
     @wraps(fn)
     def inner(*a: Any, **k: Any) -> Any:
-        from sqlalchemy.exc import DatabaseError
-
         try:
             return fn(*a, **k)
         except (typer.Exit, typer.Abort):
@@ -162,8 +162,6 @@ def keygen_cmd(out: Path = typer.Option(..., "--out", help="Private key file to 
                valid_from: str = typer.Option(None, "--valid-from", help="ISO time or unix s (default now)."),
                key: str = MISSION_KEY, as_json: bool = JSON) -> None:
     """Generate an Ed25519 source key; print its public key (hex)."""
-    from nacl.signing import SigningKey
-
     if out.exists():
         _fail(f"{out} exists; refusing to overwrite a key")
     sk = SigningKey.generate()

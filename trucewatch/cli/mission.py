@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from trucewatch.agreement import AgreementError
 from trucewatch.cli.common import fail, open_store, store_agreement_or
@@ -251,8 +252,6 @@ def run_intake(store: Any, paths: list[Path], *, fmt: str = "auto", source_id: s
                agreement: Any = None, as_json: bool = False, show_progress: bool = True,
                skip_done: bool = False, echo: Any = None) -> list[Any]:
     """The intake command's body (also the demo's): per-file summaries, then a checkpoint."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     echo = echo or typer.echo
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True,
                   disable=not show_progress, console=None) as bar:

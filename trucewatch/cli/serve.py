@@ -15,7 +15,7 @@ from trucewatch.mission import mission_agreement, mission_config
 from trucewatch.service.app import SERVICE_TABLES, create_app
 from trucewatch.service.auth import Role, TokenStore
 from trucewatch.service.config import ConfigError, load_config
-from trucewatch.service.sample import populate, populate_air_sea
+from trucewatch.sim.sample import populate, populate_air_sea
 from trucewatch.store import Store
 from trucewatch.store import schema as S
 
@@ -101,6 +101,7 @@ def serve(
     log_level: str = typer.Option("warning", "--log-level"),
 ) -> None:
     """Run the API (/api/v1, OpenAPI at /openapi.json) and the map dashboard (/)."""
+    # lazy: only `serve` starts a server; other commands start faster without it
     import uvicorn
 
     try:

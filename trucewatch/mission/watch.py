@@ -10,12 +10,20 @@ re-reads only the file that was in hand.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from trucewatch.adjudication.workflow import auto_advance
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import sign_observation
+from trucewatch.mission import adapter_key, mission_agreement, mission_config
 from trucewatch.mission.intake import (
     FileSummary,
     checkpoint_appended,
@@ -24,14 +32,17 @@ from trucewatch.mission.intake import (
     intake_paths,
     walk,
 )
+from trucewatch.model import Source, SourceKind
 from trucewatch.pipeline import IncrementalPipeline
+from trucewatch.sources.acoustic import SOURCE_ID, LocateResult, pair_fixes, read_sensors, to_observations
+from trucewatch.sources.acoustic.pairing import launch_zones
+from trucewatch.sources.acoustic.stream import listen
+from trucewatch.sources.sea.live import tcp_lines, udp_lines
 from trucewatch.store.store import Store
 
 
 class DropFolder:
     def __init__(self, store: Store, folder: str | Path, *, settle_s: float = 1.0, agreement: Any = None) -> None:
-        from trucewatch.mission import mission_agreement, mission_config
-
         self.store = store
         self.folder = Path(folder)
         self.settle_s = settle_s
@@ -81,10 +92,6 @@ class DropFolder:
     def poll_feed(self, url: str, timeout_s: float = 30.0) -> list[FileSummary]:
         """Fetch an RSS/Atom URL and take the snapshot in (format ``feed``); an unchanged feed is
         skipped by its content hash, entries seen in an earlier snapshot come back as duplicates."""
-        import hashlib
-        import tempfile
-        import urllib.request
-
 
         with urllib.request.urlopen(url, timeout=timeout_s) as r:  # the operator names the URL
             body = r.read(50 * 1024 * 1024)
@@ -130,9 +137,6 @@ class LiveAis:
     not seen as one gap."""
 
     def __init__(self, url: str) -> None:
-        import threading
-        from urllib.parse import urlsplit
-
         u = urlsplit(url)
         if u.scheme not in ("tcp", "udp") or not u.hostname or not u.port:
             raise ValueError(f"--ais: {url!r} is not tcp://HOST:PORT or udp://HOST:PORT")
@@ -146,8 +150,6 @@ class LiveAis:
         self._thread.start()
 
     def _run(self) -> None:
-        from trucewatch.sources.sea.live import tcp_lines, udp_lines
-
         while not self._stop.is_set():
             try:
                 src = (tcp_lines(self.host, self.port, max_s=1.0) if self.scheme == "tcp"
@@ -171,8 +173,6 @@ class LiveAis:
 
 def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
     """Take the lines ``live`` received since the last flush in through intake."""
-    import tempfile
-
 
     lines = live.take()
     if not lines:
@@ -193,11 +193,6 @@ class LiveArrivals:
     (trucewatch.sources.acoustic.stream.listen, in a thread) with the sensor registry given."""
 
     def __init__(self, sensors_path: str | Path, host: str = "127.0.0.1", port: int = 1883) -> None:
-        import threading
-
-        from trucewatch.sources.acoustic import read_sensors
-        from trucewatch.sources.acoustic.stream import listen
-
         self.sensors, errs = read_sensors(sensors_path)
         if len(self.sensors) == 0:
             raise ValueError(f"--arrivals-sensors: {sensors_path}: no usable sensor ("
@@ -235,13 +230,6 @@ class LiveArrivals:
 
 def flush_arrivals(drop: DropFolder, live: LiveArrivals) -> list[FileSummary]:
     """Sign and append the fixes located since the last call, as intake does for a file."""
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import sign_observation
-    from trucewatch.mission import adapter_key
-    from trucewatch.model import Source, SourceKind
-    from trucewatch.sources.acoustic import SOURCE_ID, LocateResult, pair_fixes, to_observations
-    from trucewatch.sources.acoustic.pairing import launch_zones
-
     results = live.take()
     if not results:
         return []

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from trucewatch.agreement import load_agreement
 from trucewatch.data import default_agreement_path
@@ -100,8 +101,6 @@ SECTOR_KM = 30.0
 
 def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path) -> StageOutput:
     """Sensor band along the contact line in the active sectors; per-round sources; arrivals CSV -> locator."""
-    from scipy.spatial import cKDTree
-
     temp_c = 15.0
     # the layout of trucewatch.sim.acoustic.simulate (3 km grid, +-12 km around the main line), kept only in
     # the sectors where the scenario fires: a mission instruments its active sectors, and the sensors beyond

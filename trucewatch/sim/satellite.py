@@ -276,6 +276,7 @@ def observe(fires: Fires, cfg: FireSimConfig, rng: np.random.Generator) -> SimFi
     sat_names = np.array(cfg.satellites)[sat_i[s_rep]]
     dt = t.astype("datetime64[s]")
     dates = np.datetime_as_string(dt, unit="D")
+    # lazy: pandas only to write the simulated FIRMS history
     import pandas as pd
 
     dn = np.where(night[s_rep] == 1, "N", "D")
@@ -379,9 +380,10 @@ def synthetic_sar_stack(out_dir: str | Path, rng: np.random.Generator, size: int
     scenes change too (seasonal ground moisture, a mild global gain drift), so
     the test must find local, persistent change, not any change.
     """
+    # lazy: rasterio (GDAL) and pyproj only to write radar GeoTIFFs
     import rasterio
-    from pyproj import Transformer
-    from rasterio.transform import from_origin
+    from pyproj import Transformer  # lazy: as above
+    from rasterio.transform import from_origin  # lazy: as above
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pyais.encode import encode_dict
 
 from trucewatch.agreement import load_agreement
 from trucewatch.geo import haversine_m
@@ -178,8 +179,6 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
                  n_spoof_speed: int = 3, n_mass: int = 4, p_drop: float = 0.08, holes_per_day: float = 2.0,
                  static_s: float = 360.0) -> SeaSim:
     """Simulate ``hours`` of AIS traffic; see the module docstring."""
-    from pyais.encode import encode_dict
-
     rng = rng or np.random.default_rng(1)
     t0 = float(t0 if t0 is not None else datetime(2026, 3, 15, tzinfo=UTC).timestamp())
     t1 = t0 + hours * 3600.0

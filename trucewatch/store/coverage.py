@@ -33,4 +33,20 @@ def observation_positions(store: Store) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
-__all__ = ["observation_positions", "observations_outside_period"]
+
+
+def ingest_times(store: Store) -> list[tuple[str, float]]:
+    """(observation id, ingested_at) of every stored observation: ingest latency in benchmarks."""
+    o = S.observations
+    with store.engine.connect() as c:
+        return [(r[0], r[1]) for r in c.execute(select(o.c.id, o.c.ingested_at)).all()]
+
+
+def log_append_times(store: Store) -> list[float]:
+    """When each log leaf was appended (Unix seconds): the integrator's lag in benchmarks."""
+    leaves = S.ledger_leaves
+    with store.engine.connect() as c:
+        return [float(a) for (a,) in c.execute(select(leaves.c.appended_at))]
+
+
+__all__ = ["ingest_times", "log_append_times", "observation_positions", "observations_outside_period"]
