@@ -5,7 +5,6 @@ was seen, and check declared storage sites."""
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from trucewatch.ledger.ingest import ingest_signed
 from trucewatch.ledger.keys import sign_observation
 from trucewatch.mission import MissionError, adapter_key, open_mission_store
 from trucewatch.model import Source, SourceKind, from_unix, to_utc
-from trucewatch.sources.drone.coverage import required_gsd
 from trucewatch.sources.drone.detections import read_detections
 from trucewatch.sources.drone.geometry import Dem
 from trucewatch.sources.drone.pipeline import (
@@ -29,7 +27,8 @@ from trucewatch.sources.drone.pipeline import (
     resolve_source,
     source_for_file,
 )
-from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
+from trucewatch.sources.drone.queries import seen_at, site_status
+from trucewatch.sources.drone.sites import SitesError, load_sites
 from trucewatch.sources.drone.state import DroneState
 from trucewatch.sources.drone.telemetry import Camera, TelemetryError, read_flight
 from trucewatch.store import StoreMissing
@@ -228,22 +227,11 @@ def seen(
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         _fail(f"--lat/--lon: {lat},{lon} is off the globe")
     st = _state(state)
-    a = _time(t_from, "--from")
-    b = _time(t_to, "--to")
-    a = -math.inf if a is None else a
-    b = math.inf if b is None else b
-    need = required_gsd(cls)
-    best, first, by = math.inf, math.nan, None
-    for fid in st.flight_ids():
-        fs = st.frames(fid)
-        s, g, f = fs.seen([lat], [lon], a, b, need)
-        if g[0] < best:
-            best = float(g[0])
-        if s[0] and not (first <= f[0]):
-            first, by = float(f[0]), fid
-    typer.echo(json.dumps({"lat": lat, "lon": lon, "class": cls, "required_gsd_m": need,
-                           "observed": by is not None, "first_time": from_unix(first).isoformat() if by else None,
-                           "flight_id": by, "best_gsd_m": None if math.isinf(best) else round(best, 3)}))
+    r = seen_at(st, lat, lon, _time(t_from, "--from"), _time(t_to, "--to"), cls)
+    typer.echo(json.dumps({"lat": lat, "lon": lon, "class": cls, "required_gsd_m": r["required_gsd_m"],
+                           "observed": r["observed"],
+                           "first_time": from_unix(r["first_time"]).isoformat() if r["observed"] else None,
+                           "flight_id": r["flight_id"], "best_gsd_m": r["best_gsd_m"]}))
 
 
 @app.command()
@@ -264,26 +252,7 @@ def sites(
         declared = load_sites(path)
     except SitesError as exc:
         _fail(str(exc))
-    a = _time(t_from, "--from")
-    b = _time(t_to, "--to")
-    fids = st.flight_ids()
-    framesets = [st.frames(f) for f in fids]
-    sightings = [o for f in fids for o in st.observations(f) if o.kind.value == "weapon_sighting"]
-    recs = check_sites(declared, framesets, sightings, -math.inf if a is None else a, math.inf if b is None else b)
-    if not all_visits:
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in recs:
-            k = (r["site_id"], r["class"])
-            if k not in latest or (r["visit_to"] or 0) > (latest[k]["visit_to"] or 0):
-                latest[k] = r
-        recs = list(latest.values())
-        seen_keys = set(latest)
-        for s in declared:
-            for it in s.inventory:
-                if (s.id, it.cls) not in seen_keys:
-                    recs.append({"site_id": s.id, "site_name": s.name, "party": s.party, "class": it.cls,
-                                 "declared": it.count, "seen": 0, "status": "not_visited", "flight_id": None})
-    recs.sort(key=lambda r: (r["site_id"], r["class"]))
+    recs = site_status(st, declared, _time(t_from, "--from"), _time(t_to, "--to"), all_visits=all_visits)
     if as_json:
         typer.echo(json.dumps(recs, default=str))
         return
