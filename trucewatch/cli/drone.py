@@ -160,7 +160,6 @@ def ingest(
     st.save_flight(res, {"dem": str(dem.resolve())} if dem is not None else None)
     summary = res.summary()
     if store:  # through the ledger: signed with the airframe's key from the mission's key folder, then logged
-
         try:
             with open_mission_store(store) as s:
                 if s.get_source(src.id) is None:
