@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from trucewatch.service.sample import populate
 from typer.testing import CliRunner
 
 from trucewatch import exports, plugins
@@ -31,7 +32,6 @@ from trucewatch.report.daily import ReportView, build_daily_report, default_view
 from trucewatch.service.app import create_app
 from trucewatch.service.auth import Principal, Role
 from trucewatch.service.config import ServiceConfig
-from trucewatch.service.sample import populate
 from trucewatch.sources import registry
 from trucewatch.store import Store
 

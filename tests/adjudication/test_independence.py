@@ -5,9 +5,9 @@ from __future__ import annotations
 from trucewatch.adjudication import adjudicate
 from trucewatch.adjudication.workflow import WorkflowConfig, meets
 from trucewatch.fusion import fuse
-from trucewatch.fusion.testing import ob, off_line, shift, sources
 from trucewatch.model import ObservationKind as OK
 from trucewatch.model import Rule, Source, Status
+from trucewatch.sim.testing import ob, off_line, shift, sources
 
 S = sources()
 

@@ -10,9 +10,9 @@ import pytest
 
 from trucewatch.adjudication import AdjudicationInputError, adjudicate
 from trucewatch.fusion import fuse
-from trucewatch.fusion.testing import ob, off_line, shift, sources
 from trucewatch.model import UNDETERMINED, Observation, Rule
 from trucewatch.model import ObservationKind as OK
+from trucewatch.sim.testing import ob, off_line, shift, sources
 
 S = sources()
 

@@ -19,10 +19,10 @@ from trucewatch.adjudication.uncertain import (
     unit_samples,
 )
 from trucewatch.fusion import fuse
-from trucewatch.fusion.testing import ob, shift, sources
 from trucewatch.geo import CHI2_95_2D, ellipse_cov
 from trucewatch.model import ObservationKind as OK
 from trucewatch.model import Rule
+from trucewatch.sim.testing import ob, shift, sources
 
 S = sources()
 
@@ -160,7 +160,7 @@ def test_bad_threshold_config_is_named(tmp_path):
 
 
 def test_fire_near_the_line_needs_its_probability(agreement):
-    from trucewatch.fusion.testing import off_line
+    from trucewatch.sim.testing import off_line
 
     def judge(d_m, err):
         where = off_line(agreement, "UA", d_m, at=200)

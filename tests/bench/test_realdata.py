@@ -71,7 +71,7 @@ def test_missing_and_failing_measures_are_named(monkeypatch):
 
 
 def test_bench_cli_discovers_realdata_and_run_uses_the_held_out_split(monkeypatch):
-    from trucewatch.bench.cli import available
+    from trucewatch.cli.bench import available
 
     assert "realdata" in available()
     name = _fake(monkeypatch, "fake_only", {"protected_beyond_radius_2sigma": 0, "measured_on": "x"})

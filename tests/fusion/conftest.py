@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from trucewatch.agreement import Agreement, load_agreement
-from trucewatch.fusion.testing import AGREEMENT
+from trucewatch.sim.testing import AGREEMENT
 
 
 @pytest.fixture(scope="session")

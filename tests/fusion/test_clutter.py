@@ -12,9 +12,9 @@ from trucewatch.fusion import FusionConfig, IncrementalFusion, fuse
 from trucewatch.fusion.arrays import from_observations
 from trucewatch.fusion.clutter import ClutterMap, ClutterMapError, learn_clutter
 from trucewatch.fusion.core import fuse_arrays
-from trucewatch.fusion.testing import ob, off_line, shift, sources
 from trucewatch.model import Observation
 from trucewatch.model import ObservationKind as OK
+from trucewatch.sim.testing import ob, off_line, shift, sources
 
 S = sources()
 
@@ -160,7 +160,7 @@ def test_a_flight_that_struck_is_joined_by_the_heat_and_reports_where_it_ended(a
 def test_time_slabs_find_exactly_the_pairs_one_tree_finds(agreement, monkeypatch):
     from trucewatch.fusion import gating
     from trucewatch.fusion.arrays import SEED
-    from trucewatch.fusion.simday import simulate_day
+    from trucewatch.sim.simday import simulate_day
 
     day = simulate_day(agreement, np.random.default_rng(4), scale=0.01, hours=96.0)
     fi, cfg = day.fi, FusionConfig()

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from trucewatch.fusion import FusionConfig, FusionInputError, IncrementalFusion, fuse, fuse_detailed
-from trucewatch.fusion.testing import T0, ob, off_line, shift, sources
 from trucewatch.model import Location, Observation, Source
 from trucewatch.model import ObservationKind as OK
+from trucewatch.pipeline import IncrementalPipeline
+from trucewatch.sim.testing import T0, ob, off_line, shift, sources
 
 S = sources()
 
@@ -201,8 +202,8 @@ def test_incremental_equals_batch_and_late_observations_join(agreement):
         for k in range(0, len(sh), 7):
             inc.add(sh[k : k + 7])
         assert {e.id: e.model_dump() for e in inc.all_events()} == batch, trial
-    # a late thermal pass joins the event and is reported as a change
-    inc = IncrementalFusion(S, agreement)
+    # a late thermal pass joins the event and is reported as a change (the pipeline judges it)
+    inc = IncrementalPipeline(S, agreement)
     first = _strike(agreement)[:3]
     ch, vs = inc.add(first)
     assert len(ch) == 1 and vs and vs[0].rule.value == "fire_across_line"
@@ -228,7 +229,7 @@ def test_streaming_alert_when_a_late_observation_verifies(agreement, tmp_path):
     from trucewatch.store import Store
 
     with Store.open(tmp_path / "s.sqlite") as store:
-        inc = IncrementalFusion(S, agreement, store=store)
+        inc = IncrementalPipeline(S, agreement, store=store)
         strike = _strike(agreement)
         inc.add(strike[1:2])  # one impact fix: a finding, not yet corroborated
         assert inc.alerts == [] and len(inc.all_violations()) == 1

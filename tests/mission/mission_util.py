@@ -50,7 +50,7 @@ def text_claims(path: Path) -> int:
     """How many observations the text stage makes of a file: a post that names several places
     (a General Staff list of shelled villages) is one claim per place, so this can exceed the records."""
     from trucewatch.agreement import load_agreement
-    from trucewatch.commands import default_agreement_path
+    from trucewatch.data import default_agreement_path
     from trucewatch.sources.text.intake import read_any
     from trucewatch.sources.text.pipeline import extract_observations
 

@@ -113,7 +113,7 @@ def test_a_store_at_0002_gains_the_mission_tables(tmp_path):
 
 
 def test_serve_takes_the_stored_agreement(tmp_path):
-    from trucewatch.service.cli import _agreement
+    from trucewatch.cli.serve import _agreement
 
     db = init_store(tmp_path)
     with Store.open(db, create=False) as store:

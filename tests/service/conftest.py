@@ -18,7 +18,7 @@ from trucewatch.agreement import load_agreement
 from trucewatch.model import Status, Transition
 from trucewatch.service.app import create_app
 from trucewatch.service.config import ServiceConfig
-from trucewatch.service.sample import populate
+from trucewatch.sim.sample import populate
 from trucewatch.store import Store
 
 AGREEMENT = Path(__file__).resolve().parents[2] / "trucewatch/data/agreements/ua-ru-2026/agreement.yaml"

@@ -30,7 +30,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: Any, agreement: Any) -> Iterator[Any]:
-    from trucewatch.service.sample import populate
+    from trucewatch.sim.sample import populate
     from trucewatch.store import Store
 
     s = Store.open(tmp_path_factory.mktemp("mech-browser") / "b.db")

@@ -31,7 +31,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: Any, agreement: Any) -> Iterator[Any]:
     """Signed sample data with a ledger and a signed checkpoint: proofs verify."""
-    from trucewatch.service.sample import populate, populate_air_sea
+    from trucewatch.sim.sample import populate, populate_air_sea
     from trucewatch.store import Store
 
     s = Store.open(tmp_path_factory.mktemp("browser") / "browser.db")

@@ -24,7 +24,7 @@ CATALOGUES = Path(__file__).resolve().parents[2] / "trucewatch" / "service" / "s
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: Any, agreement: Any) -> Iterator[Any]:
-    from trucewatch.service.sample import populate
+    from trucewatch.sim.sample import populate
     from trucewatch.store import Store
 
     s = Store.open(tmp_path_factory.mktemp("readers") / "readers.db")

@@ -92,7 +92,7 @@ def test_postgres_bbox_uses_gist_and_answers_like_sqlite(pg_url, agreement, tmp_
     import numpy as np
     from sqlalchemy import text
 
-    from trucewatch.service.sample import populate
+    from trucewatch.sim.sample import populate
     from trucewatch.store import Store
 
     pg, lite = Store.open(pg_url), Store.open(tmp_path / "same.db")

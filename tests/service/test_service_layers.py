@@ -259,7 +259,7 @@ def test_sample_air_and_sea_data_are_drawn(tmp_path, agreement) -> None:
 
     from trucewatch.service.app import create_app
     from trucewatch.service.config import ServiceConfig
-    from trucewatch.service.sample import populate_air_sea
+    from trucewatch.sim.sample import populate_air_sea
     from trucewatch.sources.air.report import air_section
 
     s = Store.open(tmp_path / "sample.db")

@@ -23,7 +23,7 @@ from trucewatch.model import Status
 from trucewatch.report.daily import period_for
 from trucewatch.service.app import create_app
 from trucewatch.service.config import ServiceConfig
-from trucewatch.service.sample import populate_air_sea
+from trucewatch.sim.sample import populate_air_sea
 from trucewatch.store import Store
 
 VID = re.compile(r"v-\d{8}-\d{5}")

@@ -21,20 +21,22 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+from nacl.bindings import crypto_sign_open
+
+from trucewatch.ledger.api import init_log
+from trucewatch.ledger.canonical import signing_message
+from trucewatch.ledger.checkpoint import NoteSigner
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.integrator import integrate_pending
+from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
+from trucewatch.ledger.log import LogEntry, MerkleLog, bulk_insert
+from trucewatch.model import Location, Observation, Source
+from trucewatch.store import Store
+from trucewatch.store import schema as S
+
 
 def main() -> None:
-    import numpy as np
-    from nacl.bindings import crypto_sign_open
-
-    from trucewatch.ledger.api import init_log
-    from trucewatch.ledger.canonical import signing_message
-    from trucewatch.ledger.checkpoint import NoteSigner
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
-    from trucewatch.ledger.log import LogEntry, MerkleLog
-    from trucewatch.model import Location, Observation, Source
-    from trucewatch.store import Store
-
     url, n = sys.argv[1], int(sys.argv[2])
     log_n = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     rng = np.random.default_rng(1)
@@ -63,8 +65,6 @@ def main() -> None:
     lags: list[float] = []
 
     def integrator() -> None:
-        from trucewatch.ledger.integrator import integrate_pending
-
         lg = MerkleLog(store)
         while not stop.is_set():
             if integrate_pending(store, lg) and lg.last_lag_s is not None:
@@ -110,9 +110,6 @@ def main() -> None:
         size0 = log.size
         ac = time.process_time()
         if new:
-            from trucewatch.ledger.log import bulk_insert
-            from trucewatch.store import schema as S
-
             now = time.time()
             with store.engine.begin() as c:
                 bulk_insert(c, S.ledger_queue, ("observation_id", "leaf", "key", "queued_at"),

@@ -30,6 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.geo import LocalFrame
+from trucewatch.sim.drone import fly
+from trucewatch.sources.drone.interference import detect
+from trucewatch.sources.drone.telemetry import Camera, _packet_length, read_tlog, write_tlog
+from trucewatch.sources.sea.nmea import decode_lines
+from trucewatch.sources.sea.tracks import build_tracks
+
 SEA_DIR = Path(str(files("trucewatch") / "data" / "eval" / "real" / "sea"))
 
 
@@ -42,9 +49,6 @@ def _listed(tracks: Any) -> set[int]:
 
 
 def measure_sea(split: str = "heldout") -> dict[str, Any]:
-    from trucewatch.sources.sea.nmea import decode_lines
-    from trucewatch.sources.sea.tracks import build_tracks
-
     labels = json.loads((SEA_DIR / "labels.json").read_text(encoding="utf-8"))
     files_ = {k: v for k, v in labels["files"].items() if v["split"] == split}
     so_total = so_listed = v_total = v_listed = 0
@@ -98,8 +102,6 @@ def measure_sea(split: str = "heldout") -> dict[str, Any]:
 # ----------------------------------------------------------------- drone
 def _records(buf: bytes) -> list[tuple[int, int, int, int]]:
     """(offset, length, time_us, msgid) of every record of a tlog written by ``write_tlog``."""
-    from trucewatch.sources.drone.telemetry import _packet_length
-
     out = []
     pos = 0
     while pos + 9 <= len(buf):
@@ -141,10 +143,6 @@ def acquire_fix(gps: dict[str, np.ndarray], t0: float, settle_s: float, rng: np.
 
 def generated_benign_tlogs(out_dir: Path, n: int, seed: int) -> list[tuple[Path, dict[str, Any]]]:
     """Benign patrol tlogs (GENERATED, not real) with link dropouts and fix acquisition; returns (path, truth)."""
-    from trucewatch.geo import LocalFrame
-    from trucewatch.sim.drone import fly
-    from trucewatch.sources.drone.telemetry import Camera, write_tlog
-
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
@@ -173,9 +171,6 @@ def split_name(i: int) -> str:
 
 
 def measure_drone(split: str = "heldout", n: int = 8, seed: int = 18) -> dict[str, Any]:
-    from trucewatch.sources.drone.interference import detect
-    from trucewatch.sources.drone.telemetry import read_tlog
-
     with tempfile.TemporaryDirectory() as d:
         logs = [x for i, x in enumerate(generated_benign_tlogs(Path(d), n, seed)) if split_name(i) == split]
         alarms = 0

@@ -24,10 +24,21 @@ from __future__ import annotations
 import csv
 import os
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from trucewatch.adjudication import adjudicate
+from trucewatch.adjudication.rules import AdjudicationConfig
+from trucewatch.adjudication.workflow import WorkflowConfig, meets
+from trucewatch.agreement import load_agreement
+from trucewatch.fusion import fuse
+from trucewatch.geo import CHI2_95_2D, haversine_m
+from trucewatch.model import Rule, Status
+from trucewatch.sources.text.intake import record_from_dict
+from trucewatch.sources.text.pipeline import extract_observations, sources_of
 
 #: The headline file under the shared folder (read-only); ``path=`` or TRUCEWATCH_SHARED overrides it.
 VIINA_REL = Path("data") / "events" / "viina_headlines_2025-03.csv"
@@ -62,10 +73,6 @@ def _records(path: Path, split: str) -> list[dict[str, Any]]:
 
 
 def _agreement() -> Any:
-    from importlib import resources
-
-    from trucewatch.agreement import load_agreement
-
     ag = load_agreement(str(resources.files("trucewatch") / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"))
     ag.start = datetime(2025, 1, 1, tzinfo=UTC)  # the sample agreement, in force for the headlines' month
     return ag
@@ -73,15 +80,6 @@ def _agreement() -> Any:
 
 def measure(split: str = "heldout", path: str | Path | None = None) -> dict[str, Any]:
     """Counts of findings that the evidence's geometry does not support (see module doc)."""
-    from trucewatch.adjudication import adjudicate
-    from trucewatch.adjudication.rules import AdjudicationConfig
-    from trucewatch.adjudication.workflow import WorkflowConfig, meets
-    from trucewatch.fusion import fuse
-    from trucewatch.geo import CHI2_95_2D, haversine_m
-    from trucewatch.model import Rule, Status
-    from trucewatch.sources.text.intake import record_from_dict
-    from trucewatch.sources.text.pipeline import extract_observations, sources_of
-
     if split not in SPLITS:
         raise ValueError(f"split: {split!r} is not one of {', '.join(SPLITS)}")
     src = Path(path) if path else _viina_path()

@@ -19,6 +19,8 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trucewatch.sources.text.extract import Extractor
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "eval" / "real" / "text"
 #: Claim types that are not events (the extractor's verdict for weather, sports, ...).
 NOT_EVENT = {"non_event"}
@@ -57,8 +59,6 @@ def _is_event(c) -> bool:
 
 def measure(split: str = "heldout", data_dir: Path | None = None, extractor=None) -> dict:
     """Figures on one split of the real-text sets (see the module docstring)."""
-    from trucewatch.sources.text.extract import Extractor
-
     ex = extractor or Extractor()
     rows = load(split, data_dir)
     places = places_ok = items_ok = n_event_items = 0

@@ -24,26 +24,31 @@ coverage and rates.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
 import numpy as np
+import shapely
+
+from trucewatch.geo import LocalFrame, ellipse_cov, ellipse_from_cov
+from trucewatch.sim.acoustic import (
+    CHARGE_KG,
+    IMPACT_SCATTER_M,
+    LAUNCH_FACTOR,
+    ROUND_INTERVAL_S,
+    Sources,
+    band_network,
+    simulate_arrivals,
+)
+from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
+from trucewatch.sources.acoustic.geometry import EARTH_RADIUS_M, enu_rotation, to_ecef
+from trucewatch.sources.acoustic.pipeline import build_batch, fit_groups
+from trucewatch.sources.acoustic.solver import _sub, fisher, linear_init, safe_inv, solve
 
 
 def _front(rng: np.random.Generator, length_km: float, n_events: int, events_per_min: float, clock_sigma: float,
            spacing_m: float, depth_m: float) -> dict[str, Any]:
-    import shapely
-
-    from trucewatch.geo import LocalFrame
-    from trucewatch.sim.acoustic import (
-        CHARGE_KG,
-        IMPACT_SCATTER_M,
-        LAUNCH_FACTOR,
-        ROUND_INTERVAL_S,
-        Sources,
-        band_network,
-    )
-
     frame = LocalFrame(48.30, 37.80)
     L = length_km * 1000.0
     x = np.linspace(-L / 2, L / 2, 600)
@@ -92,9 +97,7 @@ def _front(rng: np.random.Generator, length_km: float, n_events: int, events_per
 
 def _baseline(b: Any, c: float, x0: np.ndarray) -> tuple[np.ndarray, float]:
     """Per-event scipy least_squares over the same padded batch (masked rows dropped)."""
-    from scipy.optimize import least_squares
-
-    from trucewatch.sources.acoustic.geometry import EARTH_RADIUS_M
+    from scipy.optimize import least_squares  # lazy: only the per-event baseline fit needs it
 
     out = np.empty((b.T.shape[0], 3))
     t0 = time.perf_counter()
@@ -128,8 +131,6 @@ PICK_T_DF, PICK_T_SCALE_S = 3.0, 0.001
 
 def _heavy_picks(arr: Any, lab: np.ndarray, lab2: np.ndarray, rng: np.random.Generator) -> tuple[Any, np.ndarray, np.ndarray]:
     """Add a Student-t picking error to every onset, then restore time order."""
-    import dataclasses
-
     t = arr.t + PICK_T_SCALE_S * rng.standard_t(PICK_T_DF, len(arr))
     o = np.argsort(t, kind="stable")
     fields = {f.name: getattr(arr, f.name) for f in dataclasses.fields(arr)}
@@ -154,13 +155,6 @@ def run(quick: bool = False, seed: int = 1, clock: float = 0.001, events_per_min
 def _measure(quick: bool, seed: int, clock: float, events_per_min: float, *, timing: bool,
              n_events: int | None = None, wind: tuple[float, float] = (0.0, 0.0),
              heavy_picks: bool = False) -> dict[str, Any]:
-    from trucewatch.geo import ellipse_cov, ellipse_from_cov
-    from trucewatch.sim.acoustic import simulate_arrivals
-    from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
-    from trucewatch.sources.acoustic.geometry import enu_rotation, to_ecef
-    from trucewatch.sources.acoustic.pipeline import build_batch, fit_groups
-    from trucewatch.sources.acoustic.solver import fisher, linear_init, safe_inv, solve
-
     rng = np.random.default_rng(seed)
     sizes = dict(length_km=30.0, n_events=600) if quick else dict(length_km=120.0, n_events=10_000)
     if n_events is not None:
@@ -192,7 +186,6 @@ def _measure(quick: bool, seed: int, clock: float, events_per_min: float, *, tim
         t_ours = min(t_ours, time.perf_counter() - t0)
     x0, _ = linear_init(b, cfg.c)  # the baseline gets the same start, untimed
     sub = np.sort(rng.choice(E, size=min(E, 2000), replace=False))
-    from trucewatch.sources.acoustic.solver import _sub
 
     b_sub = _sub(b, sub)
     t_base = np.inf

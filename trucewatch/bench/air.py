@@ -22,6 +22,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from trucewatch.agreement import load_agreement
+from trucewatch.sim.air import _truth_rules, simulate_air
+from trucewatch.sources.air.rules import track_findings
+from trucewatch.sources.air.summary import parse_summary
+from trucewatch.sources.air.tracks import read_tracks
+
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval" / "air_summaries" / "summaries.jsonl"
 
 
@@ -32,8 +40,6 @@ def _naive(text: str) -> tuple[int | None, int | None]:
 
 
 def summary_accuracy() -> dict[str, Any]:
-    from trucewatch.sources.air.summary import parse_summary
-
     rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
     ok = total = base_ok = 0
     flag_ok = 0
@@ -61,13 +67,6 @@ def summary_accuracy() -> dict[str, Any]:
 
 
 def track_f1(seeds: list[int], drones: int) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sim.air import _truth_rules, simulate_air
-    from trucewatch.sources.air.rules import track_findings
-    from trucewatch.sources.air.tracks import read_tracks
-
     root = Path(__file__).resolve().parents[1] / "data" / "agreements"
     agrs = {n: load_agreement(root / n / "agreement.yaml") for n in ("ua-ru-2026", "ua-ru-energy")}
     tp = fp = fn = 0

@@ -15,6 +15,7 @@ isolates the service's own part (a hook that only marks a violation verified).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -27,15 +28,25 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from trucewatch.agreement import load_agreement
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, Status, utcnow
+from trucewatch.service import integrations as I
+from trucewatch.service.auth import TokenStore
+from trucewatch.sim.observe import observe, simulated_sources
+from trucewatch.sim.sample import bulk_observations, bulk_violations, near_line
+from trucewatch.sim.scenario import make_scenario
+from trucewatch.store import Store
+
 MARK = "bench_verifies"
 
 
 def bench_pipeline(store: Any, agreement: Any, ids: list[str]) -> None:
     """Pipeline hook for this benchmark: an observation whose attributes name a
     violation under ``bench_verifies`` moves it to verified (via the workflow)."""
-    from trucewatch.model import Status
-    from trucewatch.service import integrations as I
-
     for o in store.get_observations(ids):
         vid = o.attributes.get(MARK)
         if vid:
@@ -45,8 +56,6 @@ def bench_pipeline(store: Any, agreement: Any, ids: list[str]) -> None:
 
 def _server_stack() -> dict[str, str]:
     """HTTP parser and event loop uvicorn picks ("auto") in the served process."""
-    import importlib.util
-
     return {"http": "httptools" if importlib.util.find_spec("httptools") else "h11",
             "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
             "cores": str(os.cpu_count())}
@@ -59,6 +68,7 @@ def _free_port() -> int:
 
 
 def _start_server(db: Path, agreement_file: Path, cfg: dict[str, Any], work: Path) -> tuple[Any, str]:
+    # lazy: only the API benchmarks make HTTP requests
     import httpx
 
     cfg_file = work / f"service-{_free_port()}.yaml"
@@ -101,6 +111,7 @@ class _Listener(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        # lazy: only the API benchmarks make HTTP requests
         import httpx
 
         try:
@@ -128,14 +139,8 @@ def _pipeline_alerts(agreement: Any, agreement_file: Path, work: Path, seed: int
     posted in time order in small batches to a service whose pipeline hook runs
     fusion, adjudication and the workflow (trucewatch.service.hooks.process_window);
     latency = SSE arrival - POST of the batch holding the finding's last evidence."""
+    # lazy: only the API benchmarks make HTTP requests
     import httpx
-    import numpy as np
-
-    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
-    from trucewatch.service.auth import TokenStore
-    from trucewatch.sim.observe import observe, simulated_sources
-    from trucewatch.sim.scenario import make_scenario
-    from trucewatch.store import Store
 
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
     sc = make_scenario(agreement, "quiet" if quick else "demo", seed, day)
@@ -183,17 +188,10 @@ def _pipeline_alerts(agreement: Any, agreement_file: Path, work: Path, seed: int
 
 
 def _pct(xs: list[float], q: float) -> float:
-    import numpy as np
-
     return float(np.percentile(np.asarray(xs), q)) if xs else float("nan")
 
 
 def _build(path: Path, n_obs: int, n_viol: int, seed: int, agreement: Any) -> None:
-    import numpy as np
-
-    from trucewatch.service.sample import bulk_observations, bulk_violations
-    from trucewatch.store import Store
-
     tmp = path.with_suffix(".building")
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         p.unlink(missing_ok=True)
@@ -222,26 +220,14 @@ def _store_copy(n_obs: int, n_viol: int, seed: int, agreement: Any, work: Path) 
 
 
 def _boxes(agreement: Any, n: int, seed: int, size_deg: float = 0.5) -> list[tuple[float, float, float, float]]:
-    import numpy as np
-
-    from trucewatch.service.sample import near_line
-
     lat, lon = near_line(agreement, n, np.random.default_rng(seed + 1), 10_000.0)
     h = size_deg / 2
     return [(float(x - h), float(y - h), float(x + h), float(y + h)) for y, x in zip(lat, lon, strict=True)]
 
 
 def run(quick: bool, seed: int) -> dict[str, Any]:
+    # lazy: only the API benchmarks make HTTP requests
     import httpx
-    import numpy as np
-
-    from trucewatch.agreement import load_agreement
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
-    from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, utcnow
-    from trucewatch.service.auth import TokenStore
-    from trucewatch.service.sample import bulk_violations
-    from trucewatch.store import Store
 
     n_obs, n_viol = (20_000, 2_000) if quick else (1_000_000, 50_000)
     query_s, rate, alerts, ingest_batches, batch = (3.0, 40.0, 5, 3, 200) if quick else (20.0, 100.0, 30, 20, 500)

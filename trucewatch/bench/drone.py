@@ -11,15 +11,24 @@ from __future__ import annotations
 import json
 import math
 import time
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
+import shapely
+
+from trucewatch.agreement import load_agreement
+from trucewatch.geo import haversine_m
+from trucewatch.sim.drone import simulate
+from trucewatch.sim.scenario import make_scenario
+from trucewatch.sources.drone.detections import parse_detection
+from trucewatch.sources.drone.geometry import camera_matrices, footprints_baseline, project_footprints
+from trucewatch.sources.drone.pipeline import process_flight
+from trucewatch.sources.drone.sites import check_sites, parse_sites
 
 
 def match_objects(pred: list[tuple[float, float]], truth: list[tuple[float, float]], max_m: float = 60.0) -> int:
     """One-to-one matches (greedy by distance) between predicted and true positions."""
-    from trucewatch.geo import haversine_m
-
     if not pred or not truth:
         return 0
     p = np.array(pred)
@@ -48,10 +57,6 @@ def score_interference(episodes: list[Any], truth: list[dict[str, Any]], tol_s: 
 
 
 def _footprint_rates(rng: np.random.Generator, n: int, n_base: int) -> dict[str, Any]:
-    import shapely
-
-    from trucewatch.sources.drone.geometry import camera_matrices, footprints_baseline, project_footprints
-
     e = rng.uniform(-5e3, 5e3, n)
     nn = rng.uniform(-5e3, 5e3, n)
     h = rng.uniform(200, 1200, n)
@@ -91,18 +96,9 @@ def _footprint_rates(rng: np.random.Generator, n: int, n_base: int) -> dict[str,
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sim.drone import simulate
-    from trucewatch.sim.scenario import make_scenario
-    from trucewatch.sources.drone.detections import parse_detection
-    from trucewatch.sources.drone.pipeline import process_flight
-    from trucewatch.sources.drone.sites import check_sites, parse_sites
-
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {"bench": "drone", "quick": quick, "seed": seed}
     out.update(_footprint_rates(rng, 20_000 if quick else 200_000, 1_000 if quick else 10_000))
-
-    from importlib.resources import files
 
     agr = load_agreement(str(files("trucewatch") / "data/agreements/ua-ru-2026/agreement.yaml"))
     seeds = [seed] if quick else [seed + k for k in range(4)]

@@ -1,6 +1,6 @@
 """Fusion and adjudication on a simulated day of every source kind at heavy load, against DBSCAN.
 
-One simulated day (trucewatch.fusion.simday: about 1.05 million observations
+One simulated day (trucewatch.sim.simday: about 1.05 million observations
 at full size) goes through the columnar fusion core and the vectorized rules
 of the sample agreement.  Scored against the simulation's ground truth:
 
@@ -40,29 +40,35 @@ day (seed + 10000), as a deployment learns it from the days before;
 
 from __future__ import annotations
 
+import gc
 import math
 import time
+import tracemalloc
+from importlib import resources
 from typing import Any
 
 import numpy as np
+
+from trucewatch.adjudication.columns import from_table
+from trucewatch.adjudication.rules import AdjudicationConfig, evaluate
+from trucewatch.adjudication.workflow import WorkflowConfig
+from trucewatch.agreement import load_agreement
+from trucewatch.fusion.clutter import learn_clutter
+from trucewatch.fusion.confidence import MAX_CONFIDENCE
+from trucewatch.fusion.config import FusionConfig
+from trucewatch.fusion.core import _components, fuse_arrays
+from trucewatch.fusion.gating import gate_pairs
+from trucewatch.sim.simday import DAY0, SimDay, simulate_day
 
 AGREEMENT = "trucewatch/data/agreements/ua-ru-2026/agreement.yaml"
 
 
 def _agreement() -> Any:
-    from importlib import resources
-
-    from trucewatch.agreement import load_agreement
-
     path = resources.files("trucewatch") / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
     return load_agreement(str(path))
 
 
 def _pipeline(day: Any, ag: Any, labels: np.ndarray | None = None, config: Any = None) -> tuple[Any, Any, list[Any], float, float]:
-    from trucewatch.adjudication.columns import from_table
-    from trucewatch.adjudication.rules import AdjudicationConfig, evaluate
-    from trucewatch.fusion.core import fuse_arrays
-
     t0 = time.perf_counter()
     table = fuse_arrays(day.fi, config, origin_cols=day.origin_cols, labels=labels)
     t1 = time.perf_counter()
@@ -73,8 +79,6 @@ def _pipeline(day: Any, ag: Any, labels: np.ndarray | None = None, config: Any =
 
 
 def _subset(day: Any, rows: np.ndarray) -> Any:
-    from trucewatch.fusion.simday import SimDay
-
     o = day.origin_cols
     return SimDay(day.fi.take(rows), (o[0][rows], o[1][rows], o[2][rows]), day.truth[rows], day.arrival[rows],
                   {k: v[rows] for k, v in day.extras.items()}, day.source_names, day.truth_rules, day.truth_time)
@@ -82,9 +86,6 @@ def _subset(day: Any, rows: np.ndarray) -> Any:
 
 def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 60.0) -> dict[str, Any]:
     """F1, attribution and time to verification against the simulation's truth."""
-    from trucewatch.adjudication.workflow import WorkflowConfig
-    from trucewatch.fusion.confidence import MAX_CONFIDENCE
-
     wf = WorkflowConfig()
     truth_party = {(h, r.value): p for h, r, p in day.truth_rules}
     present = set(np.unique(day.truth[day.truth >= 0]).tolist())
@@ -168,6 +169,7 @@ def score(day: Any, table: Any, cols: Any, hits: list[Any], cadence_s: float = 6
 
 def dbscan_labels(day: Any, eps_m: float = 1500.0) -> np.ndarray:
     """DBSCAN (haversine, min_samples=1) per family and hour of the day."""
+    # lazy: scikit-learn (slow to load) only for the DBSCAN baseline
     from sklearn.cluster import DBSCAN
 
     o = day.fi.obs
@@ -193,10 +195,6 @@ def gnn_labels(day: Any, config: Any = None) -> np.ndarray:
     the event of its lowest-cost gate-passing predecessor (squared Mahalanobis
     distance with the same covariances plus the time cost, same gates), else
     starts one.  The online nearest-neighbour association of classic trackers."""
-    from trucewatch.fusion.config import FusionConfig
-    from trucewatch.fusion.core import _components
-    from trucewatch.fusion.gating import gate_pairs
-
     config = config or FusionConfig()
     fi = day.fi.gate_view()
     n = len(fi)
@@ -213,8 +211,6 @@ def gnn_labels(day: Any, config: Any = None) -> np.ndarray:
 
 def _variant(ag: Any, seed: int, scale: float, config: Any, noise: str, with_baselines: bool) -> dict[str, Any]:
     """One simulated day without truth keys under ``noise``: ours against the baselines."""
-    from trucewatch.fusion.simday import simulate_day
-
     day = simulate_day(ag, np.random.default_rng(seed), scale=scale, truth_keys=False, noise=noise)
     table, cols, hits, t_f, t_a = _pipeline(day, ag, config=config)
     ours = score(day, table, cols, hits)
@@ -245,11 +241,6 @@ def _variant(ag: Any, seed: int, scale: float, config: Any, noise: str, with_bas
 
 def density_scaling(ag: Any, seed: int, scales: list[float], config: Any, repeats: int) -> dict[str, Any]:
     """Fix the day, grow observations per hour: seconds and peak traced memory per size."""
-    import gc
-    import tracemalloc
-
-    from trucewatch.fusion.simday import simulate_day
-
     sizes, secs, fuse_secs, cpu_secs, peaks = [], [], [], [], []
     for k, s in enumerate(scales):
         day = simulate_day(ag, np.random.default_rng(seed + 100 + k), scale=s, truth_keys=False)
@@ -262,7 +253,6 @@ def density_scaling(ag: Any, seed: int, scales: list[float], config: Any, repeat
             best, best_f = min(best, tf + ta), min(best_f, tf)
         gc.collect()
         tracemalloc.start()
-        from trucewatch.fusion.core import fuse_arrays
 
         fuse_arrays(day.fi, config, origin_cols=day.origin_cols)
         peak = tracemalloc.get_traced_memory()[1]
@@ -298,11 +288,6 @@ def density_scaling(ag: Any, seed: int, scales: list[float], config: Any, repeat
 
 
 def run(quick: bool, seed: int, scale: float | None = None) -> dict[str, Any]:
-    from trucewatch.fusion.clutter import learn_clutter
-    from trucewatch.fusion.config import FusionConfig
-    from trucewatch.fusion.core import fuse_arrays
-    from trucewatch.fusion.simday import DAY0, simulate_day
-
     ag = _agreement()
     rng = np.random.default_rng(seed)
     scale = scale if scale is not None else (0.02 if quick else 1.0)

@@ -20,6 +20,8 @@ observations and measures:
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -31,6 +33,21 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from nacl.bindings import crypto_sign_open
+
+from trucewatch.agreement import load_agreement
+from trucewatch.data import default_agreement_path
+from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, ensure_streams, publish_observations
+from trucewatch.deploy.loadgen import SOURCES, synthetic_stream
+from trucewatch.deploy.sectors import Sectors
+from trucewatch.ledger.canonical import signing_message
+from trucewatch.ledger.keys import generate_source_keys, public_key_hex, register_source_keys, sign_observations
+from trucewatch.ledger.log import MerkleLog
+from trucewatch.store import Store
+from trucewatch.store.coverage import ingest_times, log_append_times
+from trucewatch.store.postgres import scratch_database
 
 PG_ADMIN = os.environ.get("TRUCEWATCH_PG_URL", "postgresql://trucewatch:trucewatch@127.0.0.1:5432/postgres")
 
@@ -51,27 +68,14 @@ def _up(port: int) -> bool:
 
 def _new_db(tmp: Path) -> tuple[str, Any]:
     if _up(5432):
-        from sqlalchemy import create_engine, text
-
-        name = f"tw_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f"CREATE DATABASE {name}"))
-
-        def drop() -> None:
-            with admin.connect() as c:
-                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-                c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            admin.dispose()
-
-        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
+        stack = contextlib.ExitStack()
+        url = stack.enter_context(scratch_database(PG_ADMIN, "tw_bench"))
+        return url, stack.close
     return str(tmp / f"bench-{uuid.uuid4().hex[:6]}.db"), lambda: None
 
 
 async def _wait_ready(bus: str, n_workers: int, timeout: float = 90.0) -> None:
     """Until every worker has a pull request waiting on the ingest consumer."""
-    from trucewatch.deploy.bus import OBS_STREAM, connect, ensure_streams
-
     nc = await connect(bus)
     js = nc.jetstream()
     await ensure_streams(js)
@@ -87,9 +91,6 @@ async def _wait_ready(bus: str, n_workers: int, timeout: float = 90.0) -> None:
 
 
 async def _publish_all(bus: str, agreement: Any, observations: list, published: dict[str, float]) -> None:
-    from trucewatch.deploy.bus import connect, ensure_streams, publish_observations
-    from trucewatch.deploy.sectors import Sectors
-
     nc = await connect(bus)
     js = nc.jetstream()
     await ensure_streams(js)
@@ -113,8 +114,6 @@ def _cpu_s(pid: int) -> float:
 
 
 async def _fuse_pending(bus: str) -> int:
-    from trucewatch.deploy.bus import FUSE_STREAM, connect
-
     nc = await connect(bus)
     try:
         info = await nc.jetstream().consumer_info(FUSE_STREAM, "fusion")
@@ -126,12 +125,6 @@ async def _fuse_pending(bus: str) -> int:
 
 
 def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Path, role: str = "all") -> dict[str, Any]:
-    from trucewatch.deploy.loadgen import SOURCES
-    from trucewatch.ledger.keys import public_key_hex, register_source_keys
-    from trucewatch.ledger.log import MerkleLog
-    from trucewatch.store import Store
-    from trucewatch.store import schema as S
-
     nats_bin = shutil.which("nats-server")
     if not nats_bin:
         raise RuntimeError("nats-server is not installed (scripts/services.sh installs it)")
@@ -175,10 +168,8 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
             while time.time() < deadline and asyncio.run(_fuse_pending(bus)) > 0:
                 time.sleep(0.5)
             t_drained = time.time()
-        with store.engine.connect() as c:
-            rows = c.execute(S.observations.select().with_only_columns(S.observations.c.id, S.observations.c.ingested_at)).all()
-            appended = [float(a) for (a,) in c.execute(S.ledger_leaves.select().with_only_columns(
-                S.ledger_leaves.c.appended_at))]
+        rows = ingest_times(store)
+        appended = log_append_times(store)
         lat = sorted((ing - published[oid]) * 1000 for oid, ing in rows if oid in published)
         stored = len(rows)
         ledger = log_.size - certs
@@ -211,13 +202,6 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.agreement import load_agreement
-    from trucewatch.commands import default_agreement_path
-    from trucewatch.deploy.loadgen import SOURCES, synthetic_stream
-    from trucewatch.ledger.keys import generate_source_keys, sign_observations
-
     n = 2_000 if quick else 30_000
     agreement = load_agreement(default_agreement_path())
     keys = generate_source_keys(SOURCES, rng=np.random.default_rng(seed))
@@ -252,12 +236,6 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
 
 def _sig_ceiling_us(observations: list, keys: dict) -> float:
     """CPU µs of one bare libsodium signature check over these messages (one thread)."""
-    import base64
-
-    from nacl.bindings import crypto_sign_open
-
-    from trucewatch.ledger.canonical import signing_message
-
     pairs = [(base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
              for o in observations[:5000]]
     best = float("inf")

@@ -11,8 +11,18 @@ matching or disambiguation).
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
+
+import numpy as np
+
+from trucewatch.geo import haversine_m
+from trucewatch.sim.text import simulate_posts
+from trucewatch.sources.text.extract import Extractor
+from trucewatch.sources.text.gazetteer import Gazetteer
+from trucewatch.sources.text.pipeline import extract_claims
+from trucewatch.sources.text.translit import fold
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval" / "reports" / "reports.jsonl"
 
@@ -23,8 +33,6 @@ def load_eval(path: Path = EVAL) -> list[dict]:
 
 def pairwise_f1(pred: list, truth: list) -> dict:
     """Pairwise precision/recall/F1 of a clustering against labels (vectorized)."""
-    import numpy as np
-
     _, p = np.unique(np.asarray([str(x) for x in pred]), return_inverse=True)
     _, t = np.unique(np.asarray([str(x) for x in truth]), return_inverse=True)
     n = len(p)
@@ -40,10 +48,6 @@ def pairwise_f1(pred: list, truth: list) -> dict:
 
 
 def exact_baseline(rows: list[dict], gaz) -> list[tuple[float, float] | None]:
-    import re
-
-    from trucewatch.sources.text.translit import fold
-
     by_key: dict[str, list[int]] = {}
     for (k, i) in gaz.full:
         by_key.setdefault(k, []).append(i)
@@ -68,14 +72,6 @@ def exact_baseline(rows: list[dict], gaz) -> list[tuple[float, float] | None]:
 
 
 def run(quick: bool = False, seed: int = 1) -> dict:
-    import numpy as np
-
-    from trucewatch.geo import haversine_m
-    from trucewatch.sim.text import simulate_posts
-    from trucewatch.sources.text.extract import Extractor
-    from trucewatch.sources.text.gazetteer import Gazetteer
-    from trucewatch.sources.text.pipeline import extract_claims
-
     t0 = time.perf_counter()
     gaz = Gazetteer.load()
     ex = Extractor(gaz)

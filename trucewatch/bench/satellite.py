@@ -19,19 +19,32 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from trucewatch.sim.satellite import (
+    FireSimConfig,
+    Landscape,
+    background_fires,
+    demo_strikes,
+    observe,
+    simulate_year,
+    synthetic_sar_stack,
+)
+from trucewatch.sources.satellite.background import BackgroundModel, auc, detect
+from trucewatch.sources.satellite.firms import read_firms
+from trucewatch.sources.satellite.radar import change_test
 
 REAL_2022 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "firms" / "ukraine_2022_lat_lon_date.csv"
 
 
 def _intake(tmp: Path, rng, quick: bool) -> dict[str, Any]:
-    import numpy as np
+    # lazy: pandas/pyarrow only for the CSV-reader comparison
     import pandas as pd
-
-    from trucewatch.sim.satellite import FireSimConfig, Landscape, background_fires, observe
-    from trucewatch.sources.satellite.firms import read_firms
 
     cfg = FireSimConfig(bbox=(44.5, 22.5, 52.0, 40.0))
     land = Landscape.make(cfg, rng)
@@ -63,6 +76,7 @@ def _intake(tmp: Path, rng, quick: bool) -> dict[str, Any]:
     rows = len(lines) - 1
     t_ours, t_base, t_arrow, t_pd_arrow = [], [], [], []
     try:
+        # lazy: pandas/pyarrow only for the CSV-reader comparison
         import pyarrow.csv as pacsv
     except ImportError:  # optional: the baseline is skipped, not faked
         pacsv = None
@@ -97,12 +111,6 @@ def _intake(tmp: Path, rng, quick: bool) -> dict[str, Any]:
 
 
 def _excess(rng, quick: bool) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.sim.satellite import FireSimConfig, demo_strikes, simulate_year
-    from trucewatch.sources.satellite.background import BackgroundModel, auc, detect
-    from trucewatch.sources.satellite.firms import read_firms
-
     cfg = FireSimConfig() if not quick else FireSimConfig(bbox=(47.0, 36.0, 48.5, 38.0))
     n_days = 120 if quick else 365
     truth = demo_strikes(rng, "2026-01-01", n_days, cfg.bbox)
@@ -131,12 +139,6 @@ def _excess(rng, quick: bool) -> dict[str, Any]:
 
 
 def _damage(tmp: Path, rng, quick: bool) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.sim.satellite import synthetic_sar_stack
-    from trucewatch.sources.satellite.background import auc
-    from trucewatch.sources.satellite.radar import change_test
-
     size = 160 if quick else 768
     nb = 60 if quick else 900
     st = synthetic_sar_stack(tmp / "sar", rng, size=size, n_buildings=nb)
@@ -150,11 +152,6 @@ def _damage(tmp: Path, rng, quick: bool) -> dict[str, Any]:
 
 
 def _real(rng) -> dict[str, Any] | None:
-    import numpy as np
-
-    from trucewatch.sources.satellite.background import BackgroundModel, detect
-    from trucewatch.sources.satellite.firms import read_firms
-
     path = REAL_2022.resolve()
     if not path.exists():
         return None
@@ -174,10 +171,6 @@ def _real(rng) -> dict[str, Any] | None:
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    import tempfile
-
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

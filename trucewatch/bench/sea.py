@@ -17,13 +17,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+from pyais.stream import IterMessages
+
+from trucewatch.agreement import load_agreement
+from trucewatch.sim.sea import AGREEMENT, simulate_sea
+from trucewatch.sources.sea.nmea import decode_lines
+from trucewatch.sources.sea.pipeline import process_lines
+from trucewatch.sources.sea.tracks import build_tracks
+
 
 def _throughput(lines: list[bytes], repeats: int) -> dict[str, Any]:
-    from pyais.stream import IterMessages
-
-    from trucewatch.sources.sea.nmea import decode_lines
-    from trucewatch.sources.sea.tracks import build_tracks
-
     def bare() -> int:
         n = 0
         for msg in IterMessages(lines):
@@ -53,12 +57,6 @@ def _throughput(lines: list[bytes], repeats: int) -> dict[str, Any]:
 
 
 def _detection(seeds: list[int], hours: float, n_merchants: int) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sim.sea import AGREEMENT, simulate_sea
-    from trucewatch.sources.sea.pipeline import process_lines
-
     agr = load_agreement(AGREEMENT)
     tot = {"gap_truth": 0, "gap_hit": 0, "gap_fa": 0, "spoof_truth": 0, "spoof_hit": 0, "spoof_fa": 0,
            "barred_truth": 0, "barred_hit": 0, "vessel_hours": 0.0, "other_incidents": 0}
@@ -101,10 +99,6 @@ def _detection(seeds: list[int], hours: float, n_merchants: int) -> dict[str, An
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
-    import numpy as np
-
-    from trucewatch.sim.sea import simulate_sea
-
     # throughput on a realistic mix: class A under way reports every 10 s, type 5 every 6 min (about 3 %)
     sim = simulate_sea(np.random.default_rng(seed), hours=1 if quick else 4, n_merchants=10 if quick else 40,
                        report_s=10.0)

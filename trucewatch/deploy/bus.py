@@ -13,10 +13,12 @@ catches any that come later.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import nats
+import numpy as np
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -62,10 +64,6 @@ async def publish_observations(js: Any, sectors: Any, observations: list[Observa
     Up to ``window`` publishes wait for their acknowledgements at once (the
     stream's acknowledgement is still awaited for every message before
     returning): one round trip per message serialised the publisher."""
-    import asyncio
-
-    import numpy as np
-
     if not observations:
         return 0
     k = sectors.of(np.array([o.location.lat for o in observations]), np.array([o.location.lon for o in observations]))

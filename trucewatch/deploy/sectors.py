@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 from trucewatch.agreement import Agreement
 
@@ -26,7 +27,6 @@ class Sectors:
         # Position along the line by the nearest of points every 250 m: exact
         # enough for a partition, and a KD-tree look-up instead of a scan of
         # every segment per point.
-        from scipy.spatial import cKDTree
 
         self._s = np.arange(0.0, self.line.length, 250.0)
         pts = shapely.line_interpolate_point(self.line, self._s)

@@ -25,11 +25,13 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from pydantic import ValidationError
 
 from trucewatch.agreement import Agreement
-from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, dead_letter, ensure_streams
+from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, dead_letter, ensure_streams, publish_observations
 from trucewatch.deploy.sectors import Sectors
+from trucewatch.ledger.ingest import ingest_signed
 from trucewatch.ledger.integrator import Integrator
 from trucewatch.ledger.schedule import CheckpointScheduler
-from trucewatch.model import Observation, Status
+from trucewatch.model import Observation
+from trucewatch.pipeline import process_sector
 from trucewatch.store import Store
 
 log = logging.getLogger("trucewatch.worker")
@@ -50,8 +52,6 @@ class WorkerStats:
 
 def _ingest(store: Store, observations: list[Observation], require_signatures: bool) -> Any:
     if require_signatures:
-        from trucewatch.ledger.ingest import ingest_signed
-
         # The log entries are queued in the same transaction as the observations,
         # so a redelivered batch has nothing left to finish; the integrator loop
         # (one worker at a time holds it) adds them to the tree.
@@ -255,51 +255,15 @@ def merge_windows(windows: list[tuple[float, float]], gap: float, max_span: floa
 
 def fuse_sector(store: Store, agreement: Agreement, sectors: Sectors, k: int, t_from: float, t_to: float,
                 fusion_config: Any = None) -> list[Any]:
-    """Re-fuse one sector around a window of new observations; return newly verified violations.
-
-    Observations are taken from ``FUSION_MARGIN_S`` around the window, in the
-    sector and its two neighbours.  The sector *owns* the events whose position
-    lies in it and whose time lies within half that margin of the window; those
-    it replaces: events it no longer finds are deleted and their untouched
-    violations retired (late evidence changed the event).  Events in the outer
-    ring may be incomplete here and are left to the request that covers them.
-    """
-    from trucewatch.adjudication import adjudicate
-    from trucewatch.adjudication.workflow import auto_advance
-    from trucewatch.fusion import fuse
-
-    core_lo, core_hi = t_from - FUSION_MARGIN_S / 2, t_to + FUSION_MARGIN_S / 2
-    obs = store.query_observations(t_from=t_from - FUSION_MARGIN_S, t_to=t_to + FUSION_MARGIN_S)
-    if obs:
-        own = sectors.of(np.array([o.location.lat for o in obs]), np.array([o.location.lon for o in obs]))
-        obs = [o for o, s in zip(obs, own, strict=True) if abs(int(s) - k) <= 1]
-    sources = {s.id: s for s in store.list_sources()}
-    events = fuse(obs, sources, agreement, fusion_config) if obs else []
-
-    def owned(evs: list[Any]) -> list[Any]:
-        if not evs:
-            return []
-        sec = sectors.of(np.array([e.location.lat for e in evs]), np.array([e.location.lon for e in evs]))
-        return [e for e, s in zip(evs, sec, strict=True) if s == k and core_lo <= e.time.timestamp() < core_hi]
-
-    mine = owned(events)
-    stale = sorted({e.id for e in owned(store.list_events(t_from=core_lo, t_to=core_hi))} - {e.id for e in mine})
-    if stale:
-        store.retire_violations(stale, reason="event replaced by a later fusion of more evidence")
-        store.delete_events(stale)
-    violations = adjudicate(mine, {o.id: o for o in obs}, agreement)
-    store.save_events(mine)  # after adjudication: events carry their unlocated-claim marks
-    steps = auto_advance(store, violations, None)  # saves them, then takes the automatic steps
-    verified = {t.violation_id for t in steps if t.to_status == Status.VERIFIED}
-    return list(store.get_violations(sorted(verified)).values()) if verified else []
+    """Re-fuse sector ``k`` around a window of new observations (``FUSION_MARGIN_S`` either side);
+    return newly verified violations.  The step itself is the pipeline's (trucewatch.pipeline)."""
+    return process_sector(store, agreement, sectors.of, k, t_from, t_to, FUSION_MARGIN_S, fusion_config)
 
 
 async def publish_file(bus_url: str, agreement: Agreement, observations: list[Observation], sector_km: float = 100.0) -> int:
     nc = await connect(bus_url)
     js = nc.jetstream()
     await ensure_streams(js)
-    from trucewatch.deploy.bus import publish_observations
-
     n = await publish_observations(js, Sectors(agreement, sector_km), observations)
     await nc.drain()
     return n

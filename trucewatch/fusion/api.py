@@ -165,25 +165,21 @@ def fuse(observations: list[Observation], sources: dict[str, Source], agreement:
 
 
 class IncrementalFusion:
-    """Streaming fusion: ``add`` observations, get the events and violations that changed.
+    """Streaming fusion: ``add`` observations, get the events that changed.
 
     The batch result decomposes over connected components of the gate graph
     (every association decision uses only gate-passing pairs or shared
     identities), so re-running the batch on the components that new rows touch
-    gives exactly the batch result on everything seen so far.
+    gives exactly the batch result on everything seen so far.  Judging the
+    changed events and advancing the workflow is the pipeline's
+    (trucewatch.pipeline.IncrementalPipeline): fusion knows nothing of rules.
     """
 
-    def __init__(self, sources: dict[str, Source], agreement: Any = None, config: FusionConfig | None = None,
-                 adjudication_config: Any = None, *, store: Any = None, workflow: Any = None) -> None:
-        """With a ``store``, changed violations are saved and advanced automatically
-        (``workflow``: a WorkflowConfig); ``alerts`` then lists those newly verified."""
-        self.store = store
-        self.workflow = workflow
-        self.alerts: list[Any] = []
+    def __init__(self, sources: dict[str, Source], agreement: Agreement | None = None,
+                 config: FusionConfig | None = None) -> None:
+        del agreement  # association does not depend on the agreement; kept for a stable signature (as fuse)
         self.sources = dict(sources)
-        self.agreement = agreement
         self.config = config or FusionConfig()
-        self.adjudication_config = adjudication_config
         self.obs: list[Observation] = []
         self.by_id: dict[str, Observation] = {}
         self.fi: FusionInput | None = None
@@ -191,10 +187,8 @@ class IncrementalFusion:
         self.members: dict[int, list[int]] = {}
         self.events: dict[str, Event] = {}
         self.event_of_row: dict[int, str] = {}
-        self.violations: dict[str, Any] = {}
         self.rejected: list[RecordError] = []
         self.removed_events: list[str] = []
-        self.removed_violations: list[str] = []
 
     # union-find over rows (path halving)
     def _find(self, a: int) -> int:
@@ -213,8 +207,8 @@ class IncrementalFusion:
         self.parent[rb] = ra
         self.members[ra].extend(self.members.pop(rb))
 
-    def add(self, observations: list[Observation]) -> tuple[list[Event], list[Any]]:
-        """Add observations; returns (changed events, changed violations)."""
+    def add(self, observations: list[Observation]) -> list[Event]:
+        """Add observations; returns the events that changed (``removed_events``: those gone)."""
         fresh = [o for o in observations if not (isinstance(o, Observation) and o.id in self.by_id)]
         fi_new, good, errors = from_observations(fresh, self.sources, self.config)
         self.rejected += errors
@@ -223,7 +217,7 @@ class IncrementalFusion:
         for err in errors:
             log.warning("fusion: rejected %s", err)
         if not good:
-            return [], []
+            return []
         n_old = len(self.obs)
         self.fi = fi_new if self.fi is None else concat(self.fi, fi_new)
         self.obs += good
@@ -288,59 +282,7 @@ class IncrementalFusion:
         for ev in new_events:
             for oid in ev.observation_ids:
                 self.event_of_row[pos[oid]] = ev.id
-        changed_v: list[Any] = []
-        self.removed_violations = []
-        if self.agreement is not None:
-            from trucewatch.adjudication import adjudicate
-
-            gone = {vid for vid, v in self.violations.items() if v.event_id in self.removed_events}
-            for vid in gone:
-                self.violations.pop(vid)
-            # events here stay as fusion made them (equal to the batch); unlocated claims are
-            # marked where events are saved (pipeline.process, the workers)
-            vs = adjudicate(changed, self.by_id, self.agreement, self.adjudication_config, mark=False)
-            changed_ev = {e.id for e in changed}
-            stale = {vid for vid, v in self.violations.items() if v.event_id in changed_ev} - {v.id for v in vs}
-            for vid in stale:
-                self.violations.pop(vid)
-            self.removed_violations = sorted(gone | stale)
-            for v in vs:
-                old = self.violations.get(v.id)
-                if old is None or old.model_dump() != v.model_dump():
-                    changed_v.append(v)
-                self.violations[v.id] = v
-        self.alerts = []
-        if self.store is not None and changed_v:
-            from trucewatch.adjudication.workflow import auto_advance
-            from trucewatch.model import Status
-
-            steps = auto_advance(self.store, changed_v, self.workflow)
-            self._supersede(changed_v)
-            verified = {t.violation_id for t in steps if t.to_status == Status.VERIFIED}
-            self.alerts = [self.store.get_violation(vid) for vid in sorted(verified)]
-        return changed, changed_v
-
-    def _supersede(self, current: list[Any]) -> None:
-        """Findings whose event merged or split away are dismissed while still
-        unreviewed (detected, corroborated), naming what replaced them; reviewed
-        ones are left to the analysts."""
-        from trucewatch.adjudication.workflow import transition
-        from trucewatch.model import Status
-
-        by_obs: dict[str, str] = {}
-        for v in current:
-            for ev in v.evidence:
-                by_obs.setdefault(ev.observation_id, v.id)
-        for vid in self.removed_violations:
-            old = self.store.get_violation(vid)
-            if old is None or old.status not in (Status.DETECTED, Status.CORROBORATED):
-                continue
-            heirs = sorted({by_obs[e.observation_id] for e in old.evidence if e.observation_id in by_obs})
-            why = f"superseded by {', '.join(heirs)}" if heirs else "its event no longer meets the rule"
-            transition(self.store, vid, Status.DISMISSED, "trucewatch:auto", f"automatic: {why} (re-fusion)")
+        return changed
 
     def all_events(self) -> list[Event]:
         return sorted(self.events.values(), key=lambda e: (e.time, e.id))
-
-    def all_violations(self) -> list[Any]:
-        return sorted(self.violations.values(), key=lambda v: (v.time, v.id))

@@ -21,13 +21,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from trucewatch.adjudication.workflow import auto_advance
-from trucewatch.fusion import IncrementalFusion
 from trucewatch.ledger.ingest import ingest_signed
 from trucewatch.ledger.keys import sign_observation
 from trucewatch.mission import adapter_key, mission_agreement, mission_config
 from trucewatch.mission import checkpoint as _checkpoint
 from trucewatch.mission.intake import FileSummary, done_hashes, file_sha256, intake_paths, walk
 from trucewatch.model import Source, SourceKind
+from trucewatch.pipeline import IncrementalPipeline
 from trucewatch.sources.acoustic import SOURCE_ID, LocateResult, pair_fixes, read_sensors, to_observations
 from trucewatch.sources.acoustic.pairing import launch_zones
 from trucewatch.sources.acoustic.stream import listen
@@ -65,6 +65,7 @@ class DropFolder:
 
     def scan(self, should_stop: Callable[[], bool] = lambda: False) -> list[FileSummary]:
         """Take in every settled file not yet done; returns their summaries."""
+
         ready = self._settled(time.time())
         if not ready:
             return []
@@ -85,6 +86,7 @@ class DropFolder:
     def poll_feed(self, url: str, timeout_s: float = 30.0) -> list[FileSummary]:
         """Fetch an RSS/Atom URL and take the snapshot in (format ``feed``); an unchanged feed is
         skipped by its content hash, entries seen in an earlier snapshot come back as duplicates."""
+
         with urllib.request.urlopen(url, timeout=timeout_s) as r:  # the operator names the URL
             body = r.read(50 * 1024 * 1024)
         if hashlib.sha256(body).hexdigest() in done_hashes(self.store, [hashlib.sha256(body).hexdigest()]):
@@ -106,7 +108,7 @@ class DropFolder:
             return None
         sources = {s.id: s for s in self.store.list_sources()}
         if self._fusion is None:
-            self._fusion = IncrementalFusion(sources, self.agreement, self.config.fusion_config())
+            self._fusion = IncrementalPipeline(sources, self.agreement, self.config.fusion_config())
             new = self.store.query_observations()  # what earlier runs stored: the state to continue from
         else:
             self._fusion.sources.update(sources)
@@ -116,7 +118,6 @@ class DropFolder:
             return None
         events, violations = self._fusion.add(new)
         self.store.save_events(events)
-        self.store.save_violations(violations)
         auto_advance(self.store, violations, self.config.workflow_config())
         return f"{len(new)} observation(s) -> {len(events)} event(s) changed -> {len(violations)} finding(s) changed"
 
@@ -166,6 +167,7 @@ class LiveAis:
 
 def flush_ais(drop: DropFolder, live: LiveAis) -> list[FileSummary]:
     """Take the lines ``live`` received since the last flush in through intake."""
+
     lines = live.take()
     if not lines:
         return []
@@ -185,8 +187,6 @@ class LiveArrivals:
     (trucewatch.sources.acoustic.stream.listen, in a thread) with the sensor registry given."""
 
     def __init__(self, sensors_path: str | Path, host: str = "127.0.0.1", port: int = 1883) -> None:
-
-
         self.sensors, errs = read_sensors(sensors_path)
         if len(self.sensors) == 0:
             raise ValueError(f"--arrivals-sensors: {sensors_path}: no usable sensor ("

@@ -27,7 +27,9 @@ from scipy.spatial import cKDTree
 
 from trucewatch.agreement import Agreement
 from trucewatch.geo import LocalFrame
-from trucewatch.sim.scenario import Scenario
+from trucewatch.sim.scenario import Scenario, day_bounds
+from trucewatch.sources.acoustic import observations_from
+from trucewatch.sources.acoustic.associate import LocateConfig
 from trucewatch.sources.acoustic.formats import Arrivals, Sensors
 from trucewatch.sources.acoustic.geometry import speed_of_sound, to_ecef
 
@@ -232,15 +234,11 @@ def simulate(scenario: Scenario, agreement: Agreement, rng: np.random.Generator,
              depth_m: float = 12_000.0, clock_sigma_s: float = 0.005, fa_per_hour: float = 0.25,
              temp_c: float = 15.0) -> AcousticSim:
     """The scenario as the acoustic network hears it, through the real locator and pairing."""
-    from trucewatch.sources.acoustic.associate import LocateConfig
-
     sensors = band_network(agreement.line_en, agreement.frame, rng, spacing_m, depth_m, clock_sigma_s)
     src = sources_from_scenario(scenario, agreement, rng)
-    from trucewatch.sim.scenario import day_bounds
 
     arrivals, labels = simulate_arrivals(sensors, src, rng, temp_c=temp_c, fa_per_hour=fa_per_hour,
                                          t_span=day_bounds(scenario.day))
-    from trucewatch.sources.acoustic import observations_from
 
     obs, result, pairs = observations_from(sensors, arrivals, LocateConfig(temp_c=temp_c, max_range_m=15_000.0),
                                            agreement)

@@ -30,6 +30,10 @@ from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.geo import LocalFrame, haversine_m
 from trucewatch.model import Observation, Rule
 from trucewatch.sim.scenario import Scenario
+from trucewatch.sources.air.intake import Post, process_posts
+from trucewatch.sources.air.launch_areas import table
+from trucewatch.sources.air.rules import FLIGHT_CLASSES, STRIKE_CLASSES
+from trucewatch.sources.air.tracks import read_tracks, track_observations
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -75,8 +79,6 @@ class AirSim:
 
 
 def _area(aid: str) -> tuple[float, float]:
-    from trucewatch.sources.air.launch_areas import table
-
     a = next(x for x in table() if x.id == aid)
     return a.lat, a.lon
 
@@ -114,8 +116,6 @@ def _sample(route: np.ndarray, speed: float, step: float) -> tuple[np.ndarray, n
 
 
 def _truth_rules(agr: Agreement, klass: str, lat: np.ndarray, lon: np.ndarray, intercepted: bool) -> list[str]:
-    from trucewatch.sources.air.rules import FLIGHT_CLASSES, STRIKE_CLASSES
-
     out = []
     side0 = str(agr.side_of(lat[:1], lon[:1])[0])
     if agr.rules_of(Rule.LAUNCH_FROM_TERRITORY) and klass in STRIKE_CLASSES and side0:
@@ -270,9 +270,6 @@ def _summary_post(night: int, morning: datetime, counts: dict[str, list[int]], a
 def simulate(scenario: Scenario | None = None, rng: np.random.Generator | None = None, **kw: Any) -> AirSim:
     """Entry point for the scenario simulator: waves on the scenario's night, with AIR_TRACK and
     AIR_SUMMARY observations as the air stage produces them."""
-    from trucewatch.sources.air.intake import Post, process_posts
-    from trucewatch.sources.air.tracks import read_tracks, track_observations
-
     if scenario is not None and getattr(scenario, "day", None):
         prev = (datetime.fromisoformat(scenario.day) - timedelta(days=1)).date().isoformat()
         kw.setdefault("day", prev)

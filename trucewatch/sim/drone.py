@@ -29,12 +29,23 @@ from typing import Any
 
 import numpy as np
 import shapely
+import yaml
 
 from trucewatch.agreement import Agreement
 from trucewatch.geo import LocalFrame
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.sources.drone.coverage import FrameSet, required_gsd
-from trucewatch.sources.drone.telemetry import GPS_FIELDS, NAV_FIELDS, Camera, Flight, make_flight_id
+from trucewatch.sources.drone.detections import parse_detection
+from trucewatch.sources.drone.pipeline import process_flight
+from trucewatch.sources.drone.telemetry import (
+    GPS_FIELDS,
+    NAV_FIELDS,
+    Camera,
+    Flight,
+    make_flight_id,
+    write_jsonl,
+    write_tlog,
+)
 
 CLASSES = ["tank", "towed_artillery", "self_propelled_artillery", "mlrs", "heavy_mlrs"]
 CONFUSE = {"tank": "self_propelled_artillery", "self_propelled_artillery": "tank", "towed_artillery": "self_propelled_artillery",
@@ -61,10 +72,6 @@ class DroneSim:
 
     def write_raw(self, out: Path, tlog: bool = True) -> dict[str, Any]:
         """Write tlogs (or telemetry JSONL), detections.jsonl, sites.yaml and airframes.json under ``out``."""
-        import yaml
-
-        from trucewatch.sources.drone.telemetry import write_jsonl, write_tlog
-
         out.mkdir(parents=True, exist_ok=True)
         files = []
         for f in self.flights:
@@ -79,9 +86,6 @@ class DroneSim:
         return {"telemetry": files, "detections": str(out / "detections.jsonl"), "sites": str(out / "sites.yaml")}
 
     def observations(self, agreement: Agreement) -> list[Observation]:
-        from trucewatch.sources.drone.detections import parse_detection
-        from trucewatch.sources.drone.pipeline import process_flight
-
         dets = [parse_detection(d, i + 1, None, json.dumps(d)) for i, d in enumerate(self.detections)]
         out: list[Observation] = []
         for f in self.flights:

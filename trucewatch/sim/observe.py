@@ -16,7 +16,7 @@ import numpy as np
 
 from trucewatch.agreement import Agreement
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
-from trucewatch.sim.scenario import Scenario, day_bounds
+from trucewatch.sim.scenario import Scenario, _Placer, day_bounds
 
 
 @dataclass
@@ -167,7 +167,6 @@ def _other(agreement: Agreement, party: str | None) -> str | None:
 def _false_alarms(g: _Gen, scenario: Scenario, agreement: Agreement, rng: np.random.Generator) -> None:
     """Acoustic false fixes near the line and unfounded claims: a few per day."""
     t0, t1 = day_bounds(scenario.day)
-    from trucewatch.sim.scenario import _Placer
 
     placer = _Placer(agreement, rng)
     for i in range(max(2, len(scenario.events) // 25)):

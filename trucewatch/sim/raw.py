@@ -36,10 +36,34 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
-from trucewatch.agreement import Agreement
-from trucewatch.model import Observation, Source
-from trucewatch.sim.scenario import Scenario, day_bounds
+from trucewatch.agreement import Agreement, load_agreement
+from trucewatch.data import default_agreement_path
+from trucewatch.model import Observation, Source, SourceKind
+from trucewatch.pipeline import process
+from trucewatch.report.export import violations_geojson
+from trucewatch.sim.acoustic import band_network, simulate_arrivals, sources_from_scenario
+from trucewatch.sim.air import simulate_air
+from trucewatch.sim.drone import simulate
+from trucewatch.sim.observe import observe, simulated_sources
+from trucewatch.sim.satellite import FireSimConfig, background_history, simulate_period
+from trucewatch.sim.scenario import Scenario, day_bounds, make_scenario
+from trucewatch.sim.score import score_files
+from trucewatch.sim.sea import AGREEMENT, simulate_sea
+from trucewatch.sim.text import KIND_TO_TYPE, posts_for_events
+from trucewatch.sources.acoustic import SOURCE_ID, LocateConfig, observations_from_files
+from trucewatch.sources.acoustic.formats import Sensors
+from trucewatch.sources.air.intake import air_force_source, process_posts, read_posts
+from trucewatch.sources.air.tracks import air_picture_source, read_tracks_file, track_observations
+from trucewatch.sources.drone.detections import read_detections
+from trucewatch.sources.drone.pipeline import bind_source, process_flight, resolve_source, source_for_file
+from trucewatch.sources.drone.telemetry import Camera, read_flight
+from trucewatch.sources.satellite.background import BackgroundModel, detect
+from trucewatch.sources.satellite.firms import read_firms, sources_for, to_observations
+from trucewatch.sources.sea.pipeline import ais_source, process_lines
+from trucewatch.sources.text import extract_observations, read_any, sources_of
+from trucewatch.store import Store
 
 ALL_STAGES = ("acoustic", "text", "satellite", "drone", "air", "sea")
 #: Stages whose simulators are driven by the scenario's truth (the demo's default).
@@ -77,13 +101,6 @@ SECTOR_KM = 30.0
 
 def _acoustic(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path) -> StageOutput:
     """Sensor band along the contact line in the active sectors; per-round sources; arrivals CSV -> locator."""
-    from scipy.spatial import cKDTree
-
-    from trucewatch.model import SourceKind
-    from trucewatch.sim.acoustic import band_network, simulate_arrivals, sources_from_scenario
-    from trucewatch.sources.acoustic import SOURCE_ID, LocateConfig, observations_from_files
-    from trucewatch.sources.acoustic.formats import Sensors
-
     temp_c = 15.0
     # the layout of trucewatch.sim.acoustic.simulate (3 km grid, +-12 km around the main line), kept only in
     # the sectors where the scenario fires: a mission instruments its active sectors, and the sensors beyond
@@ -123,9 +140,6 @@ def _acoustic(scenario: Scenario, agreement: Agreement, rng: np.random.Generator
 def _text(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path,
           report_share: float = 0.6) -> StageOutput:
     """Posts about a share of the truth events (trucewatch.sim.text) -> JSONL -> the text extractor."""
-    from trucewatch.sim.text import KIND_TO_TYPE, posts_for_events
-    from trucewatch.sources.text import extract_observations, read_any, sources_of
-
     evs = []
     for e in scenario.events:
         typ = KIND_TO_TYPE.get(e.kind)
@@ -154,10 +168,6 @@ def _text(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d:
 def _satellite(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path,
                history_years: int = 2) -> StageOutput:
     """FIRMS VIIRS CSV for the truth's days (+ background history) -> read_firms -> background model."""
-    from trucewatch.sim.satellite import FireSimConfig, background_history, simulate_period
-    from trucewatch.sources.satellite.background import BackgroundModel, detect
-    from trucewatch.sources.satellite.firms import read_firms, sources_for, to_observations
-
     # the same flow as trucewatch.sim.satellite.simulate, but through files
     cfg = FireSimConfig()
     land, start, sim = simulate_period(scenario.events, rng, cfg)
@@ -184,11 +194,6 @@ def _satellite(scenario: Scenario, agreement: Agreement, rng: np.random.Generato
 
 def _drone(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path, log: str = "tlog") -> StageOutput:
     """Patrol flights (trucewatch.sim.drone) -> MAVLink tlogs + detections JSONL -> the drone pipeline."""
-    from trucewatch.sim.drone import simulate
-    from trucewatch.sources.drone.detections import read_detections
-    from trucewatch.sources.drone.pipeline import bind_source, process_flight, resolve_source, source_for_file
-    from trucewatch.sources.drone.telemetry import Camera, read_flight
-
     sim = simulate(scenario, rng, agreement)
     paths = sim.write_raw(d, tlog=log == "tlog")
     sources = list(sim.sources)
@@ -228,10 +233,6 @@ def _drone(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d
 
 def _air(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path) -> StageOutput:
     """The night wave before the scenario's day -> tracks/summaries JSONL -> the air stage."""
-    from trucewatch.sim.air import simulate_air
-    from trucewatch.sources.air.intake import air_force_source, process_posts, read_posts
-    from trucewatch.sources.air.tracks import air_picture_source, read_tracks_file, track_observations
-
     prev = (datetime.fromisoformat(scenario.day) - timedelta(days=1)).date().isoformat()
     sim = simulate_air(rng, agreement, day=prev)
     sim.write(d)
@@ -247,10 +248,6 @@ def _air(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: 
 
 def _sea(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d: Path) -> StageOutput:
     """AIS traffic over the scenario's day -> NMEA file -> the AIS stage (judged on the maritime agreement)."""
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sim.sea import AGREEMENT, simulate_sea
-    from trucewatch.sources.sea.pipeline import ais_source, process_lines
-
     t0, _ = day_bounds(scenario.day)
     sim = simulate_sea(rng, t0=t0)
     p = d / "ais.nmea"
@@ -350,8 +347,6 @@ def mixed_observations(scenario: Scenario, agreement: Agreement, seed: int, raw_
 
     For ablation: what each stage's real parser gains or loses against the invented observations.
     """
-    from trucewatch.sim.observe import observe, simulated_sources
-
     raw_stages = list(raw_stages)
     sources, obs, info = raw_observations(scenario, agreement, seed, out_dir, raw_stages, drone_log)
     keep = [o for o in observe(scenario, agreement, seed)
@@ -366,11 +361,6 @@ def mixed_observations(scenario: Scenario, agreement: Agreement, seed: int, raw_
 def score_observations(scenario: Scenario, agreement: Agreement, sources: list[Source], obs: list[Observation],
                        work: Path) -> dict[str, Any]:
     """Store (unsigned), fuse, adjudicate and score ``obs`` against ``scenario`` in ``work``."""
-    from trucewatch.pipeline import process
-    from trucewatch.report.export import violations_geojson
-    from trucewatch.sim.score import score_files
-    from trucewatch.store import Store
-
     work.mkdir(parents=True, exist_ok=True)
     scenario.write(work / "truth.json")
     with Store.open(work / "ablation.db") as store:
@@ -387,10 +377,6 @@ def score_observations(scenario: Scenario, agreement: Agreement, sources: list[S
 
 def ablation(scenario_name: str = "demo", seed: int = 1, day: str = "2026-03-15") -> dict[str, Any]:
     """Demo score with the direct path, each stage raw alone (others direct), and every stage raw."""
-    from trucewatch.agreement import load_agreement
-    from trucewatch.commands import default_agreement_path
-    from trucewatch.sim.scenario import make_scenario
-
     agr = load_agreement(default_agreement_path())
     sc = make_scenario(agr, scenario_name, seed, day)
     configs: dict[str, list[str]] = {"direct": [], **{f"raw_{s}": [s] for s in DEFAULT_STAGES},

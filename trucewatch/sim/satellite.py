@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from trucewatch.sources.satellite.background import BackgroundModel, detect
+from trucewatch.sources.satellite.firms import read_firms, to_observations
+
 DAY_S = 86400.0
 SATELLITES = ("NPP", "N20", "N21")
 #: Minutes after S-NPP's crossing time (same orbit plane, half an orbit apart: about 50 and 25 min earlier).
@@ -274,6 +277,7 @@ def observe(fires: Fires, cfg: FireSimConfig, rng: np.random.Generator) -> SimFi
     sat_names = np.array(cfg.satellites)[sat_i[s_rep]]
     dt = t.astype("datetime64[s]")
     dates = np.datetime_as_string(dt, unit="D")
+    # lazy: pandas only to write the simulated FIRMS history
     import pandas as pd
 
     dn = np.where(night[s_rep] == 1, "N", "D")
@@ -339,9 +343,6 @@ def simulate(truth: Iterable[Any], rng: np.random.Generator, cfg: FireSimConfig 
     of the same landscape before the period, so each observation carries
     ``excess``, ``p_value`` and ``expected`` as real ones do after ``detect``.
     """
-    from trucewatch.sources.satellite.background import BackgroundModel, detect
-    from trucewatch.sources.satellite.firms import read_firms, to_observations
-
     truth = list(truth)
     cfg = cfg or FireSimConfig()
     if not truth:
@@ -380,9 +381,10 @@ def synthetic_sar_stack(out_dir: str | Path, rng: np.random.Generator, size: int
     scenes change too (seasonal ground moisture, a mild global gain drift), so
     the test must find local, persistent change, not any change.
     """
+    # lazy: rasterio (GDAL) and pyproj only to write radar GeoTIFFs
     import rasterio
-    from pyproj import Transformer
-    from rasterio.transform import from_origin
+    from pyproj import Transformer  # lazy: as above
+    from rasterio.transform import from_origin  # lazy: as above
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -25,10 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pyais.encode import encode_dict
 
+from trucewatch.agreement import load_agreement
 from trucewatch.geo import haversine_m
 from trucewatch.model import Observation
 from trucewatch.sim.scenario import Scenario, TruthEvent
+from trucewatch.sources.sea.pipeline import process_lines
 
 AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
 #: Corridor route (lon, lat), Odesa ports to the Bosporus: the same waypoints as the agreement's corridor.
@@ -177,8 +180,6 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
                  n_spoof_speed: int = 3, n_mass: int = 4, p_drop: float = 0.08, holes_per_day: float = 2.0,
                  static_s: float = 360.0) -> SeaSim:
     """Simulate ``hours`` of AIS traffic; see the module docstring."""
-    from pyais.encode import encode_dict
-
     rng = rng or np.random.default_rng(1)
     t0 = float(t0 if t0 is not None else datetime(2026, 3, 15, tzinfo=UTC).timestamp())
     t1 = t0 + hours * 3600.0
@@ -308,9 +309,6 @@ def simulate_sea(rng: np.random.Generator | None = None, *, t0: float | None = N
 def simulate(scenario: Scenario | None = None, rng: np.random.Generator | None = None, **kw: Any) -> SeaSim:
     """Entry point for the scenario simulator: AIS traffic over the scenario's day, with
     the observations the AIS stage derives from it (judged on the maritime agreement)."""
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sources.sea.pipeline import process_lines
-
     if scenario is not None and getattr(scenario, "day", None):
         kw.setdefault("t0", datetime.fromisoformat(scenario.day).replace(tzinfo=UTC).timestamp())
     sim = simulate_sea(rng, **kw)

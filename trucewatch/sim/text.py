@@ -15,8 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import shapely
 
 from trucewatch.agreement import Agreement
+from trucewatch.sources.text.extract import default_agreement
+from trucewatch.sources.text.gazetteer import Gazetteer
+from trucewatch.sources.text.pipeline import extract_observations
 from trucewatch.sources.text.translit import romanize
 
 #: Truth event kind -> reported event type (kinds without a text report are skipped).
@@ -106,8 +110,6 @@ def _name(gaz, i: int, lang: str, rng: np.random.Generator) -> str:
 def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz=None
                      ) -> list[dict[str, Any]]:
     """Records (with a ``truth`` key) for events of {id, t, lat, lon, type}."""
-    from trucewatch.sources.text.gazetteer import Gazetteer
-
     gaz = gaz or Gazetteer.load()
     if not events:
         return []
@@ -160,8 +162,6 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement: Agree
     ``truth_events``: trucewatch.sim.scenario.TruthEvent objects or dicts with
     id, time (ISO) or t, lat, lon, kind.  Returns {records, observations, errors}.
     """
-    from trucewatch.sources.text.pipeline import extract_observations
-
     evs = []
     for te in truth_events:
         d = te if isinstance(te, dict) else te.__dict__
@@ -186,10 +186,6 @@ def simulate_posts(n: int, rng: np.random.Generator, with_truth: bool = False, a
     Events lie along the agreement's contact line (the bundled sample by default), at a
     distance from it typical of their type (shelling within a few km, missiles far behind).
     """
-    import shapely
-
-    from trucewatch.sources.text.extract import default_agreement
-
     agr = agreement or default_agreement()
     k = max(1, n // 3)
     types = list(TEMPLATES)

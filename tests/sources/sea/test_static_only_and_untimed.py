@@ -41,7 +41,7 @@ def test_untimed_log_decodes_and_is_not_judged():
 
 
 def test_cli_decode_lists_static_only_and_rejects_rate_without_start(tmp_path):
-    from trucewatch.sources.sea.cli import app
+    from trucewatch.cli.sea import app
 
     f = tmp_path / "log.nmea"
     f.write_text("\n".join(["# header", _pos(272111222, 46.0), *_navy_static(), ""]) + "\n")

@@ -8,7 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
+
+from trucewatch.agreement import AgreementError, load_agreement
+from trucewatch.model import to_utc
+from trucewatch.sim.air import simulate_air
+from trucewatch.sources.air.intake import process_posts, read_posts
+from trucewatch.sources.air.rules import track_findings
+from trucewatch.sources.air.tracks import read_tracks_file, track_observations
 
 app = typer.Typer(help="Air: daily air-defence summaries (uk/en) and air-picture tracks (JSONL) against the agreement.",
                   no_args_is_help=True)
@@ -34,9 +42,6 @@ def summaries(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Read air-defence summaries into launched/intercepted counts per weapon type and launch area."""
-    from trucewatch.model import to_utc
-    from trucewatch.sources.air.intake import process_posts, read_posts
-
     if not file.is_file():
         typer.echo(f"error: {file}: file not found", err=True)
         raise typer.Exit(2)
@@ -79,10 +84,6 @@ def tracks(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ingest air tracks and list candidate findings: launch from territory, crossing the line, strikes on protected objects."""
-    from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.sources.air.rules import track_findings
-    from trucewatch.sources.air.tracks import read_tracks_file, track_observations
-
     if not file.is_file():
         typer.echo(f"error: {file}: file not found", err=True)
         raise typer.Exit(2)
@@ -117,10 +118,6 @@ def simulate(
     day: str = typer.Option("2026-03-15", help="Evening of the first night (YYYY-MM-DD)."),
 ) -> None:
     """Simulate night strike waves: tracks (JSONL), the morning summaries, and the truth."""
-    import numpy as np
-
-    from trucewatch.sim.air import simulate_air
-
     sim = simulate_air(np.random.default_rng(seed), day=day, nights=nights, drones=drones)
     sim.write(out)
     typer.echo(f"wrote {len(sim.track_lines)} track points, {len(sim.summaries)} summaries, "

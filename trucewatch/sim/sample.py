@@ -8,6 +8,7 @@ near the agreement's contact line; parties from the agreement's sides.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,11 @@ from typing import Any
 import numpy as np
 import shapely
 
+from trucewatch.agreement import load_agreement
+from trucewatch.ledger import api
+from trucewatch.ledger.checkpoint import NoteSigner
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
 from trucewatch.model import (
     Evidence,
     Location,
@@ -28,6 +34,12 @@ from trucewatch.model import (
     Violation,
     from_unix,
 )
+from trucewatch.sim.air import simulate_air
+from trucewatch.sim.sea import AGREEMENT as SEA_AGREEMENT
+from trucewatch.sim.sea import simulate_sea
+from trucewatch.sources.air.intake import Post, air_force_source, process_posts
+from trucewatch.sources.air.tracks import air_picture_source, read_tracks, track_observations
+from trucewatch.sources.sea.pipeline import ais_source, process_lines
 from trucewatch.store import Store
 from trucewatch.store.store import content_hash
 
@@ -147,14 +159,6 @@ def populate_air_sea(store: Store, agreement: Any, rng: np.random.Generator, *, 
     and sea stages produce them (their simulators, then their own readers: ``track_observations``,
     ``process_posts``, the AIS pipeline judged on the black-sea-maritime agreement).  Unsigned, for
     the dashboard's air and sea layers; ``day`` as in :func:`populate`."""
-    from trucewatch.agreement import load_agreement
-    from trucewatch.sim.air import simulate_air
-    from trucewatch.sim.sea import AGREEMENT as SEA_AGREEMENT
-    from trucewatch.sim.sea import simulate_sea
-    from trucewatch.sources.air.intake import Post, air_force_source, process_posts
-    from trucewatch.sources.air.tracks import air_picture_source, read_tracks, track_observations
-    from trucewatch.sources.sea.pipeline import ais_source, process_lines
-
     day = day or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
     sim = simulate_air(rng, agreement, day=day.date().isoformat(), nights=1, drones=drones, cruise=3, ballistic=2,
                        ua_drones=2, patrols=1, near_misses=1)
@@ -173,11 +177,6 @@ def populate_air_sea(store: Store, agreement: Any, rng: np.random.Generator, *, 
 
 
 def _signed_ingest(store: Store, sources: list[Source], obs: list[Observation], rng: np.random.Generator) -> Any:
-    from trucewatch.ledger import api
-    from trucewatch.ledger.checkpoint import NoteSigner
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
-
     keys = generate_source_keys([s.id for s in sources], rng)
     origin = api.log_origin(store) or "trucewatch.sample/log"
     signer = NoteSigner.generate(origin)
@@ -253,8 +252,6 @@ def bulk_violations(store: Store, n: int, rng: np.random.Generator, agreement: A
                     prefix: str = "bulk-v") -> list[str]:
     """``n`` synthetic ``detected`` violations written in bulk (rows as Store.save_violations
     writes them, with their first transition), for load tests only."""
-    import json
-
     t0 = time.time() - 30 * 86400 if t0 is None else t0
     lat, lon = near_line(agreement, n, rng, 20_000.0)
     sides = agreement.side_of(lat, lon)

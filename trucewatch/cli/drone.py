@@ -10,6 +10,28 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
+
+from trucewatch.agreement import AgreementError, load_agreement
+from trucewatch.data import default_agreement_path
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import sign_observation
+from trucewatch.mission import MissionError, adapter_key, open_mission_store
+from trucewatch.model import Source, SourceKind, from_unix, to_utc
+from trucewatch.sources.drone.detections import read_detections
+from trucewatch.sources.drone.geometry import Dem
+from trucewatch.sources.drone.pipeline import (
+    UnregisteredSource,
+    bind_source,
+    process_flight,
+    resolve_source,
+    source_for_file,
+)
+from trucewatch.sources.drone.queries import seen_at, site_status
+from trucewatch.sources.drone.sites import SitesError, load_sites
+from trucewatch.sources.drone.state import DroneState
+from trucewatch.sources.drone.telemetry import Camera, TelemetryError, read_flight
+from trucewatch.store import StoreMissing
 
 app = typer.Typer(help="Drone patrols: telemetry, coverage, weapon sightings, storage sites, GNSS interference.",
                   no_args_is_help=True)
@@ -23,15 +45,12 @@ def _fail(msg: str, code: int = 2) -> None:
 
 
 def _state(path: Path | None) -> Any:
-    from trucewatch.sources.drone.state import DroneState
-
     return DroneState(path)
 
 
 def _time(value: str | None, name: str) -> float | None:
     if value is None:
         return None
-    from trucewatch.model import to_utc
 
     try:
         return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00"))).timestamp()
@@ -45,9 +64,6 @@ _AGREEMENTS: dict[tuple[str, float], Any] = {}
 
 def _agreement(path: Path | None) -> Any:
     """Load (once per process and file version: deriving zones takes seconds) the agreement."""
-    from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.commands import default_agreement_path
-
     p = Path(path or default_agreement_path())
     try:
         key = (str(p.resolve()), p.stat().st_mtime)
@@ -77,11 +93,6 @@ def register(
     state: Path | None = StateOpt,
 ) -> None:
     """Register an airframe as a DRONE source (flights from unregistered airframes are refused)."""
-    from pydantic import ValidationError
-
-    from trucewatch.model import Source, SourceKind
-    from trucewatch.sources.drone.telemetry import Camera
-
     try:
         cam = Camera(hfov_deg=hfov, vfov_deg=vfov, width_px=width, height_px=height, gimbal_frame=gimbal_frame,
                      mount_pitch_deg=mount_pitch, frame_interval_s=frame_interval)
@@ -109,17 +120,6 @@ def ingest(
     state: Path | None = StateOpt,
 ) -> None:
     """Read a flight log, find interference, coverage, sightings and violation candidates; keep them in the state."""
-    from trucewatch.sources.drone.detections import read_detections
-    from trucewatch.sources.drone.geometry import Dem
-    from trucewatch.sources.drone.pipeline import (
-        UnregisteredSource,
-        bind_source,
-        process_flight,
-        resolve_source,
-        source_for_file,
-    )
-    from trucewatch.sources.drone.telemetry import TelemetryError, read_flight
-
     st = _state(state)
     if not log.exists():
         _fail(f"{log}: no such file")
@@ -160,11 +160,6 @@ def ingest(
     st.save_flight(res, {"dem": str(dem.resolve())} if dem is not None else None)
     summary = res.summary()
     if store:  # through the ledger: signed with the airframe's key from the mission's key folder, then logged
-        from trucewatch.ledger.ingest import ingest_signed
-        from trucewatch.ledger.keys import sign_observation
-        from trucewatch.mission import MissionError, adapter_key, open_mission_store
-        from trucewatch.store import StoreMissing
-
         try:
             with open_mission_store(store) as s:
                 if s.get_source(src.id) is None:
@@ -228,30 +223,14 @@ def seen(
     state: Path | None = StateOpt,
 ) -> None:
     """Was this place observed between two times at a resolution good enough for the class? (JSON)"""
-    import math
-
-    from trucewatch.model import from_unix
-    from trucewatch.sources.drone.coverage import required_gsd
-
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         _fail(f"--lat/--lon: {lat},{lon} is off the globe")
     st = _state(state)
-    a = _time(t_from, "--from")
-    b = _time(t_to, "--to")
-    a = -math.inf if a is None else a
-    b = math.inf if b is None else b
-    need = required_gsd(cls)
-    best, first, by = math.inf, math.nan, None
-    for fid in st.flight_ids():
-        fs = st.frames(fid)
-        s, g, f = fs.seen([lat], [lon], a, b, need)
-        if g[0] < best:
-            best = float(g[0])
-        if s[0] and not (first <= f[0]):
-            first, by = float(f[0]), fid
-    typer.echo(json.dumps({"lat": lat, "lon": lon, "class": cls, "required_gsd_m": need,
-                           "observed": by is not None, "first_time": from_unix(first).isoformat() if by else None,
-                           "flight_id": by, "best_gsd_m": None if math.isinf(best) else round(best, 3)}))
+    r = seen_at(st, lat, lon, _time(t_from, "--from"), _time(t_to, "--to"), cls)
+    typer.echo(json.dumps({"lat": lat, "lon": lon, "class": cls, "required_gsd_m": r["required_gsd_m"],
+                           "observed": r["observed"],
+                           "first_time": from_unix(r["first_time"]).isoformat() if r["observed"] else None,
+                           "flight_id": r["flight_id"], "best_gsd_m": r["best_gsd_m"]}))
 
 
 @app.command()
@@ -264,10 +243,6 @@ def sites(
     state: Path | None = StateOpt,
 ) -> None:
     """Per declared storage site and class: declared, seen, status (present / missing / unverifiable)."""
-    import math
-
-    from trucewatch.sources.drone.sites import SitesError, check_sites, load_sites
-
     st = _state(state)
     path = sites_file or st.root / "sites.yaml"
     if not path.exists():
@@ -276,26 +251,7 @@ def sites(
         declared = load_sites(path)
     except SitesError as exc:
         _fail(str(exc))
-    a = _time(t_from, "--from")
-    b = _time(t_to, "--to")
-    fids = st.flight_ids()
-    framesets = [st.frames(f) for f in fids]
-    sightings = [o for f in fids for o in st.observations(f) if o.kind.value == "weapon_sighting"]
-    recs = check_sites(declared, framesets, sightings, -math.inf if a is None else a, math.inf if b is None else b)
-    if not all_visits:
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in recs:
-            k = (r["site_id"], r["class"])
-            if k not in latest or (r["visit_to"] or 0) > (latest[k]["visit_to"] or 0):
-                latest[k] = r
-        recs = list(latest.values())
-        seen_keys = set(latest)
-        for s in declared:
-            for it in s.inventory:
-                if (s.id, it.cls) not in seen_keys:
-                    recs.append({"site_id": s.id, "site_name": s.name, "party": s.party, "class": it.cls,
-                                 "declared": it.count, "seen": 0, "status": "not_visited", "flight_id": None})
-    recs.sort(key=lambda r: (r["site_id"], r["class"]))
+    recs = site_status(st, declared, _time(t_from, "--from"), _time(t_to, "--to"), all_visits=all_visits)
     if as_json:
         typer.echo(json.dumps(recs, default=str))
         return

@@ -33,6 +33,8 @@ from trucewatch.fusion.arrays import (
 )
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.model import KIND_CODES, ObservationArrays, ObservationKind, Rule
+from trucewatch.sources.acoustic.pairing import pair_fixes
+from trucewatch.sources.acoustic.pipeline import Fix
 
 K = {k: KIND_CODES[k] for k in ObservationKind}
 CHI = 2.447746830680816
@@ -292,9 +294,6 @@ def strip_truth_keys(day: SimDay, config: FusionConfig, acoustic_pairs: bool = T
 def acoustic_pair_keys(day: SimDay) -> np.ndarray:
     """Launch-impact pair keys from the acoustic stage's own pairing (sources/acoustic/pairing.py),
     run per network on the located fixes alone: time of flight against range, greedy, each fix once."""
-    from trucewatch.sources.acoustic.pairing import pair_fixes
-    from trucewatch.sources.acoustic.pipeline import Fix
-
     o = day.fi.obs
     n = len(day.fi)
     pair = np.full(n, -1, np.int64)

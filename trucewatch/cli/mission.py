@@ -9,40 +9,47 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from trucewatch.agreement import AgreementError
+from trucewatch.cli.common import fail, open_store, store_agreement_or
+from trucewatch.ledger.certs import load_certified
+from trucewatch.ledger.keys import (
+    KeyRegistryError,
+    generate_source_keys,
+    list_keys,
+    public_key_hex,
+    register_key,
+    revoke_key,
+    rotate_key,
+    write_signing_key,
+)
+from trucewatch.ledger.log import LogError
+from trucewatch.mission import (
+    MissionConfig,
+    MissionError,
+    checkpoint,
+    init_mission,
+    key_dir,
+    mission_signer,
+    resolve_db,
+    source_key_path,
+)
+from trucewatch.mission.intake import intake_paths
+from trucewatch.mission.watch import DropFolder, LiveAis, LiveArrivals, flush_ais, flush_arrivals
+from trucewatch.model import Source, SourceKind
+from trucewatch.sources.registry import ADAPTERS, BY_NAME
+
+
+def _fail(msg: str, code: int = 2) -> NoReturn:
+    fail(msg, code)
+
 
 DbOpt = typer.Option(None, "--db", help="Store path or URL (default: $TRUCEWATCH_DB).")
-
-
-def _fail(msg: str, code: int = 2) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
-
-
-def open_store(db: str | None) -> Any:
-    """An existing store, or exit 2 naming it (only ``init`` creates stores)."""
-    from trucewatch.mission import MissionError, open_mission_store
-    from trucewatch.store import StoreMissing
-
-    try:
-        return open_mission_store(db)
-    except (StoreMissing, MissionError) as exc:
-        _fail(str(exc))
-
-
-def store_agreement_or(store: Any, path: Path | None) -> Any:
-    """``--agreement`` if given, else the store's own (None when the store has none)."""
-    from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.mission import mission_agreement
-
-    if path is not None:
-        try:
-            return load_agreement(path)
-        except AgreementError as exc:
-            _fail(str(exc))
-    return mission_agreement(store)
 
 
 # ------------------------------------------------------------------- init
@@ -60,10 +67,6 @@ def init(
     """Create a mission store: the agreement (versioned), the log key, a key folder (0700) and the config.
 
     Run again with an amended agreement to add a version; the log key stays."""
-    from trucewatch.agreement import AgreementError
-    from trucewatch.ledger.log import LogError
-    from trucewatch.mission import MissionConfig, MissionError, init_mission, resolve_db
-
     try:
         cfg = MissionConfig.from_yaml(config) if config is not None else None
         res = init_mission(resolve_db(db), agreement, origin=origin, keys=keys, config=cfg)
@@ -107,9 +110,6 @@ def _read_pubkey(path: Path) -> str:
 
 def _new_key(store: Any, source_id: str) -> str:
     """A fresh key for ``source_id`` written to the key folder (0600); returns its public key."""
-    from trucewatch.ledger.keys import generate_source_keys, public_key_hex, write_signing_key
-    from trucewatch.mission import source_key_path
-
     sk = generate_source_keys([source_id])[source_id]
     path = source_key_path(store, source_id)
     tmp = path.with_suffix(".new")
@@ -134,12 +134,6 @@ def sources_add(
     db: str | None = DbOpt,
 ) -> None:
     """Register a source and (optionally) its key, certified by the mission key in the log."""
-    from pydantic import ValidationError
-
-    from trucewatch.ledger.keys import KeyRegistryError, register_key
-    from trucewatch.mission import MissionError, mission_signer
-    from trucewatch.model import Source, SourceKind
-
     if kind not in {k.value for k in SourceKind}:
         _fail(f"--kind: {kind!r} is not one of {', '.join(k.value for k in SourceKind)}")
     attrs: dict[str, Any] = {}
@@ -181,9 +175,6 @@ def sources_add(
 @sources_app.command("list")
 def sources_list(db: str | None = DbOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """Sources with their certified keys (replayed from the log, not the table)."""
-    from trucewatch.ledger.certs import load_certified
-    from trucewatch.mission import source_key_path
-
     store = open_store(db)
     try:
         ring = load_certified(store).keyring.by_key
@@ -207,8 +198,6 @@ def sources_list(db: str | None = DbOpt, as_json: bool = typer.Option(False, "--
 
 
 def _has_keys(store: Any) -> bool:
-    from trucewatch.mission import key_dir
-
     return key_dir(store) is not None
 
 
@@ -219,9 +208,6 @@ def sources_rotate(
     db: str | None = DbOpt,
 ) -> None:
     """Close the source's current key now and certify a new one from now on."""
-    from trucewatch.ledger.keys import KeyRegistryError, rotate_key
-    from trucewatch.mission import MissionError, mission_signer
-
     store = open_store(db)
     try:
         if store.get_source(source_id) is None:
@@ -245,9 +231,6 @@ def sources_revoke(
     db: str | None = DbOpt,
 ) -> None:
     """Revoke the source's keys: signatures made with them from ``--at`` on are rejected."""
-    from trucewatch.ledger.keys import KeyRegistryError, list_keys, revoke_key
-    from trucewatch.mission import MissionError, mission_signer
-
     t = _valid_from(at, time.time())
     store = open_store(db)
     try:
@@ -266,21 +249,10 @@ def sources_revoke(
 
 
 # ----------------------------------------------------------------- intake
-def _checkpoint(store: Any) -> dict[str, Any] | None:
-    """Sign a checkpoint over what was appended, so every entry is covered (verify passes)."""
-    from trucewatch.mission import checkpoint
-
-    return checkpoint(store)
-
-
 def run_intake(store: Any, paths: list[Path], *, fmt: str = "auto", source_id: str | None = None,
                agreement: Any = None, as_json: bool = False, show_progress: bool = True,
                skip_done: bool = False, echo: Any = None) -> list[Any]:
     """The intake command's body (also the demo's): per-file summaries, then a checkpoint."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from trucewatch.mission.intake import intake_paths
-
     echo = echo or typer.echo
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True,
                   disable=not show_progress, console=None) as bar:
@@ -305,7 +277,7 @@ def run_intake(store: Any, paths: list[Path], *, fmt: str = "auto", source_id: s
 
         out = intake_paths(store, paths, fmt=fmt, source_id=source_id, agreement=agreement, skip_done=skip_done,
                            progress=progress, on_file=on_file)
-    _checkpoint(store)
+    checkpoint(store)
     return out
 
 
@@ -323,8 +295,6 @@ def intake(
 
     Exit 0 when every file was read (even with rejected records), 1 when a file
     could not be read at all, 2 on a bad store or option."""
-    from trucewatch.sources.registry import ADAPTERS, BY_NAME
-
     if formats:
         for a in ADAPTERS:
             typer.echo(f"{a.name:18s} {a.description}")
@@ -366,8 +336,6 @@ def watch(
 
     Files are remembered by content hash in the store, so a restart continues
     where it stopped; Ctrl-C or SIGTERM finishes the file in hand and exits."""
-    from trucewatch.mission.watch import DropFolder, LiveAis, LiveArrivals, flush_ais, flush_arrivals
-
     if not folder.is_dir():
         _fail(f"{folder}: no such folder")
     for url in ais:
@@ -447,4 +415,4 @@ def register(app: typer.Typer) -> None:
     app.command("watch")(watch)
 
 
-__all__ = ["open_store", "register", "run_intake", "store_agreement_or"]
+__all__ = ["register", "run_intake"]

@@ -10,19 +10,20 @@ from typing import Any
 
 import typer
 
+from trucewatch.mechanism import reports as R
+from trucewatch.mechanism.mission import Mechanism, stored_config
+from trucewatch.report.daily import ReportError, ReportView, default_views
+from trucewatch.service.config import ConfigError, load_config
+from trucewatch.store import Store
+
 app = typer.Typer(help="The mechanism: cases and deadlines, the step chain, weekly summaries (docs/workflow.md).",
                   no_args_is_help=True)
 
 
 def _mech(db: str, config: Path | None = None) -> Any:
-    from trucewatch.mechanism.mission import Mechanism, stored_config
-    from trucewatch.store import Store
-
     store = Store.open(db)
     cfg = stored_config(store)
     if config is not None:
-        from trucewatch.service.config import ConfigError, load_config
-
         try:
             cfg = load_config(config).mechanism
         except ConfigError as exc:
@@ -64,9 +65,6 @@ def weekly(db: str = typer.Option(..., "--db", help="Store path or URL."),
            view: str = typer.Option("analyst", "--view", help="analyst | liaison:PARTY | public"),
            out: Path = typer.Option(None, "--out", help="Write here (.html or .json); default: JSON to stdout.")) -> None:
     """The weekly summary in one role's view (as GET /api/v1/reports/weekly/{week})."""
-    from trucewatch.mechanism import reports as R
-    from trucewatch.report.daily import ReportError, ReportView, default_views
-
     try:
         start = date.fromisoformat(f"{week}-1")
     except ValueError:

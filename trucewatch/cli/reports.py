@@ -7,6 +7,10 @@ from pathlib import Path
 
 import typer
 
+from trucewatch.sources.text.gazetteer import Gazetteer
+from trucewatch.sources.text.intake import read_any
+from trucewatch.sources.text.pipeline import extract_claims, extract_observations
+
 app = typer.Typer(help="Text reports (Telegram exports, RSS/Atom feeds, JSONL, patrol reports) to claims.",
                   no_args_is_help=True)
 
@@ -20,9 +24,6 @@ def extract(
 ) -> None:
     """One line per claim: report_id, event_type, place, lat, lon, radius_m, admin1, occurred_from/to,
     actor, facility, cluster, independent (lat null plus a reason when the report names no place)."""
-    from trucewatch.sources.text.intake import read_any
-    from trucewatch.sources.text.pipeline import extract_claims, extract_observations
-
     if not path.exists():
         typer.echo(f"error: {path}: no such file", err=True)
         raise typer.Exit(2)
@@ -58,7 +59,5 @@ def lookup(
     limit: int = typer.Option(5, "--limit"),
 ) -> None:
     """Gazetteer candidates for a place name, best first (JSON lines)."""
-    from trucewatch.sources.text.gazetteer import Gazetteer
-
     for c in Gazetteer.load().lookup(name, admin1=admin1, limit=limit):
         typer.echo(json.dumps(c.to_dict(), ensure_ascii=False))

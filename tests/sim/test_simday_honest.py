@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trucewatch.fusion import simday
 from trucewatch.fusion.arrays import SIGHTING, TEXT, VESSEL
+from trucewatch.sim import simday
 
 
 @pytest.fixture(scope="module")

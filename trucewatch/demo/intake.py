@@ -6,11 +6,26 @@ same functions the commands run, each step printed with the command it stands fo
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from trucewatch.agreement import load_agreement
+from trucewatch.data import default_agreement_path
+from trucewatch.ledger.api import log_verifiers
+from trucewatch.ledger.keys import public_key_hex
+from trucewatch.mission import adapter_key, checkpoint, init_mission, mission_agreement, mission_config
+from trucewatch.mission.intake import intake_paths
+from trucewatch.pipeline import process
+from trucewatch.report.daily import build_daily_report
+from trucewatch.report.export import violations_geojson
+from trucewatch.sim.raw import raw_observations
+from trucewatch.sim.scenario import make_scenario
+from trucewatch.sim.score import score_files
+from trucewatch.store import Store
 
 #: Raw files that are not what a source delivers to a mission (labels for scoring, the
 #: FIRMS history the satellite stage's background model is fitted on).
@@ -19,27 +34,12 @@ NOT_DELIVERED = ("posts_truth.jsonl", "firms_viirs_history.csv", "summary.json")
 
 def run_intake_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: str = "2026-03-15",
                     echo: Callable[[str], None] = print) -> dict[str, Any]:
-    from trucewatch.commands import default_agreement_path
-    from trucewatch.ledger.api import log_verifiers
-    from trucewatch.ledger.keys import public_key_hex
-    from trucewatch.mission import adapter_key, init_mission, mission_agreement, mission_config
-    from trucewatch.mission.cli import run_intake
-    from trucewatch.pipeline import process
-    from trucewatch.report.daily import build_daily_report
-    from trucewatch.report.export import violations_geojson
-    from trucewatch.sim.raw import raw_observations
-    from trucewatch.sim.scenario import make_scenario
-    from trucewatch.sim.score import score_files
-    from trucewatch.store import Store
-
     out.mkdir(parents=True, exist_ok=True)
     db = out / "trucewatch.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     keys = out / "trucewatch.db.keys"
     if keys.exists():
-        import shutil
-
         shutil.rmtree(keys)
     t: dict[str, float] = {}
 
@@ -49,8 +49,6 @@ def run_intake_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: st
 
     agreement_file = default_agreement_path()
     step("simulate", f"trucewatch sim --raw --out {out}   (raw files under {out}/raw)")
-    from trucewatch.agreement import load_agreement
-
     agr0 = load_agreement(agreement_file)
     sc = make_scenario(agr0, scenario, seed, day)
     sc.write(out / "truth.json")
@@ -69,8 +67,9 @@ def run_intake_demo(out: Path, *, scenario: str = "demo", seed: int = 1, day: st
             echo(f"   {s.id}: key {public_key_hex(sk)[:16]}… certified")
         step("intake", f"trucewatch intake {out}/raw --db {db}")
         agr = mission_agreement(store)
-        summaries = run_intake(store, files, agreement=agr, show_progress=False, echo=lambda m, err=False: echo("   " + m)
-                               if not err else None)
+        # what `trucewatch intake` prints per file (rejected records go to stderr there; not shown here)
+        summaries = intake_paths(store, files, agreement=agr, on_file=lambda fs: echo("   " + fs.line()))
+        checkpoint(store)
         step("process", f"trucewatch process --db {db}")
         cfg = mission_config(store)
         pres = process(store, agr, fusion_config=cfg.fusion_config(), workflow_config=cfg.workflow_config())

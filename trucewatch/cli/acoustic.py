@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import typer
+
+from trucewatch.agreement import load_agreement
+from trucewatch.sim.acoustic import band_network, simulate_arrivals, sources_from_scenario
+from trucewatch.sim.scenario import day_bounds, make_scenario
+from trucewatch.sources.acoustic import locate_files
+from trucewatch.sources.acoustic.associate import LocateConfig
+from trucewatch.sources.acoustic.formats import read_sensors
+from trucewatch.sources.acoustic.geometry import speed_of_sound
+from trucewatch.sources.acoustic.pairing import pair_fixes
+from trucewatch.sources.acoustic.plan import plan
+from trucewatch.sources.acoustic.stream import listen
 
 app = typer.Typer(help="Acoustic sensor network: associate arrivals, locate launches and impacts, plan coverage.",
                   no_args_is_help=True)
 
 
 def _cfg(temp_c: float, max_range_km: float, model_sigma_ms: float, wind_ms: float = 0.0, wind_from_deg: float = 0.0):
-    import math
-
-    from trucewatch.sources.acoustic.associate import LocateConfig
-    from trucewatch.sources.acoustic.geometry import speed_of_sound
-
     try:
         speed_of_sound(temp_c)
     except ValueError as exc:
@@ -44,7 +52,6 @@ def _need(path: Path, opt: str) -> None:
 def _load_agreement(agreement: Path | None):
     if agreement is None:
         return None
-    from trucewatch.agreement import load_agreement
 
     try:
         return load_agreement(agreement)
@@ -66,9 +73,6 @@ def locate_cmd(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Associate arrivals into events and locate each; explain every event that cannot be fixed."""
-    from trucewatch.sources.acoustic import locate_files
-    from trucewatch.sources.acoustic.pairing import pair_fixes
-
     _need(sensors, "--sensors")
     _need(arrivals, "--arrivals")
     cfg = _cfg(temp_c, max_range_km, model_sigma_ms, wind_ms, wind_from_deg)
@@ -115,9 +119,6 @@ def plan_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Map the expected location error (Cramér-Rao bound) and the share of the contact line covered."""
-    from trucewatch.sources.acoustic.formats import read_sensors
-    from trucewatch.sources.acoustic.plan import plan
-
     _need(sensors, "--sensors")
     agr = _load_agreement(agreement)
     sens, errs = read_sensors(sensors)
@@ -150,9 +151,6 @@ def listen_cmd(
     wind_from_deg: float = typer.Option(0.0, "--wind-from-deg", help="Direction the wind blows from (deg)."),
 ) -> None:
     """Locate arrivals streamed on MQTT topic trucewatch/arrivals/<sensor_id>; one JSON line per fix."""
-    from trucewatch.sources.acoustic.formats import read_sensors
-    from trucewatch.sources.acoustic.stream import listen
-
     _need(sensors, "--sensors")
     sens, errs = read_sensors(sensors)
     for e in errs:
@@ -187,11 +185,6 @@ def simulate_cmd(
     fa_per_hour: float = typer.Option(0.25, "--fa-per-hour", help="False alarms per sensor per hour."),
 ) -> None:
     """Write sensors.csv and arrivals.csv heard from a simulated scenario (input for ``locate``)."""
-    import numpy as np
-
-    from trucewatch.sim.acoustic import band_network, simulate_arrivals, sources_from_scenario
-    from trucewatch.sim.scenario import day_bounds, make_scenario
-
     agr = _load_agreement(agreement)
     try:
         sc = make_scenario(agr, scenario, seed)

@@ -10,6 +10,15 @@ from typing import Any
 
 import typer
 
+from trucewatch.adjudication.workflow import WorkflowConfig, WorkflowError, history, transition
+from trucewatch.agreement import AgreementError, load_agreement
+from trucewatch.fusion import FusionConfig, learn_reliability
+from trucewatch.fusion.arrays import from_observations
+from trucewatch.fusion.clutter import learn_clutter
+from trucewatch.fusion.core import fuse_arrays
+from trucewatch.pipeline import run_batch
+from trucewatch.store import Store
+
 app = typer.Typer(help="Fuse observations into events, judge them against the agreement, verify findings.",
                   no_args_is_help=True)
 
@@ -30,8 +39,6 @@ def _ts(v: str | None) -> float | None:
 def fusion_config_or_exit(path: Path | None) -> Any:
     """The FusionConfig a ``--fusion-config`` option names (defaults without one); a bad
     file exits 2 with the file and field named, before any work starts."""
-    from trucewatch.fusion import FusionConfig
-
     try:
         return FusionConfig.from_yaml(path) if path else FusionConfig()
     except (OSError, ValueError) as exc:  # yaml errors are ValueErrors too
@@ -49,12 +56,6 @@ def run_cmd(
     fusion_config: Path = typer.Option(None, "--fusion-config", help="YAML with fusion: settings."),
 ) -> None:
     """Fuse the stored observations, adjudicate, save events and findings, take automatic steps."""
-    from trucewatch.adjudication import adjudicate
-    from trucewatch.adjudication.workflow import WorkflowConfig, auto_advance
-    from trucewatch.agreement import AgreementError, load_agreement
-    from trucewatch.fusion import fuse_detailed
-    from trucewatch.store import Store
-
     try:
         ag = load_agreement(agreement)
     except AgreementError as exc:
@@ -63,15 +64,10 @@ def run_cmd(
     cfg = fusion_config_or_exit(fusion_config)
     wf = WorkflowConfig.from_yaml(workflow) if workflow else WorkflowConfig()
     with Store.open(db) as store:
-        obs = store.query_observations(t_from=_ts(t_from), t_to=_ts(t_to))
-        sources = {s.id: s for s in store.list_sources()}
-        res = fuse_detailed(obs, sources, cfg)
-        by_id = {o.id: o for o in obs}
-        vs = adjudicate(res.events, by_id, ag)
-        store.save_events(res.events)  # after adjudication: events carry their unlocated-claim marks
-        steps = auto_advance(store, vs, wf)
-    _out({"observations": len(obs), "rejected": [str(e) for e in res.rejected], "events": len(res.events),
-          "violations": len(vs), "steps": [t.model_dump(mode="json") for t in steps],
+        res = run_batch(store, ag, t_from=_ts(t_from), t_to=_ts(t_to), workflow_config=wf, fusion_config=cfg)
+    steps = res.steps
+    _out({"observations": len(res.observations), "rejected": [str(e) for e in res.rejected], "events": len(res.events),
+          "violations": len(res.violations), "steps": [t.model_dump(mode="json") for t in steps],
           "alerts": [t.violation_id for t in steps if t.to_status.value == "verified"]})
 
 
@@ -85,9 +81,6 @@ def transition_cmd(
     counter_evidence: list[str] = typer.Option([], "--counter-evidence", help="Repeat for each reference."),
 ) -> None:
     """Move a finding to another state, if the workflow allows it."""
-    from trucewatch.adjudication.workflow import WorkflowError, transition
-    from trucewatch.store import Store
-
     with Store.open(db) as store:
         try:
             tr = transition(store, violation_id, to_status, actor, reason, counter_evidence)
@@ -100,9 +93,6 @@ def transition_cmd(
 @app.command("history")
 def history_cmd(violation_id: str, db: str = typer.Option(..., "--db")) -> None:
     """The audit trail of one finding."""
-    from trucewatch.adjudication.workflow import WorkflowError, history
-    from trucewatch.store import Store
-
     with Store.open(db) as store:
         try:
             trail = history(store, violation_id)
@@ -115,9 +105,6 @@ def history_cmd(violation_id: str, db: str = typer.Option(..., "--db")) -> None:
 @app.command("learn-reliability")
 def learn_cmd(db: str = typer.Option(..., "--db"), dry_run: bool = typer.Option(False, "--dry-run")) -> None:
     """Update source reliability from confirmed and dismissed findings."""
-    from trucewatch.fusion import learn_reliability
-    from trucewatch.store import Store
-
     with Store.open(db) as store:
         _out(learn_reliability(store, apply=not dry_run))
 
@@ -132,11 +119,6 @@ def learn_clutter_cmd(
     fusion_config: Path = typer.Option(None, "--fusion-config", help="YAML with fusion: settings."),
 ) -> None:
     """Learn how often reports and heat turn up with no event (per km^2 and hour) from past days."""
-    from trucewatch.fusion.arrays import from_observations
-    from trucewatch.fusion.clutter import learn_clutter
-    from trucewatch.fusion.core import fuse_arrays
-    from trucewatch.store import Store
-
     cfg = fusion_config_or_exit(fusion_config)
     cfg.clutter_map = None  # learn from plain association, not from a previous map
     with Store.open(db) as store:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import typer
+
+from trucewatch.sources.satellite.background import BackgroundModel, ModelError
+from trucewatch.sources.satellite.background import detect as run_detect
+from trucewatch.sources.satellite.firms import FirmsBatch, FirmsError, read_firms, to_observations
+from trucewatch.sources.satellite.radar import RadarError, change_test, load_footprints
+from trucewatch.sources.satellite.radar import to_observations as radar_observations
 
 app = typer.Typer(help="Satellites: FIRMS thermal anomalies against a background model; radar damage.",
                   no_args_is_help=True)
@@ -24,8 +31,6 @@ def _fail(msg: str, code: int = 2) -> None:
 
 def _read(files: list[Path], since: str | None = None, until: str | None = None, as_json: bool = False):
     """Read every file; a file that cannot be read is reported and the others still load."""
-    from trucewatch.sources.satellite.firms import FirmsBatch, FirmsError, read_firms
-
     batches = []
     for f in files:
         try:
@@ -49,8 +54,6 @@ def _read(files: list[Path], since: str | None = None, until: str | None = None,
 
 
 def _iso(t: float) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(float(t), tz=UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -61,8 +64,6 @@ def ingest(
     observations: bool = typer.Option(False, "--observations", help="Print full THERMAL_ANOMALY observations."),
 ) -> None:
     """Validate FIRMS files; print detections (with pixel footprint) and row errors. Exit 0 if any row loaded."""
-    from trucewatch.sources.satellite.firms import to_observations
-
     b = _read(files, as_json=as_json or observations)
     if observations:
         for o in to_observations(b):
@@ -101,8 +102,6 @@ def background_fit(
                                           help="Cells burning on at least this share of days are persistent."),
 ) -> None:
     """Fit the background model: expected fires per cell, day of year and daypart, with persistent sources."""
-    from trucewatch.sources.satellite.background import BackgroundModel, ModelError
-
     b = _read(history, since, until)
     for e in b.errors:
         typer.echo(str(e), err=True)
@@ -129,10 +128,6 @@ def detect(
                                       help="Print every detection as a THERMAL_ANOMALY observation with excess/p_value."),
 ) -> None:
     """Flag excess fire activity against the background model and cluster it."""
-    from trucewatch.sources.satellite.background import BackgroundModel, ModelError
-    from trucewatch.sources.satellite.background import detect as run_detect
-    from trucewatch.sources.satellite.firms import to_observations
-
     try:
         m = BackgroundModel.load(model)
     except ModelError as exc:
@@ -168,8 +163,6 @@ def radar(
     observations: bool = typer.Option(False, "--observations", help="Print DAMAGE observations."),
 ) -> None:
     """Pixel-wise t-test change detection: reference dates before --split against the inspection window."""
-    from trucewatch.sources.satellite.radar import RadarError, change_test, load_footprints, to_observations
-
     try:
         fc = load_footprints(footprints) if footprints else None
         res = change_test(files, split, out=out, footprints=fc, tile=tile, corr_px=corr_px, inspect_days=inspect_days)
@@ -180,7 +173,7 @@ def radar(
     for n in res.stack.notes:
         typer.echo(f"note: {n}", err=True)
     if observations:
-        for o in to_observations(res, threshold=threshold):
+        for o in radar_observations(res, threshold=threshold):
             typer.echo(o.model_dump_json())
         return
     summary: dict[str, Any] = {"reference_images": res.n_ref, "inspection_images": res.n_post,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
-from trucewatch.fusion.cli import app
-from trucewatch.fusion.testing import AGREEMENT, ob, off_line, shift, sources
+from trucewatch.cli.fusion import app
 from trucewatch.model import ObservationKind as OK
+from trucewatch.sim.testing import AGREEMENT, ob, off_line, shift, sources
 from trucewatch.store import Store
 
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
+
+from trucewatch.agreement import AgreementError, load_agreement
+from trucewatch.model import from_unix, to_utc
+from trucewatch.sim.sea import simulate_sea
+from trucewatch.sources.sea.incidents import detect_incidents, incident_observations
+from trucewatch.sources.sea.live import decode_stream, tcp_lines, udp_lines
+from trucewatch.sources.sea.nmea import Positions, decode_lines
+from trucewatch.sources.sea.pipeline import SeaResult, process_file, read_naval_list
+from trucewatch.sources.sea.tracks import build_tracks
 
 app = typer.Typer(help="AIS (NMEA !AIVDM/!AIVDO): decode, vessel tracks, maritime incidents, live feeds.",
                   no_args_is_help=True)
@@ -16,8 +27,6 @@ DEFAULT_AGREEMENT = Path(__file__).resolve().parents[2] / "data" / "agreements" 
 
 
 def _agreement(path: Path | None) -> Any:
-    from trucewatch.agreement import AgreementError, load_agreement
-
     try:
         return load_agreement(path or DEFAULT_AGREEMENT)
     except AgreementError as exc:
@@ -28,9 +37,6 @@ def _agreement(path: Path | None) -> Any:
 def _start(start: str | None) -> float | None:
     if not start:
         return None
-    from datetime import datetime
-
-    from trucewatch.model import to_utc
 
     try:
         return to_utc(datetime.fromisoformat(start.replace("Z", "+00:00"))).timestamp()
@@ -66,7 +72,6 @@ def _untimed_note(stats: dict) -> None:
 def _naval(path: Path | None) -> set[int] | None:
     if path is None:
         return None
-    from trucewatch.sources.sea.pipeline import read_naval_list
 
     try:
         return read_naval_list(path)
@@ -96,8 +101,6 @@ def _report(res: Any, out: Path | None, as_json: bool, errors_shown: int = 20) -
                f"{res.stats.get('vessel_hours', 0)} vessel-hours, "
                f"{len(res.errors)} errors, {len(res.incidents)} incidents")
     for i in res.incidents:
-        from trucewatch.model import from_unix
-
         extra = i.attrs.get("spoof_mode") or (f"{i.attrs['gap_s'] / 3600:.1f} h" if "gap_s" in i.attrs else "")
         typer.echo(f"  {from_unix(i.t).isoformat()}  {i.incident:22s} mmsi {i.mmsi}  "
                    f"{i.attrs.get('vessel_type', '')}  zone {i.zone_id or '-'}  {extra}")
@@ -118,8 +121,6 @@ def incidents(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Decode an AIS file, build vessel tracks, and list incidents against the agreement."""
-    from trucewatch.sources.sea.pipeline import process_file
-
     if not file.is_file():
         typer.echo(f"error: {file}: file not found", err=True)
         raise typer.Exit(2)
@@ -141,9 +142,6 @@ def decode(
 ) -> None:
     """Decode only: counts, per-record errors and the vessels heard (identity from static messages;
     vessels that sent only static data are listed with 0 reports)."""
-    from trucewatch.sources.sea.nmea import decode_lines
-    from trucewatch.sources.sea.tracks import build_tracks
-
     if not file.is_file():
         typer.echo(f"error: {file}: file not found", err=True)
         raise typer.Exit(2)
@@ -179,12 +177,6 @@ def listen(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Read a live feed for a while, then judge the tracks it gave."""
-    from trucewatch.sources.sea.incidents import detect_incidents, incident_observations
-    from trucewatch.sources.sea.live import decode_stream, tcp_lines, udp_lines
-    from trucewatch.sources.sea.nmea import Positions
-    from trucewatch.sources.sea.pipeline import SeaResult
-    from trucewatch.sources.sea.tracks import build_tracks
-
     if (tcp is None) == (udp is None):
         typer.echo("error: give exactly one of --tcp or --udp", err=True)
         raise typer.Exit(2)
@@ -221,10 +213,6 @@ def simulate(
     seed: int = typer.Option(1),
 ) -> None:
     """Simulate AIS traffic on the Black Sea corridor (real NMEA, with gaps, spoofing and a warship)."""
-    import numpy as np
-
-    from trucewatch.sim.sea import simulate_sea
-
     sim = simulate_sea(np.random.default_rng(seed), hours=hours, n_merchants=vessels)
     sim.write(out)
     truth = out.with_suffix(".truth.json")

@@ -10,6 +10,13 @@ from pathlib import Path
 
 import typer
 
+from trucewatch.cli.common import load_agreement_or_exit
+from trucewatch.cli.fusion import fusion_config_or_exit
+from trucewatch.deploy.bridge import run_bridge
+from trucewatch.deploy.worker import Worker, publish_file
+from trucewatch.pipeline import read_observations_jsonl
+from trucewatch.store import RecordError, Store
+
 AgreementOpt = typer.Option(None, "--agreement", "-a", help="Agreement YAML (default: the bundled sample).")
 
 
@@ -24,14 +31,9 @@ def worker(
                                               help="YAML with fusion: settings (e.g. clutter_map: PATH)."),
 ) -> None:
     """Run a pipeline worker: pull from JetStream, commit, then acknowledge."""
-    from trucewatch.commands import _load_agreement
-    from trucewatch.deploy.worker import Worker
-    from trucewatch.store import Store
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from trucewatch.fusion.cli import fusion_config_or_exit
 
-    agr = _load_agreement(agreement)
+    agr = load_agreement_or_exit(agreement)
     cfg = fusion_config_or_exit(fusion_config)
     store = Store.open(db)
     w = Worker(bus, store, agr, role=role, batch=batch, require_signatures=not unsigned, fusion_config=cfg)
@@ -52,12 +54,7 @@ def publish(
     agreement: Path | None = AgreementOpt,
 ) -> None:
     """Publish observations to their sectors' subjects (as a source adapter would)."""
-    from trucewatch.commands import _load_agreement
-    from trucewatch.deploy.worker import publish_file
-    from trucewatch.pipeline import read_observations_jsonl
-    from trucewatch.store import RecordError
-
-    agr = _load_agreement(agreement)
+    agr = load_agreement_or_exit(agreement)
     obs = []
     for _, item in read_observations_jsonl(file):
         if isinstance(item, RecordError):
@@ -75,10 +72,7 @@ def bridge(
     agreement: Path | None = AgreementOpt,
 ) -> None:
     """Forward field sensors' MQTT observations (trucewatch/obs/<source>) to NATS."""
-    from trucewatch.commands import _load_agreement
-    from trucewatch.deploy.bridge import run_bridge
-
-    agr = _load_agreement(agreement)
+    agr = load_agreement_or_exit(agreement)
 
     async def main() -> None:
         stop = asyncio.Event()

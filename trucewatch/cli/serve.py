@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import numpy as np
 import typer
+
+from trucewatch.agreement import AgreementError, load_agreement
+from trucewatch.cli.common import open_store
+from trucewatch.mission import mission_agreement, mission_config
+from trucewatch.service.app import create_app
+from trucewatch.service.auth import Role, TokenStore
+from trucewatch.service.config import ConfigError, load_config
+from trucewatch.sim.sample import populate, populate_air_sea
+from trucewatch.store import Store
 
 tokens_app = typer.Typer(help="API tokens (stored hashed; a token is shown once).", no_args_is_help=True)
 
 
 def _store(db: str):
-    from trucewatch.store import Store
-
     return Store.open(db)  # migrations create the service's tables (0006_service_tables)
 
 
 def _agreement(store, path: Path | None):
-    from trucewatch.agreement import AgreementError, load_agreement
-
     file = str(path) if path else store.get_setting("agreement_file")
     if not file:
-        from trucewatch.mission import mission_agreement  # the agreement `trucewatch init` stored
-
         return mission_agreement(store)
     try:
         return load_agreement(file)
@@ -42,8 +47,6 @@ def tokens_create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
-    from trucewatch.service.auth import Role
-
     if role == "party_liaison":
         role = "liaison"
     if role not in {r.value for r in Role}:
@@ -79,8 +82,6 @@ def tokens_revoke(token_id: str, db: str = typer.Option("trucewatch.db", "--db")
 
 
 def store_tokens(store):
-    from trucewatch.service.auth import TokenStore
-
     return TokenStore(store.engine, cache_s=0)
 
 
@@ -97,11 +98,8 @@ def serve(
     log_level: str = typer.Option("warning", "--log-level"),
 ) -> None:
     """Run the API (/api/v1, OpenAPI at /openapi.json) and the map dashboard (/)."""
-    import numpy as np
+    # lazy: only `serve` starts a server; other commands start faster without it
     import uvicorn
-
-    from trucewatch.service.app import create_app
-    from trucewatch.service.config import ConfigError, load_config
 
     try:
         cfg = load_config(config)
@@ -110,14 +108,10 @@ def serve(
         raise typer.Exit(2) from None
     if unsigned:
         cfg.require_signatures = False
-    from trucewatch.mission.cli import open_store
 
     if not sample:  # --sample fills a new store of its own; otherwise only `init` creates one
         open_store(db).close()  # exit 2 naming a store that does not exist
     store = _store(db)
-    import os
-
-    from trucewatch.mission import mission_config
 
     mcfg = mission_config(store)
     if config is None:
@@ -130,7 +124,6 @@ def serve(
         if ag is None:
             typer.echo("error: --sample needs --agreement", err=True)
             raise typer.Exit(2)
-        from trucewatch.service.sample import populate, populate_air_sea
 
         if not store.query_violations(limit=1):
             try:

@@ -15,6 +15,41 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from nacl.signing import SigningKey
+from pydantic import ValidationError
+
+from trucewatch.ledger import merkle
+from trucewatch.ledger.api import (
+    add_cosignature,
+    add_witness,
+    entry_for,
+    import_cosigned_note,
+    init_log,
+    latest_checkpoint,
+    log_origin,
+    log_verifiers,
+    make_checkpoint,
+    reconcile,
+)
+from trucewatch.ledger.certs import certify_table_keys
+from trucewatch.ledger.checkpoint import (
+    ALG_COSIGNATURE_V1,
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    SignedNote,
+    add_signature_lines,
+)
+from trucewatch.ledger.export import export_consistency_proof, export_log
+from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.keys import list_keys, public_key_hex, register_key, revoke_key, rotate_key
+from trucewatch.ledger.log import LogError, MerkleLog
+from trucewatch.ledger.trust import Trust, load_trust
+from trucewatch.ledger.verify import verify_export, verify_store
+from trucewatch.ledger.witness import Witness, WitnessError, WitnessRefusal, WitnessStateChanged, _write_atomic
+from trucewatch.model import Observation, to_utc
+from trucewatch.store import DatabaseError, Store
+from trucewatch.store.store import RecordError
 
 app = typer.Typer(help="Evidence ledger: source keys, signed ingest, Merkle log, checkpoints, export, proofs.",
                   no_args_is_help=True)
@@ -39,10 +74,6 @@ def _guard(fn: F) -> F:
 
     @wraps(fn)
     def inner(*a: Any, **k: Any) -> Any:
-        from trucewatch.ledger.log import LogError
-        from trucewatch.ledger.witness import WitnessError
-        from trucewatch.store import DatabaseError
-
         try:
             return fn(*a, **k)
         except (typer.Exit, typer.Abort):
@@ -56,8 +87,6 @@ def _guard(fn: F) -> F:
 
 
 def _open(db: str) -> Any:
-    from trucewatch.store import Store
-
     if "://" not in db and not Path(db).exists():
         _fail(f"{db}: no such database")
     return Store.open(db)
@@ -74,7 +103,6 @@ def _time(v: str | None) -> float | None:
         d = datetime.fromisoformat(v.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"time {v!r}: give ISO 8601 (2026-11-23T12:00:00Z) or unix seconds") from None
-    from trucewatch.model import to_utc
 
     return to_utc(d).timestamp()
 
@@ -90,8 +118,6 @@ def _mission_key_path(db: str, key: str | None) -> Path:
 
 
 def _load_signer(path: Path) -> Any:
-    from trucewatch.ledger.checkpoint import NoteSigner
-
     if not path.exists():
         _fail(f"{path}: no key file (run `trucewatch ledger init` / `witness init`, or give --key)")
     return NoteSigner.from_private_key_string(path.read_text())
@@ -117,10 +143,6 @@ def init_cmd(db: str = DB, origin: str = typer.Option(..., "--origin", help="Log
                                                          "created if missing."),
              as_json: bool = JSON) -> None:
     """Create the mission's checkpoint key (C2SP note key) and register it for the log."""
-    from trucewatch.ledger.api import init_log
-    from trucewatch.ledger.checkpoint import NoteSigner
-    from trucewatch.store import Store
-
     path = _mission_key_path(db, key)
     if path.exists():
         signer = _load_signer(path)
@@ -139,10 +161,6 @@ def keygen_cmd(out: Path = typer.Option(..., "--out", help="Private key file to 
                valid_from: str = typer.Option(None, "--valid-from", help="ISO time or unix s (default now)."),
                key: str = MISSION_KEY, as_json: bool = JSON) -> None:
     """Generate an Ed25519 source key; print its public key (hex)."""
-    from nacl.signing import SigningKey
-
-    from trucewatch.ledger.keys import public_key_hex, register_key
-
     if out.exists():
         _fail(f"{out} exists; refusing to overwrite a key")
     sk = SigningKey.generate()
@@ -161,8 +179,6 @@ def register_cmd(db: str = DB, source: str = typer.Option(..., "--source"),
                  valid_from: str = typer.Option(None, "--valid-from", help="ISO time or unix s (default now)."),
                  valid_to: str = typer.Option(None, "--valid-to"), key: str = MISSION_KEY) -> None:
     """Register a source's public key with its validity window (a certificate signed by the mission, logged)."""
-    from trucewatch.ledger.keys import register_key
-
     k = register_key(_open(db), source, public_key, valid_from=_time(valid_from), valid_to=_time(valid_to),
                      signer=_load_signer(_mission_key_path(db, key)))
     typer.echo(json.dumps(k.as_dict()))
@@ -175,8 +191,6 @@ def rotate_cmd(db: str = DB, source: str = typer.Option(..., "--source"),
                at: str = typer.Option(None, "--at", help="Switch-over time (default now)."),
                key: str = MISSION_KEY) -> None:
     """Close the source's current key window and register the new key from then (certified, logged)."""
-    from trucewatch.ledger.keys import rotate_key
-
     signer = _load_signer(_mission_key_path(db, key))
     typer.echo(json.dumps(rotate_key(_open(db), source, public_key, at=_time(at), signer=signer).as_dict()))
 
@@ -187,8 +201,6 @@ def revoke_cmd(db: str = DB, public_key: str = typer.Option(..., "--public-key")
                at: str = typer.Option(None, "--at", help="Compromised since (default now)."),
                reason: str = typer.Option("", "--reason"), key: str = MISSION_KEY) -> None:
     """Revoke a compromised key: nothing it signs is accepted any more (certified, logged)."""
-    from trucewatch.ledger.keys import revoke_key
-
     signer = _load_signer(_mission_key_path(db, key))
     typer.echo(json.dumps(revoke_key(_open(db), public_key, at=_time(at), reason=reason, signer=signer).as_dict()))
 
@@ -197,8 +209,6 @@ def revoke_cmd(db: str = DB, public_key: str = typer.Option(..., "--public-key")
 @_guard
 def certify_keys_cmd(db: str = DB, key: str = MISSION_KEY) -> None:
     """Certify keys found only in the key table (stores from before key certificates): review them first!"""
-    from trucewatch.ledger.certs import certify_table_keys
-
     for k in certify_table_keys(_open(db), _load_signer(_mission_key_path(db, key))):
         typer.echo(json.dumps(k.as_dict()))
 
@@ -207,8 +217,6 @@ def certify_keys_cmd(db: str = DB, key: str = MISSION_KEY) -> None:
 @_guard
 def keys_cmd(db: str = DB, source: str = typer.Option(None, "--source")) -> None:
     """List registered source keys (JSON lines)."""
-    from trucewatch.ledger.keys import list_keys
-
     for k in list_keys(_open(db), source):
         typer.echo(json.dumps(k.as_dict()))
 
@@ -218,12 +226,6 @@ def keys_cmd(db: str = DB, source: str = typer.Option(None, "--source")) -> None
 def ingest_cmd(db: str = DB, file: Path = typer.Option(..., "--file", help="Observations, one JSON per line."),
                as_json: bool = JSON) -> None:
     """Verify, store and log signed observations; every rejected one is named with the reason."""
-    from pydantic import ValidationError
-
-    from trucewatch.ledger.ingest import ingest_signed
-    from trucewatch.model import Observation
-    from trucewatch.store.store import RecordError
-
     store = _open(db)
     obs, bad = [], []
     with open(file, encoding="utf-8") as f:
@@ -249,8 +251,6 @@ def ingest_cmd(db: str = DB, file: Path = typer.Option(..., "--file", help="Obse
 def checkpoint_cmd(db: str = DB, key: str = typer.Option(None, "--key", help="Mission key file."),
                    as_json: bool = JSON) -> None:
     """Sign the current tree head with the mission key and store it."""
-    from trucewatch.ledger.api import make_checkpoint
-
     store = _open(db)
     cp = make_checkpoint(store, _load_signer(_mission_key_path(db, key)))
     _out(cp, as_json, cp["note"].rstrip("\n"))
@@ -260,9 +260,6 @@ def checkpoint_cmd(db: str = DB, key: str = typer.Option(None, "--key", help="Mi
 @_guard
 def status_cmd(db: str = DB, as_json: bool = JSON) -> None:
     """Log size, root and latest checkpoint."""
-    from trucewatch.ledger.api import latest_checkpoint
-    from trucewatch.ledger.log import MerkleLog
-
     store = _open(db)
     size, root = MerkleLog(store).check()
     cp = latest_checkpoint(store)
@@ -276,8 +273,6 @@ def status_cmd(db: str = DB, as_json: bool = JSON) -> None:
 def export_cmd(db: str = DB, out: Path = typer.Option(..., "--out", help="Export directory (tlog-tiles)."),
                as_json: bool = JSON) -> None:
     """Write a static, mirrorable export of the log up to the latest checkpoint."""
-    from trucewatch.ledger.export import export_log
-
     d = export_log(_open(db), out)
     _out(d, as_json, f"exported {d['size']} entries to {d['dir']} ({d['files_written']} tiles written)")
 
@@ -290,10 +285,6 @@ def prove_cmd(db: str = DB, index: int = typer.Option(None, "--index", help="Log
               old_size: int = typer.Option(None, "--old-size", help="Consistency proof from this size instead.")
               ) -> None:
     """Inclusion proof of an entry (or a consistency proof) as JSON; checked before printing."""
-    from trucewatch.ledger import merkle
-    from trucewatch.ledger.api import entry_for, latest_checkpoint
-    from trucewatch.ledger.log import MerkleLog
-
     store = _open(db)
     log = MerkleLog(store)
     cp = latest_checkpoint(store)
@@ -333,8 +324,6 @@ def prove_cmd(db: str = DB, index: int = typer.Option(None, "--index", help="Log
 @_guard
 def reconcile_cmd(db: str = DB) -> None:
     """Log stored-but-unlogged observations and write missing ledger indexes (after a crash)."""
-    from trucewatch.ledger.api import reconcile
-
     typer.echo(json.dumps(reconcile(_open(db))))
 
 
@@ -342,8 +331,6 @@ def reconcile_cmd(db: str = DB) -> None:
 @_guard
 def add_witness_cmd(db: str = DB, vkey: str = typer.Option(..., "--vkey", help="Witness vkey (type 0x04).")) -> None:
     """Register a party's witness key so its cosignatures are accepted and verified."""
-    from trucewatch.ledger.api import add_witness
-
     typer.echo(add_witness(_open(db), vkey).vkey())
 
 
@@ -352,8 +339,6 @@ def add_witness_cmd(db: str = DB, vkey: str = typer.Option(..., "--vkey", help="
 def add_cosignature_cmd(db: str = DB, note: Path = typer.Option(..., "--note", help="A cosigned checkpoint "
                                                                  "(output of `witness cosign --export`).")) -> None:
     """Store a witness's cosignatures from a cosigned copy of one of our checkpoints."""
-    from trucewatch.ledger.api import import_cosigned_note
-
     typer.echo(" ".join(import_cosigned_note(_open(db), note.read_text())))
 
 
@@ -367,9 +352,6 @@ def witness_init(state: Path = typer.Option(..., "--state", help="Witness state 
                  db: str = typer.Option(None, "--db", help="...or take the log key and origin from this store."),
                  origin: str = typer.Option(None, "--origin")) -> None:
     """Create a witness: its key, and a state pinned to the mission's log key."""
-    from trucewatch.ledger.checkpoint import ALG_COSIGNATURE_V1, NoteSigner, NoteVerifier
-    from trucewatch.ledger.witness import Witness
-
     if key.exists():
         signer = _load_signer(key)
     else:
@@ -380,7 +362,6 @@ def witness_init(state: Path = typer.Option(..., "--state", help="Witness state 
     if log_key is None:
         if db is None:
             _fail("give --log-key or --db")
-        from trucewatch.ledger.api import log_origin, log_verifiers
 
         store = _open(db)
         vs = log_verifiers(store)
@@ -401,18 +382,10 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
                                                "`ledger add-cosignature`)."),
                    as_json: bool = JSON) -> None:
     """Cosign the latest checkpoint if it is consistent with the last one cosigned."""
-    from trucewatch.ledger.api import add_cosignature, latest_checkpoint
-    from trucewatch.ledger.checkpoint import add_signature_lines
-    from trucewatch.ledger.log import MerkleLog
-    from trucewatch.ledger.witness import Witness
-
     if (db is None) == (export is None):
         _fail("give exactly one of --db and --export")
     w = Witness(state, _load_signer(key))
     if export is not None:
-        from trucewatch.ledger.checkpoint import Checkpoint, SignedNote
-        from trucewatch.ledger.export import export_consistency_proof
-
         text = (Path(export) / "checkpoint").read_text()
         parsed = SignedNote.parse(text)
         note = SignedNote(parsed.body, parsed.signatures[:1]).text()
@@ -435,8 +408,6 @@ def witness_cosign(state: Path = typer.Option(..., "--state"), key: Path = typer
 
 def _cosign_retrying(w: Any, note: str, proof_from: Callable[[int], list[bytes]]) -> str:
     """Cosign; if another cosign changed the state meanwhile, prove again from the new state (3 tries)."""
-    from trucewatch.ledger.witness import WitnessRefusal, WitnessStateChanged
-
     for attempt in range(3):
         try:
             return str(w.cosign(note, proof_from(w.state.size)))
@@ -483,9 +454,6 @@ def verify_cmd(db: str = typer.Option(None, "--db", help="Verify this store...")
     Exits 1 naming each bad entry when anything does not verify; without a
     log key (--log-key or --trust) it fails as unanchored.
     """
-    from trucewatch.ledger.trust import Trust, load_trust
-    from trucewatch.ledger.verify import verify_export, verify_store
-
     if (db is None) == (export is None):
         _fail("give exactly one of --db and --export")
     t = load_trust(trust) if trust is not None else Trust()
@@ -501,8 +469,6 @@ def verify_cmd(db: str = typer.Option(None, "--db", help="Verify this store...")
         store = _open(db)
         rep = verify_store(store, t)
         if rep.ok and save_checkpoint is not None:
-            from trucewatch.ledger.log import MerkleLog
-
             cps = MerkleLog(store).checkpoints()
             latest_note = cps[-1]["note"] if cps else None
     else:
@@ -524,8 +490,6 @@ def verify_cmd(db: str = typer.Option(None, "--db", help="Verify this store...")
                    f"certificates), {rep.signatures_checked} signatures, {rep.checkpoints} checkpoints, "
                    f"{rep.cosignatures} cosignatures; size {rep.size} root {rep.root}")
     if latest_note is not None and save_checkpoint is not None:
-        from trucewatch.ledger.witness import _write_atomic
-
         _write_atomic(save_checkpoint, latest_note)
     if not rep.ok:
         raise typer.Exit(1)

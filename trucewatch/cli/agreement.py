@@ -8,6 +8,9 @@ from pathlib import Path
 import typer
 from shapely.geometry import mapping
 
+from trucewatch.agreement import AgreementError, load_agreement, validate_agreement
+from trucewatch.agreement.derive import areas_from_occupied, contact_line_from_occupied
+
 app = typer.Typer(help="Agreement files: validate, derive a contact line, export zones.", no_args_is_help=True)
 
 
@@ -17,8 +20,6 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print problems as JSON."),
 ) -> None:
     """Check an agreement; print every problem with its path in the file (exit 1 if any)."""
-    from trucewatch.agreement import validate_agreement
-
     problems = validate_agreement(file)
     if as_json:
         typer.echo(json.dumps({"file": str(file), "ok": not problems,
@@ -40,8 +41,6 @@ def from_occupied(
     tolerance_km: float = typer.Option(3.0, help="Boundary within this distance of border or coast is not line."),
 ) -> None:
     """Derive the contact line and both parties' areas from an occupied-area polygon."""
-    from trucewatch.agreement.derive import areas_from_occupied, contact_line_from_occupied
-
     try:
         obj = json.loads(area.read_text(encoding="utf-8"))
         line = contact_line_from_occupied(obj, border_tolerance_km=tolerance_km)
@@ -63,8 +62,6 @@ def zones(
     out: Path = typer.Option(..., "--out", help="GeoJSON to write: line, zones and protected objects."),
 ) -> None:
     """Export the line, derived zones and protected objects as GeoJSON."""
-    from trucewatch.agreement import AgreementError, load_agreement
-
     try:
         agr = load_agreement(file)
     except AgreementError as exc:

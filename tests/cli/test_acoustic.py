@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.sources.acoustic.conftest import T0, Grid
 from trucewatch.cli import app
 
-from .conftest import T0, Grid
+
+@pytest.fixture()
+def grid() -> Grid:
+    return Grid()
 
 
 def _write(grid: Grid, tmp_path: Path) -> tuple[Path, Path]:
@@ -53,7 +57,7 @@ def test_bad_temperature_is_a_clear_error(grid: Grid, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "--sensors" in r.stderr
 
 
-SAMPLE = Path(__file__).resolve().parents[3] / "trucewatch" / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
+SAMPLE = Path(__file__).resolve().parents[2] / "trucewatch" / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
 
 
 @pytest.mark.slow
