@@ -23,7 +23,9 @@ ROOT = pathlib.Path(trucewatch.__file__).resolve().parent
 
 
 def _modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.walk_packages(trucewatch.__path__, "trucewatch."))
+    # a package's __main__ runs its command line when imported: it defines nothing to check
+    return sorted(m.name for m in pkgutil.walk_packages(trucewatch.__path__, "trucewatch.")
+                  if not m.name.endswith(".__main__"))
 
 
 def _exception_classes() -> list[type[BaseException]]:

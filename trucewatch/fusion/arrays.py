@@ -14,13 +14,12 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from shapely.geometry import shape
 
 from trucewatch.errors import RecordProblem, RecordProblems
-from trucewatch.fusion.config import FusionConfig
 from trucewatch.geo import EARTH_RADIUS_M, ellipse_cov
 from trucewatch.model import (
     KIND_CODES,
@@ -35,6 +34,9 @@ from trucewatch.model import (
     revoked_at,
     to_utc,
 )
+
+if TYPE_CHECKING:  # config imports clutter, which imports this module: a type-only import breaks the loop
+    from trucewatch.fusion.config import FusionConfig
 
 K = {k: KIND_CODES[k] for k in ObservationKind}
 KIND_BY_CODE = {v: k for k, v in KIND_CODES.items()}

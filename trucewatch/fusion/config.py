@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from trucewatch.fusion.clutter import ClutterMap
+
 
 def _default_persist() -> dict[str, float]:
     # How long after the happening an observation of this kind can still see it (s).
@@ -84,8 +86,6 @@ class FusionConfig:
     def clutter(self) -> Any:
         """The loaded ClutterMap, or None (a path is read once)."""
         if isinstance(self.clutter_map, str | Path):
-            from trucewatch.fusion.clutter import ClutterMap
-
             self.clutter_map = ClutterMap.load(self.clutter_map)
         return self.clutter_map
 

@@ -13,13 +13,16 @@ result does not depend on where a local frame was centred.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from trucewatch.fusion.arrays import SIGHTING, FusionInput
-from trucewatch.fusion.config import FusionConfig
 from trucewatch.geo import EARTH_RADIUS_M
+
+if TYPE_CHECKING:  # config imports clutter, which imports this module: a type-only import breaks the loop
+    from trucewatch.fusion.config import FusionConfig
 
 #: Time gate cost at the edge of the window (keeps time and space comparable).
 TIME_COST_SCALE = 9.0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import shapely
 from scipy.spatial import cKDTree
 
 from trucewatch.agreement import Agreement
@@ -77,7 +78,6 @@ def error_map(sens_en: np.ndarray, sigma: np.ndarray, pts: np.ndarray, range_m: 
 
 
 def line_points(line_en: Any, step_m: float = 250.0) -> np.ndarray:
-    import shapely
 
     parts = list(line_en.geoms) if hasattr(line_en, "geoms") else [line_en]
     out = []
@@ -165,10 +165,14 @@ def plan(sensors: Sensors, agreement: Agreement, *, range_m: float = 8000.0, tem
 
 def _draw(out: str, S: np.ndarray, sig: np.ndarray, added: np.ndarray, lp: np.ndarray, agreement: Agreement, range_m: float,
           c: float, threshold_m: float, res: PlanResult, cells: int) -> None:
+    # lazy: matplotlib loads only when a picture is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # lazy: matplotlib loads only when a picture is drawn
     import matplotlib.pyplot as plt
+
+    # lazy: matplotlib loads only when a picture is drawn
     from matplotlib.colors import LogNorm
 
     allp = np.vstack([S, lp, added]) if len(S) else lp

@@ -97,6 +97,7 @@ def listen(sensors: Sensors, cfg: LocateConfig | None = None, *, host: str = "12
     Besides the data-time rule, everything buffered is located once no message
     has come for ``quiet_s`` seconds of wall time (the network has gone quiet).
     """
+    # lazy: paho-mqtt loads only for live MQTT feeds
     import paho.mqtt.client as mqtt
 
     loc = StreamLocator(sensors, cfg)
@@ -148,6 +149,7 @@ def listen(sensors: Sensors, cfg: LocateConfig | None = None, *, host: str = "12
 
 def publish_arrivals(rows: list[dict[str, Any]], host: str = "127.0.0.1", port: int = 1883) -> None:
     """Send arrival rows (with ``sensor_id``) to the broker, one message per arrival (QoS 1)."""
+    # lazy: paho-mqtt loads only for live MQTT feeds
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"trucewatch-pub-{time.time_ns()}")

@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.errors import RecordProblem
 from trucewatch.geo import haversine_m
@@ -189,7 +191,6 @@ def summary_observations(s: Summary, source_id: str) -> list[Observation]:
     for k, it in enumerate(s.items):
         areas = [a for a in (it.launch_areas or s.launch_areas) if a.get("lat") is not None]
         if areas:
-            import numpy as np
 
             la = np.array([a["lat"] for a in areas], float)
             lo = np.array([a["lon"] for a in areas], float)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 
 from trucewatch._jsonl import BadLine, json_lines
 from trucewatch.errors import RecordProblem
@@ -176,7 +177,6 @@ def read_tracks_file(path: str | Path) -> tuple[list[AirTrack], list[RecordProbl
 
 def simplified_path(tr: AirTrack, tol_m: float = SIMPLIFY_M) -> list[list[float]]:
     """[[lon, lat, t], ...] with Douglas-Peucker in a local frame (first and last point kept)."""
-    import shapely
 
     if len(tr.t) <= 2:
         return [[float(a), float(b), float(c)] for a, b, c in zip(tr.lon, tr.lat, tr.t, strict=False)]

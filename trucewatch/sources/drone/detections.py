@@ -246,7 +246,10 @@ def locate(dets: list[Detection], flight: Flight, fs: FrameSet, problems: list[s
 
 
 def _uf_components(n: int, pairs: np.ndarray) -> np.ndarray:
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.sparse import coo_matrix
+
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.sparse.csgraph import connected_components
 
     if pairs.size == 0:
@@ -258,7 +261,10 @@ def _uf_components(n: int, pairs: np.ndarray) -> np.ndarray:
 def _split_components(comp: np.ndarray, e: np.ndarray, n: np.ndarray, sig: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Split chained components: average linkage on distance in combined sigmas, where two
     detections from the same frame never merge (they are two objects)."""
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.cluster.hierarchy import fcluster, linkage
+
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.spatial.distance import squareform
 
     out = comp.copy()
@@ -283,6 +289,7 @@ def _split_components(comp: np.ndarray, e: np.ndarray, n: np.ndarray, sig: np.nd
 
 def merge(dets: list[Detection], flight: Flight, fs: FrameSet) -> list[Observation]:
     """Merge located detections of one flight into WEAPON_SIGHTING observations."""
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.spatial import cKDTree
 
     frame = fs.frame

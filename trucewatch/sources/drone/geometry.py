@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 #: Frames see nothing useful beyond this slant range (m): clip rays there.
 MAX_RANGE_M = 8000.0
@@ -41,6 +42,7 @@ class Dem:
     @classmethod
     def from_file(cls, path: str) -> Dem:
         """Any single-band raster rasterio can read, in EPSG:4326 (GeoTIFF, ...)."""
+        # lazy: rasterio (GDAL) loads only for raster inputs
         import rasterio
 
         with rasterio.open(path) as ds:
@@ -149,7 +151,6 @@ def footprints_baseline(n: np.ndarray, e: np.ndarray, height: np.ndarray, roll: 
                         vfov_deg: float, width: int, height_px: int, gimbal_frame: str = "horizon",
                         max_range_m: float = MAX_RANGE_M) -> list:
     """The straightforward version: one frame at a time, a shapely Polygon each (benchmark baseline)."""
-    import shapely
 
     out = []
     th = math.tan(math.radians(hfov_deg) / 2)

@@ -163,6 +163,7 @@ def acquisition_windows(t: np.ndarray, good: np.ndarray, starts: list[float],
 
 def _lagged_median(t: np.ndarray, x: np.ndarray, window: float, lag: float) -> np.ndarray:
     """Median of x over [t - window, t - lag] (time-based), NaN where empty."""
+    # lazy: pandas loads only on this path (it adds about half a second to every command start)
     import pandas as pd
 
     s = pd.Series(x, index=pd.to_datetime(t, unit="s"))
@@ -307,6 +308,7 @@ def _ffill(x: np.ndarray) -> np.ndarray:
 
 
 def _smooth(t: np.ndarray, x: np.ndarray, window: float) -> np.ndarray:
+    # lazy: pandas loads only on this path (it adds about half a second to every command start)
     import pandas as pd
 
     s = pd.Series(x, index=pd.to_datetime(t, unit="s"))

@@ -187,6 +187,7 @@ def read_tlog(path: str | Path, camera: Camera | None = None, *, sysid: int | No
     ground station's own packets too); by default the system that sent the
     most ``GLOBAL_POSITION_INT`` packets is the airframe.
     """
+    # lazy: pymavlink loads only for MAVLink logs (its dialect import takes about a second)
     from pymavlink.dialects.v20 import ardupilotmega as mav2
 
     path = Path(path)
@@ -422,6 +423,7 @@ def write_tlog(path: str | Path, flight: Flight, *, gps_every: int = 1, include_
     Used by the simulator and tests, so that the reader is exercised on the
     real binary format.
     """
+    # lazy: pymavlink loads only for MAVLink logs (its dialect import takes about a second)
     from pymavlink.dialects.v20 import ardupilotmega as mav2
 
     mav = mav2.MAVLink(None, srcSystem=int(flight.sysid or 1), srcComponent=1)
@@ -643,6 +645,7 @@ def peek_source(path: str | Path, max_records: int = 500) -> tuple[str | None, i
             sysid = first.get("sysid")
             return first.get("source_id"), sysid if isinstance(sysid, int) else None
         return None, None
+    # lazy: pymavlink loads only for MAVLink logs (its dialect import takes about a second)
     from pymavlink.dialects.v20 import ardupilotmega as mav2
 
     mav = mav2.MAVLink(None)

@@ -296,8 +296,13 @@ def detect(model: BackgroundModel, new: FirmsBatch, alpha: float = 0.05, alpha_p
 
 def cluster(new: FirmsBatch, det: Detection, link_m: float = 2000.0, link_s: float = DAY_S) -> list[dict[str, Any]]:
     """Connected components of flagged detections within ``link_m`` and ``link_s`` of each other."""
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.sparse import coo_matrix
+
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.sparse.csgraph import connected_components
+
+    # lazy: scipy submodules load only on this path (import cost at command start)
     from scipy.spatial import cKDTree
 
     idx = np.flatnonzero(det.excess)

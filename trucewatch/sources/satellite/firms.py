@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from trucewatch.errors import RecordProblem, TruceWatchError
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind, from_unix
@@ -158,7 +159,6 @@ class FirmsBatch:
 
     def footprints(self) -> np.ndarray:
         """Pixel polygons as a shapely array (built in one vectorized call)."""
-        import shapely
 
         return shapely.polygons(self.footprint_coords())
 

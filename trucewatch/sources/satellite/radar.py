@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
+from pyproj import Transformer
 from scipy import special, stats
+from shapely.geometry import mapping, shape
 
 from trucewatch.errors import TruceWatchError
 from trucewatch.geo import LocalFrame
@@ -88,7 +91,10 @@ def open_stack(files: list[str | Path]) -> Stack:
     the file name); files of the same date are paired.  Every problem is
     listed, naming the file and band.
     """
+    # lazy: rasterio (GDAL) loads only for raster inputs
     import rasterio
+
+    # lazy: rasterio (GDAL) loads only for raster inputs
     from rasterio.errors import RasterioIOError
 
     problems: list[str] = []
@@ -215,7 +221,10 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
     the number of pixels per independent speckle sample (1 for single-look
     simulations; about 2-4 for Sentinel-1 GRD).
     """
+    # lazy: rasterio (GDAL) loads only for raster inputs
     import rasterio
+
+    # lazy: rasterio (GDAL) loads only for raster inputs
     from rasterio.windows import Window
 
     st = open_stack(files)
@@ -320,9 +329,6 @@ def change_test(files: list[str | Path], split: str | np.datetime64, out: str | 
 
 
 def _footprints_in_crs(fc: dict[str, Any], crs: Any) -> tuple[list, list[str], list[dict]]:
-    import shapely
-    from pyproj import Transformer
-    from shapely.geometry import shape
 
     src_crs = _fc_crs(fc)
     try:
@@ -361,6 +367,7 @@ def _fc_crs(fc: dict[str, Any]) -> str:
 
 
 def _rasterize(geoms: list, win: Any, transform: Any) -> np.ndarray:
+    # lazy: rasterio (GDAL) loads only for raster inputs
     from rasterio import features, windows
 
     wt = windows.transform(win, transform)
@@ -379,7 +386,6 @@ def load_footprints(path: str | Path) -> dict[str, Any]:
 
 def to_observations(res: RadarResult, threshold: float = 0.9, source_id: str = "sentinel1-change") -> list:
     """DAMAGE observations for footprints whose change probability reaches ``threshold``."""
-    from shapely.geometry import mapping, shape
 
     lo_t = float(res.last_ref.astype("datetime64[s]").astype(np.int64))
     hi_t = float(res.first_post.astype("datetime64[s]").astype(np.int64)) + 86400.0
@@ -415,9 +421,6 @@ def to_observations(res: RadarResult, threshold: float = 0.9, source_id: str = "
 
 def attach_geometry(res: RadarResult, fc: dict[str, Any]) -> None:
     """Give each footprint record its lon/lat geometry (for observations and maps)."""
-    import shapely
-    from pyproj import Transformer
-    from shapely.geometry import mapping, shape
 
     feats = fc.get("features", []) if fc.get("type") == "FeatureCollection" else [fc]
     src = _fc_crs(fc)

@@ -482,7 +482,10 @@ class AisDecoder:
 
     def _slow(self, items: list[tuple[int, float, bytes, int, str]], sent_by_line: dict[int, bytes],
               errors: list[RecordProblem], statics: list[StaticReport], stats: dict[str, int]) -> Positions:
+        # lazy: pyais message classes load only when AIS is decoded
         from pyais.bit_vector import bit_vector
+
+        # lazy: pyais message classes load only when AIS is decoded
         from pyais.messages import MSG_CLASS
 
         cols: dict[str, list] = {k: [] for k in ("msg_type", "mmsi", "lat", "lon", "sog", "cog", "heading", "nav_status")}

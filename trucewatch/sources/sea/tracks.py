@@ -33,6 +33,7 @@ def vessel_category(ship_type: int | None) -> str:
 
 def flag_of(mmsi: int) -> str:
     """ISO country code of the MMSI's maritime identification digits (pyais's MID table)."""
+    # lazy: pyais message classes load only when AIS is decoded
     from pyais.util import get_country
 
     code, _name = get_country(int(mmsi))

@@ -446,6 +446,7 @@ def read_telegram(path: Path | str, counts: dict[str, int] | None = None) -> tup
 
 def read_feed(path: Path | str, counts: dict[str, int] | None = None) -> tuple[list[Record], list[RecordProblem]]:
     """RSS 0.9x/1.0/2.0 or Atom via feedparser; each entry one record."""
+    # lazy: feedparser loads only for RSS/Atom feeds
     import feedparser
 
     data = Path(path).read_bytes()

@@ -39,6 +39,7 @@ def analyzer(lang: str):
     if lang in _MISSING:
         return None
     try:
+        # lazy: pymorphy3 loads its dictionaries (about 100 MB) only when text is lemmatized
         import pymorphy3
 
         a = pymorphy3.MorphAnalyzer(lang=lang)
