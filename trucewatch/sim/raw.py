@@ -121,12 +121,12 @@ def _acoustic(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: P
 def _text(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
           report_share: float = 0.6) -> StageOutput:
     """Posts about a share of the truth events (trucewatch.sim.text) -> JSONL -> the text extractor."""
-    from trucewatch.sim.text import KIND_TO_TYPE, posts_for_events
+    from trucewatch.sim.text import posts_for_events, report_type
     from trucewatch.sources.text import extract_observations, read_any, sources_of
 
     evs = []
     for e in scenario.events:
-        typ = KIND_TO_TYPE.get(e.kind)
+        typ = report_type(e.kind, rng)
         if typ is None or rng.random() > report_share:
             continue
         evs.append({"id": e.id, "t": e.t, "lat": e.lat, "lon": e.lon, "type": typ})

@@ -66,6 +66,21 @@ TEMPLATES = {
         "ru": "{when} наблюдателей миссии не пропустили через блокпост в районе {place}, {n} машин.",
     },
 }
+#: Own-side blasts (demining, training) are announced by the authorities as planned detonations,
+#: the way regional administrations do it (not in TEMPLATES: standalone posts never draw them).
+ANNOUNCEMENTS = {
+    "demining": {
+        "en": "{when} explosions may be heard near {place}: sappers are carrying out planned demining, "
+              "the regional administration said. {n} explosive items will be destroyed.",
+        "uk": "{when} поблизу {place} можна почути вибухи: сапери проводять планове знешкодження "
+              "вибухонебезпечних предметів, повідомили в ОВА. Буде знищено {n} предметів.",
+        "ru": "{when} в районе {place} будут слышны взрывы: саперы проводят плановое уничтожение "
+              "взрывоопасных предметов, сообщили в администрации. Будет уничтожено {n} предметов.",
+    },
+}
+#: Share of own-side blasts that channels report as shelling anyway (a rumour, before or instead of
+#: the announcement): a judgement, not a measured rate.
+RUMOUR_SHARE = 0.25
 WHEN = {"en": "At {hm}", "uk": "О {hm}", "ru": "В {hm}"}
 #: How the oblast is written after a place (about half of real reports name it).
 REGION = {
@@ -81,6 +96,18 @@ REGION = {
 #: Typical distance from the contact line (km, exponential scale) of each event type.
 REACH_KM = {"shelling": 6, "ground_assault": 3, "monitor_interference": 8, "air_strike": 25, "drone_strike": 20,
             "missile_strike": 80, "facility_fire": 40, "infrastructure_damage": 40}
+
+
+def report_type(kind: str, rng: np.random.Generator) -> str | None:
+    """The event type posts give a truth event of ``kind`` (None: nobody posts about it)."""
+    typ = KIND_TO_TYPE.get(kind)
+    if kind == "own_side_blast" and rng.random() >= RUMOUR_SHARE:
+        return "demining"
+    return typ
+
+
+def _template(typ: str, lang: str) -> str:
+    return (TEMPLATES.get(typ) or ANNOUNCEMENTS[typ])[lang]
 
 
 def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -127,7 +154,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
             place = _name(gaz, pi, lang, rng)
             if reg is not None and rng.random() < 0.5:
                 place += (", " if lang == "en" else " ") + reg[langs.index(lang)]
-            text = TEMPLATES[e["type"]][lang].format(when=WHEN[lang].format(hm=hm), place=place,
+            text = _template(e["type"], lang).format(when=WHEN[lang].format(hm=hm), place=place,
                                                      n=n + (j if rng.random() < 0.6 else 0))
             pub = t + timedelta(minutes=float(rng.uniform(10, 180)))
             rid = f"sim-{e['id']}-{j}"
@@ -143,7 +170,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
                 text, lang = f"{first['text']} (via @{first['source']})", first["lang"]
             else:
                 lang = [x for x in langs if x != first["lang"]][int(rng.integers(0, 2))]
-                text = TEMPLATES[e["type"]][lang].format(when=WHEN[lang].format(hm=hm),
+                text = _template(e["type"], lang).format(when=WHEN[lang].format(hm=hm),
                                                          place=_name(gaz, pi, lang, rng), n=n)
             out.append({"id": f"sim-{e['id']}-c{c}", "source": f"sim_aggregator_{int(rng.integers(0, 10))}",
                         "published_at": pub.isoformat(), "text": text, "lang": lang,
@@ -164,7 +191,7 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement=None, 
     evs = []
     for te in truth_events:
         d = te if isinstance(te, dict) else te.__dict__
-        typ = KIND_TO_TYPE.get(str(d.get("kind")))
+        typ = report_type(str(d.get("kind")), rng)
         if typ is None or rng.random() > report_share:
             continue
         t = d.get("t")
