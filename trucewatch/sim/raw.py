@@ -129,7 +129,10 @@ def _text(scenario: Scenario, agreement: Any, rng: np.random.Generator, d: Path,
         typ = report_type(e.kind, rng)
         if typ is None or rng.random() > report_share:
             continue
-        evs.append({"id": e.id, "t": e.t, "lat": e.lat, "lon": e.lon, "type": typ})
+        if e.kind == "strike" and e.attributes.get("weapon") == "drone":
+            typ = "drone_strike"  # a drone strike is reported as one, not as a missile
+        evs.append({"id": e.id, "t": e.t, "lat": e.lat, "lon": e.lon, "type": typ,
+                    "facility": e.attributes.get("object_name")})
     records = posts_for_events(evs, rng)
     p = d / "posts.jsonl"
     with open(p, "w", encoding="utf-8") as f:

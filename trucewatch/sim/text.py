@@ -110,12 +110,20 @@ def _template(typ: str, lang: str) -> str:
     return (TEMPLATES.get(typ) or ANNOUNCEMENTS[typ])[lang]
 
 
-def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Index of the nearest settlement (not an oblast entry) for each point (vectorized per point)."""
-    ok = np.array([k != "admin1" for k in gaz.kind]) & (gaz.radius < 5000)
-    cand = np.flatnonzero(ok)
+def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray, towns: np.ndarray | None = None) -> np.ndarray:
+    """Index of the nearest settlement (not an oblast entry) for each point (vectorized per point).
+
+    Villages and small towns only, except where ``towns`` is set: a strike on a named facility
+    (a refinery, a power plant) is reported by the town it belongs to, however large."""
+    settlement = np.array([k != "admin1" for k in gaz.kind])
+    cand = np.flatnonzero(settlement & (gaz.radius < 5000))
+    every = np.flatnonzero(settlement)
     out = np.empty(len(lat), int)
     for k in range(len(lat)):
+        if towns is not None and towns[k]:
+            d = (gaz.lat[every] - lat[k]) ** 2 + ((gaz.lon[every] - lon[k]) * np.cos(np.radians(lat[k]))) ** 2
+            out[k] = every[int(np.argmin(d))]
+            continue
         d = (gaz.lat[cand] - lat[k]) ** 2 + ((gaz.lon[cand] - lon[k]) * np.cos(np.radians(lat[k]))) ** 2
         out[k] = cand[int(np.argmin(d))]
     return out
@@ -131,7 +139,8 @@ def _name(gaz, i: int, lang: str, rng: np.random.Generator) -> str:
 
 def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz=None
                      ) -> list[dict[str, Any]]:
-    """Records (with a ``truth`` key) for events of {id, t, lat, lon, type}."""
+    """Records (with a ``truth`` key) for events of {id, t, lat, lon, type} (and ``facility``: the
+    name of the object struck, when there is one)."""
     from trucewatch.sources.text.gazetteer import Gazetteer
 
     gaz = gaz or Gazetteer.load()
@@ -139,7 +148,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
         return []
     lat = np.array([e["lat"] for e in events])
     lon = np.array([e["lon"] for e in events])
-    near = _nearest_places(gaz, lat, lon)
+    near = _nearest_places(gaz, lat, lon, np.array([bool(e.get("facility")) for e in events]))
     out: list[dict[str, Any]] = []
     langs = ("en", "uk", "ru")
     for e, pi in zip(events, near, strict=True):
