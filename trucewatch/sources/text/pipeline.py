@@ -133,6 +133,8 @@ def location_radius_m(c: Claim) -> float:
 
 
 def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str | None = None) -> Observation:
+    if c.lat is None or c.lon is None or c.radius_m is None:
+        raise ValueError(f"claim {c.report_id} has no location: {c.reason}")
     r = location_radius_m(c)
     half = (c.occurred_to - c.occurred_from).total_seconds() / 2.0
     mid = c.occurred_from + timedelta(seconds=half)
