@@ -224,6 +224,22 @@ def test_reports_of_a_fire_that_claim_no_attack_are_not_fire_across_the_line(agr
     assert [(v.rule, v.party) for v in vs] == [(Rule.FIRE_ACROSS_LINE, UNDETERMINED)]
 
 
+def test_heat_seen_where_reports_tell_of_a_fire_is_not_fire_across_the_line(agreement):
+    """A field or warehouse fire seen from space and reported as a fire: no one claims anyone fired."""
+    i = off_line(agreement, "UA", 6000)
+    heat = [ob(f"th{k}", "sat-viirs", OK.THERMAL_ANOMALY, *shift(*i, 100.0 * k, 0), err=400, dt=600.0 + k,
+               excess=True, frp=10.0) for k in range(2)]
+    reports = [ob(f"r{k}", f"tg-{k}", OK.REPORT_CLAIM, *i, err=2000, dt=60.0 * k, ts=900,
+                  event_type="facility_fire", cluster="c1") for k in range(2)]
+    events, vs = judge(agreement, heat + reports)
+    assert len(events) == 1 and [v for v in vs if v.rule == Rule.FIRE_ACROSS_LINE] == []
+    # a report that says it was shelled makes it possible fire across the line again
+    reports[1] = reports[1].model_copy(update={"attributes": {"event_type": "shelling", "cluster": "c1"}})
+    _, vs = judge(agreement, heat + reports)
+    assert [(v.rule, v.party) for v in vs if v.rule == Rule.FIRE_ACROSS_LINE] == [
+        (Rule.FIRE_ACROSS_LINE, UNDETERMINED)]
+
+
 def test_rounds_of_one_fire_mission_are_one_finding(agreement):
     o = off_line(agreement, "RU", 9000)
     i = off_line(agreement, "UA", 6000)

@@ -283,3 +283,22 @@ def test_reports_attach_where_the_effect_was_not_where_the_launch_was(agreement)
               event_type="shelling", independent=True)]
     evs = fuse(obs, S)
     assert [e.observation_ids for e in evs] == [["i", "l", "m"]]
+
+
+def test_rounds_of_one_salvo_are_one_event_without_paired_launches(agreement):
+    """Impact fixes metres-precise but tens of metres apart, seconds apart: one salvo, batch and incremental."""
+    ua = off_line(agreement, "UA", 6000)
+    rounds = [ob(f"i{k}", "ac-net-a", OK.IMPACT, *shift(*ua, 60.0 * k, -45.0 * k), err=2.0, dt=8.0 * k, ts=0.01)
+              for k in range(4)]
+    assert [sorted(e.observation_ids) for e in fuse(rounds, S)] == [["i0", "i1", "i2", "i3"]]
+    inc = IncrementalFusion(S, agreement)
+    for r in rounds:
+        inc.add([r])
+    assert [sorted(e.observation_ids) for e in inc.all_events()] == [["i0", "i1", "i2", "i3"]]
+    # beyond the salvo's spread, later than the fire mission, or another network: events of their own
+    far = ob("far", "ac-net-a", OK.IMPACT, *shift(*ua, 2000.0, 0.0), err=2.0, dt=2.0, ts=0.01)
+    late = ob("late", "ac-net-a", OK.IMPACT, *shift(*ua, 20.0, 0.0), err=2.0, dt=600.0, ts=0.01)
+    other = ob("other", "ac-net-b", OK.IMPACT, *shift(*ua, 0.0, 200.0), err=2.0, dt=5.0, ts=0.01)
+    got = sorted(sorted(e.observation_ids) for e in fuse([*rounds, far, late, other], S))
+    assert got == [["far"], ["i0", "i1", "i2", "i3"], ["late"], ["other"]]
+    assert len(fuse(rounds, S, config=FusionConfig(salvo_spread_m=0.0))) > 1

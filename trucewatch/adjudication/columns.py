@@ -49,6 +49,9 @@ class EventColumns:
     #: only reports (and imagery) of effects, a fire or damage, none claiming an attack:
     #: no evidence that anyone fired
     effect_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: such reports joined by heat seen from space (a field or warehouse fire): a fire,
+    #: still no evidence that anyone fired across the line
+    heat_effect_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     #: located fire members for the contradiction check: event index, lat, lon, err (95 %), is_launch
     m_ev: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     m_lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -132,7 +135,7 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
         impact_known=f(n, True), weapon_class=f(n, None, object), classification=f(n, None, object),
         intercepted=f(n, False), path=f(n, None, object), affected_area=f(n, None, object),
         incident=f(n, None, object), flag=f(n, None, object), explosion_only=f(n, False),
-        effect_only=f(n, False))
+        effect_only=f(n, False), heat_effect_only=f(n, False))
     m_ev, m_lat, m_lon, m_err, m_launch = [], [], [], [], []
     members: list[list[Observation]] = []
     for i, e in enumerate(events):
@@ -150,6 +153,9 @@ def from_events(events: list[Event], observations: dict[str, Observation]) -> tu
             ObservationKind.IMPACT, ObservationKind.LAUNCH, ObservationKind.REPORT_CLAIM, ObservationKind.DAMAGE}
         reports = [o for o in mem if o.kind == ObservationKind.REPORT_CLAIM]
         cols.effect_only[i] = bool(reports) and kinds <= {ObservationKind.REPORT_CLAIM, ObservationKind.DAMAGE} and all(
+            o.attributes.get("event_type") in EFFECT_TYPES for o in reports)
+        cols.heat_effect_only[i] = bool(reports) and ObservationKind.THERMAL_ANOMALY in kinds and kinds <= {
+            ObservationKind.REPORT_CLAIM, ObservationKind.DAMAGE, ObservationKind.THERMAL_ANOMALY} and all(
             o.attributes.get("event_type") in EFFECT_TYPES for o in reports)
         for o in mem:
             if o.kind in POINT_KINDS:
@@ -250,6 +256,6 @@ def from_table(table: Any, fi: Any, extras: dict[str, np.ndarray], source_names:
         flag=first_per_event(extras["flag"]) if "flag" in extras else np.full(E, None, object),
         m_ev=lab[pts], m_lat=o.lat[pts], m_lon=o.lon[pts], m_err=o.err_major[pts],
         m_launch=o.kind[pts] == kc[ObservationKind.LAUNCH], evidence_of=evidence, summary_of=summary,
-        explosion_only=explosion_only, effect_only=np.zeros(E, bool),
+        explosion_only=explosion_only, effect_only=np.zeros(E, bool), heat_effect_only=np.zeros(E, bool),
         err_minor=table.err_minor, err_angle=table.err_angle, o_minor=table.o_minor, o_angle=table.o_angle,
         n_lines=table.n_lines if getattr(table, "n_lines", None) is not None else table.n_groups)

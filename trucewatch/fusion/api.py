@@ -26,7 +26,7 @@ from trucewatch.fusion.arrays import (
 from trucewatch.fusion.confidence import Contribution, explain
 from trucewatch.fusion.config import FusionConfig
 from trucewatch.fusion.core import EventTable, fuse_arrays
-from trucewatch.fusion.gating import gate_pairs, position_pairs
+from trucewatch.fusion.gating import gate_pairs, position_pairs, salvo_pairs
 from trucewatch.model import Event, Location, Observation, ObservationKind, Source, from_unix
 
 if TYPE_CHECKING:
@@ -246,6 +246,8 @@ class IncrementalFusion:
             edges.append((wi[keep], wj[keep]))
         edges.append(position_pairs(fi, new_rows, old_rows, self.config.weapon_position_m))
         edges.append(position_pairs(fi, new_rows, None, self.config.weapon_position_m))
+        edges.append(salvo_pairs(fi, new_rows, old_rows, self.config.salvo_spread_m, self.config.fire_mission_window_s))
+        edges.append(salvo_pairs(fi, new_rows, None, self.config.salvo_spread_m, self.config.fire_mission_window_s))
         for i, j in edges:
             for a, b in zip(i.tolist(), j.tolist(), strict=True):
                 self._union(a, b)

@@ -58,6 +58,10 @@ class FusionConfig:
     #: Acoustic fixes (launches, impacts) at one place within this time are one
     #: fire mission (the rounds of a salvo, seconds apart), not one event per round.
     fire_mission_window_s: float = 60.0
+    #: Impacts of one source this close (m) and within that window are the rounds of one
+    #: salvo, whether or not their launches were located and paired: a sheaf's dispersion is
+    #: tens of metres for guns and mortars and up to several hundred for rocket salvos.
+    salvo_spread_m: float = 500.0
     #: Sightings of one weapon stay one event while within this time of each other.
     sighting_window_s: float = 3 * 3600.0
     #: Sightings of one weapon class this close (m) while their windows overlap are

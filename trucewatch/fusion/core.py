@@ -47,7 +47,7 @@ from trucewatch.fusion.arrays import (
 from trucewatch.fusion.clutter import association_probability, row_class
 from trucewatch.fusion.confidence import event_confidence, independent_lines
 from trucewatch.fusion.config import FusionConfig
-from trucewatch.fusion.gating import gate_pairs, local_delta, position_pairs
+from trucewatch.fusion.gating import gate_pairs, local_delta, position_pairs, salvo_pairs
 from trucewatch.geo import EARTH_RADIUS_M, ellipse_from_cov
 from trucewatch.model import KIND_CODES, ObservationArrays, ObservationKind
 
@@ -213,7 +213,8 @@ def associate(fi: FusionInput, config: FusionConfig) -> tuple[np.ndarray, np.nda
     seed_rows = rows[(fi.tier == SEED) & (rtier == SEED)]
     si, sj, _ = gate_pairs(fi, seed_rows, None, config, skip_same=unit)
     pi_, pj_ = position_pairs(fi, seed_rows, None, config.weapon_position_m)
-    si, sj = np.concatenate([si, pi_]), np.concatenate([sj, pj_])
+    qi, qj = salvo_pairs(fi, seed_rows, None, config.salvo_spread_m, config.fire_mission_window_s)
+    si, sj = np.concatenate([si, pi_, qi]), np.concatenate([sj, pj_, qj])
     in_seed = rtier == SEED
     keep = in_seed[ui]
     comp = _components(n, np.concatenate([ui[keep], si]), np.concatenate([uj[keep], sj]))

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from trucewatch.fusion.arrays import SIGHTING, FusionInput
+from trucewatch.fusion.arrays import SEED, SIGHTING, FusionInput, K
 from trucewatch.geo import EARTH_RADIUS_M
+from trucewatch.model import ObservationKind
 
 if TYPE_CHECKING:  # config imports clutter, which imports this module: a type-only import breaks the loop
     from trucewatch.fusion.config import FusionConfig
@@ -217,4 +218,42 @@ def position_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | Non
     near = np.sum((fi.xyz[i] - fi.xyz[j]) ** 2, axis=1) <= radius_m * radius_m
     i, j = i[near], j[near]
     ok = (fi.sub[i] == fi.sub[j]) & (fi.lo[i] <= fi.hi[j]) & (fi.lo[j] <= fi.hi[i]) & (i != j)
+    return i[ok], j[ok]
+
+
+def salvo_pairs(fi: FusionInput, rows_a: np.ndarray, rows_b: np.ndarray | None, radius_m: float,
+                window_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Located impacts of one source closer than ``radius_m`` and ``window_s / 2`` apart in time:
+    the rounds of one salvo (docs/fusion.md, fire missions).
+
+    Why: a locator fixes every round to a few metres, but the rounds of one fire mission land
+    tens to hundreds of metres apart (the sheaf's dispersion), seconds apart; gated on their
+    own errors, a round whose launch was not paired stood alone as a second finding.
+    """
+    e = np.zeros(0, np.int64)
+    if radius_m <= 0 or window_s <= 0:
+        return e, e
+    impact = (fi.obs.kind == K[ObservationKind.IMPACT]) & (fi.tier == SEED)
+    rows_a = np.asarray(rows_a, np.int64)
+    rows_a = rows_a[impact[rows_a]]
+    same = rows_b is None
+    rows_b = rows_a if same else np.asarray(rows_b, np.int64)
+    rows_b = rows_b[impact[rows_b]]
+    if len(rows_a) == 0 or len(rows_b) == 0:
+        return e, e
+    half = window_s / 2.0
+    t0 = float(min(fi.obs.t[rows_a].min(), fi.obs.t[rows_b].min()))
+    scale = radius_m / half  # time as a fourth axis: |dt| <= half maps to radius_m
+    pts_a = np.column_stack([fi.xyz[rows_a], (fi.obs.t[rows_a] - t0) * scale])
+    ta = cKDTree(pts_a, balanced_tree=False, compact_nodes=False)
+    if same:
+        pr = ta.query_pairs(radius_m, p=np.inf, output_type="ndarray")
+        i, j = rows_a[pr[:, 0]], rows_a[pr[:, 1]]
+    else:
+        tb = cKDTree(np.column_stack([fi.xyz[rows_b], (fi.obs.t[rows_b] - t0) * scale]), balanced_tree=False,
+                     compact_nodes=False)
+        m = ta.sparse_distance_matrix(tb, radius_m, p=np.inf, output_type="ndarray")
+        i, j = rows_a[m["i"]], rows_b[m["j"]]
+    near = np.sum((fi.xyz[i] - fi.xyz[j]) ** 2, axis=1) <= radius_m * radius_m
+    ok = near & (fi.obs.source_idx[i] == fi.obs.source_idx[j]) & (i != j)
     return i[ok], j[ok]

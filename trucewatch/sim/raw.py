@@ -51,7 +51,7 @@ from trucewatch.sim.satellite import FireSimConfig, background_history, simulate
 from trucewatch.sim.scenario import Scenario, day_bounds, make_scenario
 from trucewatch.sim.score import score_files
 from trucewatch.sim.sea import AGREEMENT, simulate_sea
-from trucewatch.sim.text import KIND_TO_TYPE, posts_for_events
+from trucewatch.sim.text import posts_for_events, report_type
 from trucewatch.sources.acoustic import SOURCE_ID, LocateConfig, observations_from_files
 from trucewatch.sources.acoustic.formats import Sensors
 from trucewatch.sources.air.intake import air_force_source, process_posts, read_posts
@@ -142,10 +142,13 @@ def _text(scenario: Scenario, agreement: Agreement, rng: np.random.Generator, d:
     """Posts about a share of the truth events (trucewatch.sim.text) -> JSONL -> the text extractor."""
     evs = []
     for e in scenario.events:
-        typ = KIND_TO_TYPE.get(e.kind)
+        typ = report_type(e.kind, rng)
         if typ is None or rng.random() > report_share:
             continue
-        evs.append({"id": e.id, "t": e.t, "lat": e.lat, "lon": e.lon, "type": typ})
+        if e.kind == "strike" and e.attributes.get("weapon") == "drone":
+            typ = "drone_strike"  # a drone strike is reported as one, not as a missile
+        evs.append({"id": e.id, "t": e.t, "lat": e.lat, "lon": e.lon, "type": typ,
+                    "facility": e.attributes.get("object_name")})
     records = posts_for_events(evs, rng)
     p = d / "posts.jsonl"
     with open(p, "w", encoding="utf-8") as f:

@@ -71,6 +71,21 @@ TEMPLATES = {
         "ru": "{when} наблюдателей миссии не пропустили через блокпост в районе {place}, {n} машин.",
     },
 }
+#: Own-side blasts (demining, training) are announced by the authorities as planned detonations,
+#: the way regional administrations do it (not in TEMPLATES: standalone posts never draw them).
+ANNOUNCEMENTS = {
+    "demining": {
+        "en": "{when} explosions may be heard near {place}: sappers are carrying out planned demining, "
+              "the regional administration said. {n} explosive items will be destroyed.",
+        "uk": "{when} поблизу {place} можна почути вибухи: сапери проводять планове знешкодження "
+              "вибухонебезпечних предметів, повідомили в ОВА. Буде знищено {n} предметів.",
+        "ru": "{when} в районе {place} будут слышны взрывы: саперы проводят плановое уничтожение "
+              "взрывоопасных предметов, сообщили в администрации. Будет уничтожено {n} предметов.",
+    },
+}
+#: Share of own-side blasts that channels report as shelling anyway (a rumour, before or instead of
+#: the announcement): a judgement, not a measured rate.
+RUMOUR_SHARE = 0.25
 WHEN = {"en": "At {hm}", "uk": "О {hm}", "ru": "В {hm}"}
 #: How the oblast is written after a place (about half of real reports name it).
 REGION = {
@@ -88,12 +103,32 @@ REACH_KM = {"shelling": 6, "ground_assault": 3, "monitor_interference": 8, "air_
             "missile_strike": 80, "facility_fire": 40, "infrastructure_damage": 40}
 
 
-def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Index of the nearest settlement (not an oblast entry) for each point (vectorized per point)."""
-    ok = np.array([k != "admin1" for k in gaz.kind]) & (gaz.radius < 5000)
-    cand = np.flatnonzero(ok)
+def report_type(kind: str, rng: np.random.Generator) -> str | None:
+    """The event type posts give a truth event of ``kind`` (None: nobody posts about it)."""
+    typ = KIND_TO_TYPE.get(kind)
+    if kind == "own_side_blast" and rng.random() >= RUMOUR_SHARE:
+        return "demining"
+    return typ
+
+
+def _template(typ: str, lang: str) -> str:
+    return (TEMPLATES.get(typ) or ANNOUNCEMENTS[typ])[lang]
+
+
+def _nearest_places(gaz, lat: np.ndarray, lon: np.ndarray, towns: np.ndarray | None = None) -> np.ndarray:
+    """Index of the nearest settlement (not an oblast entry) for each point (vectorized per point).
+
+    Villages and small towns only, except where ``towns`` is set: a strike on a named facility
+    (a refinery, a power plant) is reported by the town it belongs to, however large."""
+    settlement = np.array([k != "admin1" for k in gaz.kind])
+    cand = np.flatnonzero(settlement & (gaz.radius < 5000))
+    every = np.flatnonzero(settlement)
     out = np.empty(len(lat), int)
     for k in range(len(lat)):
+        if towns is not None and towns[k]:
+            d = (gaz.lat[every] - lat[k]) ** 2 + ((gaz.lon[every] - lon[k]) * np.cos(np.radians(lat[k]))) ** 2
+            out[k] = every[int(np.argmin(d))]
+            continue
         d = (gaz.lat[cand] - lat[k]) ** 2 + ((gaz.lon[cand] - lon[k]) * np.cos(np.radians(lat[k]))) ** 2
         out[k] = cand[int(np.argmin(d))]
     return out
@@ -109,13 +144,14 @@ def _name(gaz, i: int, lang: str, rng: np.random.Generator) -> str:
 
 def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz=None
                      ) -> list[dict[str, Any]]:
-    """Records (with a ``truth`` key) for events of {id, t, lat, lon, type}."""
+    """Records (with a ``truth`` key) for events of {id, t, lat, lon, type} (and ``facility``: the
+    name of the object struck, when there is one)."""
     gaz = gaz or Gazetteer.load()
     if not events:
         return []
     lat = np.array([e["lat"] for e in events])
     lon = np.array([e["lon"] for e in events])
-    near = _nearest_places(gaz, lat, lon)
+    near = _nearest_places(gaz, lat, lon, np.array([bool(e.get("facility")) for e in events]))
     out: list[dict[str, Any]] = []
     langs = ("en", "uk", "ru")
     for e, pi in zip(events, near, strict=True):
@@ -130,7 +166,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
             place = _name(gaz, pi, lang, rng)
             if reg is not None and rng.random() < 0.5:
                 place += (", " if lang == "en" else " ") + reg[langs.index(lang)]
-            text = TEMPLATES[e["type"]][lang].format(when=WHEN[lang].format(hm=hm), place=place,
+            text = _template(e["type"], lang).format(when=WHEN[lang].format(hm=hm), place=place,
                                                      n=n + (j if rng.random() < 0.6 else 0))
             pub = t + timedelta(minutes=float(rng.uniform(10, 180)))
             rid = f"sim-{e['id']}-{j}"
@@ -146,7 +182,7 @@ def posts_for_events(events: list[dict[str, Any]], rng: np.random.Generator, gaz
                 text, lang = f"{first['text']} (via @{first['source']})", first["lang"]
             else:
                 lang = [x for x in langs if x != first["lang"]][int(rng.integers(0, 2))]
-                text = TEMPLATES[e["type"]][lang].format(when=WHEN[lang].format(hm=hm),
+                text = _template(e["type"], lang).format(when=WHEN[lang].format(hm=hm),
                                                          place=_name(gaz, pi, lang, rng), n=n)
             out.append({"id": f"sim-{e['id']}-c{c}", "source": f"sim_aggregator_{int(rng.integers(0, 10))}",
                         "published_at": pub.isoformat(), "text": text, "lang": lang,
@@ -165,7 +201,7 @@ def simulate(truth_events: list[Any], rng: np.random.Generator, agreement: Agree
     evs = []
     for te in truth_events:
         d = te if isinstance(te, dict) else te.__dict__
-        typ = KIND_TO_TYPE.get(str(d.get("kind")))
+        typ = report_type(str(d.get("kind")), rng)
         if typ is None or rng.random() > report_share:
             continue
         t = d.get("t")

@@ -161,3 +161,22 @@ def test_event_words_are_not_places(ex: Extractor) -> None:
     assert a.place == "Kryvyi Rih" and b.place == "Dnipro"
     c = ex.extract("r", "s", "У Південному на Одещині внаслідок атаки РФ світла не буде 5 днів", PUB)
     assert c.admin1 == "Odesa Oblast" and c.event_type != "ground_assault"
+
+
+@pytest.mark.parametrize("text", [
+    "At 11:20 explosions may be heard near Kupiansk: sappers are carrying out planned demining, the regional "
+    "administration said.",
+    "О 11:20 поблизу Куп'янська можна почути вибухи: сапери проводять планове знешкодження вибухонебезпечних "
+    "предметів, повідомили в ОВА.",
+    "В 11:20 в районе Купянска будут слышны взрывы: саперы проводят плановое уничтожение взрывоопасных предметов.",
+])
+def test_announced_demining_is_not_an_attack(ex: Extractor, text: str) -> None:
+    c = ex.extract("r", "s", text, PUB)
+    assert c.event_type == "non_event" and "controlled detonation" in (c.reason or "")
+
+
+def test_an_attack_on_deminers_is_still_an_attack(ex: Extractor) -> None:
+    assert ex.extract("r", "s", "Russian artillery shelled sappers during demining near Kupiansk.", PUB
+                      ).event_type == "shelling"
+    assert ex.extract("r", "s", "Ворожий дрон атакував саперів під час розмінування біля Куп'янська.", PUB
+                      ).event_type == "drone_strike"

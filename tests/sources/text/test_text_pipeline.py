@@ -130,3 +130,22 @@ def test_an_ambiguous_village_takes_the_place_another_report_names() -> None:
     claims, _ = extract_claims(recs)
     c = {x.report_id: x for x in claims}
     assert c["ru"].alternatives and c["en2"].admin1 == "Sumy Oblast"
+
+
+def test_an_ambiguous_village_is_not_a_precise_fix() -> None:
+    """A name several villages share, with nothing to settle it: the circle reaches every one of them."""
+    from trucewatch.geo import haversine_m
+
+    rec = {"id": "amb", "source": "chan", "published_at": "2026-03-15T03:02:00+00:00",
+           "text": "В 04:28 пожар на складе в населенном пункте Вершина, работают 4 расчетов."}
+    claims, _ = extract_claims([rec])
+    c = claims[0]
+    assert c.alternatives and c.radius_m is not None
+    obs, errs = extract_observations([rec])
+    assert not errs and obs[0].attributes["ambiguous"] is True
+    far = max(float(haversine_m(c.lat, c.lon, a[0], a[1])) for a in c.alternatives)
+    assert obs[0].location.err_major_m >= min(far, 499_000.0) and far > 20_000 > c.radius_m
+    # a settled name keeps the village's own radius
+    sure, _ = extract_observations([{**rec, "id": "sure", "text": rec["text"].replace(
+        "Вершина", "Вершина Запорожской области")}])
+    assert sure[0].attributes["ambiguous"] is False and sure[0].location.err_major_m < 20_000

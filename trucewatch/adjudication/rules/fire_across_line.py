@@ -66,6 +66,8 @@ def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig
     # an explosion alone (launch or impact unknown, perhaps a demolition) is no evidence of fire across
     # nor are reports of a fire or damage that claim no attack (a warehouse burning)
     no_fire = cols.explosion_only[idx] | (cols.effect_only[idx] if len(cols.effect_only) else False)
+    # nor is a fire seen from space that the reports call a fire, not an attack (a field burning)
+    no_fire = no_fire | (cols.heat_effect_only[idx] if len(cols.heat_effect_only) else False)
     across = with_o & (oside != "") & (iside != "") & (oside != iside)
     # the old point-estimate trigger or a crossing likely enough: judged; the rest never was a claim
     reach_near = ~with_o & (idist - imaj <= limit) & (iside != "") & ~no_fire

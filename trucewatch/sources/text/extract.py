@@ -945,6 +945,13 @@ class Extractor:
                 claim.reason = "negated: " + neg[0].strip()[:120]
                 claim.concepts = ["non_event"]
                 return [claim]
+        rest_l = facts.announced_blast_rest(text_l)
+        if rest_l is not None and not self.classify(rest_l)[1]:
+            # demining or a planned detonation, announced: the explosions are no attack
+            claim.event_type = "non_event"
+            claim.reason = "announced controlled detonation (demining, disposal of explosive items), not an attack"
+            claim.concepts = ["non_event"]
+            return [claim]
         if facts.is_non_event(text, scores):
             claim.event_type = "non_event"
             claim.reason = "not an event report (no military event named: weather, sports, civic news)"

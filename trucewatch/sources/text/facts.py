@@ -2,6 +2,8 @@
 
 - Negation: "the SMM did not observe any ceasefire violations", "обстрілів не було", "нарушений не
   зафиксировано" state that nothing happened; a text whose every event sentence is negated gives no claim.
+- Announced controlled detonations (demining, disposal of explosive items): explosions the
+  authorities explain are no attack; typed ``non_event`` unless the text names an attack besides.
 - Not an event: weather forecasts, sports, civic news name places and words such as "град" (hail) or
   "+40 градусів" without any military event; they are typed ``non_event``.
 - Casualties: killed and injured counts in Ukrainian, Russian and English, written in digits, in words
@@ -62,6 +64,30 @@ HARM_RX = re.compile(
     r"оккупант|ворог|противник|\bзсу\b|\bвсу\b|\bппо\b|\bпво\b|збил|сбил|shot down|troops|military|"
     r"drone|дрон|безпілот|беспилот|ракет|missile|артилер|артиллер",
     re.IGNORECASE)
+
+
+#: Announced controlled detonations: demining, disposal of explosive items, planned blasts.  The
+#: authorities post them so that the explosions heard are not taken for an attack.
+ANNOUNCED_BLAST_RX = re.compile(
+    r"planned (?:demining|detonations?|demolitions?|explosions?|blasts?)|controlled (?:detonations?|explosions?|"
+    r"demolitions?|blasts?)|\bdemining\b|(?:explosive ordnance|bomb) disposal|disposal of (?:explosive|unexploded)|"
+    r"destruction of (?:explosive|unexploded)|\bsappers?\b|"
+    r"планов\w* (?:вибух|підрив|знешкодж|знищен|розмінуван)|контрольован\w* (?:вибух|підрив|детонац)|"
+    r"розмінуван\w*|знешкодж\w* вибухонебезпечн|знищенн\w* вибухонебезпечн|сапер\w*|піротехнік\w*|"
+    r"планов\w* (?:взрыв|подрыв|уничтожен|разминирован)|контролируем\w* (?:взрыв|подрыв|детонац)|"
+    r"разминирован\w*|уничтожени\w* взрывоопасн|обезвреживани\w* взрывоопасн|пиротехник\w*",
+    re.IGNORECASE)
+#: What is left of an announcement once its own words are gone: words of the blast itself.
+_BLAST_WORDS_RX = re.compile(r"explosions?|blasts?|detonations?|вибух\w*|взрыв\w*|підрив\w*|подрыв\w*|"
+                             r"heard|почути|слышн\w*|услыш\w*", re.IGNORECASE)
+
+
+def announced_blast_rest(text: str) -> str | None:
+    """The text without its announcement of a controlled detonation and the blast words, or
+    None when it announces none (an attack named beside it still shows in what is left)."""
+    if not ANNOUNCED_BLAST_RX.search(text):
+        return None
+    return _BLAST_WORDS_RX.sub(" ", ANNOUNCED_BLAST_RX.sub(" ", text))
 
 
 WEATHER_RX = re.compile(r"синоптик|прогноз|погод|спек[аиу]\b|жар[аиу]\b|дощ|злив|гроз[аиі]|опад|дожд|weather|"

@@ -4,8 +4,9 @@
 error, never the batch's), then clustering and copy detection over the batch.
 ``extract_observations`` turns located claims into observations per the
 observation contract: the 95 % ellipse is a circle of the place's or phrase's
-honest radius, the time is the middle of the window and ``time_sigma_s`` half
-of it.  ``sources_of`` registers each channel, outlet or team as a Source.
+honest radius (widened to reach every other place of the same name when the name
+stays ambiguous, so no stage takes one guess among several villages for a fix),
+the time is the middle of the window and ``time_sigma_s`` half of it.  ``sources_of`` registers each channel, outlet or team as a Source.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+
 from trucewatch.agreement import Agreement
 from trucewatch.errors import RecordProblem
+from trucewatch.geo import haversine_m
 from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
 from trucewatch.sources.text.dedup import cluster, cluster_key, mark_copies, settle_ambiguous
 from trucewatch.sources.text.extract import Claim, Extractor
@@ -114,12 +118,28 @@ def _extractor(agreement: Agreement | None) -> Extractor:
 TEXT_MAX = 4096
 
 
+def location_radius_m(c: Claim) -> float:
+    """The claim's 95 % radius (m): the place's own radius, or, when the name is ambiguous,
+    one that reaches the farthest other place of that name (plus the place's radius).
+
+    Why: the extractor's pick among villages of one name is a guess; a circle the size of
+    one village around it made a report from another oblast look like a precise fix, so
+    fusion left it standing alone and the rules judged it in the wrong place."""
+    if c.lat is None or c.lon is None or c.radius_m is None:
+        raise ValueError(f"claim {c.report_id} has no location: {c.reason}")
+    r = float(c.radius_m)
+    if c.alternatives:
+        alt = np.array([a[:2] for a in c.alternatives], dtype=float)
+        r += float(np.max(haversine_m(c.lat, c.lon, alt[:, 0], alt[:, 1])))
+    return float(min(max(r, 100.0), 499_000.0))
+
+
 def claim_to_observation(c: Claim, claims: list[Claim] | None = None, ckey: str | None = None) -> Observation:
     if c.lat is None or c.lon is None or c.radius_m is None:
         raise ValueError(f"claim {c.report_id} has no location: {c.reason}")
+    r = location_radius_m(c)
     half = (c.occurred_to - c.occurred_from).total_seconds() / 2.0
     mid = c.occurred_from + timedelta(seconds=half)
-    r = float(min(max(c.radius_m, 100.0), 499_000.0))
     return Observation(
         id="report:" + hashlib.sha256(f"{c.source}\x00{c.report_id}".encode()).hexdigest()[:24],
         source_id=source_id(c.source),
