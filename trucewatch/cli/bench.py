@@ -9,8 +9,9 @@ noisy 2-core machines are only comparable within one run.
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
+import subprocess
+import sys
 
 import typer
 
@@ -20,7 +21,7 @@ app = typer.Typer(help="Benchmarks that print JSON (goals in the README's perfor
 
 
 def available() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(_pkg.__path__) if not m.name.startswith("_") and m.name != "cli")
+    return sorted(m.name for m in pkgutil.iter_modules(_pkg.__path__) if not m.name.startswith("_"))
 
 
 @app.command("run", hidden=True)
@@ -29,12 +30,19 @@ def _run_hidden(name: str) -> None:  # pragma: no cover - alias
 
 
 def run(name: str, quick: bool = False, seed: int = 1, as_json: bool = True) -> None:
+    """Run one benchmark in a fresh interpreter (``python -m trucewatch.bench``): the command
+    line has imported every stage, and a timed comparison must not carry that weight."""
     if name not in available():
         typer.echo(f"error: unknown benchmark {name!r}; available: {', '.join(available())}", err=True)
         raise typer.Exit(2)
-    mod = importlib.import_module(f"trucewatch.bench.{name}")
-    result = mod.run(quick=quick, seed=seed)
-    typer.echo(json.dumps(result, indent=None if as_json else 2, default=str))
+    argv = [sys.executable, "-m", "trucewatch.bench", name, "--seed", str(seed)]
+    argv += ["--quick"] if quick else []
+    argv += [] if as_json else ["--pretty"]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, text=True, check=False)
+    if proc.returncode != 0:
+        typer.echo(f"error: benchmark {name!r} failed (exit {proc.returncode}); its error is above", err=True)
+        raise typer.Exit(1)
+    typer.echo(proc.stdout.rstrip("\n"))
 
 
 def _make(name: str) -> None:
