@@ -637,20 +637,40 @@ _GPS_LEAP_S = 18.0
 _DF_MAX_LINE = 4096
 
 
+def _df_num(row: dict[str, str], k: str) -> float:
+    """One numeric field of a DataFlash record; the error names the field."""
+    try:
+        return float(row[k])
+    except ValueError:
+        raise ValueError(f"field {k}: {row[k][:40]!r} is not a number") from None
+
+
+def _df_boot(row: dict[str, str]) -> float:
+    """Boot-clock time (s) of a non-GPS DataFlash record, NaN when it carries none (old logs)."""
+    try:
+        if "TimeUS" in row:
+            return _df_num(row, "TimeUS") / 1e6
+        if "TimeMS" in row:
+            return _df_num(row, "TimeMS") / 1000.0
+    except ValueError:
+        pass
+    return math.nan
+
+
 def _df_time(row: dict[str, str], name: str) -> tuple[float, bool]:
-    """(seconds, absolute?) of one DataFlash record: GPS week + ms when logged, else the boot clock.
+    """(seconds, absolute?) of one DataFlash GPS record: GPS week + ms when logged, else the boot clock.
 
     Newer logs carry ``GWk``/``GMS`` (absolute) and ``TimeUS`` (boot clock); older
     copter logs carry only ``Time``/``TimeMS`` in milliseconds (GPS time of week or
     boot clock, depending on the version) -- relative, but monotonic within a flight.
     """
     if row.get("GWk") not in (None, "", "0") and "GMS" in row:
-        return _GPS_EPOCH + float(row["GWk"]) * 604_800.0 + float(row["GMS"]) / 1000.0 - _GPS_LEAP_S, True
+        return _GPS_EPOCH + _df_num(row, "GWk") * 604_800.0 + _df_num(row, "GMS") / 1000.0 - _GPS_LEAP_S, True
     if "TimeUS" in row:
-        return float(row["TimeUS"]) / 1e6, False
+        return _df_num(row, "TimeUS") / 1e6, False
     for k in ("TimeMS", "Time", "T"):
         if k in row:
-            return float(row[k]) / 1000.0, False
+            return _df_num(row, k) / 1000.0, False
     raise ValueError(f"{name} has no time field (GWk/GMS, TimeUS, TimeMS or Time)")
 
 
@@ -717,46 +737,33 @@ def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Fligh
                     t, absolute_t = _df_time(row, name)
                     absolute = absolute or absolute_t
                     vals = [t]
+                    boot = _df_num(row, "TimeUS") / 1e6 if "TimeUS" in row else math.nan
                     for fld in ("Status", "NSats", "HDop", "Lat", "Lng", "Alt", "Spd", "GCrs"):
                         if fld not in row:
                             raise ValueError(f"field {fld}: missing from its FMT")
-                        try:
-                            v = float(row[fld])
-                        except ValueError:
-                            raise ValueError(f"field {fld}: {row[fld][:40]!r} is not a number") from None
+                        v = _df_num(row, fld)
                         if not math.isfinite(v):
                             raise ValueError(f"field {fld}: {v!r} is not a finite number")
                         vals.append(v)
                     if not (-90 <= vals[4] <= 90 and -180 <= vals[5] <= 180):
                         raise ValueError(f"field Lat/Lng: {vals[4]},{vals[5]} is off the globe")
-                    rel = row.get("RelAlt")
-                    vals.append(float(rel) if rel not in (None, "") else math.nan)
-                    vals.append(float(row["VZ"]) if row.get("VZ") not in (None, "") else math.nan)
+                    vals.append(_df_num(row, "RelAlt") if row.get("RelAlt") not in (None, "") else math.nan)
+                    vals.append(_df_num(row, "VZ") if row.get("VZ") not in (None, "") else math.nan)
+                    vals.append(boot)
                     if not math.isfinite(vals[0]):
                         raise ValueError(f"field time: {vals[0]!r} is not a finite number")
                     gps_rows.append(vals)
-                    msg_t.append(t)
                 elif name == "ATT":
                     vals = []
                     for fld in ("Roll", "Pitch", "Yaw"):
                         if fld not in row:
                             raise ValueError(f"field {fld}: missing from its FMT")
-                        try:
-                            vals.append(float(row[fld]))
-                        except ValueError:
-                            raise ValueError(f"field {fld}: {row[fld][:40]!r} is not a number") from None
+                        vals.append(_df_num(row, fld))
                     # old ATT records carry no time: placed after the last GPS fix, by line order
-                    try:
-                        t_att = _df_time(row, name)[0]
-                    except ValueError:
-                        t_att = math.nan
-                    att_rows.append([t_att, *vals, float(len(gps_rows))])
+                    att_rows.append([_df_boot(row), *vals, float(len(gps_rows))])
                 else:
                     n_other += 1
-                    try:
-                        msg_t.append(_df_time(row, name)[0])
-                    except ValueError:
-                        pass
+                    msg_t.append(_df_boot(row))
                     continue
             except ValueError as exc:
                 n_bad += 1
@@ -767,6 +774,12 @@ def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Fligh
         raise TelemetryError(f"{path.name}: no usable GPS record in a DataFlash text log"
                              + (f" ({problems[0]})" if problems else ""))
     g = np.asarray(gps_rows, float)
+    # other records run on the boot clock: move them onto the GPS time base (GPS week when logged)
+    boot_off = 0.0 if not absolute else math.nan
+    if absolute and np.isfinite(g[:, 11]).any():
+        boot_off = float(np.nanmedian(g[:, 0] - g[:, 11]))
+    elif not absolute and not np.isfinite(g[:, 11]).any():
+        boot_off = math.nan  # old logs: GPS "Time" is GPS time of week, not the boot clock
     order = _in_order(g[:, 0])
     for i in np.flatnonzero(~order)[:20]:
         problems.append(f"{path.name}: GPS record {i}: time {g[i, 0]:.3f} does not advance; skipped")
@@ -778,7 +791,7 @@ def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Fligh
     roll = pitch = yaw = np.full_like(t, np.nan)
     if att_rows:
         a = np.asarray(att_rows, float)
-        ta = a[:, 0]
+        ta = a[:, 0] + boot_off
         if not np.isfinite(ta).all():  # untimed ATT: between the GPS fixes around it, by line order
             raw_t = np.asarray(gps_rows, float)[:, 0]
             ta = np.interp(a[:, 4] - 0.5, np.arange(len(raw_t)), raw_t)
@@ -795,7 +808,8 @@ def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Fligh
            "gimbal_yaw": nan, "airspeed": nan, "groundspeed": g[:, 7]}
     if not absolute:
         problems.append(f"{path.name}: times are relative (boot clock or GPS time of week, no GPS week)")
-    mt = np.sort(np.asarray(msg_t, float))
+    other_t = np.asarray(msg_t, float) + boot_off
+    mt = np.sort(np.concatenate([t, other_t[np.isfinite(other_t)]]))
     flight = Flight(flight_id="", source_id=None, sysid=None, camera=camera, nav=nav, gps=gps,
                     problems=problems, payload_hash=None, origin=path.name,
                     # every timed record: where only GPS records carry a time, a gap in them is a
@@ -808,8 +822,9 @@ def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Fligh
 
 
 def is_dataflash_text(head: bytes) -> bool:
-    """Whether the start of a file looks like a DataFlash text log (it has ``FMT,`` records)."""
-    return b"\nFMT," in head or head.startswith(b"FMT,")
+    """Whether the start of a file looks like a DataFlash text log: text (a binary tlog has NUL
+    bytes in its first records) with ``FMT,`` records."""
+    return b"\x00" not in head[:4096] and (b"\nFMT," in head or head.startswith(b"FMT,"))
 
 
 
@@ -855,8 +870,10 @@ def read_flight(path: str | Path, camera: Camera | None = None) -> Flight:
     path = Path(path)
     with open(path, "rb") as f:
         head = f.read(65536)
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return read_jsonl(path, camera)
     if is_dataflash_text(head):
         return read_dataflash_text(path, camera)
-    if head[:1] in (b"{", b"\n", b" ") or path.suffix.lower() in (".jsonl", ".json"):
+    if head[:1] in (b"{", b"\n", b" "):
         return read_jsonl(path, camera)
     return read_tlog(path, camera)
