@@ -136,3 +136,10 @@ def test_bad_time_field_is_named(tmp_path):
                  + "GPS, 3, 12:00:00, 9, 1.20, 48.5, 37.0, 50.00, 200.00, 1.20, 0.00\n")
     fl = read_dataflash_text(p)
     assert len(fl) == 5 and any("t.log:7: GPS field Time: '12:00:00' is not a number" in x for x in fl.problems)
+
+
+def test_logging_gaps_of_the_real_dev_flight_are_not_gnss_silence():
+    fl = read_flight(REAL.with_name("tradheli_brownout.gps1hz.log"))
+    assert fl.msg_t is None and len(fl) == 129  # old log: only GPS records carry a time
+    assert np.diff(fl.gps["t"]).max() == pytest.approx(42.0)  # the pause while disarmed
+    assert detect(fl) == []
