@@ -4,12 +4,15 @@ by line and field, and the real-flight measurement of ``bench realdata``."""
 from __future__ import annotations
 
 import json
+import re
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
 
+from tests.fuzzing import FUZZ, bounded, mutated
 from trucewatch.bench import _real_dronesea
 from trucewatch.sources.drone.interference import InterferenceConfig, detect
 from trucewatch.sources.drone.telemetry import TelemetryError, peek_source, read_dataflash_text, read_flight
@@ -143,3 +146,23 @@ def test_logging_gaps_of_the_real_dev_flight_are_not_gnss_silence():
     assert fl.msg_t is None and len(fl) == 129  # old log: only GPS records carry a time
     assert np.diff(fl.gps["t"]).max() == pytest.approx(42.0)  # the pause while disarmed
     assert detect(fl) == []
+
+
+@FUZZ
+@given(buf=mutated(REAL.read_bytes(), head=7))
+def test_fuzz_dataflash_text(tmp_path_factory, buf: bytes) -> None:
+    """Mutated real log: a named TelemetryError or a flight, every line accounted for, never a traceback."""
+    p = tmp_path_factory.mktemp("fz") / "f.log"
+    p.write_bytes(buf)
+    try:
+        with bounded(10):
+            fl = read_dataflash_text(p)
+    except TelemetryError as exc:
+        assert p.name in str(exc)
+        return
+    r = fl.records
+    lines = buf.count(b"\n") + (0 if buf.endswith(b"\n") or not buf else 1)
+    assert r["read"] == lines and r["used"] + r["other"] + r["header"] + r["bad"] == r["read"], (r, lines)
+    named = {int(m.group(1)) for x in fl.problems if (m := re.match(r"f\.log:(\d+): ", x))}
+    assert len(named) == r["bad"], (named, r, fl.problems[:5])
+    assert np.isfinite(fl.nav["t"]).all() and (np.abs(fl.nav["lat"]) <= 90).all()

@@ -710,12 +710,12 @@ def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Fligh
                 n_header += 1  # preamble ("ArduCopter V3.0.1", "Free RAM: ...") and blank lines
                 continue
             if name == "FMT":
-                n_header += 1
                 # FMT, type, length, Name, Format, Col1,Col2,...
                 if len(parts) < 6 or not parts[3].isalnum():
                     n_bad += 1
                     problems.append(f"{where}: FMT record: expected type, length, name, format, columns; skipped")
                     continue
+                n_header += 1
                 fmts[parts[3]] = [c for c in parts[5:] if c]
                 continue
             cols = fmts.get(name)
