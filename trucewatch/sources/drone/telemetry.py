@@ -631,11 +631,212 @@ def write_jsonl(path: str | Path, flight: Flight) -> None:
             f.write(json.dumps(rec) + "\n")
 
 
+# --------------------------------------------------- DataFlash text log read
+#: GPS epoch (1980-01-06) in unix seconds; GPS time runs ahead of UTC by the leap seconds below.
+_GPS_EPOCH = 315_964_800.0
+_GPS_LEAP_S = 18.0
+#: Longest line we look at: anything longer is not a DataFlash text record (hostile or binary input).
+_DF_MAX_LINE = 4096
+
+
+def _df_num(row: dict[str, str], k: str) -> float:
+    """One numeric field of a DataFlash record; the error names the field."""
+    try:
+        return float(row[k])
+    except ValueError:
+        raise ValueError(f"field {k}: {row[k][:40]!r} is not a number") from None
+
+
+def _df_boot(row: dict[str, str]) -> float:
+    """Boot-clock time (s) of a non-GPS DataFlash record, NaN when it carries none (old logs)."""
+    try:
+        if "TimeUS" in row:
+            return _df_num(row, "TimeUS") / 1e6
+        if "TimeMS" in row:
+            return _df_num(row, "TimeMS") / 1000.0
+    except ValueError:
+        pass
+    return math.nan
+
+
+def _df_time(row: dict[str, str], name: str) -> tuple[float, bool]:
+    """(seconds, absolute?) of one DataFlash GPS record: GPS week + ms when logged, else the boot clock.
+
+    Newer logs carry ``GWk``/``GMS`` (absolute) and ``TimeUS`` (boot clock); older
+    copter logs carry only ``Time``/``TimeMS`` in milliseconds (GPS time of week or
+    boot clock, depending on the version) -- relative, but monotonic within a flight.
+    """
+    if row.get("GWk") not in (None, "", "0") and "GMS" in row:
+        return _GPS_EPOCH + _df_num(row, "GWk") * 604_800.0 + _df_num(row, "GMS") / 1000.0 - _GPS_LEAP_S, True
+    if "TimeUS" in row:
+        return _df_num(row, "TimeUS") / 1e6, False
+    for k in ("TimeMS", "Time", "T"):
+        if k in row:
+            return _df_num(row, k) / 1000.0, False
+    raise ValueError(f"{name} has no time field (GWk/GMS, TimeUS, TimeMS or Time)")
+
+
+def read_dataflash_text(path: str | Path, camera: Camera | None = None) -> Flight:
+    """Read an ArduPilot DataFlash *text* log (``FMT, ...`` / ``GPS, ...`` lines, as Mission
+    Planner and ``mavlogdump.py --format`` export them, and as ArduPilot's LogAnalyzer
+    examples are stored).
+
+    Columns come from the log's own ``FMT`` records, so old (``Status,Time,NSats,HDop,
+    Lat,Lng,RelAlt,Alt,Spd,GCrs``) and new (``TimeUS,I,Status,GMS,GWk,NSats,HDop,...``)
+    layouts both work.  The navigation track is the GPS fix (these logs are on-board:
+    there is no telemetry link to drop); ``ATT`` gives the attitude where present.
+    Every bad record is named by line and field and skipped; nothing raises but a file
+    with no usable GPS record.
+    """
+    path = Path(path)
+    camera = camera or Camera()
+    fmts: dict[str, list[str]] = {}
+    problems: list[str] = []
+    gps_rows: list[list[float]] = []
+    att_rows: list[list[float]] = []
+    msg_t: list[float] = []
+    absolute = False
+    n_read = n_used = n_other = n_header = n_bad = 0
+    with open(path, "rb") as fh:
+        for lineno, raw_line in enumerate(fh, start=1):
+            n_read += 1
+            where = f"{path.name}:{lineno}"
+            if len(raw_line) > _DF_MAX_LINE:
+                n_bad += 1
+                problems.append(f"{where}: line of {len(raw_line)} bytes is not a DataFlash record; skipped")
+                continue
+            line = raw_line.decode("utf-8", errors="replace").strip()
+            parts = [p.strip() for p in line.split(",")]
+            name = parts[0]
+            if len(parts) < 2 or not name.isalnum():
+                n_header += 1  # preamble ("ArduCopter V3.0.1", "Free RAM: ...") and blank lines
+                continue
+            if name == "FMT":
+                # FMT, type, length, Name, Format, Col1,Col2,...
+                if len(parts) < 6 or not parts[3].isalnum():
+                    n_bad += 1
+                    problems.append(f"{where}: FMT record: expected type, length, name, format, columns; skipped")
+                    continue
+                n_header += 1
+                fmts[parts[3]] = [c for c in parts[5:] if c]
+                continue
+            cols = fmts.get(name)
+            if name not in ("GPS", "ATT") and cols is None:
+                n_other += 1
+                continue
+            if cols is None:
+                n_bad += 1
+                problems.append(f"{where}: {name} record before its FMT record; skipped")
+                continue
+            if len(parts) - 1 != len(cols):
+                n_bad += 1
+                problems.append(f"{where}: {name} record has {len(parts) - 1} fields, its FMT names "
+                                f"{len(cols)} (truncated or corrupt); skipped")
+                continue
+            row = dict(zip(cols, parts[1:], strict=True))
+            try:
+                if name == "GPS":
+                    t, absolute_t = _df_time(row, name)
+                    absolute = absolute or absolute_t
+                    vals = [t]
+                    boot = _df_num(row, "TimeUS") / 1e6 if "TimeUS" in row else math.nan
+                    for fld in ("Status", "NSats", "HDop", "Lat", "Lng", "Alt", "Spd", "GCrs"):
+                        if fld not in row:
+                            raise ValueError(f"field {fld}: missing from its FMT")
+                        v = _df_num(row, fld)
+                        if not math.isfinite(v):
+                            raise ValueError(f"field {fld}: {v!r} is not a finite number")
+                        vals.append(v)
+                    if not (-90 <= vals[4] <= 90 and -180 <= vals[5] <= 180):
+                        raise ValueError(f"field Lat/Lng: {vals[4]},{vals[5]} is off the globe")
+                    vals.append(_df_num(row, "RelAlt") if row.get("RelAlt") not in (None, "") else math.nan)
+                    vals.append(_df_num(row, "VZ") if row.get("VZ") not in (None, "") else math.nan)
+                    vals.append(boot)
+                    if not math.isfinite(vals[0]):
+                        raise ValueError(f"field time: {vals[0]!r} is not a finite number")
+                    gps_rows.append(vals)
+                elif name == "ATT":
+                    vals = []
+                    for fld in ("Roll", "Pitch", "Yaw"):
+                        if fld not in row:
+                            raise ValueError(f"field {fld}: missing from its FMT")
+                        vals.append(_df_num(row, fld))
+                    # old ATT records carry no time: placed after the last GPS fix, by line order
+                    att_rows.append([_df_boot(row), *vals, float(len(gps_rows))])
+                else:
+                    n_other += 1
+                    msg_t.append(_df_boot(row))
+                    continue
+            except ValueError as exc:
+                n_bad += 1
+                problems.append(f"{where}: {name} {exc}; skipped")
+                continue
+            n_used += 1
+    if not gps_rows:
+        raise TelemetryError(f"{path.name}: no usable GPS record in a DataFlash text log"
+                             + (f" ({problems[0]})" if problems else ""))
+    g = np.asarray(gps_rows, float)
+    # other records run on the boot clock: move them onto the GPS time base (GPS week when logged)
+    boot_off = 0.0 if not absolute else math.nan
+    if absolute and np.isfinite(g[:, 11]).any():
+        boot_off = float(np.nanmedian(g[:, 0] - g[:, 11]))
+    elif not absolute and not np.isfinite(g[:, 11]).any():
+        boot_off = math.nan  # old logs: GPS "Time" is GPS time of week, not the boot clock
+    order = _in_order(g[:, 0])
+    for i in np.flatnonzero(~order)[:20]:
+        problems.append(f"{path.name}: GPS record {i}: time {g[i, 0]:.3f} does not advance; skipped")
+    g = g[order]
+    t = g[:, 0]
+    gps = {"t": t, "lat": g[:, 4], "lon": g[:, 5], "alt": g[:, 6], "fix": g[:, 1], "sats": g[:, 2],
+           "hdop": g[:, 3], "vel": g[:, 7], "cog": g[:, 8]}
+    cog = np.radians(g[:, 8])
+    roll = pitch = yaw = np.full_like(t, np.nan)
+    if att_rows:
+        a = np.asarray(att_rows, float)
+        ta = a[:, 0] + boot_off
+        if not np.isfinite(ta).all():  # untimed ATT: between the GPS fixes around it, by line order
+            raw_t = np.asarray(gps_rows, float)[:, 0]
+            ta = np.interp(a[:, 4] - 0.5, np.arange(len(raw_t)), raw_t)
+        ok = np.isfinite(ta)
+        if ok.sum() >= 2:
+            srt = np.argsort(ta[ok], kind="stable")
+            roll = np.interp(t, ta[ok][srt], a[ok, 1][srt])
+            pitch = np.interp(t, ta[ok][srt], a[ok, 2][srt])
+            yaw = _interp_angle(t, ta[ok][srt], a[ok, 3][srt])
+    nan = np.full_like(t, np.nan)
+    nav = {"t": t, "lat": g[:, 4], "lon": g[:, 5], "alt_msl": g[:, 6], "alt_rel": g[:, 9],
+           "vn": g[:, 7] * np.cos(cog), "ve": g[:, 7] * np.sin(cog), "vd": g[:, 10],
+           "roll": roll, "pitch": pitch, "yaw": yaw, "gimbal_roll": nan, "gimbal_pitch": nan,
+           "gimbal_yaw": nan, "airspeed": nan, "groundspeed": g[:, 7]}
+    if not absolute:
+        problems.append(f"{path.name}: times are relative (boot clock or GPS time of week, no GPS week)")
+    other_t = np.asarray(msg_t, float) + boot_off
+    mt = np.sort(np.concatenate([t, other_t[np.isfinite(other_t)]]))
+    flight = Flight(flight_id="", source_id=None, sysid=None, camera=camera, nav=nav, gps=gps,
+                    problems=problems, payload_hash=None, origin=path.name,
+                    # every timed record: where only GPS records carry a time, a gap in them is a
+                    # logging gap (no record at all), not a GNSS outage
+                    msg_t=mt if len(mt) > len(t) else None,
+                    records={"read": n_read, "used": n_used, "other": n_other, "header": n_header, "bad": n_bad})
+    flight = _finish(flight)
+    flight.flight_id = make_flight_id(f"dataflash-{path.stem}", flight.t0)
+    return flight
+
+
+def is_dataflash_text(head: bytes) -> bool:
+    """Whether the start of a file looks like a DataFlash text log: text (a binary tlog has NUL
+    bytes in its first records) with ``FMT,`` records."""
+    return b"\x00" not in head[:4096] and (b"\nFMT," in head or head.startswith(b"FMT,"))
+
+
+
 def peek_source(path: str | Path, max_records: int = 500) -> tuple[str | None, int | None]:
     """(source id, MAVLink sysid) named by the start of a telemetry file, without reading it all."""
     path = Path(path)
     with open(path, "rb") as f:
         head = f.read(65536)
+    if is_dataflash_text(head):  # on-board log: no source id or MAVLink system id in it
+        return None, None
     if head[:1] in (b"{", b"\n", b" ") or path.suffix.lower() in (".jsonl", ".json"):
         try:
             first = json.loads(head.split(b"\n", 1)[0])
@@ -668,10 +869,14 @@ def peek_source(path: str | Path, max_records: int = 500) -> tuple[str | None, i
 
 
 def read_flight(path: str | Path, camera: Camera | None = None) -> Flight:
-    """A ``.tlog`` (binary MAVLink) or a ``.jsonl`` telemetry file, by content."""
+    """A ``.tlog`` (binary MAVLink), a DataFlash text log or a ``.jsonl`` telemetry file, by content."""
     path = Path(path)
     with open(path, "rb") as f:
-        head = f.read(16)
-    if head[:1] in (b"{", b"\n", b" ") or path.suffix.lower() in (".jsonl", ".json"):
+        head = f.read(65536)
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return read_jsonl(path, camera)
+    if is_dataflash_text(head):
+        return read_dataflash_text(path, camera)
+    if head[:1] in (b"{", b"\n", b" "):
         return read_jsonl(path, camera)
     return read_tlog(path, camera)
