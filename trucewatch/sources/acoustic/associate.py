@@ -14,6 +14,18 @@ within tolerance of its prediction.  The best is refined with shrinking gates
 per sensor.  A group is kept only when the seed survives and at least
 ``min_sensors`` sensors agree; otherwise the seed alone is released as
 unassociated and the next arrival seeds.
+
+Wind nobody measured (``wind_sigma_ms``, 5 m/s per component by default:
+ordinary weather) changes the speed along each path by w.u, so a fit's
+travel-time error grows with the path length d, about |w| d / c^2 (0.25 s at
+10 km for 3 m/s) -- far outside millisecond gates.  Every gate is therefore
+widened by ``wind_gate`` sds of the wind times d / c^2, and each refinement
+step fits the event's own wind as well (two more unknowns, prior about the
+given wind); once a few sensors agree the wind is known to a few cm/s and the
+gates are back to the clock's.  Wide gates cost precision in dense fire, so
+they are used only on a pilot pass over the first ``wind_pilot_arrivals``
+arrivals, whose events give the wind (weighted median) with which everything
+is then grouped.
 """
 
 from __future__ import annotations
@@ -50,7 +62,8 @@ class LocateConfig:
     #: Sigmas of that wind uncertainty allowed for in association's gates.
     wind_gate: float = 2.0
     #: While the wind is this uncertain (m/s), association first estimates it from the events among the
-    #: first ``wind_pilot_arrivals`` arrivals (wide gates there only), then groups everything with it.
+    #: first ``wind_pilot_arrivals`` arrivals (wide gates and a wind per event there only), then groups
+    #: everything with that wind, fixed, and gates widened by its standard error.
     wind_pilot_min_sd_ms: float = 0.5
     wind_pilot_arrivals: int = 2000
     #: Propagation-model error (wind, temperature layers, terrain) added to each clock sigma.
@@ -170,7 +183,7 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
         # wide wind gates cost precision in dense fire: pay them only on a pilot slice, to learn the wind
         first = np.sort(np.argsort(arr.t, kind="stable")[:cfg.wind_pilot_arrivals])
         pilot = associate(sensors, arr.take(first), replace(cfg, wind_pilot_arrivals=0), net, seed_before)
-        est = combine_winds(pilot.winds, pilot.wind_sd, cfg.wind_sigma_ms)
+        est = combine_winds(pilot.winds, pilot.wind_sd, cfg.wind_sigma_ms, prior_mean=(cfg.wind_e_ms, cfg.wind_n_ms))
         if est is not None:
             (we, wn), sd, k = est
             cfg = replace(cfg, wind_e_ms=we, wind_n_ms=wn, wind_sigma_ms=max(sd, 0.0))
@@ -218,8 +231,9 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
                        np.repeat(np.array(wind_sd, float), 2).reshape(-1, 2), cfg)
 
 
-def combine_winds(w: np.ndarray, sd: np.ndarray, prior_sd: float,
-                  min_events: int = 3) -> tuple[tuple[float, float], float, int] | None:
+def combine_winds(w: np.ndarray, sd: np.ndarray, prior_sd: float, min_events: int = 3,
+                  prior_mean: tuple[float, float] = (0.0, 0.0),
+                  min_z: float = 3.0) -> tuple[tuple[float, float], float, int] | None:
     """One wind from per-event fits (E, 2) and their sds: weighted median, and its standard error.
 
     Only events that pin the wind down (sd below a quarter of the prior) count;
@@ -239,6 +253,9 @@ def combine_winds(w: np.ndarray, sd: np.ndarray, prior_sd: float,
         est[k] = w[o[np.searchsorted(cw, 0.5 * cw[-1])], k]
     s_z = np.maximum(1.4826 * np.median(np.abs((w - est) / sd), axis=0), 1.0)
     se = np.sqrt(np.pi / 2) * s_z / np.sqrt(wt.sum(axis=0))
+    # a wind within min_z standard errors of the prior mean is not detected: keep the prior mean (a biased
+    # estimate from mixed groups in dense fire would cost more than it gains)
+    est = np.where(np.abs(est - prior_mean) < min_z * se, prior_mean, est)
     return (float(est[0]), float(est[1])), float(min(np.max(se), prior_sd)), int(good.sum())
 
 
@@ -338,7 +355,7 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         for gate in [*cfg.coarse_gates_s, None]:
             r = T - _predict(x[None], P, h0, c, wv)[0]
             gate_v = cfg.gate_sigma * sig_all if gate is None else np.maximum(gate, cfg.gate_sigma * sig_all)
-            ok = np.abs(r) < gate_v + widen(x)
+            ok = np.abs(r) < np.hypot(gate_v, widen(x))  # clock and wind errors add in quadrature
             if not ok[0]:
                 return None
             # at most one arrival per sensor: the best fitting one
@@ -348,7 +365,7 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
             chosen_rows = np.concatenate([[0], pick])
             if chosen_rows.size < cfg.min_sensors:
                 return None
-            if cfg.wind_sigma_ms:
+            if cfg.wind_sigma_ms > cfg.wind_pilot_min_sd_ms:  # the wind is a guess: fit it per event
                 fit = _gauss_newton_wind(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind,
                                          cfg.wind_sigma_ms)
                 if fit is None:
@@ -363,7 +380,7 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         assert chosen_rows is not None
         r = np.abs(T - _predict(x[None], P, h0, c, wv)[0])
         d_src = np.hypot(P[chosen_rows, 0] - x[0], P[chosen_rows, 1] - x[1])
-        keep = (r[chosen_rows] < cfg.gate_sigma * sig_all[chosen_rows] + widen(x, chosen_rows)) \
+        keep = (r[chosen_rows] < np.hypot(cfg.gate_sigma * sig_all[chosen_rows], widen(x, chosen_rows))) \
             & (d_src <= cfg.max_range_m)
         # a lone arrival far beyond the group's reach is more likely another event's than this one's
         if keep.sum() >= cfg.min_sensors:
@@ -375,7 +392,7 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
             return None
         if kept.size < cfg.small_group and _silent_neighbours(
                 x, P, all_idx, kept, nb, s0, arr, net, keys, h0, c,
-                cfg.gate_sigma * float(np.max(sig_all)) + float(np.max(widen(x, kept), initial=0.0)),
+                float(np.hypot(cfg.gate_sigma * np.max(sig_all), np.max(widen(x, kept), initial=0.0))),
                 cfg.max_silent_share, wv):
             return None
         return kept, wv, (wsd if fitted else np.inf)

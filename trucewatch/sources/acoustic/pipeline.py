@@ -244,7 +244,7 @@ def estimate_wind(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
         return cfg, None
     b, *_ = build_batch(sensors, arr, big, cfg, net)
     w, sd = fit_wind(b, cfg.c, linear_init(b, cfg.c)[0], cfg.wind_sigma_ms)
-    est = combine_winds(w, sd, cfg.wind_sigma_ms, min_events)
+    est = combine_winds(w, sd, cfg.wind_sigma_ms, min_events, (cfg.wind_e_ms, cfg.wind_n_ms))
     if est is None:
         return cfg, None
     (we, wn), sd_left, k = est
