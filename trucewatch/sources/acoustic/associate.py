@@ -66,8 +66,9 @@ class LocateConfig:
     #: everything with that wind, fixed, and gates widened by its standard error.
     wind_pilot_min_sd_ms: float = 0.5
     wind_pilot_arrivals: int = 2000
-    #: The pilot stops once this many events pin the wind down (its wide gates are slow).
-    wind_pilot_events: int = 12
+    #: The pilot stops once its events pin the wind down to this standard error (m/s; its wide gates are
+    #: slow): a few events with millisecond clocks, all its arrivals with 20 ms picks.
+    wind_pilot_se_ms: float = 0.02
     #: Propagation-model error (wind, temperature layers, terrain) added to each clock sigma.
     model_sigma_s: float = 0.0
     #: Fits whose chi-square p-value is below this are rejected (residuals do not fit the noise).
@@ -174,10 +175,10 @@ def _sigma(sensors: Sensors, cfg: LocateConfig) -> np.ndarray:
 
 
 def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network | None = None,
-              seed_before: float | None = None, stop_after_winds: int = 0) -> Association:
+              seed_before: float | None = None, stop_at_se: float = 0.0) -> Association:
     """Group arrivals into events.  ``seed_before``: only seeds earlier than this (streaming).
 
-    ``stop_after_winds``: stop once that many events have a well-determined wind (the pilot pass).
+    ``stop_at_se``: stop once three or more events give the wind to this standard error (the pilot pass).
     """
     n = len(arr)
     if n == 0 or len(sensors) == 0:
@@ -188,7 +189,7 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
         # wide wind gates cost precision in dense fire: pay them only on a pilot slice, to learn the wind
         first = np.sort(np.argsort(arr.t, kind="stable")[:cfg.wind_pilot_arrivals])
         pilot = associate(sensors, arr.take(first), replace(cfg, wind_pilot_arrivals=0), net, seed_before,
-                          stop_after_winds=cfg.wind_pilot_events)
+                          stop_at_se=cfg.wind_pilot_se_ms)
         est = combine_winds(pilot.winds, pilot.wind_sd, cfg.wind_sigma_ms, prior_mean=(cfg.wind_e_ms, cfg.wind_n_ms))
         if est is not None:
             (we, wn), sd, k = est
@@ -211,7 +212,7 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
     winds: list[tuple[float, float]] = []
     wind_sd: list[float] = []
     tried = 0
-    n_pinned = 0
+    n_pinned, info = 0, 0.0
     # a seed that failed among many overlapping events may succeed once those events have taken
     # their arrivals: later passes retry the released seeds (stop when a pass finds nothing)
     for _ in range(cfg.passes):
@@ -232,10 +233,12 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
                 winds.append(g[1])
                 wind_sd.append(g[2])
                 found += 1
-                n_pinned += g[2] < 0.25 * cfg.wind_sigma_ms
-                if stop_after_winds and n_pinned >= stop_after_winds:
+                if g[2] < 0.25 * cfg.wind_sigma_ms:
+                    n_pinned += 1
+                    info += 1.0 / g[2] ** 2
+                if stop_at_se and n_pinned >= 3 and info * stop_at_se**2 >= 1.0:
                     break
-        if found == 0 or (stop_after_winds and n_pinned >= stop_after_winds):
+        if found == 0 or (stop_at_se and n_pinned >= 3 and info * stop_at_se**2 >= 1.0):
             break
     return Association(groups, np.flatnonzero(~assigned), tried, notes, np.array(winds).reshape(-1, 2),
                        np.repeat(np.array(wind_sd, float), 2).reshape(-1, 2), cfg)
