@@ -182,7 +182,7 @@ def test_known_wind_is_corrected() -> None:
     t = np.concatenate([p[1] for p in parts])
     arr = Arrivals(np.array([f"w{i}" for i in range(s.size)], dtype=object), s, t, np.full(s.size, 20.0),
                    np.zeros(s.size, np.int8), np.full(s.size, np.nan)).sorted()
-    calm = locate(g.sensors, arr, LocateConfig(max_range_m=15000))
+    calm = locate(g.sensors, arr, LocateConfig(max_range_m=15000, wind_sigma_ms=0.0))  # still air, certain
     windy = locate(g.sensors, arr, LocateConfig(max_range_m=15000, wind_e_ms=wind[0], wind_n_ms=wind[1]))
     assert len(windy.fixes) == 2
     for f, (e, n, t0) in zip(windy.fixes, truth, strict=True):

@@ -14,11 +14,23 @@ within tolerance of its prediction.  The best is refined with shrinking gates
 per sensor.  A group is kept only when the seed survives and at least
 ``min_sensors`` sensors agree; otherwise the seed alone is released as
 unassociated and the next arrival seeds.
+
+Wind nobody measured (``wind_sigma_ms``, 5 m/s per component by default:
+ordinary weather) changes the speed along each path by w.u, so a fit's
+travel-time error grows with the path length d, about |w| d / c^2 (0.25 s at
+10 km for 3 m/s) -- far outside millisecond gates.  Every gate is therefore
+widened by ``wind_gate`` sds of the wind times d / c^2, and each refinement
+step fits the event's own wind as well (two more unknowns, prior about the
+given wind); once a few sensors agree the wind is known to a few cm/s and the
+gates are back to the clock's.  Wide gates cost precision in dense fire, so
+they are used only on a pilot pass over the first ``wind_pilot_arrivals``
+arrivals, whose events give the wind (weighted median) with which everything
+is then grouped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
@@ -42,6 +54,21 @@ class LocateConfig:
     #: Known uniform wind (m/s, toward east / north), e.g. from a met report; modelled along every path.
     wind_e_ms: float = 0.0
     wind_n_ms: float = 0.0
+    #: Unknown part of the wind (m/s per component, about wind_e/n_ms): ordinary weather, and a wrong
+    #: temperature acts alike.  Association widens its gates by it in proportion to each path's length and
+    #: fits a wind per event; the locate stage then estimates one wind for the batch from the events and
+    #: fits with it.  0: the wind is known exactly (still air unless given).
+    wind_sigma_ms: float = 5.0
+    #: Sigmas of that wind uncertainty allowed for in association's gates.
+    wind_gate: float = 2.0
+    #: While the wind is this uncertain (m/s), association first estimates it from the events among the
+    #: first ``wind_pilot_arrivals`` arrivals (wide gates and a wind per event there only), then groups
+    #: everything with that wind, fixed, and gates widened by its standard error.
+    wind_pilot_min_sd_ms: float = 0.5
+    wind_pilot_arrivals: int = 2000
+    #: The pilot stops once its events pin the wind down to this standard error (m/s; its wide gates are
+    #: slow): a few events with millisecond clocks, all its arrivals with 20 ms picks.
+    wind_pilot_se_ms: float = 0.02
     #: Propagation-model error (wind, temperature layers, terrain) added to each clock sigma.
     model_sigma_s: float = 0.0
     #: Fits whose chi-square p-value is below this are rejected (residuals do not fit the noise).
@@ -96,6 +123,11 @@ class Association:
     unassigned: np.ndarray  # arrival indices in no group
     seeds_tried: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Each group's own wind fit (east, north m/s) and its sd (inf where the wind was not fitted).
+    winds: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    wind_sd: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    #: The config the groups were made with (the pilot's wind estimate in it).
+    cfg: LocateConfig | None = None
 
 
 @dataclass
@@ -143,12 +175,27 @@ def _sigma(sensors: Sensors, cfg: LocateConfig) -> np.ndarray:
 
 
 def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network | None = None,
-              seed_before: float | None = None) -> Association:
-    """Group arrivals into events.  ``seed_before``: only seeds earlier than this (streaming)."""
+              seed_before: float | None = None, stop_at_se: float = 0.0) -> Association:
+    """Group arrivals into events.  ``seed_before``: only seeds earlier than this (streaming).
+
+    ``stop_at_se``: stop once three or more events give the wind to this standard error (the pilot pass).
+    """
     n = len(arr)
     if n == 0 or len(sensors) == 0:
-        return Association([], np.arange(n))
+        return Association([], np.arange(n), cfg=cfg)
     net = net or Network(sensors, cfg.max_range_m)
+    notes: list[str] = []
+    if cfg.wind_sigma_ms > cfg.wind_pilot_min_sd_ms and cfg.wind_pilot_arrivals > 0:
+        # wide wind gates cost precision in dense fire: pay them only on a pilot slice, to learn the wind
+        first = np.sort(np.argsort(arr.t, kind="stable")[:cfg.wind_pilot_arrivals])
+        pilot = associate(sensors, arr.take(first), replace(cfg, wind_pilot_arrivals=0), net, seed_before,
+                          stop_at_se=cfg.wind_pilot_se_ms)
+        est = combine_winds(pilot.winds, pilot.wind_sd, cfg.wind_sigma_ms, prior_mean=(cfg.wind_e_ms, cfg.wind_n_ms))
+        if est is not None:
+            (we, wn), sd, k = est
+            cfg = replace(cfg, wind_e_ms=we, wind_n_ms=wn, wind_sigma_ms=max(sd, 0.0))
+            notes.append(f"association: wind {we:+.2f} m/s east, {wn:+.2f} m/s north (+- {sd:.3f}) from {k} "
+                         "events of a pilot pass")
     net.alive = np.bincount(arr.sensor, minlength=len(sensors)) > 0
     c = cfg.c
     rng = np.random.default_rng(cfg.seed)
@@ -162,7 +209,10 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
     released = np.zeros(n, bool)
     time_order = np.argsort(arr.t, kind="stable")
     groups: list[np.ndarray] = []
+    winds: list[tuple[float, float]] = []
+    wind_sd: list[float] = []
     tried = 0
+    n_pinned, info = 0, 0.0
     # a seed that failed among many overlapping events may succeed once those events have taken
     # their arrivals: later passes retry the released seeds (stop when a pass finds nothing)
     for _ in range(cfg.passes):
@@ -178,12 +228,48 @@ def associate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig, net: Network |
             if g is None:
                 released[a0] = True
             else:
-                assigned[g] = True
-                groups.append(g)
+                assigned[g[0]] = True
+                groups.append(g[0])
+                winds.append(g[1])
+                wind_sd.append(g[2])
                 found += 1
-        if found == 0:
+                if g[2] < 0.25 * cfg.wind_sigma_ms:
+                    n_pinned += 1
+                    info += 1.0 / g[2] ** 2
+                if stop_at_se and n_pinned >= 3 and info * stop_at_se**2 >= 1.0:
+                    break
+        if found == 0 or (stop_at_se and n_pinned >= 3 and info * stop_at_se**2 >= 1.0):
             break
-    return Association(groups, np.flatnonzero(~assigned), tried)
+    return Association(groups, np.flatnonzero(~assigned), tried, notes, np.array(winds).reshape(-1, 2),
+                       np.repeat(np.array(wind_sd, float), 2).reshape(-1, 2), cfg)
+
+
+def combine_winds(w: np.ndarray, sd: np.ndarray, prior_sd: float, min_events: int = 3,
+                  prior_mean: tuple[float, float] = (0.0, 0.0),
+                  min_z: float = 3.0) -> tuple[tuple[float, float], float, int] | None:
+    """One wind from per-event fits (E, 2) and their sds: weighted median, and its standard error.
+
+    Only events that pin the wind down (sd below a quarter of the prior) count;
+    the median resists a mixed group.  The error is the events' own sds
+    scaled up by how much more they scatter than those sds say (a wind that
+    varies over the front or in time).  None with fewer than ``min_events``.
+    """
+    good = np.all(np.isfinite(sd) & (sd < 0.25 * prior_sd), axis=1) & np.isfinite(w).all(axis=1)
+    if good.sum() < min_events:
+        return None
+    w, sd = w[good], sd[good]
+    wt = 1.0 / sd**2
+    est = np.empty(2)
+    for k in range(2):
+        o = np.argsort(w[:, k])
+        cw = np.cumsum(wt[o, k])
+        est[k] = w[o[np.searchsorted(cw, 0.5 * cw[-1])], k]
+    s_z = np.maximum(1.4826 * np.median(np.abs((w - est) / sd), axis=0), 1.0)
+    se = np.sqrt(np.pi / 2) * s_z / np.sqrt(wt.sum(axis=0))
+    # a wind within min_z standard errors of the prior mean is not detected: keep the prior mean (a biased
+    # estimate from mixed groups in dense fire would cost more than it gains)
+    est = np.where(np.abs(est - prior_mean) < min_z * se, prior_mean, est)
+    return (float(est[0]), float(est[1])), float(min(np.max(se), prior_sd)), int(good.sum())
 
 
 def _window(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, by_sensor: np.ndarray,
@@ -209,7 +295,9 @@ def _window(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, b
 
 
 def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng: np.random.Generator,
-          sig_s: np.ndarray, by_sensor: np.ndarray, keys: _Keys, assigned: np.ndarray) -> np.ndarray | None:
+          sig_s: np.ndarray, by_sensor: np.ndarray, keys: _Keys, assigned: np.ndarray,
+          ) -> tuple[np.ndarray, tuple[float, float], float] | None:
+    """One event grown from seed ``a0``: its arrivals, its wind fit and that fit's sd (inf: not fitted)."""
     cand, nb = _window(a0, arr, net, cfg, c, by_sensor, keys, assigned)
     if cand.size < cfg.min_sensors - 1:
         return None
@@ -240,6 +328,7 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
     picks_det = sensor_start[picks_det] + 1  # earliest arrival at each chosen sensor
     tol = cfg.coarse_gates_s[0]
     wind = (cfg.wind_e_ms, cfg.wind_n_ms)
+    w_gate = cfg.wind_gate * cfg.wind_sigma_ms / c**2  # s per metre of path
     sig_all = sig_s[arr.sensor[all_idx]]
 
     def best_of(picks: np.ndarray) -> tuple[float, np.ndarray]:
@@ -250,20 +339,36 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         hyp[:, 2] -= (wind[0] * hyp[:, 0] + wind[1] * hyp[:, 1]) / c
         # score: distinct sensors with an arrival near the prediction; the seed must fit
         res = np.abs(T[None, :] - _predict(hyp, P, h0, c, wind))  # (H, K+1)
-        inl = res[:, 1:] < tol
+        # an unknown wind shifts each arrival by up to |w| d / c^2 (d the path length)
+        tol_k = tol + w_gate * np.hypot(hyp[:, None, 0] - P[None, 1:, 0], hyp[:, None, 1] - P[None, 1:, 1]) \
+            if w_gate else tol
+        inl = res[:, 1:] < tol_k
         hits = np.logical_or.reduceat(inl, sensor_start, axis=1).sum(axis=1)
         score = np.where((res[:, 0] < tol) & np.isfinite(hyp).all(axis=1),
-                         hits - 0.5 * np.mean(np.where(inl, res[:, 1:], 0), axis=1) / tol, -1)
+                         hits - 0.5 * np.mean(np.where(inl, res[:, 1:] / tol_k, 0), axis=1), -1)
         b = int(np.argmax(score))
         return float(score[b]), hyp[b]
 
-    def refine(x: np.ndarray) -> np.ndarray | None:
-        """Shrinking gates around hypothesis ``x``; rows into all_idx of the final group, or None."""
+    def refine(x: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float] | None:
+        """Shrinking gates around hypothesis ``x``; rows into all_idx of the final group, or None.
+
+        With an uncertain wind each gate is widened by the wind's current sd times the path length
+        over c^2, and every step also fits the event's wind; once a few sensors agree the wind is
+        known to centimetres per second and the gates are back to the clock's.
+        """
         chosen_rows = None
+        wv, wsd = wind, cfg.wind_sigma_ms
+        fitted = False
+
+        def widen(x: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray | float:
+            if not wsd:
+                return 0.0
+            return cfg.wind_gate * wsd * np.hypot(P[rows, 0] - x[0], P[rows, 1] - x[1]) / c**2
+
         for gate in [*cfg.coarse_gates_s, None]:
-            r = T - _predict(x[None], P, h0, c, wind)[0]
+            r = T - _predict(x[None], P, h0, c, wv)[0]
             gate_v = cfg.gate_sigma * sig_all if gate is None else np.maximum(gate, cfg.gate_sigma * sig_all)
-            ok = np.abs(r) < gate_v
+            ok = np.abs(r) < np.hypot(gate_v, widen(x))  # clock and wind errors add in quadrature
             if not ok[0]:
                 return None
             # at most one arrival per sensor: the best fitting one
@@ -273,15 +378,24 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
             chosen_rows = np.concatenate([[0], pick])
             if chosen_rows.size < cfg.min_sensors:
                 return None
-            refit = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind)
-            if refit is None:
-                return None
-            x = refit
+            if cfg.wind_sigma_ms > cfg.wind_pilot_min_sd_ms:  # the wind is a guess: fit it per event
+                fit = _gauss_newton_wind(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind,
+                                         cfg.wind_sigma_ms)
+                if fit is None:
+                    return None
+                x, wv, wsd = fit
+                fitted = True
+            else:
+                refit = _gauss_newton(P[chosen_rows], T[chosen_rows], sig_all[chosen_rows], x, h0, c, wind)
+                if refit is None:
+                    return None
+                x = refit
         # final membership with the refined position, and plausible range from the source
         assert chosen_rows is not None
-        r = np.abs(T - _predict(x[None], P, h0, c, wind)[0])
+        r = np.abs(T - _predict(x[None], P, h0, c, wv)[0])
         d_src = np.hypot(P[chosen_rows, 0] - x[0], P[chosen_rows, 1] - x[1])
-        keep = (r[chosen_rows] < cfg.gate_sigma * sig_all[chosen_rows]) & (d_src <= cfg.max_range_m)
+        keep = (r[chosen_rows] < np.hypot(cfg.gate_sigma * sig_all[chosen_rows], widen(x, chosen_rows))) \
+            & (d_src <= cfg.max_range_m)
         # a lone arrival far beyond the group's reach is more likely another event's than this one's
         if keep.sum() >= cfg.min_sensors:
             factor = cfg.reach_factor if keep.sum() >= 8 else cfg.reach_factor * 1.2
@@ -291,16 +405,17 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         if kept.size < cfg.min_sensors or kept[0] != 0:
             return None
         if kept.size < cfg.small_group and _silent_neighbours(
-                x, P, all_idx, kept, nb, s0, arr, net, keys, h0, c, cfg.gate_sigma * float(np.max(sig_all)),
-                cfg.max_silent_share, wind):
+                x, P, all_idx, kept, nb, s0, arr, net, keys, h0, c,
+                float(np.hypot(cfg.gate_sigma * np.max(sig_all), np.max(widen(x, kept), initial=0.0))),
+                cfg.max_silent_share, wv):
             return None
-        return kept
+        return kept, wv, (wsd if fitted else np.inf)
 
     best_score, best_x = best_of(picks_det)
     # score = sensors hit minus a penalty below 0.5, so "at least k hits" is score > k - 0.5
     group = refine(best_x) if best_score > cfg.min_sensors - 1.5 else None
     # random picks only when the earliest-arrival combinations did not give a large group
-    if group is None or group.size < 8:
+    if group is None or group[0].size < 8:
         H = cfg.hypotheses
         w = 1.0 / (1.0 + np.arange(n_sens)) ** 0.5
         draw = rng.random((H, n_sens)) ** (1.0 / w)
@@ -309,11 +424,11 @@ def _grow(a0: int, arr: Arrivals, net: Network, cfg: LocateConfig, c: float, rng
         sc2, x2 = best_of(sensor_start[chosen] + rk + 1)
         if sc2 > best_score and sc2 > cfg.min_sensors - 1.5:
             g2 = refine(x2)
-            if g2 is not None and (group is None or g2.size > group.size):
+            if g2 is not None and (group is None or g2[0].size > group[0].size):
                 group = g2
     if group is None:
         return None
-    return all_idx[group]
+    return all_idx[group[0]], group[1], group[2]
 
 
 def _snr_consistent(rows: np.ndarray, d: np.ndarray, snr: np.ndarray, z_max: float) -> np.ndarray:
@@ -356,6 +471,42 @@ def _gauss_newton(P: np.ndarray, T: np.ndarray, sig: np.ndarray, x: np.ndarray, 
         if np.abs(step).max() < 0.01:
             break
     return x if np.isfinite(x).all() and np.hypot(x[0], x[1]) < 1e6 else None
+
+
+def _gauss_newton_wind(P: np.ndarray, T: np.ndarray, sig: np.ndarray, x: np.ndarray, h0: float, c: float,
+                       w0: tuple[float, float], w_sd: float, iters: int = 6,
+                       ) -> tuple[np.ndarray, tuple[float, float], float] | None:
+    """Gauss-Newton for one event with its wind (prior ``w0`` +- ``w_sd`` per component) as two more unknowns.
+
+    Returns (east, north, c*tau), the wind and its largest posterior sd, or None.
+    """
+    th = np.array([*np.asarray(x, float)[:3], *w0])
+    prior = np.asarray(w0, float)
+    for _ in range(iters):
+        u = h0 - (th[0] ** 2 + th[1] ** 2) / (2 * EARTH_RADIUS_M)
+        dx, dy, dz = th[0] - P[:, 0], th[1] - P[:, 1], u - P[:, 2]
+        d = np.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9
+        h = np.sqrt(dx * dx + dy * dy) + 1e-9
+        v = c - (th[3] * dx + th[4] * dy) / h
+        r = np.concatenate([(T - th[2] / c - d / v) / sig, (prior - th[3:]) / w_sd])
+        J = np.zeros((d.size + 2, 5))
+        J[:-2] = np.column_stack([dx / (v * d), dy / (v * d), np.full(d.size, 1.0 / c),
+                                  d * dx / (h * v * v), d * dy / (h * v * v)]) / sig[:, None]
+        J[-2, 3] = J[-1, 4] = 1.0 / w_sd
+        step, *_ = np.linalg.lstsq(J, r, rcond=None)
+        if not np.isfinite(step).all():
+            return None
+        th += step
+        if np.abs(step[:3]).max() < 0.01 and np.abs(step[3:]).max() < 1e-3:
+            break
+    if not (np.isfinite(th).all() and np.hypot(th[0], th[1]) < 1e6 and np.hypot(th[3], th[4]) < 60.0):
+        return None
+    try:
+        cov = np.linalg.inv(J.T @ J)
+    except np.linalg.LinAlgError:
+        return None
+    sd = float(np.sqrt(max(cov[3, 3], cov[4, 4], 0.0)))
+    return th[:3], (float(th[3]), float(th[4])), sd
 
 
 def _silent_neighbours(x: np.ndarray, P: np.ndarray, all_idx: np.ndarray, keep: np.ndarray, nb: np.ndarray, s0: int,

@@ -19,16 +19,18 @@ from scipy.stats import chi2 as chi2_dist
 
 from trucewatch.errors import RecordProblem
 from trucewatch.geo import ellipse_from_cov, haversine_m
-from trucewatch.model import Location, Observation, ObservationKind, from_unix
-from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate
+from trucewatch.model import MIN_ERROR_M, Location, Observation, ObservationKind, from_unix
+from trucewatch.sources.acoustic.associate import LocateConfig, Network, associate, combine_winds
 from trucewatch.sources.acoustic.formats import KIND_NAMES, Arrivals, Sensors
 from trucewatch.sources.acoustic.geometry import enu_to_latlon, ground_up
 from trucewatch.sources.acoustic.reconcile import build_batch, reconcile
-from trucewatch.sources.acoustic.solver import Batch, Solution, solve
+from trucewatch.sources.acoustic.solver import Batch, Solution, fit_wind, linear_init, solve, wind_cov
 
 SOURCE_ID = "acoustic-net"
 #: Sensors closer than this are "at one point" for geometry checks.
 SAME_POINT_M = 1.0
+#: Reported ellipses are at least this large (the observation contract's floor, model.MIN_ERROR_M).
+ELLIPSE_FLOOR_M = MIN_ERROR_M
 
 
 @dataclass
@@ -111,8 +113,9 @@ def locate(sensors: Sensors, arr: Arrivals, cfg: LocateConfig | None = None, *, 
                          f"{int((~given).sum())} sensor(s) without clock_sigma_s")
     t0 = time.perf_counter()
     asc = associate(sensors, arr, cfg, net, seed_before=seed_before)
+    notes += asc.notes
     t1 = time.perf_counter()
-    fixes, failures, used, groups = fit_groups(sensors, arr, asc.groups, cfg, net, seed_before)
+    fixes, failures, used, groups = fit_groups(sensors, arr, asc.groups, cfg, net, seed_before, notes)
     t2 = time.perf_counter()
     left = np.setdiff1d(np.arange(len(arr)), used)
     if seed_before is not None:  # streaming: young arrivals may still join an event
@@ -169,6 +172,8 @@ def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
         bs = Batch(b.S[sub], b.T[sub], b.M[sub], b.sig[sub], b.h0[sub], b.wind)
         s2 = solve(bs, c, x0=sol.x[sub])
         _merge(sol, s2, sub)
+    if cfg.wind_sigma_ms:  # the wind is an estimate (or a guess): its error widens the ellipses
+        sol.cov = sol.cov + wind_cov(b, sol.x, sol.cov, c, cfg.wind_sigma_ms)
     n = b.M.sum(axis=1)
     dof = np.maximum(n - 3, 1)
     p = chi2_dist.sf(sol.chi2, dof)
@@ -213,7 +218,7 @@ def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
         kind = "launch" if n_l > n_i else "impact" if n_i > n_l else "explosion"
         rms = float(np.sqrt(np.sum(sol.resid[i] ** 2) / n[i]))
         fixes.append(Fix(fix_id(aids), float(t_ref[i] + sol.x[i, 2] / c), float(lat[i]), float(lon[i]),
-                         float(max(maj[i], 1.0)), float(max(mnr[i], 1.0)), float(ang[i]), int(n[i]), sids, aids, kind,
+                         float(max(maj[i], ELLIPSE_FLOOR_M)), float(max(mnr[i], ELLIPSE_FLOOR_M)), float(ang[i]), int(n[i]), sids, aids, kind,
                          rms, float(crlb_major[i]), float(np.sqrt(max(sol.cov[i, 2, 2], 0)) / c), float(sol.chi2[i]),
                          float(p[i])))
         used.append(members)
@@ -221,10 +226,42 @@ def locate_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg
     return fixes, failures, np.concatenate(used) if used else np.zeros(0, np.int64), kept_groups
 
 
+def estimate_wind(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
+                  net: Network, min_events: int = 3) -> tuple[LocateConfig, str | None]:
+    """One effective wind for the batch, from the events that determine it; returned as the config to fit with.
+
+    Each event with at least ``min_sensors + 2`` sensors gets its own wind
+    (two more unknowns, see solver.fit_wind); the batch wind is the median of
+    the well-determined ones (robust to a mixed group), and what is left of
+    the wind's uncertainty is their spread (a wind that varies over the front
+    or in time), which association's gates keep allowing for.  Wind is
+    uniform over a few tens of km and minutes; ``locate`` is called per
+    streaming window, so this is one wind per window.
+    """
+    if not cfg.wind_sigma_ms:
+        return cfg, None
+    big = [g for g in groups if np.unique(arr.sensor[g]).size >= cfg.min_sensors + 2]
+    if len(big) < min_events:
+        return cfg, None
+    b, *_ = build_batch(sensors, arr, big, cfg, net)
+    w, sd = fit_wind(b, cfg.c, linear_init(b, cfg.c)[0], cfg.wind_sigma_ms)
+    est = combine_winds(w, sd, cfg.wind_sigma_ms, min_events, (cfg.wind_e_ms, cfg.wind_n_ms))
+    if est is None:
+        return cfg, None
+    (we, wn), sd_left, k = est
+    out = replace(cfg, wind_e_ms=we, wind_n_ms=wn, wind_sigma_ms=sd_left)
+    note = (f"wind estimated from {k} events: {we:+.2f} m/s east, {wn:+.2f} m/s north "
+            f"(+- {sd_left:.3f} m/s)")
+    return out, note
+
+
 def fit_groups(sensors: Sensors, arr: Arrivals, groups: list[np.ndarray], cfg: LocateConfig,
-               net: Network, seed_before: float | None = None) -> tuple[list[Fix], list[Failure], np.ndarray,
-                                                                       list[np.ndarray]]:
-    """reconcile (joint re-assignment), locate_groups, then one refit where two fixes are the same source."""
+               net: Network, seed_before: float | None = None,
+               notes: list[str] | None = None) -> tuple[list[Fix], list[Failure], np.ndarray, list[np.ndarray]]:
+    """Batch wind, reconcile (joint re-assignment), locate_groups, then one refit where two fixes are one source."""
+    cfg, note = estimate_wind(sensors, arr, groups, cfg, net)
+    if note and notes is not None:
+        notes.append(note)
     groups = reconcile(sensors, arr, groups, cfg, net, seed_before)
     fixes, failures, used, kept = locate_groups(sensors, arr, groups, cfg, net)
     merged = merge_duplicates(fixes, kept, sensors, arr)

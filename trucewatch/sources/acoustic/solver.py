@@ -236,3 +236,72 @@ def solve(b: Batch, c: float, x0: np.ndarray | None = None, max_iter: int = 30, 
     chi2 = np.sum((resid / b.sig) ** 2 * b.M, axis=1)
     ok &= np.isfinite(x).all(axis=1)
     return Solution(x, cov, chi2, n, resid, ok, its)
+
+
+def fit_wind(b: Batch, c: float, x0: np.ndarray, prior_sd: float, iters: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Per-event effective wind (E, 2) and its posterior sd (E, 2), with east, north and c*tau free too.
+
+    Wind changes the speed along each path by w.u, so travel-time errors grow
+    with path length and no position absorbs them; two more unknowns per event
+    (a Gaussian prior of ``prior_sd`` m/s per component about ``b.wind`` keeps
+    events with few sensors determined).  Plain Gauss-Newton in lock-step over
+    all events; the caller combines the events into one wind for the batch.
+    """
+    E = b.T.shape[0]
+    w0 = np.asarray(b.wind, float)
+    th = np.column_stack([np.asarray(x0, float), np.tile(w0, (E, 1))])
+    wm = b.M / b.sig
+    inv_p = 1.0 / max(prior_sd, 1e-6) ** 2
+    A = np.zeros((E, 5, 5))
+    for _ in range(iters):
+        e, n = th[:, 0:1], th[:, 1:2]
+        u = ground_up(e, n, b.h0[:, None])
+        dx, dy, dz = e - b.S[..., 0], n - b.S[..., 1], u - b.S[..., 2]
+        d = np.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9
+        h = np.sqrt(dx * dx + dy * dy) + 1e-9
+        v = c - (th[:, 3:4] * dx + th[:, 4:5] * dy) / h
+        r = (b.T - th[:, 2:3] / c - d / v) * wm
+        J = np.stack([dx / (v * d), dy / (v * d), np.full(d.shape, 1.0 / c),
+                      d * dx / (h * v * v), d * dy / (h * v * v)], axis=-1) * wm[..., None]
+        A = _gram(J, J)
+        A[:, 3, 3] += inv_p
+        A[:, 4, 4] += inv_p
+        g = np.einsum("eni,en->ei", J, r)
+        g[:, 3:] += (w0 - th[:, 3:]) * inv_p
+        A_reg = A + np.eye(5) * 1e-12 * np.einsum("eii->e", A)[:, None, None]
+        try:
+            step = np.linalg.solve(A_reg, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.einsum("eij,ej->ei", np.linalg.pinv(A_reg), g)
+        step = np.where(np.isfinite(step), step, 0.0)
+        step[:, 3:] = np.clip(step[:, 3:], -20.0, 20.0)
+        th += step
+        if np.abs(step[:, :3]).max(initial=0.0) < 0.01 and np.abs(step[:, 3:]).max(initial=0.0) < 1e-3:
+            break
+    try:
+        cov = np.linalg.inv(A)
+        sd = np.sqrt(np.maximum(np.einsum("eii->ei", cov)[:, 3:], 0.0))
+    except np.linalg.LinAlgError:
+        sd = np.full((E, 2), np.inf)
+    bad = ~(np.isfinite(th).all(axis=1) & np.isfinite(sd).all(axis=1))
+    sd[bad] = np.inf
+    return th[:, 3:], sd
+
+
+def wind_cov(b: Batch, x: np.ndarray, cov: np.ndarray, c: float, wind_sd: float) -> np.ndarray:
+    """Covariance (E, 3, 3) that an error of ``wind_sd`` m/s per component in the batch wind adds to the fit.
+
+    Linear propagation: the fit moves by G dw, G = cov J^T W dT/dw, so the
+    ellipses stay honest when the wind is an estimate rather than known.
+    """
+    e, n = x[:, 0:1], x[:, 1:2]
+    u = ground_up(e, n, b.h0[:, None])
+    dx, dy, dz = e - b.S[..., 0], n - b.S[..., 1], u - b.S[..., 2]
+    d = np.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9
+    h = np.sqrt(dx * dx + dy * dy) + 1e-9
+    v = celerity(c, b.wind, dx, dy)
+    _, J = _model(x, b, c)
+    W = b.M / b.sig**2
+    Jw = np.stack([d * dx / (h * v * v), d * dy / (h * v * v)], axis=-1)
+    G = np.einsum("eij,enj,en,enk->eik", cov, J, W, Jw)
+    return wind_sd**2 * np.einsum("eik,ejk->eij", G, G)
