@@ -56,6 +56,7 @@ from trucewatch.bench.pipeline import _cpu_s, _fuse_pending, _new_db, _port, _up
 from trucewatch.commands import default_agreement_path
 from trucewatch.deploy.bus import ALERT_STREAM, connect, ensure_streams, publish_observations
 from trucewatch.deploy.sectors import Sectors
+from trucewatch.ledger.ingest import ingest_signed
 from trucewatch.ledger.keys import generate_source_keys, public_key_hex, register_source_keys, sign_observations
 from trucewatch.ledger.log import MerkleLog
 from trucewatch.model import Observation
@@ -264,7 +265,8 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 
 def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, sources: list, tmp: Path, *,
-             speedup: float, day_start: float, drain_timeout_s: float) -> dict[str, Any]:
+             speedup: float, day_start: float, drain_timeout_s: float,
+             preload: list[Observation] | None = None) -> dict[str, Any]:
     nats_bin = shutil.which("nats-server")
     if not nats_bin:
         raise RuntimeError("nats-server is not installed (scripts/services.sh installs it)")
@@ -283,6 +285,11 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
         with Store.open(url) as s:
             s.add_sources([x.model_copy(update={"public_key": public_key_hex(keys[x.id])}) for x in sources])
             register_source_keys(s, keys)
+            t_pre = time.time()
+            for i in range(0, len(preload or []), 2000):  # the hours before the slice, stored directly
+                ingest_signed(s, (preload or [])[i:i + 2000])
+            preload_s = time.time() - t_pre
+        n_pre = len(preload or [])
         bus = f"nats://127.0.0.1:{port}"
         wlog = open(tmp / "workers.log", "a")
         roles = ["ingest", "fusion"]
@@ -297,7 +304,7 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
         sampler.sample()
         cpu0 = dict(sampler.cpu)
         backend_cpu0 = dict(sampler.backend_cpu)
-        intended = np.array([(o.time.timestamp() - day_start) / speedup for o in observations])
+        intended = np.array([o.time.timestamp() / speedup for o in observations])
         intended -= intended[0] if len(intended) else 0.0
         load_start = os.getloadavg()
         sampler.start()
@@ -305,7 +312,7 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
         pub = asyncio.run(_replay(bus, agreement, observations, intended, t0))
         t_sent = time.time()
         deadline = t_sent + drain_timeout_s
-        while time.time() < deadline and store.count_observations() < len(observations):
+        while time.time() < deadline and store.count_observations() < n_pre + len(observations):
             time.sleep(0.2)
         t_stored = time.time()
         while time.time() < deadline and log_.size - certs < store.count_observations():
@@ -326,8 +333,8 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
             viols = c.execute(S.violations.select().with_only_columns(
                 S.violations.c.id, S.violations.c.status, S.violations.c.created_at, S.violations.c.evidence)).all()
             n_events = c.execute(S.events.select().with_only_columns(S.events.c.id)).all()
-        stored = len(rows)
-        ledger = log_.size - certs
+        stored = len(rows) - n_pre
+        ledger = log_.size - certs - n_pre
         ingest_lat = [(float(ing) - sent_at[oid]) * 1000 for oid, ing in rows if oid in sent_at]
         stored_lat = []
         for _vid, _st, created, ev in viols:
@@ -375,6 +382,7 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
                 "postgres_backends_seen": len(sampler.backend_hwm_kb)},
             "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in load_end],
             "backend": "postgresql" if url.startswith("postgresql") else "sqlite",
+            "preloaded_observations": n_pre, "preload_s": round(preload_s, 1),
         }
     finally:
         if sampler is not None and sampler.is_alive():
@@ -394,28 +402,38 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
 
 
 def run(quick: bool = False, seed: int = 1, *, hours: float | None = None, speedup: float | None = None,
-        rate: float = MISSION_RATE, drain_timeout_s: float | None = None) -> dict[str, Any]:
+        rate: float = MISSION_RATE, drain_timeout_s: float | None = None,
+        preload_hours: float | None = None) -> dict[str, Any]:
     """``quick``: 2 simulated minutes at 24x (tests); otherwise ``hours`` (default 0.5, or
     $TRUCEWATCH_MISSION_HOURS) at ``speedup`` (default 24, or $TRUCEWATCH_MISSION_SPEEDUP): the
-    ``trucewatch bench`` command passes only ``--quick`` and ``--seed``."""
+    ``trucewatch bench`` command passes only ``--quick`` and ``--seed``.
+
+    ``preload_hours`` ($TRUCEWATCH_MISSION_PRELOAD_HOURS, default 0): that much of the day before
+    the slice is stored directly (signed ingest, no bus, no fusion) before the replay, so fusion's
+    +-3 h window holds what it holds late in a real day, not an empty morning."""
+    pre_h = preload_hours if preload_hours is not None else float(os.environ.get("TRUCEWATCH_MISSION_PRELOAD_HOURS", 0))
     hours = hours if hours is not None else (1 / 30 if quick else float(os.environ.get("TRUCEWATCH_MISSION_HOURS", 0.5)))
     speedup = speedup if speedup is not None else float(os.environ.get("TRUCEWATCH_MISSION_SPEEDUP", 24.0))
     drain = drain_timeout_s if drain_timeout_s is not None else (240.0 if quick else 900.0)
-    if hours <= 0 or hours > 24 or speedup <= 0 or rate <= 0:
-        raise ValueError(f"hours must be in (0, 24], speedup and rate > 0 (got hours={hours}, speedup={speedup}, rate={rate})")
+    if hours <= 0 or pre_h < 0 or hours + pre_h > 24 or speedup <= 0 or rate <= 0:
+        raise ValueError(f"hours > 0, preload_hours >= 0, together at most 24, speedup and rate > 0 "
+                         f"(got hours={hours}, preload_hours={pre_h}, speedup={speedup}, rate={rate})")
     agreement = load_agreement(default_agreement_path())
     t_gen = time.time()
-    observations, plan = build_day(agreement, hours=hours, rate=rate, seed=seed)
+    observations, plan = build_day(agreement, hours=hours + pre_h, rate=rate, seed=seed)
     sources = simulated_sources(agreement)
     keys = generate_source_keys(sources, rng=np.random.default_rng(seed))
     observations = sign_observations(observations, keys)
+    cut = plan["day_start"] + pre_h * 3600.0
+    k = next((i for i, o in enumerate(observations) if o.time.timestamp() >= cut), len(observations))
+    preload, observations = observations[:k], observations[k:]
     gen_s = time.time() - t_gen
     with tempfile.TemporaryDirectory() as d:
         res = _one_run(agreement, observations, keys, sources, Path(d), speedup=speedup, day_start=plan["day_start"],
-                       drain_timeout_s=drain)
+                       drain_timeout_s=drain, preload=preload)
     plan.pop("day_start")
     return {
-        "benchmark": "mission_day", "quick": quick, "seed": seed, "hours_replayed": hours, "cpus": os.cpu_count(),
+        "benchmark": "mission_day", "quick": quick, "seed": seed, "hours_replayed": hours, "hours_preloaded": pre_h, "cpus": os.cpu_count(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"), "generation_s": round(gen_s, 1), "day": plan,
         **res,
         "goals": {"day_wall_h_projected": 1.0, "alert_p99_ms": 2000, "lost": 0, "duplicated": 0},
