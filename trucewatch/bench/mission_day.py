@@ -418,6 +418,8 @@ def run(quick: bool = False, seed: int = 1, *, hours: float | None = None, speed
     if hours <= 0 or pre_h < 0 or hours + pre_h > 24 or speedup <= 0 or rate <= 0:
         raise ValueError(f"hours > 0, preload_hours >= 0, together at most 24, speedup and rate > 0 "
                          f"(got hours={hours}, preload_hours={pre_h}, speedup={speedup}, rate={rate})")
+    if threading.current_thread() is threading.main_thread():  # SIGTERM (a timeout) still stops workers, drops the database
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     agreement = load_agreement(default_agreement_path())
     t_gen = time.time()
     observations, plan = build_day(agreement, hours=hours + pre_h, rate=rate, seed=seed)
