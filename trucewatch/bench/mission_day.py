@@ -298,7 +298,7 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
         asyncio.run(_wait_ready(bus, 1))
         store = Store.open(url)
         log_ = MerkleLog(store)
-        certs = log_.size
+        certs = log_.size - n_pre  # the key certificates (the preload is integrated by ingest_signed)
         names = {f"worker_{r}": p.pid for r, p in zip(roles, procs, strict=True)} | {"nats_server": nats.pid}
         sampler = _Sampler(names, store)
         sampler.sample()
