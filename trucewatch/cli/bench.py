@@ -55,7 +55,7 @@ def _make(name: str) -> None:
 
     mod = importlib.import_module(f"trucewatch.bench.{name}")
     cmd.__doc__ = (mod.__doc__ or name).strip().splitlines()[0]
-    app.command(name)(cmd)
+    app.command(name.replace("_", "-"))(cmd)  # module mission_day -> command mission-day
 
 
 for _name in available():
