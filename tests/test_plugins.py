@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from trucewatch.service.sample import populate
+from trucewatch.sim.sample import populate
 from typer.testing import CliRunner
 
 from trucewatch import exports, plugins
