@@ -38,6 +38,7 @@ from trucewatch.store.ledger import (
     LogCorruptError,
     LogError,
     bulk_insert,
+    gc_paused,
 )
 from trucewatch.store.store import Store
 
@@ -406,7 +407,7 @@ class MerkleLog:
             taken.extend(rows)
             return [(r[1], r[2], r[3], None, r[4]) for r in rows]
 
-        with self._durable() as c:
+        with self._durable() as c, gc_paused():
             size, new_size = self._locked_extend(c, items_under_lock, now)
         if taken:  # integration lag: from the acknowledgement (queue commit) to the tree's commit
             self.last_lag_s = time.time() - min(r[4] for r in taken)

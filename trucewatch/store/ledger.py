@@ -11,6 +11,8 @@ damaged file reads as :class:`LogCorruptError`, never as a driver traceback.
 from __future__ import annotations
 
 import contextlib
+import gc
+import itertools
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -72,6 +74,21 @@ _INT8 = struct.Struct(">iq").pack
 _FLOAT8 = struct.Struct(">id").pack
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a bulk step that makes hundreds of thousands
+    of tuples and byte strings (none in cycles): otherwise each generation-2 pass walks them
+    all, and that was about half the integrator's CPU (profiled on PostgreSQL, 200,000 entries).
+    Reference counting still frees everything; the collector resumes afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _fixed_width_copy(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes | None:
     """Binary COPY tuples of rows whose every field has one width (int8, float8, bytea of one
     length, no NULL), built as one numpy record array: the Merkle nodes, two per log entry,
@@ -113,26 +130,25 @@ def _copy_binary(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     fixed = _fixed_width_copy(types, rows)
     if fixed is not None:
         return _COPY_HEADER + fixed + _COPY_TRAILER
-    enc: list[Any] = []
-    for t in types:
-        if t == "int8":
-            enc.append(lambda v: _INT8(8, v))
-        elif t == "float8":
-            enc.append(lambda v: _FLOAT8(8, v))
-        elif t == "bytea":
-            enc.append(lambda v: _I4(len(v)) + bytes(v))
-        else:
-            def text(v: Any) -> bytes:
-                b = str(v).encode()
-                return _I4(len(b)) + b
-            enc.append(text)
+    cols = list(zip(*rows, strict=True))
+    encoded = [_encode_column(t, col) for t, col in zip(types, cols, strict=True)]
     nf = _I2(len(types))
-    out = [_COPY_HEADER]
-    for r in rows:
-        out.append(nf)
-        out.extend(_NULL if v is None else e(v) for e, v in zip(enc, r, strict=True))
-    out.append(_COPY_TRAILER)
-    return b"".join(out)
+    return b"".join((_COPY_HEADER, *itertools.chain.from_iterable(zip(itertools.repeat(nf), *encoded)),
+                     _COPY_TRAILER))
+
+
+def _encode_column(t: str, col: Sequence[Any]) -> list[bytes]:
+    """One column's binary COPY fields (length word and value), one list comprehension per
+    column: no Python function call per field beyond the ``struct`` pack."""
+    if None in col:
+        return [_NULL if v is None else _encode_column(t, (v,))[0] for v in col]
+    if t == "int8":
+        return [_INT8(8, v) for v in col]
+    if t == "float8":
+        return [_FLOAT8(8, v) for v in col]
+    if t == "bytea":
+        return [_I4(len(v)) + bytes(v) for v in col]
+    return [_I4(len(b)) + b for b in (str(v).encode() for v in col)]
 
 
 def bulk_insert(c: Connection, table: Table, cols: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -148,7 +164,9 @@ def bulk_insert(c: Connection, table: Table, cols: Sequence[str], rows: Sequence
         with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({','.join(cols)}) FROM STDIN"
                                            + (" (FORMAT BINARY)" if binary else "")) as cp:
             if binary:
-                cp.write(_copy_binary([t for t in types if t], rows))
+                with gc_paused():
+                    body = _copy_binary([t for t in types if t], rows)
+                cp.write(body)
             else:
                 for r in rows:
                     cp.write_row(r)
