@@ -62,14 +62,17 @@ class CheckpointRow:
 
 
 #: PostgreSQL types of the column types that binary COPY writes as they come from Python.
-_PG_BINARY = {"BigInteger": "int8", "Integer": "int8", "LargeBinary": "bytea", "String": "text", "Text": "text",
-              "Float": "float8"}
+#: JSON columns arrive already serialised (``json`` binary input is the text itself), so the
+#: observations go in binary too.
+_PG_BINARY = {"BigInteger": "int8", "Integer": "int4", "LargeBinary": "bytea", "String": "text", "Text": "text",
+              "Float": "float8", "JSON": "json"}
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
 _COPY_TRAILER = b"\xff\xff"
 _NULL = b"\xff\xff\xff\xff"
 _I2 = struct.Struct(">h").pack
 _I4 = struct.Struct(">i").pack
+_INT4 = struct.Struct(">ii").pack
 _INT8 = struct.Struct(">iq").pack
 _FLOAT8 = struct.Struct(">id").pack
 
@@ -144,6 +147,8 @@ def _encode_column(t: str, col: Sequence[Any]) -> list[bytes]:
         return [_NULL if v is None else _encode_column(t, (v,))[0] for v in col]
     if t == "int8":
         return [_INT8(8, v) for v in col]
+    if t == "int4":
+        return [_INT4(4, v) for v in col]
     if t == "float8":
         return [_FLOAT8(8, v) for v in col]
     if t == "bytea":
