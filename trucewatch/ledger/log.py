@@ -38,11 +38,12 @@ from trucewatch.store.ledger import (
     LogCorruptError,
     LogError,
     bulk_insert,
+    gc_paused,
 )
 from trucewatch.store.store import Store
 
 __all__ = ["NID_SHIFT", "ConcurrentAppendError", "LogCorruptError", "LogEntry", "LogError", "MerkleLog",
-           "bulk_insert", "frontier", "nid"]
+           "bulk_insert", "extend_tree", "frontier", "nid"]
 
 _MAX_INDEX = (1 << NID_SHIFT) - 1
 _sha256 = hashlib.sha256
@@ -91,6 +92,46 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
     for h in reversed(hashes[:-1]):
         r = _sha256(b"\x01" + h + r).digest()
     return r
+
+
+def extend_tree(edge: Sequence[tuple[int, int, bytes]], size: int, leaves: Sequence[bytes]
+                ) -> tuple[list[tuple[int, bytes]], list[tuple[int, int, bytes]]]:
+    """The nodes that leaf hashes ``leaves`` complete when appended to a tree of ``size``
+    entries whose right edge (``frontier(size)``, as (level, index, hash)) is ``edge``.
+
+    Returns ((node id, hash) of every new node, leaves included; the new right edge).
+    Level by level, one list comprehension of SHA-256 per level, rather than a Python
+    loop per leaf: the new nodes of level l are indices [size >> l, new_size >> l), and the
+    left sibling of the first is the old edge node of level l when size >> l is odd."""
+    new_size = size + len(leaves)
+    old = {lv: (ix, h) for lv, ix, h in edge}
+    rows: list[tuple[int, bytes]] = list(zip(range(size, new_size), leaves, strict=True))
+    last: dict[int, tuple[int, bytes]] = {}  # level -> (index, hash) of its last new node
+    cur, lo, lv = list(leaves), size, 0
+    sha = _sha256
+    while cur:
+        last[lv] = (lo + len(cur) - 1, cur[-1])
+        if lo & 1:
+            ix, h = old[lv]
+            if ix != lo - 1:
+                raise LogCorruptError(f"the right edge has node (level {lv}, index {ix}), not {lo - 1}")
+            cur.insert(0, h)
+            lo -= 1
+        m = len(cur) & ~1
+        cur = [sha(b"\x01" + x + y).digest() for x, y in zip(cur[0:m:2], cur[1:m:2], strict=True)]
+        lo >>= 1
+        lv += 1
+        rows.extend(zip(range((lv << NID_SHIFT) | lo, (lv << NID_SHIFT) | (lo + len(cur))), cur, strict=True))
+    stack = []
+    for flv, fix in frontier(new_size):
+        got = last.get(flv)
+        if got is not None and got[0] == fix:
+            stack.append((flv, fix, got[1]))
+        elif flv in old and old[flv][0] == fix:
+            stack.append((flv, fix, old[flv][1]))
+        else:
+            raise LogCorruptError(f"node (level {flv}, index {fix}) of the new right edge is neither new nor stored")
+    return rows, stack
 
 
 class MerkleLog:
@@ -320,24 +361,10 @@ class MerkleLog:
                     return size, size
             if size + len(items) > _MAX_INDEX:
                 raise LogError("log is full")
-            stack = list(self._edge or [])
-            node_rows: list[tuple[int, bytes]] = []
-            leaf_rows: list[tuple[int, str, bytes, float]] = []
-            kept: list[tuple[int, bytes]] = []
-            for j, (oid, h, key, keep, at) in enumerate(items):
-                i = size + j
-                node_rows.append((i, h))  # nid(0, i) == i
-                leaf_rows.append((i, oid, key, at))
-                if keep is not None:
-                    kept.append((i, keep))
-                lv, ix, cur = 0, i, h
-                while stack and stack[-1][0] == lv:
-                    cur = _sha256(b"\x01" + stack.pop()[2] + cur).digest()
-                    lv += 1
-                    ix >>= 1
-                    node_rows.append(((lv << NID_SHIFT) | ix, cur))
-                stack.append((lv, ix, cur))
             new_size = size + len(items)
+            node_rows, stack = extend_tree(self._edge or [], size, [it[1] for it in items])
+            leaf_rows = [(size + j, it[0], it[2], it[4]) for j, it in enumerate(items)]
+            kept = [(size + j, it[3]) for j, it in enumerate(items) if it[3] is not None]
             new_root = _fold([h for _, _, h in stack])
             c.write_tree(node_rows, leaf_rows, kept)
             if before_commit is not None:
@@ -380,7 +407,7 @@ class MerkleLog:
             taken.extend(rows)
             return [(r[1], r[2], r[3], None, r[4]) for r in rows]
 
-        with self._durable() as c:
+        with self._durable() as c, gc_paused():
             size, new_size = self._locked_extend(c, items_under_lock, now)
         if taken:  # integration lag: from the acknowledgement (queue commit) to the tree's commit
             self.last_lag_s = time.time() - min(r[4] for r in taken)
