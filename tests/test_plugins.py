@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from trucewatch.sim.sample import populate
 from typer.testing import CliRunner
 
 from trucewatch import exports, plugins
@@ -32,6 +31,7 @@ from trucewatch.report.daily import ReportView, build_daily_report, default_view
 from trucewatch.service.app import create_app
 from trucewatch.service.auth import Principal, Role
 from trucewatch.service.config import ServiceConfig
+from trucewatch.sim.sample import populate
 from trucewatch.sources import registry
 from trucewatch.store import Store
 
