@@ -10,6 +10,7 @@ other: fusion knows no rules, adjudication no fusion; they meet here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +243,7 @@ def read_observations_jsonl(path: str | Path) -> Iterator[tuple[int, Observation
         for n, raw in json_lines(line.strip() for line in f):
             if isinstance(raw, BadLine):
                 exc = raw.error
+                assert isinstance(exc, json.JSONDecodeError)  # opened with errors="replace": no UTF-8 errors
                 yield n, RecordError(f"line {n}", "(json)", f"not valid JSON: {exc.msg} at column {exc.colno}")
                 continue
             rid = str(raw.get("id", f"line {n}")) if isinstance(raw, dict) else f"line {n}"

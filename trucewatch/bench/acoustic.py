@@ -156,7 +156,7 @@ def _measure(quick: bool, seed: int, clock: float, events_per_min: float, *, tim
              n_events: int | None = None, wind: tuple[float, float] = (0.0, 0.0),
              heavy_picks: bool = False) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
-    sizes = dict(length_km=30.0, n_events=600) if quick else dict(length_km=120.0, n_events=10_000)
+    sizes: dict[str, Any] = dict(length_km=30.0, n_events=600) if quick else dict(length_km=120.0, n_events=10_000)
     if n_events is not None:
         sizes["n_events"] = n_events
     world = _front(rng, sizes["length_km"], sizes["n_events"], events_per_min, clock, 3400.0, 10_000.0)

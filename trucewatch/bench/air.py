@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from trucewatch.agreement import load_agreement
+from trucewatch.model import Rule
 from trucewatch.sim.air import _truth_rules, simulate_air
 from trucewatch.sources.air.rules import track_findings
 from trucewatch.sources.air.summary import parse_summary
@@ -84,7 +85,7 @@ def track_f1(seeds: list[int], drones: int) -> dict[str, Any]:
             truth: dict[tuple[str, str], str] = {}
             for tt in sim.truth:
                 for r in tt.rules:
-                    if agr.rules_of(r):
+                    if agr.rules_of(Rule(r)):  # truth rules are kept as their string values
                         truth[(tt.track_id, r)] = tt.party
             # the energy-only agreement judges strikes on its own (longer) object list
             if name == "ua-ru-energy":

@@ -426,9 +426,9 @@ def run(quick: bool, seed: int) -> dict[str, Any]:
             for k, vid in enumerate(targets):
                 o = sign_observations(make_obs(f"bench-alert-{seed}-{k}", 1, {"event_type": "shelling", MARK: vid}),
                                       keys)[0]
-                body = {"observations": [o.model_dump(mode="json")]}
+                payload = {"observations": [o.model_dump(mode="json")]}
                 sent[vid] = time.perf_counter()
-                c.post("/api/v1/observations", json=body).raise_for_status()
+                c.post("/api/v1/observations", json=payload).raise_for_status()
                 t_wait = time.perf_counter() + 5
                 while vid not in arrivals and time.perf_counter() < t_wait:
                     time.sleep(0.002)

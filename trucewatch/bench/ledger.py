@@ -50,7 +50,7 @@ from trucewatch.ledger.keys import (
     verify_observations,
 )
 from trucewatch.ledger.log import LogEntry, MerkleLog
-from trucewatch.model import Location, Observation
+from trucewatch.model import Location, Observation, ObservationKind
 from trucewatch.store import Store
 from trucewatch.store.postgres import scratch_database
 
@@ -128,7 +128,7 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     sources = [f"acoustic-{i:02d}" for i in range(20)]
     keys = generate_source_keys(sources, rng)
     obs = [Observation(
-        id=f"obs:acoustic:{i:08d}", source_id=sources[i % 20], kind="impact",
+        id=f"obs:acoustic:{i:08d}", source_id=sources[i % 20], kind=ObservationKind.IMPACT,
         time=t0 + timedelta(seconds=float(rng.uniform(0, 86400))),
         location=Location(lat=float(rng.uniform(47, 49)), lon=float(rng.uniform(36, 39)),
                           err_major_m=float(rng.uniform(80, 900)), err_minor_m=60.0,
@@ -139,8 +139,10 @@ def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
     keyring = Keyring(SourceKey(public_key_hex(k), sid, 0.0) for sid, k in keys.items())
 
     # ---- signature checking as ingest does it vs bare libsodium
-    pairs = [(base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key))
-             for o in signed]
+    pairs = []
+    for o in signed:
+        assert o.signature is not None  # sign_observations signs every observation
+        pairs.append((base64.b64decode(o.signature) + signing_message(o), bytes(keys[o.source_id].verify_key)))
     verify_observations(signed[:500], keyring)  # warm the thread pool
     # Paired rounds: ours and the baselines alternate on the same chunk, so load
     # changes on this shared machine hit both; the ratio is the median of rounds.

@@ -49,7 +49,7 @@ def _intake(tmp: Path, rng, quick: bool) -> dict[str, Any]:
     cfg = FireSimConfig(bbox=(44.5, 22.5, 52.0, 40.0))
     land = Landscape.make(cfg, rng)
     target = 20_000 if quick else 200_000
-    parts = []
+    parts: list[list[str]] = []
     n = 0
     start = float(np.datetime64("2020-01-01", "s").astype(np.int64))
     y = 0

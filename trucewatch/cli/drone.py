@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -39,7 +39,7 @@ app = typer.Typer(help="Drone patrols: telemetry, coverage, weapon sightings, st
 StateOpt = typer.Option(None, "--state", help="State directory (default $TRUCEWATCH_DRONE_STATE or ./trucewatch-data/drone).")
 
 
-def _fail(msg: str, code: int = 2) -> None:
+def _fail(msg: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
 

@@ -253,6 +253,7 @@ def checkpoint_cmd(db: str = DB, key: str = typer.Option(None, "--key", help="Mi
     """Sign the current tree head with the mission key and store it."""
     store = _open(db)
     cp = make_checkpoint(store, _load_signer(_mission_key_path(db, key)))
+    assert cp is not None  # None only with skip_if_unchanged
     _out(cp, as_json, cp["note"].rstrip("\n"))
 
 

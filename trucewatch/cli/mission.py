@@ -178,7 +178,7 @@ def sources_list(db: str | None = DbOpt, as_json: bool = typer.Option(False, "--
     store = open_store(db)
     try:
         ring = load_certified(store).keyring.by_key
-        rows = []
+        rows: list[dict[str, Any]] = []
         for s in store.list_sources():
             keys = [k for k in ring.values() if k.source_id == s.id]
             rows.append({"id": s.id, "kind": s.kind.value, "party": s.party, "operator": s.attributes.get("operator"),

@@ -17,7 +17,7 @@ from trucewatch.cli.common import (
 )
 from trucewatch.cli.fusion import fusion_config_or_exit
 from trucewatch.ledger.ingest import ingest_signed
-from trucewatch.model import Source
+from trucewatch.model import Observation, Source
 from trucewatch.pipeline import outside_agreement, process, read_observations_jsonl
 from trucewatch.store import RecordError
 
@@ -58,9 +58,13 @@ def ingest(
     """Ingest observations: validate, check signatures, store, append to the evidence log."""
     if not file.is_file():
         fail(f"{file}: no such file")
-    obs, errors = [], []
+    obs: list[Observation] = []
+    errors: list[RecordError] = []
     for _, item in read_observations_jsonl(file):
-        (errors if isinstance(item, RecordError) else obs).append(item)
+        if isinstance(item, RecordError):
+            errors.append(item)
+        else:
+            obs.append(item)
     with open_store(db) as store:
         if require_signatures:
             rep = ingest_signed(store, obs)

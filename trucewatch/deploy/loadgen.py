@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import shapely
@@ -37,22 +38,38 @@ def synthetic_stream(agreement: Agreement, n: int, *, seed: int = 1, day: str = 
     t0 = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
     t = t0 + np.sort(rng.uniform(0, 86_400 * days, n_events))
     kinds = np.where(rng.random(n_events) < 0.5, 0, 1)  # 0: impact only, 1: launch too
-    rows_e, rows_n, rows_t, rows_k, rows_src, rows_ev = [], [], [], [], [], []
+    rows_e: list[np.ndarray] = []
+    rows_n: list[np.ndarray] = []
+    rows_t: list[np.ndarray] = []
+    rows_k: list[np.ndarray] = []
+    rows_src: list[np.ndarray] = []
+    rows_ev: list[np.ndarray] = []
     # impacts
-    rows_e.append(e), rows_n.append(nn), rows_t.append(t), rows_k.append(np.full(n_events, 0)),
-    rows_src.append(np.zeros(n_events, int)), rows_ev.append(np.arange(n_events))
+    rows_e.append(e)
+    rows_n.append(nn)
+    rows_t.append(t)
+    rows_k.append(np.full(n_events, 0))
+    rows_src.append(np.zeros(n_events, int))
+    rows_ev.append(np.arange(n_events))
     # launches 5-20 km away
     li = np.flatnonzero(kinds == 1)
     ang = rng.uniform(0, 2 * np.pi, li.size)
     r = rng.uniform(5000, 20000, li.size)
-    rows_e.append(e[li] + r * np.cos(ang)), rows_n.append(nn[li] + r * np.sin(ang)), rows_t.append(t[li] - r / 400),
-    rows_k.append(np.full(li.size, 1)), rows_src.append(np.zeros(li.size, int)), rows_ev.append(li)
+    rows_e.append(e[li] + r * np.cos(ang))
+    rows_n.append(nn[li] + r * np.sin(ang))
+    rows_t.append(t[li] - r / 400)
+    rows_k.append(np.full(li.size, 1))
+    rows_src.append(np.zeros(li.size, int))
+    rows_ev.append(li)
     # monitor reports
     need = max(0, n - n_events - li.size)
     mi = rng.choice(n_events, size=min(need, n_events), replace=False)
-    rows_e.append(e[mi] + rng.normal(0, 1500, mi.size)), rows_n.append(nn[mi] + rng.normal(0, 1500, mi.size)),
-    rows_t.append(t[mi] + rng.normal(0, 300, mi.size)), rows_k.append(np.full(mi.size, 2)),
-    rows_src.append(np.ones(mi.size, int)), rows_ev.append(mi)
+    rows_e.append(e[mi] + rng.normal(0, 1500, mi.size))
+    rows_n.append(nn[mi] + rng.normal(0, 1500, mi.size))
+    rows_t.append(t[mi] + rng.normal(0, 300, mi.size))
+    rows_k.append(np.full(mi.size, 2))
+    rows_src.append(np.ones(mi.size, int))
+    rows_ev.append(mi)
     E, N, T = np.concatenate(rows_e), np.concatenate(rows_n), np.concatenate(rows_t)
     K, SRC, EV = np.concatenate(rows_k), np.concatenate(rows_src), np.concatenate(rows_ev)
     lat, lon = agreement.frame.to_latlon(E, N)
@@ -63,7 +80,7 @@ def synthetic_stream(agreement: Agreement, n: int, *, seed: int = 1, day: str = 
     for i in order[:n]:
         k = int(K[i])
         key = f"{seed}|{int(EV[i])}|{k}"
-        attrs = {"pair_id": f"p{seed}-{int(EV[i])}"} if k < 2 and kinds[EV[i]] == 1 else {}
+        attrs: dict[str, Any] = {"pair_id": f"p{seed}-{int(EV[i])}"} if k < 2 and kinds[EV[i]] == 1 else {}
         if k == 2:
             attrs = {"event_type": "shelling", "independent": True}
         out.append(Observation.model_construct(

@@ -88,7 +88,7 @@ def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[
     err = np.array([float((v.get("location") or {}).get("err_major_m") or 0.0) for v in views])
     places = nearest_places(lat, lon, err)
     parties = list(party_names)
-    out = []
+    out: list[dict[str, Any]] = []
     now = int(time.time())
     for v, pl in zip(views, places, strict=True):
         attrs = v.get("attributes") or {}
@@ -97,6 +97,7 @@ def rows(views: list[dict[str, Any]], party_names: dict[str, str]) -> list[dict[
             sub = "Air/drone strike"
         iso2 = pl.country or ""
         actor1, inter1 = _actor(v["party"], party_names, iso2)
+        inter2: int | str
         actor2, inter2, civ = "", "", ""
         if v["rule"] == "strike_on_protected_object" or attrs.get("civilian_target"):
             country = COUNTRIES.get(iso2, (0, iso2))[1]

@@ -16,13 +16,17 @@ from typing import Any, Self
 
 
 class Periodic:
-    """Subclasses set ``period_s`` and ``_log`` and define ``step`` and ``final``."""
+    """Subclasses define ``period_s`` (a property read from their settings), ``_log``, ``step`` and ``final``."""
 
-    period_s: float
     _log: logging.Logger
     _what = "periodic step"
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event | None = None
+
+    @property
+    def period_s(self) -> float:
+        """Seconds between steps; 0 or less: never started."""
+        raise NotImplementedError
 
     def step(self) -> Any:
         raise NotImplementedError

@@ -88,10 +88,10 @@ def export_log(store: Store, out_dir: str | Path) -> dict[str, Any]:
         with store.ledger.connect() as lc:
             for t in range(existing_full, n_tiles):
                 lo, hi = t * TILE_WIDTH, min(count, (t + 1) * TILE_WIDTH)
-                rows = lc.nodes_in_range(nid(height, lo), nid(height, hi))
-                if len(rows) != hi - lo:
+                nodes = lc.nodes_in_range(nid(height, lo), nid(height, hi))
+                if len(nodes) != hi - lo:
                     raise ExportError(f"level {height} nodes {lo}..{hi} are missing from the stored tree")
-                data = b"".join(h for _, h in rows)
+                data = b"".join(h for _, h in nodes)
                 written += _write(root, tile_path(level, t, hi - lo), data, immutable=hi - lo == TILE_WIDTH)
         if count < TILE_WIDTH:
             break

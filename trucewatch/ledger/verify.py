@@ -369,6 +369,7 @@ def verify_store(store: Store, trust: Trust | None = None, *, log_keys: list[str
                 report.add(i, oid, "stored observation has no signature or cannot be canonicalized")
                 h = logged or b"\0" * 32
             else:
+                assert canon is not None  # entry is built from canon, so both are set here
                 h = _sha256(b"\x00" + entry).digest()
                 if obs.ledger_index != i:
                     report.add(i, oid, f"observation records ledger_index {obs.ledger_index}, not {i} "
@@ -493,7 +494,7 @@ def verify_export(out_dir: str | Path, trust: Trust | None = None, *, log_keys: 
     trusted = [v.public for v in verifiers]
     certs: list[tuple[int, dict[str, Any]]] = []
     signed_by: list[tuple[int, str, bytes, str, float]] = []
-    hist = []
+    hist: list[dict[str, Any]] = []
     cdir = root / "checkpoints"
     for p in sorted(cdir.iterdir()) if cdir.is_dir() else []:
         hist.append({"note": p.read_text(), "label": f"checkpoints/{p.name}", "size": None, "seq": None})
@@ -503,8 +504,8 @@ def verify_export(out_dir: str | Path, trust: Trust | None = None, *, log_keys: 
         hist.append({"note": note_text, "label": "checkpoint", "size": None, "seq": None})
     for c in hist:  # split cosignature lines off so each is checked
         try:
-            n = SignedNote.parse(c["note"])
-            body_sig = SignedNote(n.body, n.signatures[:1]).text()
+            note = SignedNote.parse(c["note"])
+            body_sig = SignedNote(note.body, note.signatures[:1]).text()
             c["cosignatures"] = [line for line in c["note"][len(body_sig):].split("\n") if line]
             c["note"] = body_sig
         except NoteError as exc:
@@ -585,8 +586,8 @@ def verify_export(out_dir: str | Path, trust: Trust | None = None, *, log_keys: 
     for i, what in cert_problems:
         report.add(i, None, what)
     keyring = Keyring(ring_keys)
-    for i, oid, key, sid, t in signed_by:
-        why = _check_key(keyring, key, sid, t)
+    for i, oid, key, sid, at in signed_by:
+        why = _check_key(keyring, key, sid, at)
         if why:
             report.add(i, oid, why)
     if since is not None and roots_at.get(since.size, since.root) != since.root:

@@ -558,7 +558,7 @@ class Mechanism:
                         step_rows=[{"subject": f"finding:{finding_id}", "action": action, "from_state": f["status"],
                                     "to_state": vals.get("status", f["status"]), "actor": actor, "reason": reason,
                                     "at": now, "data": {"changes": changes or {}}}])
-        return self.repo.get(T.findings, finding_id)  # type: ignore[return-value]
+        return self.repo.get(T.findings, finding_id)
 
     # ---------------------------------------------------------- obstruction
     def add_denial(self, *, actor: str, t: float, lat: float, lon: float, party: str, patrol: str,

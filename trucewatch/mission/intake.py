@@ -196,10 +196,11 @@ def intake_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
         skip = {str(p) for p, h in hashes.items() if h in done}
     consumed: set[Path] = set()
     adapters = {p: (BY_NAME.get(fmt) if fmt != "auto" else sniff(p)) for p in files}
-    order = sorted(files, key=lambda p: (adapters[p] is not None and adapters[p].companion, str(p)))
+    order = sorted(files, key=lambda p: ((a := adapters[p]) is not None and a.companion, str(p)))
     for p in order:
         if str(p) in skip:
-            fs = FileSummary(str(p), adapters[p].name if adapters[p] else None, note="already taken in (same content)",
+            ad = adapters[p]
+            fs = FileSummary(str(p), ad.name if ad else None, note="already taken in (same content)",
                              done=True)
         else:
             fs = intake_file(store, p, fmt=fmt, source_id=source_id, agreement=agreement, batch=files,

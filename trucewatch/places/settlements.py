@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,7 @@ def load(path: str | None = None) -> Places:
 
 def _read(path: str) -> Places:
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
         col = {h: i for i, h in enumerate(header)}
         need = ("name", "name_local", "lat", "lon", "country", "admin1", "population", "kind", "radius_m")
@@ -168,18 +169,18 @@ def _read(path: str) -> Places:
                 continue
             rows.append((r[col["name"]], r[col["name_local"]] or r[col["name"]], lat, lon, r[col["country"]],
                          r[col["admin1"]], pop, kind, radius, r[col["admin2"]] if "admin2" in col else ""))
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 10
-    lat = np.array(cols[2], dtype=float)
-    lon = np.array(cols[3], dtype=float)
-    pop = np.array(cols[6], dtype=np.int64)
-    radius = np.array(cols[8], dtype=float)
-    xyz = _unit(lat, lon) if len(lat) else np.zeros((0, 3))
-    keep = _not_a_district(cols[0], cols[9], cols[7], lat, lon)
-    keep[keep] = _not_inside_bigger(xyz[keep], pop[keep], radius[keep])
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[]] * 10
+    lats = np.array(cols[2], dtype=float)
+    lons = np.array(cols[3], dtype=float)
+    pops = np.array(cols[6], dtype=np.int64)
+    radii = np.array(cols[8], dtype=float)
+    xyz = _unit(lats, lons) if len(lats) else np.zeros((0, 3))
+    keep = _not_a_district(cols[0], cols[9], cols[7], lats, lons)
+    keep[keep] = _not_inside_bigger(xyz[keep], pops[keep], radii[keep])
     return Places(name=np.array(cols[0], dtype=object)[keep], name_local=np.array(cols[1], dtype=object)[keep],
-                  lat=lat[keep], lon=lon[keep], country=np.array(cols[4], dtype=object)[keep],
-                  admin1=np.array(cols[5], dtype=object)[keep], population=pop[keep],
-                  rank=np.array(cols[7], dtype=np.int8)[keep], radius_m=radius[keep],
+                  lat=lats[keep], lon=lons[keep], country=np.array(cols[4], dtype=object)[keep],
+                  admin1=np.array(cols[5], dtype=object)[keep], population=pops[keep],
+                  rank=np.array(cols[7], dtype=np.int8)[keep], radius_m=radii[keep],
                   tree=cKDTree(xyz[keep] if keep.any() else np.zeros((1, 3))))
 
 

@@ -181,7 +181,8 @@ def _tracks(tracks: list[Any], agreement: Any, max_points: int, problems: list[d
             ) -> list[dict[str, Any]]:
     """A LineString per track (thinned evenly, first and last vertex kept) and a Point per origin."""
     budget = max(2, min(max_points, MAX_COORDS // max(len(tracks), 1)))
-    lines, origins = [], []
+    lines: list[dict[str, Any]] = []
+    origins: list[tuple[float, float, float | None, dict[str, Any]]] = []
     for o in tracks:
         a = o.attributes
         path = a.get("path")
@@ -323,7 +324,7 @@ def _sea_published(store: Store, agreement: Any, w: Window) -> dict[str, Any]:
     feats = []
     for (z, clat, clon), g in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0, kv[0][2] or 0)):
         if clat is None or clon is None:
-            p = zones[z].representative_point()  # type: ignore[index]
+            p = zones[z].representative_point()
             coords, where = [round(p.x, 4), round(p.y, 4)], "zone"
         else:
             coords, where = [round(clon, 4), round(clat, 4)], f"cell of {GRID_DEG}°"

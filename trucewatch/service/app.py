@@ -326,7 +326,7 @@ def create_app(store: Store, agreement: Any = None, config: ServiceConfig | None
                                "message": f"this token may not submit for source {o.source_id!r}"})
                 continue
             good.append(o)
-        result = {"accepted": 0, "duplicates": 0, "duplicate_ids": [], "errors": []}
+        result: dict[str, Any] = {"accepted": 0, "duplicates": 0, "duplicate_ids": [], "errors": []}
         accepted_ids: list[str] = []
         if good:
             try:

@@ -497,7 +497,7 @@ def mechanism_router(store: Any, agreement: Any, config: Any, views: Any,
         pn = mech.repo.get(mech.T.prenotifications, prenotification_id)
         if pn is None or (p.role == L and pn["party"] != p.party):
             raise HTTPException(404, {"field": "prenotification_id", "message": "no such pre-notification in your view"})
-        An = mech.T.annotations
+        An = mech.T.annotations_table
         return mech.repo.select(An, {"prenotification_id": prenotification_id}, order="seq")
 
     # ------------------------------------------------------------ corrections

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import shapely
@@ -112,10 +112,23 @@ def band_network(line_en: Any, frame: LocalFrame, rng: np.random.Generator, spac
     return Sensors.from_columns(ids, lat, lon, alt, np.full(e.size, clock_sigma_s))
 
 
+@overload
+def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, *, temp_c: float = ...,
+                      fa_per_hour: float = ..., t_span: tuple[float, float] | None = ...,
+                      hint_accuracy: float = ..., noise_db: np.ndarray | None = ...,
+                      return_merged: Literal[False] = ..., wind: tuple[float, float] = ...
+                      ) -> tuple[Arrivals, np.ndarray]: ...
+@overload
+def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, *, temp_c: float = ...,
+                      fa_per_hour: float = ..., t_span: tuple[float, float] | None = ...,
+                      hint_accuracy: float = ..., noise_db: np.ndarray | None = ...,
+                      return_merged: Literal[True], wind: tuple[float, float] = ...
+                      ) -> tuple[Arrivals, np.ndarray, np.ndarray]: ...
 def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, *, temp_c: float = 15.0,
                       fa_per_hour: float = 6.0, t_span: tuple[float, float] | None = None,
                       hint_accuracy: float = 0.8, noise_db: np.ndarray | None = None,
-                      return_merged: bool = False, wind: tuple[float, float] = (0.0, 0.0)) -> tuple[Arrivals, np.ndarray]:
+                      return_merged: bool = False, wind: tuple[float, float] = (0.0, 0.0)
+                      ) -> tuple[Arrivals, np.ndarray] | tuple[Arrivals, np.ndarray, np.ndarray]:
     """Arrivals heard by ``sensors`` from ``src`` plus false alarms; returns (arrivals, source index or -1).
 
     With ``return_merged`` also the second source of arrivals where two onsets fell within the dead time.
@@ -163,7 +176,7 @@ def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, 
         out_src.append(np.full(int(k.sum()), -1))
     if not out_s:
         z = np.zeros(0, np.int64)
-        return (Arrivals.empty(), z, z) if return_merged else (Arrivals.empty(), z)  # type: ignore[return-value]
+        return (Arrivals.empty(), z, z) if return_merged else (Arrivals.empty(), z)
     s = np.concatenate(out_s)
     t = np.concatenate(out_t)
     snr = np.concatenate(out_snr)
@@ -187,7 +200,7 @@ def simulate_arrivals(sensors: Sensors, src: Sources, rng: np.random.Generator, 
     arr = Arrivals(ids, s.astype(np.int64), t, snr, hint, np.full(t.size, np.nan))
     order = np.lexsort((s, t))
     if return_merged:
-        return arr.take(order), lab[order], lab2[order]  # type: ignore[return-value]
+        return arr.take(order), lab[order], lab2[order]
     return arr.take(order), lab[order]
 
 

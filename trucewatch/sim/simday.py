@@ -337,11 +337,11 @@ def _simulate(ag: Any, rng: np.random.Generator, scale: float, hours: float, con
     truth_time.append(tA)
     so, si = ag.side_of(olat, olon), ag.side_of(ilat, ilon)
     viol = (so != "") & (si != "") & (so != si)
-    for k in np.flatnonzero(viol):
+    for k in np.flatnonzero(viol).tolist():
         truth_rules.append((int(truth[k]), Rule.FIRE_ACROSS_LINE, str(so[k])))
     j, dpo = ag.nearest_protected(ilat, ilon, ["energy"])
     rad = np.array([ag.protected[x].radius_m for x in j])
-    for k in np.flatnonzero(dpo <= rad):
+    for k in np.flatnonzero(dpo <= rad).tolist():
         truth_rules.append((int(truth[k]), Rule.STRIKE_ON_PROTECTED_OBJECT, str(so[k]) or "undetermined"))
     flight = np.hypot(*(np.array(_delta(olat, olon, ilat, ilon)))) / 300.0
     heard_l = rng.random(m) < 0.7
@@ -440,8 +440,8 @@ def _simulate(ag: Any, rng: np.random.Generator, scale: float, hours: float, con
     oerr = np.full(me, 15000.0)
     ode, odn = _noise(rng, oerr / 2, oerr / 2, np.zeros(me))
     oa, ob_ = _move(llat[e], llon[e], ode, odn)
-    slot = np.arange(me) - np.repeat(np.cumsum(n_radar) - n_radar, n_radar)  # 0, 1, 2 within a track
-    radar = src.idx["radar"][(rng.integers(0, len(src.idx["radar"]), m)[e] + slot) % len(src.idx["radar"])]
+    slot_in_track = np.arange(me) - np.repeat(np.cumsum(n_radar) - n_radar, n_radar)  # 0, 1, 2 within a track
+    radar = src.idx["radar"][(rng.integers(0, len(src.idx["radar"]), m)[e] + slot_in_track) % len(src.idx["radar"])]
     start = rows.n
     rows.add(lat=la, lon=lo, t=tend[e] + rng.normal(0, 5, me), ts=np.full(me, 5.0), major=err, minor=err,
              az=np.zeros(me), kind=np.full(me, K[ObservationKind.AIR_TRACK]), src=radar, truth=truth[e],
@@ -474,7 +474,7 @@ def _simulate(ag: Any, rng: np.random.Generator, scale: float, hours: float, con
         for z, inside in zones:
             if z.weapon_class != wc.id:
                 continue
-            for k in np.flatnonzero(inside & (wcls == c)):
+            for k in np.flatnonzero(inside & (wcls == c)).tolist():
                 truth_rules.append((int(truth[k]), Rule.HEAVY_WEAPON_IN_ZONE, str(z.party or wside[k])))
     ns = rng.poisson(14, m) + 1  # drone video: many frames per object
     e = np.repeat(np.arange(m), ns)
@@ -540,8 +540,8 @@ def _simulate(ag: Any, rng: np.random.Generator, scale: float, hours: float, con
     tF = _times(rng, m, hours)
     flat, flon, _ = line.points(rng, m, rng.choice(parties, m), rng.uniform(0, 30000, m))
     is_l = rng.random(m) < 0.3
-    for kind, fam, sel in ((K[ObservationKind.LAUNCH], LAUNCH, is_l), (K[ObservationKind.IMPACT], FIRE, ~is_l)):
-        e = np.flatnonzero(sel)
+    for kind, fam, mask in ((K[ObservationKind.LAUNCH], LAUNCH, is_l), (K[ObservationKind.IMPACT], FIRE, ~is_l)):
+        e = np.flatnonzero(mask)
         _fixes(rows, rng, src, flat[e], flon[e], tF[e], np.full(len(e), -1), rng.integers(0, 4, len(e)), kind, fam,
                150, 800, n_sensors=np.full(len(e), 3))
     m = n["heat"]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from trucewatch.model import Location, Observation, ObservationKind, Source
+from trucewatch.model import Location, Observation, ObservationKind, Source, SourceKind
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 AGREEMENT = "trucewatch/data/agreements/ua-ru-2026/agreement.yaml"
@@ -16,15 +16,15 @@ AGREEMENT = "trucewatch/data/agreements/ua-ru-2026/agreement.yaml"
 
 def sources() -> dict[str, Source]:
     out = [
-        Source(id="ac-net-a", kind="acoustic_network", reliability=0.8),
-        Source(id="ac-net-b", kind="acoustic_network", reliability=0.8),
-        Source(id="sat-viirs", kind="satellite", reliability=0.7),
-        Source(id="drone-1", kind="drone", reliability=0.9),
-        Source(id="radar-1", kind="radar", reliability=0.9),
-        Source(id="monitor-1", kind="monitor_team", reliability=0.9),
-        Source(id="ais-1", kind="ais", reliability=0.9),
+        Source(id="ac-net-a", kind=SourceKind.ACOUSTIC_NETWORK, reliability=0.8),
+        Source(id="ac-net-b", kind=SourceKind.ACOUSTIC_NETWORK, reliability=0.8),
+        Source(id="sat-viirs", kind=SourceKind.SATELLITE, reliability=0.7),
+        Source(id="drone-1", kind=SourceKind.DRONE, reliability=0.9),
+        Source(id="radar-1", kind=SourceKind.RADAR, reliability=0.9),
+        Source(id="monitor-1", kind=SourceKind.MONITOR_TEAM, reliability=0.9),
+        Source(id="ais-1", kind=SourceKind.AIS, reliability=0.9),
     ]
-    out += [Source(id=f"tg-{i}", kind="open_source", reliability=0.5) for i in range(8)]
+    out += [Source(id=f"tg-{i}", kind=SourceKind.OPEN_SOURCE, reliability=0.5) for i in range(8)]
     return {s.id: s for s in out}
 
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from trucewatch.errors import TruceWatchError
 from trucewatch.store import schema as S
@@ -226,7 +227,8 @@ prenotifications = Table(
     Column("decided_at", Float),
 )
 
-annotations = Table(
+# Not "annotations": that name is the module's `from __future__ import annotations` feature.
+annotations_table = Table(
     "mech_annotations", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("target_kind", String(20), nullable=False),  # observation | violation
@@ -251,7 +253,7 @@ corrections = Table(
 )
 
 TABLES = [cases, allegations, attachments, steps, tasks, findings, replies, sites, inventories, inspections,
-          heartbeats, prenotifications, annotations, corrections]
+          heartbeats, prenotifications, annotations_table, corrections]
 GENESIS = "0" * 64
 
 
@@ -491,19 +493,19 @@ class MechanismRepo:
         n = 0
         with self.engine.begin() as c:
             for r in rows:
-                hit = c.execute(select(annotations.c.seq).where(
-                    annotations.c.target_kind == r["target_kind"], annotations.c.target_id == r["target_id"],
-                    annotations.c.prenotification_id == r["prenotification_id"])).first()
+                hit = c.execute(select(annotations_table.c.seq).where(
+                    annotations_table.c.target_kind == r["target_kind"], annotations_table.c.target_id == r["target_id"],
+                    annotations_table.c.prenotification_id == r["prenotification_id"])).first()
                 if hit is None:
-                    c.execute(insert(annotations).values(**r))
+                    c.execute(insert(annotations_table).values(**r))
                     n += 1
         return n
 
     def annotations_for(self, target_kind: str, target_ids: Sequence[str]) -> list[dict[str, Any]]:
         if not target_ids:
             return []
-        return self._rows(annotations, annotations.c.target_kind == target_kind,
-                           annotations.c.target_id.in_(list(target_ids)))
+        return self._rows(annotations_table, annotations_table.c.target_kind == target_kind,
+                           annotations_table.c.target_id.in_(list(target_ids)))
 
     def corrections(self, t_from: float | None = None, t_to: float | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]:
@@ -543,7 +545,7 @@ def _match(table: Table, where: Mapping[str, Any]) -> Any:
     """SQL for ``{column: value}``: equality, :class:`AnyOf`, :class:`InWindow` or
     :data:`NOT_NULL`; a None value sets no condition (an optional filter left out).
     Callers outside the store describe rows as data; only this module builds SQL."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     for name, v in where.items():
         col = table.c[name]
         if v is None:

@@ -427,8 +427,8 @@ class Store:
     def _bbox_filter(self, q: Any, table: Any, rtree: str, bbox: tuple[float, float, float, float]) -> Any:
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
         if self.dialect == "sqlite":
-            sub = text(f"SELECT id FROM {rtree} WHERE max_lon >= :a AND min_lon <= :b AND max_lat >= :c AND min_lat <= :d")
-            sub = sub.bindparams(a=min_lon, b=max_lon, c=min_lat, d=max_lat).columns(column("id", Integer))
+            raw = text(f"SELECT id FROM {rtree} WHERE max_lon >= :a AND min_lon <= :b AND max_lat >= :c AND min_lat <= :d")
+            sub = raw.bindparams(a=min_lon, b=max_lon, c=min_lat, d=max_lat).columns(column("id", Integer))
             return q.where(table.c.seq.in_(sub))
         return q.where(table.c.lon.between(min_lon, max_lon), table.c.lat.between(min_lat, max_lat))
 
@@ -565,7 +565,8 @@ class Store:
         with self.engine.begin() as c:
             cur: dict[str, str] = dict(_rows_in(c, select(S.violations.c.id, S.violations.c.status), S.violations.c.id,
                                                 sorted({t.violation_id for t in steps})))
-            rows, status = [], {}
+            rows: list[dict[str, Any]] = []
+            status: dict[str, str] = {}
             for t in steps:
                 now_status = status.get(t.violation_id, cur.get(t.violation_id))
                 if now_status is None:

@@ -14,6 +14,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -72,7 +73,8 @@ class AdjudicationConfig:
         bad = sorted(set(raw) - known)
         if bad:
             raise ValueError(f"{path}: unknown adjudication setting(s) {', '.join(bad)}")
-        cfg = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        cfg = cls(**kwargs)
         gt = raw.get("geometry_threshold", {})
         if not isinstance(gt, dict) or any(not isinstance(v, int | float) or not 0.0 < float(v) <= 1.0
                                            for v in gt.values()):
@@ -183,13 +185,18 @@ def side_probabilities(agreement: Any, lat: np.ndarray, lon: np.ndarray, major: 
         for p, area in agreement.areas_en.items():
             shapely.prepare(area)  # no-op when already prepared; contains_xy is then indexed
             bd = _boundary_lower(agreement, f"area:{p}", area, e, n)
-            out[p] = p_where(lambda x, y, a=area: shapely.contains_xy(a, x, y), bd, e, n, major, minor, az)
+            out[p] = p_where(partial(shapely.contains_xy, area), bd, e, n, major, minor, az)
         for p in agreement.parties:
             out.setdefault(p, np.zeros(len(lat)))
         return out
     d = _line_distance_en(agreement, e, n)
-    return {p: p_where(lambda x, y, p=p: agreement._left_right_side(x, y) == p, d, e, n, major, minor, az)
-            for p in agreement.parties}
+    return {p: p_where(partial(_on_side, agreement, p), d, e, n, major, minor, az) for p in agreement.parties}
+
+
+def _on_side(agreement: Any, party: str, e: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """True where (e, n) lies on ``party``'s side of the line (a named predicate, bound per
+    party with functools.partial, so the checker can type it)."""
+    return np.asarray(agreement._left_right_side(e, n) == party)
 
 
 def _best_side(probs: dict[str, np.ndarray], m: int) -> tuple[np.ndarray, np.ndarray]:

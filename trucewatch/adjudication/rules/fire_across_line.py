@@ -42,10 +42,10 @@ def fire_across_line(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig
     if with_o.any():
         w = np.flatnonzero(with_o)
         omaj, omin, oaz = cols.ellipse(idx[w], origin=True)
-        for p, v in side_probabilities(agreement, cols.olat[idx[w]], cols.olon[idx[w]], omaj, omin, oaz).items():
-            op[p][w] = v
-        for p, v in side_probabilities(agreement, cols.lat[idx[w]], cols.lon[idx[w]], imaj[w], imin[w], iaz[w]).items():
-            ip[p][w] = v
+        for b, v in side_probabilities(agreement, cols.olat[idx[w]], cols.olon[idx[w]], omaj, omin, oaz).items():
+            op[b][w] = v
+        for b, v in side_probabilities(agreement, cols.lat[idx[w]], cols.lon[idx[w]], imaj[w], imin[w], iaz[w]).items():
+            ip[b][w] = v
     oside, obest = _best_side(op, len(idx))
     # P(crossing): origin on one side, impact on another (independent errors)
     p_cross = np.zeros(len(idx))

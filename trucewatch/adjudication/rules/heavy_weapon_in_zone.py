@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ def heavy_weapon_in_zone(cols: EventColumns, agreement: Any, cfg: AdjudicationCo
         cz, inside, lower, dz = cz[keep], inside[keep], lower[keep], dz[keep]
         if len(cz) == 0:
             continue
-        p_all = p_where(lambda x, y, g=z.geometry_en: shapely.contains_xy(g, x, y), lower, e_[cz], n_[cz], maj[cz],
+        p_all = p_where(partial(shapely.contains_xy, z.geometry_en), lower, e_[cz], n_[cz], maj[cz],
                         mn[cz], az[cz])
         sp = side_probabilities(agreement, cols.lat[idx[cz]], cols.lon[idx[cz]], maj[cz], mn[cz], az[cz])
         for kk, (k, dzk, pk) in enumerate(zip(cz.tolist(), dz.tolist(), p_all.tolist(), strict=True)):

@@ -29,8 +29,8 @@ def _origin_parties(cols: EventColumns, agreement: Any, cfg: AdjudicationConfig,
     info: dict[int, tuple[str, float]] = {}
     if len(have):
         maj, mn, az = cols.ellipse(have, origin=True)
-        side, best = _best_side(side_probabilities(agreement, cols.olat[have], cols.olon[have], maj, mn, az), len(have))
-        info = {int(e): (str(side[k]), float(best[k])) for k, e in enumerate(have.tolist())}
+        sides, best = _best_side(side_probabilities(agreement, cols.olat[have], cols.olon[have], maj, mn, az), len(have))
+        info = {int(e): (str(sides[k]), float(best[k])) for k, e in enumerate(have.tolist())}
     for e in events.tolist():
         if e not in info:
             out[e] = (UNDETERMINED, "Party undetermined: no evidence locates where the strike came from.")

@@ -349,6 +349,7 @@ def weapon_at(text: str, pos: int, limit: int = 70) -> Weapon | None:
         return None
     if fam is None or (word_fam == "drone" and fam != "drone" and not re.search(r"ракет|missile", low)):
         fam = word_fam
+    assert fam is not None  # fam is None only when word_fam is set (both None returned above)
     both = _AND_FAMILY.match(seg[end:])
     if both is not None and (fam == "drone") != bool(re.match(r"(?i)[dдбu]", both.group("noun"))):
         # "25 missiles and drones", "60 ракет і дронів": one count for two families is their total

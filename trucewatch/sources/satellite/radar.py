@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def _file_date(path: Path, tags: dict[str, str]) -> np.datetime64 | None:
 _OK_DTYPES = ("float32", "float64", "uint16", "int16", "uint8", "uint32", "int32")
 
 
-def open_stack(files: list[str | Path]) -> Stack:
+def open_stack(files: Sequence[str | Path]) -> Stack:
     """Check that every file is on the first file's grid and CRS; find each date's polarisations.
 
     A file may hold both polarisations (bands described ``VV``/``VH``, or SNAP's
@@ -210,7 +211,7 @@ def _ttest(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, t, np.nan), np.where(ok, df, np.nan)
 
 
-def change_test(files: list[str | Path], split: str | np.datetime64, out: str | Path | None = None,
+def change_test(files: Sequence[str | Path], split: str | np.datetime64, out: str | Path | None = None,
                 footprints: dict[str, Any] | None = None, tile: int = 512, corr_px: float = 1.0,
                 inspect_days: int | None = None) -> RadarResult:
     """Pixel-wise t-test (reference: dates before ``split``; inspection: on/after it), tiled.
