@@ -53,7 +53,7 @@ import numpy as np
 
 from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.bench.pipeline import _cpu_s, _fuse_pending, _new_db, _port, _up, _wait_ready
-from trucewatch.commands import default_agreement_path
+from trucewatch.data import default_agreement_path
 from trucewatch.deploy.bus import ALERT_STREAM, connect, ensure_streams, publish_observations
 from trucewatch.deploy.sectors import Sectors
 from trucewatch.ledger.ingest import ingest_signed
@@ -63,7 +63,7 @@ from trucewatch.model import Observation
 from trucewatch.sim.observe import observe, simulated_sources
 from trucewatch.sim.scenario import day_bounds, make_scenario
 from trucewatch.store import Store
-from trucewatch.store import schema as S
+from trucewatch.store.coverage import backend_pids, event_count, ingest_times, violation_times
 
 DAY_S = 86_400.0
 
@@ -183,12 +183,10 @@ class _Sampler(threading.Thread):
         self._stop_ev = threading.Event()
 
     def _backends(self) -> list[int]:
-        if self.store is None or not str(self.store.engine.url).startswith("postgresql"):
+        if self.store is None:
             return []
         try:
-            with self.store.engine.connect() as c:
-                return [int(p) for (p,) in c.exec_driver_sql(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")]
+            return backend_pids(self.store)
         except Exception:  # a sample is best effort; the run goes on
             return []
 
@@ -327,20 +325,16 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
         alerts = asyncio.run(_alerts(bus))
 
         sent_at = {o.id: t0 + float(x) for o, x in zip(observations, intended, strict=True)}
-        with store.engine.connect() as c:
-            rows = c.execute(S.observations.select().with_only_columns(
-                S.observations.c.id, S.observations.c.ingested_at)).all()
-            viols = c.execute(S.violations.select().with_only_columns(
-                S.violations.c.id, S.violations.c.status, S.violations.c.created_at, S.violations.c.evidence)).all()
-            n_events = c.execute(S.events.select().with_only_columns(S.events.c.id)).all()
+        rows = ingest_times(store)
+        viols = violation_times(store)
+        n_events = event_count(store)
         stored = len(rows) - n_pre
         ledger = log_.size - certs - n_pre
         ingest_lat = [(float(ing) - sent_at[oid]) * 1000 for oid, ing in rows if oid in sent_at]
         stored_lat = []
         for _vid, _st, created, ev in viols:
-            ev = json.loads(ev) if isinstance(ev, str) else ev
-            before = [sent_at[e["observation_id"]] for e in ev
-                      if e.get("observation_id") in sent_at and sent_at[e["observation_id"]] <= float(created)]
+            ids = [str(e.get("observation_id")) for e in ev]
+            before = [sent_at[i] for i in ids if i in sent_at and sent_at[i] <= float(created)]
             if before:
                 stored_lat.append((float(created) - max(before)) * 1000)
         alert_lat = []
@@ -371,7 +365,7 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
             "ingest_p50_ms": _pct(ingest_lat, 50), "ingest_p99_ms": _pct(ingest_lat, 99),
             "alerts": len(alerts), "alert_p50_ms": _pct(alert_lat, 50), "alert_p99_ms": _pct(alert_lat, 99),
             "violation_stored_p50_ms": _pct(stored_lat, 50), "violation_stored_p99_ms": _pct(stored_lat, 99),
-            "events": len(n_events), "violations": len(viols),
+            "events": n_events, "violations": len(viols),
             "violations_by_status": dict(Counter(st for _, st, _, _ in viols)),
             "lost": len(observations) - stored, "duplicated": max(0, ledger - stored) + dup_alerts,
             "duplicated_alerts": dup_alerts, "ledger_entries": ledger,

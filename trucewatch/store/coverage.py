@@ -6,6 +6,8 @@ agreement's period or area; the pipeline reports that, and only the store runs S
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from sqlalchemy import func, select
 
@@ -33,8 +35,6 @@ def observation_positions(store: Store) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
-
-
 def ingest_times(store: Store) -> list[tuple[str, float]]:
     """(observation id, ingested_at) of every stored observation: ingest latency in benchmarks."""
     o = S.observations
@@ -49,4 +49,28 @@ def log_append_times(store: Store) -> list[float]:
         return [float(a) for (a,) in c.execute(select(leaves.c.appended_at))]
 
 
-__all__ = ["ingest_times", "log_append_times", "observation_positions", "observations_outside_period"]
+def violation_times(store: Store) -> list[tuple[str, str, float, list[dict[str, object]]]]:
+    """(id, status, created_at, evidence) of every violation: alert latency in benchmarks."""
+    v = S.violations
+    with store.engine.connect() as c:
+        rows = c.execute(select(v.c.id, v.c.status, v.c.created_at, v.c.evidence)).all()
+    return [(r[0], r[1], float(r[2]), json.loads(r[3]) if isinstance(r[3], str) else list(r[3] or []))
+            for r in rows]
+
+
+def event_count(store: Store) -> int:
+    with store.engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(S.events)).scalar() or 0)
+
+
+def backend_pids(store: Store) -> list[int]:
+    """PostgreSQL server processes of this store's database (empty on SQLite): memory and CPU in benchmarks."""
+    if store.dialect != "postgresql":
+        return []
+    with store.engine.connect() as c:
+        return [int(p) for (p,) in c.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")]
+
+
+__all__ = ["backend_pids", "event_count", "ingest_times", "log_append_times", "observation_positions",
+           "observations_outside_period", "violation_times"]
