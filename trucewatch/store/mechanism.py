@@ -3,7 +3,7 @@ replies and contests, findings, holding sites, heartbeats, pre-notifications,
 corrections).  The only module that speaks SQL for trucewatch.mechanism.
 
 The tables live in their own MetaData (created by migration 0003 with explicit
-DDL, not by 0001's create_all of the core metadata).  ``mech_steps`` is
+DDL, like every table).  ``mech_steps`` is
 append-only and hash-chained: every step of every record, attributed to its
 actor, kept forever; :meth:`MechanismRepo.verify_steps` re-checks the chain.
 """
