@@ -181,3 +181,18 @@ def test_lazy_third_party_imports_say_why() -> None:
 def test_rule_table_is_not_empty(rule: str) -> None:
     """Each stage named in the rules exists, so a rename cannot silently disable a rule."""
     assert (ROOT / rule).is_dir()
+
+
+def test_evidence_enters_only_through_the_ledger() -> None:
+    """One door for evidence: only trucewatch/ledger calls ``Store.add_observations``
+    (ledger.ingest.ingest verifies, stores and logs; every other module calls it)."""
+    bad: list[str] = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith(("ledger/", "store/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "add_observations"):
+                bad.append(f"  trucewatch/{rel}:{node.lineno}")
+    assert not bad, "observations stored outside the ledger's ingest:\n" + "\n".join(bad)

@@ -16,7 +16,7 @@ from trucewatch.cli.common import (
     store_agreement,
 )
 from trucewatch.cli.fusion import fusion_config_or_exit
-from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger import ingest as ledger_ingest
 from trucewatch.model import Observation, Source
 from trucewatch.pipeline import outside_agreement, process, read_observations_jsonl
 from trucewatch.store import RecordError
@@ -66,10 +66,7 @@ def ingest(
         else:
             obs.append(item)
     with open_store(db) as store:
-        if require_signatures:
-            rep = ingest_signed(store, obs)
-        else:
-            rep = store.add_observations(obs)
+        rep = ledger_ingest.ingest(store, obs, require_signatures=require_signatures)
     rep.errors = errors + rep.errors
     if as_json:
         typer.echo(json.dumps(rep.as_dict()))

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from trucewatch.agreement import Agreement
 from trucewatch.deploy.bus import FUSE_STREAM, OBS_STREAM, connect, dead_letter, ensure_streams, publish_observations
 from trucewatch.deploy.sectors import Sectors
-from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.ingest import ingest, ingest_signed
 from trucewatch.ledger.integrator import Integrator
 from trucewatch.ledger.schedule import CheckpointScheduler
 from trucewatch.model import Observation
@@ -56,7 +56,7 @@ def _ingest(store: Store, observations: list[Observation], require_signatures: b
         # so a redelivered batch has nothing left to finish; the integrator loop
         # (one worker at a time holds it) adds them to the tree.
         return ingest_signed(store, observations, integrate=False)
-    return store.add_observations(observations)
+    return ingest(store, observations, require_signatures=False, integrate=False)
 
 
 class Worker:

@@ -50,3 +50,28 @@ def ingest_signed(store: Store, observations: Sequence[Observation], *, now: dat
     if integrate and report.accepted:
         integrate_pending(store, log)
     return report
+
+
+def ingest(store: Store, observations: Sequence[Observation], *, require_signatures: bool = True,
+           now: datetime | None = None, keyring: Keyring | None = None, log: MerkleLog | None = None,
+           integrate: bool = True) -> IngestReport:
+    """The one door by which observations enter the store; every other module calls this.
+
+    With ``require_signatures`` (the default, and how a mission runs) it is :func:`ingest_signed`.
+    Without it (``trucewatch ingest --unsigned``, a worker's ``--unsigned``, the API's
+    ``require_signatures: false``: replaying an archive whose keys are lost; the simulator's
+    ablations), signed observations still go through :func:`ingest_signed` and unsigned ones are
+    stored without a log entry, so they never carry a ledger index and the evidence panel says so."""
+    if require_signatures:
+        return ingest_signed(store, observations, now=now, keyring=keyring, log=log, integrate=integrate)
+    signed = [o for o in observations if o.signature]
+    unsigned = [o for o in observations if not o.signature]
+    report = IngestReport()
+    if signed:
+        report = ingest_signed(store, signed, now=now, keyring=keyring, log=log, integrate=integrate)
+    if unsigned:
+        rest = store.add_observations(unsigned, now=now)
+        report.accepted += rest.accepted
+        report.duplicates += rest.duplicates
+        report.errors += rest.errors
+    return report

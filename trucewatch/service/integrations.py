@@ -15,6 +15,7 @@ from typing import Any
 
 from trucewatch.errors import TruceWatchError
 from trucewatch.ledger import api as ledger_api
+from trucewatch.ledger import ingest as ledger_ingest
 from trucewatch.ledger import log as ledger_log
 from trucewatch.ledger import merkle as ledger_merkle
 from trucewatch.model import Observation, Status
@@ -49,33 +50,10 @@ def _report_dict(rep: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------- ingest
 def ingest(store: Store, observations: list[Observation], *, require_signatures: bool) -> dict[str, Any]:
-    """Signed observations always go through the ledger (verified, stored, logged).
-
-    Unsigned ones are refused by the ledger when signatures are required, and
-    stored without a log entry only when the deployment says they are not.
-    """
-    fn = _optional("trucewatch.ledger.ingest", "ingest_signed")
-    if fn is None and require_signatures:
-        raise Unavailable("signed ingest needs trucewatch.ledger.ingest (not installed in this deployment); "
-                          "set require_signatures: false to store unsigned observations")
-    if fn is None:
-        return store.add_observations(observations).as_dict()
-    if require_signatures:
-        return _report_dict(fn(store, observations))
-    signed = [o for o in observations if o.signature]
-    unsigned = [o for o in observations if not o.signature]
-    parts = []
-    if signed:
-        parts.append(_report_dict(fn(store, signed)))
-    if unsigned:
-        parts.append(store.add_observations(unsigned).as_dict())
-    out: dict[str, Any] = {"accepted": 0, "duplicates": 0, "duplicate_ids": [], "errors": []}
-    for r in parts:
-        out["accepted"] += r["accepted"]
-        out["duplicates"] += r["duplicates"]
-        out["duplicate_ids"] += r["duplicate_ids"]
-        out["errors"] += r["errors"]
-    return out
+    """Through the ledger's one door: signed observations verified, stored and logged; unsigned
+    ones refused when signatures are required, stored without a log entry only when the
+    deployment says they are not (trucewatch.ledger.ingest.ingest)."""
+    return ledger_ingest.ingest(store, observations, require_signatures=require_signatures).as_dict()
 
 
 # ----------------------------------------------------------------- workflow

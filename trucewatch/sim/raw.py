@@ -40,6 +40,7 @@ from scipy.spatial import cKDTree
 
 from trucewatch.agreement import Agreement, load_agreement
 from trucewatch.data import default_agreement_path
+from trucewatch.ledger.ingest import ingest
 from trucewatch.model import Observation, Source, SourceKind
 from trucewatch.pipeline import process
 from trucewatch.report.export import violations_geojson
@@ -368,7 +369,7 @@ def score_observations(scenario: Scenario, agreement: Agreement, sources: list[S
     scenario.write(work / "truth.json")
     with Store.open(work / "ablation.db") as store:
         store.add_sources(sources)
-        rep = store.add_observations(obs)
+        rep = ingest(store, obs, require_signatures=False)
         res = process(store, agreement)
         vs = store.query_violations()
     (work / "violations.geojson").write_text(json.dumps(violations_geojson(vs)))

@@ -19,7 +19,7 @@ import shapely
 from trucewatch.agreement import load_agreement
 from trucewatch.ledger import api
 from trucewatch.ledger.checkpoint import NoteSigner
-from trucewatch.ledger.ingest import ingest_signed
+from trucewatch.ledger.ingest import ingest, ingest_signed
 from trucewatch.ledger.keys import generate_source_keys, register_source_keys, sign_observations
 from trucewatch.model import (
     Evidence,
@@ -145,7 +145,7 @@ def populate(store: Store, agreement: Any, rng: np.random.Generator, *, n_violat
     if ledger:
         rep = _signed_ingest(store, sources, obs, rng)
     else:
-        rep = store.add_observations(obs)
+        rep = ingest(store, obs, require_signatures=False)
     if rep.errors:
         raise ValueError(f"sample observations refused: {rep.errors[:3]}")
     store.save_violations(viols)
@@ -170,7 +170,7 @@ def populate_air_sea(store: Store, agreement: Any, rng: np.random.Generator, *, 
     obs += process_lines(sea.lines, load_agreement(SEA_AGREEMENT), source_id="ais:sample", end_time=sea.t1).observations
     store.add_sources([air_picture_source("airpicture:sample", "sample air picture"),
                        air_force_source("airforce:sample"), ais_source("ais:sample", "sample AIS feed")])
-    rep = store.add_observations(obs)
+    rep = ingest(store, obs, require_signatures=False)
     if rep.errors:
         raise ValueError(f"sample air/sea observations refused: {rep.errors[:3]}")
     return obs
