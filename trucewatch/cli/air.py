@@ -21,7 +21,7 @@ from trucewatch.sources.air.tracks import read_tracks_file, track_observations
 app = typer.Typer(help="Air: daily air-defence summaries (uk/en) and air-picture tracks (JSONL) against the agreement.",
                   no_args_is_help=True)
 
-DEFAULT_AGREEMENT = Path(__file__).resolve().parents[2] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
+DEFAULT_AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "ua-ru-2026" / "agreement.yaml"
 
 
 def _write(out: Path | None, obs: list[Any]) -> None:

@@ -23,7 +23,7 @@ from trucewatch.sources.sea.tracks import build_tracks
 app = typer.Typer(help="AIS (NMEA !AIVDM/!AIVDO): decode, vessel tracks, maritime incidents, live feeds.",
                   no_args_is_help=True)
 
-DEFAULT_AGREEMENT = Path(__file__).resolve().parents[2] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
+DEFAULT_AGREEMENT = Path(__file__).resolve().parents[1] / "data" / "agreements" / "black-sea-maritime" / "agreement.yaml"
 
 
 def _agreement(path: Path | None) -> Any:
