@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from trucewatch.agreement import Agreement, load_agreement
-from trucewatch.bench.pipeline import _cpu_s, _fuse_pending, _new_db, _port, _up, _wait_ready
+from trucewatch.bench.pipeline import _cpu_s, _fuse_pending, _new_db, _port, _stop, _up, _wait_ready
 from trucewatch.data import default_agreement_path
 from trucewatch.deploy.bus import ALERT_STREAM, connect, ensure_streams, publish_observations
 from trucewatch.deploy.sectors import Sectors
@@ -383,16 +383,7 @@ def _one_run(agreement: Agreement, observations: list[Observation], keys: dict, 
             sampler.stop()
         if store is not None:
             store.close()
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        nats.send_signal(signal.SIGTERM)
-        nats.wait(10)
-        drop()
+        _stop(procs, nats, drop)
 
 
 def run(quick: bool = False, seed: int = 1, *, hours: float | None = None, speedup: float | None = None,

@@ -74,6 +74,20 @@ def _new_db(tmp: Path) -> tuple[str, Any]:
     return str(tmp / f"bench-{uuid.uuid4().hex[:6]}.db"), lambda: None
 
 
+def _stop(procs: list[subprocess.Popen[Any]], nats: subprocess.Popen[Any], drop: Any) -> None:
+    """Stop the workers (SIGTERM, then kill after 20 s), then nats-server, then drop the scratch database."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    nats.send_signal(signal.SIGTERM)
+    nats.wait(10)
+    drop()
+
+
 async def _wait_ready(bus: str, n_workers: int, timeout: float = 90.0) -> None:
     """Until every worker has a pull request waiting on the ingest consumer."""
     nc = await connect(bus)
@@ -189,16 +203,7 @@ def _one(n_workers: int, observations: list, keys: dict, agreement: Any, tmp: Pa
             out["fusion_drain_s_after_stored"] = round(t_drained - t_logged, 1)
         return out
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        nats.send_signal(signal.SIGTERM)
-        nats.wait(10)
-        drop()
+        _stop(procs, nats, drop)
 
 
 def run(quick: bool = False, seed: int = 1) -> dict[str, Any]:
