@@ -1,8 +1,11 @@
-"""Fixtures: a store with sample findings, the app, one token per role, a live server."""
+"""Fixtures: a store with sample findings, the app, one token per role, a live server,
+and for the browser tests one headless Chromium and the screenshot folder."""
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -143,3 +146,43 @@ def wait_js(page: Any, expr: str, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for: {expr}")
         page.wait_for_timeout(100)
+
+
+#: Screenshots go to a temporary folder, or to $TRUCEWATCH_SCREENSHOTS when set
+#: (``TRUCEWATCH_SCREENSHOTS=docs/screenshots pytest -m browser tests/service`` refreshes the
+#: docs' pictures), so a test run never rewrites tracked files.
+SHOTS = Path(os.environ.get("TRUCEWATCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="tw-shots-"))
+SHOTS.mkdir(parents=True, exist_ok=True)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright; required in CI, skipped elsewhere when absent."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"chromium is required in CI ({CHROMIUM})")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright  # lazy: only the browser tests need Playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def watch_page(page: Any, local: tuple[str, ...], console: str = "csp") -> tuple[list[str], list[str]]:
+    """Collect a page's script errors and every request that leaves ``local`` (the offline
+    promise: nothing but the server, data: and blob: URLs).  ``console`` picks which console
+    messages count as errors: "csp" (refusals by the Content-Security-Policy) or "error" (all)."""
+    errors: list[str] = []
+    external: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if console == "csp":
+        page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    else:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((*local, "data:", "blob:")) else None)
+    return errors, external

@@ -6,26 +6,18 @@ browser tests/service/test_mechanism_browser.py`` refreshes the ones in the docs
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from .conftest import wait_js
+from .conftest import SHOTS, wait_js, watch_page
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("TRUCEWATCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="tw-shots-"))
-SHOTS.mkdir(parents=True, exist_ok=True)
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +66,10 @@ def live(app: Any, live_server_cls: Any) -> Iterator[Any]:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required in CI (/usr/bin/chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 def open_page(browser: Any, live: Any, token: str, tab: str = "") -> tuple[Any, list[str], list[str]]:
     page = browser.new_page(viewport={"width": 1300, "height": 800})
-    errors: list[str] = []
-    external: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((live.url, "data:")) else None)
+    errors, external = watch_page(page, (live.url,))
     page.goto(f"{live.url}/static/mechanism.html{'?tab=' + tab if tab else ''}#token={token}")
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
     return page, errors, external

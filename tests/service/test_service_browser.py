@@ -7,24 +7,16 @@ the ones in the docs), so a test run never rewrites tracked files."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from .conftest import wait_js
+from .conftest import SHOTS, wait_js, watch_page
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("TRUCEWATCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="tw-shots-"))
-SHOTS.mkdir(parents=True, exist_ok=True)
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 # One signed store, server and browser for the module: these tests only read.
@@ -68,28 +60,11 @@ def live(app: Any, live_server_cls: Any) -> Iterator[Any]:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required in CI (/usr/bin/chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 def open_dashboard(browser: Any, live: Any, token: str) -> tuple[Any, list[str], list[str]]:
     page = browser.new_page(viewport={"width": 1400, "height": 860})
-    errors: list[str] = []
-    external: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     # the Content-Security-Policy must let the dashboard work: a refused script, style or image is an error
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((live.url, "data:")) else None)
+    errors, external = watch_page(page, (live.url,))
     page.goto(f"{live.url}/#token={token}")
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
     return page, errors, external

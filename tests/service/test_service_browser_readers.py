@@ -13,10 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from . import test_service_browser as base
-from .test_service_browser import SHOTS, open_dashboard, wait_js
-
-browser = base.browser  # the module-scoped Chromium fixture, shared code
+from .conftest import SHOTS, wait_js
+from .test_service_browser import open_dashboard
 
 pytestmark = pytest.mark.browser
 CATALOGUES = Path(__file__).resolve().parents[2] / "trucewatch" / "service" / "static" / "i18n"

@@ -3,18 +3,15 @@ request leaving the server, and Swagger offers "Authorize" (the bearer scheme)."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .conftest import wait_js
+from .conftest import wait_js, watch_page
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="module")
@@ -29,28 +26,10 @@ def live(tmp_path_factory: Any, agreement: Any, live_server_cls: Any) -> Iterato
     store.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required in CI (/usr/bin/chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 def _open(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
     page = browser.new_page()
-    errors: list[str] = []
-    external: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: external.append(r.url)
-            if not r.url.startswith((url.rsplit("/", 1)[0], "data:", "blob:")) else None)
+    errors, external = watch_page(page, (url.rsplit("/", 1)[0],), console="error")
     page.goto(url)
     return page, errors, external
 

@@ -37,8 +37,9 @@ import numpy as np
 from trucewatch.i18n import describe_place, plural
 from trucewatch.model import UNDETERMINED, Rule
 from trucewatch.places.nearest import nearest_places
-from trucewatch.report import daily as D
+from trucewatch.report import figures as F
 from trucewatch.report import sections as report_sections
+from trucewatch.report import view as V
 from trucewatch.report.areas import area_names
 from trucewatch.store import reports as RS
 
@@ -70,7 +71,7 @@ class ReportContext:
 
     store: Any
     agreement: Any
-    view: Any  # trucewatch.report.daily.ReportView
+    view: Any  # trucewatch.report.view.ReportView
     views: Any  # trucewatch.access.views.Views
     lang: str
     t: Callable[..., str]
@@ -280,7 +281,7 @@ def summary(ctx: ReportContext) -> Block:
 
 
 def map_section(ctx: ReportContext) -> Block:
-    png = D.map_png(ctx.agreement, ctx.rows, lang=ctx.lang)
+    png = F.map_png(ctx.agreement, ctx.rows, lang=ctx.lang)
     ctx.extra["map_png"] = png
     return Block("map", ctx.t("section.map"), img(base64.b64encode(png).decode(), ctx.t("section.map"), "map"))
 
@@ -362,7 +363,7 @@ def violations_by_rule(ctx: ReportContext) -> Block:
     parts = [table([t("col.rule"), t("col.this_period"), t("col.previous")], rows, num={1, 2}) if rows
              else p(t("findings.none"))]
     if ctx.trend_rows:
-        parts.append(img(base64.b64encode(D.chart_png(ctx.trend_rows, ctx.period.end, lang=ctx.lang)).decode(),
+        parts.append(img(base64.b64encode(F.chart_png(ctx.trend_rows, ctx.period.end, lang=ctx.lang)).decode(),
                          t("chart.findings"), "chart"))
     return Block("rules", t("section.rules"), "\n".join(parts))
 
@@ -566,15 +567,15 @@ def corrections(ctx: ReportContext) -> Block:
 
 def sources(ctx: ReportContext) -> list[Block]:
     """The source stages' own sections (analyst) or the published air and sea summaries (others)."""
-    secs = (D._extra_sections(ctx.store, ctx.agreement, ctx.period) if ctx.view.full
-            else D._published_sections(ctx.store, ctx.agreement, ctx.period, ctx.views, ctx.now))
+    secs = (V._extra_sections(ctx.store, ctx.agreement, ctx.period) if ctx.view.full
+            else V._published_sections(ctx.store, ctx.agreement, ctx.period, ctx.views, ctx.now))
     return [Block(f"source:{i}", s["title"], s["html"]) for i, s in enumerate(secs)]
 
 
 def mechanism(ctx: ReportContext) -> Block | None:
     """The mechanism's sections (cases and overdue, freedom of movement, holding sites,
     corrections, unobserved line; trucewatch.mechanism.reports) in the report's view."""
-    secs = D._mechanism_sections(ctx.store, ctx.agreement, ctx.period, ctx.view)
+    secs = V._mechanism_sections(ctx.store, ctx.agreement, ctx.period, ctx.view)
     if not secs:
         return None
     html = "".join(f"<h3>{escape(s['title'])}</h3>\n{s['html']}" for s in secs)
@@ -612,11 +613,11 @@ def annex(ctx: ReportContext) -> Block | None:
     if not ctx.rows:
         return None
     kinds = ctx.views.source_kinds() if not ctx.view.full else {}
-    raw_ids = D._raw_identities(ctx.views, [v["id"] for v in ctx.rows]) if ctx.view.role == "liaison" else {}
+    raw_ids = V._raw_identities(ctx.views, [v["id"] for v in ctx.rows]) if ctx.view.role == "liaison" else {}
     entries = []
     for v in sorted(ctx.rows, key=lambda v: int(ctx.refs[v["id"]][1:])):
-        ev = D._evidence_text(v, ctx.view, kinds)
-        ex = _EVIDENCE_LIST.sub("", D._explanation(v, ctx.view, raw_ids.get(v["id"], []) + list(kinds))).strip()
+        ev = V._evidence_text(v, ctx.view, kinds)
+        ex = _EVIDENCE_LIST.sub("", V._explanation(v, ctx.view, raw_ids.get(v["id"], []) + list(kinds))).strip()
         text = f" <span class='ex'>{escape(ex)}</span>" if ex else ""
         entries.append(f"<p class='entry'><b>{ctx.refs[v['id']]}</b> <span class='id'>{escape(v['id'])}</span>"
                        f"{text} <span class='ev'>{escape(t('col.evidence'))}: "
